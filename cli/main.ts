@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { InvalidInputError, RotatorError, ConfigError, errorMessage } from '#shared/errors.ts';
+import { explainAwsError } from './errors.ts';
+import { consoleOutput, type Output } from './output.ts';
+import { registerCommands } from './commands.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A command's result: its exit code. Commands print their own output. */
+export type CommandResult = number;
+
+/** Builds the program; `setResult` records each command's exit code. */
+export function buildProgram(output: Output, setResult: (code: number) => void): Command {
+  const program = new Command()
+    .name('iam-key-rotator')
+    .description('Safe, hands-off rotation of AWS IAM user access keys.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) })
+    .exitOverride();
+  registerCommands(program, output, setResult);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 success, 1 failure, 2 bad usage. */
+export async function main(argv: readonly string[], output: Output = consoleOutput): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(output, (result) => {
+    code = result;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    const explained = explainAwsError(error);
+    if (explained instanceof InvalidInputError || explained instanceof ConfigError) {
+      output.err(`error: ${explained.message}`);
+      return EXIT_USAGE;
+    }
+    if (explained instanceof RotatorError) {
+      output.err(`error (${explained.name}): ${explained.message}`);
+      return EXIT_FAILURE;
+    }
+    output.err(`error: ${errorMessage(explained)}`);
+    if (process.env.DEBUG) output.err(String((explained as Error).stack ?? ''));
+    return EXIT_FAILURE;
+  }
+}

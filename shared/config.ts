@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { parseDuration } from './duration.ts';
+
+export const HEALTH_CHECKS = ['new-key-used', 'old-key-idle', 'http', 'manual'] as const;
+export type HealthCheck = (typeof HEALTH_CHECKS)[number];
+export const UNUSED_ACTIONS = ['notify', 'deactivate'] as const;
+export type UnusedAction = (typeof UNUSED_ACTIONS)[number];
+
+const list = (separator: RegExp) =>
+  z
+    .string()
+    .transform((text) => text.split(separator).map((item) => item.trim()).filter((item) => item.length > 0));
+
+const duration = (setting: string) =>
+  z.string().transform((text, context) => {
+    const value = parseDuration(text);
+    if (value === undefined) {
+      context.addIssue({ code: 'custom', message: `${setting} must be a positive duration like 30s, 1h or 7d (got "${text}")` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const days = (setting: string, min: number) =>
+  z.coerce
+    .number({ message: `${setting} must be a whole number of days` })
+    .int(`${setting} must be a whole number of days`)
+    .min(min, `${setting} must be at least ${min}`)
+    .max(3650, `${setting} must be at most 3650 days`);
+
+/**
+ * Every setting, its environment variable and its default. The README's configuration reference
+ * is written from this table; `test/unit/config.test.ts` checks that the two agree.
+ */
+export const SETTINGS = {
+  maxAgeDays: { env: 'ROTATION_MAX_AGE_DAYS', default: '90', schema: days('ROTATION_MAX_AGE_DAYS', 1) },
+  warnDays: { env: 'ROTATION_WARN_DAYS', default: '14', schema: days('ROTATION_WARN_DAYS', 0) },
+  unusedAfterDays: { env: 'UNUSED_AFTER_DAYS', default: '45', schema: days('UNUSED_AFTER_DAYS', 1) },
+  unusedAction: {
+    env: 'UNUSED_KEY_ACTION',
+    default: 'notify',
+    schema: z.enum(UNUSED_ACTIONS, { message: 'UNUSED_KEY_ACTION must be "notify" or "deactivate"' }),
+  },
+  maxStartsPerRun: {
+    env: 'MAX_ROTATIONS_PER_RUN',
+    default: '25',
+    schema: z.coerce.number().int('MAX_ROTATIONS_PER_RUN must be a whole number').min(0).max(1000),
+  },
+  exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
+  exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
+  stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', default: '', schema: z.string() },
+  topicArn: { env: 'NOTIFICATION_TOPIC_ARN', default: '', schema: z.string() },
+  operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
+  secretNamePrefix: {
+    env: 'SECRET_NAME_PREFIX',
+    default: 'iam-key-rotator/',
+    schema: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
+  },
+  secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', default: '', schema: z.string() },
+  healthChecks: {
+    env: 'HEALTH_CHECKS',
+    default: 'new-key-used',
+    schema: list(/[,\s+]+/).pipe(
+      z.array(z.enum(HEALTH_CHECKS, { message: `HEALTH_CHECKS entries must be among ${HEALTH_CHECKS.join(', ')}` })).min(1),
+    ),
+  },
+  healthCheckUrls: { env: 'HEALTH_CHECK_URLS', default: '', schema: list(/[,\s]+/) },
+  healthCheckIntervalMs: { env: 'HEALTH_CHECK_INTERVAL', default: '1h', schema: duration('HEALTH_CHECK_INTERVAL') },
+  healthCheckDeadlineMs: { env: 'HEALTH_CHECK_DEADLINE', default: '7d', schema: duration('HEALTH_CHECK_DEADLINE') },
+  observationMs: { env: 'OBSERVATION_PERIOD', default: '7d', schema: duration('OBSERVATION_PERIOD') },
+  oldKeyQuietMs: { env: 'OLD_KEY_QUIET_PERIOD', default: '24h', schema: duration('OLD_KEY_QUIET_PERIOD') },
+  verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
+  credentialReportTimeoutMs: {
+    env: 'CREDENTIAL_REPORT_TIMEOUT',
+    default: '60s',
+    schema: duration('CREDENTIAL_REPORT_TIMEOUT'),
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** Reads and validates the whole configuration once; a bad value fails before any key is touched. */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: Readonly<Record<string, string>> = {},
+): Config {
+  const result: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [field, setting] of Object.entries(SETTINGS)) {
+    const raw = overrides[setting.env] ?? env[setting.env] ?? setting.default;
+    const parsed = (setting.schema as z.ZodType).safeParse(raw.trim());
+    if (parsed.success) result[field] = parsed.data;
+    else problems.push(`${setting.env}="${raw}": ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  if (problems.length === 0) {
+    const config = result as Config;
+    if (config.warnDays >= config.maxAgeDays) {
+      problems.push(`ROTATION_WARN_DAYS (${config.warnDays}) must be smaller than ROTATION_MAX_AGE_DAYS (${config.maxAgeDays})`);
+    }
+    if (config.healthCheckIntervalMs > config.healthCheckDeadlineMs) {
+      problems.push('HEALTH_CHECK_INTERVAL must not be longer than HEALTH_CHECK_DEADLINE');
+    }
+    if (config.healthChecks.includes('http') && config.healthCheckUrls.length === 0) {
+      problems.push('HEALTH_CHECKS includes "http" but HEALTH_CHECK_URLS is empty: list the consumer health URLs');
+    }
+    for (const url of config.healthCheckUrls) {
+      if (!/^https?:\/\/[^\s]+$/.test(url)) problems.push(`HEALTH_CHECK_URLS entry "${url}" is not an http(s) URL`);
+    }
+    if (problems.length === 0) return config;
+  }
+  throw new ConfigError(`Invalid configuration, nothing was changed. Fix these settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Settings kept in SSM Parameter Store as a JSON object of env-var names to string values. */
+export function parseSsmOverrides(parameterName: string, value: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object like {"ROTATION_MAX_AGE_DAYS":"60"}`);
+  }
+  const shape = z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).safeParse(parsed);
+  if (!shape.success) {
+    throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object of setting names to string or number values`);
+  }
+  const known = new Set<string>(Object.values(SETTINGS).map((setting) => setting.env));
+  const unknown = Object.keys(shape.data).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(`SSM parameter ${parameterName} has unknown settings: ${unknown.join(', ')}. Known: ${[...known].join(', ')}`);
+  }
+  return shape.data;
+}

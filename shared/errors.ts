@@ -1,0 +1,86 @@
+/**
+ * Typed errors. Each class has a literal `name` that the state machine's Catch/Retry clauses match
+ * (`"ErrorEquals": ["KeyLimitReachedError"]`), and a message that tells a person what to do next.
+ * Messages never hold secret values.
+ */
+export abstract class RotatorError extends Error {
+  abstract override readonly name: string;
+}
+
+/** The deployment's configuration (environment or SSM) is invalid. Nothing was touched. */
+export class ConfigError extends RotatorError {
+  override readonly name = 'ConfigError';
+}
+
+/** A `rotation:*` tag on one IAM user has a value we cannot use. Reported for that user only. */
+export class InvalidTagError extends RotatorError {
+  override readonly name = 'InvalidTagError';
+  constructor(
+    readonly userName: string,
+    readonly tagKey: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Input to a handler, the CLI or an event was malformed. Nothing was changed. */
+export class InvalidInputError extends RotatorError {
+  override readonly name = 'InvalidInputError';
+}
+
+export class UserNotFoundError extends RotatorError {
+  override readonly name = 'UserNotFoundError';
+}
+
+export class AccessKeyNotFoundError extends RotatorError {
+  override readonly name = 'AccessKeyNotFoundError';
+}
+
+export class KeyNotActiveError extends RotatorError {
+  override readonly name = 'KeyNotActiveError';
+}
+
+/** The user already has two Active keys: we never delete an Active key to make room. */
+export class KeyLimitReachedError extends RotatorError {
+  override readonly name = 'KeyLimitReachedError';
+}
+
+/** The new key could not be verified with STS within the deadline. */
+export class KeyVerificationError extends RotatorError {
+  override readonly name = 'KeyVerificationError';
+}
+
+/** The user's secret is in a state we will not overwrite (e.g. it holds another user's key). */
+export class SecretStateError extends RotatorError {
+  override readonly name = 'SecretStateError';
+}
+
+/** IAM did not produce the credential report in time. */
+export class CredentialReportTimeoutError extends RotatorError {
+  override readonly name = 'CredentialReportTimeoutError';
+}
+
+/** The caller lacks an IAM permission we need; the message names it. */
+export class MissingPermissionError extends RotatorError {
+  override readonly name = 'MissingPermissionError';
+}
+
+/** No AWS credentials could be found by the SDK's default chain. */
+export class MissingCredentialsError extends RotatorError {
+  override readonly name = 'MissingCredentialsError';
+}
+
+/** moto_server is needed for local runs and tests but is missing or failed to start. */
+export class MotoUnavailableError extends RotatorError {
+  override readonly name = 'MotoUnavailableError';
+}
+
+/** The error's name, for any thrown value. */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,58 @@
+import { describe, expect, test } from '@jest/globals';
+import { loadConfig, parseSsmOverrides } from '#shared/config.ts';
+import { ConfigError } from '#shared/errors.ts';
+
+describe('loadConfig', () => {
+  test('an empty environment gives the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.maxAgeDays).toBe(90);
+    expect(config.warnDays).toBe(14);
+    expect(config.unusedAfterDays).toBe(45);
+    expect(config.unusedAction).toBe('notify');
+    expect(config.maxStartsPerRun).toBe(25);
+    expect(config.healthChecks).toEqual(['new-key-used']);
+    expect(config.healthCheckIntervalMs).toBe(3_600_000);
+    expect(config.healthCheckDeadlineMs).toBe(7 * 86_400_000);
+    expect(config.observationMs).toBe(7 * 86_400_000);
+    expect(config.secretNamePrefix).toBe('iam-key-rotator/');
+  });
+
+  test('settings are read from the environment and lists are split', () => {
+    const config = loadConfig({ ROTATION_MAX_AGE_DAYS: '60', EXEMPT_PATHS: '/service/, /legacy/', HEALTH_CHECKS: 'new-key-used,old-key-idle' });
+    expect(config.maxAgeDays).toBe(60);
+    expect(config.exemptPaths).toEqual(['/service/', '/legacy/']);
+    expect(config.healthChecks).toEqual(['new-key-used', 'old-key-idle']);
+  });
+
+  test.each([
+    ['ROTATION_MAX_AGE_DAYS', 'ninety'],
+    ['ROTATION_MAX_AGE_DAYS', '0'],
+    ['ROTATION_MAX_AGE_DAYS', '-5'],
+    ['UNUSED_KEY_ACTION', 'delete'],
+    ['HEALTH_CHECK_INTERVAL', '0s'],
+    ['HEALTH_CHECK_INTERVAL', '-1h'],
+    ['OBSERVATION_PERIOD', 'forever'],
+    ['HEALTH_CHECKS', 'pray'],
+    ['MAX_ROTATIONS_PER_RUN', '2.5'],
+  ])('%s=%s is refused with a message that names the setting', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  test('a warning window as long as the rotation age is refused', () => {
+    expect(() => loadConfig({ ROTATION_MAX_AGE_DAYS: '30', ROTATION_WARN_DAYS: '30' })).toThrow(/ROTATION_WARN_DAYS/);
+  });
+
+  test('the http check without URLs is refused', () => {
+    expect(() => loadConfig({ HEALTH_CHECKS: 'http' })).toThrow(/HEALTH_CHECK_URLS/);
+  });
+
+  test('SSM overrides win over the environment', () => {
+    const overrides = parseSsmOverrides('/rotator/config', '{"ROTATION_MAX_AGE_DAYS": 45}');
+    expect(loadConfig({ ROTATION_MAX_AGE_DAYS: '90' }, overrides).maxAgeDays).toBe(45);
+  });
+
+  test.each([['not json'], ['[1,2]'], ['{"NO_SUCH_SETTING":"1"}']])('SSM value %s is refused', (value) => {
+    expect(() => parseSsmOverrides('/rotator/config', value)).toThrow(ConfigError);
+  });
+});
