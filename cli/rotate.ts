@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+import type { Output } from './output.ts';
+
+export function registerRotate(program: Command, output: Output, setResult: (code: number) => void): void {
+  void program;
+  void output;
+  void setResult;
+}
