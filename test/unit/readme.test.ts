@@ -1,0 +1,37 @@
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { SETTINGS } from '#shared/config.ts';
+import { TAGS } from '#shared/tags.ts';
+
+const readme = readFileSync(new URL('../../README.md', `file://${__filename}`), 'utf8');
+
+function section(name: string): string {
+  const match = new RegExp(`<!-- ${name}:start -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme);
+  if (!match?.[1]) throw new Error(`README has no ${name} section`);
+  return match[1];
+}
+
+describe('README configuration reference', () => {
+  test('documents every setting with its real default, and nothing that does not exist', () => {
+    const rows = section('settings-table')
+      .split('\n')
+      .map((line) => /^\| `([A-Z_]+)` \| ([^|]+) \|/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null);
+    const documented = new Map(rows.map((row) => [row[1], (row[2] ?? '').trim()]));
+    const settings = Object.values(SETTINGS);
+    expect([...documented.keys()].sort()).toEqual(settings.map((setting) => setting.env).sort());
+    for (const setting of settings) {
+      const shown = documented.get(setting.env) ?? '';
+      if (setting.default === '') expect(shown.startsWith('(')).toBe(true);
+      else expect(shown).toBe(`\`${setting.default}\``);
+    }
+  });
+
+  test('documents every tag the rotator reads', () => {
+    const documented = section('tags-table')
+      .split('\n')
+      .map((line) => /^\| `(rotation:[a-z-]+)` \|/.exec(line)?.[1])
+      .filter((tag): tag is string => tag !== undefined);
+    expect(documented.sort()).toEqual(Object.values(TAGS).sort());
+  });
+});
