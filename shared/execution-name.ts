@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+
+/** Step Functions execution names: 1–80 of these characters (anything else breaks CloudWatch Logs). */
+export const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
+
+const HASH_LENGTH = 10;
+const KEY_ID_LENGTH = 24;
+const KIND_LENGTH = 12;
+
+function sanitize(text: string): string {
+  return text.replace(/[^0-9A-Za-z_-]/g, '_');
+}
+
+/**
+ * The execution name of a rotation of one key, the same on every call: StartExecution with a known
+ * name and the same input is a no-op, which is what makes re-running the scan safe. The readable
+ * part is lossy (IAM user names may hold `+=,.@`, and long names are cut), so a hash of the exact
+ * user, key id and kind keeps `a+b` and `a=b` apart. Layout: `<user>-<key id>-<kind>-<hash>`.
+ */
+export function executionName(userName: string, accessKeyId: string, kind: string): string {
+  const hash = createHash('sha256').update(`${userName}\n${accessKeyId}\n${kind}`).digest('hex').slice(0, HASH_LENGTH);
+  const key = sanitize(accessKeyId).slice(0, KEY_ID_LENGTH);
+  const kindPart = sanitize(kind).slice(0, KIND_LENGTH);
+  const room = 80 - key.length - kindPart.length - hash.length - 3;
+  const user = sanitize(userName).slice(0, room);
+  return `${user}-${key}-${kindPart}-${hash}`;
+}

@@ -1,0 +1,37 @@
+import { describe, expect, test } from '@jest/globals';
+import { EXECUTION_NAME, executionName } from '#shared/execution-name.ts';
+
+describe('executionName', () => {
+  test('is the same for the same user, key and kind', () => {
+    expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'scheduled')).toBe(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'scheduled'));
+  });
+
+  test('reads as user, key id, kind and a short hash', () => {
+    expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'scheduled')).toMatch(/^alice-AKIAIOSFODNN7EXAMPLE-scheduled-[0-9a-f]{10}$/);
+  });
+
+  test.each([
+    ['a plain name', 'alice'],
+    ['every character IAM allows', 'a+b=c,d.e@f_g-h'],
+    ['the longest IAM user name', 'u'.repeat(64)],
+    ['a long key id', `AKIA${'X'.repeat(124)}`],
+  ])('is a valid Step Functions name for %s', (_name, userName) => {
+    expect(executionName(userName, 'AKIAIOSFODNN7EXAMPLE', 'scheduled')).toMatch(EXECUTION_NAME);
+    expect(executionName('alice', userName, 'compromise')).toMatch(EXECUTION_NAME);
+  });
+
+  test('users whose names differ only in characters that are replaced never collide', () => {
+    const names = ['a+b', 'a=b', 'a,b', 'a.b', 'a@b', 'a_b'].map((user) => executionName(user, 'AKIAIOSFODNN7EXAMPLE', 'scheduled'));
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test('long names that share the kept prefix never collide', () => {
+    const a = executionName(`${'u'.repeat(60)}a`, 'AKIAIOSFODNN7EXAMPLE', 'scheduled');
+    const b = executionName(`${'u'.repeat(60)}b`, 'AKIAIOSFODNN7EXAMPLE', 'scheduled');
+    expect(a).not.toBe(b);
+  });
+
+  test('the kind is part of the name, so a compromise rotation is not mistaken for a scheduled one', () => {
+    expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'compromise')).not.toBe(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'scheduled'));
+  });
+});

@@ -1,0 +1,214 @@
+import { describe, expect, test } from '@jest/globals';
+import { DAY_MS } from '#shared/clock.ts';
+import { loadConfig } from '#shared/config.ts';
+import { CAP_REACHED, accountExemption, classifyKey, selectDeactivations, selectRotations, type KeyClass, type PolicyUser } from '#shared/policy.ts';
+import { resolveUserSettings, type Tag } from '#shared/tags.ts';
+
+const NOW = new Date('2026-06-30T12:00:00Z');
+const config = loadConfig({});
+const daysAgo = (days: number): Date => new Date(NOW.getTime() - days * DAY_MS);
+
+function user(tags: Record<string, string> = {}, exemptBy?: string): PolicyUser {
+  const list: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  return { settings: resolveUserSettings('alice', list, config).settings, accountExemption: exemptBy };
+}
+
+/** An Active key created `age` days ago and last used `used` days ago (null: never). */
+function key(age: number, used: number | null = 0, status: 'Active' | 'Inactive' = 'Active') {
+  return { status, createdAt: daysAgo(age), lastUsedAt: used === null ? undefined : daysAgo(used) };
+}
+
+describe('classifyKey with the account defaults (rotate at 90, warn 14 days before, unused after 45)', () => {
+  test.each<[string, KeyClass, number, number | null, string]>([
+    ['a new key in daily use', 'ok', 0, 0, 'none'],
+    ['day 75, the last ok day', 'ok', 75, 1, 'none'],
+    ['day 76, the first warning day (90 - 14)', 'warn', 76, 1, 'notify'],
+    ['day 89, the last warning day', 'warn', 89, 1, 'notify'],
+    ['day 90, due', 'due', 90, 1, 'rotate'],
+    ['day 91, still due', 'due', 91, 1, 'rotate'],
+    ['used 44 days ago, still in use', 'ok', 60, 44, 'none'],
+    ['used 45 days ago: unused', 'unused', 60, 45, 'notify'],
+    ['never used, 44 days old', 'ok', 44, null, 'none'],
+    ['never used, 45 days old: unused', 'unused', 45, null, 'notify'],
+    ['never used and past the rotation age: retired, not renewed', 'unused', 120, null, 'notify'],
+    ['unused for 50 days and due: unused wins over due', 'unused', 100, 50, 'notify'],
+  ])('%s → %s', (_name, expected, age, used, action) => {
+    const verdict = classifyKey(key(age, used), user(), NOW);
+    expect(verdict.class).toBe(expected);
+    expect(verdict.action).toBe(action);
+    expect(verdict.ageDays).toBe(age);
+    expect(verdict.lastUsedDaysAgo).toBe(used);
+  });
+
+  test.each([[10], [95], [400]])('an Inactive key %s days old, never used, is inactive', (age) => {
+    expect(classifyKey(key(age, null, 'Inactive'), user(), NOW)).toMatchObject({ class: 'inactive', action: 'none', reason: 'key is Inactive' });
+  });
+
+  test('ages are whole days elapsed: one millisecond short of 90 days is still day 89', () => {
+    const almost = { status: 'Active' as const, createdAt: new Date(NOW.getTime() - 90 * DAY_MS + 1), lastUsedAt: NOW };
+    expect(classifyKey(almost, user(), NOW).class).toBe('warn');
+    expect(classifyKey({ ...almost, createdAt: daysAgo(90) }, user(), NOW).class).toBe('due');
+  });
+
+  test('the due reason holds no day count, so a rotation input stays the same from one day to the next', () => {
+    const day90 = classifyKey(key(90, 1), user(), NOW).reason;
+    const day95 = classifyKey(key(95, 1), user(), NOW).reason;
+    expect(day90).toBe(day95);
+    expect(day90).toBe('reached the rotation age of 90 days');
+  });
+
+  test('the warning reason says how many days are left', () => {
+    expect(classifyKey(key(89, 1), user(), NOW).reason).toBe('rotation due in 1 day (rotation age 90 days)');
+    expect(classifyKey(key(80, 1), user(), NOW).reason).toBe('rotation due in 10 days (rotation age 90 days)');
+  });
+
+  test('a key created after "now" (an --as-of date in the past) counts as 0 days old', () => {
+    const future = { status: 'Active' as const, createdAt: new Date(NOW.getTime() + 3 * DAY_MS), lastUsedAt: undefined };
+    expect(classifyKey(future, user(), NOW)).toMatchObject({ class: 'ok', ageDays: 0 });
+  });
+});
+
+describe('classifyKey with per-user settings', () => {
+  test('rotation:max-age-days=30 makes day 30 due and day 16 a warning', () => {
+    expect(classifyKey(key(30, 1), user({ 'rotation:max-age-days': '30' }), NOW).class).toBe('due');
+    expect(classifyKey(key(16, 1), user({ 'rotation:max-age-days': '30' }), NOW).class).toBe('warn');
+    expect(classifyKey(key(15, 1), user({ 'rotation:max-age-days': '30' }), NOW).class).toBe('ok');
+  });
+
+  test('rotation:unused-action=deactivate makes the unused action deactivate', () => {
+    expect(classifyKey(key(50, null), user({ 'rotation:unused-action': 'deactivate' }), NOW)).toMatchObject({ class: 'unused', action: 'deactivate' });
+  });
+
+  test('an invalid tag value is reported for the user and the default is used', () => {
+    const resolved = resolveUserSettings('alice', [{ Key: 'rotation:max-age-days', Value: 'soon' }], config);
+    expect(resolved.problems).toHaveLength(1);
+    expect(resolved.problems[0]?.message).toContain('rotation:max-age-days="soon"');
+    const verdict = classifyKey(key(90, 1), { settings: resolved.settings, accountExemption: undefined }, NOW);
+    expect(verdict.class).toBe('due');
+    expect(verdict.reason).toContain('90 days');
+  });
+
+  test('two keys of one user are classified independently', () => {
+    const alice = user();
+    expect([classifyKey(key(100, 1), alice, NOW).class, classifyKey(key(3, 0), alice, NOW).class]).toEqual(['due', 'ok']);
+  });
+});
+
+describe('exemptions', () => {
+  test('an exemption without expiry holds back a due key, and the reason says both', () => {
+    const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'vendor contract' }), NOW);
+    expect(verdict).toMatchObject({ class: 'exempt', action: 'none' });
+    expect(verdict.reason).toContain('vendor contract');
+    expect(verdict.reason).toContain('otherwise due');
+  });
+
+  test('an exemption until a future day holds back an unused key', () => {
+    const verdict = classifyKey(key(100, null), user({ 'rotation:exempt': 'true', 'rotation:exempt-until': '2026-07-01' }), NOW);
+    expect(verdict.class).toBe('exempt');
+    expect(verdict.reason).toContain('until 2026-07-01');
+  });
+
+  test('an exemption lasts through the end of its last day', () => {
+    const lastDay = user({ 'rotation:exempt': 'true', 'rotation:exempt-until': '2026-06-30' });
+    expect(classifyKey(key(100, 1), lastDay, NOW).class).toBe('exempt');
+  });
+
+  test('an expired exemption is ignored and the reason says it expired', () => {
+    const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'migration', 'rotation:exempt-until': '2026-06-29' }), NOW);
+    expect(verdict.class).toBe('due');
+    expect(verdict.action).toBe('rotate');
+    expect(verdict.reason).toBe('reached the rotation age of 90 days; its exemption expired on 2026-06-29');
+  });
+
+  test('a young key of an exempt user is simply ok: exempt means held back from an action', () => {
+    expect(classifyKey(key(10, 1), user({ 'rotation:exempt': 'vendor' }), NOW).class).toBe('ok');
+  });
+
+  test('an exemption does not hide that a key is Inactive', () => {
+    expect(classifyKey(key(100, 1, 'Inactive'), user({ 'rotation:exempt': 'vendor' }), NOW).class).toBe('inactive');
+  });
+
+  test('an account exemption (path or group) holds back a due key', () => {
+    const verdict = classifyKey(key(100, 1), user({}, 'member of exempt group break-glass (EXEMPT_GROUPS)'), NOW);
+    expect(verdict.class).toBe('exempt');
+    expect(verdict.reason).toContain('break-glass');
+  });
+});
+
+describe('accountExemption', () => {
+  const rules = { exemptPaths: ['/break-glass/', '/legacy'], exemptGroups: ['no-rotate'] };
+  test.each<[string, string, string[], boolean]>([
+    ['a user at the root path', '/', [], false],
+    ['a user under an exempt path', '/break-glass/', [], true],
+    ['a user deeper under an exempt path', '/break-glass/eu/', [], true],
+    ['an entry without a trailing slash matches whole segments', '/legacy/apps/', [], true],
+    ['a path that only shares a prefix of a segment', '/legacy-apps/', [], false],
+    ['a member of an exempt group', '/', ['devs', 'no-rotate'], true],
+    ['a member of other groups only', '/', ['devs'], false],
+  ])('%s', (_name, path, groups, exempt) => {
+    expect(accountExemption(rules, path, groups) !== undefined).toBe(exempt);
+  });
+});
+
+describe('selectRotations', () => {
+  const candidate = (userName: string, age: number, cls: KeyClass = 'due') => ({
+    userName,
+    accessKeyId: `AKIA${userName.toUpperCase()}`,
+    createdAt: daysAgo(age),
+    class: cls,
+    action: cls === 'due' ? ('rotate' as const) : ('none' as const),
+    executionName: `${userName}-exec`,
+  });
+
+  test('picks due keys oldest first up to the cap and leaves the rest for the next run', () => {
+    const plan = selectRotations([candidate('a', 91), candidate('b', 300), candidate('c', 120), candidate('d', 95)], 2);
+    expect(plan.selected.map((item) => item.userName)).toEqual(['b', 'c']);
+    expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([
+      ['d', CAP_REACHED],
+      ['a', CAP_REACHED],
+    ]);
+  });
+
+  test('ignores keys that are not due', () => {
+    const plan = selectRotations([candidate('a', 80, 'warn'), candidate('b', 200, 'unused'), candidate('c', 100)], 25);
+    expect(plan.selected.map((item) => item.userName)).toEqual(['c']);
+    expect(plan.skipped).toEqual([]);
+  });
+
+  test('a cap of 0 starts nothing', () => {
+    expect(selectRotations([candidate('a', 100)], 0).selected).toEqual([]);
+  });
+
+  test('keys with a running or ended execution are skipped without using the cap', () => {
+    const existing = new Map([
+      ['a-exec', 'RUNNING'],
+      ['b-exec', 'FAILED'],
+    ]);
+    const plan = selectRotations([candidate('a', 300), candidate('b', 200), candidate('c', 100)], 1, existing);
+    expect(plan.selected.map((item) => item.userName)).toEqual(['c']);
+    expect(plan.skipped.map((item) => item.reason)).toEqual([
+      'rotation already running (execution a-exec)',
+      expect.stringContaining('already ended with status FAILED'),
+    ]);
+  });
+
+  test('keys of the same age are ordered by user, so every run picks the same ones', () => {
+    const plan = selectRotations([candidate('zed', 100), candidate('amy', 100)], 1);
+    expect(plan.selected.map((item) => item.userName)).toEqual(['amy']);
+  });
+});
+
+describe('selectDeactivations', () => {
+  test('picks unused keys whose action is deactivate, oldest first, up to the cap', () => {
+    const make = (userName: string, age: number, action: 'notify' | 'deactivate') => ({
+      userName,
+      accessKeyId: `AKIA${userName}`,
+      createdAt: daysAgo(age),
+      class: 'unused' as const,
+      action,
+    });
+    const plan = selectDeactivations([make('a', 50, 'deactivate'), make('b', 70, 'notify'), make('c', 90, 'deactivate'), make('d', 60, 'deactivate')], 2);
+    expect(plan.selected.map((item) => item.userName)).toEqual(['c', 'd']);
+    expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([['a', CAP_REACHED]]);
+  });
+});
