@@ -61,6 +61,11 @@ export class CredentialReportTimeoutError extends RotatorError {
   override readonly name = 'CredentialReportTimeoutError';
 }
 
+/** The credential report did not look like one (missing columns): IAM may have changed its format. */
+export class CredentialReportFormatError extends RotatorError {
+  override readonly name = 'CredentialReportFormatError';
+}
+
 /** The caller lacks an IAM permission we need; the message names it. */
 export class MissingPermissionError extends RotatorError {
   override readonly name = 'MissingPermissionError';
