@@ -1,1 +1,104 @@
-export const handler = async (): Promise<{ started: number }> => ({ started: 0 });
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { iam, sfn, ssm } from '#shared/clients.ts';
+import { systemClock, type Clock } from '#shared/clock.ts';
+import type { Config } from '#shared/config.ts';
+import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
+import { logger, metrics } from '#shared/powertools.ts';
+import { configLoader } from '#shared/runtime-config.ts';
+import { scanAccount, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from '#shared/scanner.ts';
+
+export interface ScanSummary {
+  readonly asOf: string;
+  readonly counts: Readonly<Record<KeyClass, number>>;
+  readonly usersSeen: number;
+  readonly usersReadLive: number;
+  readonly rotationsStarted: readonly StartedRotation[];
+  readonly rotationsSkipped: readonly SkippedAction[];
+  readonly keysDeactivated: number;
+  readonly deactivationsSkipped: readonly SkippedAction[];
+  readonly tagProblems: readonly TagProblem[];
+  readonly userErrors: readonly UserProblem[];
+}
+
+export interface ScanDependencies {
+  readonly iam: IAMClient;
+  readonly sfn: SFNClient;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** The scheduled scan: scan, act within the cap, then log and chart what happened. */
+export async function runScheduledScan(deps: ScanDependencies): Promise<ScanSummary> {
+  const result = await scanAccount({ iam: deps.iam, sfn: deps.sfn, config: deps.config, clock: deps.clock, dryRun: false });
+  const summary = summarize(result);
+  record(summary, deps.logger, deps.metrics);
+  return summary;
+}
+
+function summarize(result: ScanResult): ScanSummary {
+  return {
+    asOf: result.asOf,
+    counts: result.counts,
+    usersSeen: result.usersSeen,
+    usersReadLive: result.usersReadLive,
+    rotationsStarted: result.rotationsStarted,
+    rotationsSkipped: result.rotationsSkipped,
+    keysDeactivated: result.keysDeactivated.length,
+    deactivationsSkipped: result.deactivationsSkipped,
+    tagProblems: result.tagProblems,
+    userErrors: result.userErrors,
+  };
+}
+
+function countBy(items: readonly SkippedAction[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  // Reasons that name an execution are grouped by their first words, so the log stays one line.
+  for (const item of items) {
+    const key = item.error ?? item.reason.split(' (')[0] ?? item.reason;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
+  for (const cls of KEY_CLASSES) {
+    const single = metrics.singleMetric();
+    single.addDimension('class', cls);
+    single.addMetric('KeysByClass', MetricUnit.Count, summary.counts[cls]);
+  }
+  metrics.addMetric('RotationsStarted', MetricUnit.Count, summary.rotationsStarted.length);
+  metrics.addMetric('RotationsSkipped', MetricUnit.Count, summary.rotationsSkipped.length);
+  metrics.addMetric('KeysDeactivated', MetricUnit.Count, summary.keysDeactivated);
+  metrics.addMetric('UserErrors', MetricUnit.Count, summary.userErrors.length);
+  metrics.addMetric('TagProblems', MetricUnit.Count, summary.tagProblems.length);
+
+  log.info('scan finished', {
+    asOf: summary.asOf,
+    counts: summary.counts,
+    usersSeen: summary.usersSeen,
+    usersReadLive: summary.usersReadLive,
+    rotationsStarted: summary.rotationsStarted.map((rotation) => rotation.executionName),
+    rotationsSkippedByReason: countBy(summary.rotationsSkipped),
+    keysDeactivated: summary.keysDeactivated,
+    deactivationsSkippedByReason: countBy(summary.deactivationsSkipped),
+  });
+  for (const problem of summary.tagProblems) log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
+  for (const failure of summary.userErrors) log.error('user could not be scanned', { userName: failure.userName, errorName: failure.error, detail: failure.message });
+  for (const failed of [...summary.rotationsSkipped, ...summary.deactivationsSkipped].filter((item) => item.error !== undefined)) {
+    log.error('action failed', { userName: failed.userName, accessKeyId: failed.accessKeyId, errorName: failed.error, detail: failed.reason });
+  }
+}
+
+const config = configLoader(process.env, ssm);
+
+export const handler = middy(async (): Promise<ScanSummary> => runScheduledScan({ iam, sfn, config: await config(), clock: systemClock, logger, metrics }))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

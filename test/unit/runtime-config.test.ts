@@ -1,0 +1,57 @@
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { ConfigError } from '#shared/errors.ts';
+import { configLoader } from '#shared/runtime-config.ts';
+
+const ssm = mockClient(SSMClient);
+const client = new SSMClient({});
+
+beforeEach(() => {
+  ssm.reset();
+});
+
+describe('configLoader', () => {
+  test('without CONFIG_SSM_PARAMETER the environment alone is used and SSM is not called', async () => {
+    const config = await configLoader({ ROTATION_MAX_AGE_DAYS: '60' }, client)();
+
+    expect(config.maxAgeDays).toBe(60);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 0);
+  });
+
+  test('the SSM parameter wins over the environment and is read once per container', async () => {
+    // Prepare
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/rotator/config', Value: '{"ROTATION_MAX_AGE_DAYS":"30"}' } });
+    const load = configLoader({ ROTATION_MAX_AGE_DAYS: '60', CONFIG_SSM_PARAMETER: '/rotator/config' }, client);
+
+    // Act
+    const [first, second] = await Promise.all([load(), load()]);
+    const third = await load();
+
+    // Assess
+    expect(first.maxAgeDays).toBe(30);
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/rotator/config', WithDecryption: true });
+  });
+
+  test('a failed SSM read is not cached: the next call tries again', async () => {
+    ssm
+      .on(GetParameterCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ Parameter: { Value: '{}' } });
+    const load = configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' }, client);
+
+    await expect(load()).rejects.toThrow('Rate exceeded');
+    await expect(load()).resolves.toMatchObject({ maxAgeDays: 90 });
+  });
+
+  test('a parameter that is not a JSON object of settings is a ConfigError naming the parameter', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"NOPE":"1"}' } });
+
+    await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' }, client)()).rejects.toThrow(ConfigError);
+    await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' }, client)()).rejects.toThrow('/rotator/config');
+  });
+});
