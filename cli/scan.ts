@@ -1,8 +1,156 @@
-import type { Command } from 'commander';
-import type { Output } from './output.ts';
+import { Option, type Command } from 'commander';
+import Table from 'cli-table3';
+import { iam, sfn } from '#shared/clients.ts';
+import { fixedClock, systemClock } from '#shared/clock.ts';
+import { loadConfig } from '#shared/config.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
+import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scanner.ts';
+import { colors, type Output } from './output.ts';
+
+interface ScanFlags {
+  readonly user?: string[];
+  readonly all?: boolean;
+  readonly asOf?: string;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly stateMachineArn: string | undefined;
+}
+
+/** One listed key as `--json` prints it. */
+export interface ScanRow extends ScannedKey {
+  /** What this scan did about the key: "rotation started", "deactivated", or why it did not. */
+  readonly outcome: string | null;
+}
+
+const HELP = `
+Which keys are listed:
+  By default, the keys that need action or attention (every class but ok), at the scheduled
+  scanner's cost: one IAM credential report, one GetAccountAuthorizationDetails page per 1,000
+  users, and live reads only of users whose keys are not ok. With --user, every key of the named
+  users (read directly, no report). With --all, every key of every user.
+
+Classes: ok, warn (rotation due soon), due, unused (retire rather than renew), exempt, inactive.
+
+Actions: with a state machine (ROTATION_STATE_MACHINE_ARN or --state-machine-arn) and without
+--dry-run, scan starts a rotation for each due key (at most MAX_ROTATIONS_PER_RUN, oldest first)
+and deactivates unused keys when UNUSED_KEY_ACTION=deactivate, like the scheduled scanner.
+Without a state machine, scan only lists, and says that nothing was started. --as-of implies
+--dry-run: it answers "what will be due then?" and never acts on a date that has not come.
+
+Settings come from the environment (see "Configuration" in the README).
+
+Examples:
+  $ iam-key-rotator scan --dry-run
+  $ iam-key-rotator scan --as-of 2026-12-31 --json
+  $ iam-key-rotator scan --user billing-export --user onprem-backup`;
 
 export function registerScan(program: Command, output: Output, setResult: (code: number) => void): void {
-  void program;
-  void output;
-  void setResult;
+  program
+    .command('scan')
+    .description('Find access keys that are due for rotation, due soon, unused or exempt, and start the rotations that are due.')
+    .addOption(
+      new Option('--user <name>', 'scan only this IAM user (repeat for more)').argParser((value: string, previous: string[] | undefined) => [
+        ...(previous ?? []),
+        value,
+      ]),
+    )
+    .addOption(new Option('--all', "list every key of every user; reads every user's keys, one ListAccessKeys call per user (slow on large accounts)").conflicts('user'))
+    .option('--as-of <date>', 'count key ages to the end of this UTC day (YYYY-MM-DD); implies --dry-run')
+    .option('--dry-run', 'start no rotation and deactivate no key')
+    .option('--json', 'print a JSON array with one object per listed key on stdout')
+    .option('--state-machine-arn <arn>', 'rotation state machine to start (default: $ROTATION_STATE_MACHINE_ARN)')
+    .addHelpText('after', HELP)
+    .action(async (flags: ScanFlags) => {
+      setResult(await runScan(flags, output));
+    });
+}
+
+async function runScan(flags: ScanFlags, output: Output): Promise<number> {
+  const users = flags.user ?? [];
+  const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
+  const config = loadConfig(process.env, flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn });
+  const listOnly = config.stateMachineArn === '';
+  const dryRun = flags.dryRun === true || flags.asOf !== undefined || listOnly;
+  const result = await scanAccount({
+    iam,
+    sfn,
+    config,
+    clock,
+    dryRun,
+    users,
+    all: flags.all === true,
+    progress: (message) => output.err(colors.dim(message)),
+  });
+
+  const rows = toRows(result).filter((row) => flags.all === true || users.length > 0 || row.class !== 'ok');
+  if (flags.json) output.out(JSON.stringify(rows, null, 2));
+  else output.out(renderTable(rows));
+  const report = (text: string): void => (flags.json ? output.err(text) : output.out(text));
+  report(summaryLine(result, rows.length));
+  if (dryRun) {
+    report(
+      listOnly && flags.dryRun !== true && flags.asOf === undefined
+        ? 'No rotation was started: no state machine is configured (set ROTATION_STATE_MACHINE_ARN or pass --state-machine-arn).'
+        : 'Dry run: no rotation was started and no key was changed.',
+    );
+  }
+  for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
+  const failures = result.userErrors.filter((failure) => users.length > 0 || failure.error !== 'UserNotFoundError');
+  for (const failure of failures) output.err(colors.red(`error: user ${failure.userName}: ${failure.message}`));
+  const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);
+  for (const failed of failedActions) output.err(colors.red(`error: ${failed.userName} ${failed.accessKeyId}: ${failed.reason}`));
+  return failures.length > 0 || failedActions.length > 0 ? 1 : 0;
+}
+
+/** `2026-12-31` → the last millisecond of that UTC day, so a key that turns due during that day counts as due. */
+function endOfUtcDay(text: string): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const [year, month, day] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3])];
+  const date = new Date(Date.UTC(year, month - 1, day, 23, 59, 59, 999));
+  if (!match || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    throw new InvalidInputError(`--as-of must be a calendar date like 2026-12-31 (got "${text}")`);
+  }
+  return date;
+}
+
+function toRows(result: ScanResult): ScanRow[] {
+  const outcomes = new Map<string, string>();
+  const keyOf = (item: { userName: string; accessKeyId: string }): string => `${item.userName}\n${item.accessKeyId}`;
+  for (const started of result.rotationsStarted) outcomes.set(keyOf(started), 'rotation started');
+  for (const done of result.keysDeactivated) outcomes.set(keyOf(done), 'deactivated');
+  for (const skipped of [...result.rotationsSkipped, ...result.deactivationsSkipped]) outcomes.set(keyOf(skipped), `not done: ${skipped.reason}`);
+  return [...result.keys]
+    .sort((a, b) => a.userName.localeCompare(b.userName) || a.createdAt.localeCompare(b.createdAt))
+    .map((key) => ({ ...key, outcome: outcomes.get(keyOf(key)) ?? null }));
+}
+
+const CLASS_COLOR: Record<KeyClass, (text: string) => string> = {
+  ok: colors.green,
+  warn: colors.yellow,
+  due: colors.red,
+  unused: colors.magenta,
+  exempt: colors.cyan,
+  inactive: colors.dim,
+};
+
+function renderTable(rows: readonly ScanRow[]): string {
+  if (rows.length === 0) return 'No access keys need action or attention.';
+  const table = new Table({ head: ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action'], style: { head: [], border: [] } });
+  for (const row of rows) {
+    const lastUsed = row.lastUsedDaysAgo === null ? 'never' : row.lastUsedDaysAgo === 0 ? 'today' : `${row.lastUsedDaysAgo} days ago`;
+    const action = row.outcome === null ? row.action : `${row.action}: ${row.outcome}`;
+    table.push([row.userName, row.accessKeyId, row.status, String(row.ageDays), lastUsed, CLASS_COLOR[row.class](row.class), action]);
+  }
+  return table.toString();
+}
+
+function summaryLine(result: ScanResult, listed: number): string {
+  const classes = KEY_CLASSES.map((cls) => `${result.counts[cls]} ${cls}`).join(', ');
+  const skipped = result.rotationsSkipped.length;
+  return (
+    `As of ${result.asOf.slice(0, 10)}: ${result.usersSeen} users (${result.usersReadLive} read live), keys: ${classes}. ` +
+    `Listed ${listed}. Rotations: ${result.rotationsStarted.length} started, ${skipped} not started` +
+    (result.keysDeactivated.length > 0 ? `; ${result.keysDeactivated.length} unused keys deactivated.` : '.')
+  );
 }
