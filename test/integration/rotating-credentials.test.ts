@@ -18,7 +18,13 @@ async function enforceAuthAfter(requests: number | 'never'): Promise<void> {
   if (!response.ok) throw new Error(`moto reset-auth failed: HTTP ${response.status}`);
 }
 
-const keyJson = (key: { AccessKeyId?: string; SecretAccessKey?: string }) =>
+async function createKey(client: IAMClient, userName: string): Promise<{ AccessKeyId: string; SecretAccessKey: string }> {
+  const key = (await client.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
+  if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${userName}`);
+  return { AccessKeyId: key.AccessKeyId, SecretAccessKey: key.SecretAccessKey };
+}
+
+const keyJson = (key: { AccessKeyId: string; SecretAccessKey: string }) =>
   JSON.stringify({ AccessKeyId: key.AccessKeyId, SecretAccessKey: key.SecretAccessKey, UserName: 'app', CreatedAt: new Date().toISOString() });
 
 describe('fromRotatingSecret', () => {
@@ -44,10 +50,10 @@ describe('fromRotatingSecret', () => {
         PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
       }),
     );
-    const adminKey = (await iam.send(new CreateAccessKeyCommand({ UserName: 'rotator' }))).AccessKey;
-    admin = { accessKeyId: adminKey?.AccessKeyId ?? '', secretAccessKey: adminKey?.SecretAccessKey ?? '' };
-    const first = (await iam.send(new CreateAccessKeyCommand({ UserName: 'app' }))).AccessKey ?? {};
-    firstKeyId = first.AccessKeyId ?? '';
+    const adminKey = await createKey(iam, 'rotator');
+    admin = { accessKeyId: adminKey.AccessKeyId, secretAccessKey: adminKey.SecretAccessKey };
+    const first = await createKey(iam, 'app');
+    firstKeyId = first.AccessKeyId;
     await setupSecrets.send(new CreateSecretCommand({ Name: 'iam-key-rotator/app', SecretString: keyJson(first) }));
     await enforceAuthAfter(0);
   });
@@ -67,7 +73,7 @@ describe('fromRotatingSecret', () => {
 
     // Act: rotate as iam-key-rotator does: new key to AWSCURRENT, then the old key is deleted.
     const rotatorIam = new IAMClient({ credentials: admin });
-    const second = (await rotatorIam.send(new CreateAccessKeyCommand({ UserName: 'app' }))).AccessKey ?? {};
+    const second = await createKey(rotatorIam, 'app');
     await secrets.send(new PutSecretValueCommand({ SecretId: 'iam-key-rotator/app', SecretString: keyJson(second) }));
     await rotatorIam.send(new DeleteAccessKeyCommand({ UserName: 'app', AccessKeyId: firstKeyId }));
 
