@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import type { Output } from './output.ts';
 import { registerScan } from './scan.ts';
 import { registerRotate } from './rotate.ts';
+import { registerDemo } from './demo.ts';
 
 /** Every subcommand registers itself here; each lives in its own file under cli/. */
 export function registerCommands(program: Command, output: Output, setResult: (code: number) => void): void {
   registerScan(program, output, setResult);
   registerRotate(program, output, setResult);
+  registerDemo(program, output, setResult);
 }

@@ -1,0 +1,94 @@
+import { CreateAccessKeyCommand, CreateUserCommand, TagUserCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/** How a demo user's workload behaves during the demo. */
+export type ConsumerBehaviour = 'follows-rotation' | 'never-moves' | 'none';
+
+export interface DemoUser {
+  readonly userName: string;
+  readonly owner: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly keys: 1 | 2;
+  readonly consumer: ConsumerBehaviour;
+  /** What the demo expects to happen, shown beside what did happen. */
+  readonly story: string;
+}
+
+/**
+ * The demo looks at the account 100 days from now (moto cannot backdate a key), so every key is
+ * 100 days old when scanned. Tags give each user a different policy, which is also how real users
+ * tune the rotator per user.
+ */
+export const DEMO_SCAN_DAYS_AHEAD = 100;
+export const DEMO_ENVIRONMENT = { UNUSED_AFTER_DAYS: '120' } as const;
+
+export const DEMO_USERS: readonly DemoUser[] = [
+  { userName: 'billing-export', owner: 'alice@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', story: 'due at 90 days: rotated, consumer follows' },
+  { userName: 'onprem-backup', owner: 'bob@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', story: 'due at 90 days: rotated, consumer follows' },
+  {
+    userName: 'saas-analytics',
+    owner: 'carol@example.com',
+    tags: { 'rotation:max-age-days': '110' },
+    keys: 1,
+    consumer: 'follows-rotation',
+    story: 'rotates at 110 days: warned, not rotated yet',
+  },
+  {
+    userName: 'partner-sftp',
+    owner: 'dave@example.com',
+    tags: { 'rotation:exempt': 'vendor contract until Q3' },
+    keys: 1,
+    consumer: 'follows-rotation',
+    story: 'exempt by tag: left alone',
+  },
+  { userName: 'legacy-etl', owner: 'erin@example.com', tags: {}, keys: 2, consumer: 'follows-rotation', story: 'two Active keys: refused, nothing deleted' },
+  {
+    userName: 'hardcoded-cron',
+    owner: 'frank@example.com',
+    tags: { 'rotation:health-check-deadline': '3s' },
+    keys: 1,
+    consumer: 'never-moves',
+    story: 'consumer never moves to the new key: needs attention, both keys kept',
+  },
+  {
+    userName: 'forgotten-bot',
+    owner: 'grace@example.com',
+    tags: { 'rotation:unused-after-days': '60' },
+    keys: 1,
+    consumer: 'none',
+    story: 'never used: reported as unused, to retire rather than renew',
+  },
+  { userName: 'ml-pipeline', owner: '', tags: { 'rotation:max-age-days': '365' }, keys: 1, consumer: 'follows-rotation', story: 'within its 365-day window: ok' },
+];
+
+/** Creates the demo users, their keys, and for each user a secret holding its first key as AWSCURRENT. */
+export async function seedDemoAccount(
+  clients: { readonly iam: IAMClient; readonly secretsManager: SecretsManagerClient },
+  secretName: (userName: string) => string,
+): Promise<void> {
+  await Promise.all(
+    DEMO_USERS.map(async (user) => {
+      const tags = Object.entries(user.tags).map(([Key, Value]) => ({ Key, Value }));
+      if (user.owner) tags.push({ Key: 'rotation:owner', Value: user.owner });
+      await clients.iam.send(new CreateUserCommand({ UserName: user.userName, Path: '/demo/' }));
+      if (tags.length > 0) await clients.iam.send(new TagUserCommand({ UserName: user.userName, Tags: tags }));
+      const first = await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+      if (user.keys === 2) await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+      const key = first.AccessKey;
+      if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${user.userName}`);
+      if (user.consumer !== 'none') {
+        await clients.secretsManager.send(
+          new CreateSecretCommand({
+            Name: secretName(user.userName),
+            SecretString: JSON.stringify({
+              AccessKeyId: key.AccessKeyId,
+              SecretAccessKey: key.SecretAccessKey,
+              UserName: user.userName,
+              CreatedAt: (key.CreateDate ?? new Date()).toISOString(),
+            }),
+          }),
+        );
+      }
+    }),
+  );
+}
