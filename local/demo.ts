@@ -7,7 +7,6 @@ import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount } f
 import { publishedNotifications } from './moto-inspect.ts';
 
 const REGION = 'us-east-1';
-const ACCOUNT_ID = '123456789012';
 
 /**
  * `npm start`: the whole product on a laptop in under a minute. A local AWS (moto) is started,
