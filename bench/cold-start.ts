@@ -1,0 +1,106 @@
+/**
+ * Cold-start cost of every Lambda bundle, as deployed: esbuild with the settings of serverless.yml
+ * (bundled SDK, minified, ESM, node22), then the median time to import each bundle in a fresh
+ * Node 22 process against bare `node -e 0`, runs interleaved so machine noise hits both alike.
+ * Prints a table and writes bench/results/cold-start.json. Run: npm run bench:cold-start
+ */
+import { build, type Metafile } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-bundles-'));
+
+interface BundleFigures {
+  readonly function: string;
+  readonly bytes: number;
+  readonly importMedianMs: number;
+  readonly overheadMs: number;
+  readonly largestInputs: ReadonlyArray<{ readonly package: string; readonly bytes: number }>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+function timeNode(args: string[]): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed with ${result.status}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Bytes each package contributes to the bundle, from esbuild's metafile. */
+function byPackage(metafile: Metafile, output: string): Array<{ package: string; bytes: number }> {
+  const totals = new Map<string, number>();
+  for (const [input, info] of Object.entries(metafile.outputs[output]?.inputs ?? {})) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+    const name = match?.[1] ?? '(our code)';
+    totals.set(name, (totals.get(name) ?? 0) + info.bytesInOutput);
+  }
+  return [...totals.entries()].map(([name, bytes]) => ({ package: name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+async function main(): Promise<void> {
+  const entries = readdirSync('functions').filter((file) => file.endsWith('.ts')).sort();
+  const bundles: Array<{ name: string; file: string; bytes: number; inputs: Array<{ package: string; bytes: number }> }> = [];
+  for (const entry of entries) {
+    const name = basename(entry, '.ts');
+    const file = join(outDir, `${name}.mjs`);
+    const result = await build({
+      entryPoints: [join('functions', entry)],
+      outfile: file,
+      bundle: true,
+      minify: true,
+      treeShaking: true,
+      sourcemap: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      metafile: true,
+      banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'error',
+    });
+    const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith('.mjs'));
+    if (!output) throw new Error(`esbuild wrote no bundle for ${entry}`);
+    bundles.push({ name, file, bytes: result.metafile.outputs[output]?.bytes ?? 0, inputs: byPackage(result.metafile, output) });
+  }
+
+  const baseline: number[] = [];
+  const samples = new Map<string, number[]>(bundles.map((bundle) => [bundle.name, []]));
+  // Powertools reads these at import; Lambda sets them, so set them here too.
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_LAMBDA_FUNCTION_NAME ??= 'bench';
+  for (let run = 0; run < RUNS; run += 1) {
+    baseline.push(timeNode(['-e', '0']));
+    for (const bundle of bundles) samples.get(bundle.name)?.push(timeNode(['--input-type=module', '-e', `await import(${JSON.stringify(bundle.file)})`]));
+  }
+  const bare = median(baseline);
+  const figures: BundleFigures[] = bundles.map((bundle) => {
+    const importMedianMs = median(samples.get(bundle.name) ?? []);
+    return {
+      function: bundle.name,
+      bytes: bundle.bytes,
+      importMedianMs: Number(importMedianMs.toFixed(1)),
+      overheadMs: Number((importMedianMs - bare).toFixed(1)),
+      largestInputs: bundle.inputs.slice(0, 5),
+    };
+  });
+
+  console.log(`Node ${process.version}, ${RUNS} paired runs; bare \`node -e 0\` median ${bare.toFixed(1)} ms\n`);
+  console.log('| function | bundle KB | import median ms | overhead ms | largest parts (KB) |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const figure of figures) {
+    const parts = figure.largestInputs.map((input) => `${input.package} ${(input.bytes / 1024).toFixed(0)}`).join(', ');
+    console.log(`| ${figure.function} | ${(figure.bytes / 1024).toFixed(0)} | ${figure.importMedianMs} | ${figure.overheadMs} | ${parts} |`);
+  }
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/cold-start.json', `${JSON.stringify({ node: process.version, runs: RUNS, bareNodeMs: Number(bare.toFixed(1)), bundles: figures }, null, 2)}\n`);
+  rmSync(outDir, { recursive: true, force: true });
+}
+
+await main();
