@@ -51,6 +51,19 @@ export class KeyVerificationError extends RotatorError {
   override readonly name = 'KeyVerificationError';
 }
 
+/**
+ * STS does not accept the new key yet: IAM is eventually consistent and a new key takes a few
+ * seconds to work everywhere. The workflow retries this error with backoff for about a minute.
+ */
+export class KeyNotYetValidError extends RotatorError {
+  override readonly name = 'KeyNotYetValidError';
+}
+
+/** An AWS call was throttled or hit a service error after the SDK's own retries; the workflow retries the step. */
+export class AwsTransientError extends RotatorError {
+  override readonly name = 'AwsTransientError';
+}
+
 /** The user's secret is in a state we will not overwrite (e.g. it holds another user's key). */
 export class SecretStateError extends RotatorError {
   override readonly name = 'SecretStateError';

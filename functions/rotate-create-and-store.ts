@@ -1,0 +1,8 @@
+import { lambdaDeps } from '#shared/rotation/deps.ts';
+import { stepHandler } from '#shared/rotation/handler.ts';
+import { AfterPrepare } from '#shared/rotation/state.ts';
+import { createAndStore } from '#shared/rotation/store.ts';
+
+/** CreateAndStore: a new key, written to the user's secret as AWSPENDING; safe to repeat. */
+export const createAndStoreStep = stepHandler('CreateAndStore', AfterPrepare, ({ rotation }, deps) => createAndStore(rotation, deps));
+export const handler = createAndStoreStep(lambdaDeps);

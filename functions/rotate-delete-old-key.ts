@@ -1,0 +1,8 @@
+import { lambdaDeps } from '#shared/rotation/deps.ts';
+import { deleteOldKey } from '#shared/rotation/finish.ts';
+import { stepHandler } from '#shared/rotation/handler.ts';
+import { AfterPromote } from '#shared/rotation/state.ts';
+
+/** DeleteOldKey: the observation period passed without trouble. */
+export const deleteOldKeyStep = stepHandler('DeleteOldKey', AfterPromote, ({ rotation, newKey }, deps) => deleteOldKey(rotation, newKey, deps));
+export const handler = deleteOldKeyStep(lambdaDeps);

@@ -1,0 +1,8 @@
+import { lambdaDeps } from '#shared/rotation/deps.ts';
+import { makeSafe } from '#shared/rotation/finish.ts';
+import { stepHandler } from '#shared/rotation/handler.ts';
+import { FailureInput } from '#shared/rotation/state.ts';
+
+/** MakeSafe: after any failure, the user keeps no fewer working keys than it had at the start. */
+export const makeSafeStep = stepHandler('MakeSafe', FailureInput, makeSafe);
+export const handler = makeSafeStep(lambdaDeps);

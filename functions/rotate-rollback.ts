@@ -1,0 +1,10 @@
+import { lambdaDeps } from '#shared/rotation/deps.ts';
+import { rollback } from '#shared/rotation/finish.ts';
+import { stepHandler } from '#shared/rotation/handler.ts';
+import { RollbackInput } from '#shared/rotation/state.ts';
+
+/** Rollback: old key Active and AWSCURRENT again; the new key Inactive, kept for inspection. */
+export const rollbackStep = stepHandler('Rollback', RollbackInput, ({ rotation, newKey, observation, gate }, deps) =>
+  rollback(rotation, newKey, observation?.detail ?? gate?.detail ?? 'rollback requested', deps),
+);
+export const handler = rollbackStep(lambdaDeps);

@@ -1,0 +1,311 @@
+import { readFileSync } from 'node:fs';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { createAndStoreStep } from '#functions/rotate-create-and-store.ts';
+import { checkConsumersStep } from '#functions/rotate-check-consumers.ts';
+import { checkObservationStep } from '#functions/rotate-check-observation.ts';
+import { deactivateStep } from '#functions/rotate-deactivate.ts';
+import { deleteOldKeyStep } from '#functions/rotate-delete-old-key.ts';
+import { makeSafeStep } from '#functions/rotate-make-safe.ts';
+import { notifyStep } from '#functions/notify.ts';
+import { prepareStep } from '#functions/rotate-prepare.ts';
+import { promoteStep } from '#functions/rotate-promote.ts';
+import { rollbackStep } from '#functions/rotate-rollback.ts';
+import { verifyStep } from '#functions/rotate-verify.ts';
+import { iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns } from '#shared/clients.ts';
+import { systemClock, type Clock } from '#shared/clock.ts';
+import { loadConfig, type Config } from '#shared/config.ts';
+import { AccessKeyNotFoundError, KeyNotActiveError } from '#shared/errors.ts';
+import { logger } from '#shared/powertools.ts';
+import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps } from '#shared/rotation/deps.ts';
+import { listUserKeys } from '#shared/rotation/keys.ts';
+import type { RotationKind } from '#shared/rotation/state.ts';
+
+/**
+ * The local runner: executes statemachines/rotate-key.asl.json with aws-local-stepfunctions, every
+ * Task bound in-process to the real handler (same middy chain, same zod parsing, same core), against
+ * AWS_ENDPOINT_URL (moto) or the account of the current credentials. Waits are compressed.
+ */
+
+export const ASL_PATH = new URL('../statemachines/rotate-key.asl.json', import.meta.url);
+export const LOCAL_TOPIC_NAME = 'iam-key-rotator-notifications';
+
+/** Compressed waits for local runs; each can be overridden (`--health-check-interval` and friends). */
+export const LOCAL_DURATIONS: Durations = {
+  healthCheckIntervalMs: 1_000,
+  healthCheckDeadlineMs: 10_000,
+  observationMs: 2_000,
+  oldKeyQuietMs: 2_000,
+};
+
+/** Every Lambda of the workflow, by its function key in serverless.yml (the name in `Fn::GetAtt`). */
+/** The parts of a Lambda context the handlers' middlewares read (Powertools adds them to each log line). */
+interface LocalContext {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly awsRequestId: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+const STEPS: Readonly<Record<string, (deps: DepsProvider) => (event: unknown, context: LocalContext) => Promise<unknown>>> = {
+  rotatePrepare: prepareStep,
+  rotateCreateAndStore: createAndStoreStep,
+  rotateVerify: verifyStep,
+  rotatePromote: promoteStep,
+  rotateCheckConsumers: checkConsumersStep,
+  rotateDeactivate: deactivateStep,
+  rotateCheckObservation: checkObservationStep,
+  rotateRollback: rollbackStep,
+  rotateDeleteOldKey: deleteOldKeyStep,
+  rotateMakeSafe: makeSafeStep,
+  notify: notifyStep,
+};
+
+export type RotationStatus = 'Succeeded' | 'RolledBack' | 'NeedsAttention' | 'Failed';
+
+export interface StateRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly enteredAt: string;
+  /** `ok`, `retried`, `caught <Error>`, `failed <Error>`, a check's status (`waiting`, `healthy`...), or `→ Next` for a Choice. */
+  outcome: string;
+}
+
+export interface RotationReport {
+  readonly status: RotationStatus;
+  readonly userName: string;
+  readonly oldAccessKeyId: string;
+  readonly newAccessKeyId: string | null;
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly topicArn: string;
+  readonly durationMs: number;
+  readonly states: readonly StateRecord[];
+}
+
+export interface RunRotationInput {
+  readonly userName: string;
+  /** The key to replace; default: the user's oldest Active key. */
+  readonly accessKeyId?: string;
+  readonly kind?: RotationKind;
+  readonly requestedBy?: string;
+  readonly reason?: string;
+}
+
+export interface RunRotationOptions {
+  readonly config?: Config;
+  readonly clock?: Clock;
+  /** Waits, compressed for local runs; defaults to LOCAL_DURATIONS. They win over user tags. */
+  readonly durations?: Partial<Durations>;
+  /** Called as each state finishes (and once more for a Choice when its branch is known). */
+  readonly onState?: (state: StateRecord) => void;
+  /** Told about side effects worth a line, e.g. the creation of the local notification topic. */
+  readonly onNotice?: (text: string) => void;
+  /** Notification topic; default: the configured one, else `iam-key-rotator-notifications`, created if missing. */
+  readonly topicArn?: string;
+  readonly clients?: { readonly iam?: IAMClient; readonly secretsManager?: SecretsManagerClient; readonly sns?: SNSClient };
+  /** Default: full precision against an emulator (AWS_ENDPOINT_URL set), whole minutes against AWS. */
+  readonly lastUsedGranularityMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+const REGION_FALLBACK = 'us-east-1';
+
+/** The ASL as AWS would see it after deployment: `{"Fn::GetAtt": [fn, "Arn"]}` becomes a Lambda ARN. */
+export function loadDefinition(region = process.env.AWS_REGION ?? REGION_FALLBACK, accountId = '000000000000'): StateMachineDefinition {
+  const reviver = (_key: string, value: unknown): unknown => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && 'Fn::GetAtt' in value) {
+      const [functionKey, attribute] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      if (attribute !== 'Arn') throw new Error(`Unsupported Fn::GetAtt attribute ${attribute} in the state machine`);
+      return `arn:aws:lambda:${region}:${accountId}:function:${functionKey}`;
+    }
+    return value;
+  };
+  return JSON.parse(readFileSync(ASL_PATH, 'utf8'), reviver) as StateMachineDefinition;
+}
+
+function localContext(functionName: string): LocalContext {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+  };
+}
+
+/** The oldest Active key of the user: the one a rotation without --key replaces. */
+export async function oldestActiveKey(iam: IAMClient, userName: string): Promise<string> {
+  const keys = await listUserKeys(iam, userName);
+  const active = keys.filter((key) => key.status === 'Active').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const oldest = active[0];
+  if (oldest) return oldest.accessKeyId;
+  if (keys.length === 0) throw new AccessKeyNotFoundError(`User ${userName} has no access keys: there is nothing to rotate.`);
+  throw new KeyNotActiveError(`User ${userName} has no Active access key (${keys.map((key) => key.accessKeyId).join(', ')} Inactive): there is nothing to rotate.`);
+}
+
+/** Creating a topic by name is idempotent in SNS: the same ARN comes back each time. */
+async function localTopic(sns: SNSClient): Promise<string> {
+  const response = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
+  if (!response.TopicArn) throw new Error(`SNS did not return an ARN for topic ${LOCAL_TOPIC_NAME}`);
+  return response.TopicArn;
+}
+
+interface ExecutionOutput {
+  readonly outcome?: { readonly status?: string };
+  readonly newKey?: { readonly accessKeyId?: string };
+}
+
+/**
+ * Runs one rotation in-process and reports how it ended. Never throws for a failed rotation (the
+ * report says Failed, with the error's name); throws only when it cannot start (bad config, no key).
+ */
+export async function runRotation(input: RunRotationInput, options: RunRotationOptions = {}): Promise<RotationReport> {
+  const started = Date.now();
+  const baseConfig = options.config ?? loadConfig(process.env);
+  const iam = options.clients?.iam ?? defaultIam;
+  const secretsManager = options.clients?.secretsManager ?? defaultSecretsManager;
+  const sns = options.clients?.sns ?? defaultSns;
+  const accessKeyId = input.accessKeyId ?? (await oldestActiveKey(iam, input.userName));
+
+  let topicArn = options.topicArn ?? baseConfig.topicArn;
+  if (!topicArn) {
+    topicArn = await localTopic(sns);
+    options.onNotice?.(`No notification topic configured: using SNS topic ${LOCAL_TOPIC_NAME} (${topicArn}), created if it did not exist.`);
+  }
+  const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
+  const deps: RotationDeps = {
+    iam,
+    secretsManager,
+    sns,
+    stsWith,
+    config: { ...baseConfig, topicArn },
+    clock: options.clock ?? systemClock,
+    logger,
+    durations,
+    lastUsedGranularityMs: options.lastUsedGranularityMs ?? (process.env.AWS_ENDPOINT_URL ? 0 : AWS_LAST_USED_GRANULARITY_MS),
+    fetch: options.fetch ?? globalThis.fetch,
+    httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),
+  };
+  const provider: DepsProvider = async () => deps;
+
+  const definition = loadDefinition();
+  const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<{ Payload: unknown }>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [stateName, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const functionName = String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? '').split(':').pop() ?? '';
+    const step = STEPS[functionName];
+    // A Task left unbound would call the real Lambda: refuse instead.
+    if (!step) throw new Error(`State ${stateName} calls ${functionName}, which the local runner does not know; add it to STEPS in local/runner.ts.`);
+    const handler = step(provider);
+    taskResourceLocalHandlers[stateName] = async (parameters) => ({
+      Payload: await handler((parameters as { Payload?: unknown }).Payload, localContext(functionName)),
+    });
+    // Retries back off in seconds in AWS; locally a few milliseconds show the same behaviour.
+    retryIntervalOverrides[stateName] = 10;
+  }
+
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const execution = machine.run(
+    {
+      userName: input.userName,
+      accessKeyId,
+      kind: input.kind ?? 'manual',
+      requestedBy: input.requestedBy ?? 'local runner',
+      reason: input.reason ?? '',
+    },
+    {
+      overrides: {
+        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+        waitTimeOverrides: { WaitForConsumers: durations.healthCheckIntervalMs, WaitObserving: durations.healthCheckIntervalMs },
+        retryIntervalOverrides,
+      },
+    },
+  );
+
+  const states: StateRecord[] = [];
+  let newAccessKeyId: string | null = null;
+  const recording = (async () => {
+    let previous: StateRecord | undefined;
+    for await (const event of execution.eventLogs) {
+      if (!('state' in event)) continue;
+      const current = states.at(-1);
+      switch (event.type) {
+        case 'StateEntered': {
+          if (previous?.type === 'Choice') {
+            previous.outcome = `→ ${event.state.name}`;
+            options.onState?.(previous);
+          }
+          const record: StateRecord = { name: event.state.name, type: event.state.type, enteredAt: new Date(event.timestamp).toISOString(), outcome: 'running' };
+          states.push(record);
+          previous = record;
+          break;
+        }
+        case 'StateExited': {
+          const output = event.state.output as Record<string, { status?: unknown; accessKeyId?: unknown } | undefined> | undefined;
+          const key = output?.newKey?.accessKeyId;
+          if (typeof key === 'string') newAccessKeyId = key;
+          if (current && current.type !== 'Choice') {
+            const status = event.state.name === 'CheckConsumers' ? output?.gate?.status : event.state.name === 'CheckObservation' ? output?.observation?.status : undefined;
+            current.outcome = typeof status === 'string' ? status : 'ok';
+            options.onState?.(current);
+          }
+          break;
+        }
+        case 'StateRetried':
+          if (current) current.outcome = 'retried';
+          break;
+        case 'StateFailed':
+          if (current) current.outcome = `failed ${event.Error}`;
+          break;
+        case 'StateCaught':
+          if (current) {
+            current.outcome = `caught ${String((event.state.input as { error?: { Error?: unknown } } | undefined)?.error?.Error ?? 'error')}`;
+            options.onState?.(current);
+          }
+          break;
+      }
+    }
+  })();
+
+  let status: RotationStatus;
+  let error: RotationReport['error'];
+  try {
+    const output = (await execution.result) as ExecutionOutput;
+    const outcome = output.outcome?.status;
+    status = outcome === 'Succeeded' || outcome === 'RolledBack' || outcome === 'NeedsAttention' ? outcome : 'Failed';
+    if (status === 'Failed') error = { name: 'UnknownOutcome', message: `The workflow ended without an outcome status (${String(outcome)}).` };
+    newAccessKeyId = output.newKey?.accessKeyId ?? newAccessKeyId;
+  } catch (failure) {
+    status = 'Failed';
+    const cause = failure instanceof Error && failure.cause instanceof Error ? failure.cause : failure;
+    error = cause instanceof Error ? { name: cause.name, message: cause.message } : { name: 'Error', message: String(cause) };
+  }
+  await recording;
+  const last = states.at(-1);
+  if (last && last.outcome === 'running') {
+    last.outcome = last.type === 'Fail' ? `failed ${error?.name ?? ''}`.trim() : 'ok';
+    options.onState?.(last);
+  }
+  return {
+    status,
+    userName: input.userName,
+    oldAccessKeyId: accessKeyId,
+    newAccessKeyId,
+    ...(error ? { error } : {}),
+    topicArn,
+    durationMs: Date.now() - started,
+    states,
+  };
+}

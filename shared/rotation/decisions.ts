@@ -1,0 +1,247 @@
+import type { HealthCheck } from '../config.ts';
+import type { GateStatus, ObservationStatus, RotationKind } from './state.ts';
+
+/**
+ * The rotation's decisions, as pure functions of facts and "now". Handlers read the facts, call
+ * these, and act on the answer; the tables in test/unit/rotation-decisions.test.ts pin them down.
+ */
+
+export type KeyStatus = 'Active' | 'Inactive';
+
+export interface KeyFact {
+  readonly accessKeyId: string;
+  readonly status: KeyStatus;
+}
+
+// ── Waits and deadlines ──────────────────────────────────────────────────────────────────────────
+
+/** Wait states take whole seconds; a sub-second interval (local runs compress waits) still waits 1 s in AWS. */
+export function waitSeconds(intervalMs: number): number {
+  return Math.max(1, Math.round(intervalMs / 1000));
+}
+
+export function addMs(at: Date | string, ms: number): string {
+  return new Date(new Date(at).getTime() + ms).toISOString();
+}
+
+export function isPast(deadline: string, now: Date): boolean {
+  return now.getTime() >= Date.parse(deadline);
+}
+
+// ── Room under the two-key limit (Prepare) ───────────────────────────────────────────────────────
+
+export type RoomDecision =
+  | { readonly action: 'none' }
+  | { readonly action: 'delete'; readonly accessKeyId: string }
+  | { readonly action: 'refuse'; readonly otherKeyId: string; readonly why: 'active' | 'secret-current' };
+
+/**
+ * IAM allows two keys per user. Another key may be deleted to make room only when it is Inactive
+ * and is not what the secret's AWSCURRENT points to (someone may be about to reactivate it);
+ * an Active key is never deleted.
+ */
+export function decideRoom(keys: readonly KeyFact[], oldAccessKeyId: string, secretCurrentKeyId: string | undefined): RoomDecision {
+  const other = keys.find((key) => key.accessKeyId !== oldAccessKeyId);
+  if (!other) return { action: 'none' };
+  if (other.status === 'Active') return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'active' };
+  if (other.accessKeyId === secretCurrentKeyId) return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'secret-current' };
+  return { action: 'delete', accessKeyId: other.accessKeyId };
+}
+
+// ── Last-used evidence ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * IAM reports a key's last use truncated (AWS shows whole minutes; moto full precision), so a use
+ * is provably after `since` only if it is reported at or after `since + granularity`. Verify's own
+ * STS call happens before promotion and can therefore never pass for a consumer's use.
+ */
+export function usedSince(lastUsed: Date | undefined, since: string, granularityMs: number): boolean {
+  return lastUsed !== undefined && lastUsed.getTime() >= Date.parse(since) + granularityMs;
+}
+
+/** Idle: promoted at least a quiet period ago, and no use reported within the quiet period. */
+export function idleFor(lastUsed: Date | undefined, promotedAt: string, quietMs: number, granularityMs: number, now: Date): boolean {
+  if (now.getTime() < Date.parse(promotedAt) + quietMs) return false;
+  return lastUsed === undefined || lastUsed.getTime() + granularityMs <= now.getTime() - quietMs;
+}
+
+// ── Consumer health gate ─────────────────────────────────────────────────────────────────────────
+
+export interface CheckResult {
+  readonly check: HealthCheck;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+export interface GateVerdict {
+  readonly status: GateStatus;
+  readonly passing: readonly string[];
+  readonly failing: readonly string[];
+  readonly detail: string;
+}
+
+/**
+ * Healthy only when every configured check passes. Past the deadline the gate never deactivates:
+ * it reports "overdue" so the owner is asked to act. An abort marker wins over everything.
+ */
+export function evaluateGate(results: readonly CheckResult[], aborted: boolean, deadline: string, now: Date): GateVerdict {
+  const passing = results.filter((result) => result.passed).map((result) => result.check);
+  const failing = results.filter((result) => !result.passed).map((result) => result.check);
+  const detail = results.map((result) => `${result.check}: ${result.detail}`).join('; ');
+  if (aborted) return { status: 'aborted', passing, failing, detail: `aborted by a person (tag ${ABORT_TAG}); ${detail}` };
+  if (results.length > 0 && failing.length === 0) return { status: 'healthy', passing, failing, detail };
+  return { status: isPast(deadline, now) ? 'overdue' : 'waiting', passing, failing, detail };
+}
+
+// ── Observation ──────────────────────────────────────────────────────────────────────────────────
+
+export interface ObservationFacts {
+  readonly aborted: boolean;
+  /** The old key was used after it was deactivated: a consumer still holds it and is failing. */
+  readonly oldKeyUsedWhileInactive: boolean;
+  /** Failed http checks (empty when the check is not configured or all URLs answered 2xx). */
+  readonly failedUrls: readonly string[];
+}
+
+export function evaluateObservation(facts: ObservationFacts, observeUntil: string, now: Date): { status: ObservationStatus; detail: string } {
+  const trouble: string[] = [];
+  if (facts.aborted) trouble.push(`aborted by a person (tag ${ABORT_TAG})`);
+  if (facts.oldKeyUsedWhileInactive) trouble.push('the old key was used after it was deactivated: a consumer still holds it');
+  if (facts.failedUrls.length > 0) trouble.push(`health check failed: ${facts.failedUrls.join(', ')}`);
+  if (trouble.length > 0) return { status: 'trouble', detail: trouble.join('; ') };
+  if (isPast(observeUntil, now)) return { status: 'over', detail: 'no trouble during the observation period' };
+  return { status: 'watching', detail: `no trouble so far; observing until ${observeUntil}` };
+}
+
+// ── Markers a person sets on the IAM user ────────────────────────────────────────────────────────
+
+/**
+ * Confirm and abort are IAM user tags whose value is the NEW key's id, so a marker left from an
+ * earlier rotation never confirms or aborts this one. Set them with `aws iam tag-user`.
+ */
+export const CONFIRM_TAG = 'rotation:confirm';
+export const ABORT_TAG = 'rotation:abort';
+
+export function markerSet(tags: ReadonlyMap<string, string>, tag: string, newAccessKeyId: string): boolean {
+  return tags.get(tag)?.trim() === newAccessKeyId;
+}
+
+// ── Secret labels ────────────────────────────────────────────────────────────────────────────────
+
+/** A secret version as the rotator sees it: labels and the key id it holds, never the secret. */
+export interface VersionFact {
+  readonly versionId: string;
+  readonly stages: readonly string[];
+  readonly accessKeyId: string | undefined;
+}
+
+export function versionWithStage<V extends VersionFact>(versions: readonly V[], stage: string): V | undefined {
+  return versions.find((version) => version.stages.includes(stage));
+}
+
+export function versionHoldingKey<V extends VersionFact>(versions: readonly V[], accessKeyId: string): V | undefined {
+  return versions.find((version) => version.accessKeyId === accessKeyId);
+}
+
+// ── Orphans (CreateAndStore, MakeSafe) ───────────────────────────────────────────────────────────
+
+export interface ExtraKeyFact extends KeyFact {
+  readonly everUsed: boolean;
+}
+
+/**
+ * A key that is not the old key and that no labelled secret version holds is an orphan of a crash
+ * between CreateAccessKey and PutSecretValue, if it has never been used: nobody but the crashed
+ * step ever saw its secret. A used one belongs to someone, and is never deleted.
+ */
+export function classifyExtraKeys(
+  keys: readonly ExtraKeyFact[],
+  oldAccessKeyId: string,
+  referenced: ReadonlySet<string>,
+): { orphans: string[]; foreign: string[] } {
+  const extra = keys.filter((key) => key.accessKeyId !== oldAccessKeyId && !referenced.has(key.accessKeyId));
+  return {
+    orphans: extra.filter((key) => !key.everUsed).map((key) => key.accessKeyId),
+    foreign: extra.filter((key) => key.everUsed).map((key) => key.accessKeyId),
+  };
+}
+
+// ── Rollback and MakeSafe ────────────────────────────────────────────────────────────────────────
+
+export type SafetyAction =
+  | { readonly action: 'reactivate-key'; readonly accessKeyId: string }
+  | { readonly action: 'deactivate-key'; readonly accessKeyId: string }
+  | { readonly action: 'delete-key'; readonly accessKeyId: string }
+  | { readonly action: 'move-current'; readonly toVersionId: string; readonly fromVersionId: string | undefined }
+  | { readonly action: 'remove-pending'; readonly versionId: string };
+
+export interface SafetyFacts {
+  readonly kind: RotationKind;
+  readonly oldAccessKeyId: string;
+  /** Keys the user has now. */
+  readonly keys: readonly ExtraKeyFact[];
+  /** The key this execution created, when it got as far as recording it. */
+  readonly newAccessKeyId: string | undefined;
+  readonly versions: readonly VersionFact[];
+}
+
+/**
+ * Rollback (observation trouble or abort): back to the state before the rotation. The old key is
+ * Active and AWSCURRENT again; the new key is deactivated and kept for inspection (a later rotation
+ * deletes it to make room, since it is Inactive and unreferenced). When there is no version of the
+ * old key to go back to (the secret was created by this rotation), AWSCURRENT stays on the new key
+ * and the new key stays Active: deactivating it would lock out everyone who reads the secret.
+ */
+export function planRollback(facts: SafetyFacts): SafetyAction[] {
+  const actions: SafetyAction[] = [];
+  const oldKey = facts.keys.find((key) => key.accessKeyId === facts.oldAccessKeyId);
+  if (oldKey?.status === 'Inactive') actions.push({ action: 'reactivate-key', accessKeyId: oldKey.accessKeyId });
+  const current = versionWithStage(facts.versions, 'AWSCURRENT');
+  let currentKeyId = current?.accessKeyId;
+  const oldVersion = versionHoldingKey(facts.versions, facts.oldAccessKeyId);
+  if (oldKey && oldVersion && currentKeyId !== facts.oldAccessKeyId) {
+    actions.push({ action: 'move-current', toVersionId: oldVersion.versionId, fromVersionId: current?.versionId });
+    currentKeyId = facts.oldAccessKeyId;
+  }
+  const pending = versionWithStage(facts.versions, 'AWSPENDING');
+  if (pending) actions.push({ action: 'remove-pending', versionId: pending.versionId });
+  const newKey = facts.keys.find((key) => key.accessKeyId === facts.newAccessKeyId);
+  if (newKey?.status === 'Active' && currentKeyId !== newKey.accessKeyId) actions.push({ action: 'deactivate-key', accessKeyId: newKey.accessKeyId });
+  return actions;
+}
+
+/**
+ * After any failure: leave the user with no fewer working keys than at the start.
+ * - The old key is reactivated if it was deactivated (not on the compromise path, where cutting it is the point).
+ * - If AWSCURRENT holds a key that no longer works (deleted or Inactive), it goes back to the old key's version.
+ * - The new key is deleted only if AWSCURRENT does not hold it: a promoted key may already be in use,
+ *   so it stays Active next to the old one and the owner is told to finish by hand.
+ * - Orphans (never stored, never used) are deleted; AWSPENDING is removed from a version that will never be promoted.
+ */
+export function planMakeSafe(facts: SafetyFacts): SafetyAction[] {
+  const actions: SafetyAction[] = [];
+  const live = new Map(facts.keys.map((key) => [key.accessKeyId, key]));
+  const oldKey = live.get(facts.oldAccessKeyId);
+  if (oldKey?.status === 'Inactive' && facts.kind !== 'compromise') actions.push({ action: 'reactivate-key', accessKeyId: oldKey.accessKeyId });
+  const oldWorks = oldKey !== undefined && (oldKey.status === 'Active' || facts.kind !== 'compromise');
+
+  const current = versionWithStage(facts.versions, 'AWSCURRENT');
+  let currentKeyId = current?.accessKeyId;
+  const currentWorks = currentKeyId !== undefined && live.get(currentKeyId)?.status === 'Active';
+  const oldVersion = versionHoldingKey(facts.versions, facts.oldAccessKeyId);
+  if (current && !currentWorks && currentKeyId !== facts.oldAccessKeyId && oldWorks && oldVersion) {
+    actions.push({ action: 'move-current', toVersionId: oldVersion.versionId, fromVersionId: current.versionId });
+    currentKeyId = facts.oldAccessKeyId;
+  }
+
+  const pending = versionWithStage(facts.versions, 'AWSPENDING');
+  const newKeyId = facts.newAccessKeyId ?? pending?.accessKeyId;
+  if (newKeyId !== undefined && newKeyId !== facts.oldAccessKeyId && newKeyId !== currentKeyId) {
+    if (live.has(newKeyId)) actions.push({ action: 'delete-key', accessKeyId: newKeyId });
+    if (pending && pending.accessKeyId === newKeyId) actions.push({ action: 'remove-pending', versionId: pending.versionId });
+  }
+  const referenced = new Set(facts.versions.filter((version) => version.stages.length > 0).map((version) => version.accessKeyId ?? ''));
+  if (newKeyId !== undefined) referenced.add(newKeyId);
+  for (const orphan of classifyExtraKeys(facts.keys, facts.oldAccessKeyId, referenced).orphans) actions.push({ action: 'delete-key', accessKeyId: orphan });
+  return actions;
+}

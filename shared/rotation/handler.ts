@@ -1,0 +1,63 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { z } from 'zod';
+import { AwsTransientError, RotatorError, errorMessage } from '../errors.ts';
+import { logger } from '../powertools.ts';
+import type { DepsProvider, RotationDeps } from './deps.ts';
+import { parseStepInput } from './state.ts';
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServiceError',
+  'InternalServiceErrorException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
+
+interface SdkErrorShape {
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+  readonly code?: unknown;
+}
+
+/** Throttling and service errors the SDK gave up on become AwsTransientError, which the state machine retries with backoff. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof RotatorError) return false;
+  const shape = error as Error & SdkErrorShape;
+  const status = shape.$metadata?.httpStatusCode ?? 0;
+  return shape.$retryable !== undefined || status >= 500 || status === 429 || TRANSIENT_NAMES.has(error.name) || TRANSIENT_NAMES.has(String(shape.code ?? ''));
+}
+
+/**
+ * Gives every failure a name the ASL can match: typed business errors pass through (never retried),
+ * transient AWS failures become AwsTransientError (retried), anything else keeps its own name and
+ * reaches the catch-all. Logs the error's name and message only, never the event.
+ */
+export function typedErrors(step: string): MiddlewareObj {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (isTransient(error)) request.error = new AwsTransientError(`${step}: AWS is throttling or failing (${errorMessage(error)}); the step is retried with backoff.`);
+      logger.error('step failed', { step, errorName: request.error?.name, detail: errorMessage(request.error) });
+    },
+  };
+}
+
+/**
+ * A step's Lambda handler: parse the state with zod, call the core with its dependencies, return
+ * its (secret-free) result. Each function file exports the factory (the local runner passes its own
+ * dependencies) and `handler`, built with the Lambda's.
+ */
+export function stepHandler<S extends z.ZodType, R>(step: string, schema: S, run: (input: z.output<S>, deps: RotationDeps) => Promise<R>) {
+  return (deps: DepsProvider) =>
+    middy(async (event: unknown): Promise<R> => run(parseStepInput(schema, step, event), await deps()))
+      .use(injectLambdaContext(logger))
+      .use(typedErrors(step));
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { HEALTH_CHECKS } from '../config.ts';
+import { InvalidInputError } from '../errors.ts';
+
+/**
+ * The rotation workflow's state, as it travels between Tasks. Every piece is chosen by an explicit
+ * `ResultSelector` in statemachines/rotate-key.asl.json, so the state carries ids, labels,
+ * timestamps and statuses only: a handler that returned a secret by mistake would not get it into
+ * the execution history. Handlers receive the whole state (`Payload.$: "$"`) and parse the parts
+ * they need with these schemas; unknown fields are dropped.
+ */
+
+export const ROTATION_KINDS = ['scheduled', 'manual', 'compromise'] as const;
+export type RotationKind = (typeof ROTATION_KINDS)[number];
+
+const accessKeyId = z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE');
+const userName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name');
+const timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp');
+
+/** The execution input. No timestamps, so a StartExecution with the same name and input is idempotent. */
+export const RotationInput = z.object({
+  userName,
+  accessKeyId,
+  kind: z.enum(ROTATION_KINDS).default('manual'),
+  requestedBy: z.string().max(256).default('unknown'),
+  reason: z.string().max(1024).default(''),
+});
+export type RotationInput = z.output<typeof RotationInput>;
+
+/** What Prepare resolved: who, which key, where it is stored, and every wait, fixed for this execution. */
+export const Rotation = z.object({
+  userName,
+  userArn: z.string(),
+  oldAccessKeyId: accessKeyId,
+  kind: z.enum(ROTATION_KINDS),
+  requestedBy: z.string(),
+  reason: z.string(),
+  owner: z.string().nullable(),
+  secretName: z.string(),
+  startedAt: timestamp,
+  healthChecks: z.array(z.enum(HEALTH_CHECKS)),
+  healthCheckUrls: z.array(z.string()),
+  /** Seconds between two health checks (Wait states read it with SecondsPath; at least 1). */
+  waitSeconds: z.number().int().min(1),
+  healthCheckDeadlineMs: z.number().int().positive(),
+  observationMs: z.number().int().positive(),
+  oldKeyQuietMs: z.number().int().positive(),
+  /** An Inactive, unreferenced key deleted to make room under the two-key limit. */
+  removedKeyId: z.string().nullable(),
+});
+export type Rotation = z.output<typeof Rotation>;
+
+export const NewKey = z.object({
+  accessKeyId,
+  versionId: z.string(),
+  createdAt: timestamp,
+  /** True when a key created by an earlier attempt of this step was found in AWSPENDING and kept. */
+  reused: z.boolean(),
+});
+export type NewKey = z.output<typeof NewKey>;
+
+export const Verified = z.object({ arn: z.string(), verifiedAt: timestamp });
+
+export const Promoted = z.object({
+  promotedAt: timestamp,
+  previousVersionId: z.string().nullable(),
+  gateDeadline: timestamp,
+});
+export type Promoted = z.output<typeof Promoted>;
+
+export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted'] as const;
+export type GateStatus = (typeof GATE_STATUSES)[number];
+export const Gate = z.object({
+  status: z.enum(GATE_STATUSES),
+  checkedAt: timestamp,
+  passing: z.array(z.string()),
+  failing: z.array(z.string()),
+  detail: z.string(),
+});
+export type Gate = z.output<typeof Gate>;
+
+export const Deactivated = z.object({ deactivatedAt: timestamp, observeUntil: timestamp });
+export type Deactivated = z.output<typeof Deactivated>;
+
+export const OBSERVATION_STATUSES = ['watching', 'over', 'trouble'] as const;
+export type ObservationStatus = (typeof OBSERVATION_STATUSES)[number];
+export const Observation = z.object({ status: z.enum(OBSERVATION_STATUSES), checkedAt: timestamp, detail: z.string() });
+export type Observation = z.output<typeof Observation>;
+
+/** What Catch puts in `$.error`. In AWS, Cause is the Lambda's JSON error document; locally the message. */
+export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type CaughtError = z.output<typeof CaughtError>;
+
+// Step inputs: the parts of the state each handler needs.
+export const AfterPrepare = z.object({ rotation: Rotation });
+export const AfterCreate = AfterPrepare.extend({ newKey: NewKey });
+export const AfterPromote = AfterCreate.extend({ promoted: Promoted });
+export const AfterDeactivate = AfterPromote.extend({ deactivated: Deactivated });
+export const RollbackInput = AfterPromote.extend({
+  gate: Gate.optional(),
+  deactivated: Deactivated.optional(),
+  observation: Observation.optional(),
+});
+/** MakeSafe and NotifyFailed run after any failure, so every part but the error is optional. */
+export const FailureInput = z.object({
+  userName: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  kind: z.enum(ROTATION_KINDS).optional(),
+  rotation: Rotation.optional(),
+  newKey: NewKey.optional(),
+  promoted: Promoted.optional(),
+  error: CaughtError.optional(),
+});
+export type FailureInput = z.output<typeof FailureInput>;
+
+/** Parses a step's input, turning a schema mismatch into an InvalidInputError that names the fields. */
+export function parseStepInput<S extends z.ZodType>(schema: S, step: string, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+  throw new InvalidInputError(`${step} received malformed input (${problems.join('; ')}). Start the rotation with { userName, accessKeyId, kind, requestedBy, reason }.`);
+}
+
+/** The human-readable message inside a caught error's Cause (a Lambda error document in AWS, plain text locally). */
+export function causeMessage(error: CaughtError | undefined): string {
+  if (!error) return 'unknown error';
+  const cause = error.Cause ?? '';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not a Lambda error document: the Cause is the message itself
+  }
+  return cause || error.Error;
+}
