@@ -1,8 +1,139 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Output } from './output.ts';
+import { formatDuration, parseDuration } from '#shared/duration.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
+import type { Durations } from '#shared/rotation/deps.ts';
+import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
+import { colors, type Output } from './output.ts';
+
+interface RotateFlags {
+  readonly local?: boolean;
+  readonly key?: string;
+  readonly json?: boolean;
+  readonly healthCheckInterval?: string;
+  readonly healthCheckDeadline?: string;
+  readonly observation?: string;
+  readonly reason?: string;
+}
+
+const HELP = `
+Local mode (--local) runs the real workflow (statemachines/rotate-key.asl.json) in this process
+with aws-local-stepfunctions, every step bound to its real handler, against AWS_ENDPOINT_URL (e.g.
+moto) or, when it is unset, the account of your AWS credentials. Waits are compressed: by default
+the health check runs every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, gives up after ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, and the old key is
+observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. Durations accept ms, s, m, h and d (e.g. 500ms, 30s, 1h).
+
+The workflow: create a new key, store it as AWSPENDING in the user's secret, verify it with STS,
+promote it to AWSCURRENT, wait until consumers are healthy on it (default check: the new key has
+been used), deactivate the old key, observe, then delete the old key. Trouble during observation
+rolls back (old key Active and AWSCURRENT again). Past the health deadline nothing is deactivated:
+the run ends as NeedsAttention with both keys Active and the owner notified. Notifications go to
+NOTIFICATION_TOPIC_ARN, else to the SNS topic iam-key-rotator-notifications (created if missing).
+
+Exit code: 0 when the rotation Succeeded; 1 when it RolledBack, NeedsAttention or Failed; 2 for bad usage.
+
+Examples:
+  $ iam-key-rotator rotate billing-export --local
+  $ iam-key-rotator rotate billing-export --local --key AKIAIOSFODNN7EXAMPLE --observation 10s --json`;
+
+function durationFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = parseDuration(text);
+  if (value === undefined) throw new InvalidInputError(`${flag} must be a positive duration like 500ms, 30s, 5m, 1h or 7d (got "${text}")`);
+  return value;
+}
+
+function requestedBy(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
 
 export function registerRotate(program: Command, output: Output, setResult: (code: number) => void): void {
-  void program;
-  void output;
-  void setResult;
+  program
+    .command('rotate')
+    .description("Rotate one IAM user's access key: new key in the user's secret, verified, consumers moved, old key retired.")
+    .argument('<user>', 'IAM user name')
+    .option('--local', 'run the workflow in this process (against AWS_ENDPOINT_URL or your credentials)')
+    .option('--key <access-key-id>', "the key to replace (default: the user's oldest Active key)")
+    .option('--json', 'print one JSON object with the outcome and every state on stdout')
+    .option('--health-check-interval <duration>', `time between consumer health checks (local default ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)})`)
+    .option('--health-check-deadline <duration>', `give up waiting for healthy consumers after this long (local default ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)})`)
+    .option('--observation <duration>', `how long the old key stays Inactive before it is deleted (local default ${formatDuration(LOCAL_DURATIONS.observationMs)})`)
+    .option('--reason <text>', 'why this rotation was requested (shown in notifications)')
+    .addHelpText('after', HELP)
+    .action(async (userName: string, flags: RotateFlags) => {
+      setResult(await rotate(userName, flags, output));
+    });
+}
+
+async function rotate(userName: string, flags: RotateFlags, output: Output): Promise<number> {
+  if (flags.key !== undefined && !/^[A-Z0-9]{16,128}$/.test(flags.key)) {
+    throw new InvalidInputError(`--key must be an access key id like AKIAIOSFODNN7EXAMPLE (got "${flags.key}")`);
+  }
+  const durations: Partial<Durations> = Object.fromEntries(
+    Object.entries({
+      healthCheckIntervalMs: durationFlag('--health-check-interval', flags.healthCheckInterval),
+      healthCheckDeadlineMs: durationFlag('--health-check-deadline', flags.healthCheckDeadline),
+      observationMs: durationFlag('--observation', flags.observation),
+    }).filter(([, value]) => value !== undefined),
+  );
+  if (!flags.local) {
+    throw new InvalidInputError(
+      'Starting a rotation in a deployed stack comes with on-demand rotation (issue 5). Run it in this process with --local ' +
+        '(against AWS_ENDPOINT_URL, or the account of your credentials when it is unset).',
+    );
+  }
+  // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
+  // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+
+  const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
+  const report = await runRotation(
+    { userName, accessKeyId: flags.key, kind: 'manual', requestedBy: requestedBy(), reason: flags.reason ?? '' },
+    {
+      durations,
+      logger,
+      onNotice: (text) => output.err(colors.dim(text)),
+      onState: (state) => progress(stateLine(state)),
+    },
+  );
+  if (flags.json) output.out(JSON.stringify(report, null, 2));
+  else output.out(summary(report));
+  return report.status === 'Succeeded' ? 0 : 1;
+}
+
+function stateLine(state: StateRecord): string {
+  const time = state.enteredAt.slice(11, 23);
+  const failed = state.outcome.startsWith('failed') || state.outcome.startsWith('caught');
+  const outcome = failed ? colors.red(state.outcome) : state.outcome === 'retried' ? colors.yellow(state.outcome) : colors.dim(state.outcome);
+  return `${colors.dim(time)}  ${state.name.padEnd(26)} ${outcome}`;
+}
+
+const STATUS_COLOR: Record<RotationReport['status'], (text: string) => string> = {
+  Succeeded: colors.green,
+  RolledBack: colors.yellow,
+  NeedsAttention: colors.yellow,
+  Failed: colors.red,
+};
+
+function summary(report: RotationReport): string {
+  const lines = [
+    '',
+    `${STATUS_COLOR[report.status](report.status)}: ${report.userName}, old key ${report.oldAccessKeyId ?? '(none)'}, new key ${report.newAccessKeyId ?? '(none)'} ` +
+      `(${report.states.length} states, ${(report.durationMs / 1000).toFixed(1)}s)`,
+  ];
+  const next: Record<RotationReport['status'], string> = {
+    Succeeded: 'The old key is deleted; consumers use the new key from the secret.',
+    RolledBack: 'The old key is Active and AWSCURRENT again; the new key is Inactive. Find the consumer that failed, then rotate again.',
+    NeedsAttention: 'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again.',
+    Failed: 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
+  };
+  if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
+  lines.push(next[report.status]);
+  return lines.join('\n');
 }

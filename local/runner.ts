@@ -17,8 +17,9 @@ import { verifyStep } from '#functions/rotate-verify.ts';
 import { iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns } from '#shared/clients.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
-import { AccessKeyNotFoundError, KeyNotActiveError } from '#shared/errors.ts';
-import { logger } from '#shared/powertools.ts';
+import { AccessKeyNotFoundError, KeyNotActiveError, RotatorError } from '#shared/errors.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { logger as defaultLogger } from '#shared/powertools.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps } from '#shared/rotation/deps.ts';
 import { listUserKeys } from '#shared/rotation/keys.ts';
 import type { RotationKind } from '#shared/rotation/state.ts';
@@ -54,7 +55,7 @@ interface LocalContext {
   getRemainingTimeInMillis(): number;
 }
 
-const STEPS: Readonly<Record<string, (deps: DepsProvider) => (event: unknown, context: LocalContext) => Promise<unknown>>> = {
+const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (event: unknown, context: LocalContext) => Promise<unknown>>> = {
   rotatePrepare: prepareStep,
   rotateCreateAndStore: createAndStoreStep,
   rotateVerify: verifyStep,
@@ -74,17 +75,19 @@ export interface StateRecord {
   readonly name: string;
   readonly type: string;
   readonly enteredAt: string;
-  /** `ok`, `retried`, `caught <Error>`, `failed <Error>`, a check's status (`waiting`, `healthy`...), or `→ Next` for a Choice. */
+  /** `ok`, `retried <Error>`, `caught <Error>`, `failed <Error>`, a check's status (`waiting`, `healthy`...), or `→ Next` for a Choice. */
   outcome: string;
 }
 
 export interface RotationReport {
   readonly status: RotationStatus;
   readonly userName: string;
-  readonly oldAccessKeyId: string;
+  /** Null only when the user has no key to rotate. */
+  readonly oldAccessKeyId: string | null;
   readonly newAccessKeyId: string | null;
   readonly error?: { readonly name: string; readonly message: string };
-  readonly topicArn: string;
+  /** Where notifications went; null when the run could not start. */
+  readonly topicArn: string | null;
   readonly durationMs: number;
   readonly states: readonly StateRecord[];
 }
@@ -113,6 +116,8 @@ export interface RunRotationOptions {
   /** Default: full precision against an emulator (AWS_ENDPOINT_URL set), whole minutes against AWS. */
   readonly lastUsedGranularityMs?: number;
   readonly fetch?: typeof fetch;
+  /** The handlers' Powertools logger (default: the Lambdas' own, JSON lines on stdout). */
+  readonly logger?: Logger;
 }
 
 const REGION_FALLBACK = 'us-east-1';
@@ -167,8 +172,9 @@ interface ExecutionOutput {
 }
 
 /**
- * Runs one rotation in-process and reports how it ended. Never throws for a failed rotation (the
- * report says Failed, with the error's name); throws only when it cannot start (bad config, no key).
+ * Runs one rotation in-process and reports how it ended. A failed rotation, or a user with no key to
+ * rotate, is a report with status Failed and the error's name; it throws only for a bad configuration
+ * or an AWS failure before the workflow starts.
  */
 export async function runRotation(input: RunRotationInput, options: RunRotationOptions = {}): Promise<RotationReport> {
   const started = Date.now();
@@ -176,7 +182,16 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
   const iam = options.clients?.iam ?? defaultIam;
   const secretsManager = options.clients?.secretsManager ?? defaultSecretsManager;
   const sns = options.clients?.sns ?? defaultSns;
-  const accessKeyId = input.accessKeyId ?? (await oldestActiveKey(iam, input.userName));
+  let accessKeyId = input.accessKeyId;
+  if (accessKeyId === undefined) {
+    try {
+      accessKeyId = await oldestActiveKey(iam, input.userName);
+    } catch (error) {
+      // No key to rotate is an outcome of the run, reported like any other failure.
+      if (!(error instanceof RotatorError)) throw error;
+      return { status: 'Failed', userName: input.userName, oldAccessKeyId: null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, durationMs: Date.now() - started, states: [] };
+    }
+  }
 
   let topicArn = options.topicArn ?? baseConfig.topicArn;
   if (!topicArn) {
@@ -191,7 +206,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     stsWith,
     config: { ...baseConfig, topicArn },
     clock: options.clock ?? systemClock,
-    logger,
+    logger: options.logger ?? defaultLogger,
     durations,
     lastUsedGranularityMs: options.lastUsedGranularityMs ?? (process.env.AWS_ENDPOINT_URL ? 0 : AWS_LAST_USED_GRANULARITY_MS),
     fetch: options.fetch ?? globalThis.fetch,
@@ -208,7 +223,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     const step = STEPS[functionName];
     // A Task left unbound would call the real Lambda: refuse instead.
     if (!step) throw new Error(`State ${stateName} calls ${functionName}, which the local runner does not know; add it to STEPS in local/runner.ts.`);
-    const handler = step(provider);
+    const handler = step(provider, deps.logger);
     taskResourceLocalHandlers[stateName] = async (parameters) => ({
       Payload: await handler((parameters as { Payload?: unknown }).Payload, localContext(functionName)),
     });
@@ -235,44 +250,50 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
   );
 
   const states: StateRecord[] = [];
+  const reported = new Set<StateRecord>();
+  const report = (record: StateRecord): void => {
+    reported.add(record);
+    options.onState?.(record);
+  };
   let newAccessKeyId: string | null = null;
   const recording = (async () => {
-    let previous: StateRecord | undefined;
+    let lastError = 'error';
     for await (const event of execution.eventLogs) {
       if (!('state' in event)) continue;
       const current = states.at(-1);
       switch (event.type) {
         case 'StateEntered': {
-          if (previous?.type === 'Choice') {
-            previous.outcome = `→ ${event.state.name}`;
-            options.onState?.(previous);
+          // A Choice's outcome is the branch it took, known when the next state starts.
+          if (current?.type === 'Choice') {
+            current.outcome = `→ ${event.state.name}`;
+            report(current);
           }
-          const record: StateRecord = { name: event.state.name, type: event.state.type, enteredAt: new Date(event.timestamp).toISOString(), outcome: 'running' };
-          states.push(record);
-          previous = record;
+          states.push({ name: event.state.name, type: event.state.type, enteredAt: new Date(event.timestamp).toISOString(), outcome: 'running' });
           break;
         }
         case 'StateExited': {
           const output = event.state.output as Record<string, { status?: unknown; accessKeyId?: unknown } | undefined> | undefined;
           const key = output?.newKey?.accessKeyId;
           if (typeof key === 'string') newAccessKeyId = key;
-          if (current && current.type !== 'Choice') {
+          if (current && current.type !== 'Choice' && !reported.has(current)) {
             const status = event.state.name === 'CheckConsumers' ? output?.gate?.status : event.state.name === 'CheckObservation' ? output?.observation?.status : undefined;
             current.outcome = typeof status === 'string' ? status : 'ok';
-            options.onState?.(current);
+            report(current);
           }
           break;
         }
-        case 'StateRetried':
-          if (current) current.outcome = 'retried';
-          break;
         case 'StateFailed':
+          lastError = event.Error;
           if (current) current.outcome = `failed ${event.Error}`;
+          if (current?.type === 'Fail') report(current);
+          break;
+        case 'StateRetried':
+          if (current) current.outcome = `retried ${lastError}`;
           break;
         case 'StateCaught':
           if (current) {
-            current.outcome = `caught ${String((event.state.input as { error?: { Error?: unknown } } | undefined)?.error?.Error ?? 'error')}`;
-            options.onState?.(current);
+            current.outcome = `caught ${lastError}`;
+            report(current);
           }
           break;
       }
@@ -293,11 +314,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     error = cause instanceof Error ? { name: cause.name, message: cause.message } : { name: 'Error', message: String(cause) };
   }
   await recording;
-  const last = states.at(-1);
-  if (last && last.outcome === 'running') {
-    last.outcome = last.type === 'Fail' ? `failed ${error?.name ?? ''}`.trim() : 'ok';
-    options.onState?.(last);
-  }
+  for (const record of states) if (!reported.has(record)) report(record);
   return {
     status,
     userName: input.userName,

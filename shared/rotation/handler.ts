@@ -2,7 +2,8 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { z } from 'zod';
 import { AwsTransientError, RotatorError, errorMessage } from '../errors.ts';
-import { logger } from '../powertools.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { logger as defaultLogger } from '../powertools.ts';
 import type { DepsProvider, RotationDeps } from './deps.ts';
 import { parseStepInput } from './state.ts';
 
@@ -40,7 +41,7 @@ export function isTransient(error: unknown): boolean {
  * transient AWS failures become AwsTransientError (retried), anything else keeps its own name and
  * reaches the catch-all. Logs the error's name and message only, never the event.
  */
-export function typedErrors(step: string): MiddlewareObj {
+export function typedErrors(step: string, logger: Logger): MiddlewareObj {
   return {
     onError: (request) => {
       const error = request.error;
@@ -53,11 +54,11 @@ export function typedErrors(step: string): MiddlewareObj {
 /**
  * A step's Lambda handler: parse the state with zod, call the core with its dependencies, return
  * its (secret-free) result. Each function file exports the factory (the local runner passes its own
- * dependencies) and `handler`, built with the Lambda's.
+ * dependencies and logger) and `handler`, built with the Lambda's.
  */
 export function stepHandler<S extends z.ZodType, R>(step: string, schema: S, run: (input: z.output<S>, deps: RotationDeps) => Promise<R>) {
-  return (deps: DepsProvider) =>
+  return (deps: DepsProvider, logger: Logger = defaultLogger) =>
     middy(async (event: unknown): Promise<R> => run(parseStepInput(schema, step, event), await deps()))
       .use(injectLambdaContext(logger))
-      .use(typedErrors(step));
+      .use(typedErrors(step, logger));
 }

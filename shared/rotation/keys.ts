@@ -32,7 +32,7 @@ async function forUser<T>(userName: string, call: () => Promise<T>): Promise<T> 
     return await call();
   } catch (error) {
     if (isNoSuchEntity(error)) {
-      throw new UserNotFoundError(`IAM user ${userName} does not exist (it may have been deleted during the rotation). Nothing more can be done for it.`);
+      throw new UserNotFoundError(`IAM user ${userName} does not exist (or was deleted meanwhile). Check the name with \`aws iam get-user --user-name ${userName}\`.`);
     }
     throw error;
   }
