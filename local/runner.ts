@@ -43,7 +43,7 @@ export const LOCAL_DURATIONS: Durations = {
 
 /** Every Lambda of the workflow, by its function key in serverless.yml (the name in `Fn::GetAtt`). */
 /** The parts of a Lambda context the handlers' middlewares read (Powertools adds them to each log line). */
-interface LocalContext {
+export interface LocalContext {
   readonly functionName: string;
   readonly functionVersion: string;
   readonly invokedFunctionArn: string;
@@ -108,6 +108,8 @@ export interface RunRotationOptions {
   readonly durations?: Partial<Durations>;
   /** Called as each state finishes (and once more for a Choice when its branch is known). */
   readonly onState?: (state: StateRecord) => void;
+  /** Every state's input and output as the workflow passed them (for audits and tests; they never hold a secret). */
+  readonly onStateData?: (data: { readonly name: string; readonly input: unknown; readonly output: unknown }) => void;
   /** Told about side effects worth a line, e.g. the creation of the local notification topic. */
   readonly onNotice?: (text: string) => void;
   /** Notification topic; default: the configured one, else `iam-key-rotator-notifications`, created if missing. */
@@ -135,7 +137,7 @@ export function loadDefinition(region = process.env.AWS_REGION ?? REGION_FALLBAC
   return JSON.parse(readFileSync(ASL_PATH, 'utf8'), reviver) as StateMachineDefinition;
 }
 
-function localContext(functionName: string): LocalContext {
+export function localContext(functionName: string): LocalContext {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -159,6 +161,25 @@ export async function oldestActiveKey(iam: IAMClient, userName: string): Promise
   throw new KeyNotActiveError(`User ${userName} has no Active access key (${keys.map((key) => key.accessKeyId).join(', ')} Inactive): there is nothing to rotate.`);
 }
 
+/** The dependencies the runner gives every handler: compressed waits, injectable clients and clock. */
+export function localDeps(options: RunRotationOptions & { readonly config: Config }): RotationDeps {
+  const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
+  return {
+    iam: options.clients?.iam ?? defaultIam,
+    secretsManager: options.clients?.secretsManager ?? defaultSecretsManager,
+    sns: options.clients?.sns ?? defaultSns,
+    stsWith,
+    config: options.config,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? defaultLogger,
+    durations,
+    lastUsedGranularityMs: options.lastUsedGranularityMs ?? (process.env.AWS_ENDPOINT_URL ? 0 : AWS_LAST_USED_GRANULARITY_MS),
+    fetch: options.fetch ?? globalThis.fetch,
+    // A health URL must answer within one check interval (at most the Lambdas' 5 s).
+    httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),
+  };
+}
+
 /** Creating a topic by name is idempotent in SNS: the same ARN comes back each time. */
 async function localTopic(sns: SNSClient): Promise<string> {
   const response = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
@@ -180,7 +201,6 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
   const started = Date.now();
   const baseConfig = options.config ?? loadConfig(process.env);
   const iam = options.clients?.iam ?? defaultIam;
-  const secretsManager = options.clients?.secretsManager ?? defaultSecretsManager;
   const sns = options.clients?.sns ?? defaultSns;
   let accessKeyId = input.accessKeyId;
   if (accessKeyId === undefined) {
@@ -199,19 +219,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     options.onNotice?.(`No notification topic configured: using SNS topic ${LOCAL_TOPIC_NAME} (${topicArn}), created if it did not exist.`);
   }
   const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
-  const deps: RotationDeps = {
-    iam,
-    secretsManager,
-    sns,
-    stsWith,
-    config: { ...baseConfig, topicArn },
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? defaultLogger,
-    durations,
-    lastUsedGranularityMs: options.lastUsedGranularityMs ?? (process.env.AWS_ENDPOINT_URL ? 0 : AWS_LAST_USED_GRANULARITY_MS),
-    fetch: options.fetch ?? globalThis.fetch,
-    httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),
-  };
+  const deps = localDeps({ ...options, durations, config: { ...baseConfig, topicArn } });
   const provider: DepsProvider = async () => deps;
 
   const definition = loadDefinition();
@@ -272,6 +280,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
           break;
         }
         case 'StateExited': {
+          options.onStateData?.({ name: event.state.name, input: event.state.input, output: event.state.output });
           const output = event.state.output as Record<string, { status?: unknown; accessKeyId?: unknown } | undefined> | undefined;
           const key = output?.newKey?.accessKeyId;
           if (typeof key === 'string') newAccessKeyId = key;
