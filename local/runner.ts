@@ -17,7 +17,7 @@ import { verifyStep } from '#functions/rotate-verify.ts';
 import { iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns } from '#shared/clients.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
-import { AccessKeyNotFoundError, KeyNotActiveError, RotatorError } from '#shared/errors.ts';
+import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotatorError } from '#shared/errors.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '#shared/powertools.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps } from '#shared/rotation/deps.ts';
@@ -33,11 +33,12 @@ import type { RotationKind } from '#shared/rotation/state.ts';
 export const ASL_PATH = new URL('../statemachines/rotate-key.asl.json', import.meta.url);
 export const LOCAL_TOPIC_NAME = 'iam-key-rotator-notifications';
 
-/** Compressed waits for local runs; each can be overridden (`--health-check-interval` and friends). */
+/** Compressed waits for local runs; each can be overridden (`--health-check-interval` and friends). An observation
+ * period of one interval means one observation check: the happy path takes 18 state transitions. */
 export const LOCAL_DURATIONS: Durations = {
   healthCheckIntervalMs: 1_000,
   healthCheckDeadlineMs: 10_000,
-  observationMs: 2_000,
+  observationMs: 1_000,
   oldKeyQuietMs: 2_000,
 };
 
@@ -199,6 +200,12 @@ interface ExecutionOutput {
  */
 export async function runRotation(input: RunRotationInput, options: RunRotationOptions = {}): Promise<RotationReport> {
   const started = Date.now();
+  if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+    throw new ConfigError(
+      `The local runner needs Node.js 22 or later (aws-local-stepfunctions 3); this is ${process.version}. ` +
+        'Run it through npm (npm start, npx iam-key-rotator) or put node_modules/.bin first on PATH: the project installs Node 22 there.',
+    );
+  }
   const baseConfig = options.config ?? loadConfig(process.env);
   const iam = options.clients?.iam ?? defaultIam;
   const sns = options.clients?.sns ?? defaultSns;
