@@ -45,7 +45,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
   {
     userName: 'hardcoded-cron',
     owner: 'frank@example.com',
-    tags: { 'rotation:health-check-deadline': '3s' },
+    tags: {},
     keys: 1,
     consumer: 'never-moves',
     story: 'consumer never moves to the new key: needs attention, both keys kept',

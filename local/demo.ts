@@ -1,17 +1,42 @@
 import Table from 'cli-table3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Output } from '../cli/output.ts';
 import { colors } from '../cli/output.ts';
 import { DAY_MS } from '#shared/clock.ts';
 import { startMoto, type MotoServer } from './moto.ts';
-import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount } from './demo-account.ts';
-import { publishedNotifications } from './moto-inspect.ts';
+import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, type DemoUser } from './demo-account.ts';
+import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
+import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
+import type { RotationReport, StateRecord } from './runner.ts';
 
 const REGION = 'us-east-1';
+const ACCOUNT_ID = '123456789012';
+/** Waits of the demo's rotations: a health check every 300 ms, a 3 s gate deadline, 600 ms of observation. */
+const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
+const CONSUMER_INTERVAL_MS = 100;
+/** States worth a progress line; the polling loops would drown the rest. */
+const MILESTONES = new Set(['CreateAndStore', 'Promote', 'Deactivate', 'Rollback', 'DeleteOldKey', 'MakeSafe', 'Contain']);
+
+/** What each demo user's rotation should end as; the demo checks itself against it. */
+const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not rotated'>> = {
+  'billing-export': 'Succeeded',
+  'onprem-backup': 'Succeeded',
+  'saas-analytics': 'not rotated',
+  'partner-sftp': 'not rotated',
+  'legacy-etl': 'Failed',
+  'hardcoded-cron': 'NeedsAttention',
+  'forgotten-bot': 'not rotated',
+  'ml-pipeline': 'not rotated',
+};
 
 /**
- * `npm start`: the whole product on a laptop in under a minute. A local AWS (moto) is started,
- * seeded with a small account, and scanned the way the scheduled Lambda scans; the demo then
- * prints what it found and cleans up. Nothing here can reach a real AWS account: the endpoint and
+ * `npm start`: the whole product on a laptop in well under a minute. A local AWS (moto) is started
+ * and seeded with a small account whose workloads read their keys from Secrets Manager; the scan
+ * runs as the scheduled Lambda would and starts real executions on a state machine in moto; the
+ * local runner then executes each with the real ASL and handlers and compressed waits, while the
+ * simulated consumers keep calling AWS. Nothing here can reach a real AWS account: the endpoint and
  * credentials are forced to the local moto before any client exists.
  */
 export async function runDemo(output: Output): Promise<number> {
@@ -25,7 +50,7 @@ export async function runDemo(output: Output): Promise<number> {
     return await runAgainst(moto, output, step, started);
   } finally {
     await moto.stop();
-    step(`stopped moto_server; nothing was left running (${((Date.now() - started) / 1000).toFixed(1)}s in all)`);
+    step(`stopped moto_server; nothing was left running (${seconds(started)} in all)`);
   }
 }
 
@@ -36,9 +61,12 @@ function isolateFromRealAws(moto: MotoServer): void {
   process.env.AWS_REGION = REGION;
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  delete process.env.ROTATION_STATE_MACHINE_ARN;
+  delete process.env.NOTIFICATION_TOPIC_ARN;
   Object.assign(process.env, DEMO_ENVIRONMENT);
 }
+
+const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
 async function runAgainst(moto: MotoServer, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.
@@ -46,36 +74,137 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   const { loadConfig } = await import('#shared/config.ts');
   const { defaultSecretName } = await import('#shared/tags.ts');
   const { scanAccount } = await import('#shared/scanner.ts');
-  const config = loadConfig(process.env);
+  const { loadDefinition, runRotation } = await import('./runner.ts');
+  const { listUserKeys } = await import('#shared/rotation/keys.ts');
 
-  step(`seeding a demo account: ${DEMO_USERS.length} IAM users under /demo/, their keys, and a secret per user holding its key`);
-  await seedDemoAccount({ iam, secretsManager }, (userName) => defaultSecretName(config, userName));
+  const baseConfig = loadConfig(process.env);
+  const secretName = (userName: string): string => defaultSecretName(baseConfig, userName);
+
+  step(`seeding a demo account: ${DEMO_USERS.length} IAM users, a key each (two for one), and a secret per user holding its key`);
+  await seedDemoAccount({ iam, secretsManager }, secretName);
   for (const user of DEMO_USERS) output.out(`    ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
 
+  const consumers = DEMO_USERS.filter((user) => user.consumer !== 'none').map(
+    (user) =>
+      new SimulatedConsumer({
+        userName: user.userName,
+        secretId: secretName(user.userName),
+        secretsManager,
+        followsRotation: user.consumer === 'follows-rotation',
+        intervalMs: CONSUMER_INTERVAL_MS,
+      }),
+  );
+  step(`starting ${consumers.length} simulated consumers: each reads its user's secret and calls STS every ${CONSUMER_INTERVAL_MS} ms (hardcoded-cron never re-reads it)`);
+  for (const consumer of consumers) consumer.start();
+  await Promise.all(consumers.map((consumer) => consumer.callOnce()));
+
+  const machine = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'iam-key-rotator-demo-rotate-key',
+      definition: JSON.stringify(loadDefinition(REGION, ACCOUNT_ID)),
+      roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/iam-key-rotator-demo`,
+    }),
+  );
+  const config = { ...baseConfig, stateMachineArn: machine.stateMachineArn ?? '' };
+
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
-  step(`scanning as of ${asOf.toISOString().slice(0, 10)} (${DEMO_SCAN_DAYS_AHEAD} days from now: moto cannot backdate keys, so the demo moves the clock)`);
-  const scan = await scanAccount({
-    iam,
-    sfn,
-    config,
-    clock: () => asOf,
-    dryRun: true,
-    progress: (message) => output.out(colors.dim(`    ${message}`)),
-  });
-  const verdicts = new Map(scan.keys.map((key) => [key.accessKeyId, key]));
-  const table = new Table({ head: ['user', 'key', 'class', 'why'], style: { head: [], border: [] }, wordWrap: true, colWidths: [18, 22, 9, 60] });
-  for (const key of scan.keys) table.push([key.userName, key.accessKeyId, key.class, key.reason]);
-  output.out(table.toString());
+  step(`scanning as of ${asOf.toISOString().slice(0, 10)}, ${DEMO_SCAN_DAYS_AHEAD} days from now (moto cannot backdate keys, so the demo moves the scanner's clock)`);
+  const scan = await scanAccount({ iam, sfn, config, clock: () => asOf, dryRun: false, progress: (message) => output.out(colors.dim(`    ${message}`)) });
   output.out(
     `    ${scan.usersSeen} users, ${scan.usersReadLive} read live; ` +
       Object.entries(scan.counts)
         .map(([cls, count]) => `${count} ${cls}`)
-        .join(', '),
+        .join(', ') +
+      `; ${scan.rotationsStarted.length} rotations started`,
   );
+  const verdicts = new Map(scan.keys.map((key) => [key.accessKeyId, key]));
+
+  step(`running the ${scan.rotationsStarted.length} started executions with the local runner (real ASL and handlers; in AWS, Step Functions runs them)`);
+  const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
+  const reasonOf = (accessKeyId: string): string => verdicts.get(accessKeyId)?.reason ?? '';
+  const reports = await Promise.all(
+    scan.rotationsStarted.map(async (rotation) => {
+      const onState = (state: StateRecord): void => {
+        if (MILESTONES.has(state.name) || state.type === 'Succeed' || state.type === 'Fail') {
+          output.out(`    ${colors.dim(new Date().toISOString().slice(11, 23))} ${rotation.userName.padEnd(16)} ${state.name.padEnd(16)} ${state.outcome}`);
+        }
+      };
+      const report = await runRotation(
+        { userName: rotation.userName, accessKeyId: rotation.accessKeyId, kind: 'scheduled', requestedBy: 'scanner', reason: reasonOf(rotation.accessKeyId) },
+        { config, durations: DEMO_DURATIONS, logger: silent, onState },
+      );
+      return report;
+    }),
+  );
+  const stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
 
   const notifications = await publishedNotifications(moto.endpoint);
-  step(`${notifications.length} notifications published`);
-  void verdicts;
-  step(colors.green(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)}s`));
+  const rows = await Promise.all(
+    DEMO_USERS.map(async (user) => {
+      const keys = await listUserKeys(iam, user.userName);
+      const current = await currentKeyId(secretsManager, secretName(user.userName));
+      return { user, keys, current };
+    }),
+  );
+
+  step('what happened to every key');
+  const table = new Table({
+    head: ['user', 'scan', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer', 'notices'],
+    style: { head: [], border: [] },
+  });
+  let surprises = 0;
+  for (const { user, keys, current } of rows) {
+    const userReports = reports.filter((report) => report.userName === user.userName);
+    const outcome = summarizeOutcome(userReports);
+    const expected = EXPECTED_OUTCOME[user.userName];
+    const asExpected = userReports.length === 0 ? expected === 'not rotated' : userReports.every((report) => report.status === expected);
+    if (!asExpected) surprises += 1;
+    const classes = [...new Set(scan.keys.filter((key) => key.userName === user.userName).map((key) => key.class))].join(', ') || 'ok';
+    table.push([
+      user.userName,
+      classes,
+      asExpected ? outcome : colors.red(`${outcome} (expected ${expected})`),
+      keys.map((key) => `${key.accessKeyId === current ? '★' : ' '}${key.accessKeyId.slice(-6)} ${key.status}`).join('\n') || '(none)',
+      consumerLine(user, stats),
+      String(notifications.filter((notification) => notification.attributes.userName === user.userName).length),
+    ]);
+  }
+  output.out(table.toString());
+  printNotifications(output, notifications);
+
+  if (surprises > 0) {
+    output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
+    return 1;
+  }
+  step(colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, nothing broken`));
   return 0;
+}
+
+function summarizeOutcome(reports: readonly RotationReport[]): string {
+  if (reports.length === 0) return 'not rotated';
+  return reports.map((report) => (report.error ? `${report.status}: ${report.error.name}` : report.status)).join('\n');
+}
+
+function consumerLine(user: DemoUser, stats: readonly ConsumerStats[]): string {
+  const consumer = stats.find((stat) => stat.userName === user.userName);
+  if (!consumer) return '(none)';
+  return `${consumer.calls} calls, ${consumer.failures} failed, ${consumer.keysUsed.length} key${consumer.keysUsed.length === 1 ? '' : 's'} used`;
+}
+
+async function currentKeyId(secretsManager: import('@aws-sdk/client-secrets-manager').SecretsManagerClient, secretId: string): Promise<string | undefined> {
+  try {
+    const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
+    const parsed = JSON.parse(secret.SecretString ?? '{}') as { AccessKeyId?: unknown };
+    return typeof parsed.AccessKeyId === 'string' ? parsed.AccessKeyId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function printNotifications(output: Output, notifications: readonly PublishedNotification[]): void {
+  output.out(`${colors.cyan('▸')} ${notifications.length} notifications published to SNS (subject ← event, owner):`);
+  for (const notification of notifications) {
+    const { event = '?', owner = '?' } = notification.attributes;
+    output.out(`    ${(notification.subject ?? '(no subject)').padEnd(64)} ${colors.dim(`${event}, ${owner}`)}`);
+  }
 }

@@ -1,0 +1,21 @@
+import { describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+
+// `npm start` is a newcomer's first contact: run it as they would, in its own process with its own moto.
+describe('npm start (the local demo)', () => {
+  test('rotates the due keys, holds the rest back, checks its own outcomes and exits 0', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.AWS_ENDPOINT_URL;
+    const result = spawnSync('node', ['bin/iam-key-rotator.mjs', 'demo'], { encoding: 'utf8', env, timeout: 120_000 });
+    const stdout = result.stdout;
+    if (result.status !== 0) throw new Error(`demo exited ${result.status}:\n${stdout}\n${result.stderr}`);
+    const row = (user: string): string => stdout.split('\n').find((line) => line.includes(`│ ${user} `)) ?? '';
+    expect(row('billing-export')).toMatch(/│ due\s+│ Succeeded\s+│ ★\w{6} Active/);
+    expect(row('hardcoded-cron')).toMatch(/NeedsAttention/);
+    expect(row('legacy-etl')).toMatch(/Failed: KeyLimitReachedError/);
+    expect(row('partner-sftp')).toMatch(/│ exempt\s+│ not rotated/);
+    expect(row('forgotten-bot')).toMatch(/│ unused\s+│ not rotated/);
+    expect(stdout).toMatch(/stopped moto_server; nothing was left running/);
+    expect(stdout).toMatch(/demo finished in \d+\.\ds/);
+  }, 150_000);
+});
