@@ -11,4 +11,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_DEFAULT_REGION = 'us-east-1';
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
+  // CI=true makes picocolors colour its output; tests read plain text, as a pipe would give them.
+  process.env.NO_COLOR = '1';
 }

@@ -7,3 +7,5 @@ process.env.POWERTOOLS_DEV = 'false';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 delete process.env.AWS_PROFILE;
+// CI=true makes picocolors colour its output; tests read plain text.
+process.env.NO_COLOR = '1';
