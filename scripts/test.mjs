@@ -17,6 +17,9 @@ function run(label, command, args) {
   console.log(`\n▶ ${label}: ${command} ${args.join(' ')}`);
   const started = Date.now();
   const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+  if (result.error) {
+    console.log(`could not run ${command}: ${result.error.message}. Run the tests through \`npm test\`, which puts node_modules/.bin on PATH.`);
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const ok = result.status === 0;
   console.log(`${ok ? '✔' : '✘'} ${label} (${seconds}s)`);
