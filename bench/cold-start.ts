@@ -2,18 +2,16 @@
  * Cold-start cost of every Lambda bundle, as deployed: esbuild with the settings of serverless.yml
  * (bundled SDK, minified, ESM, node22), then the median time to import each bundle in a fresh
  * Node 22 process against bare `node -e 0`, runs interleaved so machine noise hits both alike.
- * Prints a table and writes bench/results/cold-start.json. Run: npm run bench:cold-start
+ * Run alone: npm run bench:cold-start (BENCH_RUNS=15 by default).
  */
 import { build, type Metafile } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-bundles-'));
-
-interface BundleFigures {
+export interface BundleFigures {
   readonly function: string;
   readonly bytes: number;
   readonly importMedianMs: number;
@@ -45,7 +43,15 @@ function byPackage(metafile: Metafile, output: string): Array<{ package: string;
   return [...totals.entries()].map(([name, bytes]) => ({ package: name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-async function main(): Promise<void> {
+export interface ColdStartResult {
+  readonly node: string;
+  readonly runs: number;
+  readonly bareNodeMs: number;
+  readonly bundles: readonly BundleFigures[];
+}
+
+export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)): Promise<ColdStartResult> {
+  const outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-bundles-'));
   const entries = readdirSync('functions').filter((file) => file.endsWith('.ts')).sort();
   const bundles: Array<{ name: string; file: string; bytes: number; inputs: Array<{ package: string; bytes: number }> }> = [];
   for (const entry of entries) {
@@ -75,7 +81,7 @@ async function main(): Promise<void> {
   // Powertools reads these at import; Lambda sets them, so set them here too.
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_LAMBDA_FUNCTION_NAME ??= 'bench';
-  for (let run = 0; run < RUNS; run += 1) {
+  for (let run = 0; run < runs; run += 1) {
     baseline.push(timeNode(['-e', '0']));
     for (const bundle of bundles) samples.get(bundle.name)?.push(timeNode(['--input-type=module', '-e', `await import(${JSON.stringify(bundle.file)})`]));
   }
@@ -91,16 +97,24 @@ async function main(): Promise<void> {
     };
   });
 
-  console.log(`Node ${process.version}, ${RUNS} paired runs; bare \`node -e 0\` median ${bare.toFixed(1)} ms\n`);
-  console.log('| function | bundle KB | import median ms | overhead ms | largest parts (KB) |');
-  console.log('|---|---:|---:|---:|---|');
-  for (const figure of figures) {
-    const parts = figure.largestInputs.map((input) => `${input.package} ${(input.bytes / 1024).toFixed(0)}`).join(', ');
-    console.log(`| ${figure.function} | ${(figure.bytes / 1024).toFixed(0)} | ${figure.importMedianMs} | ${figure.overheadMs} | ${parts} |`);
-  }
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/cold-start.json', `${JSON.stringify({ node: process.version, runs: RUNS, bareNodeMs: Number(bare.toFixed(1)), bundles: figures }, null, 2)}\n`);
   rmSync(outDir, { recursive: true, force: true });
+  return { node: process.version, runs, bareNodeMs: Number(bare.toFixed(1)), bundles: figures };
 }
 
-await main();
+export function coldStartTable(result: ColdStartResult): string {
+  const lines = [
+    `Node ${result.node}, ${result.runs} paired runs; bare \`node -e 0\` median ${result.bareNodeMs} ms`,
+    '',
+    '| function | bundle KB | import median ms | overhead ms | largest parts (KB) |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const figure of result.bundles) {
+    const parts = figure.largestInputs.map((input) => `${input.package} ${(input.bytes / 1024).toFixed(0)}`).join(', ');
+    lines.push(`| ${figure.function} | ${(figure.bytes / 1024).toFixed(0)} | ${figure.importMedianMs} | ${figure.overheadMs} | ${parts} |`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(coldStartTable(await benchColdStart()));
+}

@@ -13,7 +13,7 @@ let nextId = 0;
 
 /**
  * Counts the API calls a client makes, by command, with an SDK middleware at the initialize step:
- * one count per `send`, whatever the retries underneath. Used by the tests and bench/scan-calls.ts
+ * one count per `send`, whatever the retries underneath. Used by the tests and bench/scan.ts
  * to hold the scanner to its cost.
  */
 export function countCalls<Input extends object, Output extends MetadataBearer>(client: { readonly middlewareStack: MiddlewareStack<Input, Output> }): CallCounter {

@@ -1,0 +1,125 @@
+// IAM calls and wall time of a scan against moto at growing account sizes: ours with nothing due,
+// ours with everything due, and a naive per-user scan (ListUsers, then ListUserTags, ListAccessKeys
+// and GetAccessKeyLastUsed per user and key, as the best-known sample solution does).
+// Run alone: npm run bench:scan (BENCH_SCAN_SIZES=100,1000 to choose sizes).
+import { GetAccessKeyLastUsedCommand, IAMClient, paginateListAccessKeys, paginateListUserTags, paginateListUsers } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { pathToFileURL } from 'node:url';
+import { DAY_MS, fixedClock } from '#shared/clock.ts';
+import { mapWithConcurrency } from '#shared/concurrency.ts';
+import { loadConfig } from '#shared/config.ts';
+import { scanAccount } from '#shared/scanner.ts';
+import { startMoto } from '#local/moto.ts';
+import { countCalls, type CallCounter } from '../test/helpers/call-counter.ts';
+import { createPassStateMachine, seedUsers } from '../test/helpers/iam-seed.ts';
+
+const CONCURRENCY = 8;
+
+export interface ScanMeasurement {
+  readonly label: string;
+  readonly iamCalls: number;
+  readonly sfnCalls: number;
+  readonly seconds: number;
+  readonly byCommand: Readonly<Record<string, number>>;
+  readonly detail: string;
+}
+
+export interface ScanSizeResult {
+  readonly users: number;
+  readonly seedSeconds: number;
+  readonly runs: readonly ScanMeasurement[];
+  /** Naive calls ÷ our calls with everything due: the issue's goal is ≥ 100 at 10,000 users with nothing due. */
+  readonly callRatioNoneDue: number;
+  readonly callRatioAllDue: number;
+}
+
+/** The per-user scan we compare against: every user, every key, every tag, every last-used. */
+async function naiveScan(iam: IAMClient): Promise<number> {
+  const users: string[] = [];
+  for await (const page of paginateListUsers({ client: iam }, {})) for (const user of page.Users ?? []) if (user.UserName) users.push(user.UserName);
+  const keysPerUser = await mapWithConcurrency(users, CONCURRENCY, async (userName) => {
+    for await (const page of paginateListUserTags({ client: iam }, { UserName: userName })) void page.Tags;
+    let keys = 0;
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
+      for (const key of page.AccessKeyMetadata ?? []) {
+        await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId }));
+        keys += 1;
+      }
+    }
+    return keys;
+  });
+  return keysPerUser.reduce((sum, count) => sum + count, 0);
+}
+
+async function measure(label: string, counters: { iam: CallCounter; sfn: CallCounter }, run: () => Promise<string>): Promise<ScanMeasurement> {
+  counters.iam.reset();
+  counters.sfn.reset();
+  const started = performance.now();
+  const detail = await run();
+  const seconds = (performance.now() - started) / 1000;
+  return { label, iamCalls: counters.iam.total(), sfnCalls: counters.sfn.total(), seconds, byCommand: { ...counters.iam.byCommand }, detail };
+}
+
+/** Measures each size on a fresh moto_server, so one size's executions and users never skew the next. */
+export async function benchScan(sizes: readonly number[], log: (text: string) => void = console.error): Promise<ScanSizeResult[]> {
+  const results: ScanSizeResult[] = [];
+  for (const users of sizes) {
+    const moto = await startMoto();
+    try {
+      Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
+      const iam = new IAMClient({ endpoint: moto.endpoint });
+      const sfn = new SFNClient({ endpoint: moto.endpoint });
+      const counters = { iam: countCalls(iam), sfn: countCalls(sfn) };
+      const seedStart = performance.now();
+      await seedUsers(iam, users, { concurrency: 32 });
+      const stateMachineArn = await createPassStateMachine(sfn);
+      const seedSeconds = (performance.now() - seedStart) / 1000;
+      log(`scan bench: seeded ${users} users with one key each in ${seedSeconds.toFixed(1)}s`);
+
+      // Keys were made just now and cannot be backdated: "all due" looks 100 days ahead, with the unused
+      // threshold past that so the never-used keys read as due rather than unused.
+      const config = loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365' });
+      const scan = (daysAhead: number) => async () => {
+        const result = await scanAccount({ iam, sfn, config, clock: fixedClock(new Date(Date.now() + daysAhead * DAY_MS)), dryRun: false, concurrency: CONCURRENCY });
+        return `due ${result.counts.due}, ok ${result.counts.ok}, read live ${result.usersReadLive}, started ${result.rotationsStarted.length}`;
+      };
+      const runs = [
+        await measure('ours, none due', counters, scan(0)),
+        await measure('ours, all due', counters, scan(100)),
+        await measure('naive per-user', counters, async () => `keys ${await naiveScan(iam)}`),
+      ];
+      const [noneDue, allDue, naive] = runs;
+      results.push({
+        users,
+        seedSeconds,
+        runs,
+        callRatioNoneDue: (naive?.iamCalls ?? 0) / Math.max(1, noneDue?.iamCalls ?? 1),
+        callRatioAllDue: (naive?.iamCalls ?? 0) / Math.max(1, allDue?.iamCalls ?? 1),
+      });
+      log(`scan bench: ${users} users measured`);
+      iam.destroy();
+      sfn.destroy();
+    } finally {
+      await moto.stop();
+    }
+  }
+  return results;
+}
+
+export function scanTable(results: readonly ScanSizeResult[]): string {
+  const lines = ['| users | scan | IAM calls | SFN calls | wall time | result |', '|---:|---|---:|---:|---:|---|'];
+  for (const size of results) {
+    for (const run of size.runs) lines.push(`| ${size.users} | ${run.label} | ${run.iamCalls} | ${run.sfnCalls} | ${run.seconds.toFixed(2)} s | ${run.detail} |`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const sizes = (process.env.BENCH_SCAN_SIZES ?? '1000').split(',').map(Number);
+  const results = await benchScan(sizes);
+  console.log(`\n${scanTable(results)}\n`);
+  for (const size of results) {
+    console.log(`${size.users} users: naive/ours call ratio ${size.callRatioNoneDue.toFixed(0)}× with nothing due, ${size.callRatioAllDue.toFixed(1)}× with everything due`);
+    for (const run of size.runs) console.log(`  ${run.label}: ${JSON.stringify(run.byCommand)}`);
+  }
+}
