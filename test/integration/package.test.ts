@@ -51,6 +51,13 @@ describe('osls package', () => {
     expect(rules.map((rule) => rule.Properties?.ScheduleExpression)).toContain('rate(1 day)');
   });
 
+  test('cfn-lint finds no errors in the template (e.g. no circular dependencies)', () => {
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(outDir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8' });
+    if (lint.error) throw new Error(`cfn-lint could not run (${lint.error.message}): install it with \`pip install cfn-lint\``);
+    const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+    expect(errors).toEqual([]);
+  });
+
   test('the stack outputs what the CLI reads', () => {
     expect(Object.keys(template.Outputs ?? {})).toEqual(expect.arrayContaining(['RotateKeyStateMachineArn', 'NotificationTopicArn']));
   });
