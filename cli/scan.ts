@@ -1,10 +1,14 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
-import { iam, sfn } from '#shared/clients.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { dynamodb, iam, sfn, sns, sts } from '#shared/clients.ts';
 import { fixedClock, systemClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
+import { loadConfig, type Config } from '#shared/config.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
+import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
+import { planScanNotifications, sendScanNotifications } from '#shared/scan-notifications.ts';
 import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scanner.ts';
 import { colors, type Output } from './output.ts';
 
@@ -34,9 +38,12 @@ Classes: ok, warn (rotation due soon), due, unused (retire rather than renew), e
 
 Actions: with a state machine (ROTATION_STATE_MACHINE_ARN or --state-machine-arn) and without
 --dry-run, scan starts a rotation for each due key (at most MAX_ROTATIONS_PER_RUN, oldest first)
-and deactivates unused keys when UNUSED_KEY_ACTION=deactivate, like the scheduled scanner.
+and deactivates unused keys when UNUSED_KEY_ACTION=deactivate, like the scheduled scanner; with
+NOTIFICATION_TOPIC_ARN set it also sends the owners' warnings (due soon, unused, exemption ending),
+each once per key and threshold across scans (recorded in NOTIFICATION_LEDGER_TABLE).
 Without a state machine, scan only lists, and says that nothing was started. --as-of implies
---dry-run: it answers "what will be due then?" and never acts on a date that has not come.
+--dry-run: it answers "what will be due then?" and never acts on a date that has not come. A dry run
+notifies no one.
 
 Settings come from the environment (see "Configuration" in the README).
 
@@ -95,12 +102,33 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
         : 'Dry run: no rotation was started and no key was changed.',
     );
   }
+  const notificationFailures = dryRun ? 0 : await notifyOwners(result, config, report, output);
   for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
   const failures = result.userErrors.filter((failure) => users.length > 0 || failure.error !== 'UserNotFoundError');
   for (const failure of failures) output.err(colors.red(`error: user ${failure.userName}: ${failure.message}`));
   const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);
   for (const failed of failedActions) output.err(colors.red(`error: ${failed.userName} ${failed.accessKeyId}: ${failed.reason}`));
-  return failures.length > 0 || failedActions.length > 0 ? 1 : 0;
+  return failures.length > 0 || failedActions.length > 0 || notificationFailures > 0 ? 1 : 0;
+}
+
+/** Sends the scan's owner notices (after the table, so a slow SNS never hides the results); returns how many failed. */
+async function notifyOwners(result: ScanResult, config: Config, report: (text: string) => void, output: Output): Promise<number> {
+  const notices = planScanNotifications(result.keys, result.keysDeactivated, config, new Date(result.asOf));
+  if (notices.length === 0) return 0;
+  if (config.topicArn === '') {
+    report(`${notices.length} owner notification${notices.length === 1 ? '' : 's'} not sent: NOTIFICATION_TOPIC_ARN is not set.`);
+    return 0;
+  }
+  // The notifier logs JSON lines for CloudWatch; on a terminal the summary line says the same.
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: systemClock, logger });
+  const summary = await sendScanNotifications(notices, notifier);
+  report(
+    `Notifications: ${summary.sent} sent, ${summary.alreadySent} already sent by an earlier scan, ${summary.notSent} held back by NOTIFY_EVENTS or NOTIFICATIONS_QUIET` +
+      (summary.failures.length > 0 ? `, ${summary.failures.length} failed (the next scan tries again).` : '.'),
+  );
+  for (const failure of summary.failures) output.err(colors.red(`error: notification ${failure.dedupeId}: ${failure.message}`));
+  return summary.failures.length;
 }
 
 /** `2026-12-31` → the last millisecond of that UTC day, so a key that turns due during that day counts as due. */

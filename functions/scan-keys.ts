@@ -5,12 +5,14 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { iam, sfn, ssm } from '#shared/clients.ts';
+import { dynamodb, iam, sfn, sns, ssm, sts } from '#shared/clients.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import type { Config } from '#shared/config.ts';
+import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { configLoader } from '#shared/runtime-config.ts';
+import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from '#shared/scan-notifications.ts';
 import { scanAccount, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from '#shared/scanner.ts';
 
 export interface ScanSummary {
@@ -24,6 +26,7 @@ export interface ScanSummary {
   readonly deactivationsSkipped: readonly SkippedAction[];
   readonly tagProblems: readonly TagProblem[];
   readonly userErrors: readonly UserProblem[];
+  readonly notifications: ScanNotificationSummary;
 }
 
 export interface ScanDependencies {
@@ -33,17 +36,19 @@ export interface ScanDependencies {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly notifier: Notifier;
 }
 
-/** The scheduled scan: scan, act within the cap, then log and chart what happened. */
+/** The scheduled scan: scan, act within the cap, tell owners what is coming, then log and chart what happened. */
 export async function runScheduledScan(deps: ScanDependencies): Promise<ScanSummary> {
   const result = await scanAccount({ iam: deps.iam, sfn: deps.sfn, config: deps.config, clock: deps.clock, dryRun: false });
-  const summary = summarize(result);
+  const notices = planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
+  const summary = summarize(result, await sendScanNotifications(notices, deps.notifier));
   record(summary, deps.logger, deps.metrics);
   return summary;
 }
 
-function summarize(result: ScanResult): ScanSummary {
+function summarize(result: ScanResult, notifications: ScanNotificationSummary): ScanSummary {
   return {
     asOf: result.asOf,
     counts: result.counts,
@@ -55,6 +60,7 @@ function summarize(result: ScanResult): ScanSummary {
     deactivationsSkipped: result.deactivationsSkipped,
     tagProblems: result.tagProblems,
     userErrors: result.userErrors,
+    notifications,
   };
 }
 
@@ -79,6 +85,8 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
   metrics.addMetric('KeysDeactivated', MetricUnit.Count, summary.keysDeactivated);
   metrics.addMetric('UserErrors', MetricUnit.Count, summary.userErrors.length);
   metrics.addMetric('TagProblems', MetricUnit.Count, summary.tagProblems.length);
+  metrics.addMetric('NotificationsSent', MetricUnit.Count, summary.notifications.sent);
+  metrics.addMetric('NotificationFailures', MetricUnit.Count, summary.notifications.failures.length);
 
   log.info('scan finished', {
     asOf: summary.asOf,
@@ -89,16 +97,27 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
     rotationsSkippedByReason: countBy(summary.rotationsSkipped),
     keysDeactivated: summary.keysDeactivated,
     deactivationsSkippedByReason: countBy(summary.deactivationsSkipped),
+    notificationsSent: summary.notifications.sent,
+    notificationsAlreadySent: summary.notifications.alreadySent,
+    notificationsNotSent: summary.notifications.notSent,
   });
   for (const problem of summary.tagProblems) log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
   for (const failure of summary.userErrors) log.error('user could not be scanned', { userName: failure.userName, errorName: failure.error, detail: failure.message });
+  for (const failure of summary.notifications.failures) {
+    log.error('notification failed; the next scan tries again', { userName: failure.userName, dedupeId: failure.dedupeId, errorName: failure.error, detail: failure.message });
+  }
   for (const failed of [...summary.rotationsSkipped, ...summary.deactivationsSkipped].filter((item) => item.error !== undefined)) {
     log.error('action failed', { userName: failed.userName, accessKeyId: failed.accessKeyId, errorName: failed.error, detail: failed.reason });
   }
 }
 
 const config = configLoader(process.env, ssm);
+const accountId = callerAccountId(sts);
 
-export const handler = middy(async (): Promise<ScanSummary> => runScheduledScan({ iam, sfn, config: await config(), clock: systemClock, logger, metrics }))
+export const handler = middy(async (): Promise<ScanSummary> => {
+  const loaded = await config();
+  const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, loaded), config: loaded, accountId, clock: systemClock, logger });
+  return runScheduledScan({ iam, sfn, config: loaded, clock: systemClock, logger, metrics, notifier });
+})
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -3,6 +3,8 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { createAndStoreStep } from '#functions/rotate-create-and-store.ts';
 import { checkConsumersStep } from '#functions/rotate-check-consumers.ts';
 import { checkObservationStep } from '#functions/rotate-check-observation.ts';
@@ -14,10 +16,13 @@ import { prepareStep } from '#functions/rotate-prepare.ts';
 import { promoteStep } from '#functions/rotate-promote.ts';
 import { rollbackStep } from '#functions/rotate-rollback.ts';
 import { verifyStep } from '#functions/rotate-verify.ts';
-import { iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns } from '#shared/clients.ts';
+import { dynamodb as defaultDynamodb, iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns, sts as defaultSts } from '#shared/clients.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
 import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotatorError } from '#shared/errors.ts';
+import { executionName } from '#shared/execution-name.ts';
+import { ensureLedgerTable } from '#shared/notification-ledger.ts';
+import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '#shared/powertools.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps } from '#shared/rotation/deps.ts';
@@ -32,6 +37,8 @@ import type { RotationKind } from '#shared/rotation/state.ts';
 
 export const ASL_PATH = new URL('../statemachines/rotate-key.asl.json', import.meta.url);
 export const LOCAL_TOPIC_NAME = 'iam-key-rotator-notifications';
+/** The record of sent notifications in local runs (the stack defines its own table). */
+export const LOCAL_LEDGER_TABLE = 'iam-key-rotator-notification-ledger';
 
 /** Compressed waits for local runs; each can be overridden (`--health-check-interval` and friends). An observation
  * period of one interval means one observation check: the happy path takes 18 state transitions. */
@@ -89,6 +96,8 @@ export interface RotationReport {
   readonly error?: { readonly name: string; readonly message: string };
   /** Where notifications went; null when the run could not start. */
   readonly topicArn: string | null;
+  /** The execution name notifications were recorded under; null when the run could not start. */
+  readonly executionName: string | null;
   readonly durationMs: number;
   readonly states: readonly StateRecord[];
 }
@@ -115,7 +124,15 @@ export interface RunRotationOptions {
   readonly onNotice?: (text: string) => void;
   /** Notification topic; default: the configured one, else `iam-key-rotator-notifications`, created if missing. */
   readonly topicArn?: string;
-  readonly clients?: { readonly iam?: IAMClient; readonly secretsManager?: SecretsManagerClient; readonly sns?: SNSClient };
+  /** The execution's name (`$$.Execution.Name`); default: the deterministic name of this rotation plus the start time, unique per run. */
+  readonly executionName?: string;
+  readonly clients?: {
+    readonly iam?: IAMClient;
+    readonly secretsManager?: SecretsManagerClient;
+    readonly sns?: SNSClient;
+    readonly dynamodb?: DynamoDBClient;
+    readonly sts?: STSClient;
+  };
   /** Default: full precision against an emulator (AWS_ENDPOINT_URL set), whole minutes against AWS. */
   readonly lastUsedGranularityMs?: number;
   readonly fetch?: typeof fetch;
@@ -165,20 +182,34 @@ export async function oldestActiveKey(iam: IAMClient, userName: string): Promise
 /** The dependencies the runner gives every handler: compressed waits, injectable clients and clock. */
 export function localDeps(options: RunRotationOptions & { readonly config: Config }): RotationDeps {
   const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? defaultLogger;
+  const ledger = ledgerFor(options.clients?.dynamodb ?? defaultDynamodb, options.config);
+  const accountId = callerAccountId(options.clients?.sts ?? defaultSts);
   return {
     iam: options.clients?.iam ?? defaultIam,
     secretsManager: options.clients?.secretsManager ?? defaultSecretsManager,
-    sns: options.clients?.sns ?? defaultSns,
+    notifier: createNotifier({ sns: options.clients?.sns ?? defaultSns, ledger, config: options.config, accountId, clock, logger }),
     stsWith,
     config: options.config,
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? defaultLogger,
+    clock,
+    logger,
     durations,
     lastUsedGranularityMs: options.lastUsedGranularityMs ?? (process.env.AWS_ENDPOINT_URL ? 0 : AWS_LAST_USED_GRANULARITY_MS),
     fetch: options.fetch ?? globalThis.fetch,
     // A health URL must answer within one check interval (at most the Lambdas' 5 s).
     httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),
   };
+}
+
+/**
+ * A local run's execution name: the name a deployed rotation of this key would have, with the start
+ * time in place of its tail, so two local runs of the same key (say, after a rollback) are two
+ * executions and each notifies its owner.
+ */
+export function localExecutionName(userName: string, accessKeyId: string, kind: string, startedAt: Date): string {
+  const stamp = startedAt.getTime().toString(36);
+  return `${executionName(userName, accessKeyId, kind).slice(0, 80 - stamp.length - 1)}-${stamp}`;
 }
 
 /** Creating a topic by name is idempotent in SNS: the same ARN comes back each time. */
@@ -216,7 +247,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     } catch (error) {
       // No key to rotate is an outcome of the run, reported like any other failure.
       if (!(error instanceof RotatorError)) throw error;
-      return { status: 'Failed', userName: input.userName, oldAccessKeyId: null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, durationMs: Date.now() - started, states: [] };
+      return { status: 'Failed', userName: input.userName, oldAccessKeyId: null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, executionName: null, durationMs: Date.now() - started, states: [] };
     }
   }
 
@@ -225,8 +256,17 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     topicArn = await localTopic(sns);
     options.onNotice?.(`No notification topic configured: using SNS topic ${LOCAL_TOPIC_NAME} (${topicArn}), created if it did not exist.`);
   }
+  let ledgerTable = baseConfig.notificationLedgerTable;
+  if (!ledgerTable) {
+    ledgerTable = LOCAL_LEDGER_TABLE;
+    if (await ensureLedgerTable(options.clients?.dynamodb ?? defaultDynamodb, ledgerTable)) {
+      options.onNotice?.(`No notification ledger configured: created DynamoDB table ${ledgerTable} to record sent notifications.`);
+    }
+  }
+  const kind = input.kind ?? 'manual';
+  const name = options.executionName ?? localExecutionName(input.userName, accessKeyId, kind, new Date(started));
   const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
-  const deps = localDeps({ ...options, durations, config: { ...baseConfig, topicArn } });
+  const deps = localDeps({ ...options, durations, config: { ...baseConfig, topicArn, notificationLedgerTable: ledgerTable } });
   const provider: DepsProvider = async () => deps;
 
   const definition = loadDefinition();
@@ -251,11 +291,12 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     {
       userName: input.userName,
       accessKeyId,
-      kind: input.kind ?? 'manual',
+      kind,
       requestedBy: input.requestedBy ?? 'local runner',
       reason: input.reason ?? '',
     },
     {
+      context: { Execution: { Name: name } },
       overrides: {
         taskResourceLocalHandlers: taskResourceLocalHandlers as never,
         waitTimeOverrides: { WaitForConsumers: durations.healthCheckIntervalMs, WaitObserving: durations.healthCheckIntervalMs },
@@ -338,6 +379,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     newAccessKeyId,
     ...(error ? { error } : {}),
     topicArn,
+    executionName: name,
     durationMs: Date.now() - started,
     states,
   };

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -9,6 +10,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 // adaptive retry strategy handles throttling; AWS_ENDPOINT_URL points them at moto locally.
 const common = { maxAttempts: 5, retryMode: 'adaptive' } as const;
 
+export const dynamodb = new DynamoDBClient(common);
 export const iam = new IAMClient(common);
 export const secretsManager = new SecretsManagerClient(common);
 export const sfn = new SFNClient(common);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { parseDuration } from './duration.ts';
+import { NOTIFICATION_EVENTS } from './notifications.ts';
 
 export const HEALTH_CHECKS = ['new-key-used', 'old-key-idle', 'http', 'manual'] as const;
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
@@ -52,6 +53,20 @@ export const SETTINGS = {
   stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', default: '', schema: z.string() },
   topicArn: { env: 'NOTIFICATION_TOPIC_ARN', default: '', schema: z.string() },
   operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
+  notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', default: '', schema: z.string() },
+  notifyEvents: {
+    env: 'NOTIFY_EVENTS',
+    default: '',
+    schema: list(/[,\s]+/).pipe(
+      z.array(z.enum(NOTIFICATION_EVENTS, { message: `NOTIFY_EVENTS entries must be among ${NOTIFICATION_EVENTS.join(', ')}` })),
+    ),
+  },
+  notificationsQuiet: {
+    env: 'NOTIFICATIONS_QUIET',
+    default: 'false',
+    schema: z.enum(['true', 'false'], { message: 'NOTIFICATIONS_QUIET must be "true" or "false"' }).transform((text) => text === 'true'),
+  },
+  exemptionWarnDays: { env: 'EXEMPTION_WARN_DAYS', default: '14', schema: days('EXEMPTION_WARN_DAYS', 1) },
   secretNamePrefix: {
     env: 'SECRET_NAME_PREFIX',
     default: 'iam-key-rotator/',
@@ -98,6 +113,12 @@ export function loadConfig(
     const config = result as Config;
     if (config.warnDays >= config.maxAgeDays) {
       problems.push(`ROTATION_WARN_DAYS (${config.warnDays}) must be smaller than ROTATION_MAX_AGE_DAYS (${config.maxAgeDays})`);
+    }
+    if (config.topicArn !== '' && config.notificationLedgerTable === '') {
+      problems.push(
+        'NOTIFICATION_TOPIC_ARN is set but NOTIFICATION_LEDGER_TABLE is empty: name the DynamoDB table that records sent notifications ' +
+          '(the stack output NotificationLedgerTableName), so no owner gets the same warning twice',
+      );
     }
     if (config.healthCheckIntervalMs > config.healthCheckDeadlineMs) {
       problems.push('HEALTH_CHECK_INTERVAL must not be longer than HEALTH_CHECK_DEADLINE');

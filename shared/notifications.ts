@@ -1,7 +1,8 @@
 /**
  * What owners are told, as pure data: one function turns an event about a key into an SNS message
  * (subject, a readable email body, a compact JSON body for chat and webhooks, and the message
- * attributes subscribers filter on). It never receives a secret value, so it cannot leak one.
+ * attributes subscribers filter on), and one decides whether the configuration lets it out at all.
+ * It never receives a secret value, so it cannot leak one.
  */
 
 export const NOTIFICATION_EVENTS = [
@@ -20,13 +21,44 @@ export const NOTIFICATION_EVENTS = [
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
 
+/** Events the scheduled scan sends; the others come from the rotation workflow's notify step. */
+export const SCAN_EVENTS = ['rotation-warning', 'unused-key', 'exemption-expiring'] as const satisfies readonly NotificationEvent[];
+export const WORKFLOW_EVENTS = NOTIFICATION_EVENTS.filter(
+  (event): event is Exclude<NotificationEvent, (typeof SCAN_EVENTS)[number]> => !(SCAN_EVENTS as readonly string[]).includes(event),
+);
+
+/** What NOTIFICATIONS_QUIET=true still sends: a person must act, or something broke. */
+export const QUIET_EVENTS: readonly NotificationEvent[] = ['action-needed', 'rotation-failed', 'compromise-contained'];
+
 export const UNKNOWN_OWNER = 'unknown';
+
+export interface Routing {
+  /** NOTIFY_EVENTS: when not empty, only these events are sent. */
+  readonly notifyEvents: readonly NotificationEvent[];
+  /** NOTIFICATIONS_QUIET. */
+  readonly notificationsQuiet: boolean;
+}
+
+export type RouteDecision = { readonly send: true } | { readonly send: false; readonly reason: string };
+
+/**
+ * Whether the configuration lets an event out. Critical events (a contained compromise) always go:
+ * a leaked key is never something an owner may opt out of hearing about.
+ */
+export function route(event: NotificationEvent, routing: Routing): RouteDecision {
+  if (severityOf(event) === 'critical') return { send: true };
+  if (routing.notificationsQuiet && !QUIET_EVENTS.includes(event)) return { send: false, reason: 'NOTIFICATIONS_QUIET=true' };
+  if (routing.notifyEvents.length > 0 && !routing.notifyEvents.includes(event)) return { send: false, reason: 'not in NOTIFY_EVENTS' };
+  return { send: true };
+}
 
 export interface NotificationFacts {
   readonly event: NotificationEvent;
   readonly userName: string;
-  /** The resolved owner, or undefined when no tag names one (then operations hears it, flagged). */
+  /** The owner from the user's tags, or undefined when no tag names one (then operations hears it, flagged). */
   readonly owner: string | undefined;
+  /** OPERATIONS_OWNER: who hears about users without an owner tag ('' or undefined: the owner attribute says "unknown"). */
+  readonly operationsOwner?: string | undefined;
   readonly accountId: string;
   readonly region: string;
   readonly oldAccessKeyId?: string | undefined;
@@ -38,6 +70,10 @@ export interface NotificationFacts {
   /** ISO time of the next step the owner should know about (deadline, deactivation, deletion). */
   readonly nextStepAt?: string | undefined;
   readonly executionName?: string | undefined;
+  /** unused-key: the scan deactivated the key (UNUSED_KEY_ACTION=deactivate). */
+  readonly keyDeactivated?: boolean | undefined;
+  /** A stable id for chat tools when there is no execution (the scan's dedupe id). */
+  readonly reference?: string | undefined;
 }
 
 export interface SnsMessage {
@@ -53,6 +89,8 @@ interface Template {
   readonly title: (facts: NotificationFacts) => string;
   readonly happened: (facts: NotificationFacts) => string;
   readonly todo: (facts: NotificationFacts) => string;
+  /** When the next step happens, given `nextStepAt`. */
+  readonly next?: (at: string) => string;
 }
 
 const key = (id: string | undefined): string => id ?? '(unknown key)';
@@ -65,19 +103,28 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     severity: 'info',
     title: (f) => `Access key of ${f.userName} will be rotated soon`,
     happened: (f) => `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} is near its rotation age: ${f.reason ?? ''}`,
-    todo: (f) => `Make sure every consumer reads the key from ${secret(f)} (AWSCURRENT), so it follows the rotation with no outage.`,
+    todo: (f) =>
+      `Make sure every consumer reads the key from ${secret(f)} (AWSCURRENT), so it follows the rotation with no outage. ` +
+      `To hold the rotation back, tag the user rotation:exempt=<reason> and rotation:exempt-until=<YYYY-MM-DD>.`,
+    next: (at) => `The rotation starts with the first daily scan on or after ${at}.`,
   },
   'unused-key': {
     severity: 'warning',
-    title: (f) => `Unused access key of ${f.userName}`,
-    happened: (f) => `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} looks unused: ${f.reason ?? ''}`,
-    todo: () => 'If nothing needs it, delete it. If something does, it will be rotated like any other key.',
+    title: (f) => `${f.keyDeactivated ? 'Deactivated unused' : 'Unused'} access key of ${f.userName}`,
+    happened: (f) =>
+      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} looks unused: ${f.reason ?? ''}.` +
+      (f.keyDeactivated ? ' The scan deactivated it (UNUSED_KEY_ACTION=deactivate); it was not deleted.' : ''),
+    todo: (f) =>
+      f.keyDeactivated
+        ? `If something still needs it, set it Active again (aws iam update-access-key --user-name ${f.userName} --access-key-id ${key(f.oldAccessKeyId)} --status Active); otherwise delete it.`
+        : 'If nothing needs it, delete it. If something does, it will be rotated like any other key.',
   },
   'exemption-expiring': {
     severity: 'info',
     title: (f) => `Rotation exemption of ${f.userName} ends soon`,
     happened: (f) => `The rotation:exempt tag of IAM user ${f.userName} expires: ${f.reason ?? ''}`,
     todo: () => 'Renew the rotation:exempt-until tag if the exemption must go on; otherwise its keys will be rotated.',
+    next: (at) => `The exemption ends after ${at.slice(0, 10)} (UTC); the first daily scan after that treats its keys like any other.`,
   },
   'rotation-started': {
     severity: 'info',
@@ -91,6 +138,7 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     happened: (f) =>
       `New key ${key(f.newAccessKeyId)} was verified and is now AWSCURRENT in ${secret(f)}${f.secretArn ? ` (${f.secretArn})` : ''}. The old key ${key(f.oldAccessKeyId)} still works.`,
     todo: () => 'Consumers that read AWSCURRENT pick it up by themselves; restart or reconfigure any that copied the old key. The old key is deactivated once consumers use the new one.',
+    next: (at) => `If consumers are not on the new key by ${at}, the rotation stops and asks you to act; nothing is cut before that.`,
   },
   'action-needed': {
     severity: 'warning',
@@ -104,6 +152,7 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     title: (f) => `Old access key of ${f.userName} deactivated`,
     happened: (f) => `Old key ${key(f.oldAccessKeyId)} is now Inactive; consumers use ${key(f.newAccessKeyId)}.`,
     todo: (f) => `If anything breaks, it is rolled back automatically during the observation period. ${stopIt(f)}`,
+    next: (at) => `The old key is deleted at the end of the observation period, ${at}.`,
   },
   'rolled-back': {
     severity: 'warning',
@@ -141,7 +190,8 @@ export function severityOf(event: NotificationEvent): Severity {
 /** Builds the SNS message for one event. Pure: same facts, same message. */
 export function buildNotification(facts: NotificationFacts): SnsMessage {
   const template = TEMPLATES[facts.event];
-  const owner = facts.owner ?? UNKNOWN_OWNER;
+  // Without an owner tag the message goes to the operations audience, so their filter matches it.
+  const owner = facts.owner ?? (facts.operationsOwner || UNKNOWN_OWNER);
   const prefix = facts.owner === undefined ? '[owner unknown] ' : '';
   const subject = truncate(`${prefix}${template.title(facts)}`.replace(/[\r\n]+/g, ' '), SUBJECT_LIMIT);
   const happened = template.happened(facts);
@@ -150,7 +200,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
     happened,
     '',
     `What to do: ${todo}`,
-    ...(facts.nextStepAt ? ['', `Next step: ${facts.nextStepAt}`] : []),
+    ...(facts.nextStepAt ? ['', `Next step: ${template.next?.(facts.nextStepAt) ?? facts.nextStepAt}`] : []),
     '',
     `Account ${facts.accountId}, region ${facts.region}, owner ${owner}${facts.executionName ? `, rotation ${facts.executionName}` : ''}.`,
     ...(facts.owner === undefined ? ['This user has no rotation:owner, owner or email tag: add one so its owner hears about it directly.'] : []),
@@ -159,7 +209,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
   const compact = {
     version: '1.0',
     source: 'custom',
-    id: facts.executionName,
+    id: facts.executionName ?? facts.reference,
     content: { textType: 'client-markdown', title: subject, description: `${happened}\n*What to do:* ${todo}` },
     metadata: {
       event: facts.event,
@@ -171,6 +221,8 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       oldAccessKeyId: facts.oldAccessKeyId,
       newAccessKeyId: facts.newAccessKeyId,
       secretName: facts.secretName,
+      secretArn: facts.secretArn,
+      ownerKnown: facts.owner !== undefined,
       nextStepAt: facts.nextStepAt,
     },
   };

@@ -1,6 +1,6 @@
 import { UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { StartExecutionCommand, paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
-import type { Clock } from './clock.ts';
+import { DAY_MS, type Clock } from './clock.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import type { Config } from './config.ts';
 import { fetchCredentialReport, type ReportKey, type ReportWaitOptions } from './credential-report.ts';
@@ -61,6 +61,15 @@ export interface ScannedKey {
   readonly reason: string;
   readonly action: KeyAction;
   readonly owner: string | null;
+  /** The UTC day the key reaches its user's rotation age. */
+  readonly dueOn: string;
+  /** The secret that holds (or will hold) the user's key. */
+  readonly secretName: string;
+  /**
+   * The last UTC day of the user's dated `rotation:exempt` tag exemption, when that tag is what
+   * holds the key back (an account exemption by path or group outlasts any tag, so then null).
+   */
+  readonly exemptUntil: string | null;
 }
 
 export interface KeyOutcome {
@@ -236,6 +245,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
 
 async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<ScannedKey[]> {
   const live = await listKeys(iam, user.facts.userName);
+  const exemptUntil = user.policy.accountExemption === undefined ? user.policy.settings.exemption?.until : undefined;
   return Promise.all(
     live.map(async (key) => {
       const lastUsedAt = await lastUse(iam, key, user, now);
@@ -252,6 +262,9 @@ async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<S
         reason: verdict.reason,
         action: verdict.action,
         owner: user.owner ?? null,
+        dueOn: isoDay(new Date(key.createdAt.getTime() + user.policy.settings.maxAgeDays * DAY_MS)),
+        secretName: user.policy.settings.secretName,
+        exemptUntil: exemptUntil === undefined ? null : isoDay(exemptUntil),
       };
     }),
   );
@@ -347,6 +360,10 @@ async function deactivateUnused(options: ScanOptions, keys: readonly ScannedKey[
     }
   }
   return { done, skipped };
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
 }
 
 function outcome(key: KeyOutcome): KeyOutcome {

@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { iam, secretsManager, sns, ssm } from '../clients.ts';
+import { dynamodb, iam, secretsManager, sns, ssm, sts } from '../clients.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '../notifier.ts';
 import { logger } from '../powertools.ts';
 import { configLoader } from '../runtime-config.ts';
 
@@ -26,7 +26,8 @@ export interface StsCredentials {
 export interface RotationDeps {
   readonly iam: IAMClient;
   readonly secretsManager: SecretsManagerClient;
-  readonly sns: SNSClient;
+  /** Sends owner notifications once each (SNS, deduplicated in the ledger table). */
+  readonly notifier: Notifier;
   /** An STS client signed with the given key (Verify). Callers destroy it after use. */
   readonly stsWith: (credentials: StsCredentials) => STSClient;
   readonly config: Config;
@@ -49,18 +50,22 @@ export const HTTP_CHECK_TIMEOUT_MS = 5_000;
 export const stsWith = (credentials: StsCredentials): STSClient => new STSClient({ credentials, maxAttempts: 1 });
 
 const config = configLoader(process.env, ssm);
+const accountId = callerAccountId(sts);
 
 /** The deployed Lambdas' dependencies: module-scope clients, configuration read once per container. */
-export const lambdaDeps: DepsProvider = async () => ({
-  iam,
-  secretsManager,
-  sns,
-  stsWith,
-  config: await config(),
-  clock: systemClock,
-  logger,
-  durations: {},
-  lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
-  fetch: globalThis.fetch,
-  httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
-});
+export const lambdaDeps: DepsProvider = async () => {
+  const loaded = await config();
+  return {
+    iam,
+    secretsManager,
+    notifier: createNotifier({ sns, ledger: ledgerFor(dynamodb, loaded), config: loaded, accountId, clock: systemClock, logger }),
+    stsWith,
+    config: loaded,
+    clock: systemClock,
+    logger,
+    durations: {},
+    lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
+    fetch: globalThis.fetch,
+    httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
+  };
+};

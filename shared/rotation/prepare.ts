@@ -64,7 +64,8 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     kind: input.kind,
     requestedBy: input.requestedBy,
     reason: input.reason,
-    owner: settings.owner ?? (deps.config.operationsEmail || null),
+    // null when no tag names an owner: the notifier then tells OPERATIONS_OWNER, flagged "owner unknown".
+    owner: settings.owner ?? null,
     secretName: settings.secretName,
     startedAt: deps.clock().toISOString(),
     healthChecks: [...settings.healthChecks],

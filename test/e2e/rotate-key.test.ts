@@ -59,7 +59,7 @@ describe('rotate-key workflow, run locally against moto', () => {
     // No label points at the deleted key's version any more.
     expect(Object.values(current.stages).flat().sort()).toEqual(['AWSCURRENT']);
     const sent = await notificationsFor('happy');
-    expect(sent.map((notification) => notification.attributes.event)).toEqual(['started', 'ready', 'deactivated', 'completed']);
+    expect(sent.map((notification) => notification.attributes.event)).toEqual(['rotation-started', 'new-key-ready', 'old-key-deactivated', 'rotation-completed']);
     for (const notification of sent) {
       expect(notification.attributes).toMatchObject({ owner: 'team-a@example.com', userName: 'happy' });
       expect((notification.subject ?? '').length).toBeLessThan(100);
@@ -120,8 +120,8 @@ describe('rotate-key workflow, run locally against moto', () => {
     expect(report.error?.message).toContain(second.accessKeyId);
     expect(names(report.states)).toEqual(['Prepare', 'MakeSafe', 'NotifyFailed', 'Failed']);
     expect(await keysOf('full')).toEqual({ [first.accessKeyId]: 'Active', [second.accessKeyId]: 'Active' });
-    const failed = (await notificationsFor('full')).find((notification) => notification.attributes.event === 'failed');
-    expect(failed?.attributes).toMatchObject({ owner: 'team-d@example.com', severity: 'error' });
+    const failed = (await notificationsFor('full')).find((notification) => notification.attributes.event === 'rotation-failed');
+    expect(failed?.attributes).toMatchObject({ owner: 'team-d@example.com', severity: 'warning' });
     expect(failed?.message).toContain(second.accessKeyId);
   });
 

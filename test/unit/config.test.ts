@@ -56,3 +56,24 @@ describe('loadConfig', () => {
     expect(() => parseSsmOverrides('/rotator/config', value)).toThrow(ConfigError);
   });
 });
+
+describe('notification settings', () => {
+  test('defaults: every event, not quiet, exemption warnings 14 days ahead, no ledger', () => {
+    expect(loadConfig({})).toMatchObject({ notifyEvents: [], notificationsQuiet: false, exemptionWarnDays: 14, notificationLedgerTable: '' });
+  });
+
+  test('NOTIFY_EVENTS is a list of known events', () => {
+    expect(loadConfig({ NOTIFY_EVENTS: 'action-needed, rotation-failed' }).notifyEvents).toEqual(['action-needed', 'rotation-failed']);
+    expect(() => loadConfig({ NOTIFY_EVENTS: 'action-needed,rotation-done' })).toThrow(/NOTIFY_EVENTS entries must be among rotation-warning/);
+  });
+
+  test('NOTIFICATIONS_QUIET is true or false', () => {
+    expect(loadConfig({ NOTIFICATIONS_QUIET: 'true' }).notificationsQuiet).toBe(true);
+    expect(() => loadConfig({ NOTIFICATIONS_QUIET: 'yes' })).toThrow(/NOTIFICATIONS_QUIET must be "true" or "false"/);
+  });
+
+  test('a topic needs a ledger table, so nothing is sent twice', () => {
+    expect(() => loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' })).toThrow(/NOTIFICATION_LEDGER_TABLE is empty/);
+    expect(loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t', NOTIFICATION_LEDGER_TABLE: 'ledger' }).notificationLedgerTable).toBe('ledger');
+  });
+});

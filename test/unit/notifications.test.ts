@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildNotification, NOTIFICATION_EVENTS, type NotificationFacts } from '#shared/notifications.ts';
+import { buildNotification, NOTIFICATION_EVENTS, QUIET_EVENTS, route, type NotificationEvent, type NotificationFacts, type Routing } from '#shared/notifications.ts';
 
 const facts = (overrides: Partial<NotificationFacts> = {}): NotificationFacts => ({
   event: 'new-key-ready',
@@ -43,5 +43,51 @@ describe('buildNotification', () => {
     expect(message.subject.startsWith('[owner unknown]')).toBe(true);
     expect(message.attributes.owner?.StringValue).toBe('unknown');
     expect((JSON.parse(message.message) as { email: string }).email).toMatch(/no rotation:owner, owner or email tag/);
+  });
+});
+
+describe('buildNotification for operations and scan notices', () => {
+  test('without an owner tag the owner attribute is the operations address, so its subscription matches, and the subject is flagged', () => {
+    const message = buildNotification(facts({ owner: undefined, operationsOwner: 'ops@example.com' }));
+    expect(message.attributes.owner?.StringValue).toBe('ops@example.com');
+    expect(message.subject).toMatch(/^\[owner unknown\] /);
+    expect((JSON.parse((JSON.parse(message.message) as { default: string }).default) as { metadata: { ownerKnown: boolean } }).metadata.ownerKnown).toBe(false);
+  });
+
+  test('a known owner wins over the operations address', () => {
+    expect(buildNotification(facts({ operationsOwner: 'ops@example.com' })).attributes.owner?.StringValue).toBe('alice@example.com');
+  });
+
+  test('a warning says when the rotation starts and how to hold it back', () => {
+    const email = (JSON.parse(buildNotification(facts({ event: 'rotation-warning', nextStepAt: '2026-09-01' })).message) as { email: string }).email;
+    expect(email).toContain('Next step: The rotation starts with the first daily scan on or after 2026-09-01.');
+    expect(email).toContain('rotation:exempt-until');
+  });
+
+  test('an unused key the scan deactivated says so and how to undo it', () => {
+    const message = buildNotification(facts({ event: 'unused-key', keyDeactivated: true, reason: 'never used in 50 days' }));
+    expect(message.subject).toBe('Deactivated unused access key of billing-export');
+    expect((JSON.parse(message.message) as { email: string }).email).toContain('--status Active');
+  });
+});
+
+describe('route', () => {
+  const routing = (overrides: Partial<Routing> = {}): Routing => ({ notifyEvents: [], notificationsQuiet: false, ...overrides });
+  test.each<[string, NotificationEvent, Partial<Routing>, boolean]>([
+    ['everything by default', 'rotation-completed', {}, true],
+    ['quiet mode holds back info', 'rotation-started', { notificationsQuiet: true }, false],
+    ['quiet mode holds back the scan warnings', 'rotation-warning', { notificationsQuiet: true }, false],
+    ['quiet mode lets action-needed out', 'action-needed', { notificationsQuiet: true }, true],
+    ['quiet mode lets failures out', 'rotation-failed', { notificationsQuiet: true }, true],
+    ['NOTIFY_EVENTS holds back what it does not list', 'unused-key', { notifyEvents: ['rotation-warning'] }, false],
+    ['NOTIFY_EVENTS lets its events out', 'rotation-warning', { notifyEvents: ['rotation-warning'] }, true],
+    ['both: an event must pass both', 'rotation-warning', { notifyEvents: ['rotation-warning'], notificationsQuiet: true }, false],
+    ['a contained compromise always goes out', 'compromise-contained', { notifyEvents: ['unused-key'], notificationsQuiet: true }, true],
+  ])('%s', (_name, event, overrides, send) => {
+    expect(route(event, routing(overrides)).send).toBe(send);
+  });
+
+  test('quiet events are exactly action-needed, failures and compromise', () => {
+    expect([...QUIET_EVENTS].sort()).toEqual(['action-needed', 'compromise-contained', 'rotation-failed']);
   });
 });
