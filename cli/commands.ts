@@ -3,10 +3,12 @@ import type { Output } from './output.ts';
 import { registerScan } from './scan.ts';
 import { registerRotate } from './rotate.ts';
 import { registerDemo } from './demo.ts';
+import { registerSubscribe } from './subscribe.ts';
 
 /** Every subcommand registers itself here; each lives in its own file under cli/. */
 export function registerCommands(program: Command, output: Output, setResult: (code: number) => void): void {
   registerScan(program, output, setResult);
   registerRotate(program, output, setResult);
+  registerSubscribe(program, output, setResult);
   registerDemo(program, output, setResult);
 }
