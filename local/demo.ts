@@ -74,7 +74,12 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   const { loadConfig } = await import('#shared/config.ts');
   const { defaultSecretName } = await import('#shared/tags.ts');
   const { scanAccount } = await import('#shared/scanner.ts');
-  const { loadDefinition, runRotation } = await import('./runner.ts');
+  const { loadDefinition, runRotation, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const { sns, dynamodb, sts } = await import('#shared/clients.ts');
+  const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
+  const { ensureLedgerTable } = await import('#shared/notification-ledger.ts');
+  const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notifier.ts');
+  const { planScanNotifications, sendScanNotifications } = await import('#shared/scan-notifications.ts');
   const { listUserKeys } = await import('#shared/rotation/keys.ts');
 
   const baseConfig = loadConfig(process.env);
@@ -105,7 +110,15 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
       roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/iam-key-rotator-demo`,
     }),
   );
-  const config = { ...baseConfig, stateMachineArn: machine.stateMachineArn ?? '' };
+  const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
+  await ensureLedgerTable(dynamodb, LOCAL_LEDGER_TABLE);
+  const config = {
+    ...baseConfig,
+    stateMachineArn: machine.stateMachineArn ?? '',
+    topicArn: topic.TopicArn ?? '',
+    notificationLedgerTable: LOCAL_LEDGER_TABLE,
+    operationsEmail: 'ops@example.com',
+  };
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
   step(`scanning as of ${asOf.toISOString().slice(0, 10)}, ${DEMO_SCAN_DAYS_AHEAD} days from now (moto cannot backdate keys, so the demo moves the scanner's clock)`);
@@ -118,9 +131,12 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
       `; ${scan.rotationsStarted.length} rotations started`,
   );
   const verdicts = new Map(scan.keys.map((key) => [key.accessKeyId, key]));
+  const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
+  const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: () => asOf, logger: silent });
+  const notices = await sendScanNotifications(planScanNotifications(scan.keys, scan.keysDeactivated, config, asOf), notifier);
+  output.out(`    owners notified of keys due soon, unused or losing their exemption: ${notices.sent} sent`);
 
   step(`running the ${scan.rotationsStarted.length} started executions with the local runner (real ASL and handlers; in AWS, Step Functions runs them)`);
-  const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
   const reasonOf = (accessKeyId: string): string => verdicts.get(accessKeyId)?.reason ?? '';
   const reports = await Promise.all(
     scan.rotationsStarted.map(async (rotation) => {
