@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { STSClient } from '@aws-sdk/client-sts';
+import { containStep } from '#functions/rotate-contain.ts';
 import { createAndStoreStep } from '#functions/rotate-create-and-store.ts';
 import { checkConsumersStep } from '#functions/rotate-check-consumers.ts';
 import { checkObservationStep } from '#functions/rotate-check-observation.ts';
@@ -64,6 +65,7 @@ export interface LocalContext {
 }
 
 const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (event: unknown, context: LocalContext) => Promise<unknown>>> = {
+  rotateContain: containStep,
   rotatePrepare: prepareStep,
   rotateCreateAndStore: createAndStoreStep,
   rotateVerify: verifyStep,
@@ -138,6 +140,8 @@ export interface RunRotationOptions {
   readonly fetch?: typeof fetch;
   /** The handlers' Powertools logger (default: the Lambdas' own, JSON lines on stdout). */
   readonly logger?: Logger;
+  /** Stops the execution where it is, as StopExecution does in AWS: no Catch, no MakeSafe; the report says Failed (ExecutionAbortedError). */
+  readonly signal?: AbortSignal;
 }
 
 const REGION_FALLBACK = 'us-east-1';
@@ -304,6 +308,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
       },
     },
   );
+  options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
 
   const states: StateRecord[] = [];
   const reported = new Set<StateRecord>();

@@ -7,6 +7,9 @@ export const HEALTH_CHECKS = ['new-key-used', 'old-key-idle', 'http', 'manual'] 
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
 export const UNUSED_ACTIONS = ['notify', 'deactivate'] as const;
 export type UnusedAction = (typeof UNUSED_ACTIONS)[number];
+/** What happens to a leaked key after its replacement's observation period: deleted, or kept Inactive for forensics. */
+export const COMPROMISED_KEY_ACTIONS = ['delete', 'keep-inactive'] as const;
+export type CompromisedKeyAction = (typeof COMPROMISED_KEY_ACTIONS)[number];
 
 const list = (separator: RegExp) =>
   z
@@ -86,6 +89,11 @@ export const SETTINGS = {
   observationMs: { env: 'OBSERVATION_PERIOD', default: '7d', schema: duration('OBSERVATION_PERIOD') },
   oldKeyQuietMs: { env: 'OLD_KEY_QUIET_PERIOD', default: '24h', schema: duration('OLD_KEY_QUIET_PERIOD') },
   verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
+  compromisedKeyAction: {
+    env: 'COMPROMISED_KEY_ACTION',
+    default: 'delete',
+    schema: z.enum(COMPROMISED_KEY_ACTIONS, { message: 'COMPROMISED_KEY_ACTION must be "delete" or "keep-inactive"' }),
+  },
   credentialReportTimeoutMs: {
     env: 'CREDENTIAL_REPORT_TIMEOUT',
     default: '60s',

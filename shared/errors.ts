@@ -37,6 +37,16 @@ export class AccessKeyNotFoundError extends RotatorError {
   override readonly name = 'AccessKeyNotFoundError';
 }
 
+/** The access key exists but belongs to another IAM user than the one named. Nothing was changed. */
+export class KeyOfAnotherUserError extends RotatorError {
+  override readonly name = 'KeyOfAnotherUserError';
+}
+
+/** confirm/abort found no rotation of the user waiting at the gate or under observation. Nothing was changed. */
+export class NoRotationInProgressError extends RotatorError {
+  override readonly name = 'NoRotationInProgressError';
+}
+
 export class KeyNotActiveError extends RotatorError {
   override readonly name = 'KeyNotActiveError';
 }

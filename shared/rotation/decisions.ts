@@ -1,5 +1,5 @@
-import type { HealthCheck } from '../config.ts';
-import type { GateStatus, ObservationStatus, RotationKind } from './state.ts';
+import type { CompromisedKeyAction, HealthCheck } from '../config.ts';
+import type { CompromisePlanName, GateStatus, ObservationStatus, RotationKind } from './state.ts';
 
 /**
  * The rotation's decisions, as pure functions of facts and "now". Handlers read the facts, call
@@ -38,14 +38,79 @@ export type RoomDecision =
 /**
  * IAM allows two keys per user. Another key may be deleted to make room only when it is Inactive
  * and is not what the secret's AWSCURRENT points to (someone may be about to reactivate it);
- * an Active key is never deleted.
+ * an Active key is never deleted. An Active other key that AWSCURRENT holds while AWSPREVIOUS holds
+ * the key being rotated is the new key of an earlier rotation of this key that stopped after Promote
+ * (NeedsAttention, or a failure past promotion): rotating again resumes it (CreateAndStore reuses that key).
  */
-export function decideRoom(keys: readonly KeyFact[], oldAccessKeyId: string, secretCurrentKeyId: string | undefined): RoomDecision {
+export function decideRoom(
+  keys: readonly KeyFact[],
+  oldAccessKeyId: string,
+  secretCurrentKeyId: string | undefined,
+  secretPreviousKeyId?: string | undefined,
+): RoomDecision {
   const other = keys.find((key) => key.accessKeyId !== oldAccessKeyId);
   if (!other) return { action: 'none' };
+  if (other.status === 'Active' && other.accessKeyId === secretCurrentKeyId && secretPreviousKeyId === oldAccessKeyId) return { action: 'none' };
   if (other.status === 'Active') return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'active' };
   if (other.accessKeyId === secretCurrentKeyId) return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'secret-current' };
   return { action: 'delete', accessKeyId: other.accessKeyId };
+}
+
+// ── Room for a replacement on the compromise path (Contain announces it, Prepare acts on it) ─────
+
+export interface CompromisePlan {
+  readonly plan: CompromisePlanName;
+  /** The key the plan acts on or leaves alone: the other key, or the compromised one for delete-compromised. */
+  readonly accessKeyId: string | null;
+  readonly why: string;
+}
+
+/**
+ * The leaked key is already Inactive when this runs. Whether a replacement can be issued depends on
+ * the user's other key, if any:
+ * - none: room for a fresh key;
+ * - held by the secret's AWSPENDING or AWSCURRENT and Active: the new key of a rotation this one
+ *   took over (stopped before it finished), adopted as the replacement (CreateAndStore reuses it);
+ * - Inactive and not AWSCURRENT: deleted to make room, as in any rotation;
+ * - Active, never used and not stored: an orphan of an interrupted attempt (CreateAndStore deletes it);
+ * - Active and in use by something else: there is no room. With COMPROMISED_KEY_ACTION=delete the
+ *   leaked key is deleted now to make room (it will be deleted anyway); with keep-inactive it is kept
+ *   for forensics and no replacement is issued: the other key keeps working and the owner decides.
+ */
+export function planCompromiseRoom(
+  keys: readonly ExtraKeyFact[],
+  compromisedKeyId: string,
+  versions: readonly VersionFact[],
+  action: CompromisedKeyAction,
+): CompromisePlan {
+  const other = keys.find((key) => key.accessKeyId !== compromisedKeyId);
+  if (!other) return { plan: 'fresh', accessKeyId: null, why: 'no other key: a replacement will be issued' };
+  const holder = versions.find((version) => version.accessKeyId === other.accessKeyId);
+  const current = holder?.stages.includes('AWSCURRENT') ?? false;
+  const pending = holder?.stages.includes('AWSPENDING') ?? false;
+  const id = other.accessKeyId;
+  if (other.status === 'Active' && (current || pending)) {
+    return { plan: 'adopt', accessKeyId: id, why: `the secret already holds key ${id} (${current ? 'AWSCURRENT' : 'AWSPENDING'}), the new key of an earlier rotation: it becomes the replacement` };
+  }
+  if (other.status === 'Inactive' && !current) return { plan: 'delete-other', accessKeyId: id, why: `the other key ${id} is Inactive and unreferenced: it is deleted to make room` };
+  if (other.status === 'Active' && !other.everUsed && !holder) {
+    return { plan: 'discard-orphan', accessKeyId: id, why: `the other key ${id} was never used or stored (left by an interrupted attempt): it is deleted to make room` };
+  }
+  if (other.status === 'Active' && action === 'delete') {
+    return {
+      plan: 'delete-compromised',
+      accessKeyId: compromisedKeyId,
+      why: `the other key ${id} is Active and in use, so the contained key ${compromisedKeyId} is deleted now (COMPROMISED_KEY_ACTION=delete) to make room for the replacement; ${id} is left alone`,
+    };
+  }
+  return {
+    plan: 'skip',
+    accessKeyId: id,
+    why:
+      other.status === 'Active'
+        ? `the other key ${id} is Active and in use, and the contained key is kept for forensics (COMPROMISED_KEY_ACTION=keep-inactive): no replacement is issued; ${id} keeps working`
+        : `the other key ${id} is Inactive but the secret's AWSCURRENT holds it: no replacement is issued until a person decides about ${id}`,
+  };
 }
 
 // ── Last-used evidence ───────────────────────────────────────────────────────────────────────────
@@ -194,6 +259,8 @@ export interface SafetyFacts {
  */
 export function planRollback(facts: SafetyFacts): SafetyAction[] {
   const actions: SafetyAction[] = [];
+  // A leaked key is never brought back: the compromise path has nothing to roll back to.
+  if (facts.kind === 'compromise') return actions;
   const oldKey = facts.keys.find((key) => key.accessKeyId === facts.oldAccessKeyId);
   if (oldKey?.status === 'Inactive') actions.push({ action: 'reactivate-key', accessKeyId: oldKey.accessKeyId });
   const current = versionWithStage(facts.versions, 'AWSCURRENT');

@@ -18,8 +18,21 @@ async function assertNewKeyServes(rotation: Rotation, newKey: NewKey, deps: Rota
   }
 }
 
-/** Deactivate: the old key stops working; it can still be reactivated during the observation period. */
+/**
+ * Deactivate: the old key stops working; it can still be reactivated during the observation period.
+ * On the compromise path (state HoldCompromisedKey) the key was cut by Contain and may already be
+ * deleted to make room: this only makes sure it is still Inactive and starts the hold before deletion.
+ */
 export async function deactivate(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<Deactivated> {
+  if (rotation.kind === 'compromise') {
+    const keys = await listUserKeys(deps.iam, rotation.userName);
+    if (keys.some((key) => key.accessKeyId === rotation.oldAccessKeyId && key.status === 'Active')) {
+      await setKeyStatus(deps.iam, rotation.userName, rotation.oldAccessKeyId, 'Inactive');
+      deps.logger.warn('the leaked key was Active again; deactivated', { userName: rotation.userName, accessKeyId: rotation.oldAccessKeyId });
+    }
+    const heldAt = deps.clock().toISOString();
+    return { deactivatedAt: heldAt, observeUntil: addMs(heldAt, rotation.observationMs) };
+  }
   await assertNewKeyServes(rotation, newKey, deps, 'deactivate');
   await setKeyStatus(deps.iam, rotation.userName, rotation.oldAccessKeyId, 'Inactive');
   const deactivatedAt = deps.clock().toISOString();
@@ -27,15 +40,22 @@ export async function deactivate(rotation: Rotation, newKey: NewKey, deps: Rotat
   return { deactivatedAt, observeUntil: addMs(deactivatedAt, rotation.observationMs) };
 }
 
-/** DeleteOldKey: the end of a successful rotation. AWSPREVIOUS is removed with the key, so no label points at a deleted key. */
-export async function deleteOldKey(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<{ deletedAt: string }> {
+/**
+ * DeleteOldKey: the end of a successful rotation. AWSPREVIOUS is removed with the key, so no label points at a deleted key.
+ * A leaked key is kept Inactive instead when COMPROMISED_KEY_ACTION=keep-inactive (a forensics hold; a person deletes it).
+ */
+export async function deleteOldKey(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<{ deletedAt: string | null; keptInactive: boolean }> {
   await assertNewKeyServes(rotation, newKey, deps, 'delete');
+  if (rotation.kind === 'compromise' && deps.config.compromisedKeyAction === 'keep-inactive') {
+    deps.logger.info('leaked key kept Inactive for forensics', { userName: rotation.userName, accessKeyId: rotation.oldAccessKeyId });
+    return { deletedAt: null, keptInactive: true };
+  }
   await deleteKey(deps.iam, rotation.userName, rotation.oldAccessKeyId);
   const secret = await readSecret(deps.secretsManager, rotation.secretName);
   const oldVersion = versionHoldingKey(secret.versions, rotation.oldAccessKeyId);
   if (oldVersion?.stages.includes(PREVIOUS)) await moveStage(deps.secretsManager, rotation.secretName, PREVIOUS, { from: oldVersion.versionId });
   deps.logger.info('old key deleted', { userName: rotation.userName, accessKeyId: rotation.oldAccessKeyId });
-  return { deletedAt: deps.clock().toISOString() };
+  return { deletedAt: deps.clock().toISOString(), keptInactive: false };
 }
 
 async function gatherFacts(rotation: Rotation, newAccessKeyId: string | undefined, deps: RotationDeps): Promise<SafetyFacts> {

@@ -61,7 +61,9 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
       }
     }
   }
-  const verdict = evaluateGate(results, markerSet(tags, ABORT_TAG, newKey.accessKeyId), promoted.gateDeadline, now);
+  // The compromise path has nothing to roll back to (the leaked key never comes back), so an abort marker is not read there.
+  const aborted = rotation.kind !== 'compromise' && markerSet(tags, ABORT_TAG, newKey.accessKeyId);
+  const verdict = evaluateGate(results, aborted, promoted.gateDeadline, now);
   deps.logger.info('consumer health checked', { userName: rotation.userName, status: verdict.status, passing: verdict.passing, failing: verdict.failing });
   return { ...verdict, passing: [...verdict.passing], failing: [...verdict.failing], checkedAt: now.toISOString() };
 }
@@ -75,13 +77,18 @@ export async function checkObservation(rotation: Rotation, newKey: NewKey, deact
   const now = deps.clock();
   const tags = await readTags(deps.iam, rotation.userName);
   const oldLastUsed = await keyLastUsed(deps.iam, rotation.oldAccessKeyId);
+  const oldKeyUsedWhileInactive = usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedGranularityMs);
+  if (rotation.kind === 'compromise') {
+    // A leaked key must never come back, so nothing here is trouble: its use is recorded (someone,
+    // maybe the attacker, still holds it; the requests are refused) and the hold runs its course.
+    const verdict = evaluateObservation({ aborted: false, oldKeyUsedWhileInactive: false, failedUrls: [] }, deactivated.observeUntil, now);
+    const used = oldKeyUsedWhileInactive ? `the leaked key ${rotation.oldAccessKeyId} was used after containment (last ${oldLastUsed?.toISOString() ?? '?'}; refused); ` : '';
+    deps.logger.info('observation checked', { userName: rotation.userName, status: verdict.status, leakedKeyUsed: oldKeyUsedWhileInactive });
+    return { status: verdict.status, detail: `${used}${verdict.detail}`, checkedAt: now.toISOString() };
+  }
   const failedUrls = rotation.healthChecks.includes('http') ? await failingUrls(rotation.healthCheckUrls, deps) : [];
   const verdict = evaluateObservation(
-    {
-      aborted: markerSet(tags, ABORT_TAG, newKey.accessKeyId),
-      oldKeyUsedWhileInactive: usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedGranularityMs),
-      failedUrls,
-    },
+    { aborted: markerSet(tags, ABORT_TAG, newKey.accessKeyId), oldKeyUsedWhileInactive, failedUrls },
     deactivated.observeUntil,
     now,
   );

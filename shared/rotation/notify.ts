@@ -7,7 +7,7 @@ import type { NotificationRequestFacts, SendOutcome } from '../notifier.ts';
 import { resolveUserSettings } from '../tags.ts';
 import type { RotationDeps } from './deps.ts';
 import { readUser } from './keys.ts';
-import { causeMessage, Deactivated, FailureInput, Gate, Observation } from './state.ts';
+import { causeMessage, Contained, Deactivated, FailureInput, Gate, Observation } from './state.ts';
 
 /**
  * How long "this execution already sent this event" is remembered. Longer than any retry or redrive
@@ -26,6 +26,9 @@ export const NotifyInput = z.object({
     observation: Observation.optional(),
     rollback: z.object({ reason: z.string(), currentKeyId: z.string().nullable(), actions: z.array(z.string()) }).optional(),
     safe: z.object({ actions: z.array(z.string()), detail: z.string() }).optional(),
+    /** The request's reason, before Prepare has run (the compromise path notifies first). */
+    reason: z.string().optional(),
+    contained: Contained.optional(),
   }),
 });
 export type NotifyInput = z.output<typeof NotifyInput>;
@@ -72,8 +75,13 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
       const made = state.safe ? ` Made safe: ${state.safe.detail}` : '';
       return { ...base, reason: `${state.error?.Error ?? 'error'}: ${causeMessage(state.error)}.${made}` };
     }
-    case 'compromise-contained':
-      return { ...base, reason: rotation?.reason || undefined };
+    case 'compromise-contained': {
+      const why = rotation?.reason || state.reason || 'suspected leak';
+      const contained = state.contained;
+      if (!contained) return { ...base, reason: why };
+      const quarantine = contained.awsQuarantinePolicies.length > 0 ? `; AWS quarantine ${contained.awsQuarantinePolicies.join(', ')} stays attached` : '';
+      return { ...base, reason: `${why} (sessions issued before ${contained.deniedBefore} denied by inline policy ${contained.denyPolicyName}${quarantine}; replacement: ${contained.detail})` };
+    }
   }
 }
 

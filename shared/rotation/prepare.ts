@@ -1,10 +1,42 @@
 import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError } from '../errors.ts';
 import { resolveUserSettings } from '../tags.ts';
-import { decideRoom, waitSeconds } from './decisions.ts';
+import { decideRoom, planCompromiseRoom, waitSeconds, type RoomDecision } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
-import { deleteKey, listUserKeys, readUser } from './keys.ts';
-import { assertOwnedBy, CURRENT, readSecret } from './secret.ts';
+import { deleteKey, keyLastUsed, listUserKeys, readUser, type UserKey } from './keys.ts';
+import { assertOwnedBy, CURRENT, PREVIOUS, readSecret } from './secret.ts';
+import type { SecretView } from './secret.ts';
 import type { Rotation, RotationInput } from './state.ts';
+
+/** On the compromise path the health gate only records when consumers recover: it gives up after an hour at most. */
+export const COMPROMISE_GATE_DEADLINE_MS = 3_600_000;
+
+/**
+ * Room on the compromise path (the leaked key is already Inactive): see planCompromiseRoom. A plan
+ * to skip the replacement was routed past this step by the state machine, so meeting one here means
+ * the keys changed since Contain: refuse, deleting nothing.
+ */
+async function compromiseRoom(keys: readonly UserKey[], input: RotationInput, secret: SecretView, deps: RotationDeps): Promise<RoomDecision> {
+  const other = keys.find((key) => key.accessKeyId !== input.accessKeyId);
+  const otherUsed = other ? (await keyLastUsed(deps.iam, other.accessKeyId)) !== undefined : false;
+  const plan = planCompromiseRoom(
+    keys.map((key) => ({ ...key, everUsed: key.accessKeyId === input.accessKeyId || otherUsed })),
+    input.accessKeyId,
+    secret.versions,
+    deps.config.compromisedKeyAction,
+  );
+  switch (plan.plan) {
+    case 'delete-other':
+    case 'delete-compromised':
+      return { action: 'delete', accessKeyId: plan.accessKeyId ?? '' };
+    case 'skip':
+      throw new KeyLimitReachedError(
+        `The leaked key ${input.accessKeyId} of ${input.userName} is contained, but no replacement can be issued: ${plan.why}. ` +
+          `Nothing else was changed. Decide about ${plan.accessKeyId ?? 'the other key'}, then start a manual rotation if consumers need a new key.`,
+      );
+    default:
+      return { action: 'none' };
+  }
+}
 
 /**
  * Prepare: a live read of the user (the scan's credential report may be hours old), its settings
@@ -25,7 +57,8 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
         `List the user's keys with \`aws iam list-access-keys --user-name ${userName}\` and rotate one of them.`,
     );
   }
-  if (oldKey.status !== 'Active') {
+  // On the compromise path Contain has already deactivated the key: that is the point.
+  if (oldKey.status !== 'Active' && input.kind !== 'compromise') {
     throw new KeyNotActiveError(
       `Access key ${accessKeyId} of ${userName} is Inactive: there is nothing to rotate. Delete it if it is no longer needed, or reactivate it first.`,
     );
@@ -34,7 +67,9 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   const secret = await readSecret(deps.secretsManager, settings.secretName);
   assertOwnedBy(secret, settings.secretName, userName);
   const secretCurrentKeyId = secret.versions.find((version) => version.stages.includes(CURRENT))?.accessKeyId;
-  const room = decideRoom(keys, accessKeyId, secretCurrentKeyId);
+  const secretPreviousKeyId = secret.versions.find((version) => version.stages.includes(PREVIOUS))?.accessKeyId;
+  const room =
+    input.kind === 'compromise' ? await compromiseRoom(keys, input, secret, deps) : decideRoom(keys, accessKeyId, secretCurrentKeyId, secretPreviousKeyId);
   if (room.action === 'refuse') {
     const why =
       room.why === 'active'
@@ -48,12 +83,15 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   }
   if (room.action === 'delete') {
     await deleteKey(deps.iam, userName, room.accessKeyId);
-    deps.logger.info('deleted an Inactive, unreferenced key to make room', { userName, accessKeyId: room.accessKeyId });
+    deps.logger.info('deleted an Inactive key to make room', { userName, accessKeyId: room.accessKeyId });
   }
 
   const durations = {
     healthCheckIntervalMs: deps.durations.healthCheckIntervalMs ?? settings.healthCheckIntervalMs,
-    healthCheckDeadlineMs: deps.durations.healthCheckDeadlineMs ?? settings.healthCheckDeadlineMs,
+    healthCheckDeadlineMs: Math.min(
+      deps.durations.healthCheckDeadlineMs ?? settings.healthCheckDeadlineMs,
+      input.kind === 'compromise' ? COMPROMISE_GATE_DEADLINE_MS : Number.POSITIVE_INFINITY,
+    ),
     observationMs: deps.durations.observationMs ?? settings.observationMs,
     oldKeyQuietMs: deps.durations.oldKeyQuietMs ?? deps.config.oldKeyQuietMs,
   };

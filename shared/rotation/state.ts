@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HEALTH_CHECKS } from '../config.ts';
+import { COMPROMISED_KEY_ACTIONS, HEALTH_CHECKS } from '../config.ts';
 import { InvalidInputError } from '../errors.ts';
 
 /**
@@ -49,6 +49,29 @@ export const Rotation = z.object({
   removedKeyId: z.string().nullable(),
 });
 export type Rotation = z.output<typeof Rotation>;
+
+/** How the compromise path makes room for a replacement (see planCompromiseRoom in decisions.ts). */
+export const COMPROMISE_PLANS = ['fresh', 'delete-other', 'adopt', 'discard-orphan', 'delete-compromised', 'skip'] as const;
+export type CompromisePlanName = (typeof COMPROMISE_PLANS)[number];
+
+/** What Contain did to the leaked key, and whether a replacement follows. */
+export const Contained = z.object({
+  containedAt: timestamp,
+  /** False when the key was already Inactive (a person or AWS got there first): the deny policy is still attached. */
+  keyWasActive: z.boolean(),
+  denyPolicyName: z.string(),
+  /** Sessions issued before this instant are denied (the policy's aws:TokenIssueTime condition). */
+  deniedBefore: timestamp,
+  /** AWS-managed quarantine policies found attached (AWSCompromisedKeyQuarantine*); the rotator never detaches them. */
+  awsQuarantinePolicies: z.array(z.string()),
+  /** The user's other key, if any. */
+  otherKeyId: z.string().nullable(),
+  plan: z.enum(COMPROMISE_PLANS),
+  replacement: z.enum(['create', 'skip']),
+  compromisedKeyAction: z.enum(COMPROMISED_KEY_ACTIONS),
+  detail: z.string(),
+});
+export type Contained = z.output<typeof Contained>;
 
 export const NewKey = z.object({
   accessKeyId,

@@ -80,7 +80,7 @@ describe('iam-key-rotator rotate --local', () => {
     expect(result.code).toBe(1);
     const report = JSON.parse(result.out) as { status: string; oldAccessKeyId: string; states: { name: string; enteredAt: string; outcome: string }[] };
     expect(report).toMatchObject({ status: 'NeedsAttention', oldAccessKeyId: old.accessKeyId });
-    expect(report.states[0]).toEqual({ name: 'Prepare', type: 'Task', enteredAt: expect.any(String), outcome: 'ok' });
+    expect(report.states[1]).toEqual({ name: 'Prepare', type: 'Task', enteredAt: expect.any(String), outcome: 'ok' });
     expect(result.err).toContain('CheckConsumers');
   });
 

@@ -35,7 +35,7 @@ function consumerOf(userName: string, followsRotation: boolean): SimulatedConsum
 
 /** The happy path with one gate check and one observation check: 18 state transitions. */
 const HAPPY_PATH = [
-  'Prepare', 'IsCompromise', 'NotifyStarted', 'CreateAndStore', 'Verify', 'Promote', 'NotifyReady',
+  'IsCompromise', 'Prepare', 'NotifyStarted', 'CreateAndStore', 'Verify', 'Promote', 'NotifyReady',
   'WaitForConsumers', 'CheckConsumers', 'ConsumersHealthy', 'Deactivate', 'NotifyDeactivated',
   'WaitObserving', 'CheckObservation', 'ObservationVerdict', 'DeleteOldKey', 'NotifyCompleted', 'Succeeded',
 ];

@@ -86,7 +86,8 @@ describe('statemachines/rotate-key.asl.json', () => {
   test('every loop waits for seconds set in Prepare and has an exit decided by a deadline', () => {
     expect(definition.States.WaitForConsumers?.SecondsPath).toBe('$.rotation.waitSeconds');
     expect(definition.States.WaitObserving?.SecondsPath).toBe('$.rotation.waitSeconds');
-    expect(definition.States.ConsumersHealthy?.Choices?.map((choice) => choice.Next)).toEqual(['Deactivate', 'NotifyActionNeeded', 'Rollback']);
+    // The compromise path's gate never blocks: anything but "waiting" moves on to the hold before deletion.
+    expect(definition.States.ConsumersHealthy?.Choices?.map((choice) => choice.Next)).toEqual(['HoldCompromisedKey', 'Deactivate', 'NotifyActionNeeded', 'Rollback']);
     expect(definition.States.ObservationVerdict?.Choices?.map((choice) => choice.Next)).toEqual(['Rollback', 'DeleteOldKey']);
   });
 

@@ -1,0 +1,25 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { iam, sfn, ssm } from '#shared/clients.ts';
+import { logger as defaultLogger } from '#shared/powertools.ts';
+import { typedErrors } from '#shared/rotation/handler.ts';
+import { configLoader } from '#shared/runtime-config.ts';
+import { handleTrigger, type StartOutcome } from '#shared/start-rotation.ts';
+
+const config = configLoader(process.env, ssm);
+
+/**
+ * start-rotation: an API call, the CLI or an EventBridge rule (AWS Health AWS_RISK_CREDENTIALS_EXPOSED,
+ * GuardDuty findings when enabled) starts a rotation. Parses and checks the trigger, then starts the
+ * state machine; the event itself is never logged.
+ */
+export function startRotationHandler(clients: { iam: IAMClient; sfn: SFNClient }, stateMachineArn: () => Promise<string>, logger: Logger = defaultLogger) {
+  return middy(async (event: unknown): Promise<StartOutcome[]> => handleTrigger(event, { ...clients, stateMachineArn: await stateMachineArn(), logger }))
+    .use(injectLambdaContext(logger))
+    .use(typedErrors('StartRotation', logger));
+}
+
+export const handler = startRotationHandler({ iam, sfn }, async () => (await config()).stateMachineArn);

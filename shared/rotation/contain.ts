@@ -1,0 +1,148 @@
+import { ListAttachedUserPoliciesCommand, ListUserPoliciesCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { z } from 'zod';
+import { AccessKeyNotFoundError } from '../errors.ts';
+import { planCompromiseRoom } from './decisions.ts';
+import type { RotationDeps } from './deps.ts';
+import { resolveUserSettings } from '../tags.ts';
+import { keyLastUsed, listUserKeys, readUser, setKeyStatus } from './keys.ts';
+import { readSecret } from './secret.ts';
+import { RotationInput, type Contained } from './state.ts';
+
+/**
+ * Contain: the first Task of the compromise path, before any new key exists. It cuts the leaked key
+ * (Inactive) and every session already issued with it (an inline deny-all policy conditioned on
+ * aws:TokenIssueTime), then reads what it needs to announce whether a replacement follows.
+ */
+
+export const DENY_POLICY_PREFIX = 'iam-key-rotator-deny-sessions-before-';
+/** AWS attaches these managed policies to a user whose key it found in public; they are never detached. */
+export const AWS_QUARANTINE_PREFIX = 'AWSCompromisedKeyQuarantine';
+
+export const ContainInput = z.object({
+  request: RotationInput,
+  /** `$$.Execution.StartTime`: a deny policy at or after it was attached by this execution (a retry reuses it). */
+  executionStartedAt: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'),
+});
+export type ContainInput = z.output<typeof ContainInput>;
+
+/** `20260601T120000Z`: policy names may only hold `\w+=,.@-`. */
+export function denyPolicyName(deniedBefore: Date): string {
+  return `${DENY_POLICY_PREFIX}${deniedBefore.toISOString().replace(/\.\d{3}/, '').replace(/[-:]/g, '')}`;
+}
+
+/** The instant a rotator deny policy's name encodes, or undefined for any other policy name. */
+export function deniedBeforeOf(policyName: string): Date | undefined {
+  const match = /^iam-key-rotator-deny-sessions-before-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(policyName);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second] = match;
+  return new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
+}
+
+/**
+ * Deny everything to credentials issued before `deniedBefore`. Long-term access keys carry no
+ * aws:TokenIssueTime, so the condition does not match them: only temporary sessions (GetSessionToken,
+ * AssumeRole chained from the user, federation tokens) created before containment are cut.
+ */
+export function denySessionsPolicy(deniedBefore: Date): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenySessionsIssuedBeforeContainment',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': deniedBefore.toISOString().replace(/\.\d{3}Z$/, 'Z') } },
+      },
+    ],
+  });
+}
+
+/** Whole seconds, rounded up: a session issued earlier in this second is denied too. */
+function ceilToSecond(at: Date): Date {
+  return new Date(Math.ceil(at.getTime() / 1000) * 1000);
+}
+
+async function inlinePolicyNames(iam: IAMClient, userName: string): Promise<string[]> {
+  const names: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListUserPoliciesCommand({ UserName: userName, Marker: marker }));
+    names.push(...(page.PolicyNames ?? []));
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return names;
+}
+
+async function quarantinePolicies(iam: IAMClient, userName: string): Promise<string[]> {
+  const response = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+  return (response.AttachedPolicies ?? []).map((policy) => policy.PolicyName ?? '').filter((name) => name.startsWith(AWS_QUARANTINE_PREFIX));
+}
+
+export async function contain(input: ContainInput, deps: RotationDeps): Promise<Contained> {
+  const { userName, accessKeyId } = input.request;
+  // Both reads at once: the only calls before the key is cut.
+  const [keys, policies] = await Promise.all([listUserKeys(deps.iam, userName), inlinePolicyNames(deps.iam, userName)]);
+  const key = keys.find((candidate) => candidate.accessKeyId === accessKeyId);
+  if (!key) {
+    throw new AccessKeyNotFoundError(
+      `Access key ${accessKeyId} is not a key of IAM user ${userName}, so nothing was contained or changed. If the key was already deleted, ` +
+        `it can no longer be used; otherwise find its owner with \`aws iam get-access-key-last-used --access-key-id ${accessKeyId}\` and contain it there.`,
+    );
+  }
+
+  // First cut the key, then deny sessions issued up to now: after the key is Inactive no new session
+  // can be made with it, so no session issued with the leaked key escapes the condition.
+  if (key.status === 'Active') await setKeyStatus(deps.iam, userName, accessKeyId, 'Inactive');
+  const startedAt = Date.parse(input.executionStartedAt);
+  const ours = policies
+    .map((name) => ({ name, before: deniedBeforeOf(name) }))
+    .find((policy) => policy.before !== undefined && policy.before.getTime() >= startedAt - 1000);
+  let policyName: string;
+  let deniedBefore: Date;
+  if (ours?.before) {
+    // A retry of this step: the policy this execution attached already covers every session before the cut.
+    policyName = ours.name;
+    deniedBefore = ours.before;
+  } else {
+    deniedBefore = ceilToSecond(deps.clock());
+    policyName = denyPolicyName(deniedBefore);
+    await deps.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: denySessionsPolicy(deniedBefore) }));
+  }
+  const containedAt = deps.clock().toISOString();
+  deps.logger.warn('leaked key contained', { userName, accessKeyId, keyWasActive: key.status === 'Active', policyName });
+
+  // After containment: what a replacement would need, for the notice and the route.
+  const other = keys.find((candidate) => candidate.accessKeyId !== accessKeyId);
+  const secretOf = async () => {
+    const { tags } = await readUser(deps.iam, userName);
+    return readSecret(deps.secretsManager, resolveUserSettings(userName, tags, deps.config).settings.secretName);
+  };
+  const [secret, quarantine, otherUsed] = await Promise.all([
+    secretOf(),
+    quarantinePolicies(deps.iam, userName),
+    other ? keyLastUsed(deps.iam, other.accessKeyId) : Promise.resolve(undefined),
+  ]);
+  const plan = planCompromiseRoom(
+    keys.map((candidate) => ({
+      accessKeyId: candidate.accessKeyId,
+      status: candidate.accessKeyId === accessKeyId ? 'Inactive' : candidate.status,
+      everUsed: candidate.accessKeyId === accessKeyId || otherUsed !== undefined,
+    })),
+    accessKeyId,
+    secret.versions,
+    deps.config.compromisedKeyAction,
+  );
+  return {
+    containedAt,
+    keyWasActive: key.status === 'Active',
+    denyPolicyName: policyName,
+    deniedBefore: deniedBefore.toISOString(),
+    awsQuarantinePolicies: quarantine,
+    otherKeyId: other?.accessKeyId ?? null,
+    plan: plan.plan,
+    replacement: plan.plan === 'skip' ? 'skip' : 'create',
+    compromisedKeyAction: deps.config.compromisedKeyAction,
+    detail: plan.why,
+  };
+}

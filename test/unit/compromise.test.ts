@@ -1,0 +1,53 @@
+import { describe, expect, test } from '@jest/globals';
+import { deniedBeforeOf, denyPolicyName, denySessionsPolicy } from '#shared/rotation/contain.ts';
+import { planCompromiseRoom, planRollback, type ExtraKeyFact, type VersionFact } from '#shared/rotation/decisions.ts';
+
+const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true): ExtraKeyFact => ({ accessKeyId, status, everUsed });
+const v = (versionId: string, accessKeyId: string, ...stages: string[]): VersionFact => ({ versionId, accessKeyId, stages });
+
+describe('planCompromiseRoom: room for a replacement once the leaked key is Inactive', () => {
+  test.each<[string, ExtraKeyFact[], VersionFact[], 'delete' | 'keep-inactive', { plan: string; accessKeyId: string | null }]>([
+    ['only the leaked key: a fresh replacement', [key('LEAK', 'Inactive')], [v('v1', 'LEAK', 'AWSCURRENT')], 'delete', { plan: 'fresh', accessKeyId: null }],
+    ['the other key is Inactive and unreferenced: deleted for room', [key('LEAK', 'Inactive'), key('OLD', 'Inactive')], [v('v1', 'LEAK', 'AWSCURRENT')], 'keep-inactive', { plan: 'delete-other', accessKeyId: 'OLD' }],
+    ['a stopped rotation left its new key in AWSCURRENT: adopted', [key('LEAK', 'Inactive'), key('NEW', 'Active')], [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')], 'keep-inactive', { plan: 'adopt', accessKeyId: 'NEW' }],
+    ['a stopped rotation left its new key in AWSPENDING: adopted', [key('LEAK', 'Inactive'), key('NEW', 'Active', false)], [v('v1', 'LEAK', 'AWSCURRENT'), v('v2', 'NEW', 'AWSPENDING')], 'delete', { plan: 'adopt', accessKeyId: 'NEW' }],
+    ['an orphan never used nor stored: discarded', [key('LEAK', 'Inactive'), key('ORPHAN', 'Active', false)], [v('v1', 'LEAK', 'AWSCURRENT')], 'keep-inactive', { plan: 'discard-orphan', accessKeyId: 'ORPHAN' }],
+    ['two Active keys in use, delete: the leaked key goes now', [key('LEAK', 'Inactive'), key('OTHER', 'Active')], [v('v1', 'LEAK', 'AWSCURRENT')], 'delete', { plan: 'delete-compromised', accessKeyId: 'LEAK' }],
+    ['two Active keys in use, keep-inactive: no replacement, the other key works', [key('LEAK', 'Inactive'), key('OTHER', 'Active')], [v('v1', 'LEAK', 'AWSCURRENT')], 'keep-inactive', { plan: 'skip', accessKeyId: 'OTHER' }],
+    ['the other key is Inactive but AWSCURRENT: a person decides', [key('LEAK', 'Inactive'), key('OTHER', 'Inactive')], [v('v1', 'OTHER', 'AWSCURRENT')], 'delete', { plan: 'skip', accessKeyId: 'OTHER' }],
+  ])('%s', (_name, keys, versions, action, expected) => {
+    expect(planCompromiseRoom(keys, 'LEAK', versions, action)).toMatchObject(expected);
+  });
+});
+
+describe('the session-deny policy', () => {
+  const at = new Date('2026-06-01T12:34:56Z');
+
+  test('its name encodes the instant, in characters IAM allows, and reads back', () => {
+    expect(denyPolicyName(at)).toBe('iam-key-rotator-deny-sessions-before-20260601T123456Z');
+    expect(denyPolicyName(at)).toMatch(/^[\w+=,.@-]{1,128}$/);
+    expect(deniedBeforeOf(denyPolicyName(at))?.toISOString()).toBe('2026-06-01T12:34:56.000Z');
+    expect(deniedBeforeOf('AWSCompromisedKeyQuarantineV3')).toBeUndefined();
+  });
+
+  test('denies everything to sessions issued before the instant, and only to them', () => {
+    expect(JSON.parse(denySessionsPolicy(at))).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenySessionsIssuedBeforeContainment',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-06-01T12:34:56Z' } },
+        },
+      ],
+    });
+  });
+});
+
+test('a compromise rotation never rolls back to the leaked key', () => {
+  expect(
+    planRollback({ kind: 'compromise', oldAccessKeyId: 'LEAK', keys: [key('LEAK', 'Inactive'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')] }),
+  ).toEqual([]);
+});
