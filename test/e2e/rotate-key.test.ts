@@ -118,7 +118,7 @@ describe('rotate-key workflow, run locally against moto', () => {
     expect(report.status).toBe('Failed');
     expect(report.error?.name).toBe('KeyLimitReachedError');
     expect(report.error?.message).toContain(second.accessKeyId);
-    expect(names(report.states)).toEqual(['Prepare', 'MakeSafe', 'NotifyFailed', 'Failed']);
+    expect(names(report.states)).toEqual(['IsCompromise', 'Prepare', 'MakeSafe', 'NotifyFailed', 'Failed']);
     expect(await keysOf('full')).toEqual({ [first.accessKeyId]: 'Active', [second.accessKeyId]: 'Active' });
     const failed = (await notificationsFor('full')).find((notification) => notification.attributes.event === 'rotation-failed');
     expect(failed?.attributes).toMatchObject({ owner: 'team-d@example.com', severity: 'warning' });
