@@ -1,12 +1,16 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '#shared/duration.ts';
+import { iam, sfn } from '#shared/clients.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
+import { Contained } from '#shared/rotation/state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
+import { startRotation } from '#shared/start-rotation.ts';
 import { colors, type Output } from './output.ts';
+import { addStackOptions, consoleUrl, resolveStack, STACK_HELP } from './stack.ts';
 
 interface RotateFlags {
   readonly local?: boolean;
@@ -16,9 +20,25 @@ interface RotateFlags {
   readonly healthCheckDeadline?: string;
   readonly observation?: string;
   readonly reason?: string;
+  readonly compromised?: boolean;
+  readonly stage?: string;
+  readonly stack?: string;
 }
 
 const HELP = `
+Without --local, the rotation starts in the deployed stack (StartExecution on its state machine)
+and the command prints the execution's ARN and how to follow it (iam-key-rotator status <user>).
+The user and key are checked first: an unknown user, or a key of another user, is refused and
+nothing starts. Starting the same rotation twice finds the first execution instead of a second one.
+${STACK_HELP}
+
+--compromised (needs --key) is the fast path for a leaked key: the key is deactivated and every
+session issued with it so far is denied (an inline policy iam-key-rotator-deny-sessions-before-<time>)
+before anything else, the owner and security hear it (severity critical), then a replacement is
+issued as in any rotation without ever bringing the leaked key back. A running rotation of the user
+is stopped first. COMPROMISED_KEY_ACTION decides whether the leaked key is deleted after the
+observation period (delete) or kept Inactive for forensics (keep-inactive).
+
 Local mode (--local) runs the real workflow (statemachines/rotate-key.asl.json) in this process
 with aws-local-stepfunctions, every step bound to its real handler, against AWS_ENDPOINT_URL (e.g.
 moto) or, when it is unset, the account of your AWS credentials. Waits are compressed: by default
@@ -35,6 +55,9 @@ NOTIFICATION_TOPIC_ARN, else to the SNS topic iam-key-rotator-notifications (cre
 Exit code: 0 when the rotation Succeeded; 1 when it RolledBack, NeedsAttention or Failed; 2 for bad usage.
 
 Examples:
+  $ iam-key-rotator rotate billing-export --reason "owner left the team"
+  $ iam-key-rotator rotate billing-export --compromised --key AKIAIOSFODNN7EXAMPLE --stage prod
+  $ iam-key-rotator rotate billing-export --compromised --key AKIAIOSFODNN7EXAMPLE --local
   $ iam-key-rotator rotate billing-export --local
   $ iam-key-rotator rotate billing-export --local --key AKIAIOSFODNN7EXAMPLE --observation 10s --json`;
 
@@ -54,7 +77,7 @@ function requestedBy(): string {
 }
 
 export function registerRotate(program: Command, output: Output, setResult: (code: number) => void): void {
-  program
+  const command = program
     .command('rotate')
     .description("Rotate one IAM user's access key: new key in the user's secret, verified, consumers moved, old key retired.")
     .argument('<user>', 'IAM user name')
@@ -65,10 +88,12 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
     .option('--health-check-deadline <duration>', `give up waiting for healthy consumers after this long (local default ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)})`)
     .option('--observation <duration>', `how long the old key stays Inactive before it is deleted (local default ${formatDuration(LOCAL_DURATIONS.observationMs)})`)
     .option('--reason <text>', 'why this rotation was requested (shown in notifications)')
+    .option('--compromised', 'the key leaked: contain it first (deactivate, deny its sessions), then replace it; needs --key')
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: RotateFlags) => {
       setResult(await rotate(userName, flags, output));
     });
+  addStackOptions(command);
 }
 
 async function rotate(userName: string, flags: RotateFlags, output: Output): Promise<number> {
@@ -82,29 +107,68 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       observationMs: durationFlag('--observation', flags.observation),
     }).filter(([, value]) => value !== undefined),
   );
+  if (flags.compromised && flags.key === undefined) {
+    throw new InvalidInputError('--compromised needs --key <access-key-id>: name the leaked key, so only that key is contained.');
+  }
+  const kind = flags.compromised ? 'compromise' : 'manual';
   if (!flags.local) {
-    throw new InvalidInputError(
-      'Starting a rotation in a deployed stack comes with on-demand rotation (issue 5). Run it in this process with --local ' +
-        '(against AWS_ENDPOINT_URL, or the account of your credentials when it is unset).',
-    );
+    if (Object.keys(durations).length > 0) throw new InvalidInputError('--health-check-interval, --health-check-deadline and --observation apply to --local runs; a deployed stack uses its configuration.');
+    return rotateDeployed(userName, kind, flags, output);
   }
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
 
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
+  let contained: Contained | undefined;
   const report = await runRotation(
-    { userName, accessKeyId: flags.key, kind: 'manual', requestedBy: requestedBy(), reason: flags.reason ?? '' },
+    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '' },
     {
       durations,
       logger,
       onNotice: (text) => output.err(colors.dim(text)),
       onState: (state) => progress(stateLine(state)),
+      onStateData: ({ name, output: data }) => {
+        const parsed = name === 'Contain' ? Contained.safeParse((data as { contained?: unknown } | undefined)?.contained) : undefined;
+        if (parsed?.success) contained = parsed.data;
+      },
     },
   );
   if (flags.json) output.out(JSON.stringify(report, null, 2));
-  else output.out(summary(report));
+  else {
+    if (contained) output.out(containedLine(contained, report));
+    output.out(summary(report));
+  }
   return report.status === 'Succeeded' ? 0 : 1;
+}
+
+/** StartExecution in the deployed stack, after the same checks the start-rotation Lambda makes. */
+async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', flags: RotateFlags, output: Output): Promise<number> {
+  const stack = await resolveStack(flags);
+  const silent = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const started = await startRotation(
+    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '' },
+    { iam, sfn, stateMachineArn: stack.stateMachineArn, logger: silent },
+  );
+  if (flags.json) {
+    output.out(JSON.stringify({ ...started, stateMachineArn: stack.stateMachineArn }, null, 2));
+    return 0;
+  }
+  for (const stopped of started.stopped) output.out(colors.yellow(`Stopped running rotation ${stopped}: the compromise rotation takes over.`));
+  const what = `${kind} rotation of ${started.accessKeyId} (user ${started.userName})`;
+  output.out(started.status === 'started' ? `${colors.green('Started')} ${what}` : `${colors.yellow('Already started')}: ${what}; no second execution was started.`);
+  output.out(`Execution: ${started.executionArn}`);
+  output.out(`Follow it: iam-key-rotator status ${started.userName}${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`);
+  output.out(`Console:   ${consoleUrl(started.executionArn)}`);
+  return 0;
+}
+
+function containedLine(contained: Contained, report: RotationReport): string {
+  const quarantine = contained.awsQuarantinePolicies.length > 0 ? ` AWS quarantine kept attached: ${contained.awsQuarantinePolicies.join(', ')}.` : '';
+  return (
+    `${colors.red('Contained')}: ${report.oldAccessKeyId ?? ''} is Inactive and sessions issued before ${contained.deniedBefore} are denied ` +
+    `(inline policy ${contained.denyPolicyName}; remove it by hand once the investigation is done).${quarantine}\nReplacement: ${contained.detail}.`
+  );
 }
 
 function stateLine(state: StateRecord): string {

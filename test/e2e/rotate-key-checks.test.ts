@@ -98,7 +98,8 @@ describe('iam-key-rotator rotate --local', () => {
   test.each([
     [['rotate', 'u', '--local', '--observation', 'soon'], '--observation must be a positive duration'],
     [['rotate', 'u', '--local', '--key', 'nope'], '--key must be an access key id'],
-    [['rotate', 'u'], 'comes with on-demand rotation (issue 5)'],
+    [['rotate', 'u', '--stack', 'no-such-stack'], 'CloudFormation stack no-such-stack was not found'],
+    [['rotate', 'u', '--compromised'], '--compromised needs --key'],
   ])('bad usage %j exits 2 with a message', async (args, message) => {
     const result = await run(...args);
     expect(result.code).toBe(2);

@@ -1,0 +1,64 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { Command } from 'commander';
+import { ConfigError } from '#shared/errors.ts';
+
+/** How the deployed-mode commands find the stack: --stack, else --stage, else ROTATION_STATE_MACHINE_ARN, else stage dev. */
+export interface StackFlags {
+  readonly stage?: string;
+  readonly stack?: string;
+}
+
+export interface DeployedStack {
+  readonly stateMachineArn: string;
+  readonly topicArn: string | undefined;
+  /** Where the ARN came from, for messages. */
+  readonly source: string;
+}
+
+export const STACK_HELP = `
+Deployed mode finds the rotation state machine in the outputs of the CloudFormation stack
+iam-key-rotator-<stage> (RotateKeyStateMachineArn, NotificationTopicArn): --stack NAME names the
+stack, --stage STAGE (default dev) builds the name. Without either flag, ROTATION_STATE_MACHINE_ARN
+is used when set.`;
+
+export function addStackOptions(command: Command): Command {
+  return command
+    .option('--stage <stage>', 'stage of the deployed stack iam-key-rotator-<stage> (default dev)')
+    .option('--stack <name>', 'name of the deployed CloudFormation stack');
+}
+
+export async function resolveStack(
+  flags: StackFlags,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cloudFormation: CloudFormationClient = new CloudFormationClient({}),
+): Promise<DeployedStack> {
+  const fromEnv = env.ROTATION_STATE_MACHINE_ARN?.trim();
+  if (flags.stack === undefined && flags.stage === undefined && fromEnv) {
+    return { stateMachineArn: fromEnv, topicArn: env.NOTIFICATION_TOPIC_ARN?.trim() || undefined, source: 'ROTATION_STATE_MACHINE_ARN' };
+  }
+  const stackName = flags.stack ?? `iam-key-rotator-${flags.stage ?? 'dev'}`;
+  let outputs: Map<string, string>;
+  try {
+    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ValidationError') {
+      throw new ConfigError(
+        `CloudFormation stack ${stackName} was not found in this account and region. Deploy it (npx osls deploy --stage ${flags.stage ?? 'dev'}), ` +
+          'name another with --stack or --stage, set ROTATION_STATE_MACHINE_ARN, or run the rotation in this process with --local.',
+      );
+    }
+    throw error;
+  }
+  const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
+  if (!stateMachineArn) {
+    throw new ConfigError(`Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`);
+  }
+  return { stateMachineArn, topicArn: outputs.get('NotificationTopicArn'), source: `stack ${stackName}` };
+}
+
+/** A link to the execution in the Step Functions console. */
+export function consoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}

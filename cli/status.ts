@@ -1,0 +1,157 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ExecutionListItem,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { sfn as defaultSfn } from '#shared/clients.ts';
+import { errorMessage } from '#shared/errors.ts';
+import { colors, type Output } from './output.ts';
+import { addStackOptions, resolveStack, STACK_HELP, type StackFlags } from './stack.ts';
+
+interface StatusFlags extends StackFlags {
+  readonly json?: boolean;
+  readonly limit?: string;
+}
+
+export interface TimelineEntry {
+  readonly state: string;
+  readonly enteredAt: string;
+}
+
+export interface RotationStatusLine {
+  readonly executionName: string;
+  readonly executionArn: string;
+  readonly status: string;
+  readonly userName: string | null;
+  readonly accessKeyId: string | null;
+  readonly kind: string | null;
+  readonly startedAt: string | null;
+  readonly stoppedAt: string | null;
+  /** The state the execution is in (running) or ended in; null when the history could not be read. */
+  readonly currentStep: string | null;
+  readonly timeline: readonly TimelineEntry[];
+  readonly error: string | null;
+  /** Why there is no timeline, when GetExecutionHistory failed (the status comes from DescribeExecution alone). */
+  readonly historyUnavailable: string | null;
+}
+
+const HELP = `
+Lists running and recent rotations of the deployed stack, newest first: user, key, kind, status,
+the current step, and each execution's timeline (the states it entered, from GetExecutionHistory).
+When the history cannot be read, the line falls back to DescribeExecution and says so.
+${STACK_HELP}
+
+Examples:
+  $ iam-key-rotator status
+  $ iam-key-rotator status billing-export --json`;
+
+/** Running executions first (all of them), then the most recent others up to the limit. */
+async function listRecent(sfn: SFNClient, stateMachineArn: string, limit: number): Promise<ExecutionListItem[]> {
+  const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }));
+  const recent = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: Math.min(1000, limit) }));
+  const seen = new Set<string>();
+  return [...(running.executions ?? []), ...(recent.executions ?? [])].filter((item) => {
+    if (!item.executionArn || seen.has(item.executionArn)) return false;
+    seen.add(item.executionArn);
+    return true;
+  });
+}
+
+function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
+  return events
+    .filter((event) => event.stateEnteredEventDetails?.name !== undefined)
+    .map((event) => ({ state: event.stateEnteredEventDetails?.name ?? '', enteredAt: event.timestamp?.toISOString() ?? '' }));
+}
+
+export async function rotationStatus(sfn: SFNClient, stateMachineArn: string, userName: string | undefined, limit: number): Promise<RotationStatusLine[]> {
+  const lines: RotationStatusLine[] = [];
+  for (const item of await listRecent(sfn, stateMachineArn, limit)) {
+    const executionArn = item.executionArn ?? '';
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    let input: { userName?: unknown; accessKeyId?: unknown; kind?: unknown } = {};
+    try {
+      input = JSON.parse(described.input ?? '{}') as typeof input;
+    } catch {
+      input = {}; // started by hand with an input that is not ours: listed without user and key
+    }
+    const user = typeof input.userName === 'string' ? input.userName : null;
+    if (userName !== undefined && user !== userName) continue;
+    let timeline: TimelineEntry[] = [];
+    let historyUnavailable: string | null = null;
+    try {
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false }));
+      timeline = timelineOf(history.events ?? []);
+    } catch (error) {
+      historyUnavailable = `GetExecutionHistory failed (${errorMessage(error)}); status from DescribeExecution only`;
+    }
+    lines.push({
+      executionName: described.name ?? item.name ?? '',
+      executionArn,
+      status: described.status ?? item.status ?? 'UNKNOWN',
+      userName: user,
+      accessKeyId: typeof input.accessKeyId === 'string' ? input.accessKeyId : null,
+      kind: typeof input.kind === 'string' ? input.kind : null,
+      startedAt: described.startDate?.toISOString() ?? null,
+      stoppedAt: described.stopDate?.toISOString() ?? null,
+      currentStep: timeline.at(-1)?.state ?? null,
+      timeline,
+      error: described.error ? `${described.error}${described.cause ? `: ${described.cause.slice(0, 300)}` : ''}` : null,
+      historyUnavailable,
+    });
+    if (lines.length >= limit) break;
+  }
+  return lines;
+}
+
+const STATUS_COLOR: Record<string, (text: string) => string> = {
+  RUNNING: colors.cyan,
+  SUCCEEDED: colors.green,
+  FAILED: colors.red,
+  TIMED_OUT: colors.red,
+  ABORTED: colors.yellow,
+};
+
+function render(lines: readonly RotationStatusLine[]): string {
+  const table = new Table({ head: ['User', 'Key', 'Kind', 'Status', 'Started', 'Current step'], style: { head: [], border: [] } });
+  for (const line of lines) {
+    table.push([
+      line.userName ?? '?',
+      line.accessKeyId ?? '?',
+      line.kind ?? '?',
+      (STATUS_COLOR[line.status] ?? ((text: string) => text))(line.status),
+      line.startedAt?.slice(0, 19).replace('T', ' ') ?? '',
+      line.currentStep ?? colors.dim('(no history)'),
+    ]);
+  }
+  const details = lines.map((line) => {
+    const head = `${line.executionName} ${colors.dim(line.executionArn)}`;
+    const steps = line.timeline.map((entry) => `  ${colors.dim(entry.enteredAt.slice(11, 19))}  ${entry.state}`);
+    return [head, ...(line.error ? [`  ${colors.red(line.error)}`] : []), ...(line.historyUnavailable ? [`  ${colors.yellow(line.historyUnavailable)}`] : []), ...steps].join('\n');
+  });
+  return [table.toString(), '', ...details].join('\n');
+}
+
+export function registerStatus(program: Command, output: Output, setResult: (code: number) => void, sfn: SFNClient = defaultSfn): void {
+  const command = program
+    .command('status')
+    .description('Running and recent rotations in the deployed stack, with their current step and timeline.')
+    .argument('[user]', 'only rotations of this IAM user')
+    .option('--json', 'print a JSON array on stdout')
+    .option('--limit <n>', 'how many recent executions to show', '20')
+    .addHelpText('after', HELP)
+    .action(async (userName: string | undefined, flags: StatusFlags) => {
+      const limit = Number.parseInt(flags.limit ?? '20', 10);
+      const stack = await resolveStack(flags);
+      const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, Number.isFinite(limit) && limit > 0 ? limit : 20);
+      if (flags.json) output.out(JSON.stringify(lines, null, 2));
+      else if (lines.length === 0) output.out(`No rotations${userName ? ` of ${userName}` : ''} in ${stack.stateMachineArn}.`);
+      else output.out(render(lines));
+      setResult(0);
+    });
+  addStackOptions(command);
+}
