@@ -49,6 +49,14 @@ describe('decideRoom: making room under the two-key limit', () => {
   ])('%s', (_name, keys, current, expected) => {
     expect(decideRoom(keys, old.accessKeyId, current)).toEqual(expected);
   });
+
+  test.each<[string, string | undefined, ReturnType<typeof decideRoom>]>([
+    ['AWSPREVIOUS holds the rotated key: an earlier rotation of it stopped after Promote, so this one resumes it', old.accessKeyId, { action: 'none' }],
+    ['AWSPREVIOUS holds another key: refuse, delete nothing', 'AKIASOMEONEELSE00000', { action: 'refuse', otherKeyId: 'AKIAOTHER00000000000', why: 'active' }],
+    ['no AWSPREVIOUS: refuse, delete nothing', undefined, { action: 'refuse', otherKeyId: 'AKIAOTHER00000000000', why: 'active' }],
+  ])('other key Active and AWSCURRENT, %s', (_name, previous, expected) => {
+    expect(decideRoom([old, other('Active')], old.accessKeyId, 'AKIAOTHER00000000000', previous)).toEqual(expected);
+  });
 });
 
 describe('last-used evidence', () => {
