@@ -26,7 +26,7 @@ export default {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/reliability/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/moto-global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/moto-global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/helpers/moto-per-file.ts'],

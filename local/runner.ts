@@ -26,7 +26,7 @@ import { ensureLedgerTable } from '#shared/notification-ledger.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '#shared/powertools.ts';
-import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps } from '#shared/rotation/deps.ts';
+import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps, type StsCredentials } from '#shared/rotation/deps.ts';
 import { listUserKeys } from '#shared/rotation/keys.ts';
 import type { RotationKind } from '#shared/rotation/state.ts';
 
@@ -142,6 +142,10 @@ export interface RunRotationOptions {
   readonly logger?: Logger;
   /** Stops the execution where it is, as StopExecution does in AWS: no Catch, no MakeSafe; the report says Failed (ExecutionAbortedError). */
   readonly signal?: AbortSignal;
+  /** Verify's STS client for the new key (default: one attempt; the state machine retries). Tests inject faults here. */
+  readonly stsWith?: (credentials: StsCredentials) => STSClient;
+  /** Wraps each Task's handler, e.g. to deliver a step twice or to tag the AWS calls it makes (tests). */
+  readonly wrapTask?: (stateName: string, run: (payload: unknown) => Promise<unknown>) => (payload: unknown) => Promise<unknown>;
 }
 
 const REGION_FALLBACK = 'us-east-1';
@@ -194,7 +198,7 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     iam: options.clients?.iam ?? defaultIam,
     secretsManager: options.clients?.secretsManager ?? defaultSecretsManager,
     notifier: createNotifier({ sns: options.clients?.sns ?? defaultSns, ledger, config: options.config, accountId, clock, logger }),
-    stsWith,
+    stsWith: options.stsWith ?? stsWith,
     config: options.config,
     clock,
     logger,
@@ -283,9 +287,9 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     // A Task left unbound would call the real Lambda: refuse instead.
     if (!step) throw new Error(`State ${stateName} calls ${functionName}, which the local runner does not know; add it to STEPS in local/runner.ts.`);
     const handler = step(provider, deps.logger);
-    taskResourceLocalHandlers[stateName] = async (parameters) => ({
-      Payload: await handler((parameters as { Payload?: unknown }).Payload, localContext(functionName)),
-    });
+    const invoke = (payload: unknown): Promise<unknown> => handler(payload, localContext(functionName));
+    const run = options.wrapTask ? options.wrapTask(stateName, invoke) : invoke;
+    taskResourceLocalHandlers[stateName] = async (parameters) => ({ Payload: await run((parameters as { Payload?: unknown }).Payload) });
     // Retries back off in seconds in AWS; locally a few milliseconds show the same behaviour.
     retryIntervalOverrides[stateName] = 10;
   }
