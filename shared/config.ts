@@ -73,7 +73,10 @@ export const SETTINGS = {
   secretNamePrefix: {
     env: 'SECRET_NAME_PREFIX',
     default: 'iam-key-rotator/',
-    schema: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-')
+      .refine((prefix) => !prefix.split('/').some((part) => part === '.' || part === '..'), 'SECRET_NAME_PREFIX must not hold "." or ".." parts'),
   },
   secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', default: '', schema: z.string() },
   healthChecks: {

@@ -36,7 +36,11 @@ export const Rotation = z.object({
   requestedBy: z.string(),
   reason: z.string(),
   owner: z.string().nullable(),
-  secretName: z.string(),
+  /** Checked again here (Prepare resolved it from a tag): a state edited by hand must not point the rotation at a path-like name. */
+  secretName: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name (letters, digits and /_+=.@-)')
+    .refine((name) => !name.split('/').some((part) => part === '.' || part === '..'), 'must not hold "." or ".." parts'),
   startedAt: timestamp,
   healthChecks: z.array(z.enum(HEALTH_CHECKS)),
   healthCheckUrls: z.array(z.string()),
