@@ -98,8 +98,23 @@ export async function notificationsSince(userName: string, before: number): Prom
   return (await userNotifications(userName)).slice(before);
 }
 
+/**
+ * Everything SNS published, from moto's data.json. moto serialises its whole state for that page and
+ * answers HTTP 500 now and then when a request changes it meanwhile (cells run in parallel): retried.
+ */
+export async function readPublished(): Promise<PublishedNotification[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await publishedNotifications(process.env.AWS_ENDPOINT_URL ?? '');
+    } catch (error) {
+      if (attempt >= 6) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 export async function userNotifications(userName: string): Promise<PublishedNotification[]> {
-  const all = await publishedNotifications(process.env.AWS_ENDPOINT_URL ?? '');
+  const all = await readPublished();
   return all.filter((notification) => notification.attributes.userName === userName);
 }
 

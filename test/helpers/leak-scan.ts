@@ -2,8 +2,8 @@ import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
-import { publishedNotifications } from '#local/moto-inspect.ts';
 import { SERVICE_NAME } from '#shared/powertools.ts';
+import { readPublished } from './invariants.ts';
 
 /**
  * The leak scan: every secret access key created while a test runs is recorded (an SDK middleware
@@ -90,7 +90,7 @@ export class LeakScanner {
   async findings(): Promise<string[]> {
     const places = new Map(this.sinks);
     places.set('handler logs', this.log.lines);
-    const published = await publishedNotifications(process.env.AWS_ENDPOINT_URL ?? '');
+    const published = await readPublished();
     places.set('SNS messages', published.map((message) => JSON.stringify(message)));
     const found: string[] = [];
     for (const [place, texts] of places) {

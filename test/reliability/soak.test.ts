@@ -4,11 +4,10 @@ import type { SimulatedConsumer } from '#local/consumer.ts';
 import { mapWithConcurrency } from '#shared/concurrency.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { FaultInjector } from '../helpers/faults.ts';
-import { endStateViolations, KeySampler, type RunRecord } from '../helpers/invariants.ts';
+import { endStateViolations, KeySampler, readPublished, type RunRecord } from '../helpers/invariants.ts';
 import { LeakScanner } from '../helpers/leak-scan.ts';
 import { faultedClients, recordedRun, startConsumer } from '../helpers/recorded-run.ts';
 import { createUser, seedSecret } from '../helpers/rotation-fixtures.ts';
-import { publishedNotifications } from '#local/moto-inspect.ts';
 
 // A bounded soak: 200 users, each with a consumer following its secret in the background, rotated
 // by the real workflow in this process, 25 at a time, waits compressed to milliseconds. Then every
@@ -53,7 +52,7 @@ describe('a bounded soak of 200 rotations', () => {
 
     // Assess
     const failures = runs.filter((run) => run.report.status !== 'Succeeded').map((run) => `${run.report.userName}: ${run.report.status} ${run.report.error?.name ?? ''}`);
-    const published = await publishedNotifications(process.env.AWS_ENDPOINT_URL ?? '');
+    const published = await readPublished();
     const violations: string[] = [...(await sampler.violations())];
     await mapWithConcurrency(runs, 20, async (run, index) => {
       const userName = names[index] ?? '';
