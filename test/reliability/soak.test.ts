@@ -77,7 +77,8 @@ describe('a bounded soak of 200 rotations', () => {
     expect(leaks).toEqual([]);
     expect(published.length).toBeGreaterThanOrEqual(USERS * 4);
     expect(stats.every((stat) => stat.keysUsed.length === 2)).toBe(true);
-    expect(wallMs).toBeLessThan(120_000);
+    // About 85 s on an idle machine; the bound only catches a soak that has stopped making progress (CPU-bound: it slows down on a busy host).
+    expect(wallMs).toBeLessThan(200_000);
   }, 240_000);
 });
 
