@@ -77,8 +77,8 @@ describe('a bounded soak of 200 rotations', () => {
     expect(leaks).toEqual([]);
     expect(published.length).toBeGreaterThanOrEqual(USERS * 4);
     expect(stats.every((stat) => stat.keysUsed.length === 2)).toBe(true);
-    // About 85 s on an idle machine; the bound only catches a soak that has stopped making progress (CPU-bound: it slows down on a busy host).
-    expect(wallMs).toBeLessThan(200_000);
-  }, 240_000);
+    // Wall time is reported above, not asserted: the machine is shared (about 85 s idle, 170 s busy).
+    // Jest's timeout only ends a soak that has stopped making progress.
+  }, 600_000);
 });
 
