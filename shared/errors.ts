@@ -56,6 +56,11 @@ export class KeyLimitReachedError extends RotatorError {
   override readonly name = 'KeyLimitReachedError';
 }
 
+/** Another rotation of the same user is running: one rotation per user at a time keeps the two-key limit safe. */
+export class RotationInProgressError extends RotatorError {
+  override readonly name = 'RotationInProgressError';
+}
+
 /** The new key could not be verified with STS within the deadline. */
 export class KeyVerificationError extends RotatorError {
   override readonly name = 'KeyVerificationError';

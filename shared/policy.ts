@@ -125,12 +125,15 @@ export function selectRotations<T extends RotationCandidate>(
   existing: ReadonlyMap<string, string> = new Map(),
 ): { readonly selected: readonly T[]; readonly skipped: readonly Skipped<T>[] } {
   const due = candidates.filter((candidate) => candidate.class === 'due').sort(oldestFirst);
+  const keysInRotation = runningKeyIds(existing);
   const selected: T[] = [];
   const skipped: Skipped<T>[] = [];
   for (const candidate of due) {
     const status = existing.get(candidate.executionName);
     if (status === 'RUNNING') skipped.push({ candidate, reason: `rotation already running (execution ${candidate.executionName})` });
-    else if (status !== undefined) {
+    else if (status === undefined && keysInRotation.has(candidate.accessKeyId)) {
+      skipped.push({ candidate, reason: 'another rotation of this key (manual or compromise) is running; the next scan looks again' });
+    } else if (status !== undefined) {
       skipped.push({
         candidate,
         reason: `a rotation of this key already ended with status ${status} (execution ${candidate.executionName}); it is not restarted automatically: look at that execution, then rotate by hand`,
@@ -139,6 +142,20 @@ export function selectRotations<T extends RotationCandidate>(
     else skipped.push({ candidate, reason: CAP_REACHED });
   }
   return { selected, skipped };
+}
+
+/**
+ * Key ids of running executions, read from their names (`<user>-<key id>-<kind>-<hash>`: the last
+ * three parts never hold a dash, while a user name may).
+ */
+export function runningKeyIds(executions: ReadonlyMap<string, string>): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const [name, status] of executions) {
+    if (status !== 'RUNNING') continue;
+    const key = name.split('-').at(-3);
+    if (key) keys.add(key);
+  }
+  return keys;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetAccessKeyLastUsedCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, paginateListExecutions, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError } from './errors.ts';
+import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationInProgressError } from './errors.ts';
 import { executionName } from './execution-name.ts';
 import { parseTrigger, type OnDemandKind, type TriggerRequest } from './events/triggers.ts';
 import { listUserKeys } from './rotation/keys.ts';
@@ -146,6 +146,17 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   }
 
   const stopped: string[] = [];
+  if (kind !== 'compromise') {
+    // Two rotations of one user (the same key by another kind, or the user's other key) would fight
+    // over the two-key limit and the secret: the second waits until the first has ended.
+    const running = await runningRotationsOf(userName, deps);
+    if (running.length > 0) {
+      throw new RotationInProgressError(
+        `User ${userName} already has a running rotation (${running.map((execution) => `${execution.name}, ${execution.kind}`).join('; ')}). ` +
+          `Nothing was started. Wait for it to end (iam-key-rotator status ${userName}), or stop it with iam-key-rotator abort ${userName}, then rotate again.`,
+      );
+    }
+  }
   if (kind === 'compromise') {
     for (const running of await runningRotationsOf(userName, deps)) {
       if (running.kind === 'compromise') continue;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { main } from '../../cli/main.ts';
-import { InvalidInputError, KeyOfAnotherUserError, UserNotFoundError } from '#shared/errors.ts';
+import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/errors.ts';
 import { executionName } from '#shared/execution-name.ts';
 import { handleTrigger, SUPERSEDED_ERROR, type StartDeps } from '#shared/start-rotation.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
@@ -87,6 +87,24 @@ describe('start-rotation against moto', () => {
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: scheduled.executionArn }));
     expect(stopped.status).toBe('ABORTED');
     expect(SUPERSEDED_ERROR).toBe('SupersededByCompromise');
+  });
+
+  test('a manual rotation is refused while a scheduled rotation of the same user runs, and nothing starts', async () => {
+    const key = await createUser('one-at-a-time');
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: executionName('one-at-a-time', key.accessKeyId, 'scheduled'),
+        input: JSON.stringify({ userName: 'one-at-a-time', accessKeyId: key.accessKeyId, kind: 'scheduled' }),
+      }),
+    );
+    const before = (await executions()).length;
+
+    const attempt = handleTrigger({ userName: 'one-at-a-time', accessKeyId: key.accessKeyId, kind: 'manual', reason: 'now please' }, deps);
+
+    await expect(attempt).rejects.toBeInstanceOf(RotationInProgressError);
+    await expect(attempt).rejects.toThrow(/already has a running rotation.*iam-key-rotator abort one-at-a-time/s);
+    expect((await executions()).length).toBe(before);
   });
 });
 

@@ -192,6 +192,16 @@ describe('selectRotations', () => {
     ]);
   });
 
+  test('a key whose manual or compromise rotation is running is not started again under another kind', () => {
+    const existing = new Map([
+      ['alice-AKIAALICE-manual-0123456789', 'RUNNING'],
+      ['bob-AKIABOB-manual-9876543210', 'SUCCEEDED'],
+    ]);
+    const plan = selectRotations([candidate('alice', 300), candidate('bob', 200)], 25, existing);
+    expect(plan.selected.map((item) => item.userName)).toEqual(['bob']);
+    expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([['alice', expect.stringContaining('another rotation of this key')]]);
+  });
+
   test('keys of the same age are ordered by user, so every run picks the same ones', () => {
     const plan = selectRotations([candidate('zed', 100), candidate('amy', 100)], 1);
     expect(plan.selected.map((item) => item.userName)).toEqual(['amy']);
