@@ -16,6 +16,7 @@ import { notifyStep } from '#functions/notify.ts';
 import { prepareStep } from '#functions/rotate-prepare.ts';
 import { promoteStep } from '#functions/rotate-promote.ts';
 import { rollbackStep } from '#functions/rotate-rollback.ts';
+import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
 import { verifyStep } from '#functions/rotate-verify.ts';
 import { dynamodb as defaultDynamodb, iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns, sts as defaultSts } from '#shared/clients.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
@@ -27,6 +28,7 @@ import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts'
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '#shared/powertools.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps, type StsCredentials } from '#shared/rotation/deps.ts';
+import { dynamoTokenStore } from '#shared/rotation/confirmation.ts';
 import { listUserKeys } from '#shared/rotation/keys.ts';
 import type { RotationKind } from '#shared/rotation/state.ts';
 
@@ -71,6 +73,9 @@ const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (ev
   rotateVerify: verifyStep,
   rotatePromote: promoteStep,
   rotateCheckConsumers: checkConsumersStep,
+  // Bound like every Task, but not reached by local runs: their Prepare says confirmVia "tag", so the
+  // manual check is read from the rotation:confirm tag by CheckConsumers (no task-token callbacks here).
+  rotateAwaitConfirmation: awaitConfirmationStep,
   rotateDeactivate: deactivateStep,
   rotateCheckObservation: checkObservationStep,
   rotateRollback: rollbackStep,
@@ -160,7 +165,7 @@ function validatedMachine(): { readonly definition: StateMachineDefinition; read
   const cacheKey = `${process.env.AWS_REGION ?? REGION_FALLBACK}\n${readFileSync(ASL_PATH, 'utf8')}`;
   let entry = machines.get(cacheKey);
   if (!entry) {
-    const definition = loadDefinition();
+    const definition = localTimeoutPaths(loadDefinition());
     entry = { definition, machine: new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } }) };
     machines.set(cacheKey, entry);
   }
@@ -178,6 +183,24 @@ export function loadDefinition(region = process.env.AWS_REGION ?? REGION_FALLBAC
     return value;
   };
   return JSON.parse(readFileSync(ASL_PATH, 'utf8'), reviver) as StateMachineDefinition;
+}
+
+/**
+ * aws-local-stepfunctions 3 resolves a Task's TimeoutSecondsPath against its effective input (after
+ * Parameters); AWS resolves it against the state input. For local runs the value is copied into the
+ * Payload (`timeoutSeconds`, which the handlers' schemas drop) and the path pointed there.
+ */
+export function localTimeoutPaths(definition: StateMachineDefinition): StateMachineDefinition {
+  // A JSON copy, not structuredClone: under Jest the latter builds objects of another realm, which the library does not treat as plain.
+  const copy = JSON.parse(JSON.stringify(definition)) as StateMachineDefinition;
+  for (const state of Object.values(copy.States)) {
+    if (state.Type !== 'Task' || typeof state.TimeoutSecondsPath !== 'string') continue;
+    const parameters = state.Parameters as { Payload?: Record<string, unknown> } | undefined;
+    if (!parameters?.Payload || typeof parameters.Payload !== 'object') continue;
+    parameters.Payload['timeoutSeconds.$'] = state.TimeoutSecondsPath;
+    state.TimeoutSecondsPath = '$.Payload.timeoutSeconds';
+  }
+  return copy;
 }
 
 export function localContext(functionName: string): LocalContext {
@@ -224,6 +247,9 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     fetch: options.fetch ?? globalThis.fetch,
     // A health URL must answer within one check interval (at most the Lambdas' 5 s).
     httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),
+    // aws-local-stepfunctions has no task-token callbacks: local runs confirm through the rotation:confirm tag.
+    confirmVia: 'tag',
+    confirmationTokens: dynamoTokenStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
   };
 }
 

@@ -47,6 +47,22 @@ export class NoRotationInProgressError extends RotatorError {
   override readonly name = 'NoRotationInProgressError';
 }
 
+/**
+ * A person aborted the rotation at the manual confirmation step (`iam-key-rotator abort`, which calls
+ * SendTaskFailure with this error name). The state machine catches it and rolls back.
+ */
+export class RotationAbortedError extends RotatorError {
+  override readonly name = 'RotationAborted';
+}
+
+/**
+ * AwaitConfirmation found the rotation:confirm tag already set for the new key (a confirm that
+ * arrived while the gate was moving to the task-token wait): the state machine catches it and deactivates.
+ */
+export class AlreadyConfirmedError extends RotatorError {
+  override readonly name = 'AlreadyConfirmed';
+}
+
 export class KeyNotActiveError extends RotatorError {
   override readonly name = 'KeyNotActiveError';
 }

@@ -28,6 +28,11 @@ export function isPast(deadline: string, now: Date): boolean {
   return now.getTime() >= Date.parse(deadline);
 }
 
+/** Whole seconds left until the deadline, at least 1 (a Task's TimeoutSecondsPath must be a positive integer). */
+export function secondsUntil(deadline: string, now: Date): number {
+  return Math.max(1, Math.ceil((Date.parse(deadline) - now.getTime()) / 1000));
+}
+
 // ── Room under the two-key limit (Prepare) ───────────────────────────────────────────────────────
 
 export type RoomDecision =
@@ -147,15 +152,19 @@ export interface GateVerdict {
 
 /**
  * Healthy only when every configured check passes. Past the deadline the gate never deactivates:
- * it reports "overdue" so the owner is asked to act. An abort marker wins over everything.
+ * it reports "overdue" so the owner is asked to act. An abort marker wins over everything. With
+ * `confirmByTaskToken` (deployed), a gate where only `manual` fails is "awaiting-confirmation".
  */
-export function evaluateGate(results: readonly CheckResult[], aborted: boolean, deadline: string, now: Date): GateVerdict {
+export function evaluateGate(results: readonly CheckResult[], aborted: boolean, deadline: string, now: Date, confirmByTaskToken = false): GateVerdict {
   const passing = results.filter((result) => result.passed).map((result) => result.check);
   const failing = results.filter((result) => !result.passed).map((result) => result.check);
   const detail = results.map((result) => `${result.check}: ${result.detail}`).join('; ');
   if (aborted) return { status: 'aborted', passing, failing, detail: `aborted by a person (tag ${ABORT_TAG}); ${detail}` };
   if (results.length > 0 && failing.length === 0) return { status: 'healthy', passing, failing, detail };
-  return { status: isPast(deadline, now) ? 'overdue' : 'waiting', passing, failing, detail };
+  if (isPast(deadline, now)) return { status: 'overdue', passing, failing, detail };
+  // Only a person is missing: wait for them in AwaitConfirmation (a task token) instead of polling.
+  if (confirmByTaskToken && failing.length === 1 && failing[0] === 'manual') return { status: 'awaiting-confirmation', passing, failing, detail };
+  return { status: 'waiting', passing, failing, detail };
 }
 
 // ── Observation ──────────────────────────────────────────────────────────────────────────────────

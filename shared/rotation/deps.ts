@@ -8,6 +8,8 @@ import type { Config } from '../config.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '../notifier.ts';
 import { logger } from '../powertools.ts';
 import { configLoader } from '../runtime-config.ts';
+import { dynamoTokenStore, type ConfirmationTokenStore } from './confirmation.ts';
+import type { ConfirmChannel } from './state.ts';
 
 /** The waits a local run compresses; they win over user tags and the configuration. */
 export interface Durations {
@@ -38,6 +40,10 @@ export interface RotationDeps {
   readonly lastUsedGranularityMs: number;
   readonly fetch: typeof fetch;
   readonly httpTimeoutMs: number;
+  /** How the manual check hears a person: `task-token` deployed (AwaitConfirmation), `tag` (the default) in local runs, which have no callbacks. */
+  readonly confirmVia?: ConfirmChannel;
+  /** Where AwaitConfirmation stores its task token for the CLI (the ledger table); only that step needs it. */
+  readonly confirmationTokens?: ConfirmationTokenStore;
 }
 
 export type DepsProvider = () => Promise<RotationDeps>;
@@ -67,5 +73,7 @@ export const lambdaDeps: DepsProvider = async () => {
     lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
     fetch: globalThis.fetch,
     httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
+    confirmVia: 'task-token',
+    confirmationTokens: dynamoTokenStore(dynamodb, () => loaded.notificationLedgerTable),
   };
 };

@@ -5,6 +5,7 @@ import {
   evaluateObservation,
   idleFor,
   markerSet,
+  secondsUntil,
   usedSince,
   type CheckResult,
 } from './decisions.ts';
@@ -30,12 +31,15 @@ export async function failingUrls(urls: readonly string[], deps: Pick<RotationDe
 
 /**
  * CheckConsumers: runs the user's configured checks once. Each check reads live evidence; the
- * verdict (healthy, waiting, overdue, aborted) is a pure function of it and the deadline.
+ * verdict (healthy, waiting, overdue, aborted, awaiting-confirmation) is a pure function of it and
+ * the deadline. `confirmTimeoutSeconds` is how long AwaitConfirmation may wait for a person.
  */
 export async function checkConsumers(rotation: Rotation, newKey: NewKey, promoted: Promoted, deps: RotationDeps): Promise<Gate> {
   const now = deps.clock();
   const g = deps.lastUsedGranularityMs;
   const tags = await readTags(deps.iam, rotation.userName);
+  // The compromise path's gate never blocks, so it never waits for a person in AwaitConfirmation.
+  const byTaskToken = rotation.confirmVia === 'task-token' && rotation.kind !== 'compromise';
   const results: CheckResult[] = [];
   for (const check of rotation.healthChecks) {
     switch (check) {
@@ -56,16 +60,23 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
       }
       case 'manual': {
         const passed = markerSet(tags, CONFIRM_TAG, newKey.accessKeyId);
-        results.push({ check, passed, detail: passed ? 'confirmed by a person' : `waiting for a person to tag the user ${CONFIRM_TAG}=${newKey.accessKeyId}` });
+        const how = byTaskToken ? `run iam-key-rotator confirm ${rotation.userName}` : `tag the user ${CONFIRM_TAG}=${newKey.accessKeyId}`;
+        results.push({ check, passed, detail: passed ? 'confirmed by a person' : `waiting for a person to ${how}` });
         break;
       }
     }
   }
   // The compromise path has nothing to roll back to (the leaked key never comes back), so an abort marker is not read there.
   const aborted = rotation.kind !== 'compromise' && markerSet(tags, ABORT_TAG, newKey.accessKeyId);
-  const verdict = evaluateGate(results, aborted, promoted.gateDeadline, now);
+  const verdict = evaluateGate(results, aborted, promoted.gateDeadline, now, byTaskToken);
   deps.logger.info('consumer health checked', { userName: rotation.userName, status: verdict.status, passing: verdict.passing, failing: verdict.failing });
-  return { ...verdict, passing: [...verdict.passing], failing: [...verdict.failing], checkedAt: now.toISOString() };
+  return {
+    ...verdict,
+    passing: [...verdict.passing],
+    failing: [...verdict.failing],
+    checkedAt: now.toISOString(),
+    confirmTimeoutSeconds: secondsUntil(promoted.gateDeadline, now),
+  };
 }
 
 /**

@@ -113,5 +113,6 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     observationMs: durations.observationMs,
     oldKeyQuietMs: durations.oldKeyQuietMs,
     removedKeyId: room.action === 'delete' ? room.accessKeyId : null,
+    confirmVia: deps.confirmVia ?? 'tag',
   };
 }

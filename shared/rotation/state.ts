@@ -13,6 +13,14 @@ import { InvalidInputError } from '../errors.ts';
 export const ROTATION_KINDS = ['scheduled', 'manual', 'compromise'] as const;
 export type RotationKind = (typeof ROTATION_KINDS)[number];
 
+/**
+ * How a person's confirm or abort reaches the manual health check. `task-token` (deployed): the gate
+ * waits in AwaitConfirmation (`.waitForTaskToken`) and the CLI completes the task at once.
+ * `tag` (local runs, which have no callbacks): CheckConsumers reads the rotation:confirm/abort tag at each check.
+ */
+export const CONFIRM_CHANNELS = ['task-token', 'tag'] as const;
+export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
+
 const accessKeyId = z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE');
 const userName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name');
 const timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp');
@@ -51,6 +59,8 @@ export const Rotation = z.object({
   oldKeyQuietMs: z.number().int().positive(),
   /** An Inactive, unreferenced key deleted to make room under the two-key limit. */
   removedKeyId: z.string().nullable(),
+  /** Where the manual check's confirm/abort arrives (Prepare always sets it); absent, as in states written before it existed: by tag. */
+  confirmVia: z.enum(CONFIRM_CHANNELS).optional(),
 });
 export type Rotation = z.output<typeof Rotation>;
 
@@ -95,7 +105,8 @@ export const Promoted = z.object({
 });
 export type Promoted = z.output<typeof Promoted>;
 
-export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted'] as const;
+/** `awaiting-confirmation`: every check but `manual` passes and confirm arrives by task token (AwaitConfirmation). */
+export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted', 'awaiting-confirmation'] as const;
 export type GateStatus = (typeof GATE_STATUSES)[number];
 export const Gate = z.object({
   status: z.enum(GATE_STATUSES),
@@ -103,8 +114,25 @@ export const Gate = z.object({
   passing: z.array(z.string()),
   failing: z.array(z.string()),
   detail: z.string(),
+  /** Whole seconds left until the gate's deadline, at least 1: AwaitConfirmation's TimeoutSecondsPath. */
+  confirmTimeoutSeconds: z.number().int().min(1).optional(),
 });
 export type Gate = z.output<typeof Gate>;
+
+/** AwaitConfirmation's input: the ids of the rotation a person confirms, and the token that completes the task. */
+export const AwaitConfirmationInput = z.object({
+  userName,
+  oldAccessKeyId: accessKeyId,
+  newAccessKeyId: accessKeyId,
+  /** `$$.Execution.Name`. */
+  executionName: z.string().min(1).max(80),
+  /** `$$.State.EnteredTime` and `$$.State.RetryCount`: a retried invocation's token replaces the earlier one, never the reverse. */
+  enteredAt: timestamp,
+  attempt: z.number().int().min(0),
+  gateDeadline: timestamp,
+  taskToken: z.string().min(1).max(4096),
+});
+export type AwaitConfirmationInput = z.output<typeof AwaitConfirmationInput>;
 
 export const Deactivated = z.object({ deactivatedAt: timestamp, observeUntil: timestamp });
 export type Deactivated = z.output<typeof Deactivated>;

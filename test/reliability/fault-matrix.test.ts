@@ -23,8 +23,10 @@ const sampler = new KeySampler();
 const definition = loadDefinition();
 const functionOf = (state: unknown): string =>
   String((state as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName ?? '').split(':').pop() ?? '';
+// A `.waitForTaskToken` Task (AwaitConfirmation) is deployed-only: local runs confirm by tag and never
+// enter it (aws-local-stepfunctions has no callbacks); test/unit/await-confirmation-asl.test.ts covers its routing.
 const TASK_STATES = Object.entries(definition.States)
-  .filter(([, state]) => state.Type === 'Task')
+  .filter(([, state]) => state.Type === 'Task' && !String((state as { Resource?: unknown }).Resource).endsWith('.waitForTaskToken'))
   .map(([name]) => name);
 const HAS_COMPROMISE_PATH = Object.values(definition.States).some((state) => state.Type === 'Task' && functionOf(state) === 'rotateContain');
 

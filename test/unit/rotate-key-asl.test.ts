@@ -69,8 +69,16 @@ describe('statemachines/rotate-key.asl.json', () => {
 
   test('every Task but the failure path catches everything into MakeSafe, keeping the error in $.error', () => {
     for (const [name, state] of tasks.filter(([taskName]) => taskName !== 'MakeSafe' && taskName !== 'NotifyFailed')) {
-      expect({ name, catch: state.Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MakeSafe' }] });
+      expect({ name, catch: state.Catch?.at(-1) }).toEqual({ name, catch: { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MakeSafe' } });
+      // Only the manual confirmation catches named outcomes first: its timeout, an abort, a confirm by tag.
+      if (name !== 'AwaitConfirmation') expect({ name, catches: state.Catch?.length }).toEqual({ name, catches: 1 });
     }
+    expect(definition.States.AwaitConfirmation?.Catch?.map((clause) => [clause.ErrorEquals, clause.Next])).toEqual([
+      [['States.Timeout'], 'ConfirmationOverdue'],
+      [['RotationAborted'], 'ConfirmationAborted'],
+      [['AlreadyConfirmed'], 'Deactivate'],
+      [['States.ALL'], 'MakeSafe'],
+    ]);
     expect(definition.States.MakeSafe?.Catch?.[0]?.Next).toBe('NotifyFailed');
     expect(definition.States.NotifyFailed?.Catch?.[0]?.Next).toBe('Failed');
     expect(definition.States.Failed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
@@ -87,7 +95,9 @@ describe('statemachines/rotate-key.asl.json', () => {
     expect(definition.States.WaitForConsumers?.SecondsPath).toBe('$.rotation.waitSeconds');
     expect(definition.States.WaitObserving?.SecondsPath).toBe('$.rotation.waitSeconds');
     // The compromise path's gate never blocks: anything but "waiting" moves on to the hold before deletion.
-    expect(definition.States.ConsumersHealthy?.Choices?.map((choice) => choice.Next)).toEqual(['HoldCompromisedKey', 'Deactivate', 'NotifyActionNeeded', 'Rollback']);
+    expect(definition.States.ConsumersHealthy?.Choices?.map((choice) => choice.Next)).toEqual(['HoldCompromisedKey', 'Deactivate', 'NotifyActionNeeded', 'Rollback', 'AwaitConfirmation']);
+    // The manual confirmation waits at most until the gate's deadline, a whole number of seconds CheckConsumers computes.
+    expect(definition.States.AwaitConfirmation).toMatchObject({ TimeoutSecondsPath: '$.gate.confirmTimeoutSeconds', Next: 'Deactivate' });
     expect(definition.States.ObservationVerdict?.Choices?.map((choice) => choice.Next)).toEqual(['Rollback', 'DeleteOldKey']);
   });
 

@@ -1,0 +1,8 @@
+import { awaitConfirmation } from '#shared/rotation/confirmation.ts';
+import { lambdaDeps } from '#shared/rotation/deps.ts';
+import { stepHandler } from '#shared/rotation/handler.ts';
+import { AwaitConfirmationInput } from '#shared/rotation/state.ts';
+
+/** AwaitConfirmation (.waitForTaskToken): stores the task token for `confirm`/`abort` and returns at once; never logs it. */
+export const awaitConfirmationStep = stepHandler('AwaitConfirmation', AwaitConfirmationInput, awaitConfirmation);
+export const handler = awaitConfirmationStep(lambdaDeps);
