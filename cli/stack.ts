@@ -57,6 +57,36 @@ export async function resolveStack(
   return { stateMachineArn, topicArn: outputs.get('NotificationTopicArn'), source: `stack ${stackName}` };
 }
 
+/** Where confirm/abort look for the manual check's task token. */
+export interface LedgerTable {
+  /** Undefined when no table was found: confirm and abort then act through the IAM user tag only. */
+  readonly tableName: string | undefined;
+  readonly source: string;
+}
+
+/**
+ * The notification ledger table, which also holds AwaitConfirmation's task tokens: NOTIFICATION_LEDGER_TABLE
+ * when set and no --stack/--stage is given, else the stack's NotificationLedgerTableName output. A stack
+ * that does not exist (a local run, no deployment) is not an error here: the tag still works.
+ */
+export async function resolveLedgerTable(
+  flags: StackFlags,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cloudFormation: CloudFormationClient = new CloudFormationClient({}),
+): Promise<LedgerTable> {
+  const fromEnv = env.NOTIFICATION_LEDGER_TABLE?.trim();
+  if (flags.stack === undefined && flags.stage === undefined && fromEnv) return { tableName: fromEnv, source: 'NOTIFICATION_LEDGER_TABLE' };
+  const stackName = flags.stack ?? `iam-key-rotator-${flags.stage ?? 'dev'}`;
+  try {
+    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const output = (response.Stacks?.[0]?.Outputs ?? []).find((candidate) => candidate.OutputKey === 'NotificationLedgerTableName');
+    return output?.OutputValue ? { tableName: output.OutputValue, source: `stack ${stackName}` } : { tableName: undefined, source: `stack ${stackName} (no NotificationLedgerTableName output)` };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ValidationError') return { tableName: undefined, source: `no stack ${stackName}` };
+    throw error;
+  }
+}
+
 /** A link to the execution in the Step Functions console. */
 export function consoleUrl(executionArn: string): string {
   const region = executionArn.split(':')[3] ?? 'us-east-1';
