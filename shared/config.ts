@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale.ts';
 import { ConfigError } from './errors.ts';
 import { parseDuration } from './duration.ts';
 import { NOTIFICATION_EVENTS } from './notifications.ts';
@@ -12,26 +13,28 @@ export const COMPROMISED_KEY_ACTIONS = ['delete', 'keep-inactive'] as const;
 export type CompromisedKeyAction = (typeof COMPROMISED_KEY_ACTIONS)[number];
 
 const list = (separator: RegExp) =>
-  z
-    .string()
-    .transform((text) => text.split(separator).map((item) => item.trim()).filter((item) => item.length > 0));
+  z.pipe(
+    z.string(),
+    z.transform((text: string) => text.split(separator).map((item) => item.trim()).filter((item) => item.length > 0)),
+  );
 
 const duration = (setting: string) =>
-  z.string().transform((text, context) => {
-    const value = parseDuration(text);
-    if (value === undefined) {
-      context.addIssue({ code: 'custom', message: `${setting} must be a positive duration like 30s, 1h or 7d (got "${text}")` });
-      return z.NEVER;
-    }
-    return value;
-  });
+  z.pipe(
+    z.string(),
+    z.transform((text: string, context) => {
+      const value = parseDuration(text);
+      if (value === undefined) {
+        context.issues.push({ code: 'custom', message: `${setting} must be a positive duration like 30s, 1h or 7d (got "${text}")`, input: text });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  );
 
 const days = (setting: string, min: number) =>
   z.coerce
     .number({ message: `${setting} must be a whole number of days` })
-    .int(`${setting} must be a whole number of days`)
-    .min(min, `${setting} must be at least ${min}`)
-    .max(3650, `${setting} must be at most 3650 days`);
+    .check(z.int(`${setting} must be a whole number of days`), z.gte(min, `${setting} must be at least ${min}`), z.lte(3650, `${setting} must be at most 3650 days`));
 
 /**
  * Every setting, its environment variable and its default. The README's configuration reference
@@ -49,7 +52,7 @@ export const SETTINGS = {
   maxStartsPerRun: {
     env: 'MAX_ROTATIONS_PER_RUN',
     default: '25',
-    schema: z.coerce.number().int('MAX_ROTATIONS_PER_RUN must be a whole number').min(0).max(1000),
+    schema: z.coerce.number().check(z.int('MAX_ROTATIONS_PER_RUN must be a whole number'), z.gte(0), z.lte(1000)),
   },
   exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
   exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
@@ -60,14 +63,18 @@ export const SETTINGS = {
   notifyEvents: {
     env: 'NOTIFY_EVENTS',
     default: '',
-    schema: list(/[,\s]+/).pipe(
+    schema: z.pipe(
+      list(/[,\s]+/),
       z.array(z.enum(NOTIFICATION_EVENTS, { message: `NOTIFY_EVENTS entries must be among ${NOTIFICATION_EVENTS.join(', ')}` })),
     ),
   },
   notificationsQuiet: {
     env: 'NOTIFICATIONS_QUIET',
     default: 'false',
-    schema: z.enum(['true', 'false'], { message: 'NOTIFICATIONS_QUIET must be "true" or "false"' }).transform((text) => text === 'true'),
+    schema: z.pipe(
+      z.enum(['true', 'false'], { message: 'NOTIFICATIONS_QUIET must be "true" or "false"' }),
+      z.transform((text: 'true' | 'false') => text === 'true'),
+    ),
   },
   exemptionWarnDays: { env: 'EXEMPTION_WARN_DAYS', default: '14', schema: days('EXEMPTION_WARN_DAYS', 1) },
   secretNamePrefix: {
@@ -75,15 +82,18 @@ export const SETTINGS = {
     default: 'iam-key-rotator/',
     schema: z
       .string()
-      .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-')
-      .refine((prefix) => !prefix.split('/').some((part) => part === '.' || part === '..'), 'SECRET_NAME_PREFIX must not hold "." or ".." parts'),
+      .check(
+        z.regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
+        z.refine((prefix: string) => !prefix.split('/').some((part) => part === '.' || part === '..'), 'SECRET_NAME_PREFIX must not hold "." or ".." parts'),
+      ),
   },
   secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', default: '', schema: z.string() },
   healthChecks: {
     env: 'HEALTH_CHECKS',
     default: 'new-key-used',
-    schema: list(/[,\s+]+/).pipe(
-      z.array(z.enum(HEALTH_CHECKS, { message: `HEALTH_CHECKS entries must be among ${HEALTH_CHECKS.join(', ')}` })).min(1),
+    schema: z.pipe(
+      list(/[,\s+]+/),
+      z.array(z.enum(HEALTH_CHECKS, { message: `HEALTH_CHECKS entries must be among ${HEALTH_CHECKS.join(', ')}` })).check(z.minLength(1)),
     ),
   },
   healthCheckUrls: { env: 'HEALTH_CHECK_URLS', default: '', schema: list(/[,\s]+/) },
@@ -116,7 +126,7 @@ export function loadConfig(
   const problems: string[] = [];
   for (const [field, setting] of Object.entries(SETTINGS)) {
     const raw = overrides[setting.env] ?? env[setting.env] ?? setting.default;
-    const parsed = (setting.schema as z.ZodType).safeParse(raw.trim());
+    const parsed = (setting.schema as z.ZodMiniType).safeParse(raw.trim());
     if (parsed.success) result[field] = parsed.data;
     else problems.push(`${setting.env}="${raw}": ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   }
@@ -153,7 +163,7 @@ export function parseSsmOverrides(parameterName: string, value: string): Record<
   } catch {
     throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object like {"ROTATION_MAX_AGE_DAYS":"60"}`);
   }
-  const shape = z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).safeParse(parsed);
+  const shape = z.record(z.string(), z.pipe(z.union([z.string(), z.number()]), z.transform(String))).safeParse(parsed);
   if (!shape.success) {
     throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object of setting names to string or number values`);
   }

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-locale.ts';
 import { InvalidInputError } from '../errors.ts';
 
 /**
@@ -18,24 +19,25 @@ export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
 export const ON_DEMAND_KINDS = ['manual', 'compromise'] as const;
 export type OnDemandKind = (typeof ON_DEMAND_KINDS)[number];
 
-const accessKeyId = z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE');
+const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
 /** Long-term IAM user keys start with AKIA; ASIA keys are temporary session credentials, which expire instead of being rotated. */
-const longTermKeyId = accessKeyId.regex(/^AKIA/, 'must be a long-term IAM user access key id (AKIA...)');
-const userName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name');
+const longTermKeyId = accessKeyId.check(z.regex(/^AKIA/, 'must be a long-term IAM user access key id (AKIA...)'));
+const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
 
 export const DirectRequest = z
-  .object({
+  .strictObject({
     userName,
-    accessKeyId: accessKeyId.optional(),
-    kind: z.enum(ON_DEMAND_KINDS).default('manual'),
-    requestedBy: z.string().min(1).max(256).default('api'),
-    reason: z.string().max(1024).default(''),
+    accessKeyId: z.optional(accessKeyId),
+    kind: z._default(z.enum(ON_DEMAND_KINDS), 'manual'),
+    requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'api'),
+    reason: z._default(z.string().check(z.maxLength(1024)), ''),
   })
-  .strict()
-  .refine((request) => request.kind !== 'compromise' || request.accessKeyId !== undefined, {
-    message: 'a compromise rotation needs the accessKeyId of the leaked key',
-    path: ['accessKeyId'],
-  });
+  .check(
+    z.refine((request: { kind: OnDemandKind; accessKeyId?: string | undefined }) => request.kind !== 'compromise' || request.accessKeyId !== undefined, {
+      message: 'a compromise rotation needs the accessKeyId of the leaked key',
+      path: ['accessKeyId'],
+    }),
+  );
 
 /** The documented shape (AWS Health user guide; aws/aws-health-tools): the exposed key is an affected entity's value. */
 export const HealthEvent = z.object({
@@ -44,10 +46,10 @@ export const HealthEvent = z.object({
   id: z.string(),
   account: z.string(),
   detail: z.object({
-    eventArn: z.string().min(1),
-    service: z.string().optional(),
+    eventArn: z.string().check(z.minLength(1)),
+    service: z.optional(z.string()),
     eventTypeCode: z.literal(CREDENTIALS_EXPOSED, { message: `only ${CREDENTIALS_EXPOSED} events start a rotation` }),
-    affectedEntities: z.array(z.object({ entityValue: longTermKeyId })).min(1, 'must name the exposed access key'),
+    affectedEntities: z.array(z.object({ entityValue: longTermKeyId })).check(z.minLength(1, 'must name the exposed access key')),
   }),
 });
 
@@ -58,18 +60,18 @@ export const GuardDutyFinding = z.object({
   id: z.string(),
   account: z.string(),
   detail: z.object({
-    id: z.string().min(1),
-    type: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
+    type: z.string().check(z.minLength(1)),
     severity: z.number(),
     resource: z.object({
       resourceType: z.string(),
-      accessKeyDetails: z
-        .object({
+      accessKeyDetails: z.optional(
+        z.object({
           accessKeyId: z.string(),
           userName: z.string(),
           userType: z.string(),
-        })
-        .optional(),
+        }),
+      ),
     }),
   }),
 });
@@ -87,7 +89,7 @@ export type ParsedTrigger =
   | { readonly type: 'requests'; readonly source: 'direct' | 'health' | 'guardduty'; readonly requests: readonly TriggerRequest[] }
   | { readonly type: 'ignored'; readonly source: 'guardduty'; readonly reason: string };
 
-function invalid(what: string, error: z.ZodError): InvalidInputError {
+function invalid(what: string, error: z.core.$ZodError): InvalidInputError {
   const problems = error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`);
   return new InvalidInputError(`${what} was rejected and nothing was changed (${problems.join('; ')}).`);
 }

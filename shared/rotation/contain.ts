@@ -1,5 +1,6 @@
 import { ListAttachedUserPoliciesCommand, ListUserPoliciesCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-locale.ts';
 import { AccessKeyNotFoundError } from '../errors.ts';
 import { planCompromiseRoom } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
@@ -21,7 +22,7 @@ export const AWS_QUARANTINE_PREFIX = 'AWSCompromisedKeyQuarantine';
 export const ContainInput = z.object({
   request: RotationInput,
   /** `$$.Execution.StartTime`: a deny policy at or after it was attached by this execution (a retry reuses it). */
-  executionStartedAt: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'),
+  executionStartedAt: z.string().check(z.refine((text: string) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp')),
 });
 export type ContainInput = z.output<typeof ContainInput>;
 

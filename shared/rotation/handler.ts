@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { AwsTransientError, RotatorError, errorMessage } from '../errors.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '../powertools.ts';
@@ -56,7 +56,7 @@ export function typedErrors(step: string, logger: Logger): MiddlewareObj {
  * its (secret-free) result. Each function file exports the factory (the local runner passes its own
  * dependencies and logger) and `handler`, built with the Lambda's.
  */
-export function stepHandler<S extends z.ZodType, R>(step: string, schema: S, run: (input: z.output<S>, deps: RotationDeps) => Promise<R>) {
+export function stepHandler<S extends z.ZodMiniType, R>(step: string, schema: S, run: (input: z.output<S>, deps: RotationDeps) => Promise<R>) {
   return (deps: DepsProvider, logger: Logger = defaultLogger) =>
     middy(async (event: unknown): Promise<R> => run(parseStepInput(schema, step, event), await deps()))
       .use(injectLambdaContext(logger))

@@ -1,5 +1,6 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-locale.ts';
 import { DAY_MS } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import { WORKFLOW_EVENTS } from '../notifications.ts';
@@ -19,16 +20,16 @@ export const WORKFLOW_NOTICE_KEEP_MS = 60 * DAY_MS;
 export const NotifyInput = z.object({
   event: z.enum(WORKFLOW_EVENTS),
   /** `$$.Execution.Name`: with the event, the id that makes a retried notify step send nothing new. */
-  executionName: z.string().min(1).max(80),
-  state: FailureInput.extend({
-    gate: Gate.optional(),
-    deactivated: Deactivated.optional(),
-    observation: Observation.optional(),
-    rollback: z.object({ reason: z.string(), currentKeyId: z.string().nullable(), actions: z.array(z.string()) }).optional(),
-    safe: z.object({ actions: z.array(z.string()), detail: z.string() }).optional(),
+  executionName: z.string().check(z.minLength(1), z.maxLength(80)),
+  state: z.extend(FailureInput, {
+    gate: z.optional(Gate),
+    deactivated: z.optional(Deactivated),
+    observation: z.optional(Observation),
+    rollback: z.optional(z.object({ reason: z.string(), currentKeyId: z.nullable(z.string()), actions: z.array(z.string()) })),
+    safe: z.optional(z.object({ actions: z.array(z.string()), detail: z.string() })),
     /** The request's reason, before Prepare has run (the compromise path notifies first). */
-    reason: z.string().optional(),
-    contained: Contained.optional(),
+    reason: z.optional(z.string()),
+    contained: z.optional(Contained),
   }),
 });
 export type NotifyInput = z.output<typeof NotifyInput>;

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-locale.ts';
 import { COMPROMISED_KEY_ACTIONS, HEALTH_CHECKS } from '../config.ts';
 import { InvalidInputError } from '../errors.ts';
 
@@ -21,17 +22,17 @@ export type RotationKind = (typeof ROTATION_KINDS)[number];
 export const CONFIRM_CHANNELS = ['task-token', 'tag'] as const;
 export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
 
-const accessKeyId = z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE');
-const userName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name');
-const timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp');
+const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
+const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
+const timestamp = z.string().check(z.refine((text: string) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'));
 
 /** The execution input. No timestamps, so a StartExecution with the same name and input is idempotent. */
 export const RotationInput = z.object({
   userName,
   accessKeyId,
-  kind: z.enum(ROTATION_KINDS).default('manual'),
-  requestedBy: z.string().max(256).default('unknown'),
-  reason: z.string().max(1024).default(''),
+  kind: z._default(z.enum(ROTATION_KINDS), 'manual'),
+  requestedBy: z._default(z.string().check(z.maxLength(256)), 'unknown'),
+  reason: z._default(z.string().check(z.maxLength(1024)), ''),
 });
 export type RotationInput = z.output<typeof RotationInput>;
 
@@ -43,24 +44,26 @@ export const Rotation = z.object({
   kind: z.enum(ROTATION_KINDS),
   requestedBy: z.string(),
   reason: z.string(),
-  owner: z.string().nullable(),
+  owner: z.nullable(z.string()),
   /** Checked again here (Prepare resolved it from a tag): a state edited by hand must not point the rotation at a path-like name. */
   secretName: z
     .string()
-    .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name (letters, digits and /_+=.@-)')
-    .refine((name) => !name.split('/').some((part) => part === '.' || part === '..'), 'must not hold "." or ".." parts'),
+    .check(
+      z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name (letters, digits and /_+=.@-)'),
+      z.refine((name: string) => !name.split('/').some((part) => part === '.' || part === '..'), 'must not hold "." or ".." parts'),
+    ),
   startedAt: timestamp,
   healthChecks: z.array(z.enum(HEALTH_CHECKS)),
   healthCheckUrls: z.array(z.string()),
   /** Seconds between two health checks (Wait states read it with SecondsPath; at least 1). */
-  waitSeconds: z.number().int().min(1),
-  healthCheckDeadlineMs: z.number().int().positive(),
-  observationMs: z.number().int().positive(),
-  oldKeyQuietMs: z.number().int().positive(),
+  waitSeconds: z.number().check(z.int(), z.gte(1)),
+  healthCheckDeadlineMs: z.number().check(z.int(), z.positive()),
+  observationMs: z.number().check(z.int(), z.positive()),
+  oldKeyQuietMs: z.number().check(z.int(), z.positive()),
   /** An Inactive, unreferenced key deleted to make room under the two-key limit. */
-  removedKeyId: z.string().nullable(),
+  removedKeyId: z.nullable(z.string()),
   /** Where the manual check's confirm/abort arrives (Prepare always sets it); absent, as in states written before it existed: by tag. */
-  confirmVia: z.enum(CONFIRM_CHANNELS).optional(),
+  confirmVia: z.optional(z.enum(CONFIRM_CHANNELS)),
 });
 export type Rotation = z.output<typeof Rotation>;
 
@@ -79,7 +82,7 @@ export const Contained = z.object({
   /** AWS-managed quarantine policies found attached (AWSCompromisedKeyQuarantine*); the rotator never detaches them. */
   awsQuarantinePolicies: z.array(z.string()),
   /** The user's other key, if any. */
-  otherKeyId: z.string().nullable(),
+  otherKeyId: z.nullable(z.string()),
   plan: z.enum(COMPROMISE_PLANS),
   replacement: z.enum(['create', 'skip']),
   compromisedKeyAction: z.enum(COMPROMISED_KEY_ACTIONS),
@@ -100,7 +103,7 @@ export const Verified = z.object({ arn: z.string(), verifiedAt: timestamp });
 
 export const Promoted = z.object({
   promotedAt: timestamp,
-  previousVersionId: z.string().nullable(),
+  previousVersionId: z.nullable(z.string()),
   gateDeadline: timestamp,
 });
 export type Promoted = z.output<typeof Promoted>;
@@ -115,7 +118,7 @@ export const Gate = z.object({
   failing: z.array(z.string()),
   detail: z.string(),
   /** Whole seconds left until the gate's deadline, at least 1: AwaitConfirmation's TimeoutSecondsPath. */
-  confirmTimeoutSeconds: z.number().int().min(1).optional(),
+  confirmTimeoutSeconds: z.optional(z.number().check(z.int(), z.gte(1))),
 });
 export type Gate = z.output<typeof Gate>;
 
@@ -125,12 +128,12 @@ export const AwaitConfirmationInput = z.object({
   oldAccessKeyId: accessKeyId,
   newAccessKeyId: accessKeyId,
   /** `$$.Execution.Name`. */
-  executionName: z.string().min(1).max(80),
+  executionName: z.string().check(z.minLength(1), z.maxLength(80)),
   /** `$$.State.EnteredTime` and `$$.State.RetryCount`: a retried invocation's token replaces the earlier one, never the reverse. */
   enteredAt: timestamp,
-  attempt: z.number().int().min(0),
+  attempt: z.number().check(z.int(), z.gte(0)),
   gateDeadline: timestamp,
-  taskToken: z.string().min(1).max(4096),
+  taskToken: z.string().check(z.minLength(1), z.maxLength(4096)),
 });
 export type AwaitConfirmationInput = z.output<typeof AwaitConfirmationInput>;
 
@@ -143,33 +146,33 @@ export const Observation = z.object({ status: z.enum(OBSERVATION_STATUSES), chec
 export type Observation = z.output<typeof Observation>;
 
 /** What Catch puts in `$.error`. In AWS, Cause is the Lambda's JSON error document; locally the message. */
-export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const CaughtError = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type CaughtError = z.output<typeof CaughtError>;
 
 // Step inputs: the parts of the state each handler needs.
 export const AfterPrepare = z.object({ rotation: Rotation });
-export const AfterCreate = AfterPrepare.extend({ newKey: NewKey });
-export const AfterPromote = AfterCreate.extend({ promoted: Promoted });
-export const AfterDeactivate = AfterPromote.extend({ deactivated: Deactivated });
-export const RollbackInput = AfterPromote.extend({
-  gate: Gate.optional(),
-  deactivated: Deactivated.optional(),
-  observation: Observation.optional(),
+export const AfterCreate = z.extend(AfterPrepare, { newKey: NewKey });
+export const AfterPromote = z.extend(AfterCreate, { promoted: Promoted });
+export const AfterDeactivate = z.extend(AfterPromote, { deactivated: Deactivated });
+export const RollbackInput = z.extend(AfterPromote, {
+  gate: z.optional(Gate),
+  deactivated: z.optional(Deactivated),
+  observation: z.optional(Observation),
 });
 /** MakeSafe and NotifyFailed run after any failure, so every part but the error is optional. */
 export const FailureInput = z.object({
-  userName: z.string().optional(),
-  accessKeyId: z.string().optional(),
-  kind: z.enum(ROTATION_KINDS).optional(),
-  rotation: Rotation.optional(),
-  newKey: NewKey.optional(),
-  promoted: Promoted.optional(),
-  error: CaughtError.optional(),
+  userName: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
+  kind: z.optional(z.enum(ROTATION_KINDS)),
+  rotation: z.optional(Rotation),
+  newKey: z.optional(NewKey),
+  promoted: z.optional(Promoted),
+  error: z.optional(CaughtError),
 });
 export type FailureInput = z.output<typeof FailureInput>;
 
 /** Parses a step's input, turning a schema mismatch into an InvalidInputError that names the fields. */
-export function parseStepInput<S extends z.ZodType>(schema: S, step: string, input: unknown): z.output<S> {
+export function parseStepInput<S extends z.ZodMiniType>(schema: S, step: string, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
