@@ -65,6 +65,9 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)
       treeShaking: true,
       sourcemap: true,
       platform: 'node',
+      // As serverless.yml: the SDK's ES modules (dist-es), which esbuild tree-shakes; with the default
+      // main-first order for node, each client comes in as one CommonJS file with every command.
+      mainFields: ['module', 'main'],
       target: 'node22',
       format: 'esm',
       metafile: true,

@@ -1,3 +1,6 @@
+import { iam } from '#shared/clients/iam.ts';
+import { secretsManager } from '#shared/clients/secrets-manager.ts';
+import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { checkObservation } from '#shared/rotation/health.ts';
@@ -7,4 +10,4 @@ import { AfterDeactivate } from '#shared/rotation/state.ts';
 export const checkObservationStep = stepHandler('CheckObservation', AfterDeactivate, ({ rotation, newKey, deactivated }, deps) =>
   checkObservation(rotation, newKey, deactivated, deps),
 );
-export const handler = checkObservationStep(lambdaDeps);
+export const handler = checkObservationStep(lambdaDeps({ iam, secretsManager, ssm }));

@@ -5,10 +5,15 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { dynamodb, iam, sfn, sns, ssm, sts } from '#shared/clients.ts';
+import { dynamodb } from '#shared/clients/dynamodb.ts';
+import { iam } from '#shared/clients/iam.ts';
+import { sfn } from '#shared/clients/sfn.ts';
+import { sns } from '#shared/clients/sns.ts';
+import { ssm } from '#shared/clients/ssm.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import type { Config } from '#shared/config.ts';
-import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notifier.ts';
+import { lambdaNotifier, type Notifier } from '#shared/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { configLoader } from '#shared/runtime-config.ts';
@@ -112,12 +117,11 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
 }
 
 const config = configLoader(process.env, ssm);
-const accountId = callerAccountId(sts);
+const notifierFor = lambdaNotifier({ sns, dynamodb, sts }, logger, systemClock);
 
 export const handler = middy(async (): Promise<ScanSummary> => {
   const loaded = await config();
-  const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, loaded), config: loaded, accountId, clock: systemClock, logger });
-  return runScheduledScan({ iam, sfn, config: loaded, clock: systemClock, logger, metrics, notifier });
+  return runScheduledScan({ iam, sfn, config: loaded, clock: systemClock, logger, metrics, notifier: notifierFor(loaded) });
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -144,3 +144,12 @@ export function callerAccountId(sts: STSClient): () => Promise<string> {
     return cached;
   };
 }
+
+/**
+ * The deployed notifier, for functions that notify (notify, scan-keys): SNS, the ledger table the
+ * configuration names, and the account id asked of STS once per container.
+ */
+export function lambdaNotifier(clients: { sns: SNSClient; dynamodb: DynamoDBClient; sts: STSClient }, logger: Logger, clock: Clock): (config: Config) => Notifier {
+  const accountId = callerAccountId(clients.sts);
+  return (config) => createNotifier({ sns: clients.sns, ledger: ledgerFor(clients.dynamodb, config), config, accountId, clock, logger });
+}

@@ -1,7 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SERVICE_NAME } from './logger.ts';
 
-export const SERVICE_NAME = 'iam-key-rotator';
-
-export const logger = new Logger({ serviceName: SERVICE_NAME });
+// The logger lives in its own module: the step functions import it without bundling Metrics.
+export { logger, SERVICE_NAME } from './logger.ts';
 export const metrics = new Metrics({ namespace: 'IamKeyRotator', serviceName: SERVICE_NAME });

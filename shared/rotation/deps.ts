@@ -1,14 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import { dynamodb, iam, secretsManager, sns, ssm, sts } from '../clients.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '../notifier.ts';
-import { logger } from '../powertools.ts';
+import { ConfigError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import type { Notifier } from '../notifier.ts';
 import { configLoader } from '../runtime-config.ts';
-import { dynamoTokenStore, type ConfirmationTokenStore } from './confirmation.ts';
+import type { ConfirmationTokenStore } from './confirmation.ts';
 import type { ConfirmChannel } from './state.ts';
 
 /** The waits a local run compresses; they win over user tags and the configuration. */
@@ -55,25 +56,53 @@ export const HTTP_CHECK_TIMEOUT_MS = 5_000;
 // One attempt only: the state machine's Retry owns the backoff for IAM's eventual consistency.
 export const stsWith = (credentials: StsCredentials): STSClient => new STSClient({ credentials, maxAttempts: 1 });
 
-const config = configLoader(process.env, ssm);
-const accountId = callerAccountId(sts);
+/**
+ * The SDK clients (module scope, one per container, from shared/clients/<service>.ts) and the
+ * capabilities a function's step uses. Each functions/<step>.ts passes exactly these, so its bundle
+ * holds only their clients: a module-scope `new XClient()` anywhere in a function's import graph
+ * is bundled even when unused. The local runner builds its own RotationDeps with everything.
+ */
+export interface LambdaClients {
+  readonly iam: IAMClient;
+  readonly secretsManager: SecretsManagerClient;
+  /** Reads the CONFIG_SSM_PARAMETER overrides, when set. */
+  readonly ssm: SSMClient;
+  /** Notify only: the owner notifier for the loaded configuration (see lambdaNotifier). */
+  readonly notifier?: (config: Config) => Notifier;
+  /** Verify only. */
+  readonly stsWith?: (credentials: StsCredentials) => STSClient;
+  /** AwaitConfirmation only. */
+  readonly confirmationTokens?: (config: Config) => ConfirmationTokenStore;
+}
 
-/** The deployed Lambdas' dependencies: module-scope clients, configuration read once per container. */
-export const lambdaDeps: DepsProvider = async () => {
-  const loaded = await config();
-  return {
-    iam,
-    secretsManager,
-    notifier: createNotifier({ sns, ledger: ledgerFor(dynamodb, loaded), config: loaded, accountId, clock: systemClock, logger }),
-    stsWith,
-    config: loaded,
-    clock: systemClock,
-    logger,
-    durations: {},
-    lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
-    fetch: globalThis.fetch,
-    httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
-    confirmVia: 'task-token',
-    confirmationTokens: dynamoTokenStore(dynamodb, () => loaded.notificationLedgerTable),
-  };
+function notBundled(what: string): ConfigError {
+  return new ConfigError(`${what} is not available in this Lambda function: its functions/<step>.ts must pass it to lambdaDeps.`);
+}
+
+const noNotifier: Notifier = { send: () => Promise.reject(notBundled('The notifier (SNS, ledger table)')) };
+const noStsWith = (): STSClient => {
+  throw notBundled('STS (stsWith)');
 };
+
+/** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */
+export function lambdaDeps(clients: LambdaClients): DepsProvider {
+  const config = configLoader(process.env, clients.ssm);
+  return async () => {
+    const loaded = await config();
+    return {
+      iam: clients.iam,
+      secretsManager: clients.secretsManager,
+      notifier: clients.notifier?.(loaded) ?? noNotifier,
+      stsWith: clients.stsWith ?? noStsWith,
+      config: loaded,
+      clock: systemClock,
+      logger,
+      durations: {},
+      lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
+      fetch: globalThis.fetch,
+      httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
+      confirmVia: 'task-token',
+      confirmationTokens: clients.confirmationTokens?.(loaded),
+    };
+  };
+}

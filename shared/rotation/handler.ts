@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type * as z from 'zod/mini';
 import { AwsTransientError, RotatorError, errorMessage } from '../errors.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { logger as defaultLogger } from '../powertools.ts';
+import { logger as defaultLogger } from '../logger.ts';
 import type { DepsProvider, RotationDeps } from './deps.ts';
 import { parseStepInput } from './state.ts';
 

@@ -1,0 +1,23 @@
+import { describe, expect, test } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+
+// A module-scope `new XClient()` (or `new Metrics()`) anywhere in a function's import graph is
+// bundled even when the function never uses it: esbuild cannot drop a constructor call. Functions
+// therefore import the per-client modules they use, never the barrels that create them all.
+const functionsDir = new URL('../../functions/', `file://${__filename}`);
+const functions = readdirSync(functionsDir).filter((file) => file.endsWith('.ts'));
+const source = (file: string): string => readFileSync(new URL(file, functionsDir), 'utf8');
+
+describe('Lambda functions bundle only the SDK clients they use', () => {
+  test.each(functions)('%s does not import the all-clients barrel (shared/clients.ts)', (file) => {
+    expect(source(file)).not.toMatch(/from '#shared\/clients\.ts'/);
+  });
+
+  test.each(functions.filter((file) => file !== 'scan-keys.ts'))('%s takes its logger from shared/logger.ts, not Metrics with it from shared/powertools.ts', (file) => {
+    expect(source(file)).not.toMatch(/from '#shared\/powertools\.ts'/);
+  });
+
+  test.each(functions.filter((file) => file.startsWith('rotate-') || file === 'notify.ts'))('%s builds its dependencies with lambdaDeps from explicit clients', (file) => {
+    expect(source(file)).toMatch(/lambdaDeps\(\{ iam, secretsManager, ssm[ ,]/);
+  });
+});
