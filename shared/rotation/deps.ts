@@ -64,7 +64,8 @@ export const stsWith = (credentials: StsCredentials): STSClient => new STSClient
  */
 export interface LambdaClients {
   readonly iam: IAMClient;
-  readonly secretsManager: SecretsManagerClient;
+  /** Every step but CheckConsumers, CheckObservation and AwaitConfirmation. */
+  readonly secretsManager?: SecretsManagerClient;
   /** Reads the CONFIG_SSM_PARAMETER overrides, when set. */
   readonly ssm: SSMClient;
   /** Notify only: the owner notifier for the loaded configuration (see lambdaNotifier). */
@@ -79,10 +80,21 @@ function notBundled(what: string): ConfigError {
   return new ConfigError(`${what} is not available in this Lambda function: its functions/<step>.ts must pass it to lambdaDeps.`);
 }
 
+/** A client this function was built without: any use fails with a ConfigError naming it. */
+function notBundledClient<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: () => {
+      throw notBundled(what);
+    },
+  });
+}
+
 const noNotifier: Notifier = { send: () => Promise.reject(notBundled('The notifier (SNS, ledger table)')) };
 const noStsWith = (): STSClient => {
   throw notBundled('STS (stsWith)');
 };
+
+const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Manager client');
 
 /** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */
 export function lambdaDeps(clients: LambdaClients): DepsProvider {
@@ -91,7 +103,7 @@ export function lambdaDeps(clients: LambdaClients): DepsProvider {
     const loaded = await config();
     return {
       iam: clients.iam,
-      secretsManager: clients.secretsManager,
+      secretsManager: clients.secretsManager ?? noSecretsManager,
       notifier: clients.notifier?.(loaded) ?? noNotifier,
       stsWith: clients.stsWith ?? noStsWith,
       config: loaded,
