@@ -21,7 +21,7 @@ import { verifyStep } from '#functions/rotate-verify.ts';
 import { dynamodb as defaultDynamodb, iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns, sts as defaultSts } from '#shared/clients.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
-import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotatorError } from '#shared/errors.ts';
+import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotationInProgressError, RotatorError } from '#shared/errors.ts';
 import { executionName } from '#shared/execution-name.ts';
 import { ensureLedgerTable } from '#shared/notification-ledger.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
@@ -288,6 +288,25 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
         'Run it through npm (npm start, npx iam-key-rotator) or put node_modules/.bin first on PATH: the project installs Node 22 there.',
     );
   }
+  // One rotation per user at a time, as start-rotation enforces for the deployed workflow: two runs
+  // of one user would fight over the two-key limit and the secret's labels.
+  if (usersInRotation.has(input.userName)) {
+    const error = new RotationInProgressError(
+      `User ${input.userName} is already being rotated by this process. Nothing was changed; wait for that rotation to end, then rotate again.`,
+    );
+    return { status: 'Failed', userName: input.userName, oldAccessKeyId: input.accessKeyId ?? null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, executionName: null, durationMs: Date.now() - started, states: [] };
+  }
+  usersInRotation.add(input.userName);
+  try {
+    return await rotateOnce(input, options, started);
+  } finally {
+    usersInRotation.delete(input.userName);
+  }
+}
+
+const usersInRotation = new Set<string>();
+
+async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, started: number): Promise<RotationReport> {
   const baseConfig = options.config ?? loadConfig(process.env);
   const iam = options.clients?.iam ?? defaultIam;
   const sns = options.clients?.sns ?? defaultSns;
