@@ -1,4 +1,4 @@
-import { ListAttachedUserPoliciesCommand, ListUserPoliciesCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { PutUserPolicyCommand, paginateListAttachedUserPolicies, paginateListUserPolicies, type IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import '../zod-locale.ts';
 import { AccessKeyNotFoundError } from '../errors.ts';
@@ -66,18 +66,16 @@ function ceilToSecond(at: Date): Date {
 
 async function inlinePolicyNames(iam: IAMClient, userName: string): Promise<string[]> {
   const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new ListUserPoliciesCommand({ UserName: userName, Marker: marker }));
-    names.push(...(page.PolicyNames ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  for await (const page of paginateListUserPolicies({ client: iam }, { UserName: userName })) names.push(...(page.PolicyNames ?? []));
   return names;
 }
 
 async function quarantinePolicies(iam: IAMClient, userName: string): Promise<string[]> {
-  const response = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
-  return (response.AttachedPolicies ?? []).map((policy) => policy.PolicyName ?? '').filter((name) => name.startsWith(AWS_QUARANTINE_PREFIX));
+  const names: string[] = [];
+  for await (const page of paginateListAttachedUserPolicies({ client: iam }, { UserName: userName })) {
+    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyName?.startsWith(AWS_QUARANTINE_PREFIX)) names.push(policy.PolicyName);
+  }
+  return names;
 }
 
 export async function contain(input: ContainInput, deps: RotationDeps): Promise<Contained> {

@@ -4,8 +4,8 @@ import {
   GetAccessKeyLastUsedCommand,
   GetUserCommand,
   ListAccessKeysCommand,
-  ListUserTagsCommand,
   UpdateAccessKeyCommand,
+  paginateListUserTags,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { AccessKeyNotFoundError, UserNotFoundError } from '../errors.ts';
@@ -42,12 +42,7 @@ export async function readUser(iam: IAMClient, userName: string): Promise<{ arn:
   return forUser(userName, async () => {
     const user = await iam.send(new GetUserCommand({ UserName: userName }));
     const tags: Tag[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
-      tags.push(...(page.Tags ?? []));
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    for await (const page of paginateListUserTags({ client: iam }, { UserName: userName })) tags.push(...(page.Tags ?? []));
     return { arn: user.User?.Arn ?? '', tags };
   });
 }
