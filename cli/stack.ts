@@ -36,19 +36,12 @@ export async function resolveStack(
   if (flags.stack === undefined && flags.stage === undefined && fromEnv) {
     return { stateMachineArn: fromEnv, topicArn: env.NOTIFICATION_TOPIC_ARN?.trim() || undefined, source: 'ROTATION_STATE_MACHINE_ARN' };
   }
-  const stackName = flags.stack ?? `iam-key-rotator-${flags.stage ?? 'dev'}`;
-  let outputs: Map<string, string>;
-  try {
-    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ValidationError') {
-      throw new ConfigError(
-        `CloudFormation stack ${stackName} was not found in this account and region. Deploy it (npx osls deploy --stage ${flags.stage ?? 'dev'}), ` +
-          'name another with --stack or --stage, set ROTATION_STATE_MACHINE_ARN, or run the rotation in this process with --local.',
-      );
-    }
-    throw error;
+  const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
+  if (outputs === undefined) {
+    throw new ConfigError(
+      `CloudFormation stack ${stackName} was not found in this account and region. Deploy it (npx osls deploy --stage ${flags.stage ?? 'dev'}), ` +
+        'name another with --stack or --stage, set ROTATION_STATE_MACHINE_ARN, or run the rotation in this process with --local.',
+    );
   }
   const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
   if (!stateMachineArn) {
@@ -76,13 +69,20 @@ export async function resolveLedgerTable(
 ): Promise<LedgerTable> {
   const fromEnv = env.NOTIFICATION_LEDGER_TABLE?.trim();
   if (flags.stack === undefined && flags.stage === undefined && fromEnv) return { tableName: fromEnv, source: 'NOTIFICATION_LEDGER_TABLE' };
+  const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
+  if (outputs === undefined) return { tableName: undefined, source: `no stack ${stackName}` };
+  const tableName = outputs.get('NotificationLedgerTableName');
+  return tableName ? { tableName, source: `stack ${stackName}` } : { tableName: undefined, source: `stack ${stackName} (no NotificationLedgerTableName output)` };
+}
+
+/** The stack named by the flags and its outputs; `outputs` is undefined when no such stack exists. */
+async function stackOutputs(flags: StackFlags, cloudFormation: CloudFormationClient): Promise<{ stackName: string; outputs: Map<string, string> | undefined }> {
   const stackName = flags.stack ?? `iam-key-rotator-${flags.stage ?? 'dev'}`;
   try {
     const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const output = (response.Stacks?.[0]?.Outputs ?? []).find((candidate) => candidate.OutputKey === 'NotificationLedgerTableName');
-    return output?.OutputValue ? { tableName: output.OutputValue, source: `stack ${stackName}` } : { tableName: undefined, source: `stack ${stackName} (no NotificationLedgerTableName output)` };
+    return { stackName, outputs: new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? ''])) };
   } catch (error) {
-    if (error instanceof Error && error.name === 'ValidationError') return { tableName: undefined, source: `no stack ${stackName}` };
+    if (error instanceof Error && error.name === 'ValidationError') return { stackName, outputs: undefined };
     throw error;
   }
 }
