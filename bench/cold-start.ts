@@ -1,7 +1,7 @@
 /**
- * Cold-start cost of every Lambda bundle, as deployed: esbuild with the settings of serverless.yml
- * (bundled SDK, minified, ESM, node22), then the median time to import each bundle in a fresh
- * Node 22 process against bare `node -e 0`, runs interleaved so machine noise hits both alike.
+ * Cold-start cost of every Lambda bundle, as deployed: esbuild with serverless.yml's custom.esbuild
+ * (read by lambda-build.ts: bundled SDK, minified, ESM, node22, environment-only credentials), then
+ * the median time to import each bundle in a fresh Node 22 process against bare `node -e 0`, runs interleaved so machine noise hits both alike.
  * Run alone: npm run bench:cold-start (BENCH_RUNS=15 by default).
  */
 import { build, type Metafile } from 'esbuild';
@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { lambdaBuildOptions } from './lambda-build.ts';
 
 export interface BundleFigures {
   readonly function: string;
@@ -58,20 +59,10 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)
     const name = basename(entry, '.ts');
     const file = join(outDir, `${name}.mjs`);
     const result = await build({
+      ...lambdaBuildOptions(),
       entryPoints: [join('functions', entry)],
       outfile: file,
-      bundle: true,
-      minify: true,
-      treeShaking: true,
-      sourcemap: true,
-      platform: 'node',
-      // As serverless.yml: the SDK's ES modules (dist-es), which esbuild tree-shakes; with the default
-      // main-first order for node, each client comes in as one CommonJS file with every command.
-      mainFields: ['module', 'main'],
-      target: 'node22',
-      format: 'esm',
       metafile: true,
-      banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
       logLevel: 'error',
     });
     const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith('.mjs'));

@@ -179,6 +179,9 @@ function summaryLine(result: ScanResult, listed: number): string {
   return (
     `As of ${result.asOf.slice(0, 10)}: ${result.usersSeen} users (${result.usersReadLive} read live), keys: ${classes}. ` +
     `Listed ${listed}. Rotations: ${result.rotationsStarted.length} started, ${skipped} not started` +
-    (result.keysDeactivated.length > 0 ? `; ${result.keysDeactivated.length} unused keys deactivated.` : '.')
+    (result.keysDeactivated.length > 0 ? `; ${result.keysDeactivated.length} unused keys deactivated.` : '.') +
+    (result.dueNotReadLive > 0
+      ? ` ${result.dueNotReadLive} more due key${result.dueNotReadLive === 1 ? '' : 's'} wait for later runs (this run's MAX_ROTATIONS_PER_RUN was filled by older keys; --all lists them).`
+      : '')
   );
 }

@@ -2,8 +2,6 @@ import { dynamodb } from '#shared/clients/dynamodb.ts';
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
 import { sns } from '#shared/clients/sns.ts';
-import { ssm } from '#shared/clients/ssm.ts';
-import { sts } from '#shared/clients/sts.ts';
 import { systemClock } from '#shared/clock.ts';
 import { logger } from '#shared/logger.ts';
 import { lambdaNotifier } from '#shared/notifier.ts';
@@ -13,4 +11,4 @@ import { notify, NotifyInput } from '#shared/rotation/notify.ts';
 
 /** Notify: one SNS message to the key's owner per workflow event and execution, even when retried; never a secret. */
 export const notifyStep = stepHandler('Notify', NotifyInput, notify);
-export const handler = notifyStep(lambdaDeps({ iam, secretsManager, ssm, notifier: lambdaNotifier({ sns, dynamodb, sts }, logger, systemClock) }));
+export const handler = notifyStep(lambdaDeps({ iam, secretsManager, notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock) }));

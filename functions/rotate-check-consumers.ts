@@ -1,5 +1,4 @@
 import { iam } from '#shared/clients/iam.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { checkConsumers } from '#shared/rotation/health.ts';
@@ -9,4 +8,4 @@ import { AfterPromote } from '#shared/rotation/state.ts';
 export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({ rotation, newKey, promoted }, deps) =>
   checkConsumers(rotation, newKey, promoted, deps),
 );
-export const handler = checkConsumersStep(lambdaDeps({ iam, ssm }));
+export const handler = checkConsumersStep(lambdaDeps({ iam }));

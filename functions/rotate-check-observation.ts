@@ -1,5 +1,4 @@
 import { iam } from '#shared/clients/iam.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { checkObservation } from '#shared/rotation/health.ts';
@@ -9,4 +8,4 @@ import { AfterDeactivate } from '#shared/rotation/state.ts';
 export const checkObservationStep = stepHandler('CheckObservation', AfterDeactivate, ({ rotation, newKey, deactivated }, deps) =>
   checkObservation(rotation, newKey, deactivated, deps),
 );
-export const handler = checkObservationStep(lambdaDeps({ iam, ssm }));
+export const handler = checkObservationStep(lambdaDeps({ iam }));

@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { AfterPrepare } from '#shared/rotation/state.ts';
@@ -8,4 +7,4 @@ import { createAndStore } from '#shared/rotation/store.ts';
 
 /** CreateAndStore: a new key, written to the user's secret as AWSPENDING; safe to repeat. */
 export const createAndStoreStep = stepHandler('CreateAndStore', AfterPrepare, ({ rotation }, deps) => createAndStore(rotation, deps));
-export const handler = createAndStoreStep(lambdaDeps({ iam, secretsManager, ssm }));
+export const handler = createAndStoreStep(lambdaDeps({ iam, secretsManager }));

@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { deactivate } from '#shared/rotation/finish.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
@@ -8,4 +7,4 @@ import { AfterPromote } from '#shared/rotation/state.ts';
 
 /** Deactivate: the old key becomes Inactive, once AWSCURRENT holds the Active new key. */
 export const deactivateStep = stepHandler('Deactivate', AfterPromote, ({ rotation, newKey }, deps) => deactivate(rotation, newKey, deps));
-export const handler = deactivateStep(lambdaDeps({ iam, secretsManager, ssm }));
+export const handler = deactivateStep(lambdaDeps({ iam, secretsManager }));

@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { deleteOldKey } from '#shared/rotation/finish.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
@@ -8,4 +7,4 @@ import { AfterPromote } from '#shared/rotation/state.ts';
 
 /** DeleteOldKey: the observation period passed without trouble. */
 export const deleteOldKeyStep = stepHandler('DeleteOldKey', AfterPromote, ({ rotation, newKey }, deps) => deleteOldKey(rotation, newKey, deps));
-export const handler = deleteOldKeyStep(lambdaDeps({ iam, secretsManager, ssm }));
+export const handler = deleteOldKeyStep(lambdaDeps({ iam, secretsManager }));

@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { makeSafe } from '#shared/rotation/finish.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
@@ -8,4 +7,4 @@ import { FailureInput } from '#shared/rotation/state.ts';
 
 /** MakeSafe: after any failure, the user keeps no fewer working keys than it had at the start. */
 export const makeSafeStep = stepHandler('MakeSafe', FailureInput, makeSafe);
-export const handler = makeSafeStep(lambdaDeps({ iam, secretsManager, ssm }));
+export const handler = makeSafeStep(lambdaDeps({ iam, secretsManager }));

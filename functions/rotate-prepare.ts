@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { prepare } from '#shared/rotation/prepare.ts';
@@ -8,4 +7,4 @@ import { RotationInput } from '#shared/rotation/state.ts';
 
 /** Prepare: live read of the user and key, settings from tags, room under the two-key limit. */
 export const prepareStep = stepHandler('Prepare', RotationInput, prepare);
-export const handler = prepareStep(lambdaDeps({ iam, secretsManager, ssm }));
+export const handler = prepareStep(lambdaDeps({ iam, secretsManager }));

@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { rollback } from '#shared/rotation/finish.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
@@ -10,4 +9,4 @@ import { RollbackInput } from '#shared/rotation/state.ts';
 export const rollbackStep = stepHandler('Rollback', RollbackInput, ({ rotation, newKey, observation, gate }, deps) =>
   rollback(rotation, newKey, observation?.detail ?? gate?.detail ?? 'rollback requested', deps),
 );
-export const handler = rollbackStep(lambdaDeps({ iam, secretsManager, ssm }));
+export const handler = rollbackStep(lambdaDeps({ iam, secretsManager }));

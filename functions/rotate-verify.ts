@@ -1,6 +1,5 @@
 import { iam } from '#shared/clients/iam.ts';
 import { secretsManager } from '#shared/clients/secrets-manager.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { lambdaDeps, stsWith } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { AfterCreate } from '#shared/rotation/state.ts';
@@ -8,4 +7,4 @@ import { verify } from '#shared/rotation/store.ts';
 
 /** Verify: STS GetCallerIdentity signed with the pending key must name the user. */
 export const verifyStep = stepHandler('Verify', AfterCreate, ({ rotation, newKey }, deps) => verify(rotation, newKey, deps));
-export const handler = verifyStep(lambdaDeps({ iam, secretsManager, ssm, stsWith }));
+export const handler = verifyStep(lambdaDeps({ iam, secretsManager, stsWith }));

@@ -5,13 +5,12 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { iam } from '#shared/clients/iam.ts';
 import { sfn } from '#shared/clients/sfn.ts';
-import { ssm } from '#shared/clients/ssm.ts';
 import { logger as defaultLogger } from '#shared/logger.ts';
 import { typedErrors } from '#shared/rotation/handler.ts';
 import { configLoader } from '#shared/runtime-config.ts';
 import { handleTrigger, type StartOutcome } from '#shared/start-rotation.ts';
 
-const config = configLoader(process.env, ssm);
+const config = configLoader(process.env);
 
 /**
  * start-rotation: an API call, the CLI or an EventBridge rule (AWS Health AWS_RISK_CREDENTIALS_EXPOSED,

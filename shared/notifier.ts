@@ -146,10 +146,23 @@ export function callerAccountId(sts: STSClient): () => Promise<string> {
 }
 
 /**
- * The deployed notifier, for functions that notify (notify, scan-keys): SNS, the ledger table the
- * configuration names, and the account id asked of STS once per container.
+ * The account the stack is deployed in, which the stack writes to ROTATOR_ACCOUNT_ID (AWS::AccountId):
+ * asking STS instead would put an STS client into every notifying function's cold start.
  */
-export function lambdaNotifier(clients: { sns: SNSClient; dynamodb: DynamoDBClient; sts: STSClient }, logger: Logger, clock: Clock): (config: Config) => Notifier {
-  const accountId = callerAccountId(clients.sts);
+export function deployedAccountId(env: Readonly<Record<string, string | undefined>> = process.env): () => Promise<string> {
+  return async () => {
+    const accountId = env.ROTATOR_ACCOUNT_ID?.trim() ?? '';
+    if (!/^\d{12}$/.test(accountId)) {
+      throw new ConfigError(`ROTATOR_ACCOUNT_ID must be the 12-digit id of the account the stack runs in (got "${accountId}"); serverless.yml sets it from AWS::AccountId.`);
+    }
+    return accountId;
+  };
+}
+
+/**
+ * The deployed notifier, for functions that notify (notify, scan-keys): SNS, the ledger table the
+ * configuration names, and the stack's account id.
+ */
+export function lambdaNotifier(clients: { sns: SNSClient; dynamodb: DynamoDBClient }, logger: Logger, clock: Clock, accountId = deployedAccountId()): (config: Config) => Notifier {
   return (config) => createNotifier({ sns: clients.sns, ledger: ledgerFor(clients.dynamodb, config), config, accountId, clock, logger });
 }

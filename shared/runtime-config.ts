@@ -1,6 +1,14 @@
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { loadConfig, parseSsmOverrides, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { getParameterValue } from './clients/ssm.ts';
+
+/** Reads one SSM parameter's value (decrypted); undefined when it has none. */
+export type ParameterReader = (name: string) => Promise<string | undefined>;
+
+// Imported statically on purpose: a lazy import() would keep the SSM client out of cold starts that
+// do not need it, but esbuild cannot tree-shake a lazily imported module, so every function would
+// carry all of SSM's commands (166 KB) instead of GetParameter alone (76 KB).
+const readFromSsm: ParameterReader = (name) => getParameterValue(name);
 
 /**
  * Returns a function that reads the configuration once per container: the environment, plus the
@@ -8,13 +16,12 @@ import { ConfigError } from './errors.ts';
  * environment). The promise is cached; a failed read is forgotten so the next invocation retries
  * (a throttled SSM call should not poison a warm container).
  */
-export function configLoader(env: Readonly<Record<string, string | undefined>>, ssm: SSMClient): () => Promise<Config> {
+export function configLoader(env: Readonly<Record<string, string | undefined>>, readParameter: ParameterReader = readFromSsm): () => Promise<Config> {
   let cached: Promise<Config> | undefined;
   const read = async (): Promise<Config> => {
     const parameterName = env.CONFIG_SSM_PARAMETER?.trim();
     if (!parameterName) return loadConfig(env);
-    const response = await ssm.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
-    const value = response.Parameter?.Value;
+    const value = await readParameter(parameterName);
     if (value === undefined) throw new ConfigError(`SSM parameter ${parameterName} (CONFIG_SSM_PARAMETER) has no value`);
     return loadConfig(env, parseSsmOverrides(parameterName, value));
   };

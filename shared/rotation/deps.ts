@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -66,8 +65,6 @@ export interface LambdaClients {
   readonly iam: IAMClient;
   /** Every step but CheckConsumers, CheckObservation and AwaitConfirmation. */
   readonly secretsManager?: SecretsManagerClient;
-  /** Reads the CONFIG_SSM_PARAMETER overrides, when set. */
-  readonly ssm: SSMClient;
   /** Notify only: the owner notifier for the loaded configuration (see lambdaNotifier). */
   readonly notifier?: (config: Config) => Notifier;
   /** Verify only. */
@@ -98,7 +95,7 @@ const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Man
 
 /** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */
 export function lambdaDeps(clients: LambdaClients): DepsProvider {
-  const config = configLoader(process.env, clients.ssm);
+  const config = configLoader(process.env);
   return async () => {
     const loaded = await config();
     return {

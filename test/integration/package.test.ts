@@ -234,6 +234,8 @@ describe('osls package', () => {
     const lines = rows.map((row) => `${row.fn.padEnd(24)}${kb(row.zip)}${kb(row.code)}${kb(row.map)}`);
     console.log(['Function bundles (minified ESM + source map)', `${'function'.padEnd(24)}${'zip'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}`, ...lines].join('\n'));
     for (const row of rows) {
+      // Issue 9's budget: bench/cold-start.ts measures what each function pays for, and why.
+      expect({ fn: row.fn, codeWithin500KB: row.code <= 500 * 1024 }).toEqual({ fn: row.fn, codeWithin500KB: true });
       expect(row.code).toBeGreaterThan(0);
       expect(row.map).toBeGreaterThan(0);
     }

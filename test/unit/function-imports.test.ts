@@ -18,7 +18,7 @@ describe('Lambda functions bundle only the SDK clients they use', () => {
   });
 
   test.each(functions.filter((file) => file.startsWith('rotate-') || file === 'notify.ts'))('%s builds its dependencies with lambdaDeps from explicit clients', (file) => {
-    expect(source(file)).toMatch(/lambdaDeps\(\{ iam, (secretsManager, )?ssm[ ,}]/);
+    expect(source(file)).toMatch(/lambdaDeps\(\{ iam[ ,}]/);
   });
 });
 
@@ -26,8 +26,7 @@ describe('lambdaDeps without an optional client', () => {
   test('a step that uses a client its function was built without fails with a ConfigError naming it', async () => {
     const { lambdaDeps } = await import('#shared/rotation/deps.ts');
     const { IAMClient } = await import('@aws-sdk/client-iam');
-    const { SSMClient } = await import('@aws-sdk/client-ssm');
-    const deps = await lambdaDeps({ iam: new IAMClient({}), ssm: new SSMClient({}) })();
+    const deps = await lambdaDeps({ iam: new IAMClient({}) })();
     expect(() => deps.secretsManager.send).toThrow(/Secrets Manager client is not available in this Lambda function/);
     await expect(deps.notifier.send({ facts: { event: 'started', userName: 'u' } as never, dedupeId: 'd', keepForMs: 1 })).rejects.toThrow(/notifier/);
     expect(() => deps.stsWith({ accessKeyId: 'a', secretAccessKey: 'b' })).toThrow(/STS/);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildNotification, NOTIFICATION_EVENTS, QUIET_EVENTS, route, type NotificationEvent, type NotificationFacts, type Routing } from '#shared/notifications.ts';
+import { deployedAccountId } from '#shared/notifier.ts';
 
 const facts = (overrides: Partial<NotificationFacts> = {}): NotificationFacts => ({
   event: 'new-key-ready',
@@ -89,5 +90,15 @@ describe('route', () => {
 
   test('quiet events are exactly action-needed, failures and compromise', () => {
     expect([...QUIET_EVENTS].sort()).toEqual(['action-needed', 'compromise-contained', 'rotation-failed']);
+  });
+});
+
+describe('deployedAccountId', () => {
+  test('reads the account id the stack writes to ROTATOR_ACCOUNT_ID, without calling STS', async () => {
+    await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: '123456789012' })()).resolves.toBe('123456789012');
+  });
+
+  test.each([undefined, '', '12345', 'arn:aws:iam::123456789012:root'])('a missing or malformed id (%p) is a ConfigError naming the variable', async (value) => {
+    await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: value })()).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('ROTATOR_ACCOUNT_ID') });
   });
 });

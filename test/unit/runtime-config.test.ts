@@ -6,15 +6,15 @@ import { ConfigError } from '#shared/errors.ts';
 import { configLoader } from '#shared/runtime-config.ts';
 
 const ssm = mockClient(SSMClient);
-const client = new SSMClient({});
 
 beforeEach(() => {
   ssm.reset();
 });
 
+// The loader imports the SSM client lazily (shared/clients/ssm.ts); mockClient replaces every instance's send.
 describe('configLoader', () => {
   test('without CONFIG_SSM_PARAMETER the environment alone is used and SSM is not called', async () => {
-    const config = await configLoader({ ROTATION_MAX_AGE_DAYS: '60' }, client)();
+    const config = await configLoader({ ROTATION_MAX_AGE_DAYS: '60' })();
 
     expect(config.maxAgeDays).toBe(60);
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 0);
@@ -23,7 +23,7 @@ describe('configLoader', () => {
   test('the SSM parameter wins over the environment and is read once per container', async () => {
     // Prepare
     ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/rotator/config', Value: '{"ROTATION_MAX_AGE_DAYS":"30"}' } });
-    const load = configLoader({ ROTATION_MAX_AGE_DAYS: '60', CONFIG_SSM_PARAMETER: '/rotator/config' }, client);
+    const load = configLoader({ ROTATION_MAX_AGE_DAYS: '60', CONFIG_SSM_PARAMETER: '/rotator/config' });
 
     // Act
     const [first, second] = await Promise.all([load(), load()]);
@@ -42,7 +42,7 @@ describe('configLoader', () => {
       .on(GetParameterCommand)
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
       .resolves({ Parameter: { Value: '{}' } });
-    const load = configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' }, client);
+    const load = configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' });
 
     await expect(load()).rejects.toThrow('Rate exceeded');
     await expect(load()).resolves.toMatchObject({ maxAgeDays: 90 });
@@ -51,7 +51,7 @@ describe('configLoader', () => {
   test('a parameter that is not a JSON object of settings is a ConfigError naming the parameter', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"NOPE":"1"}' } });
 
-    await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' }, client)()).rejects.toThrow(ConfigError);
-    await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' }, client)()).rejects.toThrow('/rotator/config');
+    await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' })()).rejects.toThrow(ConfigError);
+    await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' })()).rejects.toThrow('/rotator/config');
   });
 });
