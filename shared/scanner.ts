@@ -109,6 +109,11 @@ export interface ScanResult {
   readonly reportGeneratedAt: string | null;
   readonly usersSeen: number;
   readonly usersReadLive: number;
+  /**
+   * Keys the report shows due whose users were not read live: this run's cap on starts was already
+   * filled by older due keys, so reading them would buy nothing; later runs take them, oldest first.
+   */
+  readonly dueNotReadLive: number;
   /** Keys read live: every key of the users that may need action (all users with `all`). */
   readonly keys: readonly ScannedKey[];
   /** Every key seen, by class: the live reads plus the report rows that needed no live read. */
@@ -142,7 +147,8 @@ const REPORT_MATCH_MS = 1000;
  * settings, so a tag that shortens a user's window is honoured from its first day. Only users with
  * a key that is not `ok` (or a row that could not be read) are read live (ListAccessKeys, and
  * GetAccessKeyLastUsed when the report's last use is missing or would make the key `unused`);
- * the others are counted from the report. Limits: the report may be up to four hours old, so a
+ * the others are counted from the report. Users whose only action is a due key are read oldest
+ * first and only until the run's cap of starts is filled (the rest are `dueNotReadLive`). Limits: the report may be up to four hours old, so a
  * key created or re-activated within those hours is only seen on a later run; last use can only
  * be more recent than the report says, so it never hides a due key.
  */
@@ -173,6 +179,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
   let reportGeneratedAt: Date | undefined;
   let usersSeen: number;
   let toRead: Subject[] = [];
+  const dueOnly: DeferredUser[] = [];
   if (mode === 'users') {
     const names = [...new Set(options.users)];
     usersSeen = names.length;
@@ -202,8 +209,11 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
       const verdicts = (row?.keys ?? []).map((key) =>
         classifyKey({ status: key.active ? 'Active' : 'Inactive', createdAt: key.createdAt, lastUsedAt: key.lastUsedAt }, user.policy, now),
       );
-      if (mode === 'all' || row?.unreadable !== undefined || verdicts.some((verdict) => verdict.class !== 'ok' && verdict.class !== 'inactive')) {
+      if (mode === 'all' || row?.unreadable !== undefined || verdicts.some((verdict) => !['ok', 'inactive', 'due'].includes(verdict.class))) {
         toRead.push(user);
+      } else if (verdicts.some((verdict) => verdict.class === 'due')) {
+        const oldestDue = Math.min(...(row?.keys ?? []).filter((_, index) => verdicts[index]?.class === 'due').map((key) => key.createdAt.getTime()));
+        dueOnly.push({ user, oldestDue, classes: verdicts.map((verdict) => verdict.class) });
       } else {
         for (const verdict of verdicts) counts[verdict.class] += 1;
       }
@@ -221,9 +231,35 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     }
   });
   const keys = perUser.flat();
+  const existing = keys.some((key) => key.class === 'due') || dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
+
+  // Users whose only action is a due key are read live oldest first, and only until this run's cap
+  // of starts is filled: at 10,000 due users a run starting 25 reads about 25 users, not 10,000.
+  dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
+  let next = 0;
+  const startable = (): number => selectRotations(dueCandidates(keys), options.config.maxStartsPerRun, existing).selected.length;
+  while (next < dueOnly.length && startable() < options.config.maxStartsPerRun) {
+    const batch = dueOnly.slice(next, next + concurrency).map((deferred) => deferred.user);
+    next += batch.length;
+    if (next === batch.length) progress(`reading the keys of the users with the oldest due keys…`);
+    const read = await mapWithConcurrency(batch, concurrency, async (user) => {
+      try {
+        return await readUserKeys(iam, user, now);
+      } catch (error) {
+        userError(user.facts.userName, error);
+        return [];
+      }
+    });
+    keys.push(...read.flat());
+  }
+  let dueNotReadLive = 0;
+  for (const deferred of dueOnly.slice(next)) {
+    for (const cls of deferred.classes) counts[cls] += 1;
+    dueNotReadLive += deferred.classes.filter((cls) => cls === 'due').length;
+  }
   for (const key of keys) counts[key.class] += 1;
 
-  const rotations = await startRotations(options, keys);
+  const rotations = await startRotations(options, keys, existing);
   const deactivations = await deactivateUnused(options, keys);
   return {
     asOf: now.toISOString(),
@@ -231,7 +267,8 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     dryRun,
     reportGeneratedAt: reportGeneratedAt?.toISOString() ?? null,
     usersSeen,
-    usersReadLive: toRead.length,
+    usersReadLive: toRead.length + next,
+    dueNotReadLive,
     keys,
     counts,
     rotationsStarted: rotations.started,
@@ -285,14 +322,37 @@ async function lastUse(iam: IAMClient, key: LiveKey, user: Subject, now: Date): 
   return keyLastUsed(iam, key.accessKeyId);
 }
 
+interface DeferredUser {
+  readonly user: Subject;
+  /** Creation time of the user's oldest due key, from the report: the order the cap is filled in. */
+  readonly oldestDue: number;
+  /** The report's verdict on each of the user's keys, counted if the user is not read live. */
+  readonly classes: readonly KeyClass[];
+}
+
+function dueCandidates(keys: readonly ScannedKey[]) {
+  return keys
+    .filter((key) => key.class === 'due')
+    .map((key) => ({ ...key, createdAt: new Date(key.createdAt), executionName: executionName(key.userName, key.accessKeyId, SCHEDULED_KIND) }));
+}
+
+/** Executions of the rotation state machine by name → status; none without a state machine (a dry run). */
+async function existingExecutions(options: ScanOptions): Promise<Map<string, string>> {
+  const existing = new Map<string, string>();
+  if (options.config.stateMachineArn === '') return existing;
+  for await (const page of paginateListExecutions({ client: options.sfn, pageSize: 1000 }, { stateMachineArn: options.config.stateMachineArn })) {
+    for (const execution of page.executions ?? []) if (execution.name && execution.status) existing.set(execution.name, execution.status);
+  }
+  return existing;
+}
+
 async function startRotations(
   options: ScanOptions,
   keys: readonly ScannedKey[],
+  existing: ReadonlyMap<string, string>,
 ): Promise<{ started: StartedRotation[]; skipped: SkippedAction[] }> {
   const { sfn, config, dryRun } = options;
-  const candidates = keys
-    .filter((key) => key.class === 'due')
-    .map((key) => ({ ...key, createdAt: new Date(key.createdAt), executionName: executionName(key.userName, key.accessKeyId, SCHEDULED_KIND) }));
+  const candidates = dueCandidates(keys);
   const started: StartedRotation[] = [];
   const skipped: SkippedAction[] = [];
   if (candidates.length === 0) return { started, skipped };
@@ -301,10 +361,6 @@ async function startRotations(
     return { started, skipped };
   }
 
-  const existing = new Map<string, string>();
-  for await (const page of paginateListExecutions({ client: sfn, pageSize: 1000 }, { stateMachineArn: config.stateMachineArn })) {
-    for (const execution of page.executions ?? []) if (execution.name && execution.status) existing.set(execution.name, execution.status);
-  }
   const plan = selectRotations(candidates, config.maxStartsPerRun, existing);
   for (const { candidate, reason } of plan.skipped) skipped.push({ ...outcome(candidate), reason });
   for (const candidate of plan.selected) {

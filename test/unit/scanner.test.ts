@@ -102,6 +102,38 @@ describe('scanAccount from the credential report', () => {
     expect(result).toMatchObject({ mode: 'report', usersSeen: 3, usersReadLive: 1, reportGeneratedAt: NOW.toISOString() });
   });
 
+  test('users whose only action is a due key are read oldest first, only until the run\'s cap is filled', async () => {
+    // Prepare: 40 due users (ages 100..139 days), cap 3, and the oldest already rotating
+    const users = Array.from({ length: 40 }, (_, index) => ({ userName: `due-${String(index).padStart(2, '0')}`, keys: [used(`AKIADUE${String(index).padStart(13, '0')}`, 100 + index, 1)] }));
+    seed(users);
+    const oldest = users[39];
+    if (!oldest) throw new Error('no users');
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ name: executionName(oldest.userName, oldest.keys[0]?.id ?? '', 'scheduled'), status: 'RUNNING', executionArn: 'x', stateMachineArn: STATE_MACHINE, startDate: NOW }] });
+
+    // Act
+    const result = await scanAccount(options({ concurrency: 2 }, { MAX_ROTATIONS_PER_RUN: '3' }));
+
+    // Assess: the running one does not use up the cap; four users read (two batches of two), 36 left for later runs
+    expect(result.rotationsStarted.map((started) => started.userName)).toEqual(['due-38', 'due-37', 'due-36']);
+    expect(result.usersReadLive).toBe(4);
+    expect(iam).toHaveReceivedCommandTimes(ListAccessKeysCommand, 4);
+    expect(result.dueNotReadLive).toBe(36);
+    expect(result.counts.due).toBe(40);
+    expect(result.rotationsSkipped.map((skipped) => skipped.userName)).toEqual(['due-39']);
+  });
+
+  test('with a cap of 0 no due-only user is read live, yet every due key is counted', async () => {
+    seed([
+      { userName: 'a', keys: [used('AKIAA', 120, 1)] },
+      { userName: 'b', keys: [used('AKIAB', 100, 1)] },
+    ]);
+
+    const result = await scanAccount(options({}, { MAX_ROTATIONS_PER_RUN: '0' }));
+
+    expect(iam).toHaveReceivedCommandTimes(ListAccessKeysCommand, 0);
+    expect(result).toMatchObject({ usersReadLive: 0, dueNotReadLive: 2, counts: { due: 2 }, rotationsStarted: [] });
+  });
+
   test("a tag that shortens a user's window is honoured before the account's warning age", async () => {
     seed([
       { userName: 'strict', keys: [used('AKIASTRICT', 31, 0)], tags: { 'rotation:max-age-days': '30' } },
