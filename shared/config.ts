@@ -3,6 +3,7 @@ import './zod-locale.ts';
 import { ConfigError } from './errors.ts';
 import { parseDuration } from './duration.ts';
 import { NOTIFICATION_EVENTS } from './notifications.ts';
+import { parseAccountIds, parseOuIds, parseTagMatchers } from './organization.ts';
 
 export const HEALTH_CHECKS = ['new-key-used', 'old-key-idle', 'http', 'manual'] as const;
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
@@ -31,6 +32,23 @@ const duration = (setting: string) =>
     }),
   );
 
+/** A setting parsed by a function that throws a ConfigError naming it (the organization filters). */
+const parsedBy = <T>(parse: (text: string, setting: string) => T, setting: string) =>
+  z.pipe(
+    z.string(),
+    z.transform((text: string, context) => {
+      try {
+        return parse(text, setting);
+      } catch (error) {
+        context.issues.push({ code: 'custom', message: error instanceof Error ? error.message : String(error), input: text });
+        return z.NEVER;
+      }
+    }),
+  );
+
+export const SCAN_SCOPES = ['account', 'organization'] as const;
+export type ScanScope = (typeof SCAN_SCOPES)[number];
+
 const days = (setting: string, min: number) =>
   z.coerce
     .number({ message: `${setting} must be a whole number of days` })
@@ -57,6 +75,7 @@ export const SETTINGS = {
   exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
   exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
   stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', default: '', schema: z.string() },
+  orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', default: '', schema: z.string() },
   topicArn: { env: 'NOTIFICATION_TOPIC_ARN', default: '', schema: z.string() },
   operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
   notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', default: '', schema: z.string() },
@@ -106,6 +125,32 @@ export const SETTINGS = {
     env: 'COMPROMISED_KEY_ACTION',
     default: 'delete',
     schema: z.enum(COMPROMISED_KEY_ACTIONS, { message: 'COMPROMISED_KEY_ACTION must be "delete" or "keep-inactive"' }),
+  },
+  scanScope: {
+    env: 'SCAN_SCOPE',
+    default: 'account',
+    schema: z.enum(SCAN_SCOPES, { message: 'SCAN_SCOPE must be "account" or "organization"' }),
+  },
+  memberRoleName: {
+    env: 'MEMBER_ROLE_NAME',
+    default: 'iam-key-rotator-member',
+    schema: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'MEMBER_ROLE_NAME must be an IAM role name (the RoleName of stack/member-role.yml)')),
+  },
+  memberRoleExternalId: {
+    env: 'MEMBER_ROLE_EXTERNAL_ID',
+    default: '',
+    schema: z.string().check(z.regex(/^[\w+=,.@:/-]{0,1224}$/, 'MEMBER_ROLE_EXTERNAL_ID may hold letters, digits and +=,.@:/- only')),
+  },
+  orgIncludeOus: { env: 'ORG_INCLUDE_OUS', default: '', schema: parsedBy(parseOuIds, 'ORG_INCLUDE_OUS') },
+  orgExcludeOus: { env: 'ORG_EXCLUDE_OUS', default: '', schema: parsedBy(parseOuIds, 'ORG_EXCLUDE_OUS') },
+  orgIncludeAccounts: { env: 'ORG_INCLUDE_ACCOUNTS', default: '', schema: parsedBy(parseAccountIds, 'ORG_INCLUDE_ACCOUNTS') },
+  orgExcludeAccounts: { env: 'ORG_EXCLUDE_ACCOUNTS', default: '', schema: parsedBy(parseAccountIds, 'ORG_EXCLUDE_ACCOUNTS') },
+  orgIncludeTags: { env: 'ORG_INCLUDE_TAGS', default: '', schema: parsedBy(parseTagMatchers, 'ORG_INCLUDE_TAGS') },
+  orgExcludeTags: { env: 'ORG_EXCLUDE_TAGS', default: '', schema: parsedBy(parseTagMatchers, 'ORG_EXCLUDE_TAGS') },
+  orgMaxConcurrentAccounts: {
+    env: 'ORG_MAX_CONCURRENT_ACCOUNTS',
+    default: '10',
+    schema: z.coerce.number().check(z.int('ORG_MAX_CONCURRENT_ACCOUNTS must be a whole number'), z.gte(1, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at least 1'), z.lte(1000, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at most 1000')),
   },
   credentialReportTimeoutMs: {
     env: 'CREDENTIAL_REPORT_TIMEOUT',

@@ -1,5 +1,4 @@
 import { GenerateCredentialReportCommand, GetCredentialReportCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { parse } from 'csv-parse/sync';
 import { CredentialReportFormatError, CredentialReportTimeoutError } from './errors.ts';
 
 /** One access key slot of a report row. The report names no key ids: a live read supplies them. */
@@ -89,7 +88,7 @@ export async function fetchCredentialReport(iam: IAMClient, options: ReportWaitO
  * ARN), which splits those fields; such rows are rejoined when the ARN confirms the name.
  */
 export function parseCredentialReport(csv: string): ReportUser[] {
-  const records = parse(csv, { relax_column_count: true, skip_empty_lines: true, trim: true });
+  const records = parseCsv(csv);
   const header = records[0];
   if (header === undefined) return [];
   const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
@@ -149,4 +148,52 @@ function rejoinCommaNames(fields: readonly string[], width: number): readonly st
   const arn = fields.slice(arnAt, lead).join(',');
   if (!arn.endsWith(`/${user}`)) return undefined;
   return [user, arn, ...fields.slice(lead)];
+}
+
+/**
+ * RFC 4180 CSV as the credential report is written: comma-separated, fields optionally in double
+ * quotes ("" for a quote inside), LF or CRLF line ends; blank lines are skipped and unquoted
+ * fields trimmed. Our own ~30 lines instead of a CSV library: the scanner's bundle has a size
+ * budget, and the report needs nothing more (test/unit/credential-report.test.ts checks it
+ * against csv-parse).
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let inQuotes = false;
+  let quoted = false;
+  const endField = (): void => {
+    row.push(quoted ? field : field.trim());
+    field = '';
+    quoted = false;
+  };
+  const endRow = (): void => {
+    endField();
+    if (row.length > 1 || row[0] !== '') rows.push(row);
+    row = [];
+  };
+  for (let at = 0; at < text.length; at += 1) {
+    const char = text[at];
+    if (inQuotes) {
+      if (char !== '"') field += char;
+      else if (text[at + 1] === '"') {
+        field += '"';
+        at += 1;
+      } else inQuotes = false;
+    } else if (char === ',') endField();
+    else if (char === '\n') endRow();
+    else if (char === '\r') {
+      if (text[at + 1] !== '\n') endRow();
+    } else if (char === '"' && !quoted && field.trim() === '') {
+      inQuotes = true;
+      quoted = true;
+      field = '';
+    } else if (quoted) {
+      if (char?.trim() !== '') throw new CredentialReportFormatError(`The IAM credential report has text after a closing quote at character ${at}; its format may have changed.`);
+    } else field += char;
+  }
+  if (inQuotes) throw new CredentialReportFormatError('The IAM credential report ends inside a quoted field; it may be truncated. The next scan fetches it again.');
+  if (field !== '' || quoted || row.length > 0) endRow();
+  return rows;
 }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { GenerateCredentialReportCommand, GetCredentialReportCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { fetchCredentialReport, parseCredentialReport } from '#shared/credential-report.ts';
+import { parse } from 'csv-parse/sync';
+import { fetchCredentialReport, parseCredentialReport, parseCsv } from '#shared/credential-report.ts';
 import { CredentialReportFormatError, CredentialReportTimeoutError } from '#shared/errors.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, `file://${__filename}`), 'utf8');
@@ -155,5 +156,25 @@ describe('fetchCredentialReport', () => {
     iam.on(GetCredentialReportCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
 
     await expect(fetchCredentialReport(iam as unknown as IAMClient, { timeoutMs: 60_000, wait: async () => undefined })).rejects.toThrow('denied');
+  });
+});
+
+describe('parseCsv', () => {
+  const reference = (text: string): string[][] => parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true });
+
+  test.each([
+    ['the fixture', fixture('credential-report.csv')],
+    ['the unquoted fixture', fixture('credential-report-unquoted.csv')],
+    ['quoted commas and quotes', 'user,arn\n"a,b","arn:aws:iam::1:user/""x"""\n'],
+    ['CRLF, blank lines, no final newline', 'a,b\r\n\r\n c , d \r\ne,'],
+    ['an empty quoted field', 'a,"",b\n'],
+    ['a quoted line break', 'a,"line\nbreak"\nc,d'],
+    ['ragged rows', 'a,b,c\nd\ne,f\n'],
+  ])('agrees with csv-parse on %s', (_name, text) => {
+    expect(parseCsv(text)).toEqual(reference(text));
+  });
+
+  test('a report cut inside a quoted field is a CredentialReportFormatError, not a short row', () => {
+    expect(() => parseCsv('user,arn\n"alice,arn:aws')).toThrow(CredentialReportFormatError);
   });
 });
