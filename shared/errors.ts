@@ -133,3 +133,17 @@ export function errorName(error: unknown): string {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The rotator could not act in a member account of the organization (the member role is missing,
+ * its trust or external id does not match, or it lacks a permission). Reported for that account only.
+ */
+export class MemberAccountAccessError extends RotatorError {
+  override readonly name = 'MemberAccountAccessError';
+  constructor(
+    readonly accountId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
