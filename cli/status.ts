@@ -9,13 +9,14 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { sfn as defaultSfn } from '#shared/clients.ts';
-import { errorMessage } from '#shared/errors.ts';
+import { errorMessage, InvalidInputError } from '#shared/errors.ts';
 import { colors, type Output } from './output.ts';
 import { addStackOptions, resolveStack, STACK_HELP, type StackFlags } from './stack.ts';
 
 interface StatusFlags extends StackFlags {
   readonly json?: boolean;
   readonly limit?: string;
+  readonly account?: string;
 }
 
 export interface TimelineEntry {
@@ -28,6 +29,9 @@ export interface RotationStatusLine {
   readonly executionArn: string;
   readonly status: string;
   readonly userName: string | null;
+  /** The account the rotation acts in: a member account of the organization, else the stack's own. */
+  readonly accountId: string;
+  readonly accountName: string | null;
   readonly accessKeyId: string | null;
   readonly kind: string | null;
   readonly startedAt: string | null;
@@ -46,8 +50,12 @@ the current step, and each execution's timeline (the states it entered, from Get
 When the history cannot be read, the line falls back to DescribeExecution and says so.
 ${STACK_HELP}
 
+With an organization-wide deployment (SCAN_SCOPE=organization), --account <id> shows only the
+rotations acting in that member account; rotations without one act in the stack's own account.
+
 Examples:
   $ iam-key-rotator status
+  $ iam-key-rotator status --account 111122223333
   $ iam-key-rotator status billing-export --json`;
 
 /** Running executions first (all of them), then the most recent others up to the limit. */
@@ -68,12 +76,30 @@ function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
     .map((event) => ({ state: event.stateEnteredEventDetails?.name ?? '', enteredAt: event.timestamp?.toISOString() ?? '' }));
 }
 
-export async function rotationStatus(sfn: SFNClient, stateMachineArn: string, userName: string | undefined, limit: number): Promise<RotationStatusLine[]> {
+/** The account of an ARN (arn:aws:states:region:ACCOUNT:…): the stack's own account. */
+function accountOfArn(arn: string): string {
+  return arn.split(':')[4] ?? '';
+}
+
+export function parseAccountFlag(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{12}$/.test(text.trim())) throw new InvalidInputError(`--account must be a 12-digit AWS account id like 111122223333 (got "${text}")`);
+  return text.trim();
+}
+
+export async function rotationStatus(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  userName: string | undefined,
+  limit: number,
+  accountId?: string,
+): Promise<RotationStatusLine[]> {
   const lines: RotationStatusLine[] = [];
+  const stackAccount = accountOfArn(stateMachineArn);
   for (const item of await listRecent(sfn, stateMachineArn, limit)) {
     const executionArn = item.executionArn ?? '';
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    let input: { userName?: unknown; accessKeyId?: unknown; kind?: unknown } = {};
+    let input: { userName?: unknown; accessKeyId?: unknown; kind?: unknown; accountId?: unknown; accountName?: unknown } = {};
     try {
       input = JSON.parse(described.input ?? '{}') as typeof input;
     } catch {
@@ -81,6 +107,8 @@ export async function rotationStatus(sfn: SFNClient, stateMachineArn: string, us
     }
     const user = typeof input.userName === 'string' ? input.userName : null;
     if (userName !== undefined && user !== userName) continue;
+    const account = typeof input.accountId === 'string' && input.accountId !== '' ? input.accountId : stackAccount;
+    if (accountId !== undefined && account !== accountId) continue;
     let timeline: TimelineEntry[] = [];
     let historyUnavailable: string | null = null;
     try {
@@ -94,6 +122,8 @@ export async function rotationStatus(sfn: SFNClient, stateMachineArn: string, us
       executionArn,
       status: described.status ?? item.status ?? 'UNKNOWN',
       userName: user,
+      accountId: account,
+      accountName: typeof input.accountName === 'string' ? input.accountName : null,
       accessKeyId: typeof input.accessKeyId === 'string' ? input.accessKeyId : null,
       kind: typeof input.kind === 'string' ? input.kind : null,
       startedAt: described.startDate?.toISOString() ?? null,
@@ -117,9 +147,12 @@ const STATUS_COLOR: Record<string, (text: string) => string> = {
 };
 
 function render(lines: readonly RotationStatusLine[]): string {
-  const table = new Table({ head: ['User', 'Key', 'Kind', 'Status', 'Started', 'Current step'], style: { head: [], border: [] } });
+  // The account column appears only when rotations act in more than one account (organization mode).
+  const withAccount = new Set(lines.map((line) => line.accountId)).size > 1;
+  const table = new Table({ head: [...(withAccount ? ['Account'] : []), 'User', 'Key', 'Kind', 'Status', 'Started', 'Current step'], style: { head: [], border: [] } });
   for (const line of lines) {
     table.push([
+      ...(withAccount ? [line.accountName ? `${line.accountId} (${line.accountName})` : line.accountId] : []),
       line.userName ?? '?',
       line.accessKeyId ?? '?',
       line.kind ?? '?',
@@ -143,13 +176,15 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
     .argument('[user]', 'only rotations of this IAM user')
     .option('--json', 'print a JSON array on stdout')
     .option('--limit <n>', 'how many recent executions to show', '20')
+    .option('--account <id>', 'only rotations acting in this AWS account (organization-wide deployments)')
     .addHelpText('after', HELP)
     .action(async (userName: string | undefined, flags: StatusFlags) => {
       const limit = Number.parseInt(flags.limit ?? '20', 10);
+      const accountId = parseAccountFlag(flags.account);
       const stack = await resolveStack(flags);
-      const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, Number.isFinite(limit) && limit > 0 ? limit : 20);
+      const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, Number.isFinite(limit) && limit > 0 ? limit : 20, accountId);
       if (flags.json) output.out(JSON.stringify(lines, null, 2));
-      else if (lines.length === 0) output.out(`No rotations${userName ? ` of ${userName}` : ''} in ${stack.stateMachineArn}.`);
+      else if (lines.length === 0) output.out(`No rotations${userName ? ` of ${userName}` : ''}${accountId ? ` in account ${accountId}` : ''} in ${stack.stateMachineArn}.`);
       else output.out(render(lines));
       setResult(0);
     });
