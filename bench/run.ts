@@ -43,10 +43,10 @@ const goals = [
   '| goal (issue 9) | figure | verdict |',
   '|---|---|---|',
   largest
-    ? `| ≥100× fewer IAM calls than the naive scan at ${largest.users} users | ${largest.callRatioNoneDue.toFixed(0)}× (none due), ${largest.callRatioAllDue.toFixed(1)}× (all due) | ${verdict(largest.callRatioNoneDue >= 100)} (none due) |`
+    ? `| ≥100× fewer IAM calls than the naive scan at ${largest.users} users | ${largest.callRatioNoneDue.toFixed(0)}× (none due), ${largest.callRatioAllDue.toFixed(1)}× (all due) | ${verdict(largest.callRatioNoneDue >= 100 && largest.callRatioAllDue >= 100)} (both) |`
     : '| ≥100× fewer IAM calls | not run | - |',
   largest
-    ? `| scan under 10 s locally at ${largest.users} users | ${oursNoneDue?.seconds.toFixed(2) ?? '?'} s none due, ${oursAllDue?.seconds.toFixed(2) ?? '?'} s all due | ${verdict((oursNoneDue?.seconds ?? Infinity) < 10)} (none due) |`
+    ? `| scan under 10 s locally at ${largest.users} users | ${oursNoneDue?.seconds.toFixed(2) ?? '?'} s none due, ${oursAllDue?.seconds.toFixed(2) ?? '?'} s all due | ${verdict((oursNoneDue?.seconds ?? Infinity) < 10 && (oursAllDue?.seconds ?? Infinity) < 10)} (both) |`
     : '| scan under 10 s | not run | - |',
   `| no bundle over 500 KB | largest ${(worstBundle.bytes / 1024).toFixed(0)} KB (${worstBundle.function}) | ${verdict(worstBundle.bytes <= 500 * 1024)} |`,
   `| import overhead under 60 ms | worst ${worstOverhead} ms | ${verdict(worstOverhead < 60)} |`,

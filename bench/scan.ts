@@ -81,7 +81,7 @@ export async function benchScan(sizes: readonly number[], log: (text: string) =>
       const config = loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365' });
       const scan = (daysAhead: number) => async () => {
         const result = await scanAccount({ iam, sfn, config, clock: fixedClock(new Date(Date.now() + daysAhead * DAY_MS)), dryRun: false, concurrency: CONCURRENCY });
-        return `due ${result.counts.due}, ok ${result.counts.ok}, read live ${result.usersReadLive}, started ${result.rotationsStarted.length}`;
+        return `due ${result.counts.due}, ok ${result.counts.ok}, read live ${result.usersReadLive}, due left for later runs ${result.dueNotReadLive}, started ${result.rotationsStarted.length}`;
       };
       const runs = [
         await measure('ours, none due', counters, scan(0)),
