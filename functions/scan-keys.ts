@@ -3,20 +3,26 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { IAMClient } from '@aws-sdk/client-iam';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import * as z from 'zod/mini';
 import { dynamodb } from '#shared/clients/dynamodb.ts';
+import { CLIENT_DEFAULTS } from '#shared/clients/defaults.ts';
 import { iam } from '#shared/clients/iam.ts';
 import { sfn } from '#shared/clients/sfn.ts';
 import { sns } from '#shared/clients/sns.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import type { Config } from '#shared/config.ts';
-import { lambdaNotifier, type Notifier } from '#shared/notifier.ts';
+import { ConfigError, errorMessage, errorName, InvalidInputError, MemberAccountAccessError } from '#shared/errors.ts';
+import { memberCredentials, memberRoleArn } from '#shared/member-account.ts';
+import { deployedAccountId, lambdaNotifier, type Notifier } from '#shared/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { configLoader } from '#shared/runtime-config.ts';
 import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from '#shared/scan-notifications.ts';
-import { scanAccount, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from '#shared/scanner.ts';
+import { scanAccount, type ScanAccountTarget, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from '#shared/scanner.ts';
 
 export interface ScanSummary {
   readonly asOf: string;
@@ -40,17 +46,133 @@ export interface ScanDependencies {
   readonly config: Config;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Absent in local runs (the CLI), where EMF lines on stdout would only be noise. */
+  readonly metrics?: Metrics;
   readonly notifier: Notifier;
 }
 
 /** The scheduled scan: scan, act within the cap, tell owners what is coming, then log and chart what happened. */
-export async function runScheduledScan(deps: ScanDependencies): Promise<ScanSummary> {
-  const result = await scanAccount({ iam: deps.iam, sfn: deps.sfn, config: deps.config, clock: deps.clock, dryRun: false });
-  const notices = planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
+export async function runScheduledScan(deps: ScanDependencies, options: { readonly dryRun?: boolean; readonly account?: ScanAccountTarget } = {}): Promise<ScanSummary> {
+  const dryRun = options.dryRun ?? false;
+  const result = await scanAccount({ iam: deps.iam, sfn: deps.sfn, config: deps.config, clock: deps.clock, dryRun, account: options.account });
+  const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
   const summary = summarize(result, await sendScanNotifications(notices, deps.notifier));
-  record(summary, deps.logger, deps.metrics);
+  record(summary, deps.logger, deps.metrics, options.account);
   return summary;
+}
+
+/** One account of an organization scan, as the scan-organization state machine passes it (an item of list-accounts' `accounts`). */
+export const AccountScanEventSchema = z.object({
+  accountId: z.string().check(z.regex(/^\d{12}$/, 'accountId must be a 12-digit AWS account id')),
+  accountName: z.string(),
+});
+export type AccountScanEvent = z.infer<typeof AccountScanEventSchema>;
+
+/**
+ * What one account's scan returns to the Map state. Deliberately small and flat (the Map's
+ * ResultSelector picks exactly these fields): the Map collects one per account into its output,
+ * which Step Functions caps at 256 KB, so 1,000 accounts leave about 250 bytes each. Hence no
+ * account name (the Report joins it from list-accounts' output), counts instead of lists, and a
+ * cause cut to CAUSE_LIMIT characters (the Report adds the fix for each error name).
+ */
+export interface AccountScanOutcome {
+  readonly accountId: string;
+  readonly status: 'scanned' | 'failed';
+  readonly usersSeen: number;
+  readonly keysDue: number;
+  readonly rotationsStarted: number;
+  /** Users, rotations, deactivations or notifications that failed within an account that was scanned. */
+  readonly problems: number;
+  readonly error: string | null;
+  readonly cause: string | null;
+}
+
+export const CAUSE_LIMIT = 160;
+
+/** Errors that mean "this identity may not do that here": in a member account, the member role is missing, untrusted or too narrow. */
+const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'ExpiredToken', 'SignatureDoesNotMatch', 'InvalidAccessKeyId']);
+
+export interface AccountScanDependencies extends Omit<ScanDependencies, 'iam'> {
+  /** The account the stack runs in: scanned with the function's own role, as in single-account mode. */
+  readonly ownAccountId: string;
+  readonly ownIam: IAMClient;
+  /** An IAM client signed by the member role of this account. */
+  readonly memberIam: (accountId: string) => IAMClient;
+  /** The stack's notifier; member accounts' notices are sent through it naming their account (withAccount). */
+  readonly notifier: Notifier;
+  readonly dryRun?: boolean;
+}
+
+/**
+ * Scans one account of the organization. Never throws for a problem of that account (a missing or
+ * too narrow member role, a refused call): it is returned as `failed` with the error's name, so the
+ * Map goes on with the others and the Report tells operations. A throw (a bug, a timeout) is caught
+ * by the state machine's Catch instead, with the same effect.
+ */
+export async function runAccountScan(event: AccountScanEvent, deps: AccountScanDependencies): Promise<AccountScanOutcome> {
+  const own = event.accountId === deps.ownAccountId;
+  try {
+    const summary = await runScheduledScan(
+      { ...deps, iam: own ? deps.ownIam : deps.memberIam(event.accountId), notifier: own ? deps.notifier : withAccount(deps.notifier, event) },
+      // The own account is acted on with the stack's own roles, exactly as in single-account mode: its rotations carry no account.
+      { dryRun: deps.dryRun ?? false, ...(own ? {} : { account: event }) },
+    );
+    const failedActions = [...summary.rotationsSkipped, ...summary.deactivationsSkipped].filter((item) => item.error !== undefined).length;
+    return {
+      accountId: event.accountId,
+      status: 'scanned',
+      usersSeen: summary.usersSeen,
+      keysDue: summary.counts.due,
+      rotationsStarted: summary.rotationsStarted.length,
+      problems: summary.userErrors.length + failedActions + summary.notifications.failures.length,
+      error: null,
+      cause: null,
+    };
+  } catch (caught) {
+    const error = own ? caught : asMemberAccessError(caught, event.accountId, deps.config);
+    deps.logger.error('account could not be scanned', { accountId: event.accountId, accountName: event.accountName, errorName: errorName(error), detail: errorMessage(error) });
+    return { accountId: event.accountId, status: 'failed', usersSeen: 0, keysDue: 0, rotationsStarted: 0, problems: 0, error: errorName(error), cause: shorten(errorMessage(error)) };
+  }
+}
+
+/** Owners' notices about a member account's keys name that account (facts.accountId/accountName), so a user name is never ambiguous. */
+export function withAccount(notifier: Notifier, account: ScanAccountTarget): Notifier {
+  return { send: (request) => notifier.send({ ...request, facts: { ...request.facts, accountId: account.accountId, accountName: account.accountName } }) };
+}
+
+/** A refusal inside a member account means the same as a refused AssumeRole: the member role is missing, untrusted or too narrow. */
+function asMemberAccessError(error: unknown, accountId: string, config: Config): unknown {
+  if (error instanceof MemberAccountAccessError || !REFUSALS.has(errorName(error))) return error;
+  return new MemberAccountAccessError(
+    accountId,
+    `Cannot act in account ${accountId}: ${memberRoleArn(accountId, config)} was refused (${errorName(error)}: ${errorMessage(error)}).`,
+  );
+}
+
+function shorten(text: string): string {
+  return text.length <= CAUSE_LIMIT ? text : `${text.slice(0, CAUSE_LIMIT - 1)}…`;
+}
+
+export interface OrganizationScanStart {
+  readonly scope: 'organization';
+  readonly executionName: string;
+  readonly executionArn: string;
+}
+
+/**
+ * SCAN_SCOPE=organization: the schedule only starts the scan-organization state machine, which fans
+ * out over the accounts (one Lambda per account, bounded concurrency). The name is the UTC day and
+ * the input is constant, so a second trigger on the same day gets the same execution back
+ * (StartExecution is idempotent for an equal name and input) instead of scanning twice.
+ */
+export async function startOrganizationScan(sfnClient: SFNClient, config: Config, clock: Clock, log: Logger): Promise<OrganizationScanStart> {
+  if (config.orgScanStateMachineArn === '') {
+    throw new ConfigError('SCAN_SCOPE=organization but ORG_SCAN_STATE_MACHINE_ARN is not set: set it to the stack output OrgScanStateMachineArn, or set SCAN_SCOPE=account.');
+  }
+  const executionName = `scan-${clock().toISOString().slice(0, 10)}`;
+  const response = await sfnClient.send(new StartExecutionCommand({ stateMachineArn: config.orgScanStateMachineArn, name: executionName, input: '{}' }));
+  log.info('organization scan started', { executionName, executionArn: response.executionArn });
+  return { scope: 'organization', executionName, executionArn: response.executionArn ?? '' };
 }
 
 function summarize(result: ScanResult, notifications: ScanNotificationSummary): ScanSummary {
@@ -80,7 +202,7 @@ function countBy(items: readonly SkippedAction[]): Record<string, number> {
   return counts;
 }
 
-function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
+function chart(summary: ScanSummary, metrics: Metrics): void {
   for (const cls of KEY_CLASSES) {
     const single = metrics.singleMetric();
     single.addDimension('class', cls);
@@ -93,8 +215,12 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
   metrics.addMetric('TagProblems', MetricUnit.Count, summary.tagProblems.length);
   metrics.addMetric('NotificationsSent', MetricUnit.Count, summary.notifications.sent);
   metrics.addMetric('NotificationFailures', MetricUnit.Count, summary.notifications.failures.length);
+}
 
+function record(summary: ScanSummary, log: Logger, metrics: Metrics | undefined, account?: ScanAccountTarget): void {
+  if (metrics) chart(summary, metrics);
   log.info('scan finished', {
+    ...(account === undefined ? {} : { accountId: account.accountId, accountName: account.accountName }),
     asOf: summary.asOf,
     counts: summary.counts,
     usersSeen: summary.usersSeen,
@@ -119,10 +245,50 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics): void {
 }
 
 const config = configLoader(process.env);
+const ownAccountId = deployedAccountId();
 const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
+// One IAM client per member account per container, all sharing one STS client; each assumes the
+// member role on first use and renews it before it ends (shared/member-account.ts).
+const memberIamClients = new Map<string, IAMClient>();
+let credentialsFor: ((accountId: string) => AwsCredentialIdentityProvider) | undefined;
+function memberIam(loaded: Config): (accountId: string) => IAMClient {
+  credentialsFor ??= memberCredentials(sts, loaded, systemClock);
+  const provide = credentialsFor;
+  return (accountId) => {
+    let client = memberIamClients.get(accountId);
+    if (!client) {
+      client = new IAMClient({ ...CLIENT_DEFAULTS, credentials: provide(accountId) });
+      memberIamClients.set(accountId, client);
+    }
+    return client;
+  };
+}
 
-export const handler = middy(async (): Promise<ScanSummary> => {
+/**
+ * Three kinds of event: the schedule with SCAN_SCOPE=account (the default: scan this account, as
+ * always), the schedule with SCAN_SCOPE=organization (start the organization scan and return), and
+ * one account from the scan-organization state machine (`{ accountId, accountName }`).
+ */
+export const handler = middy(async (event: unknown): Promise<ScanSummary | OrganizationScanStart | AccountScanOutcome> => {
   const loaded = await config();
+  const isAccountEvent = typeof event === 'object' && event !== null && 'accountId' in event;
+  if (isAccountEvent) {
+    const parsed = AccountScanEventSchema.safeParse(event);
+    if (!parsed.success) throw new InvalidInputError(`The account to scan is malformed: ${parsed.error.issues.map((issue) => issue.message).join('; ')}. The scan-organization state machine passes { accountId, accountName }.`);
+    const own = await ownAccountId();
+    return runAccountScan(parsed.data, {
+      sfn,
+      config: loaded,
+      clock: systemClock,
+      logger,
+      metrics,
+      ownAccountId: own,
+      ownIam: iam,
+      memberIam: memberIam(loaded),
+      notifier: notifierFor(loaded),
+    });
+  }
+  if (loaded.scanScope === 'organization') return startOrganizationScan(sfn, loaded, systemClock, logger);
   return runScheduledScan({ iam, sfn, config: loaded, clock: systemClock, logger, metrics, notifier: notifierFor(loaded) });
 })
   .use(injectLambdaContext(logger))

@@ -17,18 +17,19 @@ export const NOTIFICATION_EVENTS = [
   'rotation-completed',
   'rotation-failed',
   'compromise-contained',
+  'accounts-unreachable',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
 
 /** Events the scheduled scan sends; the others come from the rotation workflow's notify step. */
-export const SCAN_EVENTS = ['rotation-warning', 'unused-key', 'exemption-expiring'] as const satisfies readonly NotificationEvent[];
+export const SCAN_EVENTS = ['rotation-warning', 'unused-key', 'exemption-expiring', 'accounts-unreachable'] as const satisfies readonly NotificationEvent[];
 export const WORKFLOW_EVENTS = NOTIFICATION_EVENTS.filter(
   (event): event is Exclude<NotificationEvent, (typeof SCAN_EVENTS)[number]> => !(SCAN_EVENTS as readonly string[]).includes(event),
 );
 
 /** What NOTIFICATIONS_QUIET=true still sends: a person must act, or something broke. */
-export const QUIET_EVENTS: readonly NotificationEvent[] = ['action-needed', 'rotation-failed', 'compromise-contained'];
+export const QUIET_EVENTS: readonly NotificationEvent[] = ['action-needed', 'rotation-failed', 'compromise-contained', 'accounts-unreachable'];
 
 export const UNKNOWN_OWNER = 'unknown';
 
@@ -178,6 +179,15 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     happened: (f) =>
       `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was deactivated and sessions issued before now are denied${f.reason ? `: ${f.reason}` : ''}. A replacement is being issued to ${secret(f)}.`,
     todo: () => 'Review CloudTrail for the leaked key, and tell consumers that requests failed until they read the new key.',
+  },
+  // To operations, once per organization scan: `reason` lists each account that failed and why.
+  'accounts-unreachable': {
+    severity: 'warning',
+    title: () => 'Organization scan: some accounts could not be scanned',
+    happened: (f) => `The organization scan ${f.reference ?? ''} could not scan these accounts; their keys were not checked or rotated: ${f.reason ?? ''}`,
+    todo: () =>
+      'For each account: deploy stack/member-role.yml there (README: Organization-wide rotation) and check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID, ' +
+      'or leave it out with ORG_EXCLUDE_ACCOUNTS. The next scan tries them again.',
   },
 };
 

@@ -29,6 +29,15 @@ export interface ScheduledRotationInput {
   readonly kind: typeof SCHEDULED_KIND;
   readonly requestedBy: 'scanner';
   readonly reason: string;
+  /** Organization scans: the member account the rotation acts in (through its member role); absent for the rotator's own account. */
+  readonly accountId?: string;
+  readonly accountName?: string;
+}
+
+/** The member account a scan reads and acts in; absent for the rotator's own account. */
+export interface ScanAccountTarget {
+  readonly accountId: string;
+  readonly accountName: string;
 }
 
 export interface ScanOptions {
@@ -47,6 +56,11 @@ export interface ScanOptions {
   readonly reportWait?: Omit<ReportWaitOptions, 'timeoutMs'> | undefined;
   /** Users read live at the same time. */
   readonly concurrency?: number | undefined;
+  /**
+   * Organization scans: the member account that `iam` is signed for. Rotations started for its keys
+   * carry it in their input, so the workflow acts there through the member role.
+   */
+  readonly account?: ScanAccountTarget | undefined;
 }
 
 export interface ScannedKey {
@@ -374,6 +388,7 @@ async function startRotations(
       kind: SCHEDULED_KIND,
       requestedBy: 'scanner',
       reason: candidate.reason,
+      ...(options.account === undefined ? {} : { accountId: options.account.accountId, accountName: options.account.accountName }),
     };
     try {
       const response = await sfn.send(

@@ -45,14 +45,16 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UpdateAccessKey',
     'states:StartExecution',
     'states:ListExecutions',
+    // Organization scans: the IAM reads and the deactivation above, in a member account through its member role.
+    'sts:AssumeRole',
     'sns:Publish',
     'kms:Decrypt',
     'kms:GenerateDataKey',
     'dynamodb:PutItem',
     'dynamodb:DeleteItem',
   ],
-  startRotation: ['ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:StopExecution'],
-  rotateContain: [
+  startRotation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:StopExecution'],
+  rotateContain: ['sts:AssumeRole', 
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -66,8 +68,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
   ],
-  rotatePrepare: ['ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
-  rotateCreateAndStore: [
+  rotatePrepare: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateCreateAndStore: ['sts:AssumeRole', 
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -81,13 +83,13 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:Decrypt',
     'kms:GenerateDataKey',
   ],
-  rotateVerify: ['ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
-  rotatePromote: ['ssm:GetParameter', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
-  rotateCheckConsumers: ['ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateAwaitConfirmation: ['ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
-  rotateDeactivate: ['ssm:GetParameter', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
-  rotateCheckObservation: ['ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateRollback: [
+  rotateVerify: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotatePromote: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
+  rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
+  rotateDeactivate: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateRollback: ['sts:AssumeRole', 
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -98,8 +100,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
   ],
-  rotateDeleteOldKey: ['ssm:GetParameter', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
-  rotateMakeSafe: [
+  rotateDeleteOldKey: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
+  rotateMakeSafe: ['sts:AssumeRole', 
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -110,23 +112,31 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
   ],
-  notify: ['ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  notify: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  // The organization scan's first and last steps.
+  listAccounts: ['ssm:GetParameter', 'organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
+  reportOrgScan: ['ssm:GetParameter', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
 };
+
+const VENDED_LOG_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
 
 /** The only actions allowed on `Resource: "*"` (IAM cannot scope them); the README lists them with why. */
 const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   scanKeys: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountAuthorizationDetails'],
+  // Organizations' List actions have no resource-level permissions: the tree is read from the root.
+  listAccounts: ['organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
   // Step Functions' log delivery to CloudWatch Logs (vended logs) only supports "*".
-  stateMachine: [
-    'logs:CreateLogDelivery',
-    'logs:GetLogDelivery',
-    'logs:UpdateLogDelivery',
-    'logs:DeleteLogDelivery',
-    'logs:ListLogDeliveries',
-    'logs:PutResourcePolicy',
-    'logs:DescribeResourcePolicies',
-    'logs:DescribeLogGroups',
-  ],
+  stateMachine: VENDED_LOG_ACTIONS,
+  orgScanStateMachine: VENDED_LOG_ACTIONS,
 };
 
 /** Writes on IAM users: each must carry the optional rotation:managed tag condition. */
@@ -182,11 +192,14 @@ describe('osls package', () => {
   const allRoles = (): [string, Statement[]][] => [
     ...[...functionRoles()].map(([fn, role]): [string, Statement[]] => [fn, statementsOf(role)]),
     ['stateMachine', statementsOf('RotateKeyStateMachineRole')],
+    ['orgScanStateMachine', statementsOf('ScanOrganizationStateMachineRole')],
   ];
+  const STATE_MACHINE_ROLES = new Set(['stateMachine', 'orgScanStateMachine']);
 
-  test('validates the rotation state machine definition', () => {
-    expect(packageOutput).toMatch(/definition is valid/);
-    expect(ofType('AWS::StepFunctions::StateMachine')).not.toHaveLength(0);
+  test('validates both state machine definitions (rotation, organization scan)', () => {
+    expect(packageOutput).toMatch(/"rotateKey" definition is valid/);
+    expect(packageOutput).toMatch(/"scanOrganization" definition is valid/);
+    expect(ofType('AWS::StepFunctions::StateMachine')).toHaveLength(2);
   });
 
   test('every function runs on nodejs22.x and arm64', () => {
@@ -214,7 +227,7 @@ describe('osls package', () => {
 
   test('the stack outputs what the CLI reads', () => {
     expect(Object.keys(template.Outputs ?? {})).toEqual(
-      expect.arrayContaining(['RotateKeyStateMachineArn', 'NotificationTopicArn', 'NotificationLedgerTableName', 'AlarmTopicArn', 'SecretsKmsKeyArn']),
+      expect.arrayContaining(['RotateKeyStateMachineArn', 'OrgScanStateMachineArn', 'NotificationTopicArn', 'NotificationLedgerTableName', 'AlarmTopicArn', 'SecretsKmsKeyArn']),
     );
   });
 
@@ -312,19 +325,28 @@ describe('osls package', () => {
           if (services.has('sns')) expect(resources).toEqual([{ Ref: 'NotificationTopic' }]);
           if (services.has('dynamodb')) expect(resources).toEqual([{ 'Fn::GetAtt': ['NotificationLedgerTable', 'Arn'] }]);
           if (services.has('ssm')) expect(resources.map(subOf)).toEqual(['arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/iam-key-rotator/*']);
-          if (services.has('states') && owner !== 'stateMachine') {
+          if (services.has('states') && !STATE_MACHINE_ROLES.has(owner)) {
             // Built with Fn::Sub from the name: a Ref to the state machine from a Lambda role is a cycle.
-            for (const arn of resources) expect(subOf(arn)).toMatch(/^arn:aws:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(stateMachine|execution):iam-key-rotator-ci-rotate-key(:\*)?$/);
+            for (const arn of resources) {
+              expect(subOf(arn)).toMatch(/^arn:aws:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(stateMachine|execution):iam-key-rotator-ci-(rotate-key|scan-organization)(:\*)?$/);
+            }
+            // Only the scanner starts the organization scan (SCAN_SCOPE=organization), and only starts it.
+            if (resources.some((arn) => subOf(arn)?.includes('scan-organization'))) expect({ owner, actions: actionsOf(statement) }).toEqual({ owner: 'scanKeys', actions: ['states:StartExecution'] });
           }
+          // Member accounts are reached only through the member role, by name, in any account of the organization.
+          if (services.has('sts')) expect({ owner, actions: actionsOf(statement), resources }).toEqual({ owner, actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/iam-key-rotator-member'] });
         }
       }
     });
 
-    test('the state machine may invoke exactly the functions its definition names', () => {
-      const definition = readFileSync(join(__dirname, '..', '..', 'statemachines', 'rotate-key.asl.json'), 'utf8');
+    test.each([
+      ['rotate-key', 'RotateKeyStateMachineRole'],
+      ['scan-organization', 'ScanOrganizationStateMachineRole'],
+    ])('the %s state machine may invoke exactly the functions its definition names', (file, roleId) => {
+      const definition = readFileSync(join(__dirname, '..', '..', 'statemachines', `${file}.asl.json`), 'utf8');
       const named = new Set([...definition.matchAll(/"Fn::GetAtt":\s*\[\s*"(\w+)"/g)].map((match) => match[1] ?? ''));
       const logicalIds = [...named].map((fn) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`).sort();
-      const invoke = statementsOf('RotateKeyStateMachineRole').filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+      const invoke = statementsOf(roleId).filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
       expect(invoke.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
       const targets = new Set(
         invoke.flatMap(resourcesOf).map((arn) => {
@@ -334,12 +356,14 @@ describe('osls package', () => {
         }),
       );
       expect([...targets].sort()).toEqual(logicalIds);
-      expect(statementsOf('RotateKeyStateMachineRole').flatMap(actionsOf).filter((action) => !action.startsWith('logs:'))).toEqual(['lambda:InvokeFunction']);
+      // The Distributed Map runs each account as a child execution of the same state machine: the plugin grants exactly that.
+      const others = file === 'scan-organization' ? ['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule'] : [];
+      expect(statementsOf(roleId).flatMap(actionsOf).filter((action) => !action.startsWith('logs:'))).toEqual(['lambda:InvokeFunction', ...others]);
     });
 
     test('every role of the stack takes the optional permissions boundary', () => {
       const roles = entriesOfType('AWS::IAM::Role');
-      expect(roles.length).toBe(functionRoles().size + 1);
+      expect(roles.length).toBe(functionRoles().size + 2);
       for (const [id, role] of roles) {
         expect({ id, boundary: role.Properties?.PermissionsBoundary }).toEqual({
           id,
@@ -369,13 +393,12 @@ describe('osls package', () => {
       expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
       expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       const groups = entriesOfType('AWS::Logs::LogGroup');
-      expect(groups.length).toBe(functionRoles().size + 1);
+      expect(groups.length).toBe(functionRoles().size + 2);
       for (const [id, group] of groups) expect({ id, days: group.Properties?.RetentionInDays }).toEqual({ id, days: 30 });
     });
 
-    test('the state machine logs errors only, without execution data (the task token passes through it)', () => {
-      const machine = ofType('AWS::StepFunctions::StateMachine')[0];
-      expect(machine?.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    test('the state machines log errors only, without execution data (the task token passes through the rotation)', () => {
+      for (const machine of ofType('AWS::StepFunctions::StateMachine')) expect(machine.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
     });
   });
 

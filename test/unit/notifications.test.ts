@@ -88,8 +88,8 @@ describe('route', () => {
     expect(route(event, routing(overrides)).send).toBe(send);
   });
 
-  test('quiet events are exactly action-needed, failures and compromise', () => {
-    expect([...QUIET_EVENTS].sort()).toEqual(['action-needed', 'compromise-contained', 'rotation-failed']);
+  test('quiet events are exactly action-needed, failures (of a rotation or of accounts an organization scan could not reach) and compromise', () => {
+    expect([...QUIET_EVENTS].sort()).toEqual(['accounts-unreachable', 'action-needed', 'compromise-contained', 'rotation-failed']);
   });
 });
 

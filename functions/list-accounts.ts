@@ -1,0 +1,63 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { organizations } from '#shared/clients/organizations.ts';
+import type { Config } from '#shared/config.ts';
+import { deployedAccountId } from '#shared/deployed-account.ts';
+import { logger } from '#shared/logger.ts';
+import { filtersNeedTags, listOrganizationAccounts, selectAccounts, type AccountFilters } from '#shared/organization.ts';
+import { configLoader } from '#shared/runtime-config.ts';
+
+export interface AccountRef {
+  readonly accountId: string;
+  readonly accountName: string;
+}
+
+export interface SkippedAccountRef extends AccountRef {
+  readonly reason: string;
+}
+
+/**
+ * The first state of the organization scan. Small on purpose: about 60 bytes per account
+ * (`{"accountId":"123456789012","accountName":"…"}`), so 1,000 accounts (~60 KB, plus the skipped
+ * ones with their reasons) stay well inside Step Functions' 256 KB limit on a state's input and output.
+ */
+export interface AccountList {
+  readonly accounts: readonly AccountRef[];
+  readonly skipped: readonly SkippedAccountRef[];
+  /** ORG_MAX_CONCURRENT_ACCOUNTS, read by the Map's MaxConcurrencyPath: accounts scanned at the same time. */
+  readonly maxConcurrency: number;
+}
+
+export function accountFilters(config: Config): AccountFilters {
+  return {
+    includeOus: config.orgIncludeOus,
+    excludeOus: config.orgExcludeOus,
+    includeAccounts: config.orgIncludeAccounts,
+    excludeAccounts: config.orgExcludeAccounts,
+    includeTags: config.orgIncludeTags,
+    excludeTags: config.orgExcludeTags,
+  };
+}
+
+/** Lists the organization's accounts and selects those to scan; the rotator's own account is never dropped by an include filter. */
+export async function listAccounts(deps: { organizations: OrganizationsClient; config: Config; ownAccountId: string; logger: Logger }): Promise<AccountList> {
+  const filters = accountFilters(deps.config);
+  const all = await listOrganizationAccounts(deps.organizations, { withTags: filtersNeedTags(filters) });
+  const { selected, skipped } = selectAccounts(all, filters, deps.ownAccountId);
+  deps.logger.info('organization accounts listed', { accounts: all.length, selected: selected.length, skipped: skipped.length });
+  for (const entry of skipped) deps.logger.info('account skipped', { accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason });
+  return {
+    accounts: selected.map((account) => ({ accountId: account.id, accountName: account.name })),
+    skipped: skipped.map((entry) => ({ accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason })),
+    maxConcurrency: deps.config.orgMaxConcurrentAccounts,
+  };
+}
+
+const config = configLoader(process.env);
+const ownAccountId = deployedAccountId();
+
+export const handler = middy(async (): Promise<AccountList> => listAccounts({ organizations, config: await config(), ownAccountId: await ownAccountId(), logger })).use(
+  injectLambdaContext(logger),
+);
