@@ -111,7 +111,8 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
     clock,
     logger,
   });
-  const credentialsFor = memberCredentials(sts, config, clock);
+  // Sessions expire in real time: the scan's clock may be moved forward (--as-of, tests), the member role's sessions are not.
+  const credentialsFor = memberCredentials(sts, config, systemClock);
   const memberClients = new Map<string, IAMClient>();
   const memberIam =
     options.memberIam ??
