@@ -10,6 +10,7 @@ import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
 import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
 import { planScanNotifications, sendScanNotifications } from '#shared/scan-notifications.ts';
 import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scanner.ts';
+import { runOrganizationScan } from '#local/org-runner.ts';
 import { colors, type Output } from './output.ts';
 
 interface ScanFlags {
@@ -18,6 +19,7 @@ interface ScanFlags {
   readonly asOf?: string;
   readonly dryRun?: boolean;
   readonly json?: boolean;
+  readonly org?: boolean;
   readonly stateMachineArn: string | undefined;
 }
 
@@ -45,12 +47,21 @@ Without a state machine, scan only lists, and says that nothing was started. --a
 --dry-run: it answers "what will be due then?" and never acts on a date that has not come. A dry run
 notifies no one.
 
+Organization (--org): lists the organization's accounts with this CLI's credentials (the management
+account or a delegated administrator), selects them with ORG_INCLUDE_*/ORG_EXCLUDE_* (OUs, account ids,
+tags), and runs statemachines/scan-organization.asl.json locally: each selected account is scanned
+through its member role (MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID; this account with the CLI's own
+credentials), at most ORG_MAX_CONCURRENT_ACCOUNTS at a time, and rotations it starts carry the account.
+It prints one line per account, the skipped accounts with the reason, and the failed ones with the fix;
+the exit code is 1 when any account failed. --dry-run and --as-of act as above; --json prints the run.
+
 Settings come from the environment (see "Configuration" in the README).
 
 Examples:
   $ iam-key-rotator scan --dry-run
   $ iam-key-rotator scan --as-of 2026-12-31 --json
-  $ iam-key-rotator scan --user billing-export --user onprem-backup`;
+  $ iam-key-rotator scan --user billing-export --user onprem-backup
+  $ iam-key-rotator scan --org --dry-run`;
 
 export function registerScan(program: Command, output: Output, setResult: (code: number) => void): void {
   program
@@ -66,6 +77,7 @@ export function registerScan(program: Command, output: Output, setResult: (code:
     .option('--as-of <date>', 'count key ages to the end of this UTC day (YYYY-MM-DD); implies --dry-run')
     .option('--dry-run', 'start no rotation and deactivate no key')
     .option('--json', 'print a JSON array with one object per listed key on stdout')
+    .addOption(new Option('--org', "scan every selected account of the organization through its member role (see below)").conflicts(['user', 'all']))
     .option('--state-machine-arn <arn>', 'rotation state machine to start (default: $ROTATION_STATE_MACHINE_ARN)')
     .addHelpText('after', HELP)
     .action(async (flags: ScanFlags) => {
@@ -74,6 +86,7 @@ export function registerScan(program: Command, output: Output, setResult: (code:
 }
 
 async function runScan(flags: ScanFlags, output: Output): Promise<number> {
+  if (flags.org) return runOrgScan(flags, output);
   const users = flags.user ?? [];
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
   const config = loadConfig(process.env, flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn });
@@ -109,6 +122,50 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);
   for (const failed of failedActions) output.err(colors.red(`error: ${failed.userName} ${failed.accessKeyId}: ${failed.reason}`));
   return failures.length > 0 || failedActions.length > 0 || notificationFailures > 0 ? 1 : 0;
+}
+
+/** `scan --org`: the organization scan, run locally with this CLI's credentials (local/org-runner.ts). */
+async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
+  const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
+  const config = loadConfig(process.env, flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn });
+  const dryRun = flags.dryRun === true || flags.asOf !== undefined || config.stateMachineArn === '';
+  // The handlers' JSON log lines are for CloudWatch; on a terminal the lines below say the same.
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  output.err(colors.dim('listing the organization’s accounts…'));
+  const run = await runOrganizationScan({
+    config,
+    clock,
+    dryRun,
+    logger,
+    onAccount: (outcome, account) => {
+      if (!flags.json && outcome.status === 'scanned') {
+        output.err(colors.dim(`scanned ${account.accountId} (${account.accountName}): ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`));
+      }
+    },
+  });
+  if (flags.json) output.out(JSON.stringify(run, null, 2));
+  const report = (text: string): void => (flags.json ? output.err(text) : output.out(text));
+  const names = new Map(run.accounts.map((account) => [account.accountId, account.accountName]));
+  if (!flags.json) {
+    const table = new Table({ head: ['account', 'name', 'result', 'due', 'rotations started', 'problems'], style: { head: [], border: [] } });
+    for (const result of run.results) {
+      table.push([result.accountId, names.get(result.accountId) ?? '', result.status === 'scanned' ? colors.green('scanned') : colors.red('failed'), String(result.keysDue ?? 0), String(result.rotationsStarted), String(result.problems)]);
+    }
+    if (run.results.length > 0) output.out(table.toString());
+  }
+  for (const skipped of run.skipped) report(`skipped ${skipped.accountId} (${skipped.accountName}): ${skipped.reason}`);
+  if (run.status === 'Failed') {
+    output.err(colors.red(`error: the organization scan stopped: ${run.error?.name ?? 'Error'}: ${run.error?.message ?? ''}`));
+    return 1;
+  }
+  const failed = run.report?.failed ?? [];
+  for (const entry of failed) output.err(colors.red(`error: account ${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`));
+  report(
+    `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failed.length} failed, ${run.skipped.length} skipped; ` +
+      `${run.report?.rotationsStarted ?? 0} rotations started.` +
+      (dryRun ? ' Dry run: no rotation was started, no key was changed and no one was notified.' : ''),
+  );
+  return failed.length > 0 ? 1 : 0;
 }
 
 /** Sends the scan's owner notices (after the table, so a slow SNS never hides the results); returns how many failed. */

@@ -118,3 +118,38 @@ describe('iam-key-rotator scan', () => {
     expect(result.stdout).toContain('--dry-run');
   });
 });
+
+describe('iam-key-rotator scan --org', () => {
+  test('an organization of this account and one member account: both are scanned (dry run), one line each, exit code 0', async () => {
+    // Prepare: an organization of this account (the CLI's) and one member account without the member role.
+    const { OrganizationsClient, CreateOrganizationCommand, CreateAccountCommand } = await import('@aws-sdk/client-organizations');
+    const organizations = new OrganizationsClient({});
+    await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const member = (await organizations.send(new CreateAccountCommand({ AccountName: 'workload', Email: 'workload@example.com' }))).CreateAccountStatus?.AccountId ?? '';
+    await seedUsers(iam, 1);
+    const output = capture();
+
+    // Act
+    const code = await scan(output, '--org', '--dry-run', '--as-of', isoDay(100));
+
+    // Assess
+    const text = [...output.stdout, ...output.stderr].join('\n');
+    expect(text).toContain(member);
+    expect(text).toMatch(/Organization scan: 2 accounts scanned, 0 failed, 0 skipped/);
+    expect(text).toContain('Dry run');
+    expect(code).toBe(0);
+  });
+
+  test('--org conflicts with --user and --all', async () => {
+    const output = capture();
+    expect(await scan(output, '--org', '--user', 'someone')).not.toBe(0);
+    expect(output.stderr.join('\n')).toMatch(/--org.*cannot be used with|cannot be used with.*--org/);
+  });
+
+  test('outside an organization it says where to deploy, and exits non-zero', async () => {
+    const output = capture();
+    const code = await scan(output, '--org', '--dry-run');
+    expect(code).toBe(1);
+    expect(output.stderr.join('\n')).toMatch(/OrganizationAccessError.*not in an AWS Organization/s);
+  });
+});
