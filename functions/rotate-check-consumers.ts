@@ -1,4 +1,5 @@
-import { iam } from '#shared/clients/iam.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { checkConsumers } from '#shared/rotation/health.ts';
@@ -8,4 +9,4 @@ import { AfterPromote } from '#shared/rotation/state.ts';
 export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({ rotation, newKey, promoted }, deps) =>
   checkConsumers(rotation, newKey, promoted, deps),
 );
-export const handler = checkConsumersStep(lambdaDeps({ iam }));
+export const handler = checkConsumersStep(lambdaDeps({ iam, member: { sts, iam: iamWith } }));

@@ -1,5 +1,6 @@
-import { iam } from '#shared/clients/iam.ts';
-import { secretsManager } from '#shared/clients/secrets-manager.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { AfterPrepare } from '#shared/rotation/state.ts';
@@ -7,4 +8,4 @@ import { createAndStore } from '#shared/rotation/store.ts';
 
 /** CreateAndStore: a new key, written to the user's secret as AWSPENDING; safe to repeat. */
 export const createAndStoreStep = stepHandler('CreateAndStore', AfterPrepare, ({ rotation }, deps) => createAndStore(rotation, deps));
-export const handler = createAndStoreStep(lambdaDeps({ iam, secretsManager }));
+export const handler = createAndStoreStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));

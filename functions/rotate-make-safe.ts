@@ -1,5 +1,6 @@
-import { iam } from '#shared/clients/iam.ts';
-import { secretsManager } from '#shared/clients/secrets-manager.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { makeSafe } from '#shared/rotation/finish.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
@@ -7,4 +8,4 @@ import { FailureInput } from '#shared/rotation/state.ts';
 
 /** MakeSafe: after any failure, the user keeps no fewer working keys than it had at the start. */
 export const makeSafeStep = stepHandler('MakeSafe', FailureInput, makeSafe);
-export const handler = makeSafeStep(lambdaDeps({ iam, secretsManager }));
+export const handler = makeSafeStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));

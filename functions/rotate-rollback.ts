@@ -1,5 +1,6 @@
-import { iam } from '#shared/clients/iam.ts';
-import { secretsManager } from '#shared/clients/secrets-manager.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { rollback } from '#shared/rotation/finish.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
@@ -9,4 +10,4 @@ import { RollbackInput } from '#shared/rotation/state.ts';
 export const rollbackStep = stepHandler('Rollback', RollbackInput, ({ rotation, newKey, observation, gate }, deps) =>
   rollback(rotation, newKey, observation?.detail ?? gate?.detail ?? 'rollback requested', deps),
 );
-export const handler = rollbackStep(lambdaDeps({ iam, secretsManager }));
+export const handler = rollbackStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));

@@ -1,5 +1,6 @@
-import { iam } from '#shared/clients/iam.ts';
-import { secretsManager } from '#shared/clients/secrets-manager.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
+import { sts } from '#shared/clients/sts.ts';
 import { lambdaDeps, stsWith } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/handler.ts';
 import { AfterCreate } from '#shared/rotation/state.ts';
@@ -7,4 +8,4 @@ import { verify } from '#shared/rotation/store.ts';
 
 /** Verify: STS GetCallerIdentity signed with the pending key must name the user. */
 export const verifyStep = stepHandler('Verify', AfterCreate, ({ rotation, newKey }, deps) => verify(rotation, newKey, deps));
-export const handler = verifyStep(lambdaDeps({ iam, secretsManager, stsWith }));
+export const handler = verifyStep(lambdaDeps({ iam, secretsManager, stsWith, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));

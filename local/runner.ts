@@ -30,6 +30,8 @@ import { logger as defaultLogger } from '#shared/powertools.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps, type StsCredentials } from '#shared/rotation/deps.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation.ts';
 import { listUserKeys } from '#shared/rotation/keys.ts';
+import { inAccount, memberAccountClients } from '#shared/rotation/accounts.ts';
+import { memberCredentials } from '#shared/member-account.ts';
 import type { RotationKind } from '#shared/rotation/state.ts';
 
 /**
@@ -116,6 +118,9 @@ export interface RunRotationInput {
   readonly kind?: RotationKind;
   readonly requestedBy?: string;
   readonly reason?: string;
+  /** The member account that holds the user (organization-wide rotation): the steps act there through its member role. */
+  readonly accountId?: string;
+  readonly accountName?: string;
 }
 
 export interface RunRotationOptions {
@@ -233,8 +238,15 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? defaultLogger;
   const ledger = ledgerFor(options.clients?.dynamodb ?? defaultDynamodb, options.config);
-  const accountId = callerAccountId(options.clients?.sts ?? defaultSts);
+  const sts = options.clients?.sts ?? defaultSts;
+  const accountId = callerAccountId(sts);
   return {
+    ownAccountId: accountId,
+    // Against moto, AssumeRole of arn:aws:iam::<id>:role/<any> returns credentials acting in account <id>.
+    forAccount: memberAccountClients(memberCredentials(sts, options.config, clock), (credentials) => ({
+      iam: new IAMClient({ credentials }),
+      secretsManager: new SecretsManagerClient({ credentials }),
+    })),
     iam: options.clients?.iam ?? defaultIam,
     secretsManager: options.clients?.secretsManager ?? defaultSecretsManager,
     notifier: createNotifier({ sns: options.clients?.sns ?? defaultSns, ledger, config: options.config, accountId, clock, logger }),
@@ -290,17 +302,18 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
   }
   // One rotation per user at a time, as start-rotation enforces for the deployed workflow: two runs
   // of one user would fight over the two-key limit and the secret's labels.
-  if (usersInRotation.has(input.userName)) {
+  const userKey = `${input.accountId ?? ''}/${input.userName}`;
+  if (usersInRotation.has(userKey)) {
     const error = new RotationInProgressError(
       `User ${input.userName} is already being rotated by this process. Nothing was changed; wait for that rotation to end, then rotate again.`,
     );
     return { status: 'Failed', userName: input.userName, oldAccessKeyId: input.accessKeyId ?? null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, executionName: null, durationMs: Date.now() - started, states: [] };
   }
-  usersInRotation.add(input.userName);
+  usersInRotation.add(userKey);
   try {
     return await rotateOnce(input, options, started);
   } finally {
-    usersInRotation.delete(input.userName);
+    usersInRotation.delete(userKey);
   }
 }
 
@@ -308,11 +321,12 @@ const usersInRotation = new Set<string>();
 
 async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, started: number): Promise<RotationReport> {
   const baseConfig = options.config ?? loadConfig(process.env);
-  const iam = options.clients?.iam ?? defaultIam;
   const sns = options.clients?.sns ?? defaultSns;
   let accessKeyId = input.accessKeyId;
   if (accessKeyId === undefined) {
     try {
+      // The user's keys are read in the account that holds it, as every step will.
+      const { iam } = await inAccount(localDeps({ ...options, config: baseConfig }), input.accountId);
       accessKeyId = await oldestActiveKey(iam, input.userName);
     } catch (error) {
       // No key to rotate is an outcome of the run, reported like any other failure.
@@ -363,6 +377,8 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
       kind,
       requestedBy: input.requestedBy ?? 'local runner',
       reason: input.reason ?? '',
+      ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
+      ...(input.accountName === undefined ? {} : { accountName: input.accountName }),
     },
     {
       context: { Execution: { Name: name } },

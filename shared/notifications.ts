@@ -60,7 +60,12 @@ export interface NotificationFacts {
   readonly owner: string | undefined;
   /** OPERATIONS_OWNER: who hears about users without an owner tag ('' or undefined: the owner attribute says "unknown"). */
   readonly operationsOwner?: string | undefined;
+  /** The account that holds the user: a member account in organization-wide rotation, else the stack's own. */
   readonly accountId: string;
+  /** The member account's name from Organizations, when known. */
+  readonly accountName?: string | undefined;
+  /** The account the rotator runs in; when it is not `accountId`, the subject names the member account. */
+  readonly rotatorAccountId?: string | undefined;
   readonly region: string;
   readonly oldAccessKeyId?: string | undefined;
   readonly newAccessKeyId?: string | undefined;
@@ -202,7 +207,10 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
   const template = TEMPLATES[facts.event];
   // Without an owner tag the message goes to the operations audience, so their filter matches it.
   const owner = facts.owner ?? (facts.operationsOwner || UNKNOWN_OWNER);
-  const prefix = facts.owner === undefined ? '[owner unknown] ' : '';
+  const account = facts.accountName ? `${facts.accountId} (${facts.accountName})` : facts.accountId;
+  // A user name alone is ambiguous across an organization: a member account's messages say which account up front.
+  const member = facts.rotatorAccountId !== undefined && facts.rotatorAccountId !== facts.accountId;
+  const prefix = `${facts.owner === undefined ? '[owner unknown] ' : ''}${member ? `[${facts.accountName ? `${facts.accountName} ` : ''}${facts.accountId}] ` : ''}`;
   const subject = truncate(`${prefix}${template.title(facts)}`.replace(/[\r\n]+/g, ' '), SUBJECT_LIMIT);
   const happened = template.happened(facts);
   const todo = template.todo(facts);
@@ -212,7 +220,8 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
     `What to do: ${todo}`,
     ...(facts.nextStepAt ? ['', `Next step: ${template.next?.(facts.nextStepAt) ?? facts.nextStepAt}`] : []),
     '',
-    `Account ${facts.accountId}, region ${facts.region}, owner ${owner}${facts.executionName ? `, rotation ${facts.executionName}` : ''}.`,
+    `Account ${account}, region ${facts.region}, owner ${owner}${facts.executionName ? `, rotation ${facts.executionName}` : ''}.`,
+    ...(member ? [`Rotated from the iam-key-rotator stack in account ${facts.rotatorAccountId ?? ''} through the member role.`] : []),
     ...(facts.owner === undefined ? ['This user has no rotation:owner, owner or email tag: add one so its owner hears about it directly.'] : []),
   ];
   // AWS Chatbot's custom notification schema, so the same message renders in Slack and Teams.
@@ -227,6 +236,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       userName: facts.userName,
       owner,
       accountId: facts.accountId,
+      accountName: facts.accountName,
       region: facts.region,
       oldAccessKeyId: facts.oldAccessKeyId,
       newAccessKeyId: facts.newAccessKeyId,
@@ -247,6 +257,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       userName: attribute(facts.userName),
       owner: attribute(owner),
       accountId: attribute(facts.accountId),
+      ...(facts.accountName ? { accountName: attribute(facts.accountName) } : {}),
       region: attribute(facts.region),
     },
   };

@@ -5,6 +5,7 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { ConfigError, errorMessage, errorName } from './errors.ts';
+import { deployedAccountId } from './deployed-account.ts';
 import { dynamoLedger, type NotificationLedger } from './notification-ledger.ts';
 import { buildNotification, route, type NotificationFacts } from './notifications.ts';
 
@@ -20,7 +21,13 @@ import { buildNotification, route, type NotificationFacts } from './notification
  * release fails, the loss is logged as an error naming the id to delete.
  */
 
-export type NotificationRequestFacts = Omit<NotificationFacts, 'accountId' | 'region' | 'operationsOwner'>;
+/**
+ * What a sender knows; the notifier adds the region, the operations owner and the stack's account.
+ * `accountId` names the member account that holds the user (organization-wide rotation); absent, the stack's own.
+ */
+export type NotificationRequestFacts = Omit<NotificationFacts, 'accountId' | 'rotatorAccountId' | 'region' | 'operationsOwner'> & {
+  readonly accountId?: string | undefined;
+};
 
 export interface NotificationRequest {
   readonly facts: NotificationRequestFacts;
@@ -69,10 +76,12 @@ export function createNotifier(options: NotifierOptions): Notifier {
       if (ledger === undefined) {
         throw new ConfigError('NOTIFICATION_LEDGER_TABLE is not set: without it a notification could be sent twice. Set it to the stack output NotificationLedgerTableName.');
       }
+      const rotatorAccountId = await options.accountId();
       const message = buildNotification({
         ...facts,
         operationsOwner: config.operationsEmail,
-        accountId: await options.accountId(),
+        accountId: facts.accountId ?? rotatorAccountId,
+        rotatorAccountId,
         region: await sns.config.region(),
       });
       const owner = message.attributes.owner?.StringValue ?? '';
@@ -146,23 +155,12 @@ export function callerAccountId(sts: STSClient): () => Promise<string> {
 }
 
 /**
- * The account the stack is deployed in, which the stack writes to ROTATOR_ACCOUNT_ID (AWS::AccountId):
- * asking STS instead would put an STS client into every notifying function's cold start.
- */
-export function deployedAccountId(env: Readonly<Record<string, string | undefined>> = process.env): () => Promise<string> {
-  return async () => {
-    const accountId = env.ROTATOR_ACCOUNT_ID?.trim() ?? '';
-    if (!/^\d{12}$/.test(accountId)) {
-      throw new ConfigError(`ROTATOR_ACCOUNT_ID must be the 12-digit id of the account the stack runs in (got "${accountId}"); serverless.yml sets it from AWS::AccountId.`);
-    }
-    return accountId;
-  };
-}
-
-/**
  * The deployed notifier, for functions that notify (notify, scan-keys): SNS, the ledger table the
  * configuration names, and the stack's account id.
  */
 export function lambdaNotifier(clients: { sns: SNSClient; dynamodb: DynamoDBClient }, logger: Logger, clock: Clock, accountId = deployedAccountId()): (config: Config) => Notifier {
   return (config) => createNotifier({ sns: clients.sns, ledger: ledgerFor(clients.dynamodb, config), config, accountId, clock, logger });
 }
+
+// Re-exported: callers read the stack's account where they read the notifier.
+export { deployedAccountId };

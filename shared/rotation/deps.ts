@@ -2,12 +2,16 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { memberCredentials } from '../member-account.ts';
+import { deployedAccountId } from '../deployed-account.ts';
 import type { Notifier } from '../notifier.ts';
 import { configLoader } from '../runtime-config.ts';
+import { memberAccountClients, type AccountClients } from './accounts.ts';
 import type { ConfirmationTokenStore } from './confirmation.ts';
 import type { ConfirmChannel } from './state.ts';
 
@@ -44,6 +48,12 @@ export interface RotationDeps {
   readonly confirmVia?: ConfirmChannel;
   /** Where AwaitConfirmation stores its task token for the CLI (the ledger table); only that step needs it. */
   readonly confirmationTokens?: ConfirmationTokenStore;
+  /** The account the stack runs in (ROTATOR_ACCOUNT_ID deployed, STS locally); asked only when a step names an account. */
+  readonly ownAccountId?: () => Promise<string>;
+  /** IAM and Secrets Manager signed by another account's member role; rejects with MemberAccountAccessError when the role cannot be assumed. */
+  readonly forAccount?: (accountId: string) => Promise<AccountClients>;
+  /** Set (by inAccount) when this step acts in a member account: `iam` and `secretsManager` are that account's. */
+  readonly memberAccountId?: string;
 }
 
 export type DepsProvider = () => Promise<RotationDeps>;
@@ -71,6 +81,16 @@ export interface LambdaClients {
   readonly stsWith?: (credentials: StsCredentials) => STSClient;
   /** AwaitConfirmation only. */
   readonly confirmationTokens?: (config: Config) => ConfirmationTokenStore;
+  /**
+   * Acting in member accounts (organization-wide rotation): the module-scope STS client that assumes
+   * their member role, and builders for clients signed by it. Without it a step refuses other accounts.
+   */
+  readonly member?: {
+    readonly sts: STSClient;
+    readonly iam: (credentials: AwsCredentialIdentityProvider) => IAMClient;
+    /** Omitted by the steps that have no Secrets Manager client. */
+    readonly secretsManager?: (credentials: AwsCredentialIdentityProvider) => SecretsManagerClient;
+  };
 }
 
 function notBundled(what: string): ConfigError {
@@ -96,9 +116,23 @@ const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Man
 /** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */
 export function lambdaDeps(clients: LambdaClients): DepsProvider {
   const config = configLoader(process.env);
+  const ownAccountId = deployedAccountId(process.env);
+  // Built on first use, with the loaded configuration's member role, then kept for the container.
+  let forAccount: ((accountId: string) => Promise<AccountClients>) | undefined;
+  const member = clients.member;
+  const memberClients = (loaded: Config): ((accountId: string) => Promise<AccountClients>) | undefined => {
+    if (!member) return undefined;
+    forAccount ??= memberAccountClients(memberCredentials(member.sts, loaded, systemClock), (credentials) => ({
+      iam: member.iam(credentials),
+      secretsManager: member.secretsManager?.(credentials) ?? noSecretsManager,
+    }));
+    return forAccount;
+  };
   return async () => {
     const loaded = await config();
+    const forMember = memberClients(loaded);
     return {
+      ...(forMember ? { ownAccountId, forAccount: forMember } : {}),
       iam: clients.iam,
       secretsManager: clients.secretsManager ?? noSecretsManager,
       notifier: clients.notifier?.(loaded) ?? noNotifier,

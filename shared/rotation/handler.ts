@@ -4,6 +4,7 @@ import type * as z from 'zod/mini';
 import { AwsTransientError, RotatorError, errorMessage } from '../errors.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '../logger.ts';
+import { inAccount, inAccountOrUnreachable, stepAccountId } from './accounts.ts';
 import type { DepsProvider, RotationDeps } from './deps.ts';
 import { parseStepInput } from './state.ts';
 
@@ -51,14 +52,30 @@ export function typedErrors(step: string, logger: Logger): MiddlewareObj {
   };
 }
 
+export interface StepOptions {
+  /** Run even when the member account's role cannot be assumed, with clients that fail (Notify: the failure notice must go out). */
+  readonly runWhenAccountUnreachable?: boolean;
+}
+
 /**
- * A step's Lambda handler: parse the state with zod, call the core with its dependencies, return
+ * A step's Lambda handler: parse the state with zod, call the core with its dependencies (in the
+ * account the state names), return
  * its (secret-free) result. Each function file exports the factory (the local runner passes its own
  * dependencies and logger) and `handler`, built with the Lambda's.
  */
-export function stepHandler<S extends z.ZodMiniType, R>(step: string, schema: S, run: (input: z.output<S>, deps: RotationDeps) => Promise<R>) {
+export function stepHandler<S extends z.ZodMiniType, R>(
+  step: string,
+  schema: S,
+  run: (input: z.output<S>, deps: RotationDeps) => Promise<R>,
+  options: StepOptions = {},
+) {
+  const scope = options.runWhenAccountUnreachable ? inAccountOrUnreachable : inAccount;
   return (deps: DepsProvider, logger: Logger = defaultLogger) =>
-    middy(async (event: unknown): Promise<R> => run(parseStepInput(schema, step, event), await deps()))
+    middy(async (event: unknown): Promise<R> => {
+      const input = parseStepInput(schema, step, event);
+      // Every step acts in the account its input names (organization-wide rotation), the stack's own by default.
+      return run(input, await scope(await deps(), stepAccountId(event)));
+    })
       .use(injectLambdaContext(logger))
       .use(typedErrors(step, logger));
 }

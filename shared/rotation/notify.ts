@@ -56,6 +56,9 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     secretName: rotation?.secretName,
     secretArn,
     executionName: input.executionName,
+    // The member account that holds the user; absent in the stack's own account (the notifier fills it in).
+    accountId: rotation?.accountId ?? state.accountId,
+    accountName: rotation?.accountName ?? state.accountName,
   };
   switch (event) {
     case 'rotation-started': {

@@ -114,5 +114,8 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     oldKeyQuietMs: durations.oldKeyQuietMs,
     removedKeyId: room.action === 'delete' ? room.accessKeyId : null,
     confirmVia: deps.confirmVia ?? 'tag',
+    // null, not absent: the ASL's ResultSelector reads both, and a missing path would fail the execution.
+    accountId: input.accountId ?? null,
+    accountName: input.accountName ?? null,
   };
 }

@@ -24,6 +24,9 @@ export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
 
 const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
 const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
+/** An AWS account id; the rotation acts in it through the member role when it is not the stack's own. */
+export const AccountId = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
+const accountName = z.string().check(z.maxLength(128));
 const timestamp = z.string().check(z.refine((text: string) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'));
 
 /** The execution input. No timestamps, so a StartExecution with the same name and input is idempotent. */
@@ -33,6 +36,10 @@ export const RotationInput = z.object({
   kind: z._default(z.enum(ROTATION_KINDS), 'manual'),
   requestedBy: z._default(z.string().check(z.maxLength(256)), 'unknown'),
   reason: z._default(z.string().check(z.maxLength(1024)), ''),
+  /** The account that holds the user (organization-wide rotation); absent: the account the stack runs in. */
+  accountId: z.optional(AccountId),
+  /** Its name, for notifications only. */
+  accountName: z.optional(accountName),
 });
 export type RotationInput = z.output<typeof RotationInput>;
 
@@ -64,6 +71,9 @@ export const Rotation = z.object({
   removedKeyId: z.nullable(z.string()),
   /** Where the manual check's confirm/abort arrives (Prepare always sets it); absent, as in states written before it existed: by tag. */
   confirmVia: z.optional(z.enum(CONFIRM_CHANNELS)),
+  /** The member account the user lives in; null (Prepare) or absent (states written before) for the stack's own account. */
+  accountId: z.optional(z.nullable(AccountId)),
+  accountName: z.optional(z.nullable(accountName)),
 });
 export type Rotation = z.output<typeof Rotation>;
 
@@ -134,6 +144,8 @@ export const AwaitConfirmationInput = z.object({
   attempt: z.number().check(z.int(), z.gte(0)),
   gateDeadline: timestamp,
   taskToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+  /** `$.rotation.accountId`: the confirmation reads the user in its own account. */
+  accountId: z.optional(z.nullable(AccountId)),
 });
 export type AwaitConfirmationInput = z.output<typeof AwaitConfirmationInput>;
 
@@ -164,6 +176,8 @@ export const FailureInput = z.object({
   userName: z.optional(z.string()),
   accessKeyId: z.optional(z.string()),
   kind: z.optional(z.enum(ROTATION_KINDS)),
+  accountId: z.optional(AccountId),
+  accountName: z.optional(accountName),
   rotation: z.optional(Rotation),
   newKey: z.optional(NewKey),
   promoted: z.optional(Promoted),

@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { KeyLimitReachedError, KeyNotYetValidError, KeyVerificationError, SecretStateError } from '../errors.ts';
 import { addMs, classifyExtraKeys, versionHoldingKey, versionWithStage } from './decisions.ts';
+import { secretKmsKeyIdFor } from './accounts.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from './keys.ts';
 import { assertOwnedBy, CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
@@ -48,7 +49,7 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
     deps.logger.warn('deleted an orphan key left by an interrupted attempt', { userName, accessKeyId: orphan });
   }
 
-  await ensureSecret(deps.secretsManager, secretName, userName, deps.config.secretKmsKeyId);
+  await ensureSecret(deps.secretsManager, secretName, userName, secretKmsKeyIdFor(deps));
   const created = await createKey(deps.iam, userName);
   const versionId = await putPending(deps.secretsManager, secretName, {
     AccessKeyId: created.accessKeyId,

@@ -47,6 +47,30 @@ describe('buildNotification', () => {
   });
 });
 
+describe('buildNotification for a member account (organization-wide rotation)', () => {
+  test('subject, body and attributes name the member account and its name; the body says which stack acted', () => {
+    const message = buildNotification(facts({ accountId: '111111111111', accountName: 'payments-prod', rotatorAccountId: '123456789012' }));
+    expect(message.subject).toBe('[payments-prod 111111111111] New access key ready for billing-export');
+    expect(message.attributes.accountId?.StringValue).toBe('111111111111');
+    expect(message.attributes.accountName?.StringValue).toBe('payments-prod');
+    const body = JSON.parse(message.message) as { default: string; email: string };
+    expect(body.email).toContain('Account 111111111111 (payments-prod), region eu-west-1');
+    expect(body.email).toContain('stack in account 123456789012');
+    expect((JSON.parse(body.default) as { metadata: { accountId: string; accountName: string } }).metadata).toMatchObject({ accountId: '111111111111', accountName: 'payments-prod' });
+  });
+
+  test('without a name the subject names the id; still one line under 100 characters', () => {
+    const message = buildNotification(facts({ owner: undefined, userName: `u${'x'.repeat(63)}`, accountId: '111111111111', rotatorAccountId: '123456789012' }));
+    expect(message.subject.startsWith('[owner unknown] [111111111111] ')).toBe(true);
+    expect(message.subject.length).toBeLessThan(100);
+    expect(message.attributes.accountName).toBeUndefined();
+  });
+
+  test("the stack's own account keeps the single-account subject", () => {
+    expect(buildNotification(facts({ rotatorAccountId: '123456789012' })).subject).toBe('New access key ready for billing-export');
+  });
+});
+
 describe('buildNotification for operations and scan notices', () => {
   test('without an owner tag the owner attribute is the operations address, so its subscription matches, and the subject is flagged', () => {
     const message = buildNotification(facts({ owner: undefined, operationsOwner: 'ops@example.com' }));
