@@ -3,12 +3,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { iam } from '#shared/clients/iam.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
 import { sfn } from '#shared/clients/sfn.ts';
+import { sts } from '#shared/clients/sts.ts';
+import { systemClock } from '#shared/clock.ts';
+import { deployedAccountId } from '#shared/deployed-account.ts';
 import { logger as defaultLogger } from '#shared/logger.ts';
+import { memberCredentials } from '#shared/member-account.ts';
+import { memberAccountClients } from '#shared/rotation/accounts.ts';
 import { typedErrors } from '#shared/rotation/handler.ts';
 import { configLoader } from '#shared/runtime-config.ts';
-import { handleTrigger, type StartOutcome } from '#shared/start-rotation.ts';
+import { handleTrigger, type StartDeps, type StartOutcome } from '#shared/start-rotation.ts';
 
 const config = configLoader(process.env);
 
@@ -17,10 +22,22 @@ const config = configLoader(process.env);
  * GuardDuty findings when enabled) starts a rotation. Parses and checks the trigger, then starts the
  * state machine; the event itself is never logged.
  */
-export function startRotationHandler(clients: { iam: IAMClient; sfn: SFNClient }, stateMachineArn: () => Promise<string>, logger: Logger = defaultLogger) {
-  return middy(async (event: unknown): Promise<StartOutcome[]> => handleTrigger(event, { ...clients, stateMachineArn: await stateMachineArn(), logger }))
+export function startRotationHandler(
+  clients: { iam: IAMClient; sfn: SFNClient },
+  stateMachineArn: () => Promise<string>,
+  logger: Logger = defaultLogger,
+  accounts: Pick<StartDeps, 'ownAccountId' | 'iamFor'> = {},
+) {
+  return middy(async (event: unknown): Promise<StartOutcome[]> => handleTrigger(event, { ...clients, ...accounts, stateMachineArn: await stateMachineArn(), logger }))
     .use(injectLambdaContext(logger))
     .use(typedErrors('StartRotation', logger));
 }
 
-export const handler = startRotationHandler({ iam, sfn }, async () => (await config()).stateMachineArn);
+// Member-account IAM clients, one per account for the container, signed by its member role.
+let forAccount: ((accountId: string) => Promise<IAMClient>) | undefined;
+const iamFor = async (accountId: string): Promise<IAMClient> => {
+  forAccount ??= memberAccountClients(memberCredentials(sts, await config(), systemClock), iamWith);
+  return forAccount(accountId);
+};
+
+export const handler = startRotationHandler({ iam, sfn }, async () => (await config()).stateMachineArn, defaultLogger, { ownAccountId: deployedAccountId(), iamFor });

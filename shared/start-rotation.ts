@@ -15,10 +15,15 @@ import { listUserKeys } from './rotation/keys.ts';
  */
 
 export interface StartDeps {
+  /** IAM of the stack's own account. */
   readonly iam: IAMClient;
   readonly sfn: SFNClient;
   readonly stateMachineArn: string;
   readonly logger: Logger;
+  /** The account the stack runs in; asked only when a request names an account. */
+  readonly ownAccountId?: () => Promise<string>;
+  /** IAM of a member account, through its member role; rejects with MemberAccountAccessError when the role cannot be assumed. */
+  readonly iamFor?: (accountId: string) => Promise<IAMClient>;
 }
 
 export interface StartedExecution {
@@ -28,6 +33,8 @@ export interface StartedExecution {
   readonly kind: OnDemandKind;
   readonly executionName: string;
   readonly executionArn: string;
+  /** The member account the rotation acts in; absent for the stack's own account. */
+  readonly accountId?: string;
   /** Executions stopped because this compromise rotation took over. */
   readonly stopped: readonly string[];
 }
@@ -38,6 +45,37 @@ export type StartOutcome = StartedExecution | { readonly status: 'ignored'; read
 export const SUPERSEDED_ERROR = 'SupersededByCompromise';
 
 const isNamed = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * The account an AWS Health event or GuardDuty finding is about (its `account`): an organization's
+ * delegated administrator receives its member accounts' events. Undefined for a direct request.
+ */
+export function eventAccountId(event: unknown): string | undefined {
+  if (event === null || typeof event !== 'object' || !('source' in event) || !('account' in event)) return undefined;
+  const { source, account } = event as { source: unknown; account: unknown };
+  if (source !== 'aws.health' && source !== 'aws.guardduty') return undefined;
+  return typeof account === 'string' && ACCOUNT_ID.test(account) ? account : undefined;
+}
+
+interface TargetAccount {
+  /** Undefined for the stack's own account: the execution input then stays as in single-account mode. */
+  readonly accountId: string | undefined;
+  readonly accountName: string | undefined;
+  readonly iam: IAMClient;
+}
+
+/** IAM of the account a request names: the stack's own (no account, or its id) or a member account's, through its member role. */
+async function targetAccount(request: TriggerRequest, deps: StartDeps): Promise<TargetAccount> {
+  const { accountId } = request;
+  if (accountId === undefined) return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  if (!deps.ownAccountId || !deps.iamFor) {
+    throw new ConfigError(`The request names account ${accountId}, but this start-rotation cannot act in other accounts (no member-account credentials). Nothing was started.`);
+  }
+  if (accountId === (await deps.ownAccountId())) return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  return { accountId, accountName: request.accountName, iam: await deps.iamFor(accountId) };
+}
 
 /** `arn:aws:states:r:a:stateMachine:sm` + name → `arn:aws:states:r:a:execution:sm:name`. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
@@ -99,20 +137,22 @@ interface RunningRotation {
 }
 
 /** Running rotations of a user, read from their inputs (names are shortened and cannot be trusted to carry the user exactly). */
-async function runningRotationsOf(userName: string, deps: StartDeps): Promise<RunningRotation[]> {
+async function runningRotationsOf(userName: string, accountId: string | undefined, deps: StartDeps): Promise<RunningRotation[]> {
   const found: RunningRotation[] = [];
   const namePrefix = userName.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 16);
   for await (const page of paginateListExecutions({ client: deps.sfn }, { stateMachineArn: deps.stateMachineArn, statusFilter: 'RUNNING' })) {
     for (const execution of page.executions ?? []) {
       if (!execution.executionArn || !execution.name?.startsWith(namePrefix)) continue;
       const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
-      let input: { userName?: unknown; kind?: unknown } = {};
+      let input: { userName?: unknown; kind?: unknown; accountId?: unknown } = {};
       try {
         input = JSON.parse(described.input ?? '{}') as typeof input;
       } catch {
         continue; // not an execution this tool started
       }
-      if (input.userName === userName && described.status === 'RUNNING') found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? '') });
+      // The same user name in two accounts is two users (inputs name only member accounts).
+      const sameAccount = (input.accountId ?? undefined) === accountId;
+      if (input.userName === userName && sameAccount && described.status === 'RUNNING') found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? '') });
     }
   }
   return found;
@@ -132,11 +172,15 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   if (deps.stateMachineArn === '') {
     throw new ConfigError('No rotation state machine configured: set ROTATION_STATE_MACHINE_ARN (the stack output RotateKeyStateMachineArn), or run the rotation locally with --local.');
   }
-  const { userName, accessKeyId } = await resolveTarget(request, deps.iam);
+  // The live checks run in the account that holds the user.
+  const account = await targetAccount(request, deps);
+  const { userName, accessKeyId } = await resolveTarget(request, account.iam);
   const kind = request.kind;
+  // Key ids are unique across AWS, so the name needs no account.
   const name = executionName(userName, accessKeyId, kind);
   const executionArn = executionArnFor(deps.stateMachineArn, name);
-  const result = { userName, accessKeyId, kind, executionName: name, executionArn };
+  const inAccount = account.accountId === undefined ? {} : { accountId: account.accountId };
+  const result = { userName, accessKeyId, kind, executionName: name, executionArn, ...inAccount };
 
   // A second trigger for the same key finds the first execution, running or done: never a second containment.
   const existing = await describeIfExists(deps.sfn, executionArn);
@@ -149,7 +193,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   if (kind !== 'compromise') {
     // Two rotations of one user (the same key by another kind, or the user's other key) would fight
     // over the two-key limit and the secret: the second waits until the first has ended.
-    const running = await runningRotationsOf(userName, deps);
+    const running = await runningRotationsOf(userName, account.accountId, deps);
     if (running.length > 0) {
       throw new RotationInProgressError(
         `User ${userName} already has a running rotation (${running.map((execution) => `${execution.name}, ${execution.kind}`).join('; ')}). ` +
@@ -158,7 +202,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     }
   }
   if (kind === 'compromise') {
-    for (const running of await runningRotationsOf(userName, deps)) {
+    for (const running of await runningRotationsOf(userName, account.accountId, deps)) {
       if (running.kind === 'compromise') continue;
       await deps.sfn.send(
         new StopExecutionCommand({
@@ -172,7 +216,15 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     }
   }
 
-  const input = { userName, accessKeyId, kind, requestedBy: request.requestedBy, reason: request.reason };
+  const input = {
+    userName,
+    accessKeyId,
+    kind,
+    requestedBy: request.requestedBy,
+    reason: request.reason,
+    ...inAccount,
+    ...(account.accountName === undefined ? {} : { accountName: account.accountName }),
+  };
   try {
     const response = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
     deps.logger.info('rotation started', { userName, accessKeyId, kind, executionName: name });
@@ -192,6 +244,8 @@ export async function handleTrigger(event: unknown, deps: StartDeps): Promise<St
     return [{ status: 'ignored', reason: parsed.reason }];
   }
   const outcomes: StartOutcome[] = [];
-  for (const request of parsed.requests) outcomes.push(await startRotation(request, deps));
+  // Without member-account support (tests, older callers) events act in the stack's own account, as before.
+  const eventAccount = deps.ownAccountId ? eventAccountId(event) : undefined;
+  for (const request of parsed.requests) outcomes.push(await startRotation({ ...request, accountId: request.accountId ?? eventAccount }, deps));
   return outcomes;
 }

@@ -23,6 +23,7 @@ const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an a
 /** Long-term IAM user keys start with AKIA; ASIA keys are temporary session credentials, which expire instead of being rotated. */
 const longTermKeyId = accessKeyId.check(z.regex(/^AKIA/, 'must be a long-term IAM user access key id (AKIA...)'));
 const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
+const accountId = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
 
 export const DirectRequest = z
   .strictObject({
@@ -31,6 +32,9 @@ export const DirectRequest = z
     kind: z._default(z.enum(ON_DEMAND_KINDS), 'manual'),
     requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'api'),
     reason: z._default(z.string().check(z.maxLength(1024)), ''),
+    /** The account that holds the user (organization-wide rotation); absent: the stack's own. */
+    accountId: z.optional(accountId),
+    accountName: z.optional(z.string().check(z.maxLength(128))),
   })
   .check(
     z.refine((request: { kind: OnDemandKind; accessKeyId?: string | undefined }) => request.kind !== 'compromise' || request.accessKeyId !== undefined, {
@@ -83,6 +87,9 @@ export interface TriggerRequest {
   readonly kind: OnDemandKind;
   readonly requestedBy: string;
   readonly reason: string;
+  /** The account that holds the user, when a direct request names one (start-rotation reads an event's `account` itself). */
+  readonly accountId?: string | undefined;
+  readonly accountName?: string | undefined;
 }
 
 export type ParsedTrigger =
