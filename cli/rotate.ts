@@ -1,7 +1,11 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '#shared/duration.ts';
-import { iam, sfn } from '#shared/clients.ts';
+import { iam, sfn, sts } from '#shared/clients.ts';
+import { iamWith } from '#shared/clients/iam.ts';
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig } from '#shared/config.ts';
+import { memberCredentials } from '#shared/member-account.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
@@ -15,6 +19,7 @@ import { addStackOptions, consoleUrl, resolveStack, STACK_HELP } from './stack.t
 interface RotateFlags {
   readonly local?: boolean;
   readonly key?: string;
+  readonly account?: string;
   readonly json?: boolean;
   readonly healthCheckInterval?: string;
   readonly healthCheckDeadline?: string;
@@ -58,6 +63,7 @@ Examples:
   $ iam-key-rotator rotate billing-export --reason "owner left the team"
   $ iam-key-rotator rotate billing-export --compromised --key AKIAIOSFODNN7EXAMPLE --stage prod
   $ iam-key-rotator rotate billing-export --compromised --key AKIAIOSFODNN7EXAMPLE --local
+  $ iam-key-rotator rotate ci-deployer --account 111122223333 --stage prod
   $ iam-key-rotator rotate billing-export --local
   $ iam-key-rotator rotate billing-export --local --key AKIAIOSFODNN7EXAMPLE --observation 10s --json`;
 
@@ -83,6 +89,7 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
     .argument('<user>', 'IAM user name')
     .option('--local', 'run the workflow in this process (against AWS_ENDPOINT_URL or your credentials)')
     .option('--key <access-key-id>', "the key to replace (default: the user's oldest Active key)")
+    .option('--account <id>', 'the member account the user lives in (organization-wide deployments; assumes MEMBER_ROLE_NAME there)')
     .option('--json', 'print one JSON object with the outcome and every state on stdout')
     .option('--health-check-interval <duration>', `time between consumer health checks (local default ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)})`)
     .option('--health-check-deadline <duration>', `give up waiting for healthy consumers after this long (local default ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)})`)
@@ -107,6 +114,9 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       observationMs: durationFlag('--observation', flags.observation),
     }).filter(([, value]) => value !== undefined),
   );
+  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) {
+    throw new InvalidInputError(`--account must be a 12-digit AWS account id like 111122223333 (got "${flags.account}")`);
+  }
   if (flags.compromised && flags.key === undefined) {
     throw new InvalidInputError('--compromised needs --key <access-key-id>: name the leaked key, so only that key is contained.');
   }
@@ -122,7 +132,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
   const report = await runRotation(
-    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '' },
+    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(flags.account === undefined ? {} : { accountId: flags.account }) },
     {
       durations,
       logger,
@@ -146,19 +156,27 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
 async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', flags: RotateFlags, output: Output): Promise<number> {
   const stack = await resolveStack(flags);
   const silent = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(
-    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '' },
-    { iam, sfn, stateMachineArn: stack.stateMachineArn, logger: silent },
+    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(flags.account === undefined ? {} : { accountId: flags.account }) },
+    {
+      iam,
+      sfn,
+      stateMachineArn: stack.stateMachineArn,
+      logger: silent,
+      ownAccountId: async () => stack.stateMachineArn.split(':')[4] ?? '',
+      iamFor: async (accountId) => iamWith(memberCredentials(sts, loadConfig(), systemClock)(accountId)),
+    },
   );
   if (flags.json) {
     output.out(JSON.stringify({ ...started, stateMachineArn: stack.stateMachineArn }, null, 2));
     return 0;
   }
   for (const stopped of started.stopped) output.out(colors.yellow(`Stopped running rotation ${stopped}: the compromise rotation takes over.`));
-  const what = `${kind} rotation of ${started.accessKeyId} (user ${started.userName})`;
+  const what = `${kind} rotation of ${started.accessKeyId} (user ${started.userName}${started.accountId ? ` in account ${started.accountId}` : ''})`;
   output.out(started.status === 'started' ? `${colors.green('Started')} ${what}` : `${colors.yellow('Already started')}: ${what}; no second execution was started.`);
   output.out(`Execution: ${started.executionArn}`);
-  output.out(`Follow it: iam-key-rotator status ${started.userName}${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`);
+  output.out(`Follow it: iam-key-rotator status ${started.userName}${started.accountId ? ` --account ${started.accountId}` : ''}${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`);
   output.out(`Console:   ${consoleUrl(started.executionArn)}`);
   return 0;
 }
