@@ -80,6 +80,7 @@ describe('scanAccount against moto', () => {
     expect(calls.byCommand.ListAccessKeysCommand).toBeUndefined();
   });
 
+  // Seeding 250 users and two scans (one reading all 250 live) take seconds on a busy machine: a longer timeout.
   test('250 users, all due: every key is counted, the cap holds the starts to 25, oldest first, and only about 25 users are read live', async () => {
     await seedUsers(iam, 250);
     const everyKey = (await scanAccount(options(100, {}, { all: true, dryRun: true }))).keys;
@@ -95,7 +96,7 @@ describe('scanAccount against moto', () => {
     const oldest = [...everyKey].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.userName.localeCompare(b.userName)).slice(0, 25);
     expect(new Set(result.rotationsStarted.map((rotation) => rotation.accessKeyId))).toEqual(new Set(oldest.map((key) => key.accessKeyId)));
     expect(await executionCount()).toBe(25);
-  });
+  }, 60_000);
 
   test('two scans in a row start each rotation once', async () => {
     await seedUsers(iam, 3);
