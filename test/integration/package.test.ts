@@ -438,6 +438,12 @@ describe('osls package', () => {
     test('the scan and the trigger alarm on their Lambda errors; only CloudWatch of this account may publish to the alarm topic', () => {
       expect(alarm('ScanFailedAlarm')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ScanKeysLambdaFunction' } }] });
       expect(alarm('StartRotationFailedAlarm')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'StartRotationLambdaFunction' } }] });
+      expect(alarm('OrgScanFailedAlarm')).toMatchObject({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ScanOrganizationStateMachine' } }],
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
       const policy = JSON.stringify(resource('AlarmTopicPolicy').Properties);
       expect(policy).toContain('cloudwatch.amazonaws.com');
       expect(policy).toContain('aws:SourceAccount');
