@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { benchScan, scanTable } from './scan.ts';
-import { benchColdStart, coldStartTable } from './cold-start.ts';
+import { benchColdStart, coldStartTable, IMPORT_GOAL_MS, scaledOverhead } from './cold-start.ts';
 import { benchWorkflow, workflowTable } from './workflow.ts';
 import { benchContainment, containmentTable } from './containment.ts';
 
@@ -49,7 +49,11 @@ const goals = [
     ? `| scan under 10 s locally at ${largest.users} users | ${oursNoneDue?.seconds.toFixed(2) ?? '?'} s none due, ${oursAllDue?.seconds.toFixed(2) ?? '?'} s all due | ${verdict((oursNoneDue?.seconds ?? Infinity) < 10 && (oursAllDue?.seconds ?? Infinity) < 10)} (both) |`
     : '| scan under 10 s | not run | - |',
   `| no bundle over 500 KB | largest ${(worstBundle.bytes / 1024).toFixed(0)} KB (${worstBundle.function}) | ${verdict(worstBundle.bytes <= 500 * 1024)} |`,
-  `| import overhead under 60 ms | worst ${worstOverhead} ms | ${verdict(worstOverhead < 60)} |`,
+  (() => {
+    const scaled = scaledOverhead(coldStart);
+    const atScale = scaled ? `; ${(scaled.ratio * 100).toFixed(0)}% of the naive yardstick's ${scaled.naiveMs} ms in the same runs = ${scaled.scaledMs.toFixed(0)} ms at the goal's scale` : '';
+    return `| import overhead under ${IMPORT_GOAL_MS} ms | worst ${worstOverhead} ms${atScale} | ${verdict(worstOverhead < IMPORT_GOAL_MS && (scaled?.scaledMs ?? 0) < IMPORT_GOAL_MS)} |`;
+  })(),
   `| happy path at most 20 transitions | ${workflow.happyPath.transitions} | ${verdict(workflow.happyPath.transitions <= 20)} |`,
   `| each extra poll of the gate | ${workflow.perExtraPoll.transitions} transitions, ${workflow.perExtraPoll.lambdaInvocations} Lambda invocation(s) | - |`,
   `| Step Functions cost of 1,000 rotations | $${workflow.costOf1000RotationsUsd.toFixed(2)} happy path, $${workflow.costOf1000RotationsAtDeadlineUsd.toFixed(2)} if every gate polls to its deadline | - |`,
@@ -80,7 +84,8 @@ page per 100 (or 1,000) users.
 ${coldStartTable(coldStart)}
 
 Largest bundle ${(worstBundle.bytes / 1024).toFixed(0)} KB (${worstBundle.function}); worst import overhead ${worstOverhead} ms over bare node.
-Goals (issue 9): no bundle over 500 KB, import overhead under 60 ms.
+Goals (issue 9): no bundle over 500 KB, import overhead under 60 ms (the issue's naive bundle added about 105 ms on the
+machine the goal was set on; both references are measured in the same runs as our bundles).
 
 ## Workflow: transitions and cost
 
