@@ -154,6 +154,8 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
     if (run.results.length > 0) output.out(table.toString());
   }
   for (const skipped of run.skipped) report(`skipped ${skipped.accountId} (${skipped.accountName}): ${skipped.reason}`);
+  const skippedCount = run.report?.skipped ?? run.skipped.length;
+  if (skippedCount > run.skipped.length) report(`… and ${skippedCount - run.skipped.length} more skipped accounts (the listAccounts log lists every one)`);
   if (run.status === 'Failed') {
     output.err(colors.red(`error: the organization scan stopped: ${run.error?.name ?? 'Error'}: ${run.error?.message ?? ''}`));
     return 1;
@@ -161,7 +163,7 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const failed = run.report?.failed ?? [];
   for (const entry of failed) output.err(colors.red(`error: account ${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`));
   report(
-    `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failed.length} failed, ${run.skipped.length} skipped; ` +
+    `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failed.length} failed, ${skippedCount} skipped; ` +
       `${run.report?.rotationsStarted ?? 0} rotations started.` +
       (dryRun ? ' Dry run: no rotation was started, no key was changed and no one was notified.' : ''),
   );

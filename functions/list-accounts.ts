@@ -25,7 +25,9 @@ export interface SkippedAccountRef extends AccountRef {
  */
 export interface AccountList {
   readonly accounts: readonly AccountRef[];
+  /** The first SKIPPED_IN_STATE skipped accounts with why (all of them are logged here): an organization of thousands excluded by filters must not fill the state. */
   readonly skipped: readonly SkippedAccountRef[];
+  readonly skippedCount: number;
   /** ORG_MAX_CONCURRENT_ACCOUNTS, read by the Map's MaxConcurrencyPath: accounts scanned at the same time. */
   readonly maxConcurrency: number;
 }
@@ -41,6 +43,8 @@ export function accountFilters(config: Config): AccountFilters {
   };
 }
 
+export const SKIPPED_IN_STATE = 100;
+
 /** Lists the organization's accounts and selects those to scan; the rotator's own account is never dropped by an include filter. */
 export async function listAccounts(deps: { organizations: OrganizationsClient; config: Config; ownAccountId: string; logger: Logger }): Promise<AccountList> {
   const filters = accountFilters(deps.config);
@@ -50,7 +54,8 @@ export async function listAccounts(deps: { organizations: OrganizationsClient; c
   for (const entry of skipped) deps.logger.info('account skipped', { accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason });
   return {
     accounts: selected.map((account) => ({ accountId: account.id, accountName: account.name })),
-    skipped: skipped.map((entry) => ({ accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason })),
+    skipped: skipped.slice(0, SKIPPED_IN_STATE).map((entry) => ({ accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason })),
+    skippedCount: skipped.length,
     maxConcurrency: deps.config.orgMaxConcurrentAccounts,
   };
 }

@@ -30,6 +30,8 @@ const ReportEventSchema = z.object({
   executionName: z.string(),
   accounts: z.array(AccountSchema),
   skipped: z.array(z.object({ accountId: z.string(), accountName: z.string(), reason: z.string() })),
+  /** All skipped accounts; `skipped` lists the first ones only (list-accounts bounds it). Absent in states written before it existed. */
+  skippedCount: z.optional(z.number()),
   results: z.array(
     z.object({
       accountId: z.string(),
@@ -61,8 +63,9 @@ export interface OrgScanReport {
 }
 
 /**
- * A Lambda's Cause (from the Map's Catch) is a JSON object holding errorMessage and a stack trace;
- * a result from scan-keys holds the message itself. Either way, the message.
+ * A result from scan-keys holds the message itself; the Map's Catch keeps Lambda's Cause (errorMessage
+ * and a stack trace) out of the gathered results and says where to find it. An older Cause as JSON
+ * still yields its message.
  */
 function causeMessage(cause: string | null | undefined): string {
   if (!cause) return 'no detail';
@@ -80,6 +83,7 @@ export async function reportOrgScan(event: unknown, deps: { readonly notifier: N
   const parsed = ReportEventSchema.safeParse(event);
   if (!parsed.success) throw new InvalidInputError(`The organization scan's results are malformed: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`);
   const { executionName, accounts, skipped, results } = parsed.data;
+  const skippedCount = parsed.data.skippedCount ?? skipped.length;
   const names = new Map(accounts.map((account) => [account.accountId, account.accountName]));
   const failed: FailedAccount[] = [];
   let scanned = 0;
@@ -98,7 +102,7 @@ export async function reportOrgScan(event: unknown, deps: { readonly notifier: N
     deps.logger.error('account failed', { accountId: entry.accountId, accountName, errorName: error, detail: entry.cause });
   }
   for (const entry of skipped) deps.logger.info('account skipped', { accountId: entry.accountId, accountName: entry.accountName, reason: entry.reason });
-  deps.logger.info('organization scan finished', { executionName, scanned, failed: failed.length, skipped: skipped.length, rotationsStarted });
+  deps.logger.info('organization scan finished', { executionName, scanned, failed: failed.length, skipped: skippedCount, rotationsStarted });
 
   let notification: OrgScanReport['notification'] = 'none';
   if (failed.length > 0) {
@@ -117,7 +121,7 @@ export async function reportOrgScan(event: unknown, deps: { readonly notifier: N
     });
     notification = outcome.status;
   }
-  return { scanned, rotationsStarted, skipped: skipped.length, failed, notification };
+  return { scanned, rotationsStarted, skipped: skippedCount, failed, notification };
 }
 
 const config = configLoader(process.env);

@@ -1,0 +1,48 @@
+import { describe, expect, test } from '@jest/globals';
+import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { mockClient } from 'aws-sdk-client-mock';
+import { loadConfig } from '#shared/config.ts';
+import type { Notifier } from '#shared/notifier.ts';
+import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
+import { reportOrgScan } from '#functions/report-org-scan.ts';
+
+const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const account = (index: number) => ({ Id: String(100000000000 + index), Name: `account-${index}`, Status: 'ACTIVE' as const });
+
+// The organization scan's state has a 256 KB limit: what list-accounts puts there must stay bounded
+// however many accounts the filters leave out.
+describe('the organization scan state stays small', () => {
+  test('list-accounts keeps the first skipped accounts with their reasons and counts them all', async () => {
+    const organizations = mockClient(OrganizationsClient);
+    organizations.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-ab12' }] });
+    organizations.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [] });
+    organizations.on(ListAccountsForParentCommand).resolves({ Accounts: Array.from({ length: 450 }, (_, index) => account(index)) });
+    const config = loadConfig({ ORG_INCLUDE_ACCOUNTS: '100000000007' });
+
+    const list = await listAccounts({ organizations: new OrganizationsClient({}), config, ownAccountId: '999999999999', logger: silent });
+
+    expect(list.accounts).toEqual([{ accountId: '100000000007', accountName: 'account-7' }]);
+    expect(list.skippedCount).toBe(449);
+    expect(list.skipped).toHaveLength(SKIPPED_IN_STATE);
+    expect(list.skipped[0]).toEqual({ accountId: '100000000000', accountName: 'account-0', reason: 'not in the included accounts' });
+    expect(JSON.stringify(list).length).toBeLessThan(20_000);
+    organizations.restore();
+  });
+
+  test('the report counts every skipped account, not only those the state lists', async () => {
+    const notifier: Notifier = { send: () => Promise.reject(new Error('no account failed: nothing to send')) };
+    const report = await reportOrgScan(
+      {
+        executionName: 'scan-2026-11-23',
+        accounts: [{ accountId: '100000000007', accountName: 'account-7' }],
+        skipped: [{ accountId: '100000000000', accountName: 'account-0', reason: 'not in the included accounts' }],
+        skippedCount: 449,
+        results: [{ accountId: '100000000007', status: 'scanned', keysDue: 2, rotationsStarted: 2, problems: 0, error: null, cause: null }],
+      },
+      { notifier, config: loadConfig({}), logger: silent },
+    );
+
+    expect(report).toMatchObject({ scanned: 1, rotationsStarted: 2, skipped: 449, failed: [], notification: 'none' });
+  });
+});
