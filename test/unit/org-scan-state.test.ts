@@ -1,11 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '#shared/config.ts';
 import type { Notifier } from '#shared/notifier.ts';
 import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
 import { reportOrgScan } from '#functions/report-org-scan.ts';
+import { startOrganizationScan } from '#functions/scan-keys.ts';
 
 const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const account = (index: number) => ({ Id: String(100000000000 + index), Name: `account-${index}`, Status: 'ACTIVE' as const });
@@ -44,5 +46,40 @@ describe('the organization scan state stays small', () => {
     );
 
     expect(report).toMatchObject({ scanned: 1, rotationsStarted: 2, skipped: 449, failed: [], notification: 'none' });
+  });
+});
+
+describe('the schedule starts the organization scan once per scheduled event', () => {
+  const ORG_SCAN = 'arn:aws:states:us-east-1:123456789012:stateMachine:iam-key-rotator-dev-scan-organization';
+  const config = loadConfig({ SCAN_SCOPE: 'organization', ORG_SCAN_STATE_MACHINE_ARN: ORG_SCAN });
+  const clock = () => new Date('2026-11-23T12:34:56Z');
+
+  test('named after the event’s scheduled time, so every delivery of one event names the same execution', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${ORG_SCAN.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+
+    const started = await startOrganizationScan(new SFNClient({}), config, clock, silent, '2026-11-23T06:00:00Z');
+
+    expect(started).toMatchObject({ executionName: 'scan-2026-11-23T06-00', alreadyStarted: false });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toEqual({ stateMachineArn: ORG_SCAN, name: 'scan-2026-11-23T06-00', input: '{}' });
+    sfn.restore();
+  });
+
+  test('a delivery after that scan ended is told so and starts nothing (no error, no alarm)', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }));
+
+    const started = await startOrganizationScan(new SFNClient({}), config, clock, silent, '2026-11-23T06:00:00Z');
+
+    expect(started).toMatchObject({ executionName: 'scan-2026-11-23T06-00', alreadyStarted: true });
+    sfn.restore();
+  });
+
+  test('without a scheduled time (invoked by hand) the slot is the current minute', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+
+    expect(await startOrganizationScan(new SFNClient({}), config, clock, silent)).toMatchObject({ executionName: 'scan-2026-11-23T12-34' });
+    sfn.restore();
   });
 });
