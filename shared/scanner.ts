@@ -235,16 +235,20 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     // Users in the report but gone from IAM were deleted since; they have no keys left to act on.
   }
 
+  // A user that cannot be read is reported and the scan goes on with the others.
+  const readKeysOf = async (users: readonly Subject[]): Promise<ScannedKey[]> => {
+    const perUser = await mapWithConcurrency(users, concurrency, async (user) => {
+      try {
+        return await readUserKeys(iam, user, now);
+      } catch (error) {
+        userError(user.facts.userName, error);
+        return [];
+      }
+    });
+    return perUser.flat();
+  };
   if (toRead.length > 0) progress(`reading the keys of ${toRead.length} user${toRead.length === 1 ? '' : 's'}…`);
-  const perUser = await mapWithConcurrency(toRead, concurrency, async (user) => {
-    try {
-      return await readUserKeys(iam, user, now);
-    } catch (error) {
-      userError(user.facts.userName, error);
-      return [];
-    }
-  });
-  const keys = perUser.flat();
+  const keys = await readKeysOf(toRead);
   const existing = keys.some((key) => key.class === 'due') || dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
 
   // Users whose only action is a due key are read live oldest first, and only until this run's cap
@@ -256,15 +260,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     const batch = dueOnly.slice(next, next + concurrency).map((deferred) => deferred.user);
     next += batch.length;
     if (next === batch.length) progress(`reading the keys of the users with the oldest due keys…`);
-    const read = await mapWithConcurrency(batch, concurrency, async (user) => {
-      try {
-        return await readUserKeys(iam, user, now);
-      } catch (error) {
-        userError(user.facts.userName, error);
-        return [];
-      }
-    });
-    keys.push(...read.flat());
+    keys.push(...(await readKeysOf(batch)));
   }
   let dueNotReadLive = 0;
   for (const deferred of dueOnly.slice(next)) {

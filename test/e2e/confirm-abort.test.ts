@@ -1,16 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
-import { main } from '../../cli/main.ts';
+import { cli } from '../helpers/cli.ts';
 import { runRotation, type StateRecord } from '#local/runner.ts';
 import { createUser, keysOf, quietLogger, seedSecret, storedKey } from '../helpers/rotation-fixtures.ts';
 
 const FAST = { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 5_000, observationMs: 600, oldKeyQuietMs: 100 };
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'iam-key-rotator', ...args], { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** Runs a manual-gate rotation and calls the CLI once, when the named state first finishes. */
 async function rotateAndAct(userName: string, when: string, args: string[]) {

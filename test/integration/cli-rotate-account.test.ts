@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { main } from '../../cli/main.ts';
+import { cli } from '../helpers/cli.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 
 // `rotate <user> --account <id>` against a deployed stack (a moto state machine): the user's key is
@@ -11,13 +11,6 @@ const MEMBER = '222222222222';
 const sfn = new SFNClient({});
 let stateMachineArn = '';
 let memberKeyId = '';
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'iam-key-rotator', ...args], { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 beforeAll(async () => {
   const assumed = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/test-admin`, RoleSessionName: 'cli-rotate-account' }));

@@ -1,19 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { main } from '../../cli/main.ts';
+import { cli } from '../helpers/cli.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 
 // `status` against executions in a (moto) Step Functions state machine, as deployed: the account a
 // rotation acts in comes from its execution input (organization mode), else it is the stack's own.
 const sfn = new SFNClient({});
 let stateMachineArn = '';
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'iam-key-rotator', ...args], { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 beforeAll(async () => {
   stateMachineArn = await createPassStateMachine(sfn, 'status-accounts');

@@ -11,7 +11,7 @@ import { loadConfig } from '#shared/config.ts';
 import { ensureLedgerTable } from '#shared/notification-ledger.ts';
 import { dynamoTokenStore, tokenId } from '#shared/rotation/confirmation.ts';
 import type { RotationDeps } from '#shared/rotation/deps.ts';
-import { main } from '../../cli/main.ts';
+import { cli } from '../helpers/cli.ts';
 import { bufferLogger } from '../helpers/leak-scan.ts';
 import { createKey, createUser, iam, secretsManager, seedSecret, type TestKey } from '../helpers/rotation-fixtures.ts';
 
@@ -66,13 +66,6 @@ function event(userName: string, old: TestKey, fresh: TestKey, overrides: Record
     timeoutSeconds: 604_800,
     ...overrides,
   };
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'iam-key-rotator', ...args], { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 beforeAll(async () => {
