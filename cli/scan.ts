@@ -124,6 +124,12 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   return failures.length > 0 || failedActions.length > 0 || notificationFailures > 0 ? 1 : 0;
 }
 
+function orgDryRunReason(flags: ScanFlags, stateMachineArn: string): string {
+  const why =
+    flags.dryRun === true ? '' : flags.asOf !== undefined ? ' (--as-of is a what-if: it never acts)' : stateMachineArn === '' ? ' (no state machine is configured: set ROTATION_STATE_MACHINE_ARN or pass --state-machine-arn)' : '';
+  return `Dry run${why}: no rotation was started, no key was changed and no one was notified.`;
+}
+
 /** `scan --org`: the organization scan, run locally with this CLI's credentials (local/org-runner.ts). */
 async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
@@ -165,7 +171,7 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   report(
     `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failed.length} failed, ${skippedCount} skipped; ` +
       `${run.report?.rotationsStarted ?? 0} rotations started.` +
-      (dryRun ? ' Dry run: no rotation was started, no key was changed and no one was notified.' : ''),
+      (dryRun ? ` ${orgDryRunReason(flags, config.stateMachineArn)}` : ''),
   );
   return failed.length > 0 ? 1 : 0;
 }
