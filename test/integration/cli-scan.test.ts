@@ -136,7 +136,7 @@ describe('iam-key-rotator scan --org', () => {
     const text = [...output.stdout, ...output.stderr].join('\n');
     expect(text).toContain(member);
     expect(text).toMatch(/Organization scan: 2 accounts scanned, 0 failed, 0 skipped/);
-    expect(text).toContain('Dry run (--as-of is a what-if: it never acts)');
+    expect(text).toContain('Dry run: no rotation was started');
     expect(code).toBe(0);
   });
 
