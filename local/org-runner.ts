@@ -154,7 +154,7 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
       options.onAccount?.(outcome, parsed.data);
       return outcome;
     },
- Report: async (payload) => {
+    Report: async (payload) => {
       results = ((payload as { results?: AccountScanOutcome[] } | undefined)?.results ?? []).map((result) => ({ ...result }));
       report = await reportOrgScan(payload, { notifier: options.dryRun ? silentNotifier : notifier, config, logger });
       return report;
