@@ -54,7 +54,7 @@ export async function runDemo(output: Output): Promise<number> {
   }
 }
 
-function isolateFromRealAws(moto: MotoServer): void {
+export function isolateFromRealAws(moto: MotoServer): void {
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   process.env.AWS_ACCESS_KEY_ID = 'demo';
   process.env.AWS_SECRET_ACCESS_KEY = 'demo';
@@ -66,7 +66,7 @@ function isolateFromRealAws(moto: MotoServer): void {
   Object.assign(process.env, DEMO_ENVIRONMENT);
 }
 
-const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+export const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
 async function runAgainst(moto: MotoServer, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.

@@ -1,0 +1,224 @@
+import Table from 'cli-table3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import type { Output } from '../cli/output.ts';
+import { colors } from '../cli/output.ts';
+import { DAY_MS } from '#shared/clock.ts';
+import { SimulatedConsumer } from './consumer.ts';
+import { isolateFromRealAws, seconds } from './demo.ts';
+import { DEMO_SCAN_DAYS_AHEAD } from './demo-account.ts';
+import { startMoto } from './moto.ts';
+import { publishedNotifications } from './moto-inspect.ts';
+import type { RotationReport } from './runner.ts';
+
+const REGION = 'us-east-1';
+const MANAGEMENT = '123456789012';
+const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
+const CONSUMER_INTERVAL_MS = 100;
+
+interface OrgDemoUser {
+  readonly account: 'payments-prod' | 'data-prod' | 'sandbox-1';
+  readonly userName: string;
+  readonly owner: string;
+  readonly followsRotation: boolean;
+  /** What the demo expects, checked against what happened. */
+  readonly expected: RotationReport['status'] | 'not rotated';
+  readonly story: string;
+}
+
+const USERS: readonly OrgDemoUser[] = [
+  { account: 'payments-prod', userName: 'card-processor', owner: 'payments@example.com', followsRotation: true, expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
+  { account: 'payments-prod', userName: 'ledger-sync', owner: 'payments@example.com', followsRotation: true, expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
+  { account: 'data-prod', userName: 'etl-loader', owner: 'data@example.com', followsRotation: true, expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
+  { account: 'data-prod', userName: 'bi-export', owner: 'data@example.com', followsRotation: false, expected: 'NeedsAttention', story: 'consumer never moves: both keys kept, owner told' },
+  { account: 'sandbox-1', userName: 'scratch', owner: 'sandbox@example.com', followsRotation: true, expected: 'not rotated', story: 'account in the excluded sandbox OU: never scanned' },
+];
+
+/**
+ * `iam-key-rotator demo --org`: organization-wide rotation on a laptop. moto hosts an organization
+ * (this, the management account, and three member accounts, one of them in a sandbox OU that
+ * ORG_EXCLUDE_OUS leaves out); each member account has users whose workloads read their keys from a
+ * secret in that account. The real scan-organization state machine runs locally (list, Distributed
+ * Map over the accounts, report), the scans start rotations that name their account, and the local
+ * runner executes each through the member role while the consumers keep calling AWS.
+ */
+export async function runOrgDemo(output: Output): Promise<number> {
+  const started = Date.now();
+  const step = (text: string): void => output.out(`${colors.cyan('▸')} ${text}`);
+  step('starting a local AWS (moto_server) on a free loopback port…');
+  const moto = await startMoto();
+  try {
+    isolateFromRealAws(moto);
+    return await runAgainst(moto.endpoint, output, step, started);
+  } finally {
+    await moto.stop();
+    step(`stopped moto_server; nothing was left running (${seconds(started)} in all)`);
+  }
+}
+
+async function runAgainst(endpoint: string, output: Output, step: (text: string) => void, started: number): Promise<number> {
+  // Loaded only now, so the SDK clients they create see the local endpoint.
+  const { sfn, sns, dynamodb, sts, organizations } = await import('#shared/clients.ts');
+  const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+  const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } = await import('@aws-sdk/client-organizations');
+  const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
+  const { loadConfig } = await import('#shared/config.ts');
+  const { ensureLedgerTable } = await import('#shared/notification-ledger.ts');
+  const { loadDefinition, runRotation, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const { runOrganizationScan } = await import('./org-runner.ts');
+
+  step('creating an organization: this management account, OU workloads (payments-prod, data-prod), OU sandbox (sandbox-1)');
+  await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const rootId = (await organizations.send(new ListRootsCommand({}))).Roots?.[0]?.Id ?? '';
+  const ou = async (name: string): Promise<string> => (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: name }))).OrganizationalUnit?.Id ?? '';
+  const workloads = await ou('workloads');
+  const sandbox = await ou('sandbox');
+  const accounts = new Map<OrgDemoUser['account'], string>();
+  for (const [name, parent] of [['payments-prod', workloads], ['data-prod', workloads], ['sandbox-1', sandbox]] as const) {
+    const created = await organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
+    const accountId = created.CreateAccountStatus?.AccountId ?? '';
+    await organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: parent }));
+    accounts.set(name, accountId);
+  }
+  process.env.ORG_EXCLUDE_OUS = sandbox;
+  process.env.SCAN_SCOPE = 'organization';
+
+  // Clients acting in a member account, as the seeding "owner" of that account would have them.
+  const inAccount = async (accountId: string): Promise<{ iam: IAMClient; secretsManager: SecretsManagerClient }> => {
+    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/demo-setup`, RoleSessionName: 'demo-setup' }));
+    const credentials = {
+      accessKeyId: assumed.Credentials?.AccessKeyId ?? '',
+      secretAccessKey: assumed.Credentials?.SecretAccessKey ?? '',
+      sessionToken: assumed.Credentials?.SessionToken ?? '',
+    };
+    return { iam: new IAMClient({ credentials }), secretsManager: new SecretsManagerClient({ credentials }) };
+  };
+  const clientsOf = new Map<string, { iam: IAMClient; secretsManager: SecretsManagerClient }>();
+  for (const accountId of accounts.values()) clientsOf.set(accountId, await inAccount(accountId));
+  const memberOf = (user: OrgDemoUser): { accountId: string; iam: IAMClient; secretsManager: SecretsManagerClient } => {
+    const accountId = accounts.get(user.account) ?? '';
+    const clients = clientsOf.get(accountId);
+    if (!clients) throw new Error(`no clients for ${user.account}`);
+    return { accountId, ...clients };
+  };
+
+  step(`seeding ${USERS.length} IAM users in the member accounts, a key each and a secret holding it in the same account`);
+  const secretName = (userName: string): string => `iam-key-rotator/${userName}`;
+  for (const user of USERS) {
+    const { iam, secretsManager, accountId } = memberOf(user);
+    await iam.send(new CreateUserCommand({ UserName: user.userName }));
+    await iam.send(new TagUserCommand({ UserName: user.userName, Tags: [{ Key: 'rotation:owner', Value: user.owner }] }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: user.userName }))).AccessKey;
+    await secretsManager.send(
+      new CreateSecretCommand({
+        Name: secretName(user.userName),
+        SecretString: JSON.stringify({ AccessKeyId: key?.AccessKeyId, SecretAccessKey: key?.SecretAccessKey, UserName: user.userName, CreatedAt: new Date().toISOString() }),
+      }),
+    );
+    output.out(`    ${`${user.account} ${accountId}`.padEnd(28)} ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
+  }
+  const consumers = USERS.map((user) => ({
+    user,
+    consumer: new SimulatedConsumer({
+      userName: user.userName,
+      secretId: secretName(user.userName),
+      secretsManager: memberOf(user).secretsManager,
+      followsRotation: user.followsRotation,
+      intervalMs: CONSUMER_INTERVAL_MS,
+    }),
+  }));
+  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export never re-reads its secret)`);
+  for (const { consumer } of consumers) consumer.start();
+  await Promise.all(consumers.map(({ consumer }) => consumer.callOnce()));
+
+  const machine = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'iam-key-rotator-demo-rotate-key',
+      definition: JSON.stringify(loadDefinition(REGION, MANAGEMENT)),
+      roleArn: `arn:aws:iam::${MANAGEMENT}:role/iam-key-rotator-demo`,
+    }),
+  );
+  const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
+  await ensureLedgerTable(dynamodb, LOCAL_LEDGER_TABLE);
+  const config = {
+    ...loadConfig(process.env),
+    stateMachineArn: machine.stateMachineArn ?? '',
+    topicArn: topic.TopicArn ?? '',
+    notificationLedgerTable: LOCAL_LEDGER_TABLE,
+    operationsEmail: 'ops@example.com',
+    unusedAfterDays: 365,
+  };
+  const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
+
+  const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
+  step(`running the scan-organization state machine as of ${asOf.toISOString().slice(0, 10)} (ListAccounts → Distributed Map of per-account scans → Report)`);
+  const run = await runOrganizationScan({
+    config,
+    clock: () => asOf,
+    logger: silent,
+    ownAccountId: MANAGEMENT,
+    onAccount: (outcome, account) =>
+      output.out(`    ${account.accountId} ${account.accountName.padEnd(14)} ${outcome.status}: ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`),
+  });
+  for (const skipped of run.skipped) output.out(`    ${skipped.accountId} ${skipped.accountName.padEnd(14)} ${colors.dim(`skipped: ${skipped.reason}`)}`);
+  if (run.status !== 'Succeeded') {
+    output.err(colors.red(`the organization scan failed: ${run.error?.name ?? ''}: ${run.error?.message ?? ''}`));
+    return 1;
+  }
+
+  const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: config.stateMachineArn }))).executions ?? [];
+  const inputs = await Promise.all(
+    executions.map(async (execution) => {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      return JSON.parse(described.input ?? '{}') as { userName: string; accessKeyId: string; accountId?: string; accountName?: string; reason?: string };
+    }),
+  );
+  step(`running the ${inputs.length} started executions with the local runner: every step acts in the user's account through the member role`);
+  const reports = await Promise.all(
+    inputs.map((input) =>
+      runRotation(
+        { userName: input.userName, accessKeyId: input.accessKeyId, kind: 'scheduled', requestedBy: 'scanner', reason: input.reason ?? '', accountId: input.accountId, accountName: input.accountName },
+        { config, durations: DEMO_DURATIONS, logger: silent },
+      ),
+    ),
+  );
+  const stats = await Promise.all(consumers.map(({ consumer }) => consumer.stop()));
+
+  step('what happened to every key, account by account');
+  const table = new Table({ head: ['account', 'user', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer'], style: { head: [], border: [] } });
+  let surprises = 0;
+  for (const [index, user] of USERS.entries()) {
+    const { iam, secretsManager, accountId } = memberOf(user);
+    const report = reports.find((candidate, at) => candidate.userName === user.userName && inputs[at]?.accountId === accountId);
+    const outcome = report ? (report.error ? `${report.status}: ${report.error.name}` : report.status) : 'not rotated';
+    const asExpected = (report?.status ?? 'not rotated') === user.expected;
+    if (!asExpected) surprises += 1;
+    const keys = (await iam.send(new ListAccessKeysCommand({ UserName: user.userName }))).AccessKeyMetadata ?? [];
+    const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName(user.userName), VersionStage: 'AWSCURRENT' }));
+    const current = (JSON.parse(secret.SecretString ?? '{}') as { AccessKeyId?: string }).AccessKeyId;
+    const consumer = stats[index];
+    table.push([
+      `${user.account}\n${accountId}`,
+      user.userName,
+      asExpected ? outcome : colors.red(`${outcome} (expected ${user.expected})`),
+      keys.map((key) => `${key.AccessKeyId === current ? '★' : ' '}${(key.AccessKeyId ?? '').slice(-6)} ${key.Status ?? ''}`).join('\n') || '(none)',
+      consumer ? `${consumer.calls} calls, ${consumer.failures} failed` : '(none)',
+    ]);
+  }
+  output.out(table.toString());
+
+  const notifications = await publishedNotifications(endpoint);
+  output.out(`${colors.cyan('▸')} ${notifications.length} notifications published to SNS, each naming the account of its key (subject ← event, accountId):`);
+  for (const notification of notifications) {
+    const { event = '?', accountId = '?' } = notification.attributes;
+    output.out(`    ${(notification.subject ?? '(no subject)').padEnd(72)} ${colors.dim(`${event}, ${accountId}`)}`);
+  }
+  if (surprises > 0) {
+    output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
+    return 1;
+  }
+  step(colors.green(`organization demo finished in ${seconds(started)}: each account scanned through its member role, the sandbox OU left out, due keys rotated in their own accounts`));
+  return 0;
+}
