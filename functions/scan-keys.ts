@@ -3,20 +3,19 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import * as z from 'zod/mini';
 import { dynamodb } from '#shared/clients/dynamodb.ts';
-import { CLIENT_DEFAULTS } from '#shared/clients/defaults.ts';
-import { iam } from '#shared/clients/iam.ts';
+import { iam, iamWith } from '#shared/clients/iam.ts';
 import { sfn } from '#shared/clients/sfn.ts';
 import { sns } from '#shared/clients/sns.ts';
 import { sts } from '#shared/clients/sts.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import type { Config } from '#shared/config.ts';
 import { ConfigError, errorMessage, errorName, InvalidInputError, MemberAccountAccessError } from '#shared/errors.ts';
-import { memberCredentials, memberRoleArn } from '#shared/member-account.ts';
+import { executionArnFor } from '#shared/execution-name.ts';
+import { memberAccountClients, memberCredentials, memberRoleArn } from '#shared/member-account.ts';
 import { deployedAccountId, lambdaNotifier, type Notifier } from '#shared/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
 import { logger, metrics } from '#shared/powertools.ts';
@@ -96,8 +95,8 @@ export interface AccountScanDependencies extends Omit<ScanDependencies, 'iam'> {
   /** The account the stack runs in: scanned with the function's own role, as in single-account mode. */
   readonly ownAccountId: string;
   readonly ownIam: IAMClient;
-  /** An IAM client signed by the member role of this account. */
-  readonly memberIam: (accountId: string) => IAMClient;
+  /** An IAM client signed by the member role of this account; rejects with MemberAccountAccessError when the role cannot be assumed. */
+  readonly memberIam: (accountId: string) => Promise<IAMClient>;
   /** The stack's notifier; member accounts' notices are sent through it naming their account (withAccount). */
   readonly notifier: Notifier;
   readonly dryRun?: boolean;
@@ -113,7 +112,7 @@ export async function runAccountScan(event: AccountScanEvent, deps: AccountScanD
   const own = event.accountId === deps.ownAccountId;
   try {
     const summary = await runScheduledScan(
-      { ...deps, iam: own ? deps.ownIam : deps.memberIam(event.accountId), notifier: own ? deps.notifier : withAccount(deps.notifier, event) },
+      { ...deps, iam: own ? deps.ownIam : await deps.memberIam(event.accountId), notifier: own ? deps.notifier : withAccount(deps.notifier, event) },
       // The own account is acted on with the stack's own roles, exactly as in single-account mode: its rotations carry no account.
       { dryRun: deps.dryRun ?? false, ...(own ? {} : { account: event }) },
     );
@@ -181,7 +180,7 @@ export async function startOrganizationScan(
   }
   const slot = scheduledAt !== undefined && !Number.isNaN(Date.parse(scheduledAt)) ? new Date(scheduledAt) : clock();
   const executionName = `scan-${slot.toISOString().slice(0, 16).replace(':', '-')}`;
-  const executionArn = `${config.orgScanStateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  const executionArn = executionArnFor(config.orgScanStateMachineArn, executionName);
   try {
     const response = await sfnClient.send(new StartExecutionCommand({ stateMachineArn: config.orgScanStateMachineArn, name: executionName, input: '{}' }));
     log.info('organization scan started', { executionName, executionArn: response.executionArn });
@@ -267,20 +266,9 @@ const ownAccountId = deployedAccountId();
 const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 // One IAM client per member account per container, all sharing one STS client; each assumes the
 // member role on first use and renews it before it ends (shared/member-account.ts).
-const memberIamClients = new Map<string, IAMClient>();
-let credentialsFor: ((accountId: string) => AwsCredentialIdentityProvider) | undefined;
-function memberIam(loaded: Config): (accountId: string) => IAMClient {
-  credentialsFor ??= memberCredentials(sts, loaded, systemClock);
-  const provide = credentialsFor;
-  return (accountId) => {
-    let client = memberIamClients.get(accountId);
-    if (!client) {
-      client = new IAMClient({ ...CLIENT_DEFAULTS, credentials: provide(accountId) });
-      memberIamClients.set(accountId, client);
-    }
-    return client;
-  };
-}
+let memberIamClients: ((accountId: string) => Promise<IAMClient>) | undefined;
+const memberIam = (loaded: Config): ((accountId: string) => Promise<IAMClient>) =>
+  (memberIamClients ??= memberAccountClients(memberCredentials(sts, loaded, systemClock), iamWith));
 
 /**
  * Three kinds of event: the schedule with SCAN_SCOPE=account (the default: scan this account, as

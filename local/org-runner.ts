@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -15,7 +15,8 @@ import { organizations as defaultOrganizations } from '#shared/clients/organizat
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
 import { ConfigError, InvalidInputError } from '#shared/errors.ts';
-import { memberCredentials } from '#shared/member-account.ts';
+import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
+import { iamWith } from '#shared/clients/iam.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notifier.ts';
 import { logger as defaultLogger } from '#shared/powertools.ts';
 
@@ -46,7 +47,7 @@ export interface OrgScanOptions {
     readonly organizations?: OrganizationsClient;
   };
   /** IAM clients for member accounts; default: signed by the member role, assumed with `clients.sts`. */
-  readonly memberIam?: (accountId: string) => IAMClient;
+  readonly memberIam?: (accountId: string) => Promise<IAMClient>;
   readonly logger?: Logger;
   /** `$$.Execution.Name`: names the report's notification; default: `scan-<UTC day>`, like the deployed schedule. */
   readonly executionName?: string;
@@ -112,18 +113,7 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
     logger,
   });
   // Sessions expire in real time: the scan's clock may be moved forward (--as-of, tests), the member role's sessions are not.
-  const credentialsFor = memberCredentials(sts, config, systemClock);
-  const memberClients = new Map<string, IAMClient>();
-  const memberIam =
-    options.memberIam ??
-    ((accountId: string): IAMClient => {
-      let client = memberClients.get(accountId);
-      if (!client) {
-        client = new IAMClient({ credentials: credentialsFor(accountId) });
-        memberClients.set(accountId, client);
-      }
-      return client;
-    });
+  const memberIam = options.memberIam ?? memberAccountClients(memberCredentials(sts, config, systemClock), iamWith);
 
   const definition = loadOrgScanDefinition();
   const names = new Map<string, string>();

@@ -30,8 +30,8 @@ import { logger as defaultLogger } from '#shared/powertools.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps, type StsCredentials } from '#shared/rotation/deps.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation.ts';
 import { listUserKeys } from '#shared/rotation/keys.ts';
-import { inAccount, memberAccountClients } from '#shared/rotation/accounts.ts';
-import { memberCredentials } from '#shared/member-account.ts';
+import { inAccount } from '#shared/rotation/accounts.ts';
+import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
 import type { RotationKind } from '#shared/rotation/state.ts';
 
 /**

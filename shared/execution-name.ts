@@ -25,3 +25,8 @@ export function executionName(userName: string, accessKeyId: string, kind: strin
   const user = sanitize(userName).slice(0, room);
   return `${user}-${key}-${kindPart}-${hash}`;
 }
+
+/** `arn:aws:states:r:a:stateMachine:sm` + name → `arn:aws:states:r:a:execution:sm:name`. */
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

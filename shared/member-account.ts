@@ -83,3 +83,25 @@ export function memberCredentials(
     return provider;
   };
 }
+
+/**
+ * Clients per member account (a step's, a scan's), cached for the life of the container. Each use first resolves the
+ * account's credentials (the provider keeps its session until shortly before it ends), so a role
+ * that cannot be assumed fails the step before any call.
+ */
+export function memberAccountClients<C>(
+  credentialsFor: (accountId: string) => AwsCredentialIdentityProvider,
+  build: (credentials: AwsCredentialIdentityProvider) => C,
+): (accountId: string) => Promise<C> {
+  const cache = new Map<string, C>();
+  return async (accountId) => {
+    const credentials = credentialsFor(accountId);
+    await credentials();
+    let clients = cache.get(accountId);
+    if (!clients) {
+      clients = build(credentials);
+      cache.set(accountId, clients);
+    }
+    return clients;
+  };
+}

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetAccessKeyLastUsedCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, paginateListExecutions, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationInProgressError } from './errors.ts';
-import { executionName } from './execution-name.ts';
+import { executionArnFor, executionName } from './execution-name.ts';
 import { parseTrigger, type OnDemandKind, type TriggerRequest } from './events/triggers.ts';
 import { listUserKeys } from './rotation/keys.ts';
 
@@ -75,11 +75,6 @@ async function targetAccount(request: TriggerRequest, deps: StartDeps): Promise<
   }
   if (accountId === (await deps.ownAccountId())) return { accountId: undefined, accountName: undefined, iam: deps.iam };
   return { accountId, accountName: request.accountName, iam: await deps.iamFor(accountId) };
-}
-
-/** `arn:aws:states:r:a:stateMachine:sm` + name → `arn:aws:states:r:a:execution:sm:name`. */
-export function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
 /** The IAM user that owns a key, from GetAccessKeyLastUsed (which answers for any key of the account); undefined when no user has it. */

@@ -1,6 +1,5 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ConfigError, InvalidInputError, MemberAccountAccessError } from '../errors.ts';
 import type { RotationDeps } from './deps.ts';
 import { AccountId } from './state.ts';
@@ -93,28 +92,6 @@ export async function inAccountOrUnreachable(deps: RotationDeps, accountId: stri
     deps.logger.warn('member account unreachable; the step runs without its IAM and Secrets Manager', { accountId: error.accountId, detail: error.message });
     return { ...deps, iam: unreachableClient(error), secretsManager: unreachableClient(error), memberAccountId: error.accountId };
   }
-}
-
-/**
- * Clients per member account, cached for the life of the container. Each use first resolves the
- * account's credentials (the provider keeps its session until shortly before it ends), so a role
- * that cannot be assumed fails the step before any call.
- */
-export function memberAccountClients<C>(
-  credentialsFor: (accountId: string) => AwsCredentialIdentityProvider,
-  build: (credentials: AwsCredentialIdentityProvider) => C,
-): (accountId: string) => Promise<C> {
-  const cache = new Map<string, C>();
-  return async (accountId) => {
-    const credentials = credentialsFor(accountId);
-    await credentials();
-    let clients = cache.get(accountId);
-    if (!clients) {
-      clients = build(credentials);
-      cache.set(accountId, clients);
-    }
-    return clients;
-  };
 }
 
 /**

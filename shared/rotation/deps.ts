@@ -7,11 +7,11 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { memberCredentials } from '../member-account.ts';
+import { memberAccountClients, memberCredentials } from '../member-account.ts';
 import { deployedAccountId } from '../deployed-account.ts';
 import type { Notifier } from '../notifier.ts';
 import { configLoader } from '../runtime-config.ts';
-import { memberAccountClients, type AccountClients } from './accounts.ts';
+import type { AccountClients } from './accounts.ts';
 import type { ConfirmationTokenStore } from './confirmation.ts';
 import type { ConfirmChannel } from './state.ts';
 

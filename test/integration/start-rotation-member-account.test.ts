@@ -4,8 +4,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/c
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fixedClock } from '#shared/clock.ts';
-import { memberCredentials } from '#shared/member-account.ts';
-import { memberAccountClients } from '#shared/rotation/accounts.ts';
+import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
 import { handleTrigger, type StartDeps } from '#shared/start-rotation.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 import { iam, quietLogger } from '../helpers/rotation-fixtures.ts';
