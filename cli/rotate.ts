@@ -14,7 +14,7 @@ import { Contained } from '#shared/rotation/state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
 import { startRotation } from '#shared/start-rotation.ts';
 import { colors, type Output } from './output.ts';
-import { addStackOptions, consoleUrl, resolveStack, STACK_HELP } from './stack.ts';
+import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
 
 interface RotateFlags {
   readonly local?: boolean;
@@ -114,16 +114,14 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       observationMs: durationFlag('--observation', flags.observation),
     }).filter(([, value]) => value !== undefined),
   );
-  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) {
-    throw new InvalidInputError(`--account must be a 12-digit AWS account id like 111122223333 (got "${flags.account}")`);
-  }
+  const accountId = parseAccountFlag(flags.account);
   if (flags.compromised && flags.key === undefined) {
     throw new InvalidInputError('--compromised needs --key <access-key-id>: name the leaked key, so only that key is contained.');
   }
   const kind = flags.compromised ? 'compromise' : 'manual';
   if (!flags.local) {
     if (Object.keys(durations).length > 0) throw new InvalidInputError('--health-check-interval, --health-check-deadline and --observation apply to --local runs; a deployed stack uses its configuration.');
-    return rotateDeployed(userName, kind, flags, output);
+    return rotateDeployed(userName, kind, accountId, flags, output);
   }
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
@@ -132,7 +130,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
   const report = await runRotation(
-    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(flags.account === undefined ? {} : { accountId: flags.account }) },
+    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(accountId === undefined ? {} : { accountId }) },
     {
       durations,
       logger,
@@ -153,19 +151,19 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
 }
 
 /** StartExecution in the deployed stack, after the same checks the start-rotation Lambda makes. */
-async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', flags: RotateFlags, output: Output): Promise<number> {
+async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', accountId: string | undefined, flags: RotateFlags, output: Output): Promise<number> {
   const stack = await resolveStack(flags);
   const silent = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
   // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(
-    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(flags.account === undefined ? {} : { accountId: flags.account }) },
+    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(accountId === undefined ? {} : { accountId }) },
     {
       iam,
       sfn,
       stateMachineArn: stack.stateMachineArn,
       logger: silent,
-      ownAccountId: async () => stack.stateMachineArn.split(':')[4] ?? '',
-      iamFor: async (accountId) => iamWith(memberCredentials(sts, loadConfig(), systemClock)(accountId)),
+      ownAccountId: async () => stackAccountId(stack.stateMachineArn),
+      iamFor: async (member) => iamWith(memberCredentials(sts, loadConfig(), systemClock)(member)),
     },
   );
   if (flags.json) {

@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
-import { ConfigError } from '#shared/errors.ts';
+import { ACCOUNT_ID } from '#shared/account-id.ts';
+import { ConfigError, InvalidInputError } from '#shared/errors.ts';
 
 /** How the deployed-mode commands find the stack: --stack, else --stage, else ROTATION_STATE_MACHINE_ARN, else stage dev. */
 export interface StackFlags {
@@ -91,4 +92,16 @@ async function stackOutputs(flags: StackFlags, cloudFormation: CloudFormationCli
 export function consoleUrl(executionArn: string): string {
   const region = executionArn.split(':')[3] ?? 'us-east-1';
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** The account of the deployed stack: the one in its state machine's ARN (arn:aws:states:region:ACCOUNT:…). */
+export function stackAccountId(stateMachineArn: string): string {
+  return stateMachineArn.split(':')[4] ?? '';
+}
+
+/** `--account <id>` of the deployed-mode commands (organization-wide deployments). */
+export function parseAccountFlag(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!ACCOUNT_ID.test(text)) throw new InvalidInputError(`--account must be a 12-digit AWS account id like 111122223333 (got "${text}")`);
+  return text;
 }

@@ -9,9 +9,9 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { sfn as defaultSfn } from '#shared/clients.ts';
-import { errorMessage, InvalidInputError } from '#shared/errors.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { colors, type Output } from './output.ts';
-import { addStackOptions, resolveStack, STACK_HELP, type StackFlags } from './stack.ts';
+import { addStackOptions, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP, type StackFlags } from './stack.ts';
 
 interface StatusFlags extends StackFlags {
   readonly json?: boolean;
@@ -76,17 +76,6 @@ function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
     .map((event) => ({ state: event.stateEnteredEventDetails?.name ?? '', enteredAt: event.timestamp?.toISOString() ?? '' }));
 }
 
-/** The account of an ARN (arn:aws:states:region:ACCOUNT:…): the stack's own account. */
-function accountOfArn(arn: string): string {
-  return arn.split(':')[4] ?? '';
-}
-
-export function parseAccountFlag(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{12}$/.test(text.trim())) throw new InvalidInputError(`--account must be a 12-digit AWS account id like 111122223333 (got "${text}")`);
-  return text.trim();
-}
-
 export async function rotationStatus(
   sfn: SFNClient,
   stateMachineArn: string,
@@ -95,7 +84,7 @@ export async function rotationStatus(
   accountId?: string,
 ): Promise<RotationStatusLine[]> {
   const lines: RotationStatusLine[] = [];
-  const stackAccount = accountOfArn(stateMachineArn);
+  const stackAccount = stackAccountId(stateMachineArn);
   for (const item of await listRecent(sfn, stateMachineArn, limit)) {
     const executionArn = item.executionArn ?? '';
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));

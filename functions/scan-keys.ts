@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
+import { ACCOUNT_ID } from '#shared/account-id.ts';
 import { dynamodb } from '#shared/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/clients/iam.ts';
 import { sfn } from '#shared/clients/sfn.ts';
@@ -62,7 +63,7 @@ export async function runScheduledScan(deps: ScanDependencies, options: { readon
 
 /** One account of an organization scan, as the scan-organization state machine passes it (an item of list-accounts' `accounts`). */
 export const AccountScanEventSchema = z.object({
-  accountId: z.string().check(z.regex(/^\d{12}$/, 'accountId must be a 12-digit AWS account id')),
+  accountId: z.string().check(z.regex(ACCOUNT_ID, 'accountId must be a 12-digit AWS account id')),
   accountName: z.string(),
 });
 export type AccountScanEvent = z.infer<typeof AccountScanEventSchema>;

@@ -1,3 +1,4 @@
+import { ACCOUNT_ID } from './account-id.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -7,7 +8,7 @@ import { ConfigError } from './errors.ts';
 export function deployedAccountId(env: Readonly<Record<string, string | undefined>> = process.env): () => Promise<string> {
   return async () => {
     const accountId = env.ROTATOR_ACCOUNT_ID?.trim() ?? '';
-    if (!/^\d{12}$/.test(accountId)) {
+    if (!ACCOUNT_ID.test(accountId)) {
       throw new ConfigError(`ROTATOR_ACCOUNT_ID must be the 12-digit id of the account the stack runs in (got "${accountId}"); serverless.yml sets it from AWS::AccountId.`);
     }
     return accountId;

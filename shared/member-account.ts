@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { ACCOUNT_ID } from './account-id.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { errorMessage, errorName, MemberAccountAccessError } from './errors.ts';
@@ -29,7 +30,7 @@ export function memberCredentials(
 ): (accountId: string) => AwsCredentialIdentityProvider {
   const providers = new Map<string, AwsCredentialIdentityProvider>();
   return (accountId) => {
-    if (!/^\d{12}$/.test(accountId)) throw new MemberAccountAccessError(accountId, `"${accountId}" is not a 12-digit AWS account id.`);
+    if (!ACCOUNT_ID.test(accountId)) throw new MemberAccountAccessError(accountId, `"${accountId}" is not a 12-digit AWS account id.`);
     const existing = providers.get(accountId);
     if (existing) return existing;
     let current: Promise<AwsCredentialIdentity> | undefined;

@@ -5,6 +5,7 @@ import {
   paginateListTagsForResource,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { ACCOUNT_ID } from './account-id.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { ConfigError, RotatorError } from './errors.ts';
 
@@ -77,7 +78,6 @@ const ENTRY_SEPARATOR = /[,\s]+/;
 // written here, as they separate entries). A key cannot hold "=", which separates key from value.
 const TAG_KEY = /^[\p{L}\p{N}_.:/+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{N}_.:/=+\-@]{1,256}$/u;
-const ACCOUNT_ID = /^\d{12}$/;
 const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
 
 function entries(text: string): string[] {

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetAccessKeyLastUsedCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, paginateListExecutions, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ACCOUNT_ID } from './account-id.ts';
 import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationInProgressError } from './errors.ts';
 import { executionArnFor, executionName } from './execution-name.ts';
 import { parseTrigger, type OnDemandKind, type TriggerRequest } from './events/triggers.ts';
@@ -45,8 +46,6 @@ export type StartOutcome = StartedExecution | { readonly status: 'ignored'; read
 export const SUPERSEDED_ERROR = 'SupersededByCompromise';
 
 const isNamed = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
-
-const ACCOUNT_ID = /^\d{12}$/;
 
 /**
  * The account an AWS Health event or GuardDuty finding is about (its `account`): an organization's

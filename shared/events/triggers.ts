@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import '../zod-locale.ts';
+import { AccountId } from '../account-id.ts';
 import { InvalidInputError } from '../errors.ts';
 
 /**
@@ -23,7 +24,6 @@ const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an a
 /** Long-term IAM user keys start with AKIA; ASIA keys are temporary session credentials, which expire instead of being rotated. */
 const longTermKeyId = accessKeyId.check(z.regex(/^AKIA/, 'must be a long-term IAM user access key id (AKIA...)'));
 const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
-const accountId = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
 
 export const DirectRequest = z
   .strictObject({
@@ -33,7 +33,7 @@ export const DirectRequest = z
     requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'api'),
     reason: z._default(z.string().check(z.maxLength(1024)), ''),
     /** The account that holds the user (organization-wide rotation); absent: the stack's own. */
-    accountId: z.optional(accountId),
+    accountId: z.optional(AccountId),
     accountName: z.optional(z.string().check(z.maxLength(128))),
   })
   .check(

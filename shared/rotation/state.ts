@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../zod-locale.ts';
 import { COMPROMISED_KEY_ACTIONS, HEALTH_CHECKS } from '../config.ts';
+import { AccountId } from '../account-id.ts';
 import { InvalidInputError } from '../errors.ts';
 
 /**
@@ -25,7 +26,7 @@ export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
 const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
 const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
 /** An AWS account id; the rotation acts in it through the member role when it is not the stack's own. */
-export const AccountId = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
+export { AccountId };
 const accountName = z.string().check(z.maxLength(128));
 const timestamp = z.string().check(z.refine((text: string) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'));
 
