@@ -61,34 +61,34 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { userName: 'ml-pipeline', owner: '', tags: { 'rotation:max-age-days': '365' }, keys: 1, consumer: 'follows-rotation', story: 'within its 365-day window: ok' },
 ];
 
+type SeedClients = { readonly iam: IAMClient; readonly secretsManager: SecretsManagerClient };
+
 /** Creates the demo users, their keys, and for each user a secret holding its first key as AWSCURRENT. */
-export async function seedDemoAccount(
-  clients: { readonly iam: IAMClient; readonly secretsManager: SecretsManagerClient },
-  secretName: (userName: string) => string,
-): Promise<void> {
-  await Promise.all(
-    DEMO_USERS.map(async (user) => {
-      const tags = Object.entries(user.tags).map(([Key, Value]) => ({ Key, Value }));
-      if (user.owner) tags.push({ Key: 'rotation:owner', Value: user.owner });
-      await clients.iam.send(new CreateUserCommand({ UserName: user.userName, Path: '/demo/' }));
-      if (tags.length > 0) await clients.iam.send(new TagUserCommand({ UserName: user.userName, Tags: tags }));
-      const first = await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
-      if (user.keys === 2) await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
-      const key = first.AccessKey;
-      if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${user.userName}`);
-      if (user.consumer !== 'none') {
-        await clients.secretsManager.send(
-          new CreateSecretCommand({
-            Name: secretName(user.userName),
-            SecretString: JSON.stringify({
-              AccessKeyId: key.AccessKeyId,
-              SecretAccessKey: key.SecretAccessKey,
-              UserName: user.userName,
-              CreatedAt: (key.CreateDate ?? new Date()).toISOString(),
-            }),
-          }),
-        );
-      }
-    }),
-  );
+export async function seedDemoAccount(clients: SeedClients, secretName: (userName: string) => string): Promise<void> {
+  await Promise.all(DEMO_USERS.map((user) => seedDemoUser(clients, user, secretName)));
+}
+
+/** One demo user in the account `clients` act in: tags, its key(s), and the secret its consumer reads. */
+export async function seedDemoUser(clients: SeedClients, user: DemoUser, secretName: (userName: string) => string): Promise<void> {
+  const tags = Object.entries(user.tags).map(([Key, Value]) => ({ Key, Value }));
+  if (user.owner) tags.push({ Key: 'rotation:owner', Value: user.owner });
+  await clients.iam.send(new CreateUserCommand({ UserName: user.userName, Path: '/demo/' }));
+  if (tags.length > 0) await clients.iam.send(new TagUserCommand({ UserName: user.userName, Tags: tags }));
+  const first = await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+  if (user.keys === 2) await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+  const key = first.AccessKey;
+  if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${user.userName}`);
+  if (user.consumer !== 'none') {
+    await clients.secretsManager.send(
+      new CreateSecretCommand({
+        Name: secretName(user.userName),
+        SecretString: JSON.stringify({
+          AccessKeyId: key.AccessKeyId,
+          SecretAccessKey: key.SecretAccessKey,
+          UserName: user.userName,
+          CreatedAt: (key.CreateDate ?? new Date()).toISOString(),
+        }),
+      }),
+    );
+  }
 }

@@ -1,39 +1,30 @@
 import Table from 'cli-table3';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { Output } from '../cli/output.ts';
 import { colors } from '../cli/output.ts';
 import { DAY_MS } from '#shared/clock.ts';
 import { SimulatedConsumer } from './consumer.ts';
-import { isolateFromRealAws, seconds } from './demo.ts';
-import { DEMO_SCAN_DAYS_AHEAD } from './demo-account.ts';
+import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, isolateFromRealAws, seconds } from './demo.ts';
+import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
 import { startMoto } from './moto.ts';
-import { publishedNotifications } from './moto-inspect.ts';
+import { motoCredentialsIn, publishedNotifications } from './moto-inspect.ts';
 import type { RotationReport } from './runner.ts';
 
-const REGION = 'us-east-1';
-const MANAGEMENT = '123456789012';
-const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
-const CONSUMER_INTERVAL_MS = 100;
-
-interface OrgDemoUser {
+interface OrgDemoUser extends DemoUser {
   readonly account: 'payments-prod' | 'data-prod' | 'sandbox-1';
-  readonly userName: string;
-  readonly owner: string;
-  readonly followsRotation: boolean;
   /** What the demo expects, checked against what happened. */
   readonly expected: RotationReport['status'] | 'not rotated';
-  readonly story: string;
 }
 
 const USERS: readonly OrgDemoUser[] = [
-  { account: 'payments-prod', userName: 'card-processor', owner: 'payments@example.com', followsRotation: true, expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
-  { account: 'payments-prod', userName: 'ledger-sync', owner: 'payments@example.com', followsRotation: true, expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
-  { account: 'data-prod', userName: 'etl-loader', owner: 'data@example.com', followsRotation: true, expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
-  { account: 'data-prod', userName: 'bi-export', owner: 'data@example.com', followsRotation: false, expected: 'NeedsAttention', story: 'consumer never moves: both keys kept, owner told' },
-  { account: 'sandbox-1', userName: 'scratch', owner: 'sandbox@example.com', followsRotation: true, expected: 'not rotated', story: 'account in the excluded sandbox OU: never scanned' },
+  { account: 'payments-prod', userName: 'card-processor', owner: 'payments@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
+  { account: 'payments-prod', userName: 'ledger-sync', owner: 'payments@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
+  { account: 'data-prod', userName: 'etl-loader', owner: 'data@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
+  { account: 'data-prod', userName: 'bi-export', owner: 'data@example.com', tags: {}, keys: 1, consumer: 'never-moves', expected: 'NeedsAttention', story: 'consumer never moves: both keys kept, owner told' },
+  { account: 'sandbox-1', userName: 'scratch', owner: 'sandbox@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'not rotated', story: 'account in the excluded sandbox OU: never scanned' },
 ];
 
 /**
@@ -60,13 +51,10 @@ export async function runOrgDemo(output: Output): Promise<number> {
 
 async function runAgainst(endpoint: string, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.
-  const { sfn, sns, dynamodb, sts, organizations } = await import('#shared/clients.ts');
-  const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+  const { sfn, sts, organizations } = await import('#shared/clients.ts');
   const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } = await import('@aws-sdk/client-organizations');
-  const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
   const { loadConfig } = await import('#shared/config.ts');
-  const { ensureLedgerTable } = await import('#shared/notification-ledger.ts');
-  const { loadDefinition, runRotation, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const { runRotation } = await import('./runner.ts');
   const { runOrganizationScan } = await import('./org-runner.ts');
 
   step('creating an organization: this management account, OU workloads (payments-prod, data-prod), OU sandbox (sandbox-1)');
@@ -87,12 +75,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
 
   // Clients acting in a member account, as the seeding "owner" of that account would have them.
   const inAccount = async (accountId: string): Promise<{ iam: IAMClient; secretsManager: SecretsManagerClient }> => {
-    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/demo-setup`, RoleSessionName: 'demo-setup' }));
-    const credentials = {
-      accessKeyId: assumed.Credentials?.AccessKeyId ?? '',
-      secretAccessKey: assumed.Credentials?.SecretAccessKey ?? '',
-      sessionToken: assumed.Credentials?.SessionToken ?? '',
-    };
+    const credentials = await motoCredentialsIn(sts, accountId, 'demo-setup');
     return { iam: new IAMClient({ credentials }), secretsManager: new SecretsManagerClient({ credentials }) };
   };
   const clientsOf = new Map<string, { iam: IAMClient; secretsManager: SecretsManagerClient }>();
@@ -108,15 +91,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   const secretName = (userName: string): string => `iam-key-rotator/${userName}`;
   for (const user of USERS) {
     const { iam, secretsManager, accountId } = memberOf(user);
-    await iam.send(new CreateUserCommand({ UserName: user.userName }));
-    await iam.send(new TagUserCommand({ UserName: user.userName, Tags: [{ Key: 'rotation:owner', Value: user.owner }] }));
-    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: user.userName }))).AccessKey;
-    await secretsManager.send(
-      new CreateSecretCommand({
-        Name: secretName(user.userName),
-        SecretString: JSON.stringify({ AccessKeyId: key?.AccessKeyId, SecretAccessKey: key?.SecretAccessKey, UserName: user.userName, CreatedAt: new Date().toISOString() }),
-      }),
-    );
+    await seedDemoUser({ iam, secretsManager }, user, secretName);
     output.out(`    ${`${user.account} ${accountId}`.padEnd(28)} ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
   }
   const consumers = USERS.map((user) => ({
@@ -125,7 +100,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
       userName: user.userName,
       secretId: secretName(user.userName),
       secretsManager: memberOf(user).secretsManager,
-      followsRotation: user.followsRotation,
+      followsRotation: user.consumer === 'follows-rotation',
       intervalMs: CONSUMER_INTERVAL_MS,
     }),
   }));
@@ -133,23 +108,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   for (const { consumer } of consumers) consumer.start();
   await Promise.all(consumers.map(({ consumer }) => consumer.callOnce()));
 
-  const machine = await sfn.send(
-    new CreateStateMachineCommand({
-      name: 'iam-key-rotator-demo-rotate-key',
-      definition: JSON.stringify(loadDefinition(REGION, MANAGEMENT)),
-      roleArn: `arn:aws:iam::${MANAGEMENT}:role/iam-key-rotator-demo`,
-    }),
-  );
-  const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
-  await ensureLedgerTable(dynamodb, LOCAL_LEDGER_TABLE);
-  const config = {
-    ...loadConfig(process.env),
-    stateMachineArn: machine.stateMachineArn ?? '',
-    topicArn: topic.TopicArn ?? '',
-    notificationLedgerTable: LOCAL_LEDGER_TABLE,
-    operationsEmail: 'ops@example.com',
-    unusedAfterDays: 365,
-  };
+  const config = { ...(await createDemoStack(loadConfig(process.env))), unusedAfterDays: 365 };
   const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
@@ -158,7 +117,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
     config,
     clock: () => asOf,
     logger: silent,
-    ownAccountId: MANAGEMENT,
+    ownAccountId: DEMO_ACCOUNT_ID,
     onAccount: (outcome, account) =>
       output.out(`    ${account.accountId} ${account.accountName.padEnd(14)} ${outcome.status}: ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`),
   });
@@ -196,8 +155,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
     const asExpected = (report?.status ?? 'not rotated') === user.expected;
     if (!asExpected) surprises += 1;
     const keys = (await iam.send(new ListAccessKeysCommand({ UserName: user.userName }))).AccessKeyMetadata ?? [];
-    const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName(user.userName), VersionStage: 'AWSCURRENT' }));
-    const current = (JSON.parse(secret.SecretString ?? '{}') as { AccessKeyId?: string }).AccessKeyId;
+    const current = await currentKeyId(secretsManager, secretName(user.userName));
     const consumer = stats[index];
     table.push([
       `${user.account}\n${accountId}`,

@@ -5,6 +5,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Output } from '../cli/output.ts';
 import { colors } from '../cli/output.ts';
 import { DAY_MS } from '#shared/clock.ts';
+import type { Config } from '#shared/config.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, type DemoUser } from './demo-account.ts';
 import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
@@ -12,10 +13,11 @@ import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import type { RotationReport, StateRecord } from './runner.ts';
 
 const REGION = 'us-east-1';
-const ACCOUNT_ID = '123456789012';
+/** moto's default account: the demos' tooling (and, with --org, management) account. */
+export const DEMO_ACCOUNT_ID = '123456789012';
 /** Waits of the demo's rotations: a health check every 300 ms, a 3 s gate deadline, 600 ms of observation. */
-const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
-const CONSUMER_INTERVAL_MS = 100;
+export const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
+export const CONSUMER_INTERVAL_MS = 100;
 /** States worth a progress line; the polling loops would drown the rest. */
 const MILESTONES = new Set(['CreateAndStore', 'Promote', 'Deactivate', 'Rollback', 'DeleteOldKey', 'MakeSafe', 'Contain']);
 
@@ -74,10 +76,8 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   const { loadConfig } = await import('#shared/config.ts');
   const { defaultSecretName } = await import('#shared/tags.ts');
   const { scanAccount } = await import('#shared/scanner.ts');
-  const { loadDefinition, runRotation, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const { runRotation } = await import('./runner.ts');
   const { sns, dynamodb, sts } = await import('#shared/clients.ts');
-  const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
-  const { ensureLedgerTable } = await import('#shared/notification-ledger.ts');
   const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notifier.ts');
   const { planScanNotifications, sendScanNotifications } = await import('#shared/scan-notifications.ts');
   const { listUserKeys } = await import('#shared/rotation/keys.ts');
@@ -103,22 +103,7 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   for (const consumer of consumers) consumer.start();
   await Promise.all(consumers.map((consumer) => consumer.callOnce()));
 
-  const machine = await sfn.send(
-    new CreateStateMachineCommand({
-      name: 'iam-key-rotator-demo-rotate-key',
-      definition: JSON.stringify(loadDefinition(REGION, ACCOUNT_ID)),
-      roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/iam-key-rotator-demo`,
-    }),
-  );
-  const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
-  await ensureLedgerTable(dynamodb, LOCAL_LEDGER_TABLE);
-  const config = {
-    ...baseConfig,
-    stateMachineArn: machine.stateMachineArn ?? '',
-    topicArn: topic.TopicArn ?? '',
-    notificationLedgerTable: LOCAL_LEDGER_TABLE,
-    operationsEmail: 'ops@example.com',
-  };
+  const config = await createDemoStack(baseConfig);
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
   step(`scanning as of ${asOf.toISOString().slice(0, 10)}, ${DEMO_SCAN_DAYS_AHEAD} days from now (moto cannot backdate keys, so the demo moves the scanner's clock)`);
@@ -196,6 +181,34 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   return 0;
 }
 
+/**
+ * The demos' stack in moto: the rotation state machine (the real ASL), the notification topic and
+ * the ledger table; returns the configuration naming them. Clients load only now, after the demo
+ * has pointed the environment at moto.
+ */
+export async function createDemoStack(baseConfig: Config): Promise<Config> {
+  const { sfn, sns, dynamodb } = await import('#shared/clients.ts');
+  const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
+  const { ensureLedgerTable } = await import('#shared/notification-ledger.ts');
+  const { loadDefinition, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const machine = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'iam-key-rotator-demo-rotate-key',
+      definition: JSON.stringify(loadDefinition(REGION, DEMO_ACCOUNT_ID)),
+      roleArn: `arn:aws:iam::${DEMO_ACCOUNT_ID}:role/iam-key-rotator-demo`,
+    }),
+  );
+  const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }));
+  await ensureLedgerTable(dynamodb, LOCAL_LEDGER_TABLE);
+  return {
+    ...baseConfig,
+    stateMachineArn: machine.stateMachineArn ?? '',
+    topicArn: topic.TopicArn ?? '',
+    notificationLedgerTable: LOCAL_LEDGER_TABLE,
+    operationsEmail: 'ops@example.com',
+  };
+}
+
 function summarizeOutcome(reports: readonly RotationReport[]): string {
   if (reports.length === 0) return 'not rotated';
   return reports.map((report) => (report.error ? `${report.status}: ${report.error.name}` : report.status)).join('\n');
@@ -207,7 +220,7 @@ function consumerLine(user: DemoUser, stats: readonly ConsumerStats[]): string {
   return `${consumer.calls} calls, ${consumer.failures} failed, ${consumer.keysUsed.length} key${consumer.keysUsed.length === 1 ? '' : 's'} used`;
 }
 
-async function currentKeyId(secretsManager: import('@aws-sdk/client-secrets-manager').SecretsManagerClient, secretId: string): Promise<string | undefined> {
+export async function currentKeyId(secretsManager: import('@aws-sdk/client-secrets-manager').SecretsManagerClient, secretId: string): Promise<string | undefined> {
   try {
     const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
     const parsed = JSON.parse(secret.SecretString ?? '{}') as { AccessKeyId?: unknown };

@@ -1,3 +1,6 @@
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+
 /** What moto recorded as published to SNS: read from its inspection API (local runs only). */
 export interface PublishedNotification {
   readonly topicArn: string;
@@ -23,4 +26,16 @@ export async function publishedNotifications(endpoint: string): Promise<Publishe
       attributes: Object.fromEntries(Object.entries(attributes ?? {}).map(([name, value]) => [name, value.Value ?? ''])),
     })),
   );
+}
+
+/**
+ * Credentials acting in another account of a local moto: its AssumeRole hands them out for any role
+ * ARN without checking that the role exists, which is how local runs, the demo and tests seed and
+ * inspect member accounts (auth not enforced).
+ */
+export async function motoCredentialsIn(sts: STSClient, accountId: string, sessionName = 'local-setup'): Promise<AwsCredentialIdentity> {
+  const response = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${sessionName}`, RoleSessionName: sessionName }));
+  const credentials = response.Credentials;
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) throw new Error(`moto returned no credentials for account ${accountId}`);
+  return { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken };
 }

@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, ListUserPoliciesCommand, ListUsersCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SimulatedConsumer } from '#local/consumer.ts';
+import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { runRotation, type RotationReport } from '#local/runner.ts';
 import { iam, notificationsFor, quietLogger, secretsManager, type TestKey } from '../helpers/rotation-fixtures.ts';
 
@@ -19,12 +20,7 @@ let member: { iam: IAMClient; secretsManager: SecretsManagerClient };
 
 beforeAll(async () => {
   const sts = new STSClient({});
-  const response = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/test-admin`, RoleSessionName: 'member-account-test' }));
-  const credentials = {
-    accessKeyId: response.Credentials?.AccessKeyId ?? '',
-    secretAccessKey: response.Credentials?.SecretAccessKey ?? '',
-    sessionToken: response.Credentials?.SessionToken ?? '',
-  };
+  const credentials = await motoCredentialsIn(sts, MEMBER, 'member-account-test');
   member = { iam: new IAMClient({ credentials }), secretsManager: new SecretsManagerClient({ credentials }) };
   const identity = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
   expect(identity.Account).toBe(MEMBER);

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
+import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { cli } from '../helpers/cli.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 
@@ -13,14 +14,7 @@ let stateMachineArn = '';
 let memberKeyId = '';
 
 beforeAll(async () => {
-  const assumed = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/test-admin`, RoleSessionName: 'cli-rotate-account' }));
-  const memberIam = new IAMClient({
-    credentials: {
-      accessKeyId: assumed.Credentials?.AccessKeyId ?? '',
-      secretAccessKey: assumed.Credentials?.SecretAccessKey ?? '',
-      sessionToken: assumed.Credentials?.SessionToken ?? '',
-    },
-  });
+  const memberIam = new IAMClient({ credentials: await motoCredentialsIn(new STSClient({}), MEMBER, 'cli-rotate-account') });
   await memberIam.send(new CreateUserCommand({ UserName: 'ci-deployer' }));
   memberKeyId = (await memberIam.send(new CreateAccessKeyCommand({ UserName: 'ci-deployer' }))).AccessKey?.AccessKeyId ?? '';
   stateMachineArn = await createPassStateMachine(sfn, 'rotate-account');

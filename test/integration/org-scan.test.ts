@@ -11,12 +11,12 @@ import {
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DAY_MS, fixedClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config.ts';
 import { ensureLedgerTable } from '#shared/notification-ledger.ts';
-import { publishedNotifications } from '#local/moto-inspect.ts';
+import { motoCredentialsIn, publishedNotifications } from '#local/moto-inspect.ts';
 import { runOrganizationScan, type OrgScanRun } from '#local/org-runner.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 
@@ -54,10 +54,7 @@ async function enforceAuth(on: boolean): Promise<void> {
 
 /** Before auth is enforced: an IAM client acting in `accountId` (moto does not check that the role exists yet). */
 async function iamIn(sts: STSClient, accountId: string): Promise<IAMClient> {
-  const response = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/setup`, RoleSessionName: 'setup' }));
-  const credentials = response.Credentials;
-  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) throw new Error('moto returned no credentials');
-  return new IAMClient({ credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken } });
+  return new IAMClient({ credentials: await motoCredentialsIn(sts, accountId, 'setup') });
 }
 
 async function createAccount(organizations: OrganizationsClient, name: string): Promise<string> {
