@@ -65,12 +65,13 @@ const REFERENCES = [
 export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)): Promise<ColdStartResult> {
   const outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-bundles-'));
   const entries = readdirSync('functions').filter((file) => file.endsWith('.ts')).sort();
+  const deployed = lambdaBuildOptions();
   const bundles: Array<{ name: string; file: string; bytes: number; inputs: Array<{ package: string; bytes: number }> }> = [];
   for (const entry of entries) {
     const name = basename(entry, '.ts');
     const file = join(outDir, `${name}.mjs`);
     const result = await build({
-      ...lambdaBuildOptions(),
+      ...deployed,
       entryPoints: [join('functions', entry)],
       outfile: file,
       metafile: true,
@@ -86,8 +87,8 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)
     const file = join(outDir, `${basename(reference.entry, '.ts')}.mjs`);
     // The naive yardstick uses esbuild's defaults for node (CommonJS mains, the SDK's default credential chain).
     const options = reference.naive
-      ? { bundle: true, minify: true, platform: 'node' as const, target: 'node22', format: 'esm' as const, banner: lambdaBuildOptions().banner }
-      : lambdaBuildOptions();
+      ? { bundle: true, minify: true, platform: 'node' as const, target: 'node22', format: 'esm' as const, banner: deployed.banner }
+      : deployed;
     const result = await build({ ...options, entryPoints: [reference.entry], outfile: file, metafile: true, logLevel: 'error' });
     const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith('.mjs'));
     if (!output) throw new Error(`esbuild wrote no bundle for ${reference.entry}`);

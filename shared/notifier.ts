@@ -161,6 +161,3 @@ export function callerAccountId(sts: STSClient): () => Promise<string> {
 export function lambdaNotifier(clients: { sns: SNSClient; dynamodb: DynamoDBClient }, logger: Logger, clock: Clock, accountId = deployedAccountId()): (config: Config) => Notifier {
   return (config) => createNotifier({ sns: clients.sns, ledger: ledgerFor(clients.dynamodb, config), config, accountId, clock, logger });
 }
-
-// Re-exported: callers read the stack's account where they read the notifier.
-export { deployedAccountId };

@@ -1,14 +1,12 @@
 import { loadConfig, parseSsmOverrides, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
+// Imported statically on purpose: a lazy import() would keep the SSM client out of cold starts that
+// do not need it, but esbuild cannot tree-shake a lazily imported module, so every function would
+// carry all of SSM's commands (166 KB) instead of GetParameter alone (76 KB).
 import { getParameterValue } from './clients/ssm.ts';
 
 /** Reads one SSM parameter's value (decrypted); undefined when it has none. */
 export type ParameterReader = (name: string) => Promise<string | undefined>;
-
-// Imported statically on purpose: a lazy import() would keep the SSM client out of cold starts that
-// do not need it, but esbuild cannot tree-shake a lazily imported module, so every function would
-// carry all of SSM's commands (166 KB) instead of GetParameter alone (76 KB).
-const readFromSsm: ParameterReader = (name) => getParameterValue(name);
 
 /**
  * Returns a function that reads the configuration once per container: the environment, plus the
@@ -16,7 +14,7 @@ const readFromSsm: ParameterReader = (name) => getParameterValue(name);
  * environment). The promise is cached; a failed read is forgotten so the next invocation retries
  * (a throttled SSM call should not poison a warm container).
  */
-export function configLoader(env: Readonly<Record<string, string | undefined>>, readParameter: ParameterReader = readFromSsm): () => Promise<Config> {
+export function configLoader(env: Readonly<Record<string, string | undefined>>, readParameter: ParameterReader = getParameterValue): () => Promise<Config> {
   let cached: Promise<Config> | undefined;
   const read = async (): Promise<Config> => {
     const parameterName = env.CONFIG_SSM_PARAMETER?.trim();

@@ -54,7 +54,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'dynamodb:DeleteItem',
   ],
   startRotation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:StopExecution'],
-  rotateContain: ['sts:AssumeRole', 
+  rotateContain: [
+    'sts:AssumeRole',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -69,7 +70,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:Decrypt',
   ],
   rotatePrepare: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
-  rotateCreateAndStore: ['sts:AssumeRole', 
+  rotateCreateAndStore: [
+    'sts:AssumeRole',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -89,7 +91,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
   rotateDeactivate: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
   rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateRollback: ['sts:AssumeRole', 
+  rotateRollback: [
+    'sts:AssumeRole',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -101,7 +104,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:Decrypt',
   ],
   rotateDeleteOldKey: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
-  rotateMakeSafe: ['sts:AssumeRole', 
+  rotateMakeSafe: [
+    'sts:AssumeRole',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildNotification, NOTIFICATION_EVENTS, QUIET_EVENTS, route, type NotificationEvent, type NotificationFacts, type Routing } from '#shared/notifications.ts';
-import { deployedAccountId } from '#shared/notifier.ts';
+import { deployedAccountId } from '#shared/deployed-account.ts';
 
 const facts = (overrides: Partial<NotificationFacts> = {}): NotificationFacts => ({
   event: 'new-key-ready',
