@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { dynamodb, iam, secretsManager, sfn } from '#shared/clients.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
-import { decide, dynamoTokenStore } from '#shared/rotation/confirmation.ts';
-import { tokenNote } from './confirm.ts';
+import { decideFromCli, tokenNote } from './confirm.ts';
 import { colors, type Output } from './output.ts';
-import { addStackOptions, resolveLedgerTable, type StackFlags } from './stack.ts';
+import { addStackOptions, type StackFlags } from './stack.ts';
 
 const HELP = `
 Stops the user's running rotation and rolls it back. The user is tagged rotation:abort=<new key id>
@@ -32,9 +28,7 @@ export function registerAbort(program: Command, output: Output, setResult: (code
   )
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: StackFlags) => {
-      const ledger = await resolveLedgerTable(flags);
-      const tokens = ledger.tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => ledger.tableName ?? '');
-      const result = await decide('abort', userName, { iam, secretsManager, sfn, tokens }, loadConfig(process.env), systemClock);
+      const { ledger, result } = await decideFromCli('abort', userName, flags);
       const what =
         result.phase === 'observation'
           ? `old key ${result.oldAccessKeyId} is reactivated and AWSCURRENT again`

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { dynamodb, iam, secretsManager, sfn } from '#shared/clients.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config.ts';
-import { decide, dynamoTokenStore } from '#shared/rotation/confirmation.ts';
+import { decide, dynamoTokenStore, type DecisionResult } from '#shared/rotation/confirmation.ts';
+import type { MarkerAction } from '#shared/rotation/markers.ts';
 import { colors, type Output } from './output.ts';
-import { addStackOptions, resolveLedgerTable, type StackFlags } from './stack.ts';
+import { addStackOptions, resolveLedgerTable, type LedgerTable, type StackFlags } from './stack.ts';
 
 const HELP = `
 Passes the consumer health gate of the user's running rotation (the "manual" health check, or
@@ -31,9 +32,7 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
   )
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: StackFlags) => {
-      const ledger = await resolveLedgerTable(flags);
-      const tokens = ledger.tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => ledger.tableName ?? '');
-      const result = await decide('confirm', userName, { iam, secretsManager, sfn, tokens }, loadConfig(process.env), systemClock);
+      const { ledger, result } = await decideFromCli('confirm', userName, flags);
       if (!result.tagged) {
         output.out(
           `Nothing to confirm: the gate has passed and old key ${result.oldAccessKeyId} is Inactive (observation). ` +
@@ -51,6 +50,17 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
       }
       setResult(0);
     });
+}
+
+/**
+ * `confirm` and `abort`: the decision recorded as a tag and, deployed, sent to the waiting task
+ * through the token stored in the ledger table (NOTIFICATION_LEDGER_TABLE or the stack's output).
+ */
+export async function decideFromCli(action: MarkerAction, userName: string, flags: StackFlags): Promise<{ ledger: LedgerTable; result: DecisionResult }> {
+  const ledger = await resolveLedgerTable(flags);
+  const tokens = ledger.tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => ledger.tableName ?? '');
+  const result = await decide(action, userName, { iam, secretsManager, sfn, tokens }, loadConfig(process.env), systemClock);
+  return { ledger, result };
 }
 
 /** Why no task token was used: said plainly, so a person knows whether a deployed gate heard them now. */
