@@ -1,10 +1,11 @@
 /**
  * Cold-start cost of every Lambda bundle, as deployed: esbuild with serverless.yml's custom.esbuild
- * (read by lambda-build.ts: bundled SDK, minified, ESM, node22, environment-only credentials), then
- * the median time to import each bundle in a fresh Node 22 process against bare `node -e 0`, runs interleaved so machine noise hits both alike.
- * Run alone: npm run bench:cold-start (BENCH_RUNS=15 by default).
+ * (read by lambda-build.ts: bundled SDK, minified, CommonJS, node22, environment-only credentials),
+ * then the median time to load each bundle as Lambda does (require() for CommonJS, import() for an
+ * ES module) in a fresh Node 22 process against bare `node -e 0`, runs interleaved so machine noise
+ * hits both alike. Run alone: npm run bench:cold-start (BENCH_RUNS=15 by default).
  */
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,11 @@ function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
+
+/** The file a build writes and how Lambda loads it: require() for CommonJS, import() for an ES module. */
+const extensionOf = (options: BuildOptions): string => (options.format === 'cjs' ? '.cjs' : '.mjs');
+const loadArgs = (file: string): string[] =>
+  file.endsWith('.cjs') ? ['-e', `require(${JSON.stringify(file)})`] : ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`];
 
 function timeNode(args: string[]): number {
   const started = process.hrtime.bigint();
@@ -49,7 +55,7 @@ export interface ColdStartResult {
   readonly runs: number;
   readonly bareNodeMs: number;
   readonly bundles: readonly BundleFigures[];
-  /** Paired in the same runs: the issue's naive bundle (~105 ms over bare node on its machine) and Node's https floor. */
+  /** Paired in the same runs: the issue's naive bundle (~105 ms over bare node on its machine), Node's https floor, and our worst function as an ES module. */
   readonly references: readonly BundleFigures[];
 }
 
@@ -57,9 +63,15 @@ export interface ColdStartResult {
 export const NAIVE_REFERENCE_MS = 105;
 export const IMPORT_GOAL_MS = 60;
 
+/** ES module bundles need a require() for the SDK's few CommonJS dependencies. */
+const ESM_REQUIRE_SHIM = { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" };
+
 const REFERENCES = [
-  { name: 'reference: naive IAM + Logger + Middy', entry: 'bench/reference/naive.ts', naive: true },
-  { name: "reference: Node's http + https only", entry: 'bench/reference/node-https.ts', naive: false },
+  // The naive way: esbuild's defaults for node (each package's CommonJS `main`, the SDK's full default credential chain), as an ES module.
+  { name: 'reference: naive IAM + Logger + Middy', entry: 'bench/reference/naive.ts', options: (): BuildOptions => ({ bundle: true, minify: true, platform: 'node', target: 'node22', format: 'esm', banner: ESM_REQUIRE_SHIM }) },
+  { name: "reference: Node's http + https only", entry: 'bench/reference/node-https.ts', options: (deployed: BuildOptions): BuildOptions => deployed },
+  // Why the deployed format is CommonJS: the same function, same options, as an ES module.
+  { name: 'reference: scan-keys as an ES module', entry: 'functions/scan-keys.ts', options: (deployed: BuildOptions): BuildOptions => ({ ...deployed, format: 'esm', banner: ESM_REQUIRE_SHIM }) },
 ] as const;
 
 export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)): Promise<ColdStartResult> {
@@ -69,7 +81,7 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)
   const bundles: Array<{ name: string; file: string; bytes: number; inputs: Array<{ package: string; bytes: number }> }> = [];
   for (const entry of entries) {
     const name = basename(entry, '.ts');
-    const file = join(outDir, `${name}.mjs`);
+    const file = join(outDir, `${name}${extensionOf(deployed)}`);
     const result = await build({
       ...deployed,
       entryPoints: [join('functions', entry)],
@@ -77,20 +89,17 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)
       metafile: true,
       logLevel: 'error',
     });
-    const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith('.mjs'));
+    const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith(extensionOf(deployed)));
     if (!output) throw new Error(`esbuild wrote no bundle for ${entry}`);
     bundles.push({ name, file, bytes: result.metafile.outputs[output]?.bytes ?? 0, inputs: byPackage(result.metafile, output) });
   }
 
   const references: typeof bundles = [];
-  for (const reference of REFERENCES) {
-    const file = join(outDir, `${basename(reference.entry, '.ts')}.mjs`);
-    // The naive yardstick uses esbuild's defaults for node (CommonJS mains, the SDK's default credential chain).
-    const options = reference.naive
-      ? { bundle: true, minify: true, platform: 'node' as const, target: 'node22', format: 'esm' as const, banner: deployed.banner }
-      : deployed;
+  for (const [index, reference] of REFERENCES.entries()) {
+    const options = reference.options(deployed);
+    const file = join(outDir, `reference-${index}${extensionOf(options)}`);
     const result = await build({ ...options, entryPoints: [reference.entry], outfile: file, metafile: true, logLevel: 'error' });
-    const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith('.mjs'));
+    const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith(extensionOf(options)));
     if (!output) throw new Error(`esbuild wrote no bundle for ${reference.entry}`);
     references.push({ name: reference.name, file, bytes: result.metafile.outputs[output]?.bytes ?? 0, inputs: byPackage(result.metafile, output) });
   }
@@ -102,7 +111,7 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 15)
   process.env.AWS_LAMBDA_FUNCTION_NAME ??= 'bench';
   for (let run = 0; run < runs; run += 1) {
     baseline.push(timeNode(['-e', '0']));
-    for (const bundle of [...bundles, ...references]) samples.get(bundle.name)?.push(timeNode(['--input-type=module', '-e', `await import(${JSON.stringify(bundle.file)})`]));
+    for (const bundle of [...bundles, ...references]) samples.get(bundle.name)?.push(timeNode(loadArgs(bundle.file)));
   }
   const bare = median(baseline);
   const figuresOf = (bundle: (typeof bundles)[number]): BundleFigures => {
@@ -139,6 +148,11 @@ export function coldStartTable(result: ColdStartResult): string {
         `Node's own http + https ${scaled.floorMs} ms. Our worst function, ${scaled.worst.function}, adds ${scaled.worst.overheadMs} ms: ` +
         `${(scaled.ratio * 100).toFixed(0)}% of the yardstick, i.e. ${scaled.scaledMs.toFixed(0)} ms at the goal's scale (goal: under ${IMPORT_GOAL_MS} ms).`,
     );
+  }
+  const asModule = result.references[2];
+  const scanKeys = result.bundles.find((bundle) => bundle.function === 'scan-keys');
+  if (asModule && scanKeys) {
+    lines.push('', `Deployed as CommonJS, scan-keys adds ${scanKeys.overheadMs} ms; the same bundle as an ES module adds ${asModule.overheadMs} ms.`);
   }
   return lines.join('\n');
 }

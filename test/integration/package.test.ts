@@ -245,16 +245,36 @@ describe('osls package', () => {
           .split('\n')
           .filter((line) => pattern.test(line))
           .reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0] ?? 0), 0);
-      return { fn: zip.replace(/\.zip$/, ''), zip: statSync(join(outDir, zip)).size, code: sizeOf(/\.mjs$/), map: sizeOf(/\.map$/) };
+      return { fn: zip.replace(/\.zip$/, ''), zip: statSync(join(outDir, zip)).size, code: sizeOf(/\.cjs$/), map: sizeOf(/\.map$/) };
     });
     const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`.padStart(9);
     const lines = rows.map((row) => `${row.fn.padEnd(24)}${kb(row.zip)}${kb(row.code)}${kb(row.map)}`);
-    console.log(['Function bundles (minified ESM + source map)', `${'function'.padEnd(24)}${'zip'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}`, ...lines].join('\n'));
+    console.log(['Function bundles (minified CommonJS + source map)', `${'function'.padEnd(24)}${'zip'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}`, ...lines].join('\n'));
     for (const row of rows) {
       // Issue 9's budget: bench/cold-start.ts measures what each function pays for, and why.
       expect({ fn: row.fn, codeWithin500KB: row.code <= 500 * 1024 }).toEqual({ fn: row.fn, codeWithin500KB: true });
       expect(row.code).toBeGreaterThan(0);
       expect(row.map).toBeGreaterThan(0);
+    }
+  });
+
+  test('each function’s zip holds the file its Handler names, and Lambda’s require() of it finds the handler', () => {
+    // Lambda resolves `functions/x.handler` to functions/x.js, .mjs or .cjs in the zip; a .cjs file is
+    // CommonJS whatever package.json says, and Lambda loads it with require().
+    const unpacked = mkdtempSync(join(tmpdir(), 'iam-key-rotator-zips-'));
+    try {
+      for (const fn of ofType('AWS::Lambda::Function')) {
+        const key = String(fn.Properties?.FunctionName).replace(/^iam-key-rotator-ci-/, '');
+        const [modulePath, exportName] = String(fn.Properties?.Handler).split(/\.(?=[^.]+$)/);
+        const into = join(unpacked, key);
+        spawnSync('unzip', ['-q', join(outDir, `${key}.zip`), '-d', into], { encoding: 'utf8' });
+        const file = join(into, `${modulePath}.cjs`);
+        const probe = `const m = require(${JSON.stringify(file)}); process.stdout.write(typeof m[${JSON.stringify(exportName)}]);`;
+        const loaded = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } });
+        expect({ fn: key, handler: loaded.stdout, stderr: loaded.stderr }).toEqual({ fn: key, handler: 'function', stderr: '' });
+      }
+    } finally {
+      rmSync(unpacked, { recursive: true, force: true });
     }
   });
 
