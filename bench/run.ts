@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in one run on this machine, written to bench/results.md and
 // bench/results.json. Figures are medians or ratios from one run, not assertions: the machine is
-// shared and noisy, so compare within a run. BENCH_SCAN_SIZES=100,1000 and BENCH_RUNS=15 tune it.
+// shared and noisy, so compare within a run. BENCH_SCAN_SIZES=100,1000 and BENCH_RUNS=21 tune it.
 import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -85,7 +85,7 @@ ${coldStartTable(coldStart)}
 
 Largest bundle ${(worstBundle.bytes / 1024).toFixed(0)} KB (${worstBundle.function}); worst import overhead ${worstOverhead} ms over bare node.
 Goals (issue 9): no bundle over 500 KB, import overhead under 60 ms (the issue's naive bundle added about 105 ms on the
-machine the goal was set on; both references are measured in the same runs as our bundles).
+machine the goal was set on; the references are measured in the same runs as our bundles).
 
 ## Workflow: transitions and cost
 
