@@ -8,14 +8,13 @@ import { systemClock } from '#shared/clock.ts';
 import type { Config } from '#shared/config.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { logger } from '#shared/logger.ts';
+import { MEMBER_ROLE_FIX } from '#shared/member-account.ts';
 import { lambdaNotifier, type Notifier, type SendOutcome } from '#shared/notifier.ts';
 import { configLoader } from '#shared/runtime-config.ts';
 
 /** What a person does about an account the scan could not reach, by error name. */
-export const MEMBER_ACCOUNT_FIX =
-  'deploy stack/member-role.yml in that account (README: Organization-wide rotation), check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID, or leave the account out with ORG_EXCLUDE_ACCOUNTS';
 const FIX_BY_ERROR: Readonly<Record<string, string>> = {
-  MemberAccountAccessError: MEMBER_ACCOUNT_FIX,
+  MemberAccountAccessError: MEMBER_ROLE_FIX,
   ConfigError: 'fix the configuration the message names; every account fails the same way until then',
   'States.Timeout': 'the account took longer than the scan function’s timeout: raise it, or lower MAX_ROTATIONS_PER_RUN',
 };

@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '#shared/clock.ts';
 import type { Config } from '#shared/config.ts';
 import { ConfigError, errorMessage, errorName, InvalidInputError, MemberAccountAccessError } from '#shared/errors.ts';
 import { executionArnFor } from '#shared/execution-name.ts';
-import { memberAccountClients, memberCredentials, memberRoleArn } from '#shared/member-account.ts';
+import { memberAccountClientsOnFirstUse, memberRoleArn } from '#shared/member-account.ts';
 import { deployedAccountId } from '#shared/deployed-account.ts';
 import { lambdaNotifier, type Notifier } from '#shared/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
@@ -268,9 +268,7 @@ const ownAccountId = deployedAccountId();
 const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 // One IAM client per member account per container, all sharing one STS client; each assumes the
 // member role on first use and renews it before it ends (shared/member-account.ts).
-let memberIamClients: ((accountId: string) => Promise<IAMClient>) | undefined;
-const memberIam = (loaded: Config): ((accountId: string) => Promise<IAMClient>) =>
-  (memberIamClients ??= memberAccountClients(memberCredentials(sts, loaded, systemClock), iamWith));
+const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
 
 /**
  * Three kinds of event: the schedule with SCAN_SCOPE=account (the default: scan this account, as

@@ -9,7 +9,7 @@ import { sts } from '#shared/clients/sts.ts';
 import { systemClock } from '#shared/clock.ts';
 import { deployedAccountId } from '#shared/deployed-account.ts';
 import { logger as defaultLogger } from '#shared/logger.ts';
-import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
+import { memberAccountClientsOnFirstUse } from '#shared/member-account.ts';
 import { typedErrors } from '#shared/rotation/handler.ts';
 import { configLoader } from '#shared/runtime-config.ts';
 import { handleTrigger, type StartDeps, type StartOutcome } from '#shared/start-rotation.ts';
@@ -33,10 +33,7 @@ export function startRotationHandler(
 }
 
 // Member-account IAM clients, one per account for the container, signed by its member role.
-let forAccount: ((accountId: string) => Promise<IAMClient>) | undefined;
-const iamFor = async (accountId: string): Promise<IAMClient> => {
-  forAccount ??= memberAccountClients(memberCredentials(sts, await config(), systemClock), iamWith);
-  return forAccount(accountId);
-};
+const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
+const iamFor = async (accountId: string): Promise<IAMClient> => memberIam(await config())(accountId);
 
 export const handler = startRotationHandler({ iam, sfn }, async () => (await config()).stateMachineArn, defaultLogger, { ownAccountId: deployedAccountId(), iamFor });

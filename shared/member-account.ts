@@ -11,6 +11,10 @@ const SESSION_SECONDS = 3600;
 
 export type MemberRoleSettings = Pick<Config, 'memberRoleName' | 'memberRoleExternalId'>;
 
+/** What a person does about an account whose member role cannot be used. */
+export const MEMBER_ROLE_FIX =
+  'deploy stack/member-role.yml in that account (README: Organization-wide rotation), check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID, or leave the account out with ORG_EXCLUDE_ACCOUNTS';
+
 export function memberRoleArn(accountId: string, settings: MemberRoleSettings): string {
   return `arn:aws:iam::${accountId}:role/${settings.memberRoleName}`;
 }
@@ -57,9 +61,7 @@ export function memberCredentials(
       } catch (error) {
         throw new MemberAccountAccessError(
           accountId,
-          `Cannot act in account ${accountId}: assuming ${roleArn} failed (${errorName(error)}: ${errorMessage(error)}). ` +
-            'Deploy stack/member-role.yml in that account (README: Organization-wide rotation), check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID, ' +
-            'or leave the account out with ORG_EXCLUDE_ACCOUNTS.',
+          `Cannot act in account ${accountId}: assuming ${roleArn} failed (${errorName(error)}: ${errorMessage(error)}). To fix: ${MEMBER_ROLE_FIX}.`,
         );
       }
     };
@@ -105,4 +107,17 @@ export function memberAccountClients<C>(
     }
     return clients;
   };
+}
+
+/**
+ * memberAccountClients for a Lambda container: built on first use with the member-role settings of
+ * the configuration loaded then (read once per container), and kept for the container's life.
+ */
+export function memberAccountClientsOnFirstUse<C>(
+  sts: STSClient,
+  clock: Clock,
+  build: (credentials: AwsCredentialIdentityProvider) => C,
+): (settings: MemberRoleSettings) => (accountId: string) => Promise<C> {
+  let clients: ((accountId: string) => Promise<C>) | undefined;
+  return (settings) => (clients ??= memberAccountClients(memberCredentials(sts, settings, clock), build));
 }

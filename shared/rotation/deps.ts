@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { memberAccountClients, memberCredentials } from '../member-account.ts';
+import { memberAccountClientsOnFirstUse } from '../member-account.ts';
 import { deployedAccountId } from '../deployed-account.ts';
 import type { Notifier } from '../notifier.ts';
 import { configLoader } from '../runtime-config.ts';
@@ -117,20 +117,16 @@ const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Man
 export function lambdaDeps(clients: LambdaClients): DepsProvider {
   const config = configLoader(process.env);
   const ownAccountId = deployedAccountId(process.env);
-  // Built on first use, with the loaded configuration's member role, then kept for the container.
-  let forAccount: ((accountId: string) => Promise<AccountClients>) | undefined;
   const member = clients.member;
-  const memberClients = (loaded: Config): ((accountId: string) => Promise<AccountClients>) | undefined => {
-    if (!member) return undefined;
-    forAccount ??= memberAccountClients(memberCredentials(member.sts, loaded, systemClock), (credentials) => ({
-      iam: member.iam(credentials),
-      secretsManager: member.secretsManager?.(credentials) ?? noSecretsManager,
-    }));
-    return forAccount;
-  };
+  const memberClients = member
+    ? memberAccountClientsOnFirstUse(member.sts, systemClock, (credentials): AccountClients => ({
+        iam: member.iam(credentials),
+        secretsManager: member.secretsManager?.(credentials) ?? noSecretsManager,
+      }))
+    : undefined;
   return async () => {
     const loaded = await config();
-    const forMember = memberClients(loaded);
+    const forMember = memberClients?.(loaded);
     return {
       ...(forMember ? { ownAccountId, forAccount: forMember } : {}),
       iam: clients.iam,
