@@ -7,9 +7,8 @@ import type { Output } from '../cli/output.ts';
 import { colors } from '../cli/output.ts';
 import { DAY_MS } from '#shared/clock.ts';
 import { SimulatedConsumer } from './consumer.ts';
-import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, isolateFromRealAws, seconds } from './demo.ts';
+import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
 import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
-import { startMoto } from './moto.ts';
 import { motoCredentialsIn, publishedNotifications } from './moto-inspect.ts';
 import type { RotationReport } from './runner.ts';
 
@@ -36,17 +35,7 @@ const USERS: readonly OrgDemoUser[] = [
  * runner executes each through the member role while the consumers keep calling AWS.
  */
 export async function runOrgDemo(output: Output): Promise<number> {
-  const started = Date.now();
-  const step = (text: string): void => output.out(`${colors.cyan('▸')} ${text}`);
-  step('starting a local AWS (moto_server) on a free loopback port…');
-  const moto = await startMoto();
-  try {
-    isolateFromRealAws(moto);
-    return await runAgainst(moto.endpoint, output, step, started);
-  } finally {
-    await moto.stop();
-    step(`stopped moto_server; nothing was left running (${seconds(started)} in all)`);
-  }
+  return withLocalAws(output, (moto, step, started) => runAgainst(moto.endpoint, output, step, started));
 }
 
 async function runAgainst(endpoint: string, output: Output, step: (text: string) => void, started: number): Promise<number> {

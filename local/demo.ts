@@ -42,21 +42,31 @@ const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not 
  * credentials are forced to the local moto before any client exists.
  */
 export async function runDemo(output: Output): Promise<number> {
+  return withLocalAws(output, (moto, step, started) => runAgainst(moto, output, step, started));
+}
+
+/**
+ * Every demo's frame: start moto, point this process at it before any client exists, run the demo
+ * with a progress printer, and stop moto however the demo ends.
+ */
+export async function withLocalAws(
+  output: Output,
+  demo: (moto: MotoServer, step: (text: string) => void, started: number) => Promise<number>,
+): Promise<number> {
   const started = Date.now();
   const step = (text: string): void => output.out(`${colors.cyan('▸')} ${text}`);
-
   step('starting a local AWS (moto_server) on a free loopback port…');
   const moto = await startMoto();
   try {
     isolateFromRealAws(moto);
-    return await runAgainst(moto, output, step, started);
+    return await demo(moto, step, started);
   } finally {
     await moto.stop();
     step(`stopped moto_server; nothing was left running (${seconds(started)} in all)`);
   }
 }
 
-export function isolateFromRealAws(moto: MotoServer): void {
+function isolateFromRealAws(moto: MotoServer): void {
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   process.env.AWS_ACCESS_KEY_ID = 'demo';
   process.env.AWS_SECRET_ACCESS_KEY = 'demo';
