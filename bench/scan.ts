@@ -5,10 +5,10 @@
 import { GetAccessKeyLastUsedCommand, IAMClient, paginateListAccessKeys, paginateListUserTags, paginateListUsers } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { pathToFileURL } from 'node:url';
-import { DAY_MS, fixedClock } from '#shared/clock.ts';
-import { mapWithConcurrency } from '#shared/concurrency.ts';
-import { loadConfig } from '#shared/config.ts';
-import { scanAccount } from '#shared/scanner.ts';
+import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { mapWithConcurrency } from '#shared/base/concurrency.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { scanAccount } from '#shared/scan/scanner.ts';
 import { startMoto } from '#local/moto.ts';
 import { countCalls, type CallCounter } from '../test/helpers/call-counter.ts';
 import { createPassStateMachine, seedUsers } from '../test/helpers/iam-seed.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { decideFromCli, tokenNote } from './confirm.ts';
-import { colors, type Output } from './output.ts';
+import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, type StackFlags } from './stack.ts';
 
 const HELP = `

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Output } from './output.ts';
+import type { Output } from '../local/terminal.ts';
 import { registerScan } from './scan.ts';
 import { registerRotate } from './rotate.ts';
 import { registerDemo } from './demo.ts';

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { dynamodb, iam, secretsManager, sfn } from '#shared/clients.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
-import { decide, dynamoTokenStore, type DecisionResult } from '#shared/rotation/confirmation.ts';
+import { dynamodb, iam, secretsManager, sfn } from '#shared/aws/clients.ts';
+import { systemClock } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { decide, type DecisionResult } from '#shared/rotation/confirmation.ts';
+import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
 import type { MarkerAction } from '#shared/rotation/markers.ts';
-import { colors, type Output } from './output.ts';
+import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, resolveLedgerTable, type LedgerTable, type StackFlags } from './stack.ts';
 
 const HELP = `

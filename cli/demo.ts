@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Output } from './output.ts';
+import type { Output } from '../local/terminal.ts';
 import { runDemo } from '#local/demo.ts';
 import { runOrgDemo } from '#local/demo-org.ts';
 

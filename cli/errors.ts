@@ -1,4 +1,4 @@
-import { MissingCredentialsError, MissingPermissionError, RotatorError, errorMessage } from '#shared/errors.ts';
+import { MissingCredentialsError, MissingPermissionError, RotatorError, errorMessage } from '#shared/base/errors.ts';
 
 /** Turns SDK failures a person can fix into typed errors with a fix, instead of a stack trace. */
 export function explainAwsError(error: unknown): unknown {

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { InvalidInputError, RotatorError, ConfigError, errorMessage } from '#shared/errors.ts';
+import { InvalidInputError, RotatorError, ConfigError, errorMessage } from '#shared/base/errors.ts';
 import { explainAwsError } from './errors.ts';
-import { consoleOutput, type Output } from './output.ts';
+import { consoleOutput, type Output } from '../local/terminal.ts';
 import { registerCommands } from './commands.ts';
 
 export const EXIT_OK = 0;

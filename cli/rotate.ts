@@ -1,19 +1,19 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { formatDuration, parseDuration } from '#shared/duration.ts';
-import { iam, sfn, sts } from '#shared/clients.ts';
-import { iamWith } from '#shared/clients/iam.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
-import { memberCredentials } from '#shared/member-account.ts';
-import { InvalidInputError } from '#shared/errors.ts';
+import { formatDuration, parseDuration } from '#shared/base/duration.ts';
+import { iam, sfn, sts } from '#shared/aws/clients.ts';
+import { iamWith } from '#shared/aws/clients/iam.ts';
+import { systemClock } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { memberCredentials } from '#shared/aws/member-account.ts';
+import { InvalidInputError } from '#shared/base/errors.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
+import { logger as lambdaLogger, SERVICE_NAME } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
-import { Contained } from '#shared/rotation/state.ts';
+import { Contained } from '#shared/rotation/workflow-state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
-import { startRotation } from '#shared/start-rotation.ts';
-import { colors, type Output } from './output.ts';
+import { startRotation } from '#shared/start/start-rotation.ts';
+import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
 
 interface RotateFlags {

@@ -1,17 +1,17 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { dynamodb, iam, sfn, sns, sts } from '#shared/clients.ts';
-import { fixedClock, systemClock } from '#shared/clock.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
-import { InvalidInputError } from '#shared/errors.ts';
-import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
-import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
-import { logger as lambdaLogger, SERVICE_NAME } from '#shared/powertools.ts';
-import { planScanNotifications, sendScanNotifications } from '#shared/scan-notifications.ts';
-import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scanner.ts';
+import { dynamodb, iam, sfn, sns, sts } from '#shared/aws/clients.ts';
+import { fixedClock, systemClock } from '#shared/base/clock.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
+import { InvalidInputError } from '#shared/base/errors.ts';
+import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
+import { KEY_CLASSES, type KeyClass } from '#shared/scan/classify-keys.ts';
+import { logger as lambdaLogger, SERVICE_NAME } from '#shared/base/logger.ts';
+import { planScanNotifications, sendScanNotifications } from '#shared/scan/scan-notices.ts';
+import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scan/scanner.ts';
 import { runOrganizationScan } from '#local/org-runner.ts';
-import { colors, type Output } from './output.ts';
+import { colors, type Output } from '../local/terminal.ts';
 
 interface ScanFlags {
   readonly user?: string[];

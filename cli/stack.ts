@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
-import { ACCOUNT_ID } from '#shared/account-id.ts';
-import { ConfigError, InvalidInputError } from '#shared/errors.ts';
+import { ACCOUNT_ID } from '#shared/base/account-id.ts';
+import { ConfigError, InvalidInputError } from '#shared/base/errors.ts';
 
 /** How the deployed-mode commands find the stack: --stack, else --stage, else ROTATION_STATE_MACHINE_ARN, else stage dev. */
 export interface StackFlags {

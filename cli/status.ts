@@ -8,9 +8,9 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { sfn as defaultSfn } from '#shared/clients.ts';
-import { errorMessage } from '#shared/errors.ts';
-import { colors, type Output } from './output.ts';
+import { sfn as defaultSfn } from '#shared/aws/clients.ts';
+import { errorMessage } from '#shared/base/errors.ts';
+import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP, type StackFlags } from './stack.ts';
 
 interface StatusFlags extends StackFlags {

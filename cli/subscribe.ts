@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { sns, sts } from '#shared/clients.ts';
-import { InvalidInputError } from '#shared/errors.ts';
-import { NOTIFICATION_EVENTS, type NotificationEvent } from '#shared/notifications.ts';
-import { callerAccountId } from '#shared/notifier.ts';
+import { sns, sts } from '#shared/aws/clients.ts';
+import { InvalidInputError } from '#shared/base/errors.ts';
+import { NOTIFICATION_EVENTS, type NotificationEvent } from '#shared/config/notification-events.ts';
+import { callerAccountId } from '#shared/notify/notifier.ts';
 import { LOCAL_TOPIC_NAME } from '#local/runner.ts';
-import { colors, type Output } from './output.ts';
+import { colors, type Output } from '../local/terminal.ts';
 
 interface SubscribeFlags {
   readonly owner?: string;

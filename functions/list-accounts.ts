@@ -2,12 +2,13 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { organizations } from '#shared/clients/organizations.ts';
-import type { Config } from '#shared/config.ts';
-import { deployedAccountId } from '#shared/deployed-account.ts';
-import { logger } from '#shared/logger.ts';
-import { filtersNeedTags, listOrganizationAccounts, selectAccounts, type AccountFilters } from '#shared/organization.ts';
-import { configLoader } from '#shared/runtime-config.ts';
+import { organizations } from '#shared/aws/clients/organizations.ts';
+import type { Config } from '#shared/config/settings.ts';
+import { deployedAccountId } from '#shared/aws/deployed-account.ts';
+import { logger } from '#shared/base/logger.ts';
+import { listOrganizationAccounts, selectAccounts } from '#shared/org/accounts.ts';
+import { filtersNeedTags, type AccountFilters } from '#shared/config/organization-filters.ts';
+import { configLoader } from '#shared/config/load-config.ts';
 
 export interface AccountRef {
   readonly accountId: string;

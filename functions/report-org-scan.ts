@@ -2,15 +2,15 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
-import { dynamodb } from '#shared/clients/dynamodb.ts';
-import { sns } from '#shared/clients/sns.ts';
-import { systemClock } from '#shared/clock.ts';
-import type { Config } from '#shared/config.ts';
-import { InvalidInputError } from '#shared/errors.ts';
-import { logger } from '#shared/logger.ts';
-import { MEMBER_ROLE_FIX } from '#shared/member-account.ts';
-import { lambdaNotifier, type Notifier, type SendOutcome } from '#shared/notifier.ts';
-import { configLoader } from '#shared/runtime-config.ts';
+import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
+import { sns } from '#shared/aws/clients/sns.ts';
+import { systemClock } from '#shared/base/clock.ts';
+import type { Config } from '#shared/config/settings.ts';
+import { InvalidInputError } from '#shared/base/errors.ts';
+import { logger } from '#shared/base/logger.ts';
+import { MEMBER_ROLE_FIX } from '#shared/aws/member-account.ts';
+import { lambdaNotifier, type Notifier, type SendOutcome } from '#shared/notify/notifier.ts';
+import { configLoader } from '#shared/config/load-config.ts';
 
 /** What a person does about an account the scan could not reach, by error name. */
 const FIX_BY_ERROR: Readonly<Record<string, string>> = {

@@ -1,9 +1,9 @@
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { sts } from '#shared/clients/sts.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
-import { stepHandler } from '#shared/rotation/handler.ts';
-import { checkConsumers } from '#shared/rotation/health.ts';
-import { AfterPromote } from '#shared/rotation/state.ts';
+import { stepHandler } from '#shared/rotation/step-handler.ts';
+import { checkConsumers } from '#shared/rotation/consumer-checks.ts';
+import { AfterPromote } from '#shared/rotation/workflow-state.ts';
 
 /** CheckConsumers: one pass of the user's health checks; healthy, waiting, overdue or aborted. */
 export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({ rotation, newKey, promoted }, deps) =>

@@ -1,9 +1,9 @@
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { sts } from '#shared/clients/sts.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
-import { stepHandler } from '#shared/rotation/handler.ts';
-import { checkObservation } from '#shared/rotation/health.ts';
-import { AfterDeactivate } from '#shared/rotation/state.ts';
+import { stepHandler } from '#shared/rotation/step-handler.ts';
+import { checkObservation } from '#shared/rotation/consumer-checks.ts';
+import { AfterDeactivate } from '#shared/rotation/workflow-state.ts';
 
 /** CheckObservation: trouble (roll back), watching, or over (delete the old key). */
 export const checkObservationStep = stepHandler('CheckObservation', AfterDeactivate, ({ rotation, newKey, deactivated }, deps) =>

@@ -1,10 +1,10 @@
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
-import { sts } from '#shared/clients/sts.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
-import { stepHandler } from '#shared/rotation/handler.ts';
-import { AfterPrepare } from '#shared/rotation/state.ts';
-import { createAndStore } from '#shared/rotation/store.ts';
+import { stepHandler } from '#shared/rotation/step-handler.ts';
+import { AfterPrepare } from '#shared/rotation/workflow-state.ts';
+import { createAndStore } from '#shared/rotation/new-key.ts';
 
 /** CreateAndStore: a new key, written to the user's secret as AWSPENDING; safe to repeat. */
 export const createAndStoreStep = stepHandler('CreateAndStore', AfterPrepare, ({ rotation }, deps) => createAndStore(rotation, deps));

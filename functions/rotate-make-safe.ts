@@ -1,10 +1,10 @@
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
-import { sts } from '#shared/clients/sts.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
-import { makeSafe } from '#shared/rotation/finish.ts';
-import { stepHandler } from '#shared/rotation/handler.ts';
-import { FailureInput } from '#shared/rotation/state.ts';
+import { makeSafe } from '#shared/rotation/old-key.ts';
+import { stepHandler } from '#shared/rotation/step-handler.ts';
+import { FailureInput } from '#shared/rotation/workflow-state.ts';
 
 /** MakeSafe: after any failure, the user keeps no fewer working keys than it had at the start. */
 export const makeSafeStep = stepHandler('MakeSafe', FailureInput, makeSafe);

@@ -1,10 +1,10 @@
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
-import { sts } from '#shared/clients/sts.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
-import { rollback } from '#shared/rotation/finish.ts';
-import { stepHandler } from '#shared/rotation/handler.ts';
-import { RollbackInput } from '#shared/rotation/state.ts';
+import { rollback } from '#shared/rotation/old-key.ts';
+import { stepHandler } from '#shared/rotation/step-handler.ts';
+import { RollbackInput } from '#shared/rotation/workflow-state.ts';
 
 /** Rollback: old key Active and AWSCURRENT again; the new key Inactive, kept for inspection. */
 export const rollbackStep = stepHandler('Rollback', RollbackInput, ({ rotation, newKey, observation, gate }, deps) =>

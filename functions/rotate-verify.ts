@@ -1,10 +1,10 @@
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { secretsManager, secretsManagerWith } from '#shared/clients/secrets-manager.ts';
-import { sts } from '#shared/clients/sts.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps, stsWith } from '#shared/rotation/deps.ts';
-import { stepHandler } from '#shared/rotation/handler.ts';
-import { AfterCreate } from '#shared/rotation/state.ts';
-import { verify } from '#shared/rotation/store.ts';
+import { stepHandler } from '#shared/rotation/step-handler.ts';
+import { AfterCreate } from '#shared/rotation/workflow-state.ts';
+import { verify } from '#shared/rotation/new-key.ts';
 
 /** Verify: STS GetCallerIdentity signed with the pending key must name the user. */
 export const verifyStep = stepHandler('Verify', AfterCreate, ({ rotation, newKey }, deps) => verify(rotation, newKey, deps));

@@ -6,24 +6,25 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
-import { ACCOUNT_ID } from '#shared/account-id.ts';
-import { dynamodb } from '#shared/clients/dynamodb.ts';
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { sfn } from '#shared/clients/sfn.ts';
-import { sns } from '#shared/clients/sns.ts';
-import { sts } from '#shared/clients/sts.ts';
-import { systemClock, type Clock } from '#shared/clock.ts';
-import type { Config } from '#shared/config.ts';
-import { ConfigError, errorMessage, errorName, InvalidInputError, MemberAccountAccessError } from '#shared/errors.ts';
-import { executionArnFor } from '#shared/execution-name.ts';
-import { memberAccountClientsOnFirstUse, memberRoleArn } from '#shared/member-account.ts';
-import { deployedAccountId } from '#shared/deployed-account.ts';
-import { lambdaNotifier, type Notifier } from '#shared/notifier.ts';
-import { KEY_CLASSES, type KeyClass } from '#shared/policy.ts';
-import { logger, metrics } from '#shared/powertools.ts';
-import { configLoader } from '#shared/runtime-config.ts';
-import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from '#shared/scan-notifications.ts';
-import { scanAccount, type ScanAccountTarget, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from '#shared/scanner.ts';
+import { ACCOUNT_ID } from '#shared/base/account-id.ts';
+import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { sfn } from '#shared/aws/clients/sfn.ts';
+import { sns } from '#shared/aws/clients/sns.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
+import { systemClock, type Clock } from '#shared/base/clock.ts';
+import type { Config } from '#shared/config/settings.ts';
+import { ConfigError, errorMessage, errorName, InvalidInputError, MemberAccountAccessError } from '#shared/base/errors.ts';
+import { executionArnFor } from '#shared/base/execution-name.ts';
+import { memberAccountClientsOnFirstUse, memberRoleArn } from '#shared/aws/member-account.ts';
+import { deployedAccountId } from '#shared/aws/deployed-account.ts';
+import { lambdaNotifier, type Notifier } from '#shared/notify/notifier.ts';
+import { KEY_CLASSES, type KeyClass } from '#shared/scan/classify-keys.ts';
+import { logger } from '#shared/base/logger.ts';
+import { metrics } from '#shared/base/metrics.ts';
+import { configLoader } from '#shared/config/load-config.ts';
+import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from '#shared/scan/scan-notices.ts';
+import { scanAccount, type ScanAccountTarget, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from '#shared/scan/scanner.ts';
 
 export interface ScanSummary {
   readonly asOf: string;
@@ -267,7 +268,7 @@ const config = configLoader(process.env);
 const ownAccountId = deployedAccountId();
 const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 // One IAM client per member account per container, all sharing one STS client; each assumes the
-// member role on first use and renews it before it ends (shared/member-account.ts).
+// member role on first use and renews it before it ends (shared/aws/member-account.ts).
 const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
 
 /**

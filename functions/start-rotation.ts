@@ -3,16 +3,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { iam, iamWith } from '#shared/clients/iam.ts';
-import { sfn } from '#shared/clients/sfn.ts';
-import { sts } from '#shared/clients/sts.ts';
-import { systemClock } from '#shared/clock.ts';
-import { deployedAccountId } from '#shared/deployed-account.ts';
-import { logger as defaultLogger } from '#shared/logger.ts';
-import { memberAccountClientsOnFirstUse } from '#shared/member-account.ts';
-import { typedErrors } from '#shared/rotation/handler.ts';
-import { configLoader } from '#shared/runtime-config.ts';
-import { handleTrigger, type StartDeps, type StartOutcome } from '#shared/start-rotation.ts';
+import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { sfn } from '#shared/aws/clients/sfn.ts';
+import { sts } from '#shared/aws/clients/sts.ts';
+import { systemClock } from '#shared/base/clock.ts';
+import { deployedAccountId } from '#shared/aws/deployed-account.ts';
+import { logger as defaultLogger } from '#shared/base/logger.ts';
+import { memberAccountClientsOnFirstUse } from '#shared/aws/member-account.ts';
+import { typedErrors } from '#shared/rotation/step-handler.ts';
+import { configLoader } from '#shared/config/load-config.ts';
+import { handleTrigger, type StartDeps, type StartOutcome } from '#shared/start/start-rotation.ts';
 
 const config = configLoader(process.env);
 

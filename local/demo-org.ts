@@ -3,9 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import type { Output } from '../cli/output.ts';
-import { colors } from '../cli/output.ts';
-import { DAY_MS } from '#shared/clock.ts';
+import type { Output } from './terminal.ts';
+import { colors } from './terminal.ts';
+import { DAY_MS } from '#shared/base/clock.ts';
 import { SimulatedConsumer } from './consumer.ts';
 import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
 import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
@@ -40,9 +40,9 @@ export async function runOrgDemo(output: Output): Promise<number> {
 
 async function runAgainst(endpoint: string, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.
-  const { sfn, sts, organizations } = await import('#shared/clients.ts');
+  const { sfn, sts, organizations } = await import('#shared/aws/clients.ts');
   const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } = await import('@aws-sdk/client-organizations');
-  const { loadConfig } = await import('#shared/config.ts');
+  const { loadConfig } = await import('#shared/config/settings.ts');
   const { runRotation } = await import('./runner.ts');
   const { runOrganizationScan } = await import('./org-runner.ts');
 

@@ -2,10 +2,10 @@ import Table from 'cli-table3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { Output } from '../cli/output.ts';
-import { colors } from '../cli/output.ts';
-import { DAY_MS } from '#shared/clock.ts';
-import type { Config } from '#shared/config.ts';
+import type { Output } from './terminal.ts';
+import { colors } from './terminal.ts';
+import { DAY_MS } from '#shared/base/clock.ts';
+import type { Config } from '#shared/config/settings.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, type DemoUser } from './demo-account.ts';
 import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
@@ -82,15 +82,15 @@ export const seconds = (since: number): string => `${((Date.now() - since) / 100
 
 async function runAgainst(moto: MotoServer, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.
-  const { iam, secretsManager, sfn } = await import('#shared/clients.ts');
-  const { loadConfig } = await import('#shared/config.ts');
-  const { defaultSecretName } = await import('#shared/tags.ts');
-  const { scanAccount } = await import('#shared/scanner.ts');
+  const { iam, secretsManager, sfn } = await import('#shared/aws/clients.ts');
+  const { loadConfig } = await import('#shared/config/settings.ts');
+  const { defaultSecretName } = await import('#shared/config/user-settings.ts');
+  const { scanAccount } = await import('#shared/scan/scanner.ts');
   const { runRotation } = await import('./runner.ts');
-  const { sns, dynamodb, sts } = await import('#shared/clients.ts');
-  const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notifier.ts');
-  const { planScanNotifications, sendScanNotifications } = await import('#shared/scan-notifications.ts');
-  const { listUserKeys } = await import('#shared/rotation/keys.ts');
+  const { sns, dynamodb, sts } = await import('#shared/aws/clients.ts');
+  const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notify/notifier.ts');
+  const { planScanNotifications, sendScanNotifications } = await import('#shared/scan/scan-notices.ts');
+  const { listUserKeys } = await import('#shared/aws/iam.ts');
 
   const baseConfig = loadConfig(process.env);
   const secretName = (userName: string): string => defaultSecretName(baseConfig, userName);
@@ -197,9 +197,9 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
  * has pointed the environment at moto.
  */
 export async function createDemoStack(baseConfig: Config): Promise<Config> {
-  const { sfn, sns, dynamodb } = await import('#shared/clients.ts');
+  const { sfn, sns, dynamodb } = await import('#shared/aws/clients.ts');
   const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
-  const { ensureLedgerTable } = await import('#shared/notification-ledger.ts');
+  const { ensureLedgerTable } = await import('#shared/notify/ledger.ts');
   const { loadDefinition, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
   const machine = await sfn.send(
     new CreateStateMachineCommand({

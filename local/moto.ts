@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { MotoUnavailableError } from '#shared/errors.ts';
+import { MotoUnavailableError } from '#shared/base/errors.ts';
 
 export interface MotoServer {
   readonly endpoint: string;

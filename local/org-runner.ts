@@ -10,15 +10,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { listAccounts, type AccountList, type AccountRef, type SkippedAccountRef } from '#functions/list-accounts.ts';
 import { reportOrgScan, type OrgScanReport } from '#functions/report-org-scan.ts';
 import { AccountScanEventSchema, runAccountScan, type AccountScanOutcome } from '#functions/scan-keys.ts';
-import { dynamodb as defaultDynamodb, iam as defaultIam, sfn as defaultSfn, sns as defaultSns, sts as defaultSts } from '#shared/clients.ts';
-import { organizations as defaultOrganizations } from '#shared/clients/organizations.ts';
-import { systemClock, type Clock } from '#shared/clock.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
-import { ConfigError, InvalidInputError } from '#shared/errors.ts';
-import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
-import { iamWith } from '#shared/clients/iam.ts';
-import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notifier.ts';
-import { logger as defaultLogger } from '#shared/powertools.ts';
+import { dynamodb as defaultDynamodb, iam as defaultIam, sfn as defaultSfn, sns as defaultSns, sts as defaultSts } from '#shared/aws/clients.ts';
+import { organizations as defaultOrganizations } from '#shared/aws/clients/organizations.ts';
+import { systemClock, type Clock } from '#shared/base/clock.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
+import { ConfigError, InvalidInputError } from '#shared/base/errors.ts';
+import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
+import { iamWith } from '#shared/aws/clients/iam.ts';
+import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
+import { logger as defaultLogger } from '#shared/base/logger.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with

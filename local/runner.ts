@@ -18,21 +18,21 @@ import { promoteStep } from '#functions/rotate-promote.ts';
 import { rollbackStep } from '#functions/rotate-rollback.ts';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
 import { verifyStep } from '#functions/rotate-verify.ts';
-import { dynamodb as defaultDynamodb, iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns, sts as defaultSts } from '#shared/clients.ts';
-import { systemClock, type Clock } from '#shared/clock.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
-import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotationInProgressError, RotatorError } from '#shared/errors.ts';
-import { executionName } from '#shared/execution-name.ts';
-import { ensureLedgerTable } from '#shared/notification-ledger.ts';
-import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
+import { dynamodb as defaultDynamodb, iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns, sts as defaultSts } from '#shared/aws/clients.ts';
+import { systemClock, type Clock } from '#shared/base/clock.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
+import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotationInProgressError, RotatorError } from '#shared/base/errors.ts';
+import { executionName } from '#shared/base/execution-name.ts';
+import { ensureLedgerTable } from '#shared/notify/ledger.ts';
+import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { logger as defaultLogger } from '#shared/powertools.ts';
+import { logger as defaultLogger } from '#shared/base/logger.ts';
 import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps, type StsCredentials } from '#shared/rotation/deps.ts';
-import { dynamoTokenStore } from '#shared/rotation/confirmation.ts';
-import { listUserKeys } from '#shared/rotation/keys.ts';
-import { inAccount } from '#shared/rotation/accounts.ts';
-import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
-import type { RotationKind } from '#shared/rotation/state.ts';
+import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
+import { listUserKeys } from '#shared/aws/iam.ts';
+import { inAccount } from '#shared/rotation/step-account.ts';
+import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
+import type { RotationKind } from '#shared/rotation/workflow-state.ts';
 
 /**
  * The local runner: executes statemachines/rotate-key.asl.json with aws-local-stepfunctions, every

@@ -1,13 +1,13 @@
 import { PutUserPolicyCommand, paginateListAttachedUserPolicies, paginateListUserPolicies, type IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
-import '../zod-locale.ts';
-import { AccessKeyNotFoundError } from '../errors.ts';
+import '../base/zod-locale.ts';
+import { AccessKeyNotFoundError } from '../base/errors.ts';
 import { planCompromiseRoom } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
-import { resolveUserSettings } from '../tags.ts';
-import { keyLastUsed, listUserKeys, readUser, setKeyStatus } from './keys.ts';
+import { resolveUserSettings } from '../config/user-settings.ts';
+import { keyLastUsed, listUserKeys, readUser, setKeyStatus } from '../aws/iam.ts';
 import { readSecret } from './secret.ts';
-import { RotationInput, type Contained } from './state.ts';
+import { RotationInput, type Contained } from './workflow-state.ts';
 
 /**
  * Contain: the first Task of the compromise path, before any new key exists. It cuts the leaked key
@@ -120,7 +120,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   const [secret, quarantine, otherUsed] = await Promise.all([
     secretOf(),
     quarantinePolicies(deps.iam, userName),
-    other ? keyLastUsed(deps.iam, other.accessKeyId) : Promise.resolve(undefined),
+    other ? keyLastUsed(deps.iam, other.accessKeyId, 'unused') : Promise.resolve(undefined),
   ]);
   const plan = planCompromiseRoom(
     keys.map((candidate) => ({

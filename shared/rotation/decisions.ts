@@ -1,12 +1,11 @@
-import type { CompromisedKeyAction, HealthCheck } from '../config.ts';
-import type { CompromisePlanName, GateStatus, ObservationStatus, RotationKind } from './state.ts';
+import type { CompromisedKeyAction, HealthCheck } from '../config/settings.ts';
+import type { KeyStatus } from '../aws/iam.ts';
+import type { CompromisePlanName, GateStatus, ObservationStatus, RotationKind } from './workflow-state.ts';
 
 /**
  * The rotation's decisions, as pure functions of facts and "now". Handlers read the facts, call
  * these, and act on the answer; the tables in test/unit/rotation-decisions.test.ts pin them down.
  */
-
-export type KeyStatus = 'Active' | 'Inactive';
 
 export interface KeyFact {
   readonly accessKeyId: string;

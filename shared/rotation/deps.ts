@@ -3,17 +3,16 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { systemClock, type Clock } from '../clock.ts';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import { logger } from '../logger.ts';
-import { memberAccountClientsOnFirstUse } from '../member-account.ts';
-import { deployedAccountId } from '../deployed-account.ts';
-import type { Notifier } from '../notifier.ts';
-import { configLoader } from '../runtime-config.ts';
-import type { AccountClients } from './accounts.ts';
-import type { ConfirmationTokenStore } from './confirmation.ts';
-import type { ConfirmChannel } from './state.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
+import type { Config } from '../config/settings.ts';
+import { ConfigError } from '../base/errors.ts';
+import { logger } from '../base/logger.ts';
+import { memberAccountClientsOnFirstUse } from '../aws/member-account.ts';
+import { deployedAccountId } from '../aws/deployed-account.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { configLoader } from '../config/load-config.ts';
+import type { ConfirmationTokenStore } from './confirmation-tokens.ts';
+import type { ConfirmChannel } from './workflow-state.ts';
 
 /** The waits a local run compresses; they win over user tags and the configuration. */
 export interface Durations {
@@ -21,6 +20,12 @@ export interface Durations {
   readonly healthCheckDeadlineMs: number;
   readonly observationMs: number;
   readonly oldKeyQuietMs: number;
+}
+
+/** The clients a step uses in the account it acts in. SNS, DynamoDB and Step Functions stay in the stack's account. */
+export interface AccountClients {
+  readonly iam: IAMClient;
+  readonly secretsManager: SecretsManagerClient;
 }
 
 export interface StsCredentials {
@@ -66,7 +71,7 @@ export const HTTP_CHECK_TIMEOUT_MS = 5_000;
 export const stsWith = (credentials: StsCredentials): STSClient => new STSClient({ credentials, maxAttempts: 1 });
 
 /**
- * The SDK clients (module scope, one per container, from shared/clients/<service>.ts) and the
+ * The SDK clients (module scope, one per container, from shared/aws/clients/<service>.ts) and the
  * capabilities a function's step uses. Each functions/<step>.ts passes exactly these, so its bundle
  * holds only their clients: a module-scope `new XClient()` anywhere in a function's import graph
  * is bundled even when unused. The local runner builds its own RotationDeps with everything.

@@ -1,11 +1,11 @@
 import { TagUserCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Config } from '../config.ts';
-import { NoRotationInProgressError } from '../errors.ts';
-import { resolveUserSettings } from '../tags.ts';
+import type { Config } from '../config/settings.ts';
+import { NoRotationInProgressError } from '../base/errors.ts';
+import { resolveUserSettings } from '../config/user-settings.ts';
 import { ABORT_TAG, CONFIRM_TAG, versionWithStage } from './decisions.ts';
-import { listUserKeys, readUser } from './keys.ts';
+import { listUserKeys, readUser } from '../aws/iam.ts';
 import { CURRENT, PENDING, readSecret } from './secret.ts';
 
 /**

@@ -1,11 +1,11 @@
-import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError } from '../errors.ts';
-import { resolveUserSettings } from '../tags.ts';
+import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError } from '../base/errors.ts';
+import { resolveUserSettings } from '../config/user-settings.ts';
 import { decideRoom, planCompromiseRoom, waitSeconds, type RoomDecision } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
-import { deleteKey, keyLastUsed, listUserKeys, readUser, type UserKey } from './keys.ts';
+import { deleteKey, keyLastUsed, listUserKeys, readUser, type AccessKey } from '../aws/iam.ts';
 import { assertOwnedBy, CURRENT, PREVIOUS, readSecret } from './secret.ts';
 import type { SecretView } from './secret.ts';
-import type { Rotation, RotationInput } from './state.ts';
+import type { Rotation, RotationInput } from './workflow-state.ts';
 
 /** On the compromise path the health gate only records when consumers recover: it gives up after an hour at most. */
 export const COMPROMISE_GATE_DEADLINE_MS = 3_600_000;
@@ -15,9 +15,9 @@ export const COMPROMISE_GATE_DEADLINE_MS = 3_600_000;
  * to skip the replacement was routed past this step by the state machine, so meeting one here means
  * the keys changed since Contain: refuse, deleting nothing.
  */
-async function compromiseRoom(keys: readonly UserKey[], input: RotationInput, secret: SecretView, deps: RotationDeps): Promise<RoomDecision> {
+async function compromiseRoom(keys: readonly AccessKey[], input: RotationInput, secret: SecretView, deps: RotationDeps): Promise<RoomDecision> {
   const other = keys.find((key) => key.accessKeyId !== input.accessKeyId);
-  const otherUsed = other ? (await keyLastUsed(deps.iam, other.accessKeyId)) !== undefined : false;
+  const otherUsed = other ? (await keyLastUsed(deps.iam, other.accessKeyId, 'unused')) !== undefined : false;
   const plan = planCompromiseRoom(
     keys.map((key) => ({ ...key, everUsed: key.accessKeyId === input.accessKeyId || otherUsed })),
     input.accessKeyId,

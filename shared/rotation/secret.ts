@@ -7,7 +7,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SecretStateError } from '../errors.ts';
+import { SecretStateError } from '../base/errors.ts';
 import type { VersionFact } from './decisions.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { AttachUserPolicyCommand, CreatePolicyCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
-import { loadConfig } from '#shared/config.ts';
+import { loadConfig } from '#shared/config/settings.ts';
 import { runRotation, type RotationReport } from '#local/runner.ts';
-import { Contained } from '#shared/rotation/state.ts';
+import { Contained } from '#shared/rotation/workflow-state.ts';
 import { createKey, createUser, iam, keysOf, notificationsFor, quietLogger, seedSecret, storedKey, useKey } from '../helpers/rotation-fixtures.ts';
 
 const FAST = { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 200, observationMs: 50, oldKeyQuietMs: 50 };

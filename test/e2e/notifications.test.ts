@@ -5,10 +5,10 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { notifyStep } from '#functions/notify.ts';
 import { SimulatedConsumer } from '#local/consumer.ts';
 import { LOCAL_LEDGER_TABLE, LOCAL_TOPIC_NAME, localContext, localDeps, runRotation } from '#local/runner.ts';
-import { DAY_MS } from '#shared/clock.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
-import { dynamoLedger, ensureLedgerTable } from '#shared/notification-ledger.ts';
-import { callerAccountId, createNotifier, ledgerFor } from '#shared/notifier.ts';
+import { DAY_MS } from '#shared/base/clock.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
+import { dynamoLedger, ensureLedgerTable } from '#shared/notify/ledger.ts';
+import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createUser, notificationsFor, quietLogger, secretsManager, seedSecret, storedKey, type TestKey } from '../helpers/rotation-fixtures.ts';
 

@@ -11,9 +11,9 @@ import { promoteStep } from '#functions/rotate-promote.ts';
 import { rollbackStep } from '#functions/rotate-rollback.ts';
 import { verifyStep } from '#functions/rotate-verify.ts';
 import { localContext, localDeps } from '#local/runner.ts';
-import { loadConfig } from '#shared/config.ts';
+import { loadConfig } from '#shared/config/settings.ts';
 import type { DepsProvider, RotationDeps } from '#shared/rotation/deps.ts';
-import type { Deactivated, NewKey, Promoted, Rotation } from '#shared/rotation/state.ts';
+import type { Deactivated, NewKey, Promoted, Rotation } from '#shared/rotation/workflow-state.ts';
 import { createKey, createUser, keysOf, quietLogger, seedSecret, storedKey, useKey } from '../helpers/rotation-fixtures.ts';
 
 // Each step's handler, called the way Step Functions calls it, twice in a row: Lambda and the state

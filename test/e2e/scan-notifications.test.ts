@@ -6,11 +6,11 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { runScheduledScan } from '#functions/scan-keys.ts';
 import { resetMoto } from '#local/moto.ts';
 import { LOCAL_LEDGER_TABLE, LOCAL_TOPIC_NAME } from '#local/runner.ts';
-import { DAY_MS, fixedClock } from '#shared/clock.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
-import { ensureLedgerTable } from '#shared/notification-ledger.ts';
-import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notifier.ts';
-import { metrics } from '#shared/powertools.ts';
+import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
+import { ensureLedgerTable } from '#shared/notify/ledger.ts';
+import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
+import { metrics } from '#shared/base/metrics.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 import { createUser, iam, notificationsFor, quietLogger } from '../helpers/rotation-fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { CreateAccessKeyCommand, CreateUserCommand, type IAMClient, type Tag } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { mapWithConcurrency } from '#shared/concurrency.ts';
+import { mapWithConcurrency } from '#shared/base/concurrency.ts';
 
 export interface SeedOptions {
   readonly prefix?: string;

@@ -2,7 +2,7 @@ import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
-import { SERVICE_NAME } from '#shared/powertools.ts';
+import { SERVICE_NAME } from '#shared/base/logger.ts';
 import { readPublished } from './invariants.ts';
 
 /**

@@ -10,7 +10,7 @@ import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, Secr
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { jest } from '@jest/globals';
-import { SERVICE_NAME } from '#shared/powertools.ts';
+import { SERVICE_NAME } from '#shared/base/logger.ts';
 import { publishedNotifications, type PublishedNotification } from '#local/moto-inspect.ts';
 
 /** Builders and readers for rotation tests against moto. */

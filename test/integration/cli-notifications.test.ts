@@ -5,7 +5,7 @@ import { resetMoto } from '#local/moto.ts';
 import { publishedNotifications } from '#local/moto-inspect.ts';
 import { LOCAL_TOPIC_NAME } from '#local/runner.ts';
 import { main } from '../../cli/main.ts';
-import type { Output } from '../../cli/output.ts';
+import type { Output } from '../../local/terminal.ts';
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
 const sns = new SNSClient({});

@@ -4,7 +4,7 @@ import { IAMClient, TagUserCommand } from '@aws-sdk/client-iam';
 import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { resetMoto } from '#local/moto.ts';
 import { main } from '../../cli/main.ts';
-import type { Output } from '../../cli/output.ts';
+import type { Output } from '../../local/terminal.ts';
 import { createPassStateMachine, seedUsers } from '../helpers/iam-seed.ts';
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';

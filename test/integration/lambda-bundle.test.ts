@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lambdaBuildOptions } from '../../bench/lambda-build.ts';
-import { ssm } from '#shared/clients/ssm.ts';
+import { ssm } from '#shared/aws/clients/ssm.ts';
 
 // The deployed bundles are built with serverless.yml's custom.esbuild: CommonJS, credentials from
-// the environment only (the SDK's default chain is aliased to shared/clients/lambda-credentials.ts),
+// the environment only (the SDK's default chain is aliased to shared/aws/clients/lambda-credentials.ts),
 // no event-stream codec. Built here with the same options, bundles must still work against moto.
 describe('a Lambda bundle built with the deployed esbuild options', () => {
   interface Bundle {
@@ -57,7 +57,7 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
 
   test('holds none of the default chain’s other links (SSO, ini, process, web identity, metadata)', () => {
     const inputs = inputsOf(iamProbe.metafile);
-    expect(inputs.some((input) => input.includes('shared/clients/lambda-credentials.ts'))).toBe(true);
+    expect(inputs.some((input) => input.includes('shared/aws/clients/lambda-credentials.ts'))).toBe(true);
     expect(inputs.filter((input) => /credential-provider-(node|ini|sso|process|web-identity|http|imds)|nested-clients/.test(input))).toEqual([]);
   });
 
@@ -100,7 +100,7 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
 
   test('bundles no event-stream codec (none of our services streams events)', () => {
     const inputs = inputsOf(configProbe.metafile);
-    expect(inputs.some((input) => input.includes('shared/clients/no-event-streams.ts'))).toBe(true);
+    expect(inputs.some((input) => input.includes('shared/aws/clients/no-event-streams.ts'))).toBe(true);
     // Not even read: the SDK's lazy import() of the codec resolves to the stub.
     expect(inputs.filter((input) => input.includes('submodules/event-streams'))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { CreateUserCommand, IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { startMoto } from '#local/moto.ts';
-import { MotoUnavailableError } from '#shared/errors.ts';
+import { MotoUnavailableError } from '#shared/base/errors.ts';
 
 describe('moto harness', () => {
   test('integration tests talk to the local moto_server, which starts each file empty', async () => {

@@ -10,7 +10,8 @@ import {
   type Tag,
 } from '@aws-sdk/client-organizations';
 import { resetMoto } from '#local/moto.ts';
-import { listOrganizationAccounts, NO_FILTERS, OrganizationAccessError, selectAccounts, type AccountFilters, type OrgAccount } from '#shared/organization.ts';
+import { listOrganizationAccounts, OrganizationAccessError, selectAccounts, type OrgAccount } from '#shared/org/accounts.ts';
+import { NO_FILTERS, type AccountFilters } from '#shared/config/organization-filters.ts';
 import { countCalls } from '../helpers/call-counter.ts';
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';

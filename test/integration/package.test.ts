@@ -451,7 +451,7 @@ describe('osls package', () => {
       expect(filter.LogGroupName).toEqual({ Ref: 'NotifyLogGroup' });
       expect(filter.MetricTransformations).toEqual([expect.objectContaining({ MetricNamespace: 'IamKeyRotator', MetricName: 'RotationsNeedingAttention' })]);
       // The filter matches the notifier's log messages verbatim: renaming one breaks the alarm, and this test.
-      const notifier = readFileSync(join(__dirname, '..', '..', 'shared', 'notifier.ts'), 'utf8');
+      const notifier = readFileSync(join(__dirname, '..', '..', 'shared', 'notify/notifier.ts'), 'utf8');
       const messages = [...String(filter.FilterPattern).matchAll(/\$\.message = "([^"]+)"/g)].map((match) => match[1] ?? '');
       expect(messages).toHaveLength(3);
       for (const message of messages) expect(notifier).toContain(`'${message}'`);

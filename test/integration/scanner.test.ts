@@ -2,10 +2,10 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { DAY_MS, fixedClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
+import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
 import { resetMoto } from '#local/moto.ts';
-import { scanAccount, type ScanOptions } from '#shared/scanner.ts';
+import { scanAccount, type ScanOptions } from '#shared/scan/scanner.ts';
 import { countCalls } from '../helpers/call-counter.ts';
 import { createPassStateMachine, seedUsers } from '../helpers/iam-seed.ts';
 

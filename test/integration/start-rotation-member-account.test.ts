@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
-import { fixedClock } from '#shared/clock.ts';
-import { memberAccountClients, memberCredentials } from '#shared/member-account.ts';
-import { handleTrigger, type StartDeps } from '#shared/start-rotation.ts';
+import { fixedClock } from '#shared/base/clock.ts';
+import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
+import { handleTrigger, type StartDeps } from '#shared/start/start-rotation.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 import { iam, quietLogger } from '../helpers/rotation-fixtures.ts';
 

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { main } from '../../cli/main.ts';
-import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/errors.ts';
-import { executionName } from '#shared/execution-name.ts';
-import { handleTrigger, SUPERSEDED_ERROR, type StartDeps } from '#shared/start-rotation.ts';
+import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/base/errors.ts';
+import { executionName } from '#shared/base/execution-name.ts';
+import { handleTrigger, SUPERSEDED_ERROR, type StartDeps } from '#shared/start/start-rotation.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 import { createKey, createUser, iam, keysOf, quietLogger } from '../helpers/rotation-fixtures.ts';
 

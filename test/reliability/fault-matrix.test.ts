@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadDefinition, type RotationStatus, type StateRecord } from '#local/runner.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
-import type { RotationKind } from '#shared/rotation/state.ts';
+import type { RotationKind } from '#shared/rotation/workflow-state.ts';
 import { FAULTS, FaultInjector, taskWrapper, type Fault, type FaultRule, type SdkCall } from '../helpers/faults.ts';
 import { endStateViolations, KeySampler, liveKeys, type RunRecord } from '../helpers/invariants.ts';
 import { LeakScanner } from '../helpers/leak-scan.ts';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SimulatedConsumer } from '#local/consumer.ts';
-import { mapWithConcurrency } from '#shared/concurrency.ts';
+import { mapWithConcurrency } from '#shared/base/concurrency.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { FaultInjector } from '../helpers/faults.ts';
 import { endStateViolations, KeySampler, readPublished, type RunRecord } from '../helpers/invariants.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { main } from '../../cli/main.ts';
 import { explainAwsError } from '../../cli/errors.ts';
-import type { Output } from '../../cli/output.ts';
-import { MissingCredentialsError, MissingPermissionError } from '#shared/errors.ts';
+import type { Output } from '../../local/terminal.ts';
+import { MissingCredentialsError, MissingPermissionError } from '#shared/base/errors.ts';
 
 function capture(): Output & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];

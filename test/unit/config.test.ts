@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { loadConfig, parseSsmOverrides } from '#shared/config.ts';
-import { ConfigError } from '#shared/errors.ts';
+import { loadConfig, parseSsmOverrides } from '#shared/config/settings.ts';
+import { ConfigError } from '#shared/base/errors.ts';
 
 describe('loadConfig', () => {
   test('an empty environment gives the documented defaults', () => {

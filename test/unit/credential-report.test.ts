@@ -4,8 +4,8 @@ import { GenerateCredentialReportCommand, GetCredentialReportCommand, IAMClient 
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { parse } from 'csv-parse/sync';
-import { fetchCredentialReport, parseCredentialReport, parseCsv } from '#shared/credential-report.ts';
-import { CredentialReportFormatError, CredentialReportTimeoutError } from '#shared/errors.ts';
+import { fetchCredentialReport, parseCredentialReport, parseCsv } from '#shared/aws/credential-report.ts';
+import { CredentialReportFormatError, CredentialReportTimeoutError } from '#shared/base/errors.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, `file://${__filename}`), 'utf8');
 

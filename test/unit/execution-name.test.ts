@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { EXECUTION_NAME, executionName } from '#shared/execution-name.ts';
+import { EXECUTION_NAME, executionName } from '#shared/base/execution-name.ts';
 
 describe('executionName', () => {
   test('is the same for the same user, key and kind', () => {

@@ -9,12 +9,12 @@ const functions = readdirSync(functionsDir).filter((file) => file.endsWith('.ts'
 const source = (file: string): string => readFileSync(new URL(file, functionsDir), 'utf8');
 
 describe('Lambda functions bundle only the SDK clients they use', () => {
-  test.each(functions)('%s does not import the all-clients barrel (shared/clients.ts)', (file) => {
-    expect(source(file)).not.toMatch(/from '#shared\/clients\.ts'/);
+  test.each(functions)('%s does not import the all-clients barrel (shared/aws/clients.ts)', (file) => {
+    expect(source(file)).not.toMatch(/from '#shared\/aws\/clients\.ts'/);
   });
 
-  test.each(functions.filter((file) => file !== 'scan-keys.ts'))('%s takes its logger from shared/logger.ts, not Metrics with it from shared/powertools.ts', (file) => {
-    expect(source(file)).not.toMatch(/from '#shared\/powertools\.ts'/);
+  test.each(functions.filter((file) => file !== 'scan-keys.ts'))('%s takes its logger from shared/base/logger.ts, not Metrics with it from shared/base/metrics.ts', (file) => {
+    expect(source(file)).not.toMatch(/from '#shared\/base\/metrics\.ts'/);
   });
 
   test.each(functions.filter((file) => file.startsWith('rotate-') || file === 'notify.ts'))('%s builds its dependencies with lambdaDeps from explicit clients', (file) => {

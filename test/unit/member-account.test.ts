@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { memberCredentials } from '#shared/member-account.ts';
+import { memberCredentials } from '#shared/aws/member-account.ts';
 
 const sts = mockClient(STSClient);
 const NOW = new Date('2026-11-23T12:00:00Z');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { EventStreamSerde, eventStreamSerdeProvider } from '#shared/clients/no-event-streams.ts';
+import { EventStreamSerde, eventStreamSerdeProvider } from '#shared/aws/clients/no-event-streams.ts';
 
 // The deployed bundles' stand-in for the SDK's event-stream codec (serverless.yml alias): an
 // operation that streams would reach it only after someone adds one, and must then fail loudly.

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildNotification, NOTIFICATION_EVENTS, QUIET_EVENTS, route, type NotificationEvent, type NotificationFacts, type Routing } from '#shared/notifications.ts';
-import { deployedAccountId } from '#shared/deployed-account.ts';
+import { NOTIFICATION_EVENTS, QUIET_EVENTS, type NotificationEvent } from '#shared/config/notification-events.ts';
+import { buildNotification, route, type NotificationFacts, type Routing } from '#shared/notify/messages.ts';
+import { deployedAccountId } from '#shared/aws/deployed-account.ts';
 
 const facts = (overrides: Partial<NotificationFacts> = {}): NotificationFacts => ({
   event: 'new-key-ready',

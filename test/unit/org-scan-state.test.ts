@@ -3,8 +3,8 @@ import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { loadConfig } from '#shared/config.ts';
-import type { Notifier } from '#shared/notifier.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import type { Notifier } from '#shared/notify/notifier.ts';
 import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
 import { reportOrgScan } from '#functions/report-org-scan.ts';
 import { startOrganizationScan } from '#functions/scan-keys.ts';

@@ -11,19 +11,9 @@ import {
 } from '@aws-sdk/client-organizations';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ConfigError } from '#shared/errors.ts';
-import {
-  filtersNeedTags,
-  listOrganizationAccounts,
-  NO_FILTERS,
-  OrganizationAccessError,
-  parseAccountIds,
-  parseOuIds,
-  parseTagMatchers,
-  selectAccounts,
-  type AccountFilters,
-  type OrgAccount,
-} from '#shared/organization.ts';
+import { ConfigError } from '#shared/base/errors.ts';
+import { listOrganizationAccounts, OrganizationAccessError, selectAccounts, type OrgAccount } from '#shared/org/accounts.ts';
+import { filtersNeedTags, NO_FILTERS, parseAccountIds, parseOuIds, parseTagMatchers, type AccountFilters } from '#shared/config/organization-filters.ts';
 
 const ROOT = 'r-root';
 const PROD = 'ou-root-prod0000';

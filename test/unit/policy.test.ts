@@ -1,8 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
-import { DAY_MS } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
-import { CAP_REACHED, accountExemption, classifyKey, selectDeactivations, selectRotations, type KeyClass, type PolicyUser } from '#shared/policy.ts';
-import { resolveUserSettings, type Tag } from '#shared/tags.ts';
+import { DAY_MS } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { CAP_REACHED, accountExemption, classifyKey, selectDeactivations, selectRotations, type KeyClass, type PolicyUser } from '#shared/scan/classify-keys.ts';
+import type { Tag } from '#shared/aws/iam.ts';
+import { resolveUserSettings } from '#shared/config/user-settings.ts';
 
 const NOW = new Date('2026-06-30T12:00:00Z');
 const config = loadConfig({});

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { SETTINGS } from '#shared/config.ts';
-import { TAGS } from '#shared/tags.ts';
+import { SETTINGS } from '#shared/config/settings.ts';
+import { TAGS } from '#shared/config/user-settings.ts';
 
 const readme = readFileSync(new URL('../../README.md', `file://${__filename}`), 'utf8');
 

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ConfigError } from '#shared/errors.ts';
-import { configLoader } from '#shared/runtime-config.ts';
+import { ConfigError } from '#shared/base/errors.ts';
+import { configLoader } from '#shared/config/load-config.ts';
 
 const ssm = mockClient(SSMClient);
 
@@ -11,7 +11,7 @@ beforeEach(() => {
   ssm.reset();
 });
 
-// The loader imports the SSM client lazily (shared/clients/ssm.ts); mockClient replaces every instance's send.
+// The loader imports the SSM client lazily (shared/aws/clients/ssm.ts); mockClient replaces every instance's send.
 describe('configLoader', () => {
   test('without CONFIG_SSM_PARAMETER the environment alone is used and SSM is not called', async () => {
     const config = await configLoader({ ROTATION_MAX_AGE_DAYS: '60' })();

@@ -10,8 +10,9 @@ import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sd
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { DAY_MS } from '#shared/clock.ts';
-import { logger, metrics } from '#shared/powertools.ts';
+import { DAY_MS } from '#shared/base/clock.ts';
+import { logger } from '#shared/base/logger.ts';
+import { metrics } from '#shared/base/metrics.ts';
 import { credentialReportCsv } from '../helpers/credential-report-csv.ts';
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:rotate-key';

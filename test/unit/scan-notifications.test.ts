@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { planScanNotifications, SCAN_NOTICE_KEEP_MS } from '#shared/scan-notifications.ts';
-import type { ScannedKey } from '#shared/scanner.ts';
+import { planScanNotifications, SCAN_NOTICE_KEEP_MS } from '#shared/scan/scan-notices.ts';
+import type { ScannedKey } from '#shared/scan/scanner.ts';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 

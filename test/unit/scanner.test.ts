@@ -15,11 +15,11 @@ import {
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { DAY_MS, fixedClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config.ts';
-import { ConfigError } from '#shared/errors.ts';
-import { executionName } from '#shared/execution-name.ts';
-import { scanAccount, type ScanOptions } from '#shared/scanner.ts';
+import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { ConfigError } from '#shared/base/errors.ts';
+import { executionName } from '#shared/base/execution-name.ts';
+import { scanAccount, type ScanOptions } from '#shared/scan/scanner.ts';
 import { credentialReportCsv, type CsvKey } from '../helpers/credential-report-csv.ts';
 
 const NOW = new Date('2026-06-30T12:00:00Z');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { validateSchedule } from '#shared/schedule.ts';
+import { validateSchedule } from '#shared/config/schedule.ts';
 
 describe('validateSchedule: the scan schedule expression', () => {
   test("serverless.yml's scanSchedule param is a valid schedule expression", () => {

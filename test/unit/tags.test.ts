@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { loadConfig } from '#shared/config.ts';
-import { InvalidTagError } from '#shared/errors.ts';
-import { resolveUserSettings, type Tag } from '#shared/tags.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { InvalidTagError } from '#shared/base/errors.ts';
+import type { Tag } from '#shared/aws/iam.ts';
+import { resolveUserSettings } from '#shared/config/user-settings.ts';
 
 const config = loadConfig({});
 const tags = (values: Record<string, string>): Tag[] => Object.entries(values).map(([Key, Value]) => ({ Key, Value }));

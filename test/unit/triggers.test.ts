@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { InvalidInputError } from '#shared/errors.ts';
-import { parseTrigger } from '#shared/events/triggers.ts';
+import { InvalidInputError } from '#shared/base/errors.ts';
+import { parseTrigger } from '#shared/start/triggers.ts';
 
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, `file://${__filename}`), 'utf8')) as Record<string, unknown>;
 const health = fixture('health-credentials-exposed.json');

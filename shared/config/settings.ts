@@ -1,0 +1,221 @@
+import * as z from 'zod/mini';
+import '../base/zod-locale.ts';
+import { ConfigError } from '../base/errors.ts';
+import { parseDuration } from '../base/duration.ts';
+import { NOTIFICATION_EVENTS } from './notification-events.ts';
+import { parseAccountIds, parseOuIds, parseTagMatchers } from './organization-filters.ts';
+
+export const HEALTH_CHECKS = ['new-key-used', 'old-key-idle', 'http', 'manual'] as const;
+export type HealthCheck = (typeof HEALTH_CHECKS)[number];
+export const UNUSED_ACTIONS = ['notify', 'deactivate'] as const;
+export type UnusedAction = (typeof UNUSED_ACTIONS)[number];
+/** What happens to a leaked key after its replacement's observation period: deleted, or kept Inactive for forensics. */
+export const COMPROMISED_KEY_ACTIONS = ['delete', 'keep-inactive'] as const;
+export type CompromisedKeyAction = (typeof COMPROMISED_KEY_ACTIONS)[number];
+
+const list = (separator: RegExp) =>
+  z.pipe(
+    z.string(),
+    z.transform((text: string) => text.split(separator).map((item) => item.trim()).filter((item) => item.length > 0)),
+  );
+
+const duration = (setting: string) =>
+  z.pipe(
+    z.string(),
+    z.transform((text: string, context) => {
+      const value = parseDuration(text);
+      if (value === undefined) {
+        context.issues.push({ code: 'custom', message: `${setting} must be a positive duration like 30s, 1h or 7d (got "${text}")`, input: text });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  );
+
+/** A setting parsed by a function that throws a ConfigError naming it (the organization filters). */
+const parsedBy = <T>(parse: (text: string, setting: string) => T, setting: string) =>
+  z.pipe(
+    z.string(),
+    z.transform((text: string, context) => {
+      try {
+        return parse(text, setting);
+      } catch (error) {
+        context.issues.push({ code: 'custom', message: error instanceof Error ? error.message : String(error), input: text });
+        return z.NEVER;
+      }
+    }),
+  );
+
+export const SCAN_SCOPES = ['account', 'organization'] as const;
+export type ScanScope = (typeof SCAN_SCOPES)[number];
+
+const days = (setting: string, min: number) =>
+  z.coerce
+    .number({ message: `${setting} must be a whole number of days` })
+    .check(z.int(`${setting} must be a whole number of days`), z.gte(min, `${setting} must be at least ${min}`), z.lte(3650, `${setting} must be at most 3650 days`));
+
+/**
+ * Every setting, its environment variable and its default. The README's configuration reference
+ * is written from this table; `test/unit/config.test.ts` checks that the two agree.
+ */
+export const SETTINGS = {
+  maxAgeDays: { env: 'ROTATION_MAX_AGE_DAYS', default: '90', schema: days('ROTATION_MAX_AGE_DAYS', 1) },
+  warnDays: { env: 'ROTATION_WARN_DAYS', default: '14', schema: days('ROTATION_WARN_DAYS', 0) },
+  unusedAfterDays: { env: 'UNUSED_AFTER_DAYS', default: '45', schema: days('UNUSED_AFTER_DAYS', 1) },
+  unusedAction: {
+    env: 'UNUSED_KEY_ACTION',
+    default: 'notify',
+    schema: z.enum(UNUSED_ACTIONS, { message: 'UNUSED_KEY_ACTION must be "notify" or "deactivate"' }),
+  },
+  maxStartsPerRun: {
+    env: 'MAX_ROTATIONS_PER_RUN',
+    default: '25',
+    schema: z.coerce.number().check(z.int('MAX_ROTATIONS_PER_RUN must be a whole number'), z.gte(0), z.lte(1000)),
+  },
+  exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
+  exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
+  stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', default: '', schema: z.string() },
+  orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', default: '', schema: z.string() },
+  topicArn: { env: 'NOTIFICATION_TOPIC_ARN', default: '', schema: z.string() },
+  operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
+  notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', default: '', schema: z.string() },
+  notifyEvents: {
+    env: 'NOTIFY_EVENTS',
+    default: '',
+    schema: z.pipe(
+      list(/[,\s]+/),
+      z.array(z.enum(NOTIFICATION_EVENTS, { message: `NOTIFY_EVENTS entries must be among ${NOTIFICATION_EVENTS.join(', ')}` })),
+    ),
+  },
+  notificationsQuiet: {
+    env: 'NOTIFICATIONS_QUIET',
+    default: 'false',
+    schema: z.pipe(
+      z.enum(['true', 'false'], { message: 'NOTIFICATIONS_QUIET must be "true" or "false"' }),
+      z.transform((text: 'true' | 'false') => text === 'true'),
+    ),
+  },
+  exemptionWarnDays: { env: 'EXEMPTION_WARN_DAYS', default: '14', schema: days('EXEMPTION_WARN_DAYS', 1) },
+  secretNamePrefix: {
+    env: 'SECRET_NAME_PREFIX',
+    default: 'iam-key-rotator/',
+    schema: z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
+        z.refine((prefix: string) => !prefix.split('/').some((part) => part === '.' || part === '..'), 'SECRET_NAME_PREFIX must not hold "." or ".." parts'),
+      ),
+  },
+  secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', default: '', schema: z.string() },
+  healthChecks: {
+    env: 'HEALTH_CHECKS',
+    default: 'new-key-used',
+    schema: z.pipe(
+      list(/[,\s+]+/),
+      z.array(z.enum(HEALTH_CHECKS, { message: `HEALTH_CHECKS entries must be among ${HEALTH_CHECKS.join(', ')}` })).check(z.minLength(1)),
+    ),
+  },
+  healthCheckUrls: { env: 'HEALTH_CHECK_URLS', default: '', schema: list(/[,\s]+/) },
+  healthCheckIntervalMs: { env: 'HEALTH_CHECK_INTERVAL', default: '1h', schema: duration('HEALTH_CHECK_INTERVAL') },
+  healthCheckDeadlineMs: { env: 'HEALTH_CHECK_DEADLINE', default: '7d', schema: duration('HEALTH_CHECK_DEADLINE') },
+  observationMs: { env: 'OBSERVATION_PERIOD', default: '7d', schema: duration('OBSERVATION_PERIOD') },
+  oldKeyQuietMs: { env: 'OLD_KEY_QUIET_PERIOD', default: '24h', schema: duration('OLD_KEY_QUIET_PERIOD') },
+  verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
+  compromisedKeyAction: {
+    env: 'COMPROMISED_KEY_ACTION',
+    default: 'delete',
+    schema: z.enum(COMPROMISED_KEY_ACTIONS, { message: 'COMPROMISED_KEY_ACTION must be "delete" or "keep-inactive"' }),
+  },
+  scanScope: {
+    env: 'SCAN_SCOPE',
+    default: 'account',
+    schema: z.enum(SCAN_SCOPES, { message: 'SCAN_SCOPE must be "account" or "organization"' }),
+  },
+  memberRoleName: {
+    env: 'MEMBER_ROLE_NAME',
+    default: 'iam-key-rotator-member',
+    schema: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'MEMBER_ROLE_NAME must be an IAM role name (the RoleName of stack/member-role.yml)')),
+  },
+  memberRoleExternalId: {
+    env: 'MEMBER_ROLE_EXTERNAL_ID',
+    default: '',
+    schema: z.string().check(z.regex(/^[\w+=,.@:/-]{0,1224}$/, 'MEMBER_ROLE_EXTERNAL_ID may hold letters, digits and +=,.@:/- only')),
+  },
+  orgIncludeOus: { env: 'ORG_INCLUDE_OUS', default: '', schema: parsedBy(parseOuIds, 'ORG_INCLUDE_OUS') },
+  orgExcludeOus: { env: 'ORG_EXCLUDE_OUS', default: '', schema: parsedBy(parseOuIds, 'ORG_EXCLUDE_OUS') },
+  orgIncludeAccounts: { env: 'ORG_INCLUDE_ACCOUNTS', default: '', schema: parsedBy(parseAccountIds, 'ORG_INCLUDE_ACCOUNTS') },
+  orgExcludeAccounts: { env: 'ORG_EXCLUDE_ACCOUNTS', default: '', schema: parsedBy(parseAccountIds, 'ORG_EXCLUDE_ACCOUNTS') },
+  orgIncludeTags: { env: 'ORG_INCLUDE_TAGS', default: '', schema: parsedBy(parseTagMatchers, 'ORG_INCLUDE_TAGS') },
+  orgExcludeTags: { env: 'ORG_EXCLUDE_TAGS', default: '', schema: parsedBy(parseTagMatchers, 'ORG_EXCLUDE_TAGS') },
+  orgMaxConcurrentAccounts: {
+    env: 'ORG_MAX_CONCURRENT_ACCOUNTS',
+    default: '10',
+    schema: z.coerce.number().check(z.int('ORG_MAX_CONCURRENT_ACCOUNTS must be a whole number'), z.gte(1, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at least 1'), z.lte(1000, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at most 1000')),
+  },
+  credentialReportTimeoutMs: {
+    env: 'CREDENTIAL_REPORT_TIMEOUT',
+    default: '60s',
+    schema: duration('CREDENTIAL_REPORT_TIMEOUT'),
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** Reads and validates the whole configuration once; a bad value fails before any key is touched. */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: Readonly<Record<string, string>> = {},
+): Config {
+  const result: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [field, setting] of Object.entries(SETTINGS)) {
+    const raw = overrides[setting.env] ?? env[setting.env] ?? setting.default;
+    const parsed = (setting.schema as z.ZodMiniType).safeParse(raw.trim());
+    if (parsed.success) result[field] = parsed.data;
+    else problems.push(`${setting.env}="${raw}": ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  if (problems.length === 0) {
+    const config = result as Config;
+    if (config.warnDays >= config.maxAgeDays) {
+      problems.push(`ROTATION_WARN_DAYS (${config.warnDays}) must be smaller than ROTATION_MAX_AGE_DAYS (${config.maxAgeDays})`);
+    }
+    if (config.topicArn !== '' && config.notificationLedgerTable === '') {
+      problems.push(
+        'NOTIFICATION_TOPIC_ARN is set but NOTIFICATION_LEDGER_TABLE is empty: name the DynamoDB table that records sent notifications ' +
+          '(the stack output NotificationLedgerTableName), so no owner gets the same warning twice',
+      );
+    }
+    if (config.healthCheckIntervalMs > config.healthCheckDeadlineMs) {
+      problems.push('HEALTH_CHECK_INTERVAL must not be longer than HEALTH_CHECK_DEADLINE');
+    }
+    if (config.healthChecks.includes('http') && config.healthCheckUrls.length === 0) {
+      problems.push('HEALTH_CHECKS includes "http" but HEALTH_CHECK_URLS is empty: list the consumer health URLs');
+    }
+    for (const url of config.healthCheckUrls) {
+      if (!/^https?:\/\/[^\s]+$/.test(url)) problems.push(`HEALTH_CHECK_URLS entry "${url}" is not an http(s) URL`);
+    }
+    if (problems.length === 0) return config;
+  }
+  throw new ConfigError(`Invalid configuration, nothing was changed. Fix these settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Settings kept in SSM Parameter Store as a JSON object of env-var names to string values. */
+export function parseSsmOverrides(parameterName: string, value: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object like {"ROTATION_MAX_AGE_DAYS":"60"}`);
+  }
+  const shape = z.record(z.string(), z.pipe(z.union([z.string(), z.number()]), z.transform(String))).safeParse(parsed);
+  if (!shape.success) {
+    throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object of setting names to string or number values`);
+  }
+  const known = new Set<string>(Object.values(SETTINGS).map((setting) => setting.env));
+  const unknown = Object.keys(shape.data).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(`SSM parameter ${parameterName} has unknown settings: ${unknown.join(', ')}. Known: ${[...known].join(', ')}`);
+  }
+  return shape.data;
+}

@@ -1,0 +1,246 @@
+import { QUIET_EVENTS, type NotificationEvent } from '../config/notification-events.ts';
+
+/**
+ * What owners are told, as pure data: one function turns an event about a key into an SNS message
+ * (subject, a readable email body, a compact JSON body for chat and webhooks, and the message
+ * attributes subscribers filter on), and one decides whether the configuration lets it out at all.
+ * It never receives a secret value, so it cannot leak one.
+ */
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export const UNKNOWN_OWNER = 'unknown';
+
+export interface Routing {
+  /** NOTIFY_EVENTS: when not empty, only these events are sent. */
+  readonly notifyEvents: readonly NotificationEvent[];
+  /** NOTIFICATIONS_QUIET. */
+  readonly notificationsQuiet: boolean;
+}
+
+export type RouteDecision = { readonly send: true } | { readonly send: false; readonly reason: string };
+
+/**
+ * Whether the configuration lets an event out. Critical events (a contained compromise) always go:
+ * a leaked key is never something an owner may opt out of hearing about.
+ */
+export function route(event: NotificationEvent, routing: Routing): RouteDecision {
+  if (severityOf(event) === 'critical') return { send: true };
+  if (routing.notificationsQuiet && !QUIET_EVENTS.includes(event)) return { send: false, reason: 'NOTIFICATIONS_QUIET=true' };
+  if (routing.notifyEvents.length > 0 && !routing.notifyEvents.includes(event)) return { send: false, reason: 'not in NOTIFY_EVENTS' };
+  return { send: true };
+}
+
+export interface NotificationFacts {
+  readonly event: NotificationEvent;
+  readonly userName: string;
+  /** The owner from the user's tags, or undefined when no tag names one (then operations hears it, flagged). */
+  readonly owner: string | undefined;
+  /** OPERATIONS_OWNER: who hears about users without an owner tag ('' or undefined: the owner attribute says "unknown"). */
+  readonly operationsOwner?: string | undefined;
+  /** The account that holds the user: a member account in organization-wide rotation, else the stack's own. */
+  readonly accountId: string;
+  /** The member account's name from Organizations, when known. */
+  readonly accountName?: string | undefined;
+  /** The account the rotator runs in; when it is not `accountId`, the subject names the member account. */
+  readonly rotatorAccountId?: string | undefined;
+  readonly region: string;
+  readonly oldAccessKeyId?: string | undefined;
+  readonly newAccessKeyId?: string | undefined;
+  readonly secretName?: string | undefined;
+  readonly secretArn?: string | undefined;
+  /** A sentence on why: the policy's reason, the error's message, the rollback's cause. */
+  readonly reason?: string | undefined;
+  /** ISO time of the next step the owner should know about (deadline, deactivation, deletion). */
+  readonly nextStepAt?: string | undefined;
+  readonly executionName?: string | undefined;
+  /** unused-key: the scan deactivated the key (UNUSED_KEY_ACTION=deactivate). */
+  readonly keyDeactivated?: boolean | undefined;
+  /** A stable id for chat tools when there is no execution (the scan's dedupe id). */
+  readonly reference?: string | undefined;
+}
+
+export interface SnsMessage {
+  readonly subject: string;
+  /** JSON for `MessageStructure: 'json'`: `email` is prose, `default` is compact JSON. */
+  readonly message: string;
+  readonly attributes: Record<string, { DataType: 'String'; StringValue: string }>;
+  readonly severity: Severity;
+}
+
+interface Template {
+  readonly severity: Severity;
+  readonly title: (facts: NotificationFacts) => string;
+  readonly happened: (facts: NotificationFacts) => string;
+  readonly todo: (facts: NotificationFacts) => string;
+  /** When the next step happens, given `nextStepAt`. */
+  readonly next?: (at: string) => string;
+}
+
+const key = (id: string | undefined): string => id ?? '(unknown key)';
+const secret = (facts: NotificationFacts): string => facts.secretName ?? `the secret of ${facts.userName}`;
+const stopIt = (facts: NotificationFacts): string =>
+  `To stop it: iam-key-rotator abort ${facts.userName} (the old key is kept or restored).`;
+
+const TEMPLATES: Record<NotificationEvent, Template> = {
+  'rotation-warning': {
+    severity: 'info',
+    title: (f) => `Access key of ${f.userName} will be rotated soon`,
+    happened: (f) => `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} is near its rotation age: ${f.reason ?? ''}`,
+    todo: (f) =>
+      `Make sure every consumer reads the key from ${secret(f)} (AWSCURRENT), so it follows the rotation with no outage. ` +
+      `To hold the rotation back, tag the user rotation:exempt=<reason> and rotation:exempt-until=<YYYY-MM-DD>.`,
+    next: (at) => `The rotation starts with the first daily scan on or after ${at}.`,
+  },
+  'unused-key': {
+    severity: 'warning',
+    title: (f) => `${f.keyDeactivated ? 'Deactivated unused' : 'Unused'} access key of ${f.userName}`,
+    happened: (f) =>
+      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} looks unused: ${f.reason ?? ''}.` +
+      (f.keyDeactivated ? ' The scan deactivated it (UNUSED_KEY_ACTION=deactivate); it was not deleted.' : ''),
+    todo: (f) =>
+      f.keyDeactivated
+        ? `If something still needs it, set it Active again (aws iam update-access-key --user-name ${f.userName} --access-key-id ${key(f.oldAccessKeyId)} --status Active); otherwise delete it.`
+        : 'If nothing needs it, delete it. If something does, it will be rotated like any other key.',
+  },
+  'exemption-expiring': {
+    severity: 'info',
+    title: (f) => `Rotation exemption of ${f.userName} ends soon`,
+    happened: (f) => `The rotation:exempt tag of IAM user ${f.userName} expires: ${f.reason ?? ''}`,
+    todo: () => 'Renew the rotation:exempt-until tag if the exemption must go on; otherwise its keys will be rotated.',
+    next: (at) => `The exemption ends after ${at.slice(0, 10)} (UTC); the first daily scan after that treats its keys like any other.`,
+  },
+  'rotation-started': {
+    severity: 'info',
+    title: (f) => `Rotating the access key of ${f.userName}`,
+    happened: (f) => `A rotation of key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} started${f.reason ? `: ${f.reason}` : ''}.`,
+    todo: (f) => `Nothing yet. A new key will be written to ${secret(f)}; the old key keeps working until consumers have moved. ${stopIt(f)}`,
+  },
+  'new-key-ready': {
+    severity: 'info',
+    title: (f) => `New access key ready for ${f.userName}`,
+    happened: (f) =>
+      `New key ${key(f.newAccessKeyId)} was verified and is now AWSCURRENT in ${secret(f)}${f.secretArn ? ` (${f.secretArn})` : ''}. The old key ${key(f.oldAccessKeyId)} still works.`,
+    todo: () => 'Consumers that read AWSCURRENT pick it up by themselves; restart or reconfigure any that copied the old key. The old key is deactivated once consumers use the new one.',
+    next: (at) => `If consumers are not on the new key by ${at}, the rotation stops and asks you to act; nothing is cut before that.`,
+  },
+  'action-needed': {
+    severity: 'warning',
+    title: (f) => `Action needed: consumers of ${f.userName} still on the old key`,
+    happened: (f) => `Consumers of IAM user ${f.userName} did not move to the new key ${key(f.newAccessKeyId)}${f.reason ? `: ${f.reason}` : ''}. Both keys are still Active; nothing was cut.`,
+    todo: (f) =>
+      `Point every consumer at ${secret(f)} (AWSCURRENT), then rotate again, or confirm with: iam-key-rotator confirm ${f.userName}.`,
+  },
+  'old-key-deactivated': {
+    severity: 'info',
+    title: (f) => `Old access key of ${f.userName} deactivated`,
+    happened: (f) => `Old key ${key(f.oldAccessKeyId)} is now Inactive; consumers use ${key(f.newAccessKeyId)}.`,
+    todo: (f) => `If anything breaks, it is rolled back automatically during the observation period. ${stopIt(f)}`,
+    next: (at) => `The old key is deleted at the end of the observation period, ${at}.`,
+  },
+  'rolled-back': {
+    severity: 'warning',
+    title: (f) => `Rotation of ${f.userName} rolled back`,
+    happened: (f) => `Old key ${key(f.oldAccessKeyId)} is Active and AWSCURRENT again${f.reason ? `, because ${f.reason}` : ''}.`,
+    todo: () => 'Find why consumers failed on the new key before the next rotation.',
+  },
+  'rotation-completed': {
+    severity: 'info',
+    title: (f) => `Access key of ${f.userName} rotated`,
+    happened: (f) => `Old key ${key(f.oldAccessKeyId)} was deleted. ${key(f.newAccessKeyId)} is the only key, in ${secret(f)}.`,
+    todo: () => 'Nothing.',
+  },
+  'rotation-failed': {
+    severity: 'warning',
+    title: (f) => `Rotation of ${f.userName} failed`,
+    happened: (f) => `The rotation of key ${key(f.oldAccessKeyId)} stopped: ${f.reason ?? 'unknown error'}. The user kept a working key.`,
+    todo: () => 'Fix the cause named above, then rotate again: iam-key-rotator rotate <user>.',
+  },
+  'compromise-contained': {
+    severity: 'critical',
+    title: (f) => `CRITICAL: leaked access key of ${f.userName} contained`,
+    happened: (f) =>
+      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was deactivated and sessions issued before now are denied${f.reason ? `: ${f.reason}` : ''}. A replacement is being issued to ${secret(f)}.`,
+    todo: () => 'Review CloudTrail for the leaked key, and tell consumers that requests failed until they read the new key.',
+  },
+  // To operations, once per organization scan: `reason` lists each account that failed and why.
+  'accounts-unreachable': {
+    severity: 'warning',
+    title: () => 'Organization scan: some accounts could not be scanned',
+    happened: (f) => `The organization scan ${f.reference ?? ''} could not scan these accounts; their keys were not checked or rotated: ${f.reason ?? ''}`,
+    todo: () =>
+      'For each account: deploy stack/member-role.yml there (README: Organization-wide rotation) and check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID, ' +
+      'or leave it out with ORG_EXCLUDE_ACCOUNTS. The next scan tries them again.',
+  },
+};
+
+const SUBJECT_LIMIT = 99;
+
+export function severityOf(event: NotificationEvent): Severity {
+  return TEMPLATES[event].severity;
+}
+
+/** Builds the SNS message for one event. Pure: same facts, same message. */
+export function buildNotification(facts: NotificationFacts): SnsMessage {
+  const template = TEMPLATES[facts.event];
+  // Without an owner tag the message goes to the operations audience, so their filter matches it.
+  const owner = facts.owner ?? (facts.operationsOwner || UNKNOWN_OWNER);
+  const account = facts.accountName ? `${facts.accountId} (${facts.accountName})` : facts.accountId;
+  // A user name alone is ambiguous across an organization: a member account's messages say which account up front.
+  const member = facts.rotatorAccountId !== undefined && facts.rotatorAccountId !== facts.accountId;
+  const prefix = `${facts.owner === undefined ? '[owner unknown] ' : ''}${member ? `[${facts.accountName ? `${facts.accountName} ` : ''}${facts.accountId}] ` : ''}`;
+  const subject = truncate(`${prefix}${template.title(facts)}`.replace(/[\r\n]+/g, ' '), SUBJECT_LIMIT);
+  const happened = template.happened(facts);
+  const todo = template.todo(facts);
+  const lines = [
+    happened,
+    '',
+    `What to do: ${todo}`,
+    ...(facts.nextStepAt ? ['', `Next step: ${template.next?.(facts.nextStepAt) ?? facts.nextStepAt}`] : []),
+    '',
+    `Account ${account}, region ${facts.region}, owner ${owner}${facts.executionName ? `, rotation ${facts.executionName}` : ''}.`,
+    ...(member ? [`Rotated from the iam-key-rotator stack in account ${facts.rotatorAccountId ?? ''} through the member role.`] : []),
+    ...(facts.owner === undefined ? ['This user has no rotation:owner, owner or email tag: add one so its owner hears about it directly.'] : []),
+  ];
+  // AWS Chatbot's custom notification schema, so the same message renders in Slack and Teams.
+  const compact = {
+    version: '1.0',
+    source: 'custom',
+    id: facts.executionName ?? facts.reference,
+    content: { textType: 'client-markdown', title: subject, description: `${happened}\n*What to do:* ${todo}` },
+    metadata: {
+      event: facts.event,
+      severity: template.severity,
+      userName: facts.userName,
+      owner,
+      accountId: facts.accountId,
+      accountName: facts.accountName,
+      region: facts.region,
+      oldAccessKeyId: facts.oldAccessKeyId,
+      newAccessKeyId: facts.newAccessKeyId,
+      secretName: facts.secretName,
+      secretArn: facts.secretArn,
+      ownerKnown: facts.owner !== undefined,
+      nextStepAt: facts.nextStepAt,
+    },
+  };
+  const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value === '' ? '-' : value });
+  return {
+    subject,
+    severity: template.severity,
+    message: JSON.stringify({ default: JSON.stringify(compact), email: lines.join('\n') }),
+    attributes: {
+      event: attribute(facts.event),
+      severity: attribute(template.severity),
+      userName: attribute(facts.userName),
+      owner: attribute(owner),
+      accountId: attribute(facts.accountId),
+      ...(facts.accountName ? { accountName: attribute(facts.accountName) } : {}),
+      region: attribute(facts.region),
+    },
+  };
+}
+
+function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 3)}...`;
+}

@@ -1,0 +1,108 @@
+import {
+  ABORT_TAG,
+  CONFIRM_TAG,
+  evaluateGate,
+  evaluateObservation,
+  idleFor,
+  markerSet,
+  secondsUntil,
+  usedSince,
+  type CheckResult,
+} from './decisions.ts';
+import type { RotationDeps } from './deps.ts';
+import { keyLastUsed, readTags } from '../aws/iam.ts';
+import type { Deactivated, Gate, NewKey, Observation, Promoted, Rotation } from './workflow-state.ts';
+
+/** URLs that did not answer 2xx within the timeout. Only the URL and status are reported, never a body. */
+export async function failingUrls(urls: readonly string[], deps: Pick<RotationDeps, 'fetch' | 'httpTimeoutMs'>): Promise<string[]> {
+  const results = await Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await deps.fetch(url, { method: 'GET', signal: AbortSignal.timeout(deps.httpTimeoutMs), redirect: 'manual' });
+        await response.body?.cancel();
+        return response.status >= 200 && response.status < 300 ? undefined : `${url} (HTTP ${response.status})`;
+      } catch (error) {
+        return `${url} (${error instanceof Error ? error.name : 'error'})`;
+      }
+    }),
+  );
+  return results.filter((result): result is string => result !== undefined);
+}
+
+/**
+ * CheckConsumers: runs the user's configured checks once. Each check reads live evidence; the
+ * verdict (healthy, waiting, overdue, aborted, awaiting-confirmation) is a pure function of it and
+ * the deadline. `confirmTimeoutSeconds` is how long AwaitConfirmation may wait for a person.
+ */
+export async function checkConsumers(rotation: Rotation, newKey: NewKey, promoted: Promoted, deps: RotationDeps): Promise<Gate> {
+  const now = deps.clock();
+  const g = deps.lastUsedGranularityMs;
+  const tags = await readTags(deps.iam, rotation.userName);
+  // The compromise path's gate never blocks, so it never waits for a person in AwaitConfirmation.
+  const byTaskToken = rotation.confirmVia === 'task-token' && rotation.kind !== 'compromise';
+  const results: CheckResult[] = [];
+  for (const check of rotation.healthChecks) {
+    switch (check) {
+      case 'new-key-used': {
+        const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, g);
+        results.push({ check, passed, detail: passed ? 'the new key is in use' : 'the new key has not been used since it was promoted' });
+        break;
+      }
+      case 'old-key-idle': {
+        const passed = idleFor(await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused'), promoted.promotedAt, rotation.oldKeyQuietMs, g, now);
+        results.push({ check, passed, detail: passed ? 'the old key is idle' : 'the old key was used recently, or the quiet period has not passed yet' });
+        break;
+      }
+      case 'http': {
+        const failed = await failingUrls(rotation.healthCheckUrls, deps);
+        results.push({ check, passed: failed.length === 0, detail: failed.length === 0 ? 'all health URLs answer 2xx' : `failing: ${failed.join(', ')}` });
+        break;
+      }
+      case 'manual': {
+        const passed = markerSet(tags, CONFIRM_TAG, newKey.accessKeyId);
+        const how = byTaskToken ? `run iam-key-rotator confirm ${rotation.userName}` : `tag the user ${CONFIRM_TAG}=${newKey.accessKeyId}`;
+        results.push({ check, passed, detail: passed ? 'confirmed by a person' : `waiting for a person to ${how}` });
+        break;
+      }
+    }
+  }
+  // The compromise path has nothing to roll back to (the leaked key never comes back), so an abort marker is not read there.
+  const aborted = rotation.kind !== 'compromise' && markerSet(tags, ABORT_TAG, newKey.accessKeyId);
+  const verdict = evaluateGate(results, aborted, promoted.gateDeadline, now, byTaskToken);
+  deps.logger.info('consumer health checked', { userName: rotation.userName, status: verdict.status, passing: verdict.passing, failing: verdict.failing });
+  return {
+    ...verdict,
+    passing: [...verdict.passing],
+    failing: [...verdict.failing],
+    checkedAt: now.toISOString(),
+    confirmTimeoutSeconds: secondsUntil(promoted.gateDeadline, now),
+  };
+}
+
+/**
+ * CheckObservation: while the old key is Inactive, trouble is an abort marker, a failing health
+ * URL, or the old key being used (IAM records the attempt; in moto every signed request counts):
+ * a consumer still holds the old key and is failing now.
+ */
+export async function checkObservation(rotation: Rotation, newKey: NewKey, deactivated: Deactivated, deps: RotationDeps): Promise<Observation> {
+  const now = deps.clock();
+  const tags = await readTags(deps.iam, rotation.userName);
+  const oldLastUsed = await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused');
+  const oldKeyUsedWhileInactive = usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedGranularityMs);
+  if (rotation.kind === 'compromise') {
+    // A leaked key must never come back, so nothing here is trouble: its use is recorded (someone,
+    // maybe the attacker, still holds it; the requests are refused) and the hold runs its course.
+    const verdict = evaluateObservation({ aborted: false, oldKeyUsedWhileInactive: false, failedUrls: [] }, deactivated.observeUntil, now);
+    const used = oldKeyUsedWhileInactive ? `the leaked key ${rotation.oldAccessKeyId} was used after containment (last ${oldLastUsed?.toISOString() ?? '?'}; refused); ` : '';
+    deps.logger.info('observation checked', { userName: rotation.userName, status: verdict.status, leakedKeyUsed: oldKeyUsedWhileInactive });
+    return { status: verdict.status, detail: `${used}${verdict.detail}`, checkedAt: now.toISOString() };
+  }
+  const failedUrls = rotation.healthChecks.includes('http') ? await failingUrls(rotation.healthCheckUrls, deps) : [];
+  const verdict = evaluateObservation(
+    { aborted: markerSet(tags, ABORT_TAG, newKey.accessKeyId), oldKeyUsedWhileInactive, failedUrls },
+    deactivated.observeUntil,
+    now,
+  );
+  deps.logger.info('observation checked', { userName: rotation.userName, status: verdict.status });
+  return { ...verdict, checkedAt: now.toISOString() };
+}

@@ -1,0 +1,123 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { KeyLimitReachedError, KeyNotYetValidError, KeyVerificationError, SecretStateError } from '../base/errors.ts';
+import { addMs, classifyExtraKeys, versionHoldingKey, versionWithStage } from './decisions.ts';
+import { secretKmsKeyIdFor } from './step-account.ts';
+import type { RotationDeps } from './deps.ts';
+import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
+import { assertOwnedBy, CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
+import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
+
+/**
+ * CreateAndStore, safe to repeat. A key created by an earlier attempt is reused when the secret
+ * holds it; a key that was created but never stored (a crash between CreateAccessKey and
+ * PutSecretValue) is deleted before a new one is made, so the user never reaches a third key and
+ * no orphan is left behind.
+ */
+export async function createAndStore(rotation: Rotation, deps: RotationDeps): Promise<NewKey> {
+  const { userName, oldAccessKeyId, secretName } = rotation;
+  const secret = await readSecret(deps.secretsManager, secretName);
+  assertOwnedBy(secret, secretName, userName);
+  const keys = await listUserKeys(deps.iam, userName);
+  const live = new Map(keys.map((key) => [key.accessKeyId, key]));
+
+  // Pending first (stored, not promoted yet), then current (a repeat after Promote already ran).
+  for (const stage of [PENDING, CURRENT]) {
+    const version = versionWithStage(secret.versions, stage);
+    const held = version?.accessKeyId === undefined ? undefined : live.get(version.accessKeyId);
+    if (version && held && held.accessKeyId !== oldAccessKeyId && version.userName === userName) {
+      deps.logger.info('new key already stored by an earlier attempt', { userName, accessKeyId: held.accessKeyId, stage });
+      return { accessKeyId: held.accessKeyId, versionId: version.versionId, createdAt: held.createdAt.toISOString(), reused: true };
+    }
+  }
+
+  const referenced = new Set(secret.versions.map((version) => version.accessKeyId ?? ''));
+  const extra = await Promise.all(
+    keys
+      .filter((key) => key.accessKeyId !== oldAccessKeyId && !referenced.has(key.accessKeyId))
+      .map(async (key) => ({ ...key, everUsed: (await keyLastUsed(deps.iam, key.accessKeyId, 'unused')) !== undefined })),
+  );
+  const { orphans, foreign } = classifyExtraKeys(extra, oldAccessKeyId, referenced);
+  // A foreign key only matters when it leaves no room (on the compromise path the leaked key may be gone already).
+  if (foreign.length > 0 && keys.length - orphans.length >= 2) {
+    throw new KeyLimitReachedError(
+      `User ${userName} has another key in use (${foreign.join(', ')}) that secret ${secretName} does not hold; it appeared after the rotation started. ` +
+        `Nothing was deleted. Find out who created it, delete it if it is not needed, then start the rotation again.`,
+    );
+  }
+  for (const orphan of orphans) {
+    await deleteKey(deps.iam, userName, orphan);
+    deps.logger.warn('deleted an orphan key left by an interrupted attempt', { userName, accessKeyId: orphan });
+  }
+
+  await ensureSecret(deps.secretsManager, secretName, userName, secretKmsKeyIdFor(deps));
+  const created = await createKey(deps.iam, userName);
+  const versionId = await putPending(deps.secretsManager, secretName, {
+    AccessKeyId: created.accessKeyId,
+    SecretAccessKey: created.secretAccessKey,
+    UserName: userName,
+    CreatedAt: created.createdAt.toISOString(),
+  });
+  deps.logger.info('new key created and stored as AWSPENDING', { userName, accessKeyId: created.accessKeyId, versionId });
+  return { accessKeyId: created.accessKeyId, versionId, createdAt: created.createdAt.toISOString(), reused: false };
+}
+
+/** STS errors that mean "this key does not work (yet)": IAM needs a few seconds to spread a new key. */
+const NOT_YET_VALID = new Set(['InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'AuthFailure', 'InvalidAccessKeyId']);
+
+/**
+ * Verify: one STS GetCallerIdentity signed with the stored new key. A key IAM does not accept yet
+ * raises KeyNotYetValidError, which the state machine retries with backoff for about a minute.
+ */
+export async function verify(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<{ arn: string; verifiedAt: string }> {
+  const { secretName, userName } = rotation;
+  // After Promote (a repeat of this step on redrive), the key is AWSCURRENT instead of AWSPENDING.
+  const stored = (await readStoredKey(deps.secretsManager, secretName, PENDING)) ?? (await readStoredKey(deps.secretsManager, secretName, CURRENT));
+  if (stored?.AccessKeyId !== newKey.accessKeyId) {
+    throw new SecretStateError(
+      `Secret ${secretName} no longer holds the new key ${newKey.accessKeyId} as AWSPENDING or AWSCURRENT; someone changed it during the rotation. Check its versions; the rotation is undone.`,
+    );
+  }
+  const client = deps.stsWith({ accessKeyId: stored.AccessKeyId, secretAccessKey: stored.SecretAccessKey });
+  let arn: string;
+  try {
+    const identity = await client.send(new GetCallerIdentityCommand({}));
+    arn = identity.Arn ?? '';
+  } catch (error) {
+    if (error instanceof Error && NOT_YET_VALID.has(error.name)) {
+      throw new KeyNotYetValidError(`STS does not accept the new key ${newKey.accessKeyId} of ${userName} yet (${error.name}); IAM may still be spreading it.`);
+    }
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  if (arn !== rotation.userArn) {
+    throw new KeyVerificationError(
+      `The new key ${newKey.accessKeyId} signs as ${arn || 'nobody'}, not as ${rotation.userArn}. The secret must not be promoted; the rotation is undone. Report this: it should not happen.`,
+    );
+  }
+  deps.logger.info('new key verified with STS', { userName, accessKeyId: newKey.accessKeyId });
+  return { arn, verifiedAt: deps.clock().toISOString() };
+}
+
+/**
+ * Promote: AWSCURRENT moves to the new key's version (Secrets Manager labels the old one
+ * AWSPREVIOUS), then AWSPENDING is removed. Consumers that read AWSCURRENT get the new key from here on.
+ */
+export async function promote(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<Promoted> {
+  const { secretName } = rotation;
+  const secret = await readSecret(deps.secretsManager, secretName);
+  const target = versionHoldingKey(secret.versions, newKey.accessKeyId);
+  if (!target) {
+    throw new SecretStateError(`Secret ${secretName} has no labelled version holding the new key ${newKey.accessKeyId}; someone changed it during the rotation. The rotation is undone.`);
+  }
+  const current = versionWithStage(secret.versions, CURRENT);
+  await moveStage(deps.secretsManager, secretName, CURRENT, { to: target.versionId, from: current?.versionId });
+  if (target.stages.includes(PENDING)) await moveStage(deps.secretsManager, secretName, PENDING, { from: target.versionId });
+  const promotedAt = deps.clock().toISOString();
+  deps.logger.info('new key promoted to AWSCURRENT', { userName: rotation.userName, accessKeyId: newKey.accessKeyId, versionId: target.versionId });
+  return {
+    promotedAt,
+    previousVersionId: current && current.versionId !== target.versionId ? current.versionId : null,
+    gateDeadline: addMs(promotedAt, rotation.healthCheckDeadlineMs),
+  };
+}

@@ -1,0 +1,208 @@
+import * as z from 'zod/mini';
+import '../base/zod-locale.ts';
+import { COMPROMISED_KEY_ACTIONS, HEALTH_CHECKS } from '../config/settings.ts';
+import { AccountId } from '../base/account-id.ts';
+import { InvalidInputError } from '../base/errors.ts';
+
+/**
+ * The rotation workflow's state, as it travels between Tasks. Every piece is chosen by an explicit
+ * `ResultSelector` in statemachines/rotate-key.asl.json, so the state carries ids, labels,
+ * timestamps and statuses only: a handler that returned a secret by mistake would not get it into
+ * the execution history. Handlers receive the whole state (`Payload.$: "$"`) and parse the parts
+ * they need with these schemas; unknown fields are dropped.
+ */
+
+export const ROTATION_KINDS = ['scheduled', 'manual', 'compromise'] as const;
+export type RotationKind = (typeof ROTATION_KINDS)[number];
+
+/**
+ * How a person's confirm or abort reaches the manual health check. `task-token` (deployed): the gate
+ * waits in AwaitConfirmation (`.waitForTaskToken`) and the CLI completes the task at once.
+ * `tag` (local runs, which have no callbacks): CheckConsumers reads the rotation:confirm/abort tag at each check.
+ */
+export const CONFIRM_CHANNELS = ['task-token', 'tag'] as const;
+export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
+
+const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
+const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
+/** An AWS account id; the rotation acts in it through the member role when it is not the stack's own. */
+export { AccountId };
+const accountName = z.string().check(z.maxLength(128));
+const timestamp = z.string().check(z.refine((text: string) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'));
+
+/** The execution input. No timestamps, so a StartExecution with the same name and input is idempotent. */
+export const RotationInput = z.object({
+  userName,
+  accessKeyId,
+  kind: z._default(z.enum(ROTATION_KINDS), 'manual'),
+  requestedBy: z._default(z.string().check(z.maxLength(256)), 'unknown'),
+  reason: z._default(z.string().check(z.maxLength(1024)), ''),
+  /** The account that holds the user (organization-wide rotation); absent: the account the stack runs in. */
+  accountId: z.optional(AccountId),
+  /** Its name, for notifications only. */
+  accountName: z.optional(accountName),
+});
+export type RotationInput = z.output<typeof RotationInput>;
+
+/** What Prepare resolved: who, which key, where it is stored, and every wait, fixed for this execution. */
+export const Rotation = z.object({
+  userName,
+  userArn: z.string(),
+  oldAccessKeyId: accessKeyId,
+  kind: z.enum(ROTATION_KINDS),
+  requestedBy: z.string(),
+  reason: z.string(),
+  owner: z.nullable(z.string()),
+  /** Checked again here (Prepare resolved it from a tag): a state edited by hand must not point the rotation at a path-like name. */
+  secretName: z
+    .string()
+    .check(
+      z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name (letters, digits and /_+=.@-)'),
+      z.refine((name: string) => !name.split('/').some((part) => part === '.' || part === '..'), 'must not hold "." or ".." parts'),
+    ),
+  startedAt: timestamp,
+  healthChecks: z.array(z.enum(HEALTH_CHECKS)),
+  healthCheckUrls: z.array(z.string()),
+  /** Seconds between two health checks (Wait states read it with SecondsPath; at least 1). */
+  waitSeconds: z.number().check(z.int(), z.gte(1)),
+  healthCheckDeadlineMs: z.number().check(z.int(), z.positive()),
+  observationMs: z.number().check(z.int(), z.positive()),
+  oldKeyQuietMs: z.number().check(z.int(), z.positive()),
+  /** An Inactive, unreferenced key deleted to make room under the two-key limit. */
+  removedKeyId: z.nullable(z.string()),
+  /** Where the manual check's confirm/abort arrives (Prepare always sets it); absent, as in states written before it existed: by tag. */
+  confirmVia: z.optional(z.enum(CONFIRM_CHANNELS)),
+  /** The member account the user lives in; null (Prepare) or absent (states written before) for the stack's own account. */
+  accountId: z.optional(z.nullable(AccountId)),
+  accountName: z.optional(z.nullable(accountName)),
+});
+export type Rotation = z.output<typeof Rotation>;
+
+/** How the compromise path makes room for a replacement (see planCompromiseRoom in decisions.ts). */
+export const COMPROMISE_PLANS = ['fresh', 'delete-other', 'adopt', 'discard-orphan', 'delete-compromised', 'skip'] as const;
+export type CompromisePlanName = (typeof COMPROMISE_PLANS)[number];
+
+/** What Contain did to the leaked key, and whether a replacement follows. */
+export const Contained = z.object({
+  containedAt: timestamp,
+  /** False when the key was already Inactive (a person or AWS got there first): the deny policy is still attached. */
+  keyWasActive: z.boolean(),
+  denyPolicyName: z.string(),
+  /** Sessions issued before this instant are denied (the policy's aws:TokenIssueTime condition). */
+  deniedBefore: timestamp,
+  /** AWS-managed quarantine policies found attached (AWSCompromisedKeyQuarantine*); the rotator never detaches them. */
+  awsQuarantinePolicies: z.array(z.string()),
+  /** The user's other key, if any. */
+  otherKeyId: z.nullable(z.string()),
+  plan: z.enum(COMPROMISE_PLANS),
+  replacement: z.enum(['create', 'skip']),
+  compromisedKeyAction: z.enum(COMPROMISED_KEY_ACTIONS),
+  detail: z.string(),
+});
+export type Contained = z.output<typeof Contained>;
+
+export const NewKey = z.object({
+  accessKeyId,
+  versionId: z.string(),
+  createdAt: timestamp,
+  /** True when a key created by an earlier attempt of this step was found in AWSPENDING and kept. */
+  reused: z.boolean(),
+});
+export type NewKey = z.output<typeof NewKey>;
+
+export const Verified = z.object({ arn: z.string(), verifiedAt: timestamp });
+
+export const Promoted = z.object({
+  promotedAt: timestamp,
+  previousVersionId: z.nullable(z.string()),
+  gateDeadline: timestamp,
+});
+export type Promoted = z.output<typeof Promoted>;
+
+/** `awaiting-confirmation`: every check but `manual` passes and confirm arrives by task token (AwaitConfirmation). */
+export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted', 'awaiting-confirmation'] as const;
+export type GateStatus = (typeof GATE_STATUSES)[number];
+export const Gate = z.object({
+  status: z.enum(GATE_STATUSES),
+  checkedAt: timestamp,
+  passing: z.array(z.string()),
+  failing: z.array(z.string()),
+  detail: z.string(),
+  /** Whole seconds left until the gate's deadline, at least 1: AwaitConfirmation's TimeoutSecondsPath. */
+  confirmTimeoutSeconds: z.optional(z.number().check(z.int(), z.gte(1))),
+});
+export type Gate = z.output<typeof Gate>;
+
+/** AwaitConfirmation's input: the ids of the rotation a person confirms, and the token that completes the task. */
+export const AwaitConfirmationInput = z.object({
+  userName,
+  oldAccessKeyId: accessKeyId,
+  newAccessKeyId: accessKeyId,
+  /** `$$.Execution.Name`. */
+  executionName: z.string().check(z.minLength(1), z.maxLength(80)),
+  /** `$$.State.EnteredTime` and `$$.State.RetryCount`: a retried invocation's token replaces the earlier one, never the reverse. */
+  enteredAt: timestamp,
+  attempt: z.number().check(z.int(), z.gte(0)),
+  gateDeadline: timestamp,
+  taskToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+  /** `$.rotation.accountId`: the confirmation reads the user in its own account. */
+  accountId: z.optional(z.nullable(AccountId)),
+});
+export type AwaitConfirmationInput = z.output<typeof AwaitConfirmationInput>;
+
+export const Deactivated = z.object({ deactivatedAt: timestamp, observeUntil: timestamp });
+export type Deactivated = z.output<typeof Deactivated>;
+
+export const OBSERVATION_STATUSES = ['watching', 'over', 'trouble'] as const;
+export type ObservationStatus = (typeof OBSERVATION_STATUSES)[number];
+export const Observation = z.object({ status: z.enum(OBSERVATION_STATUSES), checkedAt: timestamp, detail: z.string() });
+export type Observation = z.output<typeof Observation>;
+
+/** What Catch puts in `$.error`. In AWS, Cause is the Lambda's JSON error document; locally the message. */
+export const CaughtError = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
+export type CaughtError = z.output<typeof CaughtError>;
+
+// Step inputs: the parts of the state each handler needs.
+export const AfterPrepare = z.object({ rotation: Rotation });
+export const AfterCreate = z.extend(AfterPrepare, { newKey: NewKey });
+export const AfterPromote = z.extend(AfterCreate, { promoted: Promoted });
+export const AfterDeactivate = z.extend(AfterPromote, { deactivated: Deactivated });
+export const RollbackInput = z.extend(AfterPromote, {
+  gate: z.optional(Gate),
+  deactivated: z.optional(Deactivated),
+  observation: z.optional(Observation),
+});
+/** MakeSafe and NotifyFailed run after any failure, so every part but the error is optional. */
+export const FailureInput = z.object({
+  userName: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
+  kind: z.optional(z.enum(ROTATION_KINDS)),
+  accountId: z.optional(AccountId),
+  accountName: z.optional(accountName),
+  rotation: z.optional(Rotation),
+  newKey: z.optional(NewKey),
+  promoted: z.optional(Promoted),
+  error: z.optional(CaughtError),
+});
+export type FailureInput = z.output<typeof FailureInput>;
+
+/** Parses a step's input, turning a schema mismatch into an InvalidInputError that names the fields. */
+export function parseStepInput<S extends z.ZodMiniType>(schema: S, step: string, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+  throw new InvalidInputError(`${step} received malformed input (${problems.join('; ')}). Start the rotation with { userName, accessKeyId, kind, requestedBy, reason }.`);
+}
+
+/** The human-readable message inside a caught error's Cause (a Lambda error document in AWS, plain text locally). */
+export function causeMessage(error: CaughtError | undefined): string {
+  if (!error) return 'unknown error';
+  const cause = error.Cause ?? '';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not a Lambda error document: the Cause is the message itself
+  }
+  return cause || error.Error;
+}

@@ -1,0 +1,437 @@
+import { UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { StartExecutionCommand, paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
+import { DAY_MS, type Clock } from '../base/clock.ts';
+import { mapWithConcurrency } from '../base/concurrency.ts';
+import type { Config } from '../config/settings.ts';
+import { fetchCredentialReport, type ReportKey, type ReportWaitOptions } from '../aws/credential-report.ts';
+import { ConfigError, errorMessage, errorName } from '../base/errors.ts';
+import { executionName } from '../base/execution-name.ts';
+import { keyLastUsed, listUserKeys, readAccountUsers, readUserFacts, type AccessKey, type KeyStatus, type UserFacts } from '../aws/iam.ts';
+import {
+  KEY_CLASSES,
+  accountExemption,
+  classifyKey,
+  selectDeactivations,
+  selectRotations,
+  type KeyAction,
+  type KeyClass,
+  type PolicyUser,
+} from './classify-keys.ts';
+import { resolveUserSettings } from '../config/user-settings.ts';
+
+export const SCHEDULED_KIND = 'scheduled';
+
+/** The state machine input of a scheduled rotation. No timestamps: the same key always gives the same input. */
+export interface ScheduledRotationInput {
+  readonly userName: string;
+  readonly accessKeyId: string;
+  readonly kind: typeof SCHEDULED_KIND;
+  readonly requestedBy: 'scanner';
+  readonly reason: string;
+  /** Organization scans: the member account the rotation acts in (through its member role); absent for the rotator's own account. */
+  readonly accountId?: string;
+  readonly accountName?: string;
+}
+
+/** The member account a scan reads and acts in; absent for the rotator's own account. */
+export interface ScanAccountTarget {
+  readonly accountId: string;
+  readonly accountName: string;
+}
+
+export interface ScanOptions {
+  readonly iam: IAMClient;
+  readonly sfn: SFNClient;
+  readonly config: Config;
+  readonly clock: Clock;
+  /** Read and classify only: start no rotation, deactivate no key. */
+  readonly dryRun: boolean;
+  /** Read just these users live (no credential report). */
+  readonly users?: readonly string[] | undefined;
+  /** Read every user's keys live, one ListAccessKeys per user, instead of only those the report flags. */
+  readonly all?: boolean | undefined;
+  /** Short notes on long steps, for a person waiting at a terminal. */
+  readonly progress?: ((message: string) => void) | undefined;
+  readonly reportWait?: Omit<ReportWaitOptions, 'timeoutMs'> | undefined;
+  /** Users read live at the same time. */
+  readonly concurrency?: number | undefined;
+  /**
+   * Organization scans: the member account that `iam` is signed for. Rotations started for its keys
+   * carry it in their input, so the workflow acts there through the member role.
+   */
+  readonly account?: ScanAccountTarget | undefined;
+}
+
+export interface ScannedKey {
+  readonly userName: string;
+  readonly accessKeyId: string;
+  readonly status: KeyStatus;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly ageDays: number;
+  readonly lastUsedDaysAgo: number | null;
+  readonly class: KeyClass;
+  readonly reason: string;
+  readonly action: KeyAction;
+  readonly owner: string | null;
+  /** The UTC day the key reaches its user's rotation age. */
+  readonly dueOn: string;
+  /** The secret that holds (or will hold) the user's key. */
+  readonly secretName: string;
+  /**
+   * The last UTC day of the user's dated `rotation:exempt` tag exemption, when that tag is what
+   * holds the key back (an account exemption by path or group outlasts any tag, so then null).
+   */
+  readonly exemptUntil: string | null;
+}
+
+export interface KeyOutcome {
+  readonly userName: string;
+  readonly accessKeyId: string;
+}
+
+export interface StartedRotation extends KeyOutcome {
+  readonly executionName: string;
+  readonly executionArn: string;
+}
+
+export interface SkippedAction extends KeyOutcome {
+  readonly reason: string;
+  /** The error's name when the action was tried and failed; absent when it was skipped by design. */
+  readonly error?: string;
+}
+
+export interface UserProblem {
+  readonly userName: string;
+  readonly error: string;
+  readonly message: string;
+}
+
+export interface TagProblem {
+  readonly userName: string;
+  readonly tag: string;
+  readonly message: string;
+}
+
+export type ScanMode = 'report' | 'users' | 'all';
+
+export interface ScanResult {
+  readonly asOf: string;
+  readonly mode: ScanMode;
+  readonly dryRun: boolean;
+  readonly reportGeneratedAt: string | null;
+  readonly usersSeen: number;
+  readonly usersReadLive: number;
+  /**
+   * Keys the report shows due whose users were not read live: this run's cap on starts was already
+   * filled by older due keys, so reading them would buy nothing; later runs take them, oldest first.
+   */
+  readonly dueNotReadLive: number;
+  /** Keys read live: every key of the users that may need action (all users with `all`). */
+  readonly keys: readonly ScannedKey[];
+  /** Every key seen, by class: the live reads plus the report rows that needed no live read. */
+  readonly counts: Readonly<Record<KeyClass, number>>;
+  readonly rotationsStarted: readonly StartedRotation[];
+  readonly rotationsSkipped: readonly SkippedAction[];
+  readonly keysDeactivated: readonly KeyOutcome[];
+  readonly deactivationsSkipped: readonly SkippedAction[];
+  readonly tagProblems: readonly TagProblem[];
+  readonly userErrors: readonly UserProblem[];
+}
+
+interface Subject {
+  readonly facts: UserFacts;
+  readonly policy: PolicyUser;
+  readonly owner: string | undefined;
+  /** The user's report rows, used to skip GetAccessKeyLastUsed where the report already settles it. */
+  readonly reportKeys: readonly ReportKey[];
+}
+
+const DEFAULT_CONCURRENCY = 8;
+/** The report gives times to the second; a live CreateDate matches its slot within this. */
+const REPORT_MATCH_MS = 1000;
+
+/**
+ * Scans the account and acts on what the policy says, within the per-run cap.
+ *
+ * Default mode, cost O(users / 1000 + keys needing action): the credential report gives every
+ * key's age and last use; GetAccountAuthorizationDetails gives every user's path, groups and tags
+ * in pages of up to 1,000 users. With both, each report row is classified under that user's own
+ * settings, so a tag that shortens a user's window is honoured from its first day. Only users with
+ * a key that is not `ok` (or a row that could not be read) are read live (ListAccessKeys, and
+ * GetAccessKeyLastUsed when the report's last use is missing or would make the key `unused`);
+ * the others are counted from the report. Users whose only action is a due key are read oldest
+ * first and only until the run's cap of starts is filled (the rest are `dueNotReadLive`). Limits: the report may be up to four hours old, so a
+ * key created or re-activated within those hours is only seen on a later run; last use can only
+ * be more recent than the report says, so it never hides a due key.
+ */
+export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
+  const { iam, config, dryRun } = options;
+  if (!dryRun && config.stateMachineArn === '') {
+    throw new ConfigError(
+      'ROTATION_STATE_MACHINE_ARN is not set, so no rotation can be started. Set it to the rotation state machine ARN ' +
+        '(the stack output RotateKeyStateMachineArn), or scan as a dry run.',
+    );
+  }
+  const now = options.clock();
+  const progress = options.progress ?? ((): void => undefined);
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const counts = Object.fromEntries(KEY_CLASSES.map((cls) => [cls, 0])) as Record<KeyClass, number>;
+  const tagProblems: TagProblem[] = [];
+  const userErrors: UserProblem[] = [];
+  const subject = (facts: UserFacts, reportKeys: readonly ReportKey[]): Subject => {
+    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config);
+    for (const problem of problems) tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
+    return { facts, reportKeys, owner: settings.owner, policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) } };
+  };
+  const userError = (userName: string, error: unknown): void => {
+    userErrors.push({ userName, error: errorName(error), message: errorMessage(error) });
+  };
+
+  const mode: ScanMode = options.users !== undefined && options.users.length > 0 ? 'users' : options.all ? 'all' : 'report';
+  let reportGeneratedAt: Date | undefined;
+  let usersSeen: number;
+  let toRead: Subject[] = [];
+  const dueOnly: DeferredUser[] = [];
+  if (mode === 'users') {
+    const names = [...new Set(options.users)];
+    usersSeen = names.length;
+    progress(`reading ${names.length} user${names.length === 1 ? '' : 's'}…`);
+    const read = await mapWithConcurrency(names, concurrency, async (name) => {
+      try {
+        return subject(await readUserFacts(iam, name, config.exemptGroups.length > 0), []);
+      } catch (error) {
+        userError(name, error);
+        return undefined;
+      }
+    });
+    toRead = read.filter((entry): entry is Subject => entry !== undefined);
+  } else {
+    progress('generating the IAM credential report…');
+    const report = await fetchCredentialReport(iam, { timeoutMs: config.credentialReportTimeoutMs, ...options.reportWait });
+    reportGeneratedAt = report.generatedAt;
+    progress(`reading the paths, groups and tags of ${report.users.length} users…`);
+    const account = await readAccountUsers(iam);
+    const reportRows = new Map(report.users.map((row) => [row.userName, row]));
+    usersSeen = mode === 'all' ? account.size : report.users.length;
+    for (const facts of account.values()) {
+      const row = reportRows.get(facts.userName);
+      // A user missing from the report was created after it and has only new keys; `all` reads it anyway.
+      if (row === undefined && mode === 'report') continue;
+      const user = subject(facts, row?.keys ?? []);
+      const verdicts = (row?.keys ?? []).map((key) =>
+        classifyKey({ status: key.active ? 'Active' : 'Inactive', createdAt: key.createdAt, lastUsedAt: key.lastUsedAt }, user.policy, now),
+      );
+      if (mode === 'all' || row?.unreadable !== undefined || verdicts.some((verdict) => !['ok', 'inactive', 'due'].includes(verdict.class))) {
+        toRead.push(user);
+      } else if (verdicts.some((verdict) => verdict.class === 'due')) {
+        const oldestDue = Math.min(...(row?.keys ?? []).filter((_, index) => verdicts[index]?.class === 'due').map((key) => key.createdAt.getTime()));
+        dueOnly.push({ user, oldestDue, classes: verdicts.map((verdict) => verdict.class) });
+      } else {
+        for (const verdict of verdicts) counts[verdict.class] += 1;
+      }
+    }
+    // Users in the report but gone from IAM were deleted since; they have no keys left to act on.
+  }
+
+  // A user that cannot be read is reported and the scan goes on with the others.
+  const readKeysOf = async (users: readonly Subject[]): Promise<ScannedKey[]> => {
+    const perUser = await mapWithConcurrency(users, concurrency, async (user) => {
+      try {
+        return await readUserKeys(iam, user, now);
+      } catch (error) {
+        userError(user.facts.userName, error);
+        return [];
+      }
+    });
+    return perUser.flat();
+  };
+  if (toRead.length > 0) progress(`reading the keys of ${toRead.length} user${toRead.length === 1 ? '' : 's'}…`);
+  const keys = await readKeysOf(toRead);
+  const existing = keys.some((key) => key.class === 'due') || dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
+
+  // Users whose only action is a due key are read live oldest first, and only until this run's cap
+  // of starts is filled: at 10,000 due users a run starting 25 reads about 25 users, not 10,000.
+  dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
+  let next = 0;
+  const startable = (): number => selectRotations(dueCandidates(keys), options.config.maxStartsPerRun, existing).selected.length;
+  while (next < dueOnly.length && startable() < options.config.maxStartsPerRun) {
+    const batch = dueOnly.slice(next, next + concurrency).map((deferred) => deferred.user);
+    next += batch.length;
+    if (next === batch.length) progress(`reading the keys of the users with the oldest due keys…`);
+    keys.push(...(await readKeysOf(batch)));
+  }
+  let dueNotReadLive = 0;
+  for (const deferred of dueOnly.slice(next)) {
+    for (const cls of deferred.classes) counts[cls] += 1;
+    dueNotReadLive += deferred.classes.filter((cls) => cls === 'due').length;
+  }
+  for (const key of keys) counts[key.class] += 1;
+
+  const rotations = await startRotations(options, keys, existing);
+  const deactivations = await deactivateUnused(options, keys);
+  return {
+    asOf: now.toISOString(),
+    mode,
+    dryRun,
+    reportGeneratedAt: reportGeneratedAt?.toISOString() ?? null,
+    usersSeen,
+    usersReadLive: toRead.length + next,
+    dueNotReadLive,
+    keys,
+    counts,
+    rotationsStarted: rotations.started,
+    rotationsSkipped: rotations.skipped,
+    keysDeactivated: deactivations.done,
+    deactivationsSkipped: deactivations.skipped,
+    tagProblems,
+    userErrors,
+  };
+}
+
+async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<ScannedKey[]> {
+  const live = await listUserKeys(iam, user.facts.userName);
+  const exemptUntil = user.policy.accountExemption === undefined ? user.policy.settings.exemption?.until : undefined;
+  return Promise.all(
+    live.map(async (key) => {
+      const lastUsedAt = await lastUse(iam, key, user, now);
+      const verdict = classifyKey({ status: key.status, createdAt: key.createdAt, lastUsedAt }, user.policy, now);
+      return {
+        userName: user.facts.userName,
+        accessKeyId: key.accessKeyId,
+        status: key.status,
+        createdAt: key.createdAt.toISOString(),
+        lastUsedAt: lastUsedAt?.toISOString() ?? null,
+        ageDays: verdict.ageDays,
+        lastUsedDaysAgo: verdict.lastUsedDaysAgo,
+        class: verdict.class,
+        reason: verdict.reason,
+        action: verdict.action,
+        owner: user.owner ?? null,
+        dueOn: isoDay(new Date(key.createdAt.getTime() + user.policy.settings.maxAgeDays * DAY_MS)),
+        secretName: user.policy.settings.secretName,
+        exemptUntil: exemptUntil === undefined ? null : isoDay(exemptUntil),
+      };
+    }),
+  );
+}
+
+/**
+ * The report's last use when it settles the verdict: a live read can only show a more recent use,
+ * which can turn `unused` into something else but never the reverse. So GetAccessKeyLastUsed is
+ * called only for keys the report does not cover or would call unused.
+ */
+async function lastUse(iam: IAMClient, key: AccessKey, user: Subject, now: Date): Promise<Date | undefined> {
+  const matches = user.reportKeys.filter((slot) => Math.abs(slot.createdAt.getTime() - key.createdAt.getTime()) < REPORT_MATCH_MS);
+  const slot = matches.length === 1 ? matches[0] : undefined;
+  if (slot !== undefined && slot.active === (key.status === 'Active')) {
+    const fromReport = classifyKey({ status: key.status, createdAt: key.createdAt, lastUsedAt: slot.lastUsedAt }, user.policy, now);
+    if (fromReport.class !== 'unused') return slot.lastUsedAt;
+  }
+  return keyLastUsed(iam, key.accessKeyId, 'throw');
+}
+
+interface DeferredUser {
+  readonly user: Subject;
+  /** Creation time of the user's oldest due key, from the report: the order the cap is filled in. */
+  readonly oldestDue: number;
+  /** The report's verdict on each of the user's keys, counted if the user is not read live. */
+  readonly classes: readonly KeyClass[];
+}
+
+function dueCandidates(keys: readonly ScannedKey[]) {
+  return keys
+    .filter((key) => key.class === 'due')
+    .map((key) => ({ ...key, createdAt: new Date(key.createdAt), executionName: executionName(key.userName, key.accessKeyId, SCHEDULED_KIND) }));
+}
+
+/** Executions of the rotation state machine by name → status; none without a state machine (a dry run). */
+async function existingExecutions(options: ScanOptions): Promise<Map<string, string>> {
+  const existing = new Map<string, string>();
+  if (options.config.stateMachineArn === '') return existing;
+  for await (const page of paginateListExecutions({ client: options.sfn, pageSize: 1000 }, { stateMachineArn: options.config.stateMachineArn })) {
+    for (const execution of page.executions ?? []) if (execution.name && execution.status) existing.set(execution.name, execution.status);
+  }
+  return existing;
+}
+
+async function startRotations(
+  options: ScanOptions,
+  keys: readonly ScannedKey[],
+  existing: ReadonlyMap<string, string>,
+): Promise<{ started: StartedRotation[]; skipped: SkippedAction[] }> {
+  const { sfn, config, dryRun } = options;
+  const candidates = dueCandidates(keys);
+  const started: StartedRotation[] = [];
+  const skipped: SkippedAction[] = [];
+  if (candidates.length === 0) return { started, skipped };
+  if (config.stateMachineArn === '') {
+    for (const key of candidates) skipped.push({ ...outcome(key), reason: 'dry run; no state machine configured' });
+    return { started, skipped };
+  }
+
+  const plan = selectRotations(candidates, config.maxStartsPerRun, existing);
+  for (const { candidate, reason } of plan.skipped) skipped.push({ ...outcome(candidate), reason });
+  for (const candidate of plan.selected) {
+    if (dryRun) {
+      skipped.push({ ...outcome(candidate), reason: 'dry run' });
+      continue;
+    }
+    const input: ScheduledRotationInput = {
+      userName: candidate.userName,
+      accessKeyId: candidate.accessKeyId,
+      kind: SCHEDULED_KIND,
+      requestedBy: 'scanner',
+      reason: candidate.reason,
+      ...(options.account === undefined ? {} : { accountId: options.account.accountId, accountName: options.account.accountName }),
+    };
+    try {
+      const response = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: candidate.executionName, input: JSON.stringify(input) }),
+      );
+      started.push({ ...outcome(candidate), executionName: candidate.executionName, executionArn: response.executionArn ?? '' });
+    } catch (error) {
+      skipped.push({
+        ...outcome(candidate),
+        reason:
+          errorName(error) === 'ExecutionAlreadyExists'
+            ? `execution ${candidate.executionName} already exists with another input (started by someone else between listing and starting)`
+            : `could not start the rotation: ${errorMessage(error)}`,
+        error: errorName(error),
+      });
+    }
+  }
+  return { started, skipped };
+}
+
+async function deactivateUnused(options: ScanOptions, keys: readonly ScannedKey[]): Promise<{ done: KeyOutcome[]; skipped: SkippedAction[] }> {
+  const { iam, config, dryRun } = options;
+  const plan = selectDeactivations(
+    keys.map((key) => ({ ...key, createdAt: new Date(key.createdAt) })),
+    config.maxStartsPerRun,
+  );
+  const done: KeyOutcome[] = [];
+  const skipped: SkippedAction[] = plan.skipped.map(({ candidate, reason }) => ({ ...outcome(candidate), reason }));
+  for (const key of plan.selected) {
+    if (dryRun) {
+      skipped.push({ ...outcome(key), reason: 'dry run' });
+      continue;
+    }
+    try {
+      // Reversible (UpdateAccessKey Active), and the key has gone unused past the user's threshold.
+      await iam.send(new UpdateAccessKeyCommand({ UserName: key.userName, AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
+      done.push(outcome(key));
+    } catch (error) {
+      skipped.push({ ...outcome(key), reason: `could not deactivate the key: ${errorMessage(error)}`, error: errorName(error) });
+    }
+  }
+  return { done, skipped };
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function outcome(key: KeyOutcome): KeyOutcome {
+  return { userName: key.userName, accessKeyId: key.accessKeyId };
+}

@@ -1,0 +1,234 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { DescribeExecutionCommand, paginateListExecutions, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ACCOUNT_ID } from '../base/account-id.ts';
+import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationInProgressError } from '../base/errors.ts';
+import { executionArnFor, executionName } from '../base/execution-name.ts';
+import { parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
+import { listUserKeys, ownerOfKey } from '../aws/iam.ts';
+
+/**
+ * Starts rotations on demand, from an API call, the CLI or an EventBridge event. It checks the user
+ * and key live before anything starts (an unknown user, another user's key or a malformed event is
+ * refused with a typed error, changing nothing). Execution names are deterministic and inputs hold
+ * no timestamps, so a repeated trigger finds the execution it already started. A compromise
+ * rotation first stops any other running rotation of the user: the fast path takes over their keys.
+ */
+
+export interface StartDeps {
+  /** IAM of the stack's own account. */
+  readonly iam: IAMClient;
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly logger: Logger;
+  /** The account the stack runs in; asked only when a request names an account. */
+  readonly ownAccountId?: () => Promise<string>;
+  /** IAM of a member account, through its member role; rejects with MemberAccountAccessError when the role cannot be assumed. */
+  readonly iamFor?: (accountId: string) => Promise<IAMClient>;
+}
+
+export interface StartedExecution {
+  readonly status: 'started' | 'already-started';
+  readonly userName: string;
+  readonly accessKeyId: string;
+  readonly kind: OnDemandKind;
+  readonly executionName: string;
+  readonly executionArn: string;
+  /** The member account the rotation acts in; absent for the stack's own account. */
+  readonly accountId?: string;
+  /** Executions stopped because this compromise rotation took over. */
+  readonly stopped: readonly string[];
+}
+
+export type StartOutcome = StartedExecution | { readonly status: 'ignored'; readonly reason: string };
+
+/** The error Step Functions records on a rotation that a compromise rotation stopped. */
+export const SUPERSEDED_ERROR = 'SupersededByCompromise';
+
+const isNamed = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
+
+/**
+ * The account an AWS Health event or GuardDuty finding is about (its `account`): an organization's
+ * delegated administrator receives its member accounts' events. Undefined for a direct request.
+ */
+export function eventAccountId(event: unknown): string | undefined {
+  if (event === null || typeof event !== 'object' || !('source' in event) || !('account' in event)) return undefined;
+  const { source, account } = event as { source: unknown; account: unknown };
+  if (source !== 'aws.health' && source !== 'aws.guardduty') return undefined;
+  return typeof account === 'string' && ACCOUNT_ID.test(account) ? account : undefined;
+}
+
+interface TargetAccount {
+  /** Undefined for the stack's own account: the execution input then stays as in single-account mode. */
+  readonly accountId: string | undefined;
+  readonly accountName: string | undefined;
+  readonly iam: IAMClient;
+}
+
+/** IAM of the account a request names: the stack's own (no account, or its id) or a member account's, through its member role. */
+async function targetAccount(request: TriggerRequest, deps: StartDeps): Promise<TargetAccount> {
+  const { accountId } = request;
+  if (accountId === undefined) return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  if (!deps.ownAccountId || !deps.iamFor) {
+    throw new ConfigError(`The request names account ${accountId}, but this start-rotation cannot act in other accounts (no member-account credentials). Nothing was started.`);
+  }
+  if (accountId === (await deps.ownAccountId())) return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  return { accountId, accountName: request.accountName, iam: await deps.iamFor(accountId) };
+}
+
+/** Resolves and checks who and which key, live. Throws a typed error and changes nothing when the request cannot be honoured. */
+export async function resolveTarget(request: TriggerRequest, iam: IAMClient): Promise<{ userName: string; accessKeyId: string }> {
+  let userName = request.userName;
+  if (userName === undefined) {
+    userName = request.accessKeyId === undefined ? undefined : await ownerOfKey(iam, request.accessKeyId);
+    if (userName === undefined) {
+      throw new AccessKeyNotFoundError(
+        `No IAM user in this account has access key ${request.accessKeyId ?? '(none given)'}, so there is nothing to contain. If the key belongs to another account, contain it there.`,
+      );
+    }
+  }
+  const keys = await listUserKeys(iam, userName);
+  if (request.accessKeyId === undefined) {
+    const oldest = keys.filter((key) => key.status === 'Active').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
+    if (!oldest) throw new KeyNotActiveError(`IAM user ${userName} has no Active access key: there is nothing to rotate.`);
+    return { userName, accessKeyId: oldest.accessKeyId };
+  }
+  const key = keys.find((candidate) => candidate.accessKeyId === request.accessKeyId);
+  if (!key) {
+    const owner = await ownerOfKey(iam, request.accessKeyId);
+    if (owner !== undefined && owner !== userName) {
+      throw new KeyOfAnotherUserError(
+        `Access key ${request.accessKeyId} belongs to IAM user ${owner}, not ${userName}. Nothing was started. Name the right user: \`iam-key-rotator rotate ${owner} --key ${request.accessKeyId}\`.`,
+      );
+    }
+    throw new AccessKeyNotFoundError(
+      `IAM user ${userName} has no access key ${request.accessKeyId} (keys: ${keys.map((candidate) => candidate.accessKeyId).join(', ') || 'none'}). Nothing was started. ` +
+        `List them with \`aws iam list-access-keys --user-name ${userName}\`.`,
+    );
+  }
+  // A leaked key that is already Inactive still gets its sessions denied; any other rotation needs an Active key.
+  if (key.status !== 'Active' && request.kind !== 'compromise') {
+    throw new KeyNotActiveError(`Access key ${key.accessKeyId} of ${userName} is Inactive: there is nothing to rotate. Nothing was started.`);
+  }
+  return { userName, accessKeyId: key.accessKeyId };
+}
+
+interface RunningRotation {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly kind: string;
+}
+
+/** Running rotations of a user, read from their inputs (names are shortened and cannot be trusted to carry the user exactly). */
+async function runningRotationsOf(userName: string, accountId: string | undefined, deps: StartDeps): Promise<RunningRotation[]> {
+  const found: RunningRotation[] = [];
+  const namePrefix = userName.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 16);
+  for await (const page of paginateListExecutions({ client: deps.sfn }, { stateMachineArn: deps.stateMachineArn, statusFilter: 'RUNNING' })) {
+    for (const execution of page.executions ?? []) {
+      if (!execution.executionArn || !execution.name?.startsWith(namePrefix)) continue;
+      const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      let input: { userName?: unknown; kind?: unknown; accountId?: unknown } = {};
+      try {
+        input = JSON.parse(described.input ?? '{}') as typeof input;
+      } catch {
+        continue; // not an execution this tool started
+      }
+      // The same user name in two accounts is two users (inputs name only member accounts).
+      const sameAccount = (input.accountId ?? undefined) === accountId;
+      if (input.userName === userName && sameAccount && described.status === 'RUNNING') found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? '') });
+    }
+  }
+  return found;
+}
+
+async function describeIfExists(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  try {
+    return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+  } catch (error) {
+    if (isNamed(error, 'ExecutionDoesNotExist')) return undefined;
+    throw error;
+  }
+}
+
+/** Starts one rotation (or finds the one this request already started). */
+export async function startRotation(request: TriggerRequest, deps: StartDeps): Promise<StartedExecution> {
+  if (deps.stateMachineArn === '') {
+    throw new ConfigError('No rotation state machine configured: set ROTATION_STATE_MACHINE_ARN (the stack output RotateKeyStateMachineArn), or run the rotation locally with --local.');
+  }
+  // The live checks run in the account that holds the user.
+  const account = await targetAccount(request, deps);
+  const { userName, accessKeyId } = await resolveTarget(request, account.iam);
+  const kind = request.kind;
+  // Key ids are unique across AWS, so the name needs no account.
+  const name = executionName(userName, accessKeyId, kind);
+  const executionArn = executionArnFor(deps.stateMachineArn, name);
+  const inAccount = account.accountId === undefined ? {} : { accountId: account.accountId };
+  const result = { userName, accessKeyId, kind, executionName: name, executionArn, ...inAccount };
+
+  // A second trigger for the same key finds the first execution, running or done: never a second containment.
+  const existing = await describeIfExists(deps.sfn, executionArn);
+  if (existing !== undefined) {
+    deps.logger.info('rotation already started', { userName, accessKeyId, kind, executionName: name, status: existing });
+    return { ...result, status: 'already-started', stopped: [] };
+  }
+
+  const stopped: string[] = [];
+  if (kind !== 'compromise') {
+    // Two rotations of one user (the same key by another kind, or the user's other key) would fight
+    // over the two-key limit and the secret: the second waits until the first has ended.
+    const running = await runningRotationsOf(userName, account.accountId, deps);
+    if (running.length > 0) {
+      throw new RotationInProgressError(
+        `User ${userName} already has a running rotation (${running.map((execution) => `${execution.name}, ${execution.kind}`).join('; ')}). ` +
+          `Nothing was started. Wait for it to end (iam-key-rotator status ${userName}), or stop it with iam-key-rotator abort ${userName}, then rotate again.`,
+      );
+    }
+  }
+  if (kind === 'compromise') {
+    for (const running of await runningRotationsOf(userName, account.accountId, deps)) {
+      if (running.kind === 'compromise') continue;
+      await deps.sfn.send(
+        new StopExecutionCommand({
+          executionArn: running.executionArn,
+          error: SUPERSEDED_ERROR,
+          cause: `A compromise rotation of access key ${accessKeyId} of ${userName} took over (${name}).`,
+        }),
+      );
+      stopped.push(running.executionArn);
+      deps.logger.warn('running rotation stopped: a compromise rotation takes over', { userName, stopped: running.name, kind: running.kind });
+    }
+  }
+
+  const input = {
+    userName,
+    accessKeyId,
+    kind,
+    requestedBy: request.requestedBy,
+    reason: request.reason,
+    ...inAccount,
+    ...(account.accountName === undefined ? {} : { accountName: account.accountName }),
+  };
+  try {
+    const response = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
+    deps.logger.info('rotation started', { userName, accessKeyId, kind, executionName: name });
+    return { ...result, executionArn: response.executionArn ?? executionArn, status: 'started', stopped };
+  } catch (error) {
+    // Started by a concurrent trigger between our look and our start.
+    if (isNamed(error, 'ExecutionAlreadyExists')) return { ...result, status: 'already-started', stopped };
+    throw error;
+  }
+}
+
+/** Parses any trigger and starts one rotation per request, in order. */
+export async function handleTrigger(event: unknown, deps: StartDeps): Promise<StartOutcome[]> {
+  const parsed = parseTrigger(event);
+  if (parsed.type === 'ignored') {
+    deps.logger.info('trigger ignored', { source: parsed.source, reason: parsed.reason });
+    return [{ status: 'ignored', reason: parsed.reason }];
+  }
+  const outcomes: StartOutcome[] = [];
+  // Without member-account support (tests, older callers) events act in the stack's own account, as before.
+  const eventAccount = deps.ownAccountId ? eventAccountId(event) : undefined;
+  for (const request of parsed.requests) outcomes.push(await startRotation({ ...request, accountId: request.accountId ?? eventAccount }, deps));
+  return outcomes;
+}

@@ -1,0 +1,154 @@
+import * as z from 'zod/mini';
+import '../base/zod-locale.ts';
+import { AccountId } from '../base/account-id.ts';
+import { InvalidInputError } from '../base/errors.ts';
+
+/**
+ * What can start a rotation on demand: a direct request (API call, CLI), an AWS Health
+ * `AWS_RISK_CREDENTIALS_EXPOSED` event, or a GuardDuty finding about an IAM user's access key.
+ * Each parses into requests without timestamps, so a repeated event makes the same request and
+ * StartExecution (same name, same input) starts nothing new.
+ */
+
+export const HEALTH_SOURCE = 'aws.health';
+export const HEALTH_DETAIL_TYPE = 'AWS Health Event';
+export const CREDENTIALS_EXPOSED = 'AWS_RISK_CREDENTIALS_EXPOSED';
+export const GUARDDUTY_SOURCE = 'aws.guardduty';
+export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
+
+/** On demand, a rotation is either manual (a person asked) or a compromise (contain first); scheduled ones belong to the scanner. */
+export const ON_DEMAND_KINDS = ['manual', 'compromise'] as const;
+export type OnDemandKind = (typeof ON_DEMAND_KINDS)[number];
+
+const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
+/** Long-term IAM user keys start with AKIA; ASIA keys are temporary session credentials, which expire instead of being rotated. */
+const longTermKeyId = accessKeyId.check(z.regex(/^AKIA/, 'must be a long-term IAM user access key id (AKIA...)'));
+const userName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'));
+
+export const DirectRequest = z
+  .strictObject({
+    userName,
+    accessKeyId: z.optional(accessKeyId),
+    kind: z._default(z.enum(ON_DEMAND_KINDS), 'manual'),
+    requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'api'),
+    reason: z._default(z.string().check(z.maxLength(1024)), ''),
+    /** The account that holds the user (organization-wide rotation); absent: the stack's own. */
+    accountId: z.optional(AccountId),
+    accountName: z.optional(z.string().check(z.maxLength(128))),
+  })
+  .check(
+    z.refine((request: { kind: OnDemandKind; accessKeyId?: string | undefined }) => request.kind !== 'compromise' || request.accessKeyId !== undefined, {
+      message: 'a compromise rotation needs the accessKeyId of the leaked key',
+      path: ['accessKeyId'],
+    }),
+  );
+
+/** The documented shape (AWS Health user guide; aws/aws-health-tools): the exposed key is an affected entity's value. */
+export const HealthEvent = z.object({
+  source: z.literal(HEALTH_SOURCE),
+  'detail-type': z.literal(HEALTH_DETAIL_TYPE),
+  id: z.string(),
+  account: z.string(),
+  detail: z.object({
+    eventArn: z.string().check(z.minLength(1)),
+    service: z.optional(z.string()),
+    eventTypeCode: z.literal(CREDENTIALS_EXPOSED, { message: `only ${CREDENTIALS_EXPOSED} events start a rotation` }),
+    affectedEntities: z.array(z.object({ entityValue: longTermKeyId })).check(z.minLength(1, 'must name the exposed access key')),
+  }),
+});
+
+/** A GuardDuty finding; only findings whose resource is an IAM user's long-term access key start a rotation. */
+export const GuardDutyFinding = z.object({
+  source: z.literal(GUARDDUTY_SOURCE),
+  'detail-type': z.literal(GUARDDUTY_DETAIL_TYPE),
+  id: z.string(),
+  account: z.string(),
+  detail: z.object({
+    id: z.string().check(z.minLength(1)),
+    type: z.string().check(z.minLength(1)),
+    severity: z.number(),
+    resource: z.object({
+      resourceType: z.string(),
+      accessKeyDetails: z.optional(
+        z.object({
+          accessKeyId: z.string(),
+          userName: z.string(),
+          userType: z.string(),
+        }),
+      ),
+    }),
+  }),
+});
+
+/** One rotation to start. Without userName (a Health event names only the key) the key's owner is looked up. */
+export interface TriggerRequest {
+  readonly userName: string | undefined;
+  readonly accessKeyId: string | undefined;
+  readonly kind: OnDemandKind;
+  readonly requestedBy: string;
+  readonly reason: string;
+  /** The account that holds the user, when a direct request names one (start-rotation reads an event's `account` itself). */
+  readonly accountId?: string | undefined;
+  readonly accountName?: string | undefined;
+}
+
+export type ParsedTrigger =
+  | { readonly type: 'requests'; readonly source: 'direct' | 'health' | 'guardduty'; readonly requests: readonly TriggerRequest[] }
+  | { readonly type: 'ignored'; readonly source: 'guardduty'; readonly reason: string };
+
+function invalid(what: string, error: z.core.$ZodError): InvalidInputError {
+  const problems = error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`);
+  return new InvalidInputError(`${what} was rejected and nothing was changed (${problems.join('; ')}).`);
+}
+
+/** Parses any trigger, or throws InvalidInputError naming every problem. Never echoes the event itself. */
+export function parseTrigger(event: unknown): ParsedTrigger {
+  const source = event !== null && typeof event === 'object' && 'source' in event ? (event as { source: unknown }).source : undefined;
+  if (source === HEALTH_SOURCE) {
+    const parsed = HealthEvent.safeParse(event);
+    if (!parsed.success) throw invalid('The AWS Health event', parsed.error);
+    const { detail } = parsed.data;
+    const keys = [...new Set(detail.affectedEntities.map((entity) => entity.entityValue))];
+    return {
+      type: 'requests',
+      source: 'health',
+      requests: keys.map((key) => ({
+        userName: undefined,
+        accessKeyId: key,
+        kind: 'compromise',
+        requestedBy: `aws.health:${detail.eventArn}`,
+        reason: `AWS Health ${CREDENTIALS_EXPOSED}: access key ${key} was found in public`,
+      })),
+    };
+  }
+  if (source === GUARDDUTY_SOURCE) {
+    const parsed = GuardDutyFinding.safeParse(event);
+    if (!parsed.success) throw invalid('The GuardDuty finding', parsed.error);
+    const { detail } = parsed.data;
+    const key = detail.resource.accessKeyDetails;
+    if (detail.resource.resourceType !== 'AccessKey' || key?.userType !== 'IAMUser' || !key.accessKeyId.startsWith('AKIA')) {
+      return { type: 'ignored', source: 'guardduty', reason: `finding ${detail.id} (${detail.type}) is not about an IAM user's long-term access key` };
+    }
+    const request = DirectRequest.safeParse({ userName: key.userName, accessKeyId: key.accessKeyId, kind: 'compromise' });
+    if (!request.success) throw invalid('The GuardDuty finding', request.error);
+    return {
+      type: 'requests',
+      source: 'guardduty',
+      requests: [
+        {
+          userName: request.data.userName,
+          accessKeyId: request.data.accessKeyId,
+          kind: 'compromise',
+          requestedBy: `aws.guardduty:${detail.id}`,
+          reason: `GuardDuty finding ${detail.type} (severity ${detail.severity})`,
+        },
+      ],
+    };
+  }
+  if (source !== undefined) {
+    throw new InvalidInputError(`Events from ${typeof source === 'string' ? source.slice(0, 64) : 'an unknown source'} do not start rotations; nothing was changed. Send { userName, accessKeyId, kind, reason }, an AWS Health ${CREDENTIALS_EXPOSED} event or a GuardDuty finding.`);
+  }
+  const parsed = DirectRequest.safeParse(event);
+  if (!parsed.success) throw invalid('The rotation request', parsed.error);
+  return { type: 'requests', source: 'direct', requests: [{ ...parsed.data, accessKeyId: parsed.data.accessKeyId }] };
+}
