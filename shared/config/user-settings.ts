@@ -61,39 +61,80 @@ export function defaultSecretName(config: Pick<Config, 'secretNamePrefix'>, user
   return `${config.secretNamePrefix}${userName}`;
 }
 
+/** One user's tag values, and the problems found reading them: an invalid tag is reported, never thrown. */
+class TagReader {
+  readonly problems: InvalidTagError[] = [];
+  private readonly values = new Map<string, string>();
+
+  constructor(
+    private readonly userName: string,
+    tags: readonly Tag[],
+  ) {
+    for (const tag of tags) if (tag.Key !== undefined) this.values.set(tag.Key, (tag.Value ?? '').trim());
+  }
+
+  get(key: string): string | undefined {
+    return this.values.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  problem(key: string, message: string): undefined {
+    this.problems.push(new InvalidTagError(this.userName, key, `User ${this.userName}: tag ${key}="${this.values.get(key) ?? ''}" ${message}`));
+    return undefined;
+  }
+
+  wholeDays(key: string, min: number): number | undefined {
+    const raw = this.get(key);
+    if (raw === undefined) return undefined;
+    if (!/^\d{1,4}$/.test(raw)) return this.problem(key, `must be a whole number of days (e.g. 60); the account default is used`);
+    const value = Number(raw);
+    if (value < min || value > 3650) return this.problem(key, `must be between ${min} and 3650 days; the account default is used`);
+    return value;
+  }
+
+  duration(key: string): number | undefined {
+    const raw = this.get(key);
+    if (raw === undefined) return undefined;
+    return parseDuration(raw) ?? this.problem(key, `must be a positive duration like 30m, 1h or 7d; the account default is used`);
+  }
+}
+
 /**
  * Resolves one user's settings: account defaults from config, overridden by valid tags. An invalid
  * tag never throws: it is reported in `problems` and its setting keeps the default, so the scan of
  * this and every other user goes on.
  */
 export function resolveUserSettings(userName: string, tags: readonly Tag[], config: Config): ResolvedSettings {
-  const values = new Map<string, string>();
-  for (const tag of tags) if (tag.Key !== undefined) values.set(tag.Key, (tag.Value ?? '').trim());
-  const problems: InvalidTagError[] = [];
-  const problem = (key: string, message: string): undefined => {
-    problems.push(new InvalidTagError(userName, key, `User ${userName}: tag ${key}="${values.get(key) ?? ''}" ${message}`));
-    return undefined;
+  const tagged = new TagReader(userName, tags);
+  const owner = [tagged.get(TAGS.owner), ...FALLBACK_OWNER_TAGS.map((key) => tagged.get(key))].find(
+    (value): value is string => value !== undefined && value !== '',
+  );
+  return {
+    settings: {
+      owner,
+      ...rotationWindow(tagged, config),
+      unusedAfterDays: tagged.wholeDays(TAGS.unusedAfterDays, 1) ?? config.unusedAfterDays,
+      unusedAction: unusedAction(tagged, config),
+      exemption: exemption(tagged),
+      secretName: secretName(tagged, config, userName),
+      ...healthChecks(tagged, config),
+      healthCheckIntervalMs: tagged.duration(TAGS.healthCheckInterval) ?? config.healthCheckIntervalMs,
+      healthCheckDeadlineMs: tagged.duration(TAGS.healthCheckDeadline) ?? config.healthCheckDeadlineMs,
+      observationMs: tagged.duration(TAGS.observation) ?? config.observationMs,
+    },
+    problems: tagged.problems,
   };
+}
 
-  const wholeDays = (key: string, min: number): number | undefined => {
-    const raw = values.get(key);
-    if (raw === undefined) return undefined;
-    if (!/^\d{1,4}$/.test(raw)) return problem(key, `must be a whole number of days (e.g. 60); the account default is used`);
-    const value = Number(raw);
-    if (value < min || value > 3650) return problem(key, `must be between ${min} and 3650 days; the account default is used`);
-    return value;
-  };
-  const durationTag = (key: string): number | undefined => {
-    const raw = values.get(key);
-    if (raw === undefined) return undefined;
-    return parseDuration(raw) ?? problem(key, `must be a positive duration like 30m, 1h or 7d; the account default is used`);
-  };
-
-  let maxAgeDays = wholeDays(TAGS.maxAgeDays, 1) ?? config.maxAgeDays;
-  let warnDays = wholeDays(TAGS.warnDays, 0) ?? config.warnDays;
+function rotationWindow(tagged: TagReader, config: Config): Pick<UserSettings, 'maxAgeDays' | 'warnDays'> {
+  let maxAgeDays = tagged.wholeDays(TAGS.maxAgeDays, 1) ?? config.maxAgeDays;
+  let warnDays = tagged.wholeDays(TAGS.warnDays, 0) ?? config.warnDays;
   if (warnDays >= maxAgeDays) {
-    if (values.has(TAGS.warnDays)) {
-      problem(TAGS.warnDays, `must be smaller than the rotation age (${maxAgeDays} days); the account default is used`);
+    if (tagged.has(TAGS.warnDays)) {
+      tagged.problem(TAGS.warnDays, `must be smaller than the rotation age (${maxAgeDays} days); the account default is used`);
       warnDays = Math.min(config.warnDays, maxAgeDays - 1);
     } else {
       warnDays = maxAgeDays - 1;
@@ -101,86 +142,69 @@ export function resolveUserSettings(userName: string, tags: readonly Tag[], conf
   }
   if (warnDays < 0) warnDays = 0;
   if (maxAgeDays < 1) maxAgeDays = config.maxAgeDays;
-  const unusedAfterDays = wholeDays(TAGS.unusedAfterDays, 1) ?? config.unusedAfterDays;
+  return { maxAgeDays, warnDays };
+}
 
-  let unusedAction: UnusedAction = config.unusedAction;
-  const rawUnusedAction = values.get(TAGS.unusedAction);
-  if (rawUnusedAction !== undefined) {
-    if ((UNUSED_ACTIONS as readonly string[]).includes(rawUnusedAction)) unusedAction = rawUnusedAction as UnusedAction;
-    else problem(TAGS.unusedAction, `must be "notify" or "deactivate"; the account default is used`);
+function unusedAction(tagged: TagReader, config: Config): UnusedAction {
+  const raw = tagged.get(TAGS.unusedAction);
+  if (raw === undefined) return config.unusedAction;
+  if ((UNUSED_ACTIONS as readonly string[]).includes(raw)) return raw as UnusedAction;
+  tagged.problem(TAGS.unusedAction, `must be "notify" or "deactivate"; the account default is used`);
+  return config.unusedAction;
+}
+
+function exemption(tagged: TagReader): Exemption | undefined {
+  const raw = tagged.get(TAGS.exempt);
+  if (raw === undefined || raw.toLowerCase() === 'false') return undefined;
+  const reason = raw === '' || raw.toLowerCase() === 'true' ? 'no reason given' : raw;
+  const rawUntil = tagged.get(TAGS.exemptUntil);
+  if (rawUntil === undefined) return { reason, until: undefined };
+  const until = parseEndOfDay(rawUntil);
+  if (until === undefined) {
+    // An unreadable expiry must not turn into a permanent exemption: the exemption is ignored.
+    tagged.problem(TAGS.exemptUntil, `must be a date like 2026-12-31; the exemption is ignored until it is fixed`);
+    return undefined;
   }
+  return { reason, until };
+}
 
-  let exemption: Exemption | undefined;
-  const rawExempt = values.get(TAGS.exempt);
-  if (rawExempt !== undefined && rawExempt.toLowerCase() !== 'false') {
-    const reason = rawExempt === '' || rawExempt.toLowerCase() === 'true' ? 'no reason given' : rawExempt;
-    let until: Date | undefined;
-    const rawUntil = values.get(TAGS.exemptUntil);
-    if (rawUntil !== undefined) {
-      until = parseEndOfDay(rawUntil);
-      if (until === undefined) {
-        // An unreadable expiry must not turn into a permanent exemption: the exemption is ignored.
-        problem(TAGS.exemptUntil, `must be a date like 2026-12-31; the exemption is ignored until it is fixed`);
-      }
-    }
-    if (rawUntil === undefined || until !== undefined) exemption = { reason, until };
-  }
+function secretName(tagged: TagReader, config: Config, userName: string): string {
+  const fallback = defaultSecretName(config, userName);
+  const raw = tagged.get(TAGS.secretName);
+  if (raw === undefined) return fallback;
+  if (SECRET_NAME.test(raw) && !raw.split('/').some((part) => part === '..' || part === '.')) return raw;
+  tagged.problem(TAGS.secretName, `is not a valid secret name (letters, digits and /_+=.@- only, no "." or ".." parts); the default ${fallback} is used`);
+  return fallback;
+}
 
-  let secretName = defaultSecretName(config, userName);
-  const rawSecret = values.get(TAGS.secretName);
-  if (rawSecret !== undefined) {
-    if (SECRET_NAME.test(rawSecret) && !rawSecret.split('/').some((part) => part === '..' || part === '.')) secretName = rawSecret;
-    else problem(TAGS.secretName, `is not a valid secret name (letters, digits and /_+=.@- only, no "." or ".." parts); the default ${secretName} is used`);
-  }
-
-  let healthChecks: readonly HealthCheck[] = config.healthChecks;
-  const rawChecks = values.get(TAGS.healthChecks);
+function healthChecks(tagged: TagReader, config: Config): Pick<UserSettings, 'healthChecks' | 'healthCheckUrls'> {
+  let checks: readonly HealthCheck[] = config.healthChecks;
+  const rawChecks = tagged.get(TAGS.healthChecks);
   if (rawChecks !== undefined) {
     const items = rawChecks.split(/[\s+/]+/).filter(Boolean);
     const unknown = items.filter((item) => !(HEALTH_CHECKS as readonly string[]).includes(item));
     if (items.length === 0 || unknown.length > 0) {
-      problem(TAGS.healthChecks, `must list checks among ${HEALTH_CHECKS.join(', ')} separated by spaces; the account default is used`);
+      tagged.problem(TAGS.healthChecks, `must list checks among ${HEALTH_CHECKS.join(', ')} separated by spaces; the account default is used`);
     } else {
-      healthChecks = [...new Set(items)] as HealthCheck[];
+      checks = [...new Set(items)] as HealthCheck[];
     }
   }
 
-  let healthCheckUrls: readonly string[] = config.healthCheckUrls;
-  const rawUrls = values.get(TAGS.healthCheckUrls);
+  let urls: readonly string[] = config.healthCheckUrls;
+  const rawUrls = tagged.get(TAGS.healthCheckUrls);
   if (rawUrls !== undefined) {
-    const urls = rawUrls.split(/\s+/).filter(Boolean);
-    if (urls.length === 0 || urls.some((url) => !/^https?:\/\/\S+$/.test(url))) {
-      problem(TAGS.healthCheckUrls, `must be http(s) URLs separated by spaces; the account default is used`);
+    const items = rawUrls.split(/\s+/).filter(Boolean);
+    if (items.length === 0 || items.some((url) => !/^https?:\/\/\S+$/.test(url))) {
+      tagged.problem(TAGS.healthCheckUrls, `must be http(s) URLs separated by spaces; the account default is used`);
     } else {
-      healthCheckUrls = urls;
+      urls = items;
     }
   }
-  if (healthChecks.includes('http') && healthCheckUrls.length === 0) {
-    problem(TAGS.healthChecks, `asks for the "http" check but no health URLs are configured; the account default checks are used`);
-    healthChecks = config.healthChecks.includes('http') ? ['new-key-used'] : config.healthChecks;
+  if (checks.includes('http') && urls.length === 0) {
+    tagged.problem(TAGS.healthChecks, `asks for the "http" check but no health URLs are configured; the account default checks are used`);
+    checks = config.healthChecks.includes('http') ? ['new-key-used'] : config.healthChecks;
   }
-
-  const owner = [values.get(TAGS.owner), ...FALLBACK_OWNER_TAGS.map((key) => values.get(key))].find(
-    (value): value is string => value !== undefined && value !== '',
-  );
-
-  return {
-    settings: {
-      owner,
-      maxAgeDays,
-      warnDays,
-      unusedAfterDays,
-      unusedAction,
-      exemption,
-      secretName,
-      healthChecks,
-      healthCheckUrls,
-      healthCheckIntervalMs: durationTag(TAGS.healthCheckInterval) ?? config.healthCheckIntervalMs,
-      healthCheckDeadlineMs: durationTag(TAGS.healthCheckDeadline) ?? config.healthCheckDeadlineMs,
-      observationMs: durationTag(TAGS.observation) ?? config.observationMs,
-    },
-    problems,
-  };
+  return { healthChecks: checks, healthCheckUrls: urls };
 }
 
 /** `2026-12-31` → the last millisecond of that UTC day; undefined when not a real calendar date. */
