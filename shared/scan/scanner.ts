@@ -166,61 +166,108 @@ const REPORT_MATCH_MS = 1000;
  * be more recent than the report says, so it never hides a due key.
  */
 export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
-  const { iam, config, dryRun } = options;
+  const { config, dryRun } = options;
   if (!dryRun && config.stateMachineArn === '') {
     throw new ConfigError(
       'ROTATION_STATE_MACHINE_ARN is not set, so no rotation can be started. Set it to the rotation state machine ARN ' +
         '(the stack output RotateKeyStateMachineArn), or scan as a dry run.',
     );
   }
-  const now = options.clock();
-  const progress = options.progress ?? ((): void => undefined);
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const counts = Object.fromEntries(KEY_CLASSES.map((cls) => [cls, 0])) as Record<KeyClass, number>;
-  const tagProblems: TagProblem[] = [];
-  const userErrors: UserProblem[] = [];
-  const subject = (facts: UserFacts, reportKeys: readonly ReportKey[]): Subject => {
-    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config);
-    for (const problem of problems) tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
-    return { facts, reportKeys, owner: settings.owner, policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) } };
-  };
-  const userError = (userName: string, error: unknown): void => {
-    userErrors.push({ userName, error: errorName(error), message: errorMessage(error) });
-  };
-
+  const run = new ScanRun(options);
   const mode: ScanMode = options.users !== undefined && options.users.length > 0 ? 'users' : options.all ? 'all' : 'report';
-  let reportGeneratedAt: Date | undefined;
-  let usersSeen: number;
-  let toRead: Subject[] = [];
-  const dueOnly: DeferredUser[] = [];
-  if (mode === 'users') {
-    const names = [...new Set(options.users)];
-    usersSeen = names.length;
-    progress(`reading ${names.length} user${names.length === 1 ? '' : 's'}…`);
-    const read = await mapWithConcurrency(names, concurrency, async (name) => {
+  const plan = mode === 'users' ? await run.planNamedUsers([...new Set(options.users)]) : await run.planFromReport(mode);
+
+  if (plan.toRead.length > 0) run.progress(`reading the keys of ${plan.toRead.length} user${plan.toRead.length === 1 ? '' : 's'}…`);
+  const keys = await run.readKeysOf(plan.toRead);
+  const existing = keys.some((key) => key.class === 'due') || plan.dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
+  const deferredRead = await run.readDueOldestFirst(plan.dueOnly, keys, existing);
+  for (const key of keys) run.counts[key.class] += 1;
+
+  const rotations = await startRotations(options, keys, existing);
+  const deactivations = await deactivateUnused(options, keys);
+  return {
+    asOf: run.now.toISOString(),
+    mode,
+    dryRun,
+    reportGeneratedAt: plan.reportGeneratedAt?.toISOString() ?? null,
+    usersSeen: plan.usersSeen,
+    usersReadLive: plan.toRead.length + deferredRead.usersRead,
+    dueNotReadLive: deferredRead.dueNotReadLive,
+    keys,
+    counts: run.counts,
+    rotationsStarted: rotations.started,
+    rotationsSkipped: rotations.skipped,
+    keysDeactivated: deactivations.done,
+    deactivationsSkipped: deactivations.skipped,
+    tagProblems: run.tagProblems,
+    userErrors: run.userErrors,
+  };
+}
+
+/** Whom a scan reads live: now, or (due keys only) oldest first until the cap of starts is filled. */
+interface ReadPlan {
+  readonly usersSeen: number;
+  readonly reportGeneratedAt: Date | undefined;
+  readonly toRead: readonly Subject[];
+  readonly dueOnly: DeferredUser[];
+}
+
+/** One scan's running totals and the reads that feed them; a user that cannot be read is reported and the scan goes on. */
+class ScanRun {
+  readonly now: Date;
+  readonly counts = Object.fromEntries(KEY_CLASSES.map((cls) => [cls, 0])) as Record<KeyClass, number>;
+  readonly tagProblems: TagProblem[] = [];
+  readonly userErrors: UserProblem[] = [];
+  readonly progress: (message: string) => void;
+  private readonly concurrency: number;
+
+  constructor(private readonly options: ScanOptions) {
+    this.now = options.clock();
+    this.progress = options.progress ?? ((): void => undefined);
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  }
+
+  private subject(facts: UserFacts, reportKeys: readonly ReportKey[]): Subject {
+    const { config } = this.options;
+    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config);
+    for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
+    return { facts, reportKeys, owner: settings.owner, policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) } };
+  }
+
+  private userError(userName: string, error: unknown): void {
+    this.userErrors.push({ userName, error: errorName(error), message: errorMessage(error) });
+  }
+
+  async planNamedUsers(names: readonly string[]): Promise<ReadPlan> {
+    const { iam, config } = this.options;
+    this.progress(`reading ${names.length} user${names.length === 1 ? '' : 's'}…`);
+    const read = await mapWithConcurrency(names, this.concurrency, async (name) => {
       try {
-        return subject(await readUserFacts(iam, name, config.exemptGroups.length > 0), []);
+        return this.subject(await readUserFacts(iam, name, config.exemptGroups.length > 0), []);
       } catch (error) {
-        userError(name, error);
+        this.userError(name, error);
         return undefined;
       }
     });
-    toRead = read.filter((entry): entry is Subject => entry !== undefined);
-  } else {
-    progress('generating the IAM credential report…');
-    const report = await fetchCredentialReport(iam, { timeoutMs: config.credentialReportTimeoutMs, ...options.reportWait });
-    reportGeneratedAt = report.generatedAt;
-    progress(`reading the paths, groups and tags of ${report.users.length} users…`);
+    return { usersSeen: names.length, reportGeneratedAt: undefined, toRead: read.filter((entry): entry is Subject => entry !== undefined), dueOnly: [] };
+  }
+
+  async planFromReport(mode: 'report' | 'all'): Promise<ReadPlan> {
+    const { iam, config } = this.options;
+    this.progress('generating the IAM credential report…');
+    const report = await fetchCredentialReport(iam, { timeoutMs: config.credentialReportTimeoutMs, ...this.options.reportWait });
+    this.progress(`reading the paths, groups and tags of ${report.users.length} users…`);
     const account = await readAccountUsers(iam);
     const reportRows = new Map(report.users.map((row) => [row.userName, row]));
-    usersSeen = mode === 'all' ? account.size : report.users.length;
+    const toRead: Subject[] = [];
+    const dueOnly: DeferredUser[] = [];
     for (const facts of account.values()) {
       const row = reportRows.get(facts.userName);
       // A user missing from the report was created after it and has only new keys; `all` reads it anyway.
       if (row === undefined && mode === 'report') continue;
-      const user = subject(facts, row?.keys ?? []);
+      const user = this.subject(facts, row?.keys ?? []);
       const verdicts = (row?.keys ?? []).map((key) =>
-        classifyKey({ status: key.active ? 'Active' : 'Inactive', createdAt: key.createdAt, lastUsedAt: key.lastUsedAt }, user.policy, now),
+        classifyKey({ status: key.active ? 'Active' : 'Inactive', createdAt: key.createdAt, lastUsedAt: key.lastUsedAt }, user.policy, this.now),
       );
       if (mode === 'all' || row?.unreadable !== undefined || verdicts.some((verdict) => !['ok', 'inactive', 'due'].includes(verdict.class))) {
         toRead.push(user);
@@ -228,65 +275,48 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
         const oldestDue = Math.min(...(row?.keys ?? []).filter((_, index) => verdicts[index]?.class === 'due').map((key) => key.createdAt.getTime()));
         dueOnly.push({ user, oldestDue, classes: verdicts.map((verdict) => verdict.class) });
       } else {
-        for (const verdict of verdicts) counts[verdict.class] += 1;
+        for (const verdict of verdicts) this.counts[verdict.class] += 1;
       }
     }
     // Users in the report but gone from IAM were deleted since; they have no keys left to act on.
+    return { usersSeen: mode === 'all' ? account.size : report.users.length, reportGeneratedAt: report.generatedAt, toRead, dueOnly };
   }
 
-  // A user that cannot be read is reported and the scan goes on with the others.
-  const readKeysOf = async (users: readonly Subject[]): Promise<ScannedKey[]> => {
-    const perUser = await mapWithConcurrency(users, concurrency, async (user) => {
+  async readKeysOf(users: readonly Subject[]): Promise<ScannedKey[]> {
+    const perUser = await mapWithConcurrency(users, this.concurrency, async (user) => {
       try {
-        return await readUserKeys(iam, user, now);
+        return await readUserKeys(this.options.iam, user, this.now);
       } catch (error) {
-        userError(user.facts.userName, error);
+        this.userError(user.facts.userName, error);
         return [];
       }
     });
     return perUser.flat();
-  };
-  if (toRead.length > 0) progress(`reading the keys of ${toRead.length} user${toRead.length === 1 ? '' : 's'}…`);
-  const keys = await readKeysOf(toRead);
-  const existing = keys.some((key) => key.class === 'due') || dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
-
-  // Users whose only action is a due key are read live oldest first, and only until this run's cap
-  // of starts is filled: at 10,000 due users a run starting 25 reads about 25 users, not 10,000.
-  dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
-  let next = 0;
-  const startable = (): number => selectRotations(dueCandidates(keys), options.config.maxStartsPerRun, existing).selected.length;
-  while (next < dueOnly.length && startable() < options.config.maxStartsPerRun) {
-    const batch = dueOnly.slice(next, next + concurrency).map((deferred) => deferred.user);
-    next += batch.length;
-    if (next === batch.length) progress(`reading the keys of the users with the oldest due keys…`);
-    keys.push(...(await readKeysOf(batch)));
   }
-  let dueNotReadLive = 0;
-  for (const deferred of dueOnly.slice(next)) {
-    for (const cls of deferred.classes) counts[cls] += 1;
-    dueNotReadLive += deferred.classes.filter((cls) => cls === 'due').length;
-  }
-  for (const key of keys) counts[key.class] += 1;
 
-  const rotations = await startRotations(options, keys, existing);
-  const deactivations = await deactivateUnused(options, keys);
-  return {
-    asOf: now.toISOString(),
-    mode,
-    dryRun,
-    reportGeneratedAt: reportGeneratedAt?.toISOString() ?? null,
-    usersSeen,
-    usersReadLive: toRead.length + next,
-    dueNotReadLive,
-    keys,
-    counts,
-    rotationsStarted: rotations.started,
-    rotationsSkipped: rotations.skipped,
-    keysDeactivated: deactivations.done,
-    deactivationsSkipped: deactivations.skipped,
-    tagProblems,
-    userErrors,
-  };
+  /**
+   * Users whose only action is a due key are read live oldest first, and only until this run's cap
+   * of starts is filled: at 10,000 due users a run starting 25 reads about 25 users, not 10,000.
+   * Adds what it reads to `keys`; the users left are counted from the report.
+   */
+  async readDueOldestFirst(dueOnly: DeferredUser[], keys: ScannedKey[], existing: ReadonlyMap<string, string>): Promise<{ usersRead: number; dueNotReadLive: number }> {
+    const cap = this.options.config.maxStartsPerRun;
+    dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
+    let next = 0;
+    const startable = (): number => selectRotations(dueCandidates(keys), cap, existing).selected.length;
+    while (next < dueOnly.length && startable() < cap) {
+      const batch = dueOnly.slice(next, next + this.concurrency).map((deferred) => deferred.user);
+      next += batch.length;
+      if (next === batch.length) this.progress(`reading the keys of the users with the oldest due keys…`);
+      keys.push(...(await this.readKeysOf(batch)));
+    }
+    let dueNotReadLive = 0;
+    for (const deferred of dueOnly.slice(next)) {
+      for (const cls of deferred.classes) this.counts[cls] += 1;
+      dueNotReadLive += deferred.classes.filter((cls) => cls === 'due').length;
+    }
+    return { usersRead: next, dueNotReadLive };
+  }
 }
 
 async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<ScannedKey[]> {
