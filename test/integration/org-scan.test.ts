@@ -12,8 +12,8 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { motoCredentialsIn, publishedNotifications } from '#local/moto-inspect.ts';
@@ -127,7 +127,7 @@ describe('organization scan against moto (auth enforced): three member accounts'
       config,
       clock: fixedClock(new Date(Date.now() + 100 * DAY_MS)),
       clients: { iam: new IAMClient({ credentials }), sfn, sns, dynamodb, sts, organizations },
-      logger: new Logger({ logLevel: 'SILENT' }),
+      logger: silentLogger(),
       executionName: 'scan-org-test',
     });
   }, 60_000);

@@ -1,15 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import type { Notifier } from '#shared/notify/notifier.ts';
 import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
 import { reportOrgScan } from '#functions/report-org-scan.ts';
 import { startOrganizationScan } from '#functions/scan-keys.ts';
 
-const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const silent = silentLogger();
 const account = (index: number) => ({ Id: String(100000000000 + index), Name: `account-${index}`, Status: 'ACTIVE' as const });
 
 // The organization scan's state has a 256 KB limit: what list-accounts puts there must stay bounded

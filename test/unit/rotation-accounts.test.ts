@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -8,6 +7,7 @@ import 'aws-sdk-client-mock-jest';
 import { notifyStep } from '#functions/notify.ts';
 import { localContext } from '#local/runner.ts';
 import { fixedClock } from '#shared/base/clock.ts';
+import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { MemberAccountAccessError } from '#shared/base/errors.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
@@ -20,7 +20,7 @@ import { RotationInput } from '#shared/rotation/workflow-state.ts';
 
 const OWN = '123456789012';
 const MEMBER = '111111111111';
-const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const silent = silentLogger();
 const sts = mockClient(STSClient);
 const secrets = mockClient(SecretsManagerClient);
 

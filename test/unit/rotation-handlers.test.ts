@@ -1,5 +1,4 @@
 import { describe, expect, test, beforeEach } from '@jest/globals';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,6 +9,7 @@ import { notifyStep } from '#functions/notify.ts';
 import { prepareStep } from '#functions/rotate-prepare.ts';
 import { localContext } from '#local/runner.ts';
 import { fixedClock } from '#shared/base/clock.ts';
+import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { AwsTransientError } from '#shared/base/errors.ts';
 import { WORKFLOW_EVENTS } from '#shared/config/notification-events.ts';
@@ -22,7 +22,7 @@ import type { Rotation } from '#shared/rotation/workflow-state.ts';
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
 const secrets = mockClient(SecretsManagerClient);
-const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const silent = silentLogger();
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:t';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-key-rotator/billing-export-AbCdEf';
 
