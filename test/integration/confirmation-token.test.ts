@@ -13,6 +13,7 @@ import { dynamoTokenStore, tokenId } from '#shared/rotation/confirmation-tokens.
 import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { cli } from '../helpers/cli.ts';
 import { bufferLogger } from '../helpers/leak-scan.ts';
+import { rotationDeps } from '../helpers/rotation-deps.ts';
 import { createKey, createUser, iam, secretsManager, seedSecret, type TestKey } from '../helpers/rotation-fixtures.ts';
 
 const TABLE = 'iam-key-rotator-token-test-ledger';
@@ -37,19 +38,14 @@ async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestK
 
 function deps(logger: RotationDeps['logger']): () => Promise<RotationDeps> {
   return async () =>
-    ({
-      iam,
-      secretsManager,
+    rotationDeps({
       config: { ...loadConfig({}), notificationLedgerTable: TABLE },
       clock: fixedClock('2026-06-01T12:00:00Z'),
       logger,
-      durations: {},
       lastUsedGranularityMs: 0,
-      fetch: globalThis.fetch,
-      httpTimeoutMs: 1_000,
       confirmVia: 'task-token',
       confirmationTokens: dynamoTokenStore(dynamodb, () => TABLE),
-    }) as unknown as RotationDeps;
+    });
 }
 
 function event(userName: string, old: TestKey, fresh: TestKey, overrides: Record<string, unknown> = {}) {

@@ -13,10 +13,11 @@ import { MemberAccountAccessError } from '#shared/base/errors.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { inAccount, secretKmsKeyIdFor, stepAccountId } from '#shared/rotation/step-account.ts';
 import { type AccountClients } from '#shared/rotation/deps.ts';
-import { stsWith, type RotationDeps } from '#shared/rotation/deps.ts';
+import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { ensureSecret } from '#shared/rotation/secret.ts';
 import { RotationInput } from '#shared/rotation/workflow-state.ts';
+import { rotationDeps } from '../helpers/rotation-deps.ts';
 
 const OWN = '123456789012';
 const MEMBER = '111111111111';
@@ -32,22 +33,12 @@ beforeEach(() => {
 const memberClients: AccountClients = { iam: new IAMClient({}), secretsManager: new SecretsManagerClient({}) };
 
 function deps(overrides: Partial<RotationDeps> = {}): RotationDeps {
-  return {
-    iam: new IAMClient({}),
-    secretsManager: new SecretsManagerClient({}),
-    notifier: { send: () => Promise.resolve({ status: 'no-topic' }) },
-    stsWith,
+  return rotationDeps({
     config: { ...loadConfig({}), secretKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/tooling' },
-    clock: fixedClock('2026-06-01T12:00:00Z'),
-    logger: silent,
-    durations: {},
-    lastUsedGranularityMs: 60_000,
-    fetch: globalThis.fetch,
-    httpTimeoutMs: 1_000,
     ownAccountId: async () => OWN,
     forAccount: async () => memberClients,
     ...overrides,
-  };
+  });
 }
 
 describe('stepAccountId: where a step input names the account', () => {

@@ -14,10 +14,11 @@ import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { AwsTransientError } from '#shared/base/errors.ts';
 import { WORKFLOW_EVENTS } from '#shared/config/notification-events.ts';
 import { createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
-import { stsWith, type RotationDeps } from '#shared/rotation/deps.ts';
+import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { isTransient } from '#shared/rotation/step-handler.ts';
 import { workflowFacts, type NotifyInput } from '#shared/rotation/notify-step.ts';
 import type { Rotation } from '#shared/rotation/workflow-state.ts';
+import { rotationDeps } from '../helpers/rotation-deps.ts';
 
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
@@ -29,9 +30,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-key
 function deps(topicArn: string, settings: Partial<Config> = {}): RotationDeps {
   const config: Config = { ...loadConfig({}), topicArn, notificationLedgerTable: topicArn === '' ? '' : 'ledger', ...settings };
   const clock = fixedClock('2026-06-01T12:00:00Z');
-  return {
-    iam: new IAMClient({}),
-    secretsManager: new SecretsManagerClient({}),
+  return rotationDeps({
     notifier: createNotifier({
       sns: new SNSClient({}),
       ledger: ledgerFor(new DynamoDBClient({}), config),
@@ -40,15 +39,9 @@ function deps(topicArn: string, settings: Partial<Config> = {}): RotationDeps {
       clock,
       logger: silent,
     }),
-    stsWith,
     config,
     clock,
-    logger: silent,
-    durations: {},
-    lastUsedGranularityMs: 60_000,
-    fetch: globalThis.fetch,
-    httpTimeoutMs: 1_000,
-  };
+  });
 }
 
 const rotation: Rotation = {
