@@ -5,7 +5,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
-import { localContext } from '#local/runner.ts';
+import { localContext } from '#local/lambda-context.ts';
 import { fixedClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';

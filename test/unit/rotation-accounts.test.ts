@@ -5,7 +5,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { notifyStep } from '#functions/notify.ts';
-import { localContext } from '#local/runner.ts';
+import { localContext } from '#local/lambda-context.ts';
 import { fixedClock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { notifyStep } from '#functions/notify.ts';
 import { prepareStep } from '#functions/rotate-prepare.ts';
-import { localContext } from '#local/runner.ts';
+import { localContext } from '#local/lambda-context.ts';
 import { fixedClock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
