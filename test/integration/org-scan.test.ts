@@ -137,16 +137,19 @@ describe('organization scan against moto (auth enforced): three member accounts'
   });
 
   test('the run succeeds although one account fails', () => {
+    // Assess
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('Succeeded');
     expect(run.accounts.map((account) => account.accountId).sort()).toEqual([MANAGEMENT, ids.a, ids.b].sort());
   });
 
   test('C is skipped, excluded by its OU', () => {
+    // Assess
     expect(run.skipped).toEqual([{ accountId: ids.c, accountName: 'sandbox-c', reason: `excluded by OU ${excludedOu}` }]);
   });
 
   test('A is scanned through its member role, and its rotation execution carries account A', async () => {
+    // Assess
     const a = run.results.find((result) => result.accountId === ids.a);
     expect(a).toMatchObject({ status: 'scanned', rotationsStarted: 1, error: null });
     const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
@@ -163,6 +166,7 @@ describe('organization scan against moto (auth enforced): three member accounts'
   });
 
   test('B is reported failed: the member role is refused, the message names the account, and the fix', () => {
+    // Assess
     expect(run.results.find((result) => result.accountId === ids.b)).toMatchObject({ status: 'failed', error: 'MemberAccountAccessError' });
     const failed = run.report?.failed ?? [];
     expect(failed).toHaveLength(1);
@@ -173,6 +177,7 @@ describe('organization scan against moto (auth enforced): three member accounts'
   });
 
   test('operations get one notification listing B', async () => {
+    // Assess
     expect(run.report?.notification).toBe('sent');
     const notices = (await publishedNotifications(endpoint())).filter((notice) => notice.attributes.event === 'accounts-unreachable');
     expect(notices).toHaveLength(1);
