@@ -8,7 +8,6 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { pathToFileURL } from 'node:url';
 import { startMoto } from '#local/moto.ts';
 
@@ -40,12 +39,13 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
     Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
     delete process.env.NOTIFICATION_TOPIC_ARN;
     const { runRotation } = await import('#local/runner.ts');
+    const { silentLogger } = await import('#shared/base/logger.ts');
     // Explicit endpoints for every client: `npm run bench` runs other benches in this process, each with
     // its own moto, and the runner's default clients keep the endpoint of the first.
     const endpoint = moto.endpoint;
     const secretsManager = new SecretsManagerClient({ endpoint });
     const others = { sns: new SNSClient({ endpoint }), dynamodb: new DynamoDBClient({ endpoint }), sts: new STSClient({ endpoint }) };
-    const logger = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
+    const logger = silentLogger();
 
     // The runner's IAM client, instrumented: when did the two containing calls return?
     const iam = new IAMClient({ endpoint });

@@ -3,7 +3,6 @@
 // health gate. Run alone: npm run bench:workflow
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { pathToFileURL } from 'node:url';
 import { startMoto } from '#local/moto.ts';
 import { SimulatedConsumer } from '#local/consumer.ts';
@@ -32,9 +31,10 @@ export async function benchWorkflow(): Promise<WorkflowResult> {
     Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
     delete process.env.NOTIFICATION_TOPIC_ARN;
     const { runRotation } = await import('#local/runner.ts');
+    const { silentLogger } = await import('#shared/base/logger.ts');
     const iam = new IAMClient({ endpoint: moto.endpoint });
     const secretsManager = new SecretsManagerClient({ endpoint: moto.endpoint });
-    const logger = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
+    const logger = silentLogger();
     const durations = { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 20_000, observationMs: 100, oldKeyQuietMs: 100 };
 
     const rotateWithConsumerAfter = async (userName: string, consumerDelayMs: number): Promise<RotationReport> => {

@@ -7,8 +7,7 @@ import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { memberCredentials } from '#shared/aws/member-account.ts';
 import { InvalidInputError } from '#shared/base/errors.ts';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { logger as lambdaLogger, SERVICE_NAME } from '#shared/base/logger.ts';
+import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
@@ -125,7 +124,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   }
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
-  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
 
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
@@ -153,7 +152,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
 /** StartExecution in the deployed stack, after the same checks the start-rotation Lambda makes. */
 async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', accountId: string | undefined, flags: RotateFlags, output: Output): Promise<number> {
   const stack = await resolveStack(flags);
-  const silent = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const silent = silentLogger();
   // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(
     { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(accountId === undefined ? {} : { accountId }) },

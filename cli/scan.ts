@@ -1,13 +1,12 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { dynamodb, iam, sfn, sns, sts } from '#shared/aws/clients.ts';
 import { fixedClock, systemClock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { InvalidInputError } from '#shared/base/errors.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from '#shared/scan/classify-keys.ts';
-import { logger as lambdaLogger, SERVICE_NAME } from '#shared/base/logger.ts';
+import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import { planScanNotifications, sendScanNotifications } from '#shared/scan/scan-notices.ts';
 import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scan/scanner.ts';
 import { runOrganizationScan } from '#local/org-runner.ts';
@@ -136,7 +135,7 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const config = loadConfig(process.env, flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn });
   const dryRun = flags.dryRun === true || flags.asOf !== undefined || config.stateMachineArn === '';
   // The handlers' JSON log lines are for CloudWatch; on a terminal the lines below say the same.
-  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
   output.err(colors.dim('listing the organization’s accounts…'));
   const run = await runOrganizationScan({
     config,
@@ -185,7 +184,7 @@ async function notifyOwners(result: ScanResult, config: Config, report: (text: s
     return 0;
   }
   // The notifier logs JSON lines for CloudWatch; on a terminal the summary line says the same.
-  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
   const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: systemClock, logger });
   const summary = await sendScanNotifications(notices, notifier);
   report(

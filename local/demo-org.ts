@@ -1,5 +1,4 @@
 import Table from 'cli-table3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
@@ -45,6 +44,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   const { loadConfig } = await import('#shared/config/settings.ts');
   const { runRotation } = await import('./runner.ts');
   const { runOrganizationScan } = await import('./org-runner.ts');
+  const { silentLogger } = await import('#shared/base/logger.ts');
 
   step('creating an organization: this management account, OU workloads (payments-prod, data-prod), OU sandbox (sandbox-1)');
   await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
@@ -98,7 +98,7 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   await Promise.all(consumers.map(({ consumer }) => consumer.callOnce()));
 
   const config = { ...(await createDemoStack(loadConfig(process.env))), unusedAfterDays: 365 };
-  const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
+  const silent = silentLogger();
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
   step(`running the scan-organization state machine as of ${asOf.toISOString().slice(0, 10)} (ListAccounts → Distributed Map of per-account scans → Report)`);

@@ -1,5 +1,4 @@
 import Table from 'cli-table3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Output } from './terminal.ts';
@@ -91,6 +90,7 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notify/notifier.ts');
   const { planScanNotifications, sendScanNotifications } = await import('#shared/scan/scan-notices.ts');
   const { listUserKeys } = await import('#shared/aws/iam.ts');
+  const { silentLogger } = await import('#shared/base/logger.ts');
 
   const baseConfig = loadConfig(process.env);
   const secretName = (userName: string): string => defaultSecretName(baseConfig, userName);
@@ -126,7 +126,7 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
       `; ${scan.rotationsStarted.length} rotations started`,
   );
   const verdicts = new Map(scan.keys.map((key) => [key.accessKeyId, key]));
-  const silent = new Logger({ serviceName: 'iam-key-rotator', logLevel: 'SILENT' });
+  const silent = silentLogger();
   const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: () => asOf, logger: silent });
   const notices = await sendScanNotifications(planScanNotifications(scan.keys, scan.keysDeactivated, config, asOf), notifier);
   output.out(`    owners notified of keys due soon, unused or losing their exemption: ${notices.sent} sent`);

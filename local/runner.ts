@@ -33,6 +33,7 @@ import { listUserKeys } from '#shared/aws/iam.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import type { RotationKind } from '#shared/rotation/workflow-state.ts';
+import { localContext, type LocalContext } from './lambda-context.ts';
 
 /**
  * The local runner: executes statemachines/rotate-key.asl.json with aws-local-stepfunctions, every
@@ -55,19 +56,6 @@ export const LOCAL_DURATIONS: Durations = {
 };
 
 /** Every Lambda of the workflow, by its function key in serverless.yml (the name in `Fn::GetAtt`). */
-/** The parts of a Lambda context the handlers' middlewares read (Powertools adds them to each log line). */
-export interface LocalContext {
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitInMB: string;
-  readonly awsRequestId: string;
-  readonly logGroupName: string;
-  readonly logStreamName: string;
-  readonly callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
-}
-
 const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (event: unknown, context: LocalContext) => Promise<unknown>>> = {
   rotateContain: containStep,
   rotatePrepare: prepareStep,
@@ -206,20 +194,6 @@ export function localTimeoutPaths(definition: StateMachineDefinition): StateMach
     state.TimeoutSecondsPath = '$.Payload.timeoutSeconds';
   }
   return copy;
-}
-
-export function localContext(functionName: string): LocalContext {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 60_000,
-  };
 }
 
 /** The oldest Active key of the user: the one a rotation without --key replaces. */

@@ -4,7 +4,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { notifyStep } from '#functions/notify.ts';
 import { SimulatedConsumer } from '#local/consumer.ts';
-import { LOCAL_LEDGER_TABLE, LOCAL_TOPIC_NAME, localContext, localDeps, runRotation } from '#local/runner.ts';
+import { localContext } from '#local/lambda-context.ts';
+import { LOCAL_LEDGER_TABLE, LOCAL_TOPIC_NAME, localDeps, runRotation } from '#local/runner.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { dynamoLedger, ensureLedgerTable } from '#shared/notify/ledger.ts';

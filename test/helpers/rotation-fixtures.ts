@@ -10,7 +10,7 @@ import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, Secr
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { jest } from '@jest/globals';
-import { SERVICE_NAME } from '#shared/base/logger.ts';
+import { SERVICE_NAME, silentLogger } from '#shared/base/logger.ts';
 import { publishedNotifications, type PublishedNotification } from '#local/moto-inspect.ts';
 
 /** Builders and readers for rotation tests against moto. */
@@ -78,7 +78,7 @@ export async function notificationsFor(userName: string): Promise<PublishedNotif
 }
 
 /** The handlers' logs, silenced so test output stays readable (one test captures them instead). */
-export const quietLogger = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+export const quietLogger = silentLogger();
 
 /** A DEBUG-level logger whose every line is captured, to prove no secret is ever logged. */
 export function capturingLogger(): { logger: Logger; lines: string[]; restore: () => void } {

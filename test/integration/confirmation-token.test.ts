@@ -5,7 +5,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
-import { localContext } from '#local/runner.ts';
+import { localContext } from '#local/lambda-context.ts';
 import { fixedClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';
@@ -13,6 +13,7 @@ import { dynamoTokenStore, tokenId } from '#shared/rotation/confirmation-tokens.
 import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { cli } from '../helpers/cli.ts';
 import { bufferLogger } from '../helpers/leak-scan.ts';
+import { rotationDeps } from '../helpers/rotation-deps.ts';
 import { createKey, createUser, iam, secretsManager, seedSecret, type TestKey } from '../helpers/rotation-fixtures.ts';
 
 const TABLE = 'iam-key-rotator-token-test-ledger';
@@ -37,19 +38,14 @@ async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestK
 
 function deps(logger: RotationDeps['logger']): () => Promise<RotationDeps> {
   return async () =>
-    ({
-      iam,
-      secretsManager,
+    rotationDeps({
       config: { ...loadConfig({}), notificationLedgerTable: TABLE },
       clock: fixedClock('2026-06-01T12:00:00Z'),
       logger,
-      durations: {},
       lastUsedGranularityMs: 0,
-      fetch: globalThis.fetch,
-      httpTimeoutMs: 1_000,
       confirmVia: 'task-token',
       confirmationTokens: dynamoTokenStore(dynamodb, () => TABLE),
-    }) as unknown as RotationDeps;
+    });
 }
 
 function event(userName: string, old: TestKey, fresh: TestKey, overrides: Record<string, unknown> = {}) {
@@ -105,23 +101,28 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
   });
 
   test('a late retry of an earlier attempt does not replace the token of a later one', async () => {
+    // Prepare
     const { old, fresh } = await atTheGate('token-retry');
     const { logger } = bufferLogger();
     const step = awaitConfirmationStep(deps(logger), logger);
 
+    // Act
     await step(event('token-retry', old, fresh, { attempt: 1, taskToken: `${TOKEN}-attempt-1` }), localContext('rotateAwaitConfirmation'));
     const late = await step(event('token-retry', old, fresh, { attempt: 0 }), localContext('rotateAwaitConfirmation'));
 
+    // Assess
     expect(late).toMatchObject({ stored: false });
     expect((await tokens.get('token-retry', new Date()))?.taskToken).toBe(`${TOKEN}-attempt-1`);
   });
 
   test('an abort tag set while the gate moved here fails the step with RotationAborted; a confirm tag with AlreadyConfirmed', async () => {
+    // Prepare
     const { old, fresh } = await atTheGate('token-tagged');
     const { logger, lines } = bufferLogger();
     const step = awaitConfirmationStep(deps(logger), logger);
     await cli('confirm', 'token-tagged');
 
+    // Act & Assess
     await expect(step(event('token-tagged', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({ name: 'AlreadyConfirmed' });
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
@@ -147,13 +148,16 @@ describe('confirm and abort complete the waiting task with the stored token', ()
   });
 
   test('abort sends SendTaskFailure with the error RotationAborted, deletes the token and still tags the user', async () => {
+    // Prepare
     const { old, fresh } = await atTheGate('cli-abort');
     const { logger } = bufferLogger();
     await awaitConfirmationStep(deps(logger), logger)(event('cli-abort', old, fresh), localContext('rotateAwaitConfirmation'));
     sfn.on(SendTaskFailureCommand).resolves({});
 
+    // Act
     const result = await cli('abort', 'cli-abort');
 
+    // Assess
     expect(result.code).toBe(0);
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'RotationAborted' });
     expect(result.out).toContain('Rolling back now');
@@ -165,13 +169,16 @@ describe('confirm and abort complete the waiting task with the stored token', ()
   });
 
   test('a token whose wait has ended (TaskTimedOut) is deleted and the tag is used instead', async () => {
+    // Prepare
     const { old, fresh } = await atTheGate('cli-stale');
     const { logger } = bufferLogger();
     await awaitConfirmationStep(deps(logger), logger)(event('cli-stale', old, fresh), localContext('rotateAwaitConfirmation'));
     sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
 
+    // Act
     const result = await cli('confirm', 'cli-stale');
 
+    // Assess
     expect(result.code).toBe(0);
     expect(result.out).toContain(`Confirmed: tagged cli-stale rotation:confirm=${fresh.accessKeyId}`);
     expect(result.out).toContain('no longer completes anything');
@@ -179,12 +186,15 @@ describe('confirm and abort complete the waiting task with the stored token', ()
   });
 
   test('a token stored for another rotation of the user (another new key) is not used', async () => {
+    // Prepare
     const { old, fresh } = await atTheGate('cli-other');
     const { logger } = bufferLogger();
     await awaitConfirmationStep(deps(logger), logger)(event('cli-other', old, fresh, { newAccessKeyId: 'AKIAOTHERROTATION000' }), localContext('rotateAwaitConfirmation'));
 
+    // Act
     const result = await cli('confirm', 'cli-other');
 
+    // Assess
     expect(result.code).toBe(0);
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect(result.out).toContain('No rotation of this user waits in AwaitConfirmation');

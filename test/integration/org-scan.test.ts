@@ -12,8 +12,8 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { motoCredentialsIn, publishedNotifications } from '#local/moto-inspect.ts';
@@ -127,7 +127,7 @@ describe('organization scan against moto (auth enforced): three member accounts'
       config,
       clock: fixedClock(new Date(Date.now() + 100 * DAY_MS)),
       clients: { iam: new IAMClient({ credentials }), sfn, sns, dynamodb, sts, organizations },
-      logger: new Logger({ logLevel: 'SILENT' }),
+      logger: silentLogger(),
       executionName: 'scan-org-test',
     });
   }, 60_000);
@@ -137,16 +137,19 @@ describe('organization scan against moto (auth enforced): three member accounts'
   });
 
   test('the run succeeds although one account fails', () => {
+    // Assess
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('Succeeded');
     expect(run.accounts.map((account) => account.accountId).sort()).toEqual([MANAGEMENT, ids.a, ids.b].sort());
   });
 
   test('C is skipped, excluded by its OU', () => {
+    // Assess
     expect(run.skipped).toEqual([{ accountId: ids.c, accountName: 'sandbox-c', reason: `excluded by OU ${excludedOu}` }]);
   });
 
   test('A is scanned through its member role, and its rotation execution carries account A', async () => {
+    // Assess
     const a = run.results.find((result) => result.accountId === ids.a);
     expect(a).toMatchObject({ status: 'scanned', rotationsStarted: 1, error: null });
     const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
@@ -163,6 +166,7 @@ describe('organization scan against moto (auth enforced): three member accounts'
   });
 
   test('B is reported failed: the member role is refused, the message names the account, and the fix', () => {
+    // Assess
     expect(run.results.find((result) => result.accountId === ids.b)).toMatchObject({ status: 'failed', error: 'MemberAccountAccessError' });
     const failed = run.report?.failed ?? [];
     expect(failed).toHaveLength(1);
@@ -173,6 +177,7 @@ describe('organization scan against moto (auth enforced): three member accounts'
   });
 
   test('operations get one notification listing B', async () => {
+    // Assess
     expect(run.report?.notification).toBe('sent');
     const notices = (await publishedNotifications(endpoint())).filter((notice) => notice.attributes.event === 'accounts-unreachable');
     expect(notices).toHaveLength(1);

@@ -1,5 +1,4 @@
 import { describe, expect, test, beforeEach } from '@jest/globals';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -8,30 +7,30 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { notifyStep } from '#functions/notify.ts';
 import { prepareStep } from '#functions/rotate-prepare.ts';
-import { localContext } from '#local/runner.ts';
+import { localContext } from '#local/lambda-context.ts';
 import { fixedClock } from '#shared/base/clock.ts';
+import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { AwsTransientError } from '#shared/base/errors.ts';
 import { WORKFLOW_EVENTS } from '#shared/config/notification-events.ts';
 import { createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
-import { stsWith, type RotationDeps } from '#shared/rotation/deps.ts';
+import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { isTransient } from '#shared/rotation/step-handler.ts';
 import { workflowFacts, type NotifyInput } from '#shared/rotation/notify-step.ts';
 import type { Rotation } from '#shared/rotation/workflow-state.ts';
+import { rotationDeps } from '../helpers/rotation-deps.ts';
 
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
 const secrets = mockClient(SecretsManagerClient);
-const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const silent = silentLogger();
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:t';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-key-rotator/billing-export-AbCdEf';
 
 function deps(topicArn: string, settings: Partial<Config> = {}): RotationDeps {
   const config: Config = { ...loadConfig({}), topicArn, notificationLedgerTable: topicArn === '' ? '' : 'ledger', ...settings };
   const clock = fixedClock('2026-06-01T12:00:00Z');
-  return {
-    iam: new IAMClient({}),
-    secretsManager: new SecretsManagerClient({}),
+  return rotationDeps({
     notifier: createNotifier({
       sns: new SNSClient({}),
       ledger: ledgerFor(new DynamoDBClient({}), config),
@@ -40,15 +39,9 @@ function deps(topicArn: string, settings: Partial<Config> = {}): RotationDeps {
       clock,
       logger: silent,
     }),
-    stsWith,
     config,
     clock,
-    logger: silent,
-    durations: {},
-    lastUsedGranularityMs: 60_000,
-    fetch: globalThis.fetch,
-    httpTimeoutMs: 1_000,
-  };
+  });
 }
 
 const rotation: Rotation = {
@@ -84,11 +77,14 @@ beforeEach(() => {
 
 describe('notify handler', () => {
   test('claims execution#<name>#<event> in the ledger, then publishes one json-structured message with all six filter attributes', async () => {
+    // Prepare
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-
     const promoted = { promotedAt: '2026-06-01T12:01:00.000Z', previousVersionId: 'p', gateDeadline: '2026-06-08T12:01:00.000Z' };
+
+    // Act
     const result = await notifyWith(TOPIC)({ event: 'new-key-ready', executionName: 'exec-1', state: { rotation, newKey, promoted } });
 
+    // Assess
     expect(result).toEqual({ messageId: 'm-1', status: 'sent' });
     expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: 'ledger',
@@ -114,22 +110,28 @@ describe('notify handler', () => {
   });
 
   test('a step retried after its message went out finds the claim and publishes nothing', async () => {
+    // Prepare
     dynamodb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
 
+    // Act
     const result = await notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } });
 
+    // Assess
     expect(result).toEqual({ messageId: null, status: 'already-sent' });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
   });
 
   test('a failed publish gives the claim back, so the retry that AwsTransientError triggers sends the message', async () => {
+    // Prepare
     sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 
+    // Act & Assess
     await expect(notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).rejects.toBeInstanceOf(AwsTransientError);
     expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, { TableName: 'ledger', Key: { id: { S: 'execution#exec-1#rotation-started' } } });
   });
 
   test('without a topic it skips, sending and recording nothing', async () => {
+    // Act & Assess
     expect(await notifyWith('')({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).toEqual({ messageId: null, status: 'no-topic' });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 0);
@@ -141,8 +143,13 @@ describe('notify handler', () => {
     ['NOTIFY_EVENTS holds back what it does not list', { notifyEvents: ['rotation-failed'] }, 'rotation-completed', 'suppressed'],
     ['a contained compromise goes out whatever the settings', { notificationsQuiet: true, notifyEvents: ['rotation-failed'] }, 'compromise-contained', 'sent'],
   ])('%s', async (_name, settings, event, status) => {
+    // Prepare
     sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
+
+    // Act
     const result = await notifyWith(TOPIC, settings)({ event, executionName: 'exec-2', state: { rotation, newKey } });
+
+    // Assess
     expect(result.status).toBe(status);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, status === 'sent' ? 1 : 0);
   });
@@ -152,14 +159,18 @@ describe('notify handler', () => {
     ['a scan event, which the workflow never sends', { event: 'rotation-warning', executionName: 'e', state: {} }, 'event'],
     ['no execution name (the ASL must pass $$.Execution.Name)', { event: 'rotation-started', state: {} }, 'executionName'],
   ])('%s is malformed input, named so the ASL does not retry it', async (_name, event, field) => {
+    // Act & Assess
     await expect(notifyWith(TOPIC)(event)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining(field) });
   });
 });
 
 describe('prepare handler', () => {
   test('refuses malformed input before any AWS call, naming the bad fields', async () => {
+    // Prepare
     const iam = mockClient(IAMClient);
     const handler = prepareStep(async () => deps(''), silent);
+
+    // Act & Assess
     await expect(handler({ userName: 'x', accessKeyId: 'not-a-key' }, localContext('prepare'))).rejects.toMatchObject({
       name: 'InvalidInputError',
       message: expect.stringContaining('accessKeyId'),
@@ -178,6 +189,7 @@ describe('isTransient', () => {
     ['our typed error', new AwsTransientError('x'), false],
     ['not an error', 'boom', false],
   ])('%s → %s', (_name, error, expected) => {
+    // Act & Assess
     expect(isTransient(error)).toBe(expected);
   });
 });
@@ -203,18 +215,25 @@ describe('workflowFacts', () => {
     ['rotation-failed', { reason: 'KeyLimitReachedError: both keys are Active. Made safe: nothing to undo' }],
     ['compromise-contained', { reason: 'key is 91 days old' }],
   ])('%s carries what its message needs', (event, expected) => {
+    // Act
     const facts = workflowFacts({ event, executionName: 'exec-1', state }, 'team@example.com', undefined);
+
+    // Assess
     expect(facts).toMatchObject({ event, userName: 'billing-export', owner: 'team@example.com', executionName: 'exec-1', oldAccessKeyId: 'AKIAOLD0000000000000', ...expected });
   });
 
   test('covers every workflow event', () => {
+    // Assess
     expect([...WORKFLOW_EVENTS].sort()).toEqual(
       ['action-needed', 'compromise-contained', 'new-key-ready', 'old-key-deactivated', 'rolled-back', 'rotation-completed', 'rotation-failed', 'rotation-started'],
     );
   });
 
   test('after a failure in Prepare the user and key come from the execution input', () => {
+    // Act
     const facts = workflowFacts({ event: 'rotation-failed', executionName: 'e', state: { userName: 'u', accessKeyId: 'AKIAOLD0000000000000', error: state.error } }, undefined, undefined);
+
+    // Assess
     expect(facts).toMatchObject({ userName: 'u', oldAccessKeyId: 'AKIAOLD0000000000000', owner: undefined, reason: expect.stringContaining('both keys are Active') });
   });
 });
