@@ -30,7 +30,6 @@ export default {
       globalSetup: '<rootDir>/test/helpers/moto-global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/moto-global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/helpers/moto-per-file.ts'],
-      testTimeout: 60000,
     },
   ],
 };
