@@ -11,6 +11,7 @@ import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, ty
 import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import type { RotationReport, StateRecord } from './runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
 
 const REGION = 'us-east-1';
 /** moto's default account: the demos' tooling (and, with --org, management) account. */
@@ -200,7 +201,7 @@ export async function createDemoStack(baseConfig: Config): Promise<Config> {
   const { sfn, sns, dynamodb } = await import('#shared/aws/clients.ts');
   const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
   const { ensureLedgerTable } = await import('#shared/notify/ledger.ts');
-  const { loadDefinition, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const { LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
   const machine = await sfn.send(
     new CreateStateMachineCommand({
       name: 'iam-key-rotator-demo-rotate-key',

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -19,6 +18,7 @@ import { memberAccountClients, memberCredentials } from '#shared/aws/member-acco
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
+import { loadOrgScanDefinition } from '#statemachines/definitions.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with
@@ -28,8 +28,6 @@ import { logger as defaultLogger } from '#shared/base/logger.ts';
  * ProcessorConfig), with the same MaxConcurrencyPath, Retry and Catch.
  */
 
-export const ORG_ASL_PATH = new URL('../statemachines/scan-organization.asl.json', import.meta.url);
-const REGION_FALLBACK = 'us-east-1';
 
 export interface OrgScanOptions {
   readonly config?: Config;
@@ -63,17 +61,6 @@ export interface OrgScanRun {
   readonly results: readonly AccountScanOutcome[];
   readonly report: OrgScanReport | null;
   readonly error?: { readonly name: string; readonly message: string };
-}
-
-/** The ASL as AWS would see it after deployment: `{"Fn::GetAtt": [fn, "Arn"]}` becomes a Lambda ARN. */
-export function loadOrgScanDefinition(region = process.env.AWS_REGION ?? REGION_FALLBACK): StateMachineDefinition {
-  return JSON.parse(readFileSync(ORG_ASL_PATH, 'utf8'), (_key, value: unknown) => {
-    if (value && typeof value === 'object' && !Array.isArray(value) && 'Fn::GetAtt' in value) {
-      const [functionKey] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
-      return `arn:aws:lambda:${region}:000000000000:function:${functionKey}`;
-    }
-    return value;
-  }) as StateMachineDefinition;
 }
 
 /** Every Task of the definition, by state name, and the function it calls: each must be bound, or it would call a real Lambda. */

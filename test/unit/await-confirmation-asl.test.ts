@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { loadDefinition, localTimeoutPaths } from '#local/runner.ts';
+import { localTimeoutPaths } from '#local/runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
 
 // The manual confirmation's routing in statemachines/rotate-key.asl.json, run with aws-local-stepfunctions:
 // every Task is a stub that answers with the fields its ResultSelector picks, CheckConsumers says what

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadDefinition } from '#local/runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
 
 interface State {
   Type: string;
