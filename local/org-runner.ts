@@ -19,6 +19,7 @@ import { iamWith } from '#shared/aws/clients/iam.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
 import { loadOrgScanDefinition } from '#statemachines/definitions.ts';
+import { STATES } from '#statemachines/scan-organization.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with
@@ -64,7 +65,7 @@ export interface OrgScanRun {
 }
 
 /** Every Task of the definition, by state name, and the function it calls: each must be bound, or it would call a real Lambda. */
-const BOUND_FUNCTIONS: Readonly<Record<string, string>> = { ListAccounts: 'listAccounts', ScanAccount: 'scanKeys', Report: 'reportOrgScan' };
+const BOUND_FUNCTIONS: Readonly<Record<string, string>> = { [STATES.ListAccounts]: 'listAccounts', [STATES.ScanAccount]: 'scanKeys', [STATES.Report]: 'reportOrgScan' };
 
 function taskStates(definition: StateMachineDefinition): [string, string][] {
   const found: [string, string][] = [];
@@ -109,14 +110,14 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
   let results: AccountScanOutcome[] = [];
   let report: OrgScanReport | null = null;
   const handlers: Record<string, (payload: unknown) => Promise<unknown>> = {
-    ListAccounts: async () => {
+    [STATES.ListAccounts]: async () => {
       listed = await listAccounts({ organizations: options.clients?.organizations ?? defaultOrganizations, config, ownAccountId, logger });
       for (const account of listed.accounts) names.set(account.accountId, account.accountName);
       return listed;
     },
-    ScanAccount: async (payload) => {
+    [STATES.ScanAccount]: async (payload) => {
       const parsed = AccountScanEventSchema.safeParse(payload);
-      if (!parsed.success) throw new InvalidInputError('ScanAccount received no { accountId, accountName }');
+      if (!parsed.success) throw new InvalidInputError(`${STATES.ScanAccount} received no { accountId, accountName }`);
       const outcome = await runAccountScan(parsed.data, {
         sfn: options.clients?.sfn ?? defaultSfn,
         config,
@@ -131,7 +132,7 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
       options.onAccount?.(outcome, parsed.data);
       return outcome;
     },
-    Report: async (payload) => {
+    [STATES.Report]: async (payload) => {
       results = ((payload as { results?: AccountScanOutcome[] } | undefined)?.results ?? []).map((result) => ({ ...result }));
       report = await reportOrgScan(payload, { notifier: options.dryRun ? silentNotifier : notifier, config, logger });
       return report;

@@ -33,6 +33,7 @@ import { listUserKeys } from '#shared/aws/iam.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 import type { RotationKind } from '#shared/rotation/workflow-state.ts';
 
 /**
@@ -371,7 +372,7 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
       context: { Execution: { Name: name } },
       overrides: {
         taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-        waitTimeOverrides: { WaitForConsumers: durations.healthCheckIntervalMs, WaitObserving: durations.healthCheckIntervalMs },
+        waitTimeOverrides: { [STATES.WaitForConsumers]: durations.healthCheckIntervalMs, [STATES.WaitObserving]: durations.healthCheckIntervalMs },
         retryIntervalOverrides,
       },
     },
@@ -406,7 +407,7 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
           const key = output?.newKey?.accessKeyId;
           if (typeof key === 'string') newAccessKeyId = key;
           if (current && current.type !== 'Choice' && !reported.has(current)) {
-            const status = event.state.name === 'CheckConsumers' ? output?.gate?.status : event.state.name === 'CheckObservation' ? output?.observation?.status : undefined;
+            const status = event.state.name === STATES.CheckConsumers ? output?.gate?.status : event.state.name === STATES.CheckObservation ? output?.observation?.status : undefined;
             current.outcome = typeof status === 'string' ? status : 'ok';
             report(current);
           }
