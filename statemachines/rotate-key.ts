@@ -278,7 +278,7 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       },
       AwaitConfirmation: task('rotateAwaitConfirmation', {
         comment:
-          'Deployed, manual check: every other check passed, so wait for a person. The handler stores the task token in the ledger table (token#<userName>, never logged) and returns; `iam-key-rotator confirm` completes the task (SendTaskSuccess), `abort` fails it with RotationAborted. Times out at the gate\'s deadline. Local runs never come here: their CheckConsumers reads the rotation:confirm tag.',
+          'Deployed, manual check: every other check passed, so wait for a person. The handler stores the task token in the ledger table (token#<userName>, never logged) and returns; `iam-key-rotator confirm` completes the task (SendTaskSuccess), `abort` fails it with RotationAbortedError. Times out at the gate\'s deadline. Local runs never come here: their CheckConsumers reads the rotation:confirm tag.',
         waitForTaskToken: true,
         payload: {
           'userName.$': '$.rotation.userName',
@@ -298,8 +298,8 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
         resultPath: '$.confirmation',
         catch: [
           { ErrorEquals: ['States.Timeout'], ResultPath: '$.confirmation', Next: 'ConfirmationOverdue' },
-          { ErrorEquals: [errorName<RotationAbortedError>('RotationAborted')], ResultPath: '$.confirmation', Next: 'ConfirmationAborted' },
-          { ErrorEquals: [errorName<AlreadyConfirmedError>('AlreadyConfirmed')], ResultPath: '$.confirmation', Next: 'Deactivate' },
+          { ErrorEquals: [errorName<RotationAbortedError>('RotationAbortedError')], ResultPath: '$.confirmation', Next: 'ConfirmationAborted' },
+          { ErrorEquals: [errorName<AlreadyConfirmedError>('AlreadyConfirmedError')], ResultPath: '$.confirmation', Next: 'Deactivate' },
         ],
         next: 'Deactivate',
       }),

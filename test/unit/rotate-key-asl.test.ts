@@ -75,8 +75,8 @@ describe('statemachines/rotate-key.asl.json', () => {
     }
     expect(definition.States.AwaitConfirmation?.Catch?.map((clause) => [clause.ErrorEquals, clause.Next])).toEqual([
       [['States.Timeout'], 'ConfirmationOverdue'],
-      [['RotationAborted'], 'ConfirmationAborted'],
-      [['AlreadyConfirmed'], 'Deactivate'],
+      [['RotationAbortedError'], 'ConfirmationAborted'],
+      [['AlreadyConfirmedError'], 'Deactivate'],
       [['States.ALL'], 'MakeSafe'],
     ]);
     expect(definition.States.MakeSafe?.Catch?.[0]?.Next).toBe('NotifyFailed');
