@@ -172,6 +172,7 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       Contain: task('rotateContain', {
         comment:
           'Compromise path, first Task: validates the input, deactivates the leaked key, attaches an inline deny-all policy for sessions issued before now (idempotent per execution), and plans the replacement.',
+        payload: { 'request.$': '$', 'executionStartedAt.$': '$$.Execution.StartTime' },
         resultSelector: fromPayload<Contained>(
           'containedAt',
           'keyWasActive',
@@ -184,7 +185,6 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
           'compromisedKeyAction',
           'detail',
         ),
-        payload: { 'request.$': '$', 'executionStartedAt.$': '$$.Execution.StartTime' },
         resultPath: '$.contained',
         next: 'NotifyContained',
       }),
