@@ -9,6 +9,8 @@ const common = {
     '^#shared/(.*)$': '<rootDir>/shared/$1.ts',
     '^#functions/(.*)\\.ts$': '<rootDir>/functions/$1.ts',
     '^#functions/(.*)$': '<rootDir>/functions/$1.ts',
+    '^#statemachines/(.*)\\.ts$': '<rootDir>/statemachines/$1.ts',
+    '^#statemachines/(.*)$': '<rootDir>/statemachines/$1.ts',
     '^#local/(.*)\\.ts$': '<rootDir>/local/$1.ts',
     '^#local/(.*)$': '<rootDir>/local/$1.ts',
   },

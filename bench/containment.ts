@@ -10,6 +10,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { pathToFileURL } from 'node:url';
 import { startMoto } from '#local/moto.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 
 export const CONTAINMENT_RUNS = 10;
 /** The goal this bench reports against: contained within a second of the trigger, locally. */
@@ -87,7 +88,7 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
         throw new Error(`run ${run} did not contain the key: ${report.status} ${report.error?.name ?? ''}`);
       }
       times.push(Math.max(deactivated, denied) - trigger);
-      const contain = report.states.findIndex((state) => state.name === 'Contain');
+      const contain = report.states.findIndex((state) => state.name === STATES.Contain);
       transitions.push(contain + 1);
       statesToContain = report.states.slice(0, contain + 1).map((state) => state.name);
     }

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { startMoto } from '#local/moto.ts';
 import { SimulatedConsumer } from '#local/consumer.ts';
 import type { RotationReport } from '#local/runner.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 
 /** AWS Step Functions Standard, us-east-1 public price: $0.025 per 1,000 state transitions. */
 export const USD_PER_TRANSITION = 0.025 / 1000;
@@ -22,7 +23,7 @@ export interface WorkflowResult {
 const count = (report: RotationReport) => ({
   transitions: report.states.length,
   lambdaInvocations: report.states.filter((state) => state.type === 'Task').length,
-  polls: report.states.filter((state) => state.name === 'CheckConsumers').length,
+  polls: report.states.filter((state) => state.name === STATES.CheckConsumers).length,
 });
 
 export async function benchWorkflow(): Promise<WorkflowResult> {

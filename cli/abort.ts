@@ -7,7 +7,7 @@ const HELP = `
 Stops the user's running rotation and rolls it back. The user is tagged rotation:abort=<new key id>
 (the observation phase reads it at its next check); when a deployed rotation waits for a person in
 its AwaitConfirmation step, the task token stored in the ledger table also fails that step at once
-(SendTaskFailure, error RotationAborted) and the rollback starts now. At the health gate, the old key
+(SendTaskFailure, error RotationAbortedError) and the rollback starts now. At the health gate, the old key
 stays Active and AWSCURRENT goes back to it; during observation, the old key is reactivated and
 becomes AWSCURRENT again. Either way the new key is deactivated and kept for inspection (the next
 rotation deletes it). A compromise rotation ignores it: a leaked key is never brought back.
@@ -36,7 +36,7 @@ export function registerAbort(program: Command, output: Output, setResult: (code
       if (result.token === 'sent') {
         output.out(
           `${colors.yellow('Aborted')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} and failed the manual check waiting in execution ${result.executionName ?? '?'} ` +
-            `with RotationAborted (task token from ${ledger.source}). Rolling back now: ${what}; new key ${result.newAccessKeyId} is deactivated.`,
+            `with RotationAbortedError (task token from ${ledger.source}). Rolling back now: ${what}; new key ${result.newAccessKeyId} is deactivated.`,
         );
       } else {
         output.out(`${colors.yellow('Abort recorded')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId}. At the rotation's next check ${what}; new key ${result.newAccessKeyId} is deactivated.`);

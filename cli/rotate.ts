@@ -11,6 +11,7 @@ import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 import { startRotation } from '#shared/start/start-rotation.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
@@ -136,7 +137,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       onNotice: (text) => output.err(colors.dim(text)),
       onState: (state) => progress(stateLine(state)),
       onStateData: ({ name, output: data }) => {
-        const parsed = name === 'Contain' ? Contained.safeParse((data as { contained?: unknown } | undefined)?.contained) : undefined;
+        const parsed = name === STATES.Contain ? Contained.safeParse((data as { contained?: unknown } | undefined)?.contained) : undefined;
         if (parsed?.success) contained = parsed.data;
       },
     },

@@ -10,6 +10,8 @@ import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, ty
 import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import type { RotationReport, StateRecord } from './runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 
 const REGION = 'us-east-1';
 /** moto's default account: the demos' tooling (and, with --org, management) account. */
@@ -18,7 +20,7 @@ export const DEMO_ACCOUNT_ID = '123456789012';
 export const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
 export const CONSUMER_INTERVAL_MS = 100;
 /** States worth a progress line; the polling loops would drown the rest. */
-const MILESTONES = new Set(['CreateAndStore', 'Promote', 'Deactivate', 'Rollback', 'DeleteOldKey', 'MakeSafe', 'Contain']);
+const MILESTONES = new Set<string>([STATES.CreateAndStore, STATES.Promote, STATES.Deactivate, STATES.Rollback, STATES.DeleteOldKey, STATES.MakeSafe, STATES.Contain]);
 
 /** What each demo user's rotation should end as; the demo checks itself against it. */
 const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not rotated'>> = {
@@ -200,7 +202,7 @@ export async function createDemoStack(baseConfig: Config): Promise<Config> {
   const { sfn, sns, dynamodb } = await import('#shared/aws/clients.ts');
   const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
   const { ensureLedgerTable } = await import('#shared/notify/ledger.ts');
-  const { loadDefinition, LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
+  const { LOCAL_TOPIC_NAME, LOCAL_LEDGER_TABLE } = await import('./runner.ts');
   const machine = await sfn.send(
     new CreateStateMachineCommand({
       name: 'iam-key-rotator-demo-rotate-key',

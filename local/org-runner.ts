@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -19,6 +18,8 @@ import { memberAccountClients, memberCredentials } from '#shared/aws/member-acco
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
+import { loadOrgScanDefinition } from '#statemachines/definitions.ts';
+import { STATES } from '#statemachines/scan-organization.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with
@@ -28,8 +29,6 @@ import { logger as defaultLogger } from '#shared/base/logger.ts';
  * ProcessorConfig), with the same MaxConcurrencyPath, Retry and Catch.
  */
 
-export const ORG_ASL_PATH = new URL('../statemachines/scan-organization.asl.json', import.meta.url);
-const REGION_FALLBACK = 'us-east-1';
 
 export interface OrgScanOptions {
   readonly config?: Config;
@@ -65,19 +64,8 @@ export interface OrgScanRun {
   readonly error?: { readonly name: string; readonly message: string };
 }
 
-/** The ASL as AWS would see it after deployment: `{"Fn::GetAtt": [fn, "Arn"]}` becomes a Lambda ARN. */
-export function loadOrgScanDefinition(region = process.env.AWS_REGION ?? REGION_FALLBACK): StateMachineDefinition {
-  return JSON.parse(readFileSync(ORG_ASL_PATH, 'utf8'), (_key, value: unknown) => {
-    if (value && typeof value === 'object' && !Array.isArray(value) && 'Fn::GetAtt' in value) {
-      const [functionKey] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
-      return `arn:aws:lambda:${region}:000000000000:function:${functionKey}`;
-    }
-    return value;
-  }) as StateMachineDefinition;
-}
-
 /** Every Task of the definition, by state name, and the function it calls: each must be bound, or it would call a real Lambda. */
-const BOUND_FUNCTIONS: Readonly<Record<string, string>> = { ListAccounts: 'listAccounts', ScanAccount: 'scanKeys', Report: 'reportOrgScan' };
+const BOUND_FUNCTIONS: Readonly<Record<string, string>> = { [STATES.ListAccounts]: 'listAccounts', [STATES.ScanAccount]: 'scanKeys', [STATES.Report]: 'reportOrgScan' };
 
 function taskStates(definition: StateMachineDefinition): [string, string][] {
   const found: [string, string][] = [];
@@ -122,14 +110,14 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
   let results: AccountScanOutcome[] = [];
   let report: OrgScanReport | null = null;
   const handlers: Record<string, (payload: unknown) => Promise<unknown>> = {
-    ListAccounts: async () => {
+    [STATES.ListAccounts]: async () => {
       listed = await listAccounts({ organizations: options.clients?.organizations ?? defaultOrganizations, config, ownAccountId, logger });
       for (const account of listed.accounts) names.set(account.accountId, account.accountName);
       return listed;
     },
-    ScanAccount: async (payload) => {
+    [STATES.ScanAccount]: async (payload) => {
       const parsed = AccountScanEventSchema.safeParse(payload);
-      if (!parsed.success) throw new InvalidInputError('ScanAccount received no { accountId, accountName }');
+      if (!parsed.success) throw new InvalidInputError(`${STATES.ScanAccount} received no { accountId, accountName }`);
       const outcome = await runAccountScan(parsed.data, {
         sfn: options.clients?.sfn ?? defaultSfn,
         config,
@@ -144,7 +132,7 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
       options.onAccount?.(outcome, parsed.data);
       return outcome;
     },
-    Report: async (payload) => {
+    [STATES.Report]: async (payload) => {
       results = ((payload as { results?: AccountScanOutcome[] } | undefined)?.results ?? []).map((result) => ({ ...result }));
       report = await reportOrgScan(payload, { notifier: options.dryRun ? silentNotifier : notifier, config, logger });
       return report;

@@ -32,6 +32,8 @@ import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
 import { listUserKeys } from '#shared/aws/iam.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
+import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 import type { RotationKind } from '#shared/rotation/workflow-state.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
 
@@ -41,7 +43,6 @@ import { localContext, type LocalContext } from './lambda-context.ts';
  * AWS_ENDPOINT_URL (moto) or the account of the current credentials. Waits are compressed.
  */
 
-export const ASL_PATH = new URL('../statemachines/rotate-key.asl.json', import.meta.url);
 export const LOCAL_TOPIC_NAME = 'iam-key-rotator-notifications';
 /** The record of sent notifications in local runs (the stack defines its own table). */
 export const LOCAL_LEDGER_TABLE = 'iam-key-rotator-notification-ledger';
@@ -163,19 +164,6 @@ function validatedMachine(): { readonly definition: StateMachineDefinition; read
     machines.set(cacheKey, entry);
   }
   return entry;
-}
-
-/** The ASL as AWS would see it after deployment: `{"Fn::GetAtt": [fn, "Arn"]}` becomes a Lambda ARN. */
-export function loadDefinition(region = process.env.AWS_REGION ?? REGION_FALLBACK, accountId = '000000000000'): StateMachineDefinition {
-  const reviver = (_key: string, value: unknown): unknown => {
-    if (value && typeof value === 'object' && !Array.isArray(value) && 'Fn::GetAtt' in value) {
-      const [functionKey, attribute] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
-      if (attribute !== 'Arn') throw new Error(`Unsupported Fn::GetAtt attribute ${attribute} in the state machine`);
-      return `arn:aws:lambda:${region}:${accountId}:function:${functionKey}`;
-    }
-    return value;
-  };
-  return JSON.parse(readFileSync(ASL_PATH, 'utf8'), reviver) as StateMachineDefinition;
 }
 
 /**
@@ -358,7 +346,7 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
       context: { Execution: { Name: name } },
       overrides: {
         taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-        waitTimeOverrides: { WaitForConsumers: durations.healthCheckIntervalMs, WaitObserving: durations.healthCheckIntervalMs },
+        waitTimeOverrides: { [STATES.WaitForConsumers]: durations.healthCheckIntervalMs, [STATES.WaitObserving]: durations.healthCheckIntervalMs },
         retryIntervalOverrides,
       },
     },
@@ -393,7 +381,7 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
           const key = output?.newKey?.accessKeyId;
           if (typeof key === 'string') newAccessKeyId = key;
           if (current && current.type !== 'Choice' && !reported.has(current)) {
-            const status = event.state.name === 'CheckConsumers' ? output?.gate?.status : event.state.name === 'CheckObservation' ? output?.observation?.status : undefined;
+            const status = event.state.name === STATES.CheckConsumers ? output?.gate?.status : event.state.name === STATES.CheckObservation ? output?.observation?.status : undefined;
             current.outcome = typeof status === 'string' ? status : 'ok';
             report(current);
           }

@@ -52,7 +52,7 @@ export class NoRotationInProgressError extends RotatorError {
  * SendTaskFailure with this error name). The state machine catches it and rolls back.
  */
 export class RotationAbortedError extends RotatorError {
-  override readonly name = 'RotationAborted';
+  override readonly name = 'RotationAbortedError';
 }
 
 /**
@@ -60,7 +60,7 @@ export class RotationAbortedError extends RotatorError {
  * arrived while the gate was moving to the task-token wait): the state machine catches it and deactivates.
  */
 export class AlreadyConfirmedError extends RotatorError {
-  override readonly name = 'AlreadyConfirmed';
+  override readonly name = 'AlreadyConfirmedError';
 }
 
 export class KeyNotActiveError extends RotatorError {

@@ -14,7 +14,7 @@ import { LEDGER_KEY, LEDGER_TTL_ATTRIBUTE } from '../notify/ledger.ts';
  * The manual check's task token, deployed: AwaitConfirmation (`lambda:invoke.waitForTaskToken`)
  * stores it in the notification ledger table under `token#<userName>`, with the new key's id, the
  * execution's name and an expiry (DynamoDB TTL, and treated as absent once past). `confirm` and
- * `abort` read it, complete the task with SendTaskSuccess / SendTaskFailure(RotationAborted) and
+ * `abort` read it, complete the task with SendTaskSuccess / SendTaskFailure(RotationAbortedError) and
  * delete it. The token is a capability to move the rotation on: it is never logged, never returned
  * into the state, never printed. The table is encrypted at rest; only the AwaitConfirmation Lambda
  * writes it and only the CLI's caller reads it.

@@ -89,7 +89,8 @@ export async function decide(action: MarkerAction, userName: string, clients: De
       await clients.sfn.send(
         new SendTaskFailureCommand({
           taskToken: stored.taskToken,
-          error: 'RotationAborted',
+          // The name the state machine's Catch matches: AwaitConfirmation goes to ConfirmationAborted.
+          error: 'RotationAbortedError' satisfies RotationAbortedError['name'],
           cause: `Aborted by a person (iam-key-rotator abort ${userName}) at ${clock().toISOString()}; new key ${marker.newAccessKeyId}.`,
         }),
       );

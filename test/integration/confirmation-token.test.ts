@@ -115,7 +115,7 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
     expect((await tokens.get('token-retry', new Date()))?.taskToken).toBe(`${TOKEN}-attempt-1`);
   });
 
-  test('an abort tag set while the gate moved here fails the step with RotationAborted; a confirm tag with AlreadyConfirmed', async () => {
+  test('an abort tag set while the gate moved here fails the step with RotationAbortedError; a confirm tag with AlreadyConfirmedError', async () => {
     // Prepare
     const { old, fresh } = await atTheGate('token-tagged');
     const { logger, lines } = bufferLogger();
@@ -123,7 +123,7 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
     await cli('confirm', 'token-tagged');
 
     // Act & Assess
-    await expect(step(event('token-tagged', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({ name: 'AlreadyConfirmed' });
+    await expect(step(event('token-tagged', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({ name: 'AlreadyConfirmedError' });
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 });
@@ -147,7 +147,7 @@ describe('confirm and abort complete the waiting task with the stored token', ()
     expect(await tokens.get('cli-confirm', new Date())).toBeUndefined();
   });
 
-  test('abort sends SendTaskFailure with the error RotationAborted, deletes the token and still tags the user', async () => {
+  test('abort sends SendTaskFailure with the error RotationAbortedError, deletes the token and still tags the user', async () => {
     // Prepare
     const { old, fresh } = await atTheGate('cli-abort');
     const { logger } = bufferLogger();
@@ -159,7 +159,7 @@ describe('confirm and abort complete the waiting task with the stored token', ()
 
     // Assess
     expect(result.code).toBe(0);
-    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'RotationAborted' });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'RotationAbortedError' });
     expect(result.out).toContain('Rolling back now');
     expect(result.out + result.err).not.toContain(TOKEN);
     expect(await tokens.get('cli-abort', new Date())).toBeUndefined();

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { loadDefinition, type RotationStatus, type StateRecord } from '#local/runner.ts';
+import type { RotationStatus, StateRecord } from '#local/runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import type { RotationKind } from '#shared/rotation/workflow-state.ts';
 import { FAULTS, FaultInjector, taskWrapper, type Fault, type FaultRule, type SdkCall } from '../helpers/faults.ts';

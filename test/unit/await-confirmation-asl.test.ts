@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { loadDefinition, localTimeoutPaths } from '#local/runner.ts';
+import { localTimeoutPaths } from '#local/runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
 
 // The manual confirmation's routing in statemachines/rotate-key.asl.json, run with aws-local-stepfunctions:
 // every Task is a stub that answers with the fields its ResultSelector picks, CheckConsumers says what
@@ -161,9 +162,9 @@ describe('the manual confirmation in the rotation workflow', () => {
     expect(JSON.stringify(output)).not.toContain(TASK_TOKEN);
   });
 
-  test('an abort (SendTaskFailure RotationAborted) rolls back, with the gate saying a person aborted', async () => {
+  test('an abort (SendTaskFailure RotationAbortedError) rolls back, with the gate saying a person aborted', async () => {
     const aborted = async (): Promise<unknown> => {
-      throw named('RotationAborted', 'Aborted by a person (iam-key-rotator abort billing-export)');
+      throw named('RotationAbortedError', 'Aborted by a person (iam-key-rotator abort billing-export)');
     };
 
     const { visited, output } = await run(AWAITING, aborted);
@@ -185,9 +186,9 @@ describe('the manual confirmation in the rotation workflow', () => {
     expect(output.outcome).toMatchObject({ status: 'NeedsAttention' });
   }, 10_000);
 
-  test('a confirm by tag that arrived while the gate moved here (AlreadyConfirmed) deactivates', async () => {
+  test('a confirm by tag that arrived while the gate moved here (AlreadyConfirmedError) deactivates', async () => {
     const byTag = async (): Promise<unknown> => {
-      throw named('AlreadyConfirmed', 'A person confirmed the rotation (tag rotation:confirm)');
+      throw named('AlreadyConfirmedError', 'A person confirmed the rotation (tag rotation:confirm)');
     };
 
     const { visited, output } = await run(AWAITING, byTag);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadDefinition } from '#local/runner.ts';
+import { loadDefinition } from '#statemachines/definitions.ts';
 
 interface State {
   Type: string;
@@ -75,8 +75,8 @@ describe('statemachines/rotate-key.asl.json', () => {
     }
     expect(definition.States.AwaitConfirmation?.Catch?.map((clause) => [clause.ErrorEquals, clause.Next])).toEqual([
       [['States.Timeout'], 'ConfirmationOverdue'],
-      [['RotationAborted'], 'ConfirmationAborted'],
-      [['AlreadyConfirmed'], 'Deactivate'],
+      [['RotationAbortedError'], 'ConfirmationAborted'],
+      [['AlreadyConfirmedError'], 'Deactivate'],
       [['States.ALL'], 'MakeSafe'],
     ]);
     expect(definition.States.MakeSafe?.Catch?.[0]?.Next).toBe('NotifyFailed');
