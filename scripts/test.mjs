@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint, unit tests, integration + e2e tests against one moto_server, and the
+// `npm test`: typecheck, lint, format, unit tests, integration + e2e tests against one moto_server, and the
 // `osls package` check (inside the integration tier). Ends with the plain line `Tests: N passed, N failed`
 // that CI reads, and exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
@@ -68,6 +68,7 @@ const only = process.argv[2];
 if (!only || only === 'static') {
   check('typecheck', 'tsc', ['--noEmit']);
   check('lint', 'eslint', ['.']);
+  check('format', 'prettier', ['--check', '.']);
 }
 if (!only || only === 'unit') jest('unit', []);
 if (!only || only === 'integration') jest('integration', ['--runInBand']);
