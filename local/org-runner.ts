@@ -9,7 +9,6 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { listAccounts, type AccountList, type AccountRef, type SkippedAccountRef } from '#functions/list-accounts.ts';
 import { reportOrgScan, type OrgScanReport } from '#functions/report-org-scan.ts';
-import { AccountScanEventSchema, runAccountScan, type AccountScanOutcome } from '#functions/scan-keys.ts';
 import { dynamodb as defaultDynamodb, iam as defaultIam, sfn as defaultSfn, sns as defaultSns, sts as defaultSts } from '#shared/aws/clients.ts';
 import { organizations as defaultOrganizations } from '#shared/aws/clients/organizations.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
@@ -19,6 +18,7 @@ import { memberAccountClients, memberCredentials } from '#shared/aws/member-acco
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
+import { AccountScanEventSchema, runAccountScan, type AccountScanOutcome } from '#shared/scan/account-scan.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with

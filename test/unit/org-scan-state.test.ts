@@ -7,7 +7,7 @@ import { loadConfig } from '#shared/config/settings.ts';
 import type { Notifier } from '#shared/notify/notifier.ts';
 import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
 import { reportOrgScan } from '#functions/report-org-scan.ts';
-import { startOrganizationScan } from '#functions/scan-keys.ts';
+import { startOrganizationScan } from '#shared/scan/start-organization-scan.ts';
 
 const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const account = (index: number) => ({ Id: String(100000000000 + index), Name: `account-${index}`, Status: 'ACTIVE' as const });
