@@ -5,8 +5,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '#shared/config/settings.ts';
 import type { Notifier } from '#shared/notify/notifier.ts';
-import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
-import { reportOrgScan } from '#functions/report-org-scan.ts';
+import { listAccounts, SKIPPED_IN_STATE } from '#shared/org/list-accounts.ts';
+import { reportOrgScan } from '#shared/org/scan-report.ts';
 import { startOrganizationScan } from '#shared/scan/start-organization-scan.ts';
 
 const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
