@@ -13,7 +13,7 @@ import { logger } from '#shared/base/logger.ts';
 import { metrics } from '#shared/base/metrics.ts';
 import { configLoader } from '#shared/config/load-config.ts';
 import { lambdaNotifier } from '#shared/notify/notifier.ts';
-import { handleScanEvent } from '#shared/scan/scan-event.ts';
+import { handleScanEvent, type ScanEventResult } from '#shared/scan/scan-event.ts';
 
 const config = configLoader(process.env);
 const ownAccountId = deployedAccountId();
@@ -22,8 +22,8 @@ const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 // member role on first use and renews it before it ends (shared/aws/member-account.ts).
 const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
 
-/** scan-keys: the schedule's scan of this account, the start of an organization scan, or one account of it (shared/scan/scan-event.ts). */
-export const handler = middy(async (event: unknown) => {
+/** scan-keys: the schedule's scan of this account, the start of an organization scan, or one account of one (handleScanEvent tells them apart). */
+export const handler = middy(async (event: unknown): Promise<ScanEventResult> => {
   const loaded = await config();
   return handleScanEvent(event, { iam, sfn, config: loaded, clock: systemClock, logger, metrics, notifier: notifierFor(loaded), ownAccountId, memberIam: memberIam(loaded) });
 })

@@ -11,12 +11,14 @@ export interface ScanEventDependencies extends ScanDependencies {
   readonly memberIam: (accountId: string) => Promise<IAMClient>;
 }
 
+export type ScanEventResult = ScanSummary | OrganizationScanStart | AccountScanOutcome;
+
 /**
  * Three kinds of event: the schedule with SCAN_SCOPE=account (the default: scan this account, as
  * always), the schedule with SCAN_SCOPE=organization (start the organization scan and return), and
  * one account from the scan-organization state machine (`{ accountId, accountName }`).
  */
-export async function handleScanEvent(event: unknown, deps: ScanEventDependencies): Promise<ScanSummary | OrganizationScanStart | AccountScanOutcome> {
+export async function handleScanEvent(event: unknown, deps: ScanEventDependencies): Promise<ScanEventResult> {
   const isAccountEvent = typeof event === 'object' && event !== null && 'accountId' in event;
   if (isAccountEvent) {
     const parsed = AccountScanEventSchema.safeParse(event);
