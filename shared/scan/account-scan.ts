@@ -93,6 +93,7 @@ function asMemberAccessError(error: unknown, accountId: string, config: Config):
   return new MemberAccountAccessError(
     accountId,
     `Cannot act in account ${accountId}: ${memberRoleArn(accountId, config)} was refused (${errorName(error)}: ${errorMessage(error)}).`,
+    { cause: error },
   );
 }
 
