@@ -8,6 +8,7 @@ export function explainAwsError(error: unknown): unknown {
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(error.message)) {
     return new MissingCredentialsError(
       'No AWS credentials found. Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`.',
+      { cause: error },
     );
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation') {
@@ -16,6 +17,7 @@ export function explainAwsError(error: unknown): unknown {
       action
         ? `AWS denied ${action}. Grant the caller ${action} (see "Permissions" in the README) and try again.`
         : `AWS denied the request: ${errorMessage(error)}. Check the caller's IAM permissions (see "Permissions" in the README).`,
+      { cause: error },
     );
   }
   return error;

@@ -106,7 +106,7 @@ async function resolveTopic(flags: SubscribeFlags, clients: { sns: SNSClient; st
       await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
     } catch (error) {
       if (error instanceof Error && error.name === 'NotFoundException') {
-        throw new InvalidInputError(`There is no topic ${arn}: deploy stage ${flags.stage} first (npx osls deploy --stage ${flags.stage}), or check AWS_REGION.`);
+        throw new InvalidInputError(`There is no topic ${arn}: deploy stage ${flags.stage} first (npx osls deploy --stage ${flags.stage}), or check AWS_REGION.`, { cause: error });
       }
       throw error;
     }

@@ -64,6 +64,7 @@ export function fromRotatingSecret(options: RotatingSecretOptions): RotatingCred
     try {
       parsed = JSON.parse(response.SecretString ?? '') as Partial<StoredKey>;
     } catch {
+      // No cause: JSON.parse's message quotes the text, which is the secret.
       throw new Error(`Secret ${options.secretId} does not hold JSON; expected {"AccessKeyId": ..., "SecretAccessKey": ...}`);
     }
     if (typeof parsed.AccessKeyId !== 'string' || typeof parsed.SecretAccessKey !== 'string') {

@@ -73,8 +73,9 @@ export async function startMoto(options: { command?: string } = {}): Promise<Mot
           ? new MotoUnavailableError(
               `'${command}' was not found on PATH. Local runs and integration tests need moto's server: ` +
                 `install it with \`pip install 'moto[server]'\` (Python 3.9+), or point MOTO_SERVER_COMMAND at it.`,
+              { cause: error },
             )
-          : new MotoUnavailableError(`Could not start '${command}': ${error.message}`),
+          : new MotoUnavailableError(`Could not start '${command}': ${error.message}`, { cause: error }),
       );
     });
   });

@@ -6,9 +6,6 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { listAccounts, type AccountList, type AccountRef, type SkippedAccountRef } from '#functions/list-accounts.ts';
-import { reportOrgScan, type OrgScanReport } from '#functions/report-org-scan.ts';
-import { AccountScanEventSchema, runAccountScan, type AccountScanOutcome } from '#functions/scan-keys.ts';
 import { dynamodb as defaultDynamodb, iam as defaultIam, sfn as defaultSfn, sns as defaultSns, sts as defaultSts } from '#shared/aws/clients.ts';
 import { organizations as defaultOrganizations } from '#shared/aws/clients/organizations.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
@@ -20,6 +17,9 @@ import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shar
 import { logger as defaultLogger } from '#shared/base/logger.ts';
 import { loadOrgScanDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/scan-organization.ts';
+import { listAccounts, type AccountList, type AccountRef, type SkippedAccountRef } from '#shared/org/list-accounts.ts';
+import { reportOrgScan, type OrgScanReport } from '#shared/org/scan-report.ts';
+import { AccountScanEventSchema, runAccountScan, type AccountScanOutcome } from '#shared/scan/account-scan.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with

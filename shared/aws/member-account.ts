@@ -65,6 +65,7 @@ export function memberCredentials(
         throw new MemberAccountAccessError(
           accountId,
           `Cannot act in account ${accountId}: assuming ${roleArn} failed (${errorName(error)}: ${errorMessage(error)}). To fix: ${MEMBER_ROLE_FIX}.`,
+          { cause: error },
         );
       }
     };

@@ -143,7 +143,8 @@ export class MemberAccountAccessError extends RotatorError {
   constructor(
     readonly accountId: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

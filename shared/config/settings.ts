@@ -206,6 +206,7 @@ export function parseSsmOverrides(parameterName: string, value: string): Record<
   try {
     parsed = JSON.parse(value);
   } catch {
+    // No cause: JSON.parse's message quotes the text, and the parameter may be a SecureString.
     throw new ConfigError(`SSM parameter ${parameterName} must hold a JSON object like {"ROTATION_MAX_AGE_DAYS":"60"}`);
   }
   const shape = z.record(z.string(), z.pipe(z.union([z.string(), z.number()]), z.transform(String))).safeParse(parsed);

@@ -11,8 +11,11 @@ import { CURRENT, PENDING, readSecret } from './secret.ts';
 /**
  * `confirm` and `abort` leave a marker on the IAM user: the tag rotation:confirm or rotation:abort
  * whose value is the new key's id (so a marker left from an earlier rotation never acts on this
- * one). CheckConsumers and CheckObservation read it at their next check, deployed and local alike;
- * no task token is stored anywhere, so none can leak.
+ * one). CheckConsumers and CheckObservation read it at their next check, deployed and local alike,
+ * and AwaitConfirmation once after storing its task token. The tag holds the key id only, never the
+ * task token: whoever may read the user may read its tags, and the token is a capability to move the
+ * rotation on. The token is kept in the ledger table (confirmation-tokens.ts), where confirm and
+ * abort find it.
  */
 
 export type MarkerAction = 'confirm' | 'abort';

@@ -84,7 +84,7 @@ export async function verify(rotation: Rotation, newKey: NewKey, deps: RotationD
     arn = identity.Arn ?? '';
   } catch (error) {
     if (error instanceof Error && NOT_YET_VALID.has(error.name)) {
-      throw new KeyNotYetValidError(`STS does not accept the new key ${newKey.accessKeyId} of ${userName} yet (${error.name}); IAM may still be spreading it.`);
+      throw new KeyNotYetValidError(`STS does not accept the new key ${newKey.accessKeyId} of ${userName} yet (${error.name}); IAM may still be spreading it.`, { cause: error });
     }
     throw error;
   } finally {

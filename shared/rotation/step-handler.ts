@@ -46,7 +46,7 @@ export function typedErrors(step: string, logger: Logger): MiddlewareObj {
   return {
     onError: (request) => {
       const error = request.error;
-      if (isTransient(error)) request.error = new AwsTransientError(`${step}: AWS is throttling or failing (${errorMessage(error)}); the step is retried with backoff.`);
+      if (isTransient(error)) request.error = new AwsTransientError(`${step}: AWS is throttling or failing (${errorMessage(error)}); the step is retried with backoff.`, { cause: error });
       logger.error('step failed', { step, errorName: request.error?.name, detail: errorMessage(request.error) });
     },
   };

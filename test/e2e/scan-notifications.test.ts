@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { runScheduledScan } from '#functions/scan-keys.ts';
+import { runScheduledScan } from '#shared/scan/scheduled-scan.ts';
 import { resetMoto } from '#local/moto.ts';
 import { LOCAL_LEDGER_TABLE, LOCAL_TOPIC_NAME } from '#local/runner.ts';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';

@@ -59,6 +59,14 @@ describe('memberCredentials', () => {
     await expect(provider()).resolves.toMatchObject({ accessKeyId: 'ASIAMEMBER' });
   });
 
+  test('the refusal STS gave is the MemberAccountAccessError’s cause', async () => {
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('User: x is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
+
+    const failure = await memberCredentials(new STSClient({}), settings, clock)('444444444444')().catch((error: unknown) => error);
+
+    expect((failure as Error).cause).toMatchObject({ name: 'AccessDenied' });
+  });
+
   test('an account id that is not 12 digits is refused before any call', () => {
     expect(() => memberCredentials(new STSClient({}), settings, clock)('12345')).toThrow(/12-digit/);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);

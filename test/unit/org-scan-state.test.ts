@@ -5,9 +5,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import type { Notifier } from '#shared/notify/notifier.ts';
-import { listAccounts, SKIPPED_IN_STATE } from '#functions/list-accounts.ts';
-import { reportOrgScan } from '#functions/report-org-scan.ts';
-import { startOrganizationScan } from '#functions/scan-keys.ts';
+import { listAccounts, SKIPPED_IN_STATE } from '#shared/org/list-accounts.ts';
+import { reportOrgScan } from '#shared/org/scan-report.ts';
+import { startOrganizationScan } from '#shared/scan/start-organization-scan.ts';
 
 const silent = silentLogger();
 const account = (index: number) => ({ Id: String(100000000000 + index), Name: `account-${index}`, Status: 'ACTIVE' as const });

@@ -130,6 +130,15 @@ describe('notify handler', () => {
     expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, { TableName: 'ledger', Key: { id: { S: 'execution#exec-1#rotation-started' } } });
   });
 
+  test('the AwsTransientError keeps the error AWS gave as its cause', async () => {
+    sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+
+    const failure = await notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } }).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(AwsTransientError);
+    expect((failure as Error).cause).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
+  });
+
   test('without a topic it skips, sending and recording nothing', async () => {
     // Act & Assess
     expect(await notifyWith('')({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).toEqual({ messageId: null, status: 'no-topic' });

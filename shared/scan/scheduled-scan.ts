@@ -1,0 +1,116 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { Clock } from '../base/clock.ts';
+import type { Config } from '../config/settings.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { KEY_CLASSES, type KeyClass } from './classify-keys.ts';
+import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from './scan-notices.ts';
+import { scanAccount, type ScanAccountTarget, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from './scanner.ts';
+
+export interface ScanSummary {
+  readonly asOf: string;
+  readonly counts: Readonly<Record<KeyClass, number>>;
+  readonly usersSeen: number;
+  readonly usersReadLive: number;
+  /** Due keys left for later runs without a live read: the cap was filled by older ones. */
+  readonly dueNotReadLive: number;
+  readonly rotationsStarted: readonly StartedRotation[];
+  readonly rotationsSkipped: readonly SkippedAction[];
+  readonly keysDeactivated: number;
+  readonly deactivationsSkipped: readonly SkippedAction[];
+  readonly tagProblems: readonly TagProblem[];
+  readonly userErrors: readonly UserProblem[];
+  readonly notifications: ScanNotificationSummary;
+}
+
+export interface ScanDependencies {
+  readonly iam: IAMClient;
+  readonly sfn: SFNClient;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Absent in local runs (the CLI), where EMF lines on stdout would only be noise. */
+  readonly metrics?: Metrics;
+  readonly notifier: Notifier;
+}
+
+/** The scheduled scan: scan, act within the cap, tell owners what is coming, then log and chart what happened. */
+export async function runScheduledScan(deps: ScanDependencies, options: { readonly dryRun?: boolean; readonly account?: ScanAccountTarget } = {}): Promise<ScanSummary> {
+  const dryRun = options.dryRun ?? false;
+  const result = await scanAccount({ iam: deps.iam, sfn: deps.sfn, config: deps.config, clock: deps.clock, dryRun, account: options.account });
+  const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
+  const summary = summarize(result, await sendScanNotifications(notices, deps.notifier));
+  record(summary, deps.logger, deps.metrics, options.account);
+  return summary;
+}
+
+function summarize(result: ScanResult, notifications: ScanNotificationSummary): ScanSummary {
+  return {
+    asOf: result.asOf,
+    counts: result.counts,
+    usersSeen: result.usersSeen,
+    usersReadLive: result.usersReadLive,
+    dueNotReadLive: result.dueNotReadLive,
+    rotationsStarted: result.rotationsStarted,
+    rotationsSkipped: result.rotationsSkipped,
+    keysDeactivated: result.keysDeactivated.length,
+    deactivationsSkipped: result.deactivationsSkipped,
+    tagProblems: result.tagProblems,
+    userErrors: result.userErrors,
+    notifications,
+  };
+}
+
+function countBy(items: readonly SkippedAction[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  // Reasons that name an execution are grouped by their first words, so the log stays one line.
+  for (const item of items) {
+    const key = item.error ?? item.reason.split(' (')[0] ?? item.reason;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function chart(summary: ScanSummary, metrics: Metrics): void {
+  for (const cls of KEY_CLASSES) {
+    const single = metrics.singleMetric();
+    single.addDimension('class', cls);
+    single.addMetric('KeysByClass', MetricUnit.Count, summary.counts[cls]);
+  }
+  metrics.addMetric('RotationsStarted', MetricUnit.Count, summary.rotationsStarted.length);
+  metrics.addMetric('RotationsSkipped', MetricUnit.Count, summary.rotationsSkipped.length);
+  metrics.addMetric('KeysDeactivated', MetricUnit.Count, summary.keysDeactivated);
+  metrics.addMetric('UserErrors', MetricUnit.Count, summary.userErrors.length);
+  metrics.addMetric('TagProblems', MetricUnit.Count, summary.tagProblems.length);
+  metrics.addMetric('NotificationsSent', MetricUnit.Count, summary.notifications.sent);
+  metrics.addMetric('NotificationFailures', MetricUnit.Count, summary.notifications.failures.length);
+}
+
+function record(summary: ScanSummary, log: Logger, metrics: Metrics | undefined, account?: ScanAccountTarget): void {
+  if (metrics) chart(summary, metrics);
+  log.info('scan finished', {
+    ...(account === undefined ? {} : { accountId: account.accountId, accountName: account.accountName }),
+    asOf: summary.asOf,
+    counts: summary.counts,
+    usersSeen: summary.usersSeen,
+    usersReadLive: summary.usersReadLive,
+    dueNotReadLive: summary.dueNotReadLive,
+    rotationsStarted: summary.rotationsStarted.map((rotation) => rotation.executionName),
+    rotationsSkippedByReason: countBy(summary.rotationsSkipped),
+    keysDeactivated: summary.keysDeactivated,
+    deactivationsSkippedByReason: countBy(summary.deactivationsSkipped),
+    notificationsSent: summary.notifications.sent,
+    notificationsAlreadySent: summary.notifications.alreadySent,
+    notificationsNotSent: summary.notifications.notSent,
+  });
+  for (const problem of summary.tagProblems) log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
+  for (const failure of summary.userErrors) log.error('user could not be scanned', { userName: failure.userName, errorName: failure.error, detail: failure.message });
+  for (const failure of summary.notifications.failures) {
+    log.error('notification failed; the next scan tries again', { userName: failure.userName, dedupeId: failure.dedupeId, errorName: failure.error, detail: failure.message });
+  }
+  for (const failed of [...summary.rotationsSkipped, ...summary.deactivationsSkipped].filter((item) => item.error !== undefined)) {
+    log.error('action failed', { userName: failed.userName, accessKeyId: failed.accessKeyId, errorName: failed.error, detail: failed.reason });
+  }
+}
