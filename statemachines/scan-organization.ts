@@ -1,6 +1,6 @@
-import type { AccountList } from '#functions/list-accounts.ts';
-import type { OrgScanReport } from '#functions/report-org-scan.ts';
-import type { AccountScanOutcome } from '#functions/scan-keys.ts';
+import type { AccountList } from '#shared/org/list-accounts.ts';
+import type { OrgScanReport } from '#shared/org/scan-report.ts';
+import type { AccountScanOutcome } from '#shared/scan/account-scan.ts';
 import { fromPayload, LAMBDA_SERVICE_ERRORS, lambdaTask, type Retrier, type StateMachine } from './asl.ts';
 
 /**
