@@ -1,5 +1,5 @@
 // `npm run build:asl`: writes the committed statemachines/*.asl.json from their TypeScript builders.
-// serverless.yml deploys those files and asl-validator reads them; test/unit/asl-builders.test.ts
+// serverless.yml deploys those files and asl-validator reads them; test/unit/statemachines/builders.test.ts
 // fails when a file and its builder disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';

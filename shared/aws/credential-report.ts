@@ -154,7 +154,7 @@ function rejoinCommaNames(fields: readonly string[], width: number): readonly st
  * RFC 4180 CSV as the credential report is written: comma-separated, fields optionally in double
  * quotes ("" for a quote inside), LF or CRLF line ends; blank lines are skipped and unquoted
  * fields trimmed. Our own ~30 lines instead of a CSV library: the scanner's bundle has a size
- * budget, and the report needs nothing more (test/unit/credential-report.test.ts checks it
+ * budget, and the report needs nothing more (test/unit/aws/credential-report.test.ts checks it
  * against csv-parse).
  */
 export function parseCsv(text: string): string[][] {

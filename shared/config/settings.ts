@@ -56,7 +56,7 @@ const days = (setting: string, min: number) =>
 
 /**
  * Every setting, its environment variable and its default. The README's configuration reference
- * is written from this table; `test/unit/config.test.ts` checks that the two agree.
+ * is written from this table; `test/unit/config/settings.test.ts` checks that the two agree.
  */
 export const SETTINGS = {
   maxAgeDays: { env: 'ROTATION_MAX_AGE_DAYS', default: '90', schema: days('ROTATION_MAX_AGE_DAYS', 1) },

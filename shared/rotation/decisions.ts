@@ -4,7 +4,7 @@ import type { CompromisePlanName, GateStatus, ObservationStatus, RotationKind } 
 
 /**
  * The rotation's decisions, as pure functions of facts and "now". Handlers read the facts, call
- * these, and act on the answer; the tables in test/unit/rotation-decisions.test.ts pin them down.
+ * these, and act on the answer; the tables in test/unit/rotation/decisions.test.ts pin them down.
  */
 
 export interface KeyFact {

@@ -25,7 +25,7 @@ const definition = loadDefinition();
 const functionOf = (state: unknown): string =>
   String((state as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName ?? '').split(':').pop() ?? '';
 // A `.waitForTaskToken` Task (AwaitConfirmation) is deployed-only: local runs confirm by tag and never
-// enter it (aws-local-stepfunctions has no callbacks); test/unit/await-confirmation-asl.test.ts covers its routing.
+// enter it (aws-local-stepfunctions has no callbacks); test/unit/statemachines/await-confirmation.test.ts covers its routing.
 const TASK_STATES = Object.entries(definition.States)
   .filter(([, state]) => state.Type === 'Task' && !String((state as { Resource?: unknown }).Resource).endsWith('.waitForTaskToken'))
   .map(([name]) => name);

@@ -2,8 +2,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { SETTINGS } from '#shared/config/settings.ts';
 import { TAGS } from '#shared/config/user-settings.ts';
+import { repoPath } from '../helpers/paths.ts';
 
-const readme = readFileSync(new URL('../../README.md', `file://${__filename}`), 'utf8');
+const readme = readFileSync(repoPath('README.md'), 'utf8');
 
 function section(name: string): string {
   const match = new RegExp(`<!-- ${name}:start -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme);

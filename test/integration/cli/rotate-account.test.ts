@@ -1,0 +1,56 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import { motoCredentialsIn } from '#local/moto-inspect.ts';
+import { cli } from '../../helpers/cli.ts';
+import { createPassStateMachine } from '../../helpers/iam-seed.ts';
+
+// `rotate <user> --account <id>` against a deployed stack (a moto state machine): the user's key is
+// checked in the member account (through moto's AssumeRole) and the execution input names the account.
+const MEMBER = '222222222222';
+const sfn = new SFNClient({});
+let stateMachineArn = '';
+let memberKeyId = '';
+
+beforeAll(async () => {
+  const memberIam = new IAMClient({ credentials: await motoCredentialsIn(new STSClient({}), MEMBER, 'cli-rotate-account') });
+  await memberIam.send(new CreateUserCommand({ UserName: 'ci-deployer' }));
+  memberKeyId = (await memberIam.send(new CreateAccessKeyCommand({ UserName: 'ci-deployer' }))).AccessKey?.AccessKeyId ?? '';
+  stateMachineArn = await createPassStateMachine(sfn, 'rotate-account');
+  process.env.ROTATION_STATE_MACHINE_ARN = stateMachineArn;
+});
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+afterAll(() => {
+  delete process.env.ROTATION_STATE_MACHINE_ARN;
+});
+
+describe('rotate --account against a deployed stack', () => {
+  test('checks the user in the member account and starts an execution whose input names it', async () => {
+    const result = await cli('rotate', 'ci-deployer', '--account', MEMBER, '--json');
+
+    expect(result.code).toBe(0);
+    const started = JSON.parse(result.out) as { executionArn: string; accessKeyId: string; accountId?: string };
+    expect(started).toMatchObject({ accessKeyId: memberKeyId, accountId: MEMBER, status: 'started' });
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ userName: 'ci-deployer', accessKeyId: memberKeyId, accountId: MEMBER, kind: 'manual' });
+  });
+
+  test('a user that exists only in the member account is refused without --account (it is looked up in the stack’s own account)', async () => {
+    const result = await cli('rotate', 'ci-deployer', '--json');
+
+    expect(result.code).not.toBe(0);
+    expect(result.err).toMatch(/ci-deployer/);
+  });
+
+  test('an account id that is not 12 digits is a usage error', async () => {
+    const result = await cli('rotate', 'ci-deployer', '--account', '2222');
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--account must be a 12-digit AWS account id');
+  });
+});

@@ -1,0 +1,155 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { IAMClient, TagUserCommand } from '@aws-sdk/client-iam';
+import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { resetMoto } from '#local/moto.ts';
+import { main } from '../../../cli/main.ts';
+import type { Output } from '../../../local/terminal.ts';
+import { createPassStateMachine, seedUsers } from '../../helpers/iam-seed.ts';
+
+const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
+const iam = new IAMClient({});
+const sfn = new SFNClient({});
+const saved = { ...process.env };
+
+function capture(): Output & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (text) => stdout.push(text), err: (text) => stderr.push(text) };
+}
+
+const isoDay = (daysAhead: number): string => new Date(Date.now() + daysAhead * 86_400_000).toISOString().slice(0, 10);
+const scan = (output: Output, ...args: string[]) => main(['node', 'iam-key-rotator', 'scan', ...args], output);
+
+beforeEach(async () => {
+  await resetMoto(endpoint);
+  // Never-used seeded keys would read as unused once time moves on; keep them on the rotation path.
+  process.env.UNUSED_AFTER_DAYS = '365';
+  delete process.env.ROTATION_STATE_MACHINE_ARN;
+});
+
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+});
+
+describe('iam-key-rotator scan', () => {
+  test('--json prints one object per key needing attention on stdout, and progress only on stderr', async () => {
+    // Prepare
+    await seedUsers(iam, 3);
+    await iam.send(new TagUserCommand({ UserName: 'user-0002', Tags: [{ Key: 'rotation:max-age-days', Value: '365' }] }));
+    const output = capture();
+
+    // Act
+    const code = await scan(output, '--json', '--as-of', isoDay(100));
+
+    // Assess
+    expect(code).toBe(0);
+    const rows = JSON.parse(output.stdout.join('\n')) as Array<Record<string, unknown>>;
+    expect(rows.map((row) => [row.userName, row.class, row.action])).toEqual([
+      ['user-0000', 'due', 'rotate'],
+      ['user-0001', 'due', 'rotate'],
+    ]);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'Active', ageDays: 100, lastUsedDaysAgo: null, reason: 'reached the rotation age of 90 days' });
+      expect(row.accessKeyId).toMatch(/^AKIA/);
+    }
+    expect(output.stderr.join('\n')).toMatch(/credential report/);
+    expect(output.stderr.join('\n')).toMatch(/Dry run/);
+  });
+
+  test('the table lists the columns and a summary line; --as-of starts nothing even with a state machine', async () => {
+    await seedUsers(iam, 2);
+    const stateMachineArn = await createPassStateMachine(sfn);
+    const output = capture();
+
+    const code = await scan(output, '--as-of', isoDay(80), '--state-machine-arn', stateMachineArn);
+
+    expect(code).toBe(0);
+    const text = output.stdout.join('\n');
+    for (const column of ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action']) expect(text).toContain(column);
+    expect(text).toMatch(/user-0000.*warn/);
+    expect(text).toMatch(/2 users \(2 read live\).*2 warn/);
+    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions).toEqual([]);
+  });
+
+  test('without a state machine, scan lists and says why nothing was started', async () => {
+    await seedUsers(iam, 1);
+    const output = capture();
+
+    expect(await scan(output)).toBe(0);
+    expect(output.stdout.join('\n')).toContain('No access keys need action or attention.');
+    expect(output.stdout.join('\n')).toContain('no state machine is configured');
+  });
+
+  test('--user lists every key of that user, ok ones included', async () => {
+    await seedUsers(iam, 2);
+    const output = capture();
+
+    expect(await scan(output, '--json', '--user', 'user-0001')).toBe(0);
+    const rows = JSON.parse(output.stdout.join('\n')) as Array<Record<string, unknown>>;
+    expect(rows.map((row) => [row.userName, row.class])).toEqual([['user-0001', 'ok']]);
+  });
+
+  test('an unknown --user fails with exit 1 and names the user', async () => {
+    const output = capture();
+
+    expect(await scan(output, '--user', 'nobody')).toBe(1);
+    expect(output.stderr.join('\n')).toMatch(/nobody does not exist/);
+  });
+
+  test.each([['2026-02-30'], ['tomorrow'], ['2026-1-5']])('--as-of %s is a usage error (exit 2)', async (date) => {
+    const output = capture();
+
+    expect(await scan(output, '--as-of', date)).toBe(2);
+    expect(output.stderr.join('\n')).toContain('--as-of must be a calendar date');
+  });
+
+  test('--all with --user is a usage error (exit 2)', async () => {
+    expect(await scan(capture(), '--all', '--user', 'x')).toBe(2);
+  });
+
+  test('the installed bin prints scan --help, which warns what --all costs', () => {
+    const result = spawnSync(process.execPath, ['bin/iam-key-rotator.mjs', 'scan', '--help'], { encoding: 'utf8', timeout: 30_000 });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: iam-key-rotator scan');
+    expect(result.stdout).toContain('one ListAccessKeys call per user');
+    expect(result.stdout).toContain('--dry-run');
+  });
+});
+
+describe('iam-key-rotator scan --org', () => {
+  test('an organization of this account and one member account: both are scanned (dry run), one line each, exit code 0', async () => {
+    // Prepare: an organization of this account (the CLI's) and one member account without the member role.
+    const { OrganizationsClient, CreateOrganizationCommand, CreateAccountCommand } = await import('@aws-sdk/client-organizations');
+    const organizations = new OrganizationsClient({});
+    await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const member = (await organizations.send(new CreateAccountCommand({ AccountName: 'workload', Email: 'workload@example.com' }))).CreateAccountStatus?.AccountId ?? '';
+    await seedUsers(iam, 1);
+    const output = capture();
+
+    // Act
+    const code = await scan(output, '--org', '--dry-run', '--as-of', isoDay(100));
+
+    // Assess
+    const text = [...output.stdout, ...output.stderr].join('\n');
+    expect(text).toContain(member);
+    expect(text).toMatch(/Organization scan: 2 accounts scanned, 0 failed, 0 skipped/);
+    expect(text).toContain('Dry run: no rotation was started');
+    expect(code).toBe(0);
+  });
+
+  test('--org conflicts with --user and --all', async () => {
+    const output = capture();
+    expect(await scan(output, '--org', '--user', 'someone')).not.toBe(0);
+    expect(output.stderr.join('\n')).toMatch(/--org.*cannot be used with|cannot be used with.*--org/);
+  });
+
+  test('outside an organization it says where to deploy, and exits non-zero', async () => {
+    const output = capture();
+    const code = await scan(output, '--org', '--dry-run');
+    expect(code).toBe(1);
+    expect(output.stderr.join('\n')).toMatch(/OrganizationAccessError.*not in an AWS Organization/s);
+  });
+});

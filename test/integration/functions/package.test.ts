@@ -1,0 +1,488 @@
+import { describe, expect, test, beforeAll, afterAll } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoPath } from '../../helpers/paths.ts';
+
+interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Condition?: string;
+}
+interface Template {
+  Parameters?: Record<string, unknown>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, unknown>;
+}
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+interface RolePolicy {
+  PolicyDocument: { Statement: Statement[] };
+}
+
+/**
+ * The reviewed allow-list: every action each function's role may call, and nothing else. A role that
+ * gains an action fails here until someone reviews it, adds it, and explains it in the README's
+ * "Permissions" table. CloudWatch Logs actions on the function's own log group are checked apart.
+ */
+const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  scanKeys: [
+    'ssm:GetParameter',
+    'iam:GenerateCredentialReport',
+    'iam:GetCredentialReport',
+    'iam:GetAccountAuthorizationDetails',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:ListGroupsForUser',
+    'iam:ListAccessKeys',
+    'iam:GetAccessKeyLastUsed',
+    'iam:UpdateAccessKey',
+    'states:StartExecution',
+    'states:ListExecutions',
+    // Organization scans: the IAM reads and the deactivation above, in a member account through its member role.
+    'sts:AssumeRole',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+  ],
+  startRotation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:StopExecution'],
+  rotateContain: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:ListAccessKeys',
+    'iam:GetAccessKeyLastUsed',
+    'iam:ListUserPolicies',
+    'iam:ListAttachedUserPolicies',
+    'iam:UpdateAccessKey',
+    'iam:PutUserPolicy',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'kms:Decrypt',
+  ],
+  rotatePrepare: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateCreateAndStore: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:ListAccessKeys',
+    'iam:GetAccessKeyLastUsed',
+    'iam:CreateAccessKey',
+    'iam:DeleteAccessKey',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:CreateSecret',
+    'secretsmanager:TagResource',
+    'secretsmanager:PutSecretValue',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+  ],
+  rotateVerify: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotatePromote: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
+  rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
+  rotateDeactivate: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateRollback: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:ListAccessKeys',
+    'iam:GetAccessKeyLastUsed',
+    'iam:UpdateAccessKey',
+    'iam:DeleteAccessKey',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+    'kms:Decrypt',
+  ],
+  rotateDeleteOldKey: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
+  rotateMakeSafe: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:ListAccessKeys',
+    'iam:GetAccessKeyLastUsed',
+    'iam:UpdateAccessKey',
+    'iam:DeleteAccessKey',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+    'kms:Decrypt',
+  ],
+  notify: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  // The organization scan's first and last steps.
+  listAccounts: ['ssm:GetParameter', 'organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
+  reportOrgScan: ['ssm:GetParameter', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+};
+
+const VENDED_LOG_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+
+/** The only actions allowed on `Resource: "*"` (IAM cannot scope them); the README lists them with why. */
+const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
+  scanKeys: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountAuthorizationDetails'],
+  // Organizations' List actions have no resource-level permissions: the tree is read from the root.
+  listAccounts: ['organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
+  // Step Functions' log delivery to CloudWatch Logs (vended logs) only supports "*".
+  stateMachine: VENDED_LOG_ACTIONS,
+  orgScanStateMachine: VENDED_LOG_ACTIONS,
+};
+
+/** Writes on IAM users: each must carry the optional rotation:managed tag condition. */
+const USER_WRITES = new Set(['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy']);
+const LOG_ACTIONS = new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents']);
+
+const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+const resourcesOf = (statement: Statement): unknown[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
+const subOf = (value: unknown): string | undefined => {
+  const sub = (value as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+  return typeof sub === 'string' ? sub : undefined;
+};
+
+// `osls package` is the deploy path minus the upload: it bundles every function with esbuild and
+// validates the state machine. Packaging into a temp dir keeps parallel runs from clobbering .serverless/.
+describe('osls package', () => {
+  let outDir: string;
+  let template: Template;
+  let packageOutput: string;
+
+  beforeAll(() => {
+    outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-package-'));
+    const result = spawnSync('osls', ['package', '--stage', 'ci', '--package', outDir], { encoding: 'utf8', env: process.env });
+    packageOutput = `${result.stdout}\n${result.stderr}`;
+    if (result.status !== 0) throw new Error(`osls package failed:\n${packageOutput}`);
+    template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, 120_000);
+
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  const ofType = (type: string): Resource[] => Object.values(template.Resources).filter((resource) => resource.Type === type);
+  const entriesOfType = (type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+  const resource = (id: string): Resource => {
+    const found = template.Resources[id];
+    if (!found) throw new Error(`no resource ${id} in the template`);
+    return found;
+  };
+  const statementsOf = (roleId: string): Statement[] =>
+    ((resource(roleId).Properties?.Policies ?? []) as RolePolicy[]).flatMap((policy) => policy.PolicyDocument.Statement);
+
+  /** serverless.yml function key → its role's logical id, read from each function's Role GetAtt. */
+  const functionRoles = (): Map<string, string> => {
+    const roles = new Map<string, string>();
+    for (const fn of ofType('AWS::Lambda::Function')) {
+      const key = String(fn.Properties?.FunctionName).replace(/^iam-key-rotator-ci-/, '');
+      const role = (fn.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+      if (!role) throw new Error(`function ${key} has no role from this template`);
+      roles.set(key, role);
+    }
+    return roles;
+  };
+  /** Every role of the template as [owner, statements]: a function key, or `stateMachine`. */
+  const allRoles = (): [string, Statement[]][] => [
+    ...[...functionRoles()].map(([fn, role]): [string, Statement[]] => [fn, statementsOf(role)]),
+    ['stateMachine', statementsOf('RotateKeyStateMachineRole')],
+    ['orgScanStateMachine', statementsOf('ScanOrganizationStateMachineRole')],
+  ];
+  const STATE_MACHINE_ROLES = new Set(['stateMachine', 'orgScanStateMachine']);
+
+  test('validates both state machine definitions (rotation, organization scan)', () => {
+    expect(packageOutput).toMatch(/"rotateKey" definition is valid/);
+    expect(packageOutput).toMatch(/"scanOrganization" definition is valid/);
+    expect(ofType('AWS::StepFunctions::StateMachine')).toHaveLength(2);
+  });
+
+  test('every function runs on nodejs22.x and arm64', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      expect(fn.Properties?.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties?.Architectures).toEqual(['arm64']);
+    }
+  });
+
+  test('the scanner runs on a daily schedule by default', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules.map((rule) => rule.Properties?.ScheduleExpression)).toContain('rate(1 day)');
+  });
+
+  test('cfn-lint finds no errors (e.g. no circular dependencies) and no warnings but the framework’s redundant DependsOn (W3005)', () => {
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(outDir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8' });
+    if (lint.error) throw new Error(`cfn-lint could not run (${lint.error.message}): install it with \`pip install cfn-lint\``);
+    const findings = lint.stdout.split('\n').filter((line) => /:[EW]\d{4}:/.test(line));
+    expect(findings.filter((line) => /:E\d{4}:/.test(line))).toEqual([]);
+    // W3005: the framework writes DependsOn on the role next to a GetAtt of it; harmless and not ours to change.
+    expect(findings.filter((line) => /:W\d{4}:/.test(line) && !/:W3005:/.test(line))).toEqual([]);
+  });
+
+  test('the stack outputs what the CLI reads', () => {
+    expect(Object.keys(template.Outputs ?? {})).toEqual(
+      expect.arrayContaining(['RotateKeyStateMachineArn', 'OrgScanStateMachineArn', 'NotificationTopicArn', 'NotificationLedgerTableName', 'AlarmTopicArn', 'SecretsKmsKeyArn']),
+    );
+  });
+
+  test('each function ships its own bundle (package.individually), and their sizes are printed', () => {
+    const zips = readdirSync(outDir).filter((name) => name.endsWith('.zip'));
+    expect(zips.sort()).toEqual([...functionRoles().keys()].map((fn) => `${fn}.zip`).sort());
+    const rows = zips.map((zip) => {
+      const listing = spawnSync('unzip', ['-l', join(outDir, zip)], { encoding: 'utf8' }).stdout;
+      const sizeOf = (pattern: RegExp): number =>
+        listing
+          .split('\n')
+          .filter((line) => pattern.test(line))
+          .reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0] ?? 0), 0);
+      return { fn: zip.replace(/\.zip$/, ''), zip: statSync(join(outDir, zip)).size, code: sizeOf(/\.cjs$/), map: sizeOf(/\.map$/) };
+    });
+    const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`.padStart(9);
+    const lines = rows.map((row) => `${row.fn.padEnd(24)}${kb(row.zip)}${kb(row.code)}${kb(row.map)}`);
+    console.log(['Function bundles (minified CommonJS + source map)', `${'function'.padEnd(24)}${'zip'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}`, ...lines].join('\n'));
+    for (const row of rows) {
+      // Issue 9's budget: bench/cold-start.ts measures what each function pays for, and why.
+      expect({ fn: row.fn, codeWithin500KB: row.code <= 500 * 1024 }).toEqual({ fn: row.fn, codeWithin500KB: true });
+      expect(row.code).toBeGreaterThan(0);
+      expect(row.map).toBeGreaterThan(0);
+    }
+  });
+
+  test('each function’s zip holds the file its Handler names, and Lambda’s require() of it finds the handler', () => {
+    // Lambda resolves `functions/x.handler` to functions/x.js, .mjs or .cjs in the zip; a .cjs file is
+    // CommonJS whatever package.json says, and Lambda loads it with require().
+    const unpacked = mkdtempSync(join(tmpdir(), 'iam-key-rotator-zips-'));
+    try {
+      for (const fn of ofType('AWS::Lambda::Function')) {
+        const key = String(fn.Properties?.FunctionName).replace(/^iam-key-rotator-ci-/, '');
+        const [modulePath, exportName] = String(fn.Properties?.Handler).split(/\.(?=[^.]+$)/);
+        const into = join(unpacked, key);
+        spawnSync('unzip', ['-q', join(outDir, `${key}.zip`), '-d', into], { encoding: 'utf8' });
+        const file = join(into, `${modulePath}.cjs`);
+        const probe = `const m = require(${JSON.stringify(file)}); process.stdout.write(typeof m[${JSON.stringify(exportName)}]);`;
+        const loaded = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } });
+        expect({ fn: key, handler: loaded.stdout, stderr: loaded.stderr }).toEqual({ fn: key, handler: 'function', stderr: '' });
+      }
+    } finally {
+      rmSync(unpacked, { recursive: true, force: true });
+    }
+  });
+
+  describe('least privilege', () => {
+    test('every function has a role of its own, and no shared Lambda role is left in the stack', () => {
+      const roles = functionRoles();
+      expect(new Set(roles.values()).size).toBe(roles.size);
+      expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    });
+
+    test('every function role holds exactly the reviewed actions (a new action fails here until it is reviewed)', () => {
+      const actual: Record<string, string[]> = {};
+      for (const [fn, role] of functionRoles()) {
+        actual[fn] = [...new Set(statementsOf(role).flatMap(actionsOf).filter((action) => !LOG_ACTIONS.has(action)))].sort();
+      }
+      const expected = Object.fromEntries(Object.keys(actual).map((fn) => [fn, [...(ALLOWED_ACTIONS[fn] ?? ['<not in the allow-list>'])].sort()]));
+      expect(actual).toEqual(expected);
+    });
+
+    test('no role grants a wildcard action (no "*" and no "service:*")', () => {
+      for (const [owner, statements] of allRoles()) {
+        for (const action of statements.flatMap(actionsOf)) expect(`${owner}: ${action}`).not.toMatch(/\*/);
+      }
+    });
+
+    test('only the listed actions that IAM cannot scope run on Resource "*"', () => {
+      for (const [owner, statements] of allRoles()) {
+        const unscoped = statements.filter((statement) => resourcesOf(statement).includes('*')).flatMap(actionsOf);
+        expect({ owner, unscoped: unscoped.sort() }).toEqual({ owner, unscoped: [...(UNSCOPED[owner] ?? [])].sort() });
+      }
+    });
+
+    test('logs go only to the function’s own log group', () => {
+      for (const [fn, role] of functionRoles()) {
+        const logStatements = statementsOf(role).filter((statement) => actionsOf(statement).some((action) => LOG_ACTIONS.has(action)));
+        expect(logStatements.length).toBeGreaterThan(0);
+        for (const statement of logStatements) {
+          for (const arn of resourcesOf(statement)) expect(subOf(arn)).toContain(`log-group:/aws/lambda/iam-key-rotator-ci-${fn}:`);
+        }
+      }
+    });
+
+    test('IAM user actions are scoped to users under the rotation path, and writes carry the optional tag condition', () => {
+      const tagCondition = { 'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } } }, { Ref: 'AWS::NoValue' }] };
+      for (const [owner, statements] of allRoles()) {
+        for (const statement of statements) {
+          const actions = actionsOf(statement);
+          if (!actions.some((action) => action.startsWith('iam:')) || resourcesOf(statement).includes('*')) continue;
+          expect({ owner, resources: resourcesOf(statement).map(subOf) }).toEqual({ owner, resources: ['arn:aws:iam::${AWS::AccountId}:user/*'] });
+          if (actions.some((action) => USER_WRITES.has(action))) {
+            expect({ owner, actions, condition: statement.Condition }).toEqual({ owner, actions, condition: tagCondition });
+            expect(actions.every((action) => USER_WRITES.has(action))).toBe(true);
+          }
+        }
+      }
+      expect(template.Parameters?.RotationUserTagValue).toMatchObject({ Default: '' });
+    });
+
+    test('secrets are reached only under the name prefix, KMS only through Secrets Manager or SNS, SNS and DynamoDB only on the stack’s topic and table', () => {
+      for (const [owner, statements] of allRoles()) {
+        for (const statement of statements) {
+          const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
+          const resources = resourcesOf(statement);
+          if (services.has('secretsmanager')) {
+            expect({ owner, resources: resources.map(subOf) }).toEqual({ owner, resources: ['arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:iam-key-rotator/*'] });
+          }
+          if (services.has('kms')) {
+            expect(resources).toEqual([{ 'Fn::GetAtt': ['RotatorKey', 'Arn'] }]);
+            const via = (statement.Condition as { StringEquals?: { 'kms:ViaService'?: unknown } } | undefined)?.StringEquals?.['kms:ViaService'];
+            expect(subOf(via)).toMatch(/^(secretsmanager|sns)\.\$\{AWS::Region\}\.amazonaws\.com$/);
+          }
+          if (services.has('sns')) expect(resources).toEqual([{ Ref: 'NotificationTopic' }]);
+          if (services.has('dynamodb')) expect(resources).toEqual([{ 'Fn::GetAtt': ['NotificationLedgerTable', 'Arn'] }]);
+          if (services.has('ssm')) expect(resources.map(subOf)).toEqual(['arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/iam-key-rotator/*']);
+          if (services.has('states') && !STATE_MACHINE_ROLES.has(owner)) {
+            // Built with Fn::Sub from the name: a Ref to the state machine from a Lambda role is a cycle.
+            for (const arn of resources) {
+              expect(subOf(arn)).toMatch(/^arn:aws:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(stateMachine|execution):iam-key-rotator-ci-(rotate-key|scan-organization)(:\*)?$/);
+            }
+            // Only the scanner starts the organization scan (SCAN_SCOPE=organization), and only starts it.
+            if (resources.some((arn) => subOf(arn)?.includes('scan-organization'))) expect({ owner, actions: actionsOf(statement) }).toEqual({ owner: 'scanKeys', actions: ['states:StartExecution'] });
+          }
+          // Member accounts are reached only through the member role, by name, in any account of the organization.
+          if (services.has('sts')) expect({ owner, actions: actionsOf(statement), resources }).toEqual({ owner, actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/iam-key-rotator-member'] });
+        }
+      }
+    });
+
+    test.each([
+      ['rotate-key', 'RotateKeyStateMachineRole'],
+      ['scan-organization', 'ScanOrganizationStateMachineRole'],
+    ])('the %s state machine may invoke exactly the functions its definition names', (file, roleId) => {
+      const definition = readFileSync(repoPath('statemachines', `${file}.asl.json`), 'utf8');
+      const named = new Set([...definition.matchAll(/"Fn::GetAtt":\s*\[\s*"(\w+)"/g)].map((match) => match[1] ?? ''));
+      const logicalIds = [...named].map((fn) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`).sort();
+      const invoke = statementsOf(roleId).filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+      expect(invoke.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+      const targets = new Set(
+        invoke.flatMap(resourcesOf).map((arn) => {
+          const getAtt = (arn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+          const viaSub = (arn as { 'Fn::Sub'?: [string, { functionArn: { 'Fn::GetAtt': [string, string] } }] })['Fn::Sub']?.[1].functionArn['Fn::GetAtt'];
+          return (getAtt ?? viaSub)?.[0] ?? JSON.stringify(arn);
+        }),
+      );
+      expect([...targets].sort()).toEqual(logicalIds);
+      // The Distributed Map runs each account as a child execution of the same state machine: the plugin grants exactly that.
+      const others = file === 'scan-organization' ? ['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule'] : [];
+      expect(statementsOf(roleId).flatMap(actionsOf).filter((action) => !action.startsWith('logs:'))).toEqual(['lambda:InvokeFunction', ...others]);
+    });
+
+    test('every role of the stack takes the optional permissions boundary', () => {
+      const roles = entriesOfType('AWS::IAM::Role');
+      expect(roles.length).toBe(functionRoles().size + 2);
+      for (const [id, role] of roles) {
+        expect({ id, boundary: role.Properties?.PermissionsBoundary }).toEqual({
+          id,
+          boundary: { 'Fn::If': ['HasPermissionsBoundary', { Ref: 'PermissionsBoundaryArn' }, { Ref: 'AWS::NoValue' }] },
+        });
+      }
+      expect(template.Parameters?.PermissionsBoundaryArn).toMatchObject({ Default: '' });
+    });
+  });
+
+  describe('encryption and retention', () => {
+    test('one customer managed key, rotated yearly and kept on stack deletion, encrypts new secrets and both topics; CloudWatch may use it to publish alarms', () => {
+      const key = resource('RotatorKey') as Resource & { DeletionPolicy?: string };
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties?.EnableKeyRotation).toBe(true);
+      const keyStatements = (key.Properties?.KeyPolicy as { Statement: (Statement & { Principal: unknown })[] }).Statement;
+      expect(keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'))?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      for (const topic of ofType('AWS::SNS::Topic')) expect(topic.Properties?.KmsMasterKeyId).toEqual({ Ref: 'RotatorKey' });
+      expect(ofType('AWS::SNS::Topic')).toHaveLength(2);
+      for (const fn of ofType('AWS::Lambda::Function')) {
+        expect((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.SECRET_KMS_KEY_ID).toEqual({ 'Fn::GetAtt': ['RotatorKey', 'Arn'] });
+      }
+    });
+
+    test('the ledger table is encrypted and recoverable; every log group (functions and state machine) has a retention', () => {
+      const table = resource('NotificationLedgerTable');
+      expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      const groups = entriesOfType('AWS::Logs::LogGroup');
+      expect(groups.length).toBe(functionRoles().size + 2);
+      for (const [id, group] of groups) expect({ id, days: group.Properties?.RetentionInDays }).toEqual({ id, days: 30 });
+    });
+
+    test('the state machines log errors only, without execution data (the task token passes through the rotation)', () => {
+      for (const machine of ofType('AWS::StepFunctions::StateMachine')) expect(machine.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    });
+  });
+
+  describe('alarms and dashboard', () => {
+    const alarm = (id: string): Record<string, unknown> => resource(id).Properties ?? {};
+
+    test('failed and timed-out rotations alarm on the state machine’s own metrics, to the alarm topic', () => {
+      for (const [id, metric] of [
+        ['RotationFailedAlarm', 'ExecutionsFailed'],
+        ['RotationTimedOutAlarm', 'ExecutionsTimedOut'],
+      ] as const) {
+        expect(alarm(id)).toMatchObject({
+          Namespace: 'AWS/States',
+          MetricName: metric,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'RotateKeyStateMachine' } }],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+        });
+      }
+    });
+
+    test('NeedsAttention (an execution that ends Succeeded) alarms through a metric filter on the notify function’s log line', () => {
+      const filter = resource('NeedsAttentionMetricFilter').Properties ?? {};
+      expect(filter.LogGroupName).toEqual({ Ref: 'NotifyLogGroup' });
+      expect(filter.MetricTransformations).toEqual([expect.objectContaining({ MetricNamespace: 'IamKeyRotator', MetricName: 'RotationsNeedingAttention' })]);
+      // The filter matches the notifier's log messages verbatim: renaming one breaks the alarm, and this test.
+      const notifier = readFileSync(repoPath('shared/notify/notifier.ts'), 'utf8');
+      const messages = [...String(filter.FilterPattern).matchAll(/\$\.message = "([^"]+)"/g)].map((match) => match[1] ?? '');
+      expect(messages).toHaveLength(3);
+      for (const message of messages) expect(notifier).toContain(`'${message}'`);
+      expect(String(filter.FilterPattern)).toContain('$.event = "action-needed"');
+      expect(alarm('RotationNeedsAttentionAlarm')).toMatchObject({ Namespace: 'IamKeyRotator', MetricName: 'RotationsNeedingAttention', AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    });
+
+    test('the scan and the trigger alarm on their Lambda errors; only CloudWatch of this account may publish to the alarm topic', () => {
+      expect(alarm('ScanFailedAlarm')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ScanKeysLambdaFunction' } }] });
+      expect(alarm('StartRotationFailedAlarm')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'StartRotationLambdaFunction' } }] });
+      expect(alarm('OrgScanFailedAlarm')).toMatchObject({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ScanOrganizationStateMachine' } }],
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+      const policy = JSON.stringify(resource('AlarmTopicPolicy').Properties);
+      expect(policy).toContain('cloudwatch.amazonaws.com');
+      expect(policy).toContain('aws:SourceAccount');
+    });
+
+    test('the dashboard is valid JSON and charts executions, keys by class, scan actions and the alarms', () => {
+      const [body, values] = (resource('Dashboard').Properties?.DashboardBody as { 'Fn::Sub': [string, Record<string, unknown>] })['Fn::Sub'];
+      const filled = body.replace(/\$\{([\w:]+)\}/g, (_all, name: string) => {
+        if (!(name in values) && name !== 'AWS::Region') throw new Error(`dashboard placeholder \${${name}} has no value`);
+        return `placeholder-${name}`;
+      });
+      const dashboard = JSON.parse(filled) as { widgets: { properties: { title: string } }[] };
+      expect(dashboard.widgets.map((widget) => widget.properties.title)).toEqual(['Rotations (executions per day)', 'Access keys by class (last scan)', 'Scan actions per day', 'Alarms']);
+      for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'RotationsNeedingAttention', 'KeysByClass', 'RotationsStarted']) expect(body).toContain(metric);
+    });
+  });
+});

@@ -1,0 +1,202 @@
+import { describe, expect, test, beforeAll, beforeEach, afterEach } from '@jest/globals';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutSecretValueCommand, UpdateSecretVersionStageCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
+import { localContext } from '#local/lambda-context.ts';
+import { fixedClock } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { ensureLedgerTable } from '#shared/notify/ledger.ts';
+import { dynamoTokenStore, tokenId } from '#shared/rotation/confirmation-tokens.ts';
+import type { RotationDeps } from '#shared/rotation/deps.ts';
+import { cli } from '../../helpers/cli.ts';
+import { bufferLogger } from '../../helpers/leak-scan.ts';
+import { rotationDeps } from '../../helpers/rotation-deps.ts';
+import { createKey, createUser, iam, secretsManager, seedSecret, type TestKey } from '../../helpers/rotation-fixtures.ts';
+
+const TABLE = 'iam-key-rotator-token-test-ledger';
+const TOKEN = 'AAAAKgAAAAIAAAAAAAAAAfake-task-token-never-in-a-log-7f3c';
+const dynamodb = new DynamoDBClient({});
+const sfn = mockClient(SFNClient);
+const tokens = dynamoTokenStore(dynamodb, () => TABLE);
+
+/** A rotation waiting at the gate: the new key Active and AWSCURRENT, the old one Active and AWSPREVIOUS. */
+async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestKey }> {
+  const old = await createUser(userName, { 'rotation:health-checks': 'manual' });
+  await seedSecret(userName, old);
+  const fresh = await createKey(userName);
+  const secretId = `iam-key-rotator/${userName}`;
+  const put = await secretsManager.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }), VersionStages: ['AWSPENDING'] }));
+  const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+  await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: put.VersionId, RemoveFromVersionId: current }));
+  await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: put.VersionId }));
+  return { old, fresh };
+}
+
+function deps(logger: RotationDeps['logger']): () => Promise<RotationDeps> {
+  return async () =>
+    rotationDeps({
+      config: { ...loadConfig({}), notificationLedgerTable: TABLE },
+      clock: fixedClock('2026-06-01T12:00:00Z'),
+      logger,
+      lastUsedGranularityMs: 0,
+      confirmVia: 'task-token',
+      confirmationTokens: dynamoTokenStore(dynamodb, () => TABLE),
+    });
+}
+
+function event(userName: string, old: TestKey, fresh: TestKey, overrides: Record<string, unknown> = {}) {
+  return {
+    userName,
+    oldAccessKeyId: old.accessKeyId,
+    newAccessKeyId: fresh.accessKeyId,
+    executionName: `${userName}-exec`,
+    enteredAt: '2026-06-01T12:00:00.000Z',
+    attempt: 0,
+    // The CLI reads tokens with the real clock: the deadline is a week from now.
+    gateDeadline: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    taskToken: TOKEN,
+    timeoutSeconds: 604_800,
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  await ensureLedgerTable(dynamodb, TABLE);
+});
+
+beforeEach(() => {
+  sfn.reset();
+  process.env.NOTIFICATION_LEDGER_TABLE = TABLE;
+});
+
+afterEach(() => {
+  delete process.env.NOTIFICATION_LEDGER_TABLE;
+});
+
+describe('AwaitConfirmation stores the task token in the ledger table', () => {
+  test('the token, the new key id, the execution and an expiry are stored under token#<user>, and no log line holds the token', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('token-store');
+    const { logger, lines } = bufferLogger();
+
+    // Act
+    const result = await awaitConfirmationStep(deps(logger), logger)(event('token-store', old, fresh, { gateDeadline: '2026-06-08T12:00:00.000Z' }), localContext('rotateAwaitConfirmation'));
+
+    // Assess
+    expect(result).toEqual({ userName: 'token-store', newAccessKeyId: fresh.accessKeyId, storedAt: '2026-06-01T12:00:00.000Z', stored: true });
+    const item = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: tokenId('token-store') } } }));
+    expect(item.Item).toMatchObject({
+      taskToken: { S: TOKEN },
+      newAccessKeyId: { S: fresh.accessKeyId },
+      executionName: { S: 'token-store-exec' },
+      expiresAt: { N: String(Date.parse('2026-06-09T12:00:00.000Z') / 1000) },
+    });
+    expect(lines.join('\n')).toContain('waiting for a person to confirm');
+    expect(lines.join('\n')).not.toContain(TOKEN);
+    expect(JSON.stringify(result)).not.toContain(TOKEN);
+  });
+
+  test('a late retry of an earlier attempt does not replace the token of a later one', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('token-retry');
+    const { logger } = bufferLogger();
+    const step = awaitConfirmationStep(deps(logger), logger);
+
+    // Act
+    await step(event('token-retry', old, fresh, { attempt: 1, taskToken: `${TOKEN}-attempt-1` }), localContext('rotateAwaitConfirmation'));
+    const late = await step(event('token-retry', old, fresh, { attempt: 0 }), localContext('rotateAwaitConfirmation'));
+
+    // Assess
+    expect(late).toMatchObject({ stored: false });
+    expect((await tokens.get('token-retry', new Date()))?.taskToken).toBe(`${TOKEN}-attempt-1`);
+  });
+
+  test('an abort tag set while the gate moved here fails the step with RotationAbortedError; a confirm tag with AlreadyConfirmedError', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('token-tagged');
+    const { logger, lines } = bufferLogger();
+    const step = awaitConfirmationStep(deps(logger), logger);
+    await cli('confirm', 'token-tagged');
+
+    // Act & Assess
+    await expect(step(event('token-tagged', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({ name: 'AlreadyConfirmedError' });
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+});
+
+describe('confirm and abort complete the waiting task with the stored token', () => {
+  test('confirm sends SendTaskSuccess with the stored token and deletes it; the token is never printed', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('cli-confirm');
+    const { logger } = bufferLogger();
+    await awaitConfirmationStep(deps(logger), logger)(event('cli-confirm', old, fresh), localContext('rotateAwaitConfirmation'));
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    const result = await cli('confirm', 'cli-confirm');
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: expect.stringContaining('"status":"confirmed"') });
+    expect(result.out).toContain('completed the manual check waiting in execution cli-confirm-exec');
+    expect(result.out + result.err).not.toContain(TOKEN);
+    expect(await tokens.get('cli-confirm', new Date())).toBeUndefined();
+  });
+
+  test('abort sends SendTaskFailure with the error RotationAbortedError, deletes the token and still tags the user', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('cli-abort');
+    const { logger } = bufferLogger();
+    await awaitConfirmationStep(deps(logger), logger)(event('cli-abort', old, fresh), localContext('rotateAwaitConfirmation'));
+    sfn.on(SendTaskFailureCommand).resolves({});
+
+    // Act
+    const result = await cli('abort', 'cli-abort');
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'RotationAbortedError' });
+    expect(result.out).toContain('Rolling back now');
+    expect(result.out + result.err).not.toContain(TOKEN);
+    expect(await tokens.get('cli-abort', new Date())).toBeUndefined();
+    const { ListUserTagsCommand } = await import('@aws-sdk/client-iam');
+    const tags = await iam.send(new ListUserTagsCommand({ UserName: 'cli-abort' }));
+    expect(tags.Tags).toContainEqual({ Key: 'rotation:abort', Value: fresh.accessKeyId });
+  });
+
+  test('a token whose wait has ended (TaskTimedOut) is deleted and the tag is used instead', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('cli-stale');
+    const { logger } = bufferLogger();
+    await awaitConfirmationStep(deps(logger), logger)(event('cli-stale', old, fresh), localContext('rotateAwaitConfirmation'));
+    sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
+
+    // Act
+    const result = await cli('confirm', 'cli-stale');
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`Confirmed: tagged cli-stale rotation:confirm=${fresh.accessKeyId}`);
+    expect(result.out).toContain('no longer completes anything');
+    expect(await tokens.get('cli-stale', new Date())).toBeUndefined();
+  });
+
+  test('a token stored for another rotation of the user (another new key) is not used', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('cli-other');
+    const { logger } = bufferLogger();
+    await awaitConfirmationStep(deps(logger), logger)(event('cli-other', old, fresh, { newAccessKeyId: 'AKIAOTHERROTATION000' }), localContext('rotateAwaitConfirmation'));
+
+    // Act
+    const result = await cli('confirm', 'cli-other');
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expect(result.out).toContain('No rotation of this user waits in AwaitConfirmation');
+  });
+});

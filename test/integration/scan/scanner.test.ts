@@ -1,0 +1,209 @@
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
+import { loadConfig } from '#shared/config/settings.ts';
+import { resetMoto } from '#local/moto.ts';
+import { scanAccount, type ScanOptions } from '#shared/scan/scanner.ts';
+import { countCalls } from '../../helpers/call-counter.ts';
+import { createPassStateMachine, seedUsers } from '../../helpers/iam-seed.ts';
+
+const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
+const iam = new IAMClient({});
+const sfn = new SFNClient({});
+const calls = countCalls(iam);
+const inDays = (days: number) => fixedClock(new Date(Date.now() + days * DAY_MS));
+let stateMachineArn = '';
+
+// moto stamps keys with the real time and cannot backdate them, so time moves forward instead.
+// Unused-after is set past the jump so the never-used seeded keys read as due, not unused.
+function options(days: number, env: Record<string, string> = {}, overrides: Partial<ScanOptions> = {}): ScanOptions {
+  return {
+    iam,
+    sfn,
+    config: loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365', ...env }),
+    clock: inDays(days),
+    dryRun: false,
+    ...overrides,
+  };
+}
+
+async function executionCount(): Promise<number> {
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
+    count += page.executions?.length ?? 0;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return count;
+}
+
+beforeEach(async () => {
+  await resetMoto(endpoint);
+  stateMachineArn = await createPassStateMachine(sfn);
+  calls.reset();
+});
+
+describe('scanAccount against moto', () => {
+  test('an empty account: nothing to classify, nothing started', async () => {
+    const result = await scanAccount(options(100));
+
+    expect(result.keys).toEqual([]);
+    expect(Object.values(result.counts).every((count) => count === 0)).toBe(true);
+    expect(result.rotationsStarted).toEqual([]);
+    expect(result.userErrors).toEqual([]);
+  });
+
+  test('one user whose key is due: one rotation, with the deterministic name and no timestamps in the input', async () => {
+    await seedUsers(iam, 1, { prefix: 'solo' });
+
+    const result = await scanAccount(options(100));
+
+    expect(result.counts.due).toBe(1);
+    expect(result.rotationsStarted).toHaveLength(1);
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+    expect(page.executions?.map((execution) => execution.name)).toEqual([result.rotationsStarted[0]?.executionName]);
+  });
+
+  test('250 users, none due: every user is seen, none is read live, and it costs a handful of calls', async () => {
+    await seedUsers(iam, 250);
+    calls.reset();
+
+    const result = await scanAccount(options(0));
+
+    expect(result.usersSeen).toBe(250);
+    expect(result.counts.ok).toBe(250);
+    expect(result.usersReadLive).toBe(0);
+    expect(calls.total()).toBeLessThanOrEqual(5);
+    expect(calls.byCommand.ListAccessKeysCommand).toBeUndefined();
+  });
+
+  // Seeding 250 users and two scans (one reading all 250 live) take seconds on a busy machine: a longer timeout.
+  test('250 users, all due: every key is counted, the cap holds the starts to 25, oldest first, and only about 25 users are read live', async () => {
+    await seedUsers(iam, 250);
+    const everyKey = (await scanAccount(options(100, {}, { all: true, dryRun: true }))).keys;
+
+    const result = await scanAccount(options(100));
+
+    expect(result.counts.due).toBe(250);
+    expect(result.rotationsStarted).toHaveLength(25);
+    // Read in batches of 8 (the scan's concurrency) until 25 can start: 32 users, not 250.
+    expect(result.usersReadLive).toBe(32);
+    expect(result.dueNotReadLive).toBe(250 - 32);
+    expect(result.rotationsSkipped.filter((skip) => skip.reason === 'cap reached; next run')).toHaveLength(32 - 25);
+    const oldest = [...everyKey].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.userName.localeCompare(b.userName)).slice(0, 25);
+    expect(new Set(result.rotationsStarted.map((rotation) => rotation.accessKeyId))).toEqual(new Set(oldest.map((key) => key.accessKeyId)));
+    expect(await executionCount()).toBe(25);
+  }, 60_000);
+
+  test('two scans in a row start each rotation once', async () => {
+    await seedUsers(iam, 3);
+
+    const first = await scanAccount(options(100));
+    const second = await scanAccount(options(100));
+
+    expect(first.rotationsStarted).toHaveLength(3);
+    expect(second.rotationsStarted).toHaveLength(0);
+    expect(second.rotationsSkipped.map((skip) => skip.reason)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/already running|already ended/)]),
+    );
+    expect(second.rotationsSkipped).toHaveLength(3);
+    expect(await executionCount()).toBe(3);
+  });
+
+  test('a backlog drains: the next run starts the next 25, not the 25 already running', async () => {
+    await seedUsers(iam, 60);
+
+    const first = await scanAccount(options(100));
+    const second = await scanAccount(options(101));
+
+    const firstKeys = new Set(first.rotationsStarted.map((rotation) => rotation.accessKeyId));
+    expect(second.rotationsStarted).toHaveLength(25);
+    expect(second.rotationsStarted.some((rotation) => firstKeys.has(rotation.accessKeyId))).toBe(false);
+    expect(await executionCount()).toBe(50);
+  });
+
+  test('a dry run starts nothing', async () => {
+    await seedUsers(iam, 5);
+
+    const result = await scanAccount(options(100, {}, { dryRun: true }));
+
+    expect(result.counts.due).toBe(5);
+    expect(result.rotationsSkipped.map((skip) => skip.reason)).toEqual(Array(5).fill('dry run'));
+    expect(await executionCount()).toBe(0);
+  });
+
+  test('an invalid tag on one user is reported for that user and the others are still rotated', async () => {
+    await seedUsers(iam, 3);
+    await iam.send(new TagUserCommand({ UserName: 'user-0001', Tags: [{ Key: 'rotation:max-age-days', Value: 'ninety' }] }));
+
+    const result = await scanAccount(options(100));
+
+    expect(result.tagProblems).toEqual([{ userName: 'user-0001', tag: 'rotation:max-age-days', message: expect.stringContaining('ninety') }]);
+    expect(result.rotationsStarted).toHaveLength(3);
+  });
+
+  test("a user's tag that shortens the window is honoured before the account's warning age", async () => {
+    await seedUsers(iam, 2);
+    await iam.send(new TagUserCommand({ UserName: 'user-0000', Tags: [{ Key: 'rotation:max-age-days', Value: '30' }] }));
+
+    const result = await scanAccount(options(31));
+
+    expect(result.keys.map((key) => [key.userName, key.class])).toEqual([['user-0000', 'due']]);
+    expect(result.counts).toMatchObject({ due: 1, ok: 1 });
+  });
+
+  test('users under an exempt path are held back', async () => {
+    await seedUsers(iam, 2, { prefix: 'glass', path: '/break-glass/' });
+    await seedUsers(iam, 1, { prefix: 'app' });
+
+    const result = await scanAccount(options(100, { EXEMPT_PATHS: '/break-glass/' }));
+
+    expect(result.counts).toMatchObject({ exempt: 2, due: 1 });
+    expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['app-0000']);
+  });
+
+  test('keys unused past the threshold are deactivated when the config says so, whether used once or never', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'used-once' }));
+    const usedKey = (await iam.send(new CreateAccessKeyCommand({ UserName: 'used-once' }))).AccessKey;
+    await iam.send(new CreateUserCommand({ UserName: 'never-used' }));
+    const neverKey = (await iam.send(new CreateAccessKeyCommand({ UserName: 'never-used' }))).AccessKey;
+    if (!usedKey?.SecretAccessKey || !neverKey) throw new Error('moto returned no key');
+    // moto records a key's last use on every request signed with it.
+    await new STSClient({ credentials: { accessKeyId: usedKey.AccessKeyId ?? '', secretAccessKey: usedKey.SecretAccessKey } }).send(new GetCallerIdentityCommand({}));
+
+    const result = await scanAccount(options(50, { UNUSED_AFTER_DAYS: '45', UNUSED_KEY_ACTION: 'deactivate' }));
+
+    expect(result.keys.map((key) => [key.userName, key.class, key.action, key.lastUsedDaysAgo])).toEqual([
+      ['used-once', 'unused', 'deactivate', 50],
+      ['never-used', 'unused', 'deactivate', null],
+    ]);
+    expect(result.keysDeactivated.map((key) => key.userName).sort()).toEqual(['never-used', 'used-once']);
+    const neverUsedNow = await iam.send(new ListAccessKeysCommand({ UserName: 'never-used' }));
+    expect(neverUsedNow.AccessKeyMetadata?.[0]?.Status).toBe('Inactive');
+  });
+
+  test('named users are read directly; an unknown one is reported and the others are scanned', async () => {
+    await seedUsers(iam, 2);
+    calls.reset();
+
+    const result = await scanAccount(options(100, {}, { users: ['user-0001', 'nobody'], dryRun: true }));
+
+    expect(calls.byCommand.GenerateCredentialReportCommand).toBeUndefined();
+    expect(result.keys.map((key) => key.userName)).toEqual(['user-0001']);
+    expect(result.userErrors).toEqual([{ userName: 'nobody', error: 'UserNotFoundError', message: expect.stringContaining('nobody') }]);
+  });
+
+  test('--all reads every user, including those with nothing to do', async () => {
+    await seedUsers(iam, 4);
+    calls.reset();
+
+    const result = await scanAccount(options(0, {}, { all: true, dryRun: true }));
+
+    expect(result.keys).toHaveLength(4);
+    expect(result.keys.every((key) => key.class === 'ok')).toBe(true);
+    expect(calls.byCommand.ListAccessKeysCommand).toBe(4);
+  });
+});

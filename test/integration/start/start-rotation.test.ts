@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { main } from '../../../cli/main.ts';
+import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/base/errors.ts';
+import { executionName } from '#shared/base/execution-name.ts';
+import { handleTrigger, SUPERSEDED_ERROR, type StartDeps } from '#shared/start/start-rotation.ts';
+import { createPassStateMachine } from '../../helpers/iam-seed.ts';
+import { createKey, createUser, iam, keysOf, quietLogger } from '../../helpers/rotation-fixtures.ts';
+import { repoPath } from '../../helpers/paths.ts';
+
+const sfn = new SFNClient({});
+const health = JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')) as { detail: Record<string, unknown> };
+const healthFor = (accessKeyId: string) => ({ ...health, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } });
+
+let deps: StartDeps;
+beforeAll(async () => {
+  // moto records executions without running them: what start-rotation starts and stops is visible as is.
+  deps = { iam, sfn, stateMachineArn: await createPassStateMachine(sfn, 'iam-key-rotator-test-rotate-key'), logger: quietLogger };
+});
+
+async function executions(): Promise<{ name: string; status: string; input: Record<string, unknown> }[]> {
+  const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.stateMachineArn }));
+  return Promise.all(
+    (list.executions ?? []).map(async (item) => {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
+      return { name: described.name ?? '', status: described.status ?? '', input: JSON.parse(described.input ?? '{}') as Record<string, unknown> };
+    }),
+  );
+}
+
+describe('start-rotation against moto', () => {
+  test('a Health event starts one compromise rotation of the exposed key, found by its owner; a duplicate event starts nothing more', async () => {
+    const leaked = await createUser('exposed');
+
+    const [first] = await handleTrigger(healthFor(leaked.accessKeyId), deps);
+    const [second] = await handleTrigger(healthFor(leaked.accessKeyId), deps);
+
+    const name = executionName('exposed', leaked.accessKeyId, 'compromise');
+    expect(first).toMatchObject({ status: 'started', userName: 'exposed', kind: 'compromise', executionName: name });
+    expect(second).toMatchObject({ status: 'already-started', executionName: name });
+    const started = (await executions()).filter((execution) => execution.input.userName === 'exposed');
+    expect(started).toHaveLength(1);
+    expect(started[0]?.input).toEqual({
+      userName: 'exposed',
+      accessKeyId: leaked.accessKeyId,
+      kind: 'compromise',
+      requestedBy: 'aws.health:arn:aws:health:us-east-1::event/AWS_RISK_CREDENTIALS_EXPOSED_XXXXXXXXXXXXXXXXX',
+      reason: `AWS Health AWS_RISK_CREDENTIALS_EXPOSED: access key ${leaked.accessKeyId} was found in public`,
+    });
+  });
+
+  test('a malformed Health event is rejected and nothing starts or changes', async () => {
+    const key = await createUser('malformed');
+    const before = (await executions()).length;
+
+    await expect(handleTrigger({ ...health, detail: { ...health.detail, affectedEntities: [] } }, deps)).rejects.toBeInstanceOf(InvalidInputError);
+
+    expect((await executions()).length).toBe(before);
+    expect(await keysOf('malformed')).toEqual({ [key.accessKeyId]: 'Active' });
+  });
+
+  test("another user's key, an unknown user and an unknown key are refused with typed errors", async () => {
+    await createUser('alice');
+    const bobs = await createUser('bob');
+    const before = (await executions()).length;
+
+    await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId, kind: 'compromise' }, deps)).rejects.toThrow(KeyOfAnotherUserError);
+    await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId }, deps)).rejects.toThrow(`belongs to IAM user bob, not alice`);
+    await expect(handleTrigger({ userName: 'nobody-here' }, deps)).rejects.toBeInstanceOf(UserNotFoundError);
+    await expect(handleTrigger(healthFor('AKIAIOSFODNN7EXAMPLE'), deps)).rejects.toThrow('No IAM user in this account has access key AKIAIOSFODNN7EXAMPLE');
+
+    expect((await executions()).length).toBe(before);
+    expect(await keysOf('bob')).toEqual({ [bobs.accessKeyId]: 'Active' });
+  });
+
+  test('a compromise rotation stops the running scheduled rotation of the key first, then starts', async () => {
+    const key = await createUser('superseded');
+    const scheduledName = executionName('superseded', key.accessKeyId, 'scheduled');
+    const scheduled = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: scheduledName, input: JSON.stringify({ userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'scheduled' }) }),
+    );
+
+    const [outcome] = await handleTrigger({ userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'compromise', reason: 'pasted in a chat' }, deps);
+
+    expect(outcome).toMatchObject({ status: 'started', stopped: [scheduled.executionArn] });
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: scheduled.executionArn }));
+    expect(stopped.status).toBe('ABORTED');
+    expect(SUPERSEDED_ERROR).toBe('SupersededByCompromise');
+  });
+
+  test('a manual rotation is refused while a scheduled rotation of the same user runs, and nothing starts', async () => {
+    const key = await createUser('one-at-a-time');
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: executionName('one-at-a-time', key.accessKeyId, 'scheduled'),
+        input: JSON.stringify({ userName: 'one-at-a-time', accessKeyId: key.accessKeyId, kind: 'scheduled' }),
+      }),
+    );
+    const before = (await executions()).length;
+
+    const attempt = handleTrigger({ userName: 'one-at-a-time', accessKeyId: key.accessKeyId, kind: 'manual', reason: 'now please' }, deps);
+
+    await expect(attempt).rejects.toBeInstanceOf(RotationInProgressError);
+    await expect(attempt).rejects.toThrow(/already has a running rotation.*iam-key-rotator abort one-at-a-time/s);
+    expect((await executions()).length).toBe(before);
+  });
+});
+
+describe('CLI against a deployed stack (moto)', () => {
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    const out: string[] = [];
+    const err: string[] = [];
+    try {
+      const code = await main(['node', 'iam-key-rotator', ...args], { out: (text) => out.push(text), err: (text) => err.push(text) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      process.env = saved;
+    }
+  };
+
+  beforeAll(async () => {
+    // A stand-in for the deployed stack: only its outputs matter to the CLI.
+    await new CloudFormationClient({}).send(
+      new CreateStackCommand({
+        StackName: 'iam-key-rotator-test',
+        TemplateBody: JSON.stringify({
+          Resources: { Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'iam-key-rotator-test-notifications' } } },
+          Outputs: { RotateKeyStateMachineArn: { Value: deps.stateMachineArn }, NotificationTopicArn: { Value: { Ref: 'Topic' } } },
+        }),
+      }),
+    );
+  });
+
+  test('rotate <user> starts an execution found from the stack outputs and says how to follow it', async () => {
+    const key = await createUser('cli-deployed');
+
+    const result = await run(['rotate', 'cli-deployed', '--stage', 'test', '--reason', 'owner left']);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`Started manual rotation of ${key.accessKeyId} (user cli-deployed)`);
+    expect(result.out).toContain(`Execution: ${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName('cli-deployed', key.accessKeyId, 'manual')}`);
+    expect(result.out).toContain('Follow it: iam-key-rotator status cli-deployed --stage test');
+  });
+
+  test('rotate --compromised --key (ROTATION_STATE_MACHINE_ARN) starts the fast path once; --json the second time says already-started', async () => {
+    const key = await createUser('cli-leak');
+    const env = { ROTATION_STATE_MACHINE_ARN: deps.stateMachineArn };
+
+    const first = await run(['rotate', 'cli-leak', '--compromised', '--key', key.accessKeyId], env);
+    const second = await run(['rotate', 'cli-leak', '--compromised', '--key', key.accessKeyId, '--json'], env);
+
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('Started compromise rotation');
+    expect(JSON.parse(second.out)).toMatchObject({ status: 'already-started', kind: 'compromise', userName: 'cli-leak' });
+  });
+
+  test('rotate with a key of another user exits 1 and starts nothing', async () => {
+    await createUser('cli-carol');
+    const daves = await createUser('cli-dave');
+    const before = (await executions()).length;
+
+    const result = await run(['rotate', 'cli-carol', '--key', daves.accessKeyId, '--stack', 'iam-key-rotator-test']);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('KeyOfAnotherUserError');
+    expect((await executions()).length).toBe(before);
+  });
+
+  test('status lists running and stopped rotations with their timeline; --json for one user', async () => {
+    const key = await createUser('cli-status');
+    await createKey('cli-status');
+    await run(['rotate', 'cli-status', '--key', key.accessKeyId, '--stage', 'test']);
+
+    const table = await run(['status', '--stage', 'test']);
+    const json = await run(['status', 'cli-status', '--json', '--stage', 'test']);
+
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/cli-status .*manual .*RUNNING/s);
+    expect(table.out).toContain('ABORTED');
+    const lines = JSON.parse(json.out) as { userName: string; status: string; kind: string; timeline: unknown[]; currentStep: string | null }[];
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ userName: 'cli-status', status: 'RUNNING', kind: 'manual' });
+    // moto answers GetExecutionHistory with a canned history; AWS returns the real states.
+    expect(lines[0]?.timeline.length).toBeGreaterThan(0);
+  });
+});
+
+describe('status of a succeeded execution (moto executing a trivial state machine)', () => {
+  const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
+  const setExecution = (on: boolean) =>
+    fetch(`${endpoint}/moto-api/config`, { method: 'POST', body: JSON.stringify({ stepfunctions: { execute_state_machine: on } }) });
+  beforeAll(async () => {
+    await setExecution(true);
+  });
+  afterAll(async () => {
+    await setExecution(false);
+  });
+
+  test('a finished execution shows SUCCEEDED and its last state', async () => {
+    const arn = await createPassStateMachine(sfn, 'executed');
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'done', input: JSON.stringify({ userName: 'finished', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' }) }));
+    const { rotationStatus } = await import('../../../cli/status.ts');
+
+    const lines = await rotationStatus(sfn, arn, 'finished', 10);
+
+    expect(lines).toEqual([expect.objectContaining({ status: 'SUCCEEDED', userName: 'finished', kind: 'manual', stoppedAt: expect.any(String) })]);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, test } from '@jest/globals';
+import { main } from '../../../cli/main.ts';
+import { explainAwsError } from '../../../cli/errors.ts';
+import type { Output } from '../../../local/terminal.ts';
+import { MissingCredentialsError, MissingPermissionError } from '#shared/base/errors.ts';
+
+function capture(): Output & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (text) => stdout.push(text), err: (text) => stderr.push(text) };
+}
+
+describe('the CLI entry point', () => {
+  test('--help lists the commands and exits 0', async () => {
+    const output = capture();
+    expect(await main(['node', 'iam-key-rotator', '--help'], output)).toBe(0);
+    expect(output.stdout.join('\n')).toMatch(/Usage: iam-key-rotator/);
+  });
+
+  test('an unknown command is a usage error (exit 2) with a hint', async () => {
+    const output = capture();
+    expect(await main(['node', 'iam-key-rotator', 'no-such-command'], output)).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(/--help/);
+  });
+});
+
+describe('explainAwsError', () => {
+  test('AccessDenied becomes a MissingPermissionError that names the action', () => {
+    const denied = Object.assign(
+      new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetCredentialReport on resource: *'),
+      { name: 'AccessDenied' },
+    );
+    const explained = explainAwsError(denied);
+    expect(explained).toBeInstanceOf(MissingPermissionError);
+    expect((explained as Error).message).toContain('iam:GetCredentialReport');
+  });
+
+  test('missing credentials become a MissingCredentialsError that says how to provide them', () => {
+    const missing = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const explained = explainAwsError(missing);
+    expect(explained).toBeInstanceOf(MissingCredentialsError);
+    expect((explained as Error).message).toMatch(/AWS_PROFILE/);
+  });
+
+  test('other errors pass through unchanged', () => {
+    const other = new Error('boom');
+    expect(explainAwsError(other)).toBe(other);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, test } from '@jest/globals';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { rotationStatus } from '../../../cli/status.ts';
+
+const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:iam-key-rotator-dev-rotate-key';
+const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:iam-key-rotator-dev-rotate-key:full-AKIA-manual-abc';
+const input = JSON.stringify({ userName: 'full', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' });
+
+describe('status of a failed rotation', () => {
+  test('shows the error, the timeline and the state it ended in', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: EXECUTION, name: 'full-AKIA-manual-abc', status: 'FAILED', stateMachineArn: ARN, startDate: new Date() }] });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION,
+      name: 'full-AKIA-manual-abc',
+      status: 'FAILED',
+      input,
+      startDate: new Date('2026-06-01T12:00:00Z'),
+      stopDate: new Date('2026-06-01T12:00:02Z'),
+      error: 'KeyLimitReachedError',
+      cause: 'User full already has two access keys',
+    });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: ['IsCompromise', 'Prepare', 'MakeSafe', 'NotifyFailed', 'Failed'].map((name, index) => ({
+        id: index + 1,
+        type: 'TaskStateEntered',
+        timestamp: new Date(Date.parse('2026-06-01T12:00:00Z') + index * 100),
+        stateEnteredEventDetails: { name },
+      })),
+    });
+
+    const [line] = await rotationStatus(sfn as unknown as SFNClient, ARN, 'full', 10);
+
+    expect(line).toMatchObject({
+      status: 'FAILED',
+      userName: 'full',
+      kind: 'manual',
+      currentStep: 'Failed',
+      error: 'KeyLimitReachedError: User full already has two access keys',
+      historyUnavailable: null,
+    });
+    expect(line?.timeline.map((entry) => entry.state)).toEqual(['IsCompromise', 'Prepare', 'MakeSafe', 'NotifyFailed', 'Failed']);
+  });
+
+  test('without GetExecutionHistory, falls back to DescribeExecution and says so', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: EXECUTION, name: 'x', status: 'RUNNING', stateMachineArn: ARN, startDate: new Date() }] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status: 'RUNNING', input, startDate: new Date() });
+    sfn.on(GetExecutionHistoryCommand).rejects(Object.assign(new Error('User is not authorized to perform: states:GetExecutionHistory'), { name: 'AccessDeniedException' }));
+
+    const [line] = await rotationStatus(sfn as unknown as SFNClient, ARN, undefined, 10);
+
+    expect(line).toMatchObject({ status: 'RUNNING', currentStep: null, timeline: [] });
+    expect(line?.historyUnavailable).toContain('status from DescribeExecution only');
+  });
+});

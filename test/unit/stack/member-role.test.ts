@@ -1,0 +1,179 @@
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { parse, type Tags } from 'yaml';
+import { repoPath } from '../../helpers/paths.ts';
+
+const templateText = readFileSync(repoPath('stack/member-role.yml'), 'utf8');
+
+// CloudFormation's short forms (!Sub, !If, ...) as the long forms the service sees ({"Fn::Sub": ...}).
+const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or'];
+const CLOUDFORMATION_TAGS: Tags = [
+  { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
+  { tag: '!Condition', resolve: (value: string) => ({ Condition: value }) },
+  { tag: '!GetAtt', resolve: (value: string) => ({ 'Fn::GetAtt': value.split('.') }) },
+  { tag: '!GetAtt', collection: 'seq', resolve: (value) => ({ 'Fn::GetAtt': value.toJSON() }) },
+  ...INTRINSICS.flatMap((name) => [
+    { tag: `!${name}`, resolve: (value: string) => ({ [`Fn::${name}`]: value }) },
+    { tag: `!${name}`, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }) },
+    { tag: `!${name}`, collection: 'map' as const, resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }) },
+  ]),
+];
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+}
+interface Template {
+  Parameters: Record<string, Record<string, unknown>>;
+  Conditions: Record<string, unknown>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+
+const template = parse(templateText, { customTags: CLOUDFORMATION_TAGS }) as Template;
+const role = template.Resources.MemberRole;
+const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((policy) => policy.PolicyDocument.Statement);
+const trust = (role?.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+const resourcesOf = (statement: Statement): unknown[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
+
+/**
+ * The reviewed allow-list of the rotator's own functions (test/integration/functions/package.test.ts), read as
+ * text: importing that file would register its tests here. The member role must let the rotator do
+ * in a member account exactly what its functions do in their own, no more and no less.
+ */
+function allowList(constant: string): string {
+  const source = readFileSync(repoPath('test/integration/functions/package.test.ts'), 'utf8');
+  const start = source.indexOf(`const ${constant}`);
+  const end = source.indexOf('\n};', start);
+  if (start === -1 || end === -1) throw new Error(`${constant} not found in test/integration/functions/package.test.ts`);
+  return source.slice(start, end);
+}
+const actionsIn = (text: string, services: RegExp): string[] => [...new Set([...text.matchAll(/'([a-z0-9-]+:[A-Za-z0-9]+)'/g)].map((match) => match[1] ?? ''))].filter((action) => services.test(action)).sort();
+const MEMBER_SERVICES = /^(iam|secretsmanager):/;
+const DERIVED_ACTIONS = actionsIn(allowList('ALLOWED_ACTIONS'), MEMBER_SERVICES);
+const UNSCOPED_ACTIONS = actionsIn(allowList('UNSCOPED').split('\n').filter((line) => line.includes('scanKeys')).join('\n'), MEMBER_SERVICES);
+const USER_WRITES = ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy', 'iam:UpdateAccessKey'];
+
+const USERS = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user${RotationUserPath}*' };
+const SECRETS = { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:${SecretNamePrefix}*' };
+const ROTATOR_ROLES = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountId}:role/${RotatorRoleNamePattern}' };
+
+describe('stack/member-role.yml', () => {
+  test('the allow-list it is checked against was read (the rotator’s IAM and Secrets Manager actions)', () => {
+    expect(DERIVED_ACTIONS).toEqual(expect.arrayContaining(['iam:CreateAccessKey', 'iam:GetCredentialReport', 'secretsmanager:PutSecretValue']));
+    expect(UNSCOPED_ACTIONS).toEqual(['iam:GenerateCredentialReport', 'iam:GetAccountAuthorizationDetails', 'iam:GetCredentialReport']);
+  });
+
+  test('the role holds exactly the IAM and Secrets Manager actions of the rotator’s own functions', () => {
+    expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(DERIVED_ACTIONS);
+  });
+
+  test('no wildcard action, no Deny, no KMS: secrets use the account’s aws/secretsmanager key', () => {
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+    }
+    expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('kms:'))).toEqual([]);
+    expect(templateText).toMatch(/aws\/secretsmanager/);
+  });
+
+  test('only the actions IAM cannot scope run on Resource "*"', () => {
+    const unscoped = statements.filter((statement) => resourcesOf(statement).includes('*')).flatMap(actionsOf);
+
+    expect(unscoped.sort()).toEqual(UNSCOPED_ACTIONS);
+  });
+
+  test('user actions reach only users under the rotation path, secrets only under the name prefix', () => {
+    for (const statement of statements.filter((s) => !resourcesOf(s).includes('*'))) {
+      const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
+      expect(services.size).toBe(1);
+      expect({ sid: statement.Sid, resources: resourcesOf(statement) }).toEqual({ sid: statement.Sid, resources: [services.has('iam') ? USERS : SECRETS] });
+    }
+    expect(template.Parameters.RotationUserPath?.Default).toBe('/');
+    expect(template.Parameters.SecretNamePrefix?.Default).toBe('iam-key-rotator/');
+  });
+
+  test('writes on users carry the optional rotation:managed tag condition, as the tooling stack’s do', () => {
+    const writes = statements.filter((statement) => actionsOf(statement).some((action) => USER_WRITES.includes(action)));
+
+    expect(writes.flatMap(actionsOf).sort()).toEqual(USER_WRITES);
+    for (const statement of writes) {
+      expect(statement.Condition).toEqual({ 'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } } }, { Ref: 'AWS::NoValue' }] });
+    }
+    expect(template.Conditions.RestrictToTaggedUsers).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RotationUserTagValue' }, ''] }] });
+    expect(template.Parameters.RotationUserTagValue?.Default).toBe('');
+  });
+
+  describe('trust', () => {
+    test('only the tooling account’s rotator roles may assume it, with sts:AssumeRole alone', () => {
+      expect(trust).toHaveLength(1);
+      const [statement] = trust;
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountId}:root' } } });
+    });
+
+    test('the principal ARN condition always applies; the ExternalId condition only when an ExternalId is given', () => {
+      const condition = trust[0]?.Condition;
+
+      expect(condition).toEqual({
+        'Fn::If': [
+          'HasExternalId',
+          { ArnLike: { 'aws:PrincipalArn': ROTATOR_ROLES }, StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+          { ArnLike: { 'aws:PrincipalArn': ROTATOR_ROLES } },
+        ],
+      });
+      expect(template.Conditions.HasExternalId).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] });
+    });
+  });
+
+  describe('parameters', () => {
+    const pattern = (name: string): RegExp => new RegExp(String(template.Parameters[name]?.AllowedPattern));
+
+    test('the names and defaults the README and the StackSet commands use', () => {
+      expect(Object.keys(template.Parameters).sort()).toEqual(
+        ['ExternalId', 'PermissionsBoundaryArn', 'RoleName', 'RotationUserPath', 'RotationUserTagValue', 'RotatorRoleNamePattern', 'SecretNamePrefix', 'ToolingAccountId'].sort(),
+      );
+      expect(template.Parameters.RoleName?.Default).toBe('iam-key-rotator-member');
+      expect(template.Parameters.RotatorRoleNamePattern?.Default).toBe('iam-key-rotator-*');
+      expect(template.Parameters.ToolingAccountId?.Default).toBeUndefined();
+    });
+
+    test('the ExternalId is never echoed and may be empty', () => {
+      expect(template.Parameters.ExternalId).toMatchObject({ NoEcho: true, MinLength: 0, Default: '' });
+      expect(pattern('ExternalId').test('')).toBe(true);
+      expect(pattern('ExternalId').test('a')).toBe(false);
+      expect(pattern('ExternalId').test('rotator-7f3e2c1a')).toBe(true);
+    });
+
+    test.each<[string, string, boolean]>([
+      ['ToolingAccountId', '123456789012', true],
+      ['ToolingAccountId', '12345678901', false],
+      ['ToolingAccountId', '1234567890123', false],
+      ['RotationUserPath', '/', true],
+      ['RotationUserPath', '/service-accounts/', true],
+      ['RotationUserPath', '/a/b/', true],
+      ['RotationUserPath', 'service-accounts/', false],
+      ['RotationUserPath', '/service-accounts', false],
+      ['SecretNamePrefix', 'iam-key-rotator/', true],
+      ['SecretNamePrefix', 'has space', false],
+      ['RotatorRoleNamePattern', 'iam-key-rotator-prod-*', true],
+      ['RotatorRoleNamePattern', 'iam-key-rotator/*', false],
+      ['PermissionsBoundaryArn', '', true],
+      ['PermissionsBoundaryArn', 'arn:aws:iam::123456789012:policy/boundary', true],
+      ['PermissionsBoundaryArn', 'boundary', false],
+    ])('%s "%s" is allowed: %s', (name, value, allowed) => {
+      expect(pattern(name).test(value)).toBe(allowed);
+    });
+  });
+
+  test('the permissions boundary is optional, and the role ARN is an output', () => {
+    expect(role?.Properties.PermissionsBoundary).toEqual({ 'Fn::If': ['HasPermissionsBoundary', { Ref: 'PermissionsBoundaryArn' }, { Ref: 'AWS::NoValue' }] });
+    expect(role?.Properties.RoleName).toEqual({ Ref: 'RoleName' });
+    expect(template.Outputs.MemberRoleArn?.Value).toEqual({ 'Fn::GetAtt': ['MemberRole', 'Arn'] });
+    expect(Object.keys(template.Resources)).toEqual(['MemberRole']);
+  });
+});
