@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { pathToFileURL } from 'node:url';
-import { startMoto } from '#local/moto.ts';
+import { startBenchMoto } from './bench-moto.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 
 export const CONTAINMENT_RUNS = 10;
@@ -35,10 +35,8 @@ const median = (values: readonly number[]): number => {
 };
 
 export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<ContainmentResult> {
-  const moto = await startMoto();
+  const moto = await startBenchMoto();
   try {
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
-    delete process.env.NOTIFICATION_TOPIC_ARN;
     const { runRotation } = await import('#local/runner.ts');
     const { silentLogger } = await import('#shared/base/logger.ts');
     // Explicit endpoints for every client: `npm run bench` runs other benches in this process, each with

@@ -4,7 +4,7 @@
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { pathToFileURL } from 'node:url';
-import { startMoto } from '#local/moto.ts';
+import { startBenchMoto } from './bench-moto.ts';
 import { SimulatedConsumer } from '#local/consumer.ts';
 import type { RotationReport } from '#local/runner.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
@@ -27,10 +27,8 @@ const count = (report: RotationReport) => ({
 });
 
 export async function benchWorkflow(): Promise<WorkflowResult> {
-  const moto = await startMoto();
+  const moto = await startBenchMoto();
   try {
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
-    delete process.env.NOTIFICATION_TOPIC_ARN;
     const { runRotation } = await import('#local/runner.ts');
     const { silentLogger } = await import('#shared/base/logger.ts');
     const iam = new IAMClient({ endpoint: moto.endpoint });
