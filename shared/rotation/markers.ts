@@ -1,4 +1,4 @@
-import { TagUserCommand } from '@aws-sdk/client-iam';
+import { TagUserCommand, UntagUserCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Config } from '../config/settings.ts';
@@ -67,4 +67,10 @@ export async function setMarker(
   if (action === 'confirm' && rotation.phase === 'observation') return { userName, ...rotation, tagged: false, tag };
   await clients.iam.send(new TagUserCommand({ UserName: userName, Tags: [{ Key: tag, Value: rotation.newAccessKeyId }] }));
   return { userName, ...rotation, tagged: true, tag };
+}
+
+/** Removes markers (tag keys from markersFor) that speak about an earlier run of the key a rotation takes over. */
+export async function clearMarkers(iam: IAMClient, userName: string, tagKeys: readonly string[]): Promise<void> {
+  if (tagKeys.length === 0) return;
+  await iam.send(new UntagUserCommand({ UserName: userName, TagKeys: [...tagKeys] }));
 }
