@@ -113,21 +113,27 @@ export async function resolveTarget(request: TriggerRequest, iam: IAMClient): Pr
   return { userName, accessKeyId: key.accessKeyId };
 }
 
-interface RunningRotation {
+export interface RunningExecution {
   readonly executionArn: string;
   readonly name: string;
   readonly kind: string;
+  /** The key it rotates (its input's accessKeyId). */
+  readonly accessKeyId: string;
 }
 
-/** Running rotations of a user, read from their inputs (names are shortened and cannot be trusted to carry the user exactly). */
-async function runningRotationsOf(userName: string, accountId: string | undefined, deps: StartDeps): Promise<RunningRotation[]> {
-  const found: RunningRotation[] = [];
+/**
+ * Running rotations of a user. ListExecutions RUNNING narrows them by the deterministic name's user
+ * part (executionName), and each candidate's input decides: names are shortened and sanitized, so
+ * they cannot be trusted to carry the user exactly. Also read by `confirm` and `abort`.
+ */
+export async function runningRotationsOf(sfn: SFNClient, stateMachineArn: string, userName: string, accountId: string | undefined): Promise<RunningExecution[]> {
+  const found: RunningExecution[] = [];
   const namePrefix = userName.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 16);
-  for await (const page of paginateListExecutions({ client: deps.sfn }, { stateMachineArn: deps.stateMachineArn, statusFilter: 'RUNNING' })) {
+  for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn, statusFilter: 'RUNNING' })) {
     for (const execution of page.executions ?? []) {
       if (!execution.executionArn || !execution.name?.startsWith(namePrefix)) continue;
-      const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
-      let input: { userName?: unknown; kind?: unknown; accountId?: unknown } = {};
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      let input: { userName?: unknown; accessKeyId?: unknown; kind?: unknown; accountId?: unknown } = {};
       try {
         input = JSON.parse(described.input ?? '{}') as typeof input;
       } catch {
@@ -135,7 +141,9 @@ async function runningRotationsOf(userName: string, accountId: string | undefine
       }
       // The same user name in two accounts is two users (inputs name only member accounts).
       const sameAccount = (input.accountId ?? undefined) === accountId;
-      if (input.userName === userName && sameAccount && described.status === 'RUNNING') found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? '') });
+      if (input.userName === userName && sameAccount && described.status === 'RUNNING') {
+        found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? ''), accessKeyId: String(input.accessKeyId ?? '') });
+      }
     }
   }
   return found;
@@ -176,7 +184,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   if (kind !== 'compromise') {
     // Two rotations of one user (the same key by another kind, or the user's other key) would fight
     // over the two-key limit and the secret: the second waits until the first has ended.
-    const running = await runningRotationsOf(userName, account.accountId, deps);
+    const running = await runningRotationsOf(deps.sfn, deps.stateMachineArn, userName, account.accountId);
     if (running.length > 0) {
       throw new RotationInProgressError(
         `User ${userName} already has a running rotation (${running.map((execution) => `${execution.name}, ${execution.kind}`).join('; ')}). ` +
@@ -185,7 +193,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     }
   }
   if (kind === 'compromise') {
-    for (const running of await runningRotationsOf(userName, account.accountId, deps)) {
+    for (const running of await runningRotationsOf(deps.sfn, deps.stateMachineArn, userName, account.accountId)) {
       if (running.kind === 'compromise') continue;
       await deps.sfn.send(
         new StopExecutionCommand({

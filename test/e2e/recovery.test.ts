@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { TagUserCommand } from '@aws-sdk/client-iam';
+import { ListUserTagsCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { SimulatedConsumer } from '#local/consumer.ts';
 import { runRotation, type StateRecord } from '#local/runner.ts';
 import { cli } from '../helpers/cli.ts';
@@ -156,5 +156,30 @@ describe('rotating again after NeedsAttention finishes the rotation', () => {
     expect(message).not.toMatch(new RegExp(`delete-access-key[^\`]*${adopted}`));
     expect(await keysOf('app-four')).toEqual({ [original.accessKeyId]: 'Active', [adopted]: 'Active' });
     expect((await storedKey('app-four')).accessKeyId).toBe(adopted);
+  }, TWO_RUNS_MS);
+});
+
+describe('after NeedsAttention nothing is running: confirm and abort say so, exit 1 and change nothing', () => {
+  const tagsOf = async (userName: string) => (await iam.send(new ListUserTagsCommand({ UserName: userName }))).Tags ?? [];
+
+  test.each(['confirm', 'abort'])('%s', async (action) => {
+    // Prepare
+    const { original, adopted } = await onboardWithoutMoving(`ended-${action}`);
+    const userName = `ended-${action}`;
+    const before = await tagsOf(userName);
+
+    // Act
+    const result = await cli(action, userName);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.out).toBe('');
+    expect(result.err).toContain('NoRotationInProgressError');
+    expect(result.err).toContain(`No rotation of ${userName} is running`);
+    expect(result.err).toContain('Nothing was changed');
+    expect(result.err).toContain(`iam-key-rotator rotate ${userName} --local`);
+    expect(await tagsOf(userName)).toEqual(before);
+    expect(await keysOf(userName)).toEqual({ [original.accessKeyId]: 'Active', [adopted]: 'Active' });
+    expect((await storedKey(userName)).accessKeyId).toBe(adopted);
   }, TWO_RUNS_MS);
 });
