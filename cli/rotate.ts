@@ -210,7 +210,8 @@ function summary(report: RotationReport): string {
   const next: Record<RotationReport['status'], string> = {
     Succeeded: 'The old key is deleted; consumers use the new key from the secret.',
     RolledBack: 'The old key is Active and AWSCURRENT again; the new key is Inactive. Find the consumer that failed, then rotate again.',
-    NeedsAttention: 'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again.',
+    NeedsAttention:
+      'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again: that run takes the new key over and retires the old one. Do not delete the new key: the secret holds it.',
     // No state ran: the run was refused before the workflow started (another run of the user, no key to rotate).
     Failed: report.states.length === 0 ? 'Nothing was started and nothing was changed.' : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
   };
