@@ -34,7 +34,9 @@ const HELP = `
 Without --local, the rotation starts in the deployed stack (StartExecution on its state machine)
 and the command prints the execution's ARN and how to follow it (iam-key-rotator status <user>).
 The user and key are checked first: an unknown user, or a key of another user, is refused and
-nothing starts. Starting the same rotation twice finds the first execution instead of a second one.
+nothing starts. Starting the same rotation while it runs finds that execution instead of a second
+one; once a manual rotation has ended (say NeedsAttention), rotating again starts its next attempt,
+which takes over the new key the ended one left in AWSCURRENT.
 ${STACK_HELP}
 
 --compromised (needs --key) is the fast path for a leaked key: the key is deactivated and every
