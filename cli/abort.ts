@@ -1,20 +1,25 @@
 import type { Command } from 'commander';
-import { decideFromCli, tokenNote } from './confirm.ts';
+import { decideFromCli, runLabel, tokenNote } from './confirm.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, type StackFlags } from './stack.ts';
 
 const HELP = `
-Stops the user's running rotation and rolls it back. The user is tagged rotation:abort=<new key id>
-(the observation phase reads it at its next check); when a deployed rotation waits for a person in
-its AwaitConfirmation step, the task token stored in the ledger table also fails that step at once
-(SendTaskFailure, error RotationAbortedError) and the rollback starts now. At the health gate, the old key
-stays Active and AWSCURRENT goes back to it; during observation, the old key is reactivated and
-becomes AWSCURRENT again. Either way the new key is deactivated and kept for inspection (the next
-rotation deletes it). A compromise rotation ignores it: a leaked key is never brought back.
-The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's NotificationLedgerTableName output
-(--stage/--stack); the token is never printed.
+Stops the user's running rotation and rolls it back. A rotation is running when the deployed state
+machine has a RUNNING execution for the user, or, with no deployed stack, while a local run
+(rotate --local, in any process against this account) is going on. Then the user is tagged
+rotation:abort=<new key id> (the observation phase reads it at its next check); when a deployed
+rotation waits for a person in its AwaitConfirmation step, the task token stored in the ledger table
+also fails that step at once (SendTaskFailure, error RotationAbortedError) and the rollback starts now.
+At the health gate, the old key stays Active and AWSCURRENT goes back to it; during observation,
+the old key is reactivated and becomes AWSCURRENT again. Either way the new key is deactivated and
+kept for inspection (the next rotation deletes it), except when no version of the secret ever held
+the old key (its first rotation created the secret): then AWSCURRENT and the new key stay as they
+are, so nobody reading the secret is locked out. A compromise rotation ignores it: a leaked key is
+never brought back. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
+NotificationLedgerTableName output (--stage/--stack); the token is never printed.
 
-Exit code: 0 when the abort is recorded; 1 when no rotation of the user is in progress.
+Exit code: 0 when the abort is recorded; 1 when no rotation of the user is running (nothing is
+changed); 2 for bad usage.
 
 Example:
   $ iam-key-rotator abort billing-export`;
@@ -23,24 +28,28 @@ export function registerAbort(program: Command, output: Output, setResult: (code
   addStackOptions(
     program
       .command('abort')
-      .description("Stop the user's rotation at the health gate, or roll it back during observation.")
+      .description("Stop the user's running rotation at the health gate, or roll it back during observation.")
       .argument('<user>', 'IAM user name'),
   )
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: StackFlags) => {
-      const { ledger, result } = await decideFromCli('abort', userName, flags);
-      const what =
-        result.phase === 'observation'
-          ? `old key ${result.oldAccessKeyId} is reactivated and AWSCURRENT again`
-          : `old key ${result.oldAccessKeyId} stays Active and AWSCURRENT goes back to it`;
-      if (result.token === 'sent') {
+      const { target, result } = await decideFromCli('abort', userName, flags);
+      // Rollback (planRollback) moves AWSCURRENT back only to a version that holds the old key.
+      const what = !result.oldKeyInSecret
+        ? `old key ${result.oldAccessKeyId} ${result.phase === 'observation' ? 'is reactivated' : 'stays Active'}; no version of the secret ever held it, so AWSCURRENT stays on new key ${result.newAccessKeyId}, which stays Active`
+        : result.phase === 'observation'
+          ? `old key ${result.oldAccessKeyId} is reactivated and AWSCURRENT again; new key ${result.newAccessKeyId} is deactivated`
+          : `old key ${result.oldAccessKeyId} stays Active and AWSCURRENT goes back to it; new key ${result.newAccessKeyId} is deactivated`;
+      if (result.token === 'sent' && target.mode === 'deployed') {
         output.out(
           `${colors.yellow('Aborted')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} and failed the manual check waiting in execution ${result.executionName ?? '?'} ` +
-            `with RotationAbortedError (task token from ${ledger.source}). Rolling back now: ${what}; new key ${result.newAccessKeyId} is deactivated.`,
+            `with RotationAbortedError (task token from ${target.ledger.source}). Rolling back now: ${what}.`,
         );
       } else {
-        output.out(`${colors.yellow('Abort recorded')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId}. At the rotation's next check ${what}; new key ${result.newAccessKeyId} is deactivated.`);
-        if (result.phase !== 'observation') output.out(tokenNote(result.token, ledger.tableName, ledger.source));
+        output.out(
+          `${colors.yellow('Abort recorded')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} for ${runLabel(target, result)}. At the rotation's next check ${what}.`,
+        );
+        if (target.mode === 'deployed' && result.token !== 'sent' && result.phase !== 'observation') output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
       }
       setResult(0);
     });

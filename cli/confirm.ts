@@ -2,24 +2,31 @@ import type { Command } from 'commander';
 import { dynamodb, iam, secretsManager, sfn } from '#shared/aws/clients.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
-import { decide, type DecisionResult } from '#shared/rotation/confirmation.ts';
+import { decide, type DecisionResult, type RotationRecords } from '#shared/rotation/confirmation.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
 import type { MarkerAction } from '#shared/rotation/markers.ts';
+import { runningRotationsOf } from '#shared/start/start-rotation.ts';
+import { localRunRegistry } from '#local/run-registry.ts';
 import { colors, type Output } from '../local/terminal.ts';
-import { addStackOptions, resolveLedgerTable, type LedgerTable, type StackFlags } from './stack.ts';
+import { addStackOptions, resolveDecisionTarget, type DecisionTarget, type StackFlags } from './stack.ts';
 
 const HELP = `
 Passes the consumer health gate of the user's running rotation (the "manual" health check, or
-any gate a person wants to end now). The user is tagged rotation:confirm=<new key id>; then, when a
-deployed rotation waits for a person in its AwaitConfirmation step, the task token that step stored
-in the ledger table (item token#<user>) completes it at once (SendTaskSuccess) and the old key is
-deactivated now. Otherwise the workflow's next check (every health-check interval) reads the tag,
+any gate a person wants to end now). A rotation is running when the deployed state machine has a
+RUNNING execution for the user, or, with no deployed stack, while a local run (rotate --local, in
+any process against this account) is going on. Then the user is tagged rotation:confirm=<new key id>;
+when a deployed rotation waits for a person in its AwaitConfirmation step, the task token that step
+stored in the ledger table (item token#<user>) completes it at once (SendTaskSuccess) and the old key
+is deactivated now. Otherwise the workflow's next check (every health-check interval) reads the tag,
 as local runs always do. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
 NotificationLedgerTableName output (--stage/--stack); the token is never printed.
 After the gate has passed (the old key is Inactive), there is nothing to confirm and nothing is
 changed; to stop the rotation instead, run iam-key-rotator abort <user>.
+A rotation that ended NeedsAttention is not running: move its consumers to the secret and rotate
+again (README: When a rotation needs attention).
 
-Exit code: 0 when confirmed (or nothing to confirm); 1 when no rotation of the user is in progress.
+Exit code: 0 when confirmed (or nothing to confirm); 1 when no rotation of the user is running
+(nothing is changed); 2 for bad usage.
 
 Example:
   $ iam-key-rotator confirm billing-export`;
@@ -28,45 +35,85 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
   addStackOptions(
     program
       .command('confirm')
-      .description("Confirm that the user's consumers work with the new key: the rotation's health gate passes.")
+      .description("Confirm that the user's consumers work with the new key: the running rotation's health gate passes.")
       .argument('<user>', 'IAM user name'),
   )
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: StackFlags) => {
-      const { ledger, result } = await decideFromCli('confirm', userName, flags);
+      const { target, result } = await decideFromCli('confirm', userName, flags);
       if (!result.tagged) {
         output.out(
           `Nothing to confirm: the gate has passed and old key ${result.oldAccessKeyId} is Inactive (observation). ` +
             `It is deleted when the observation period ends; to roll back instead: iam-key-rotator abort ${userName}.`,
         );
-      } else if (result.token === 'sent') {
+      } else if (result.token === 'sent' && target.mode === 'deployed') {
         output.out(
           `${colors.green('Confirmed')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} and completed the manual check waiting in execution ${result.executionName ?? '?'} ` +
-            `(task token from ${ledger.source}). The gate passes now; old key ${result.oldAccessKeyId} is deactivated.`,
+            `(task token from ${target.ledger.source}). The gate passes now; old key ${result.oldAccessKeyId} is deactivated.`,
         );
       } else {
         const when = result.phase === 'pending' ? 'once the new key is promoted' : 'at its next health check';
-        output.out(`${colors.green('Confirmed')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId}. The gate passes ${when}; then old key ${result.oldAccessKeyId} is deactivated.`);
-        output.out(tokenNote(result.token, ledger.tableName, ledger.source));
+        output.out(
+          `${colors.green('Confirmed')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} for ${runLabel(target, result)}. The gate passes ${when}; then old key ${result.oldAccessKeyId} is deactivated.`,
+        );
+        if (target.mode === 'deployed' && result.token !== 'sent') output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
       }
       setResult(0);
     });
 }
 
+/** The rotation a decision went to, for the confirmation line. */
+export function runLabel(target: DecisionTarget, result: DecisionResult): string {
+  return `${target.mode === 'local' ? 'local run' : 'execution'} ${result.runningExecutionName}`;
+}
+
+/** Where the running rotations of a user are recorded for this target. */
+function rotationRecords(target: DecisionTarget, userName: string, flags: StackFlags): RotationRecords {
+  if (target.mode === 'deployed') {
+    const stackFlags = `${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`;
+    return {
+      where: `the running executions of ${target.stateMachineArn} (${target.source})`,
+      hint:
+        `To finish a rotation that ended NeedsAttention, move its consumers to the secret and rotate again: iam-key-rotator rotate ${userName}${stackFlags}. ` +
+        `Recent rotations: iam-key-rotator status ${userName}${stackFlags}.`,
+      running: async (user) =>
+        (await runningRotationsOf(sfn, target.stateMachineArn, user, undefined)).map((execution) => ({
+          executionName: execution.name,
+          oldAccessKeyId: execution.accessKeyId,
+          kind: execution.kind,
+        })),
+    };
+  }
+  const registry = localRunRegistry(dynamodb, target.ledgerTableName);
+  return {
+    where: `the local runs recorded in DynamoDB table ${target.ledgerTableName}; no deployed stack: ${target.source}`,
+    hint:
+      `To finish a rotation that ended NeedsAttention, move its consumers to the secret and rotate again: iam-key-rotator rotate ${userName} --local ` +
+      '(a local run is running only while that command runs). For a deployed stack, pass --stage or --stack, or set ROTATION_STATE_MACHINE_ARN.',
+    running: async (user) => {
+      const run = await registry.running(user);
+      return run ? [{ executionName: run.executionName, oldAccessKeyId: run.oldAccessKeyId, kind: run.kind }] : [];
+    },
+  };
+}
+
 /**
- * `confirm` and `abort`: the decision recorded as a tag and, deployed, sent to the waiting task
- * through the token stored in the ledger table (NOTIFICATION_LEDGER_TABLE or the stack's output).
+ * `confirm` and `abort`: find the user's running rotation where the target records it, then the
+ * decision recorded as a tag and, deployed, sent to the waiting task through the token stored in the
+ * ledger table. Local runs store no token: they read the tag.
  */
-export async function decideFromCli(action: MarkerAction, userName: string, flags: StackFlags): Promise<{ ledger: LedgerTable; result: DecisionResult }> {
-  const ledger = await resolveLedgerTable(flags);
-  const tokens = ledger.tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => ledger.tableName ?? '');
-  const result = await decide(action, userName, { iam, secretsManager, sfn, tokens }, loadConfig(process.env), systemClock);
-  return { ledger, result };
+export async function decideFromCli(action: MarkerAction, userName: string, flags: StackFlags): Promise<{ target: DecisionTarget; result: DecisionResult }> {
+  const target = await resolveDecisionTarget(flags);
+  const tableName = target.mode === 'deployed' ? target.ledger.tableName : undefined;
+  const tokens = tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => tableName);
+  const rotations = rotationRecords(target, userName, flags);
+  const result = await decide(action, userName, { iam, secretsManager, sfn, tokens, rotations }, loadConfig(process.env), systemClock);
+  return { target, result };
 }
 
 /** Why no task token was used: said plainly, so a person knows whether a deployed gate heard them now. */
 export function tokenNote(token: 'stale' | 'none', tableName: string | undefined, source: string): string {
   if (token === 'stale') return `A stored task token for this rotation no longer completes anything (its wait has ended); it was deleted.`;
-  if (tableName === undefined) return `No ledger table found (${source}): no task token was looked for. For a deployed stack, pass --stage or --stack, or set NOTIFICATION_LEDGER_TABLE.`;
+  if (tableName === undefined) return `No ledger table found (${source}): no task token was looked for. Pass --stage or --stack, or set NOTIFICATION_LEDGER_TABLE.`;
   return `No rotation of this user waits in AwaitConfirmation (no task token in ${tableName}).`;
 }

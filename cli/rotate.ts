@@ -34,7 +34,9 @@ const HELP = `
 Without --local, the rotation starts in the deployed stack (StartExecution on its state machine)
 and the command prints the execution's ARN and how to follow it (iam-key-rotator status <user>).
 The user and key are checked first: an unknown user, or a key of another user, is refused and
-nothing starts. Starting the same rotation twice finds the first execution instead of a second one.
+nothing starts. Starting the same rotation while it runs finds that execution instead of a second
+one; once a manual rotation has ended (say NeedsAttention), rotating again starts its next attempt,
+which takes over the new key the ended one left in AWSCURRENT.
 ${STACK_HELP}
 
 --compromised (needs --key) is the fast path for a leaked key: the key is deactivated and every
@@ -210,8 +212,10 @@ function summary(report: RotationReport): string {
   const next: Record<RotationReport['status'], string> = {
     Succeeded: 'The old key is deleted; consumers use the new key from the secret.',
     RolledBack: 'The old key is Active and AWSCURRENT again; the new key is Inactive. Find the consumer that failed, then rotate again.',
-    NeedsAttention: 'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again.',
-    Failed: 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
+    NeedsAttention:
+      'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again: that run takes the new key over and retires the old one. Do not delete the new key: the secret holds it.',
+    // No state ran: the run was refused before the workflow started (another run of the user, no key to rotate).
+    Failed: report.states.length === 0 ? 'Nothing was started and nothing was changed.' : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
   };
   if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
   lines.push(next[report.status]);

@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import type { Command } from 'commander';
 import { ACCOUNT_ID } from '#shared/base/account-id.ts';
 import { ConfigError, InvalidInputError } from '#shared/base/errors.ts';
+import { LOCAL_LEDGER_TABLE } from '#local/run-registry.ts';
 
 /** How the deployed-mode commands find the stack: --stack, else --stage, else ROTATION_STATE_MACHINE_ARN, else stage dev. */
 export interface StackFlags {
@@ -59,21 +60,53 @@ export interface LedgerTable {
 }
 
 /**
- * The notification ledger table, which also holds AwaitConfirmation's task tokens: NOTIFICATION_LEDGER_TABLE
- * when set and no --stack/--stage is given, else the stack's NotificationLedgerTableName output. A stack
- * that does not exist (a local run, no deployment) is not an error here: the tag still works.
+ * What `confirm` and `abort` act on. Deployed: a state machine, whose RUNNING executions say whether
+ * a rotation of the user is running, and the ledger table holding AwaitConfirmation's task tokens.
+ * Local: no state machine, so the local runner's records in its ledger table say it.
  */
-export async function resolveLedgerTable(
+export type DecisionTarget =
+  | { readonly mode: 'deployed'; readonly stateMachineArn: string; readonly source: string; readonly ledger: LedgerTable }
+  | { readonly mode: 'local'; readonly ledgerTableName: string; readonly source: string };
+
+/**
+ * --stack/--stage name a deployed stack, which must exist. Without them, ROTATION_STATE_MACHINE_ARN
+ * when set, else the stack iam-key-rotator-dev if it exists, else local runs (their records are in
+ * NOTIFICATION_LEDGER_TABLE, or the table the local runner creates). The ledger table for task tokens
+ * is NOTIFICATION_LEDGER_TABLE when set and no flag is given, else the stack's NotificationLedgerTableName.
+ */
+export async function resolveDecisionTarget(
   flags: StackFlags,
   env: Readonly<Record<string, string | undefined>> = process.env,
   cloudFormation: CloudFormationClient = new CloudFormationClient({}),
-): Promise<LedgerTable> {
-  const fromEnv = env.NOTIFICATION_LEDGER_TABLE?.trim();
-  if (flags.stack === undefined && flags.stage === undefined && fromEnv) return { tableName: fromEnv, source: 'NOTIFICATION_LEDGER_TABLE' };
+): Promise<DecisionTarget> {
+  const explicit = flags.stack !== undefined || flags.stage !== undefined;
+  const tableFromEnv = explicit ? undefined : env.NOTIFICATION_LEDGER_TABLE?.trim() || undefined;
+  const machineFromEnv = env.ROTATION_STATE_MACHINE_ARN?.trim();
+  if (!explicit && machineFromEnv) {
+    const ledger = tableFromEnv ? { tableName: tableFromEnv, source: 'NOTIFICATION_LEDGER_TABLE' } : { tableName: undefined, source: 'NOTIFICATION_LEDGER_TABLE is not set' };
+    return { mode: 'deployed', stateMachineArn: machineFromEnv, source: 'ROTATION_STATE_MACHINE_ARN', ledger };
+  }
   const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
-  if (outputs === undefined) return { tableName: undefined, source: `no stack ${stackName}` };
-  const tableName = outputs.get('NotificationLedgerTableName');
-  return tableName ? { tableName, source: `stack ${stackName}` } : { tableName: undefined, source: `stack ${stackName} (no NotificationLedgerTableName output)` };
+  if (outputs === undefined) {
+    if (explicit) {
+      throw new ConfigError(
+        `CloudFormation stack ${stackName} was not found in this account and region. Name another with --stack or --stage, set ROTATION_STATE_MACHINE_ARN, ` +
+          'or, for a rotation running in another process with rotate --local, leave out --stage and --stack.',
+      );
+    }
+    return { mode: 'local', ledgerTableName: tableFromEnv ?? LOCAL_LEDGER_TABLE, source: `no stack ${stackName} and no ROTATION_STATE_MACHINE_ARN` };
+  }
+  const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
+  if (!stateMachineArn) {
+    throw new ConfigError(`Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`);
+  }
+  const tableName = tableFromEnv ?? outputs.get('NotificationLedgerTableName');
+  const ledger = tableFromEnv
+    ? { tableName: tableFromEnv, source: 'NOTIFICATION_LEDGER_TABLE' }
+    : tableName
+      ? { tableName, source: `stack ${stackName}` }
+      : { tableName: undefined, source: `stack ${stackName} (no NotificationLedgerTableName output)` };
+  return { mode: 'deployed', stateMachineArn, source: `stack ${stackName}`, ledger };
 }
 
 /** The stack named by the flags and its outputs; `outputs` is undefined when no such stack exists. */

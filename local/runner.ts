@@ -36,6 +36,7 @@ import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import type { RotationKind } from '#shared/rotation/workflow-state.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
+import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
 
 /**
  * The local runner: executes statemachines/rotate-key.asl.json with aws-local-stepfunctions, every
@@ -44,8 +45,7 @@ import { localContext, type LocalContext } from './lambda-context.ts';
  */
 
 export const LOCAL_TOPIC_NAME = 'iam-key-rotator-notifications';
-/** The record of sent notifications in local runs (the stack defines its own table). */
-export const LOCAL_LEDGER_TABLE = 'iam-key-rotator-notification-ledger';
+export { LOCAL_LEDGER_TABLE };
 
 /** Compressed waits for local runs; each can be overridden (`--health-check-interval` and friends). An observation
  * period of one interval means one observation check: the happy path takes 18 state transitions. */
@@ -263,7 +263,8 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     );
   }
   // One rotation per user at a time, as start-rotation enforces for the deployed workflow: two runs
-  // of one user would fight over the two-key limit and the secret's labels.
+  // of one user would fight over the two-key limit and the secret's labels. This set covers this
+  // process; the run registry (rotateOnce) covers other processes.
   const userKey = `${input.accountId ?? ''}/${input.userName}`;
   if (usersInRotation.has(userKey)) {
     const error = new RotationInProgressError(
@@ -313,6 +314,35 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
   const name = options.executionName ?? localExecutionName(input.userName, accessKeyId, kind, new Date(started));
   const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
   const deps = localDeps({ ...options, durations, config: { ...baseConfig, topicArn, notificationLedgerTable: ledgerTable } });
+
+  // What `confirm` and `abort` read to know this run is going on (a deployed run is an execution they can list).
+  const registry = localRunRegistry(options.clients?.dynamodb ?? defaultDynamodb, ledgerTable, { onProblem: (text) => options.onNotice?.(text) });
+  let lease: LocalRunLease;
+  try {
+    lease = await registry.claim({ userName: input.userName, accountId: input.accountId, executionName: name, oldAccessKeyId: accessKeyId, kind });
+  } catch (error) {
+    if (!(error instanceof RotationInProgressError)) throw error;
+    return { status: 'Failed', userName: input.userName, oldAccessKeyId: accessKeyId, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn, executionName: null, durationMs: Date.now() - started, states: [] };
+  }
+  try {
+    return await execute(input, options, { started, accessKeyId, kind, name, topicArn, durations, deps });
+  } finally {
+    await lease.release();
+  }
+}
+
+interface PreparedRun {
+  readonly started: number;
+  readonly accessKeyId: string;
+  readonly kind: RotationKind;
+  readonly name: string;
+  readonly topicArn: string;
+  readonly durations: Durations;
+  readonly deps: RotationDeps;
+}
+
+async function execute(input: RunRotationInput, options: RunRotationOptions, run: PreparedRun): Promise<RotationReport> {
+  const { started, accessKeyId, kind, name, topicArn, durations, deps } = run;
   const provider: DepsProvider = async () => deps;
 
   const { definition, machine } = validatedMachine();

@@ -77,6 +77,11 @@ export class RotationInProgressError extends RotatorError {
   override readonly name = 'RotationInProgressError';
 }
 
+/** A key was rotated by hand so often, each attempt ending, that no execution name is left for another within 90 days. Nothing was started. */
+export class RotationAttemptsExhaustedError extends RotatorError {
+  override readonly name = 'RotationAttemptsExhaustedError';
+}
+
 /** The new key could not be verified with STS within the deadline. */
 export class KeyVerificationError extends RotatorError {
   override readonly name = 'KeyVerificationError';

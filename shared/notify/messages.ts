@@ -98,10 +98,13 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     happened: (f) =>
       `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} looks unused: ${f.reason ?? ''}.` +
       (f.keyDeactivated ? ' The scan deactivated it (UNUSED_KEY_ACTION=deactivate); it was not deleted.' : ''),
+    // The scan does not read secrets: a key the user's secret holds as AWSCURRENT may look unused
+    // (its consumers have not moved yet), and deleting it would cut them off the day they do.
     todo: (f) =>
       f.keyDeactivated
-        ? `If something still needs it, set it Active again (aws iam update-access-key --user-name ${f.userName} --access-key-id ${key(f.oldAccessKeyId)} --status Active); otherwise delete it.`
-        : 'If nothing needs it, delete it. If something does, it will be rotated like any other key.',
+        ? `If something still needs it, set it Active again (aws iam update-access-key --user-name ${f.userName} --access-key-id ${key(f.oldAccessKeyId)} --status Active). ` +
+          `Delete it only if nothing needs it and ${secret(f)} does not hold it as AWSCURRENT.`
+        : `If nothing needs it and ${secret(f)} does not hold it as AWSCURRENT, delete it. If something does, it will be rotated like any other key.`,
   },
   'exemption-expiring': {
     severity: 'info',
@@ -128,8 +131,11 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     severity: 'warning',
     title: (f) => `Action needed: consumers of ${f.userName} still on the old key`,
     happened: (f) => `Consumers of IAM user ${f.userName} did not move to the new key ${key(f.newAccessKeyId)}${f.reason ? `: ${f.reason}` : ''}. Both keys are still Active; nothing was cut.`,
+    // The run has ended, so there is nothing left to confirm: the next rotation of the old key takes the new one over.
     todo: (f) =>
-      `Point every consumer at ${secret(f)} (AWSCURRENT), then rotate again, or confirm with: iam-key-rotator confirm ${f.userName}.`,
+      `Point every consumer at ${secret(f)} (AWSCURRENT, which holds ${key(f.newAccessKeyId)}), then rotate again: iam-key-rotator rotate ${f.userName}. ` +
+      `That run takes ${key(f.newAccessKeyId)} over instead of creating another key, checks consumers again and retires ${key(f.oldAccessKeyId)} once they use it. ` +
+      `Do not delete ${key(f.newAccessKeyId)}: it is the key consumers move to.`,
   },
   'old-key-deactivated': {
     severity: 'info',

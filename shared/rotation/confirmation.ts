@@ -3,11 +3,11 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Clock } from '../base/clock.ts';
 import type { Config } from '../config/settings.ts';
-import { AlreadyConfirmedError, ConfigError, RotationAbortedError } from '../base/errors.ts';
+import { AlreadyConfirmedError, ConfigError, NoRotationInProgressError, RotationAbortedError } from '../base/errors.ts';
 import { ABORT_TAG, CONFIRM_TAG, addMs, markerSet } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { readTags } from '../aws/iam.ts';
-import { setMarker, type MarkerAction, type MarkerResult } from './markers.ts';
+import { setMarker, type MarkerAction, type MarkerResult, type RunningRotation } from './markers.ts';
 import type { AwaitConfirmationInput } from './workflow-state.ts';
 import { TOKEN_KEEP_AFTER_DEADLINE_MS, type ConfirmationTokenStore } from './confirmation-tokens.ts';
 
@@ -57,27 +57,51 @@ export async function awaitConfirmation(input: AwaitConfirmationInput, deps: Pic
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export interface DecisionResult extends MarkerResult {
+  /** The running rotation the decision went to (an execution name, or a local run's). */
+  readonly runningExecutionName: string;
   /** `sent`: the waiting task was completed now; `stale`: a stored token no longer completed anything (deleted); `none`: no token for this rotation. */
   readonly token: 'sent' | 'stale' | 'none';
   /** The execution whose task was completed (when `sent`). */
   readonly executionName?: string;
 }
 
+/**
+ * Where running rotations are recorded: the deployed state machine's RUNNING executions, or, with no
+ * state machine, the local runner's records. Keys and labels alone cannot tell: a rotation that
+ * ended NeedsAttention leaves both keys Active and the new one AWSCURRENT, with nothing running.
+ */
+export interface RotationRecords {
+  /** Where they were looked for, for messages (e.g. `state machine arn:…`). */
+  readonly where: string;
+  /** What a person can do when none is running. */
+  readonly hint: string;
+  running(userName: string): Promise<readonly RunningRotation[]>;
+}
+
 export interface DecisionClients {
   readonly iam: IAMClient;
   readonly secretsManager: SecretsManagerClient;
   readonly sfn: SFNClient;
-  /** Undefined when no ledger table could be found: tags only. */
+  /** Undefined when no ledger table could be found, or for local runs (no task tokens): tags only. */
   readonly tokens: ConfirmationTokenStore | undefined;
+  readonly rotations: RotationRecords;
 }
 
 /**
- * confirm / abort: the tag first (CheckConsumers and CheckObservation read it; AwaitConfirmation reads
- * it once after storing its token, so a decision made while the gate moves there is not lost), then
- * the stored task token of this rotation, if any, completes the waiting task at once.
+ * confirm / abort, for a rotation that is running (decided from its execution, never from keys and
+ * labels): the tag first (CheckConsumers and CheckObservation read it; AwaitConfirmation reads it
+ * once after storing its token, so a decision made while the gate moves there is not lost), then the
+ * stored task token of this rotation, if any, completes the waiting task at once. With no rotation
+ * running, NoRotationInProgressError, and nothing is changed.
  */
 export async function decide(action: MarkerAction, userName: string, clients: DecisionClients, config: Config, clock: Clock): Promise<DecisionResult> {
-  const marker = await setMarker(action, userName, clients, config);
+  const [running] = await clients.rotations.running(userName);
+  if (!running) {
+    throw new NoRotationInProgressError(
+      `No rotation of ${userName} is running (looked in ${clients.rotations.where}), so there is nothing to ${action}. Nothing was changed. ${clients.rotations.hint}`,
+    );
+  }
+  const marker = { ...(await setMarker(action, userName, running, clients, config)), runningExecutionName: running.executionName };
   if (!marker.tagged || !clients.tokens) return { ...marker, token: 'none' };
   const stored = await clients.tokens.get(userName, clock());
   if (!stored || stored.newAccessKeyId !== marker.newAccessKeyId) return { ...marker, token: 'none' };

@@ -32,32 +32,100 @@ export function secondsUntil(deadline: string, now: Date): number {
   return Math.max(1, Math.ceil((Date.parse(deadline) - now.getTime()) / 1000));
 }
 
+// ── Taking over the key AWSCURRENT holds (Prepare, CreateAndStore) ────────────────────────────────
+
+/** A labelled version and the user its JSON names (undefined when it names none). */
+export interface HeldVersionFact extends VersionFact {
+  readonly userName: string | undefined;
+}
+
+export type AdoptionRefusal = 'no-current' | 'current-is-rotated-key' | 'not-a-key-of-the-user' | 'inactive' | 'another-users-version';
+
+export type Adoption =
+  | { readonly adopt: true; readonly accessKeyId: string; readonly versionId: string }
+  | { readonly adopt: false; readonly why: AdoptionRefusal };
+
+/**
+ * The key the user's own secret's AWSCURRENT holds is the replacement consumers were told to move to
+ * (an earlier rotation of this key promoted it, then stopped: NeedsAttention, a failure past Promote,
+ * or a first rotation whose secret no consumer could be reading yet). Rotating again takes it over
+ * instead of creating a third key: it must be a key of this user (IAM lists it), Active, not the key
+ * being rotated, and held by a version that names this user or no one (a version naming another user
+ * is refused before this, in assertOwnedBy). Nothing is created, deleted or relabelled by adopting.
+ */
+export function decideAdoption(keys: readonly KeyFact[], rotatedKeyId: string, userName: string, versions: readonly HeldVersionFact[]): Adoption {
+  const current = versionWithStage(versions, 'AWSCURRENT');
+  const heldId = current?.accessKeyId;
+  if (!current || heldId === undefined) return { adopt: false, why: 'no-current' };
+  if (heldId === rotatedKeyId) return { adopt: false, why: 'current-is-rotated-key' };
+  const key = keys.find((candidate) => candidate.accessKeyId === heldId);
+  if (!key) return { adopt: false, why: 'not-a-key-of-the-user' };
+  if (key.status !== 'Active') return { adopt: false, why: 'inactive' };
+  if (current.userName !== undefined && current.userName !== userName) return { adopt: false, why: 'another-users-version' };
+  return { adopt: true, accessKeyId: heldId, versionId: current.versionId };
+}
+
 // ── Room under the two-key limit (Prepare) ───────────────────────────────────────────────────────
+
+export interface RoomFacts {
+  readonly keys: readonly KeyFact[];
+  readonly oldAccessKeyId: string;
+  readonly userName: string;
+  readonly versions: readonly HeldVersionFact[];
+}
 
 export type RoomDecision =
   | { readonly action: 'none' }
+  | { readonly action: 'adopt'; readonly accessKeyId: string }
   | { readonly action: 'delete'; readonly accessKeyId: string }
-  | { readonly action: 'refuse'; readonly otherKeyId: string; readonly why: 'active' | 'secret-current' };
+  | {
+      readonly action: 'refuse';
+      readonly otherKeyId: string;
+      /** `active`: the other key is Active and AWSCURRENT does not hold it; `secret-current`: AWSCURRENT holds it, but it cannot be taken over (Inactive). */
+      readonly why: 'active' | 'secret-current';
+      /** The key AWSCURRENT holds, so the refusal can say which key consumers depend on. */
+      readonly currentKeyId: string | undefined;
+    };
 
 /**
- * IAM allows two keys per user. Another key may be deleted to make room only when it is Inactive
- * and is not what the secret's AWSCURRENT points to (someone may be about to reactivate it);
- * an Active key is never deleted. An Active other key that AWSCURRENT holds while AWSPREVIOUS holds
- * the key being rotated is the new key of an earlier rotation of this key that stopped after Promote
- * (NeedsAttention, or a failure past promotion): rotating again resumes it (CreateAndStore reuses that key).
+ * IAM allows two keys per user. The other key is taken over when decideAdoption says so (the
+ * replacement of an earlier rotation of this key, which AWSCURRENT holds). Otherwise it may be
+ * deleted to make room only when it is Inactive and AWSCURRENT does not hold it (someone may be
+ * about to reactivate it); an Active key, or one AWSCURRENT holds, is never deleted.
  */
-export function decideRoom(
-  keys: readonly KeyFact[],
-  oldAccessKeyId: string,
-  secretCurrentKeyId: string | undefined,
-  secretPreviousKeyId?: string | undefined,
-): RoomDecision {
+export function decideRoom(facts: RoomFacts): RoomDecision {
+  const { keys, oldAccessKeyId, userName, versions } = facts;
   const other = keys.find((key) => key.accessKeyId !== oldAccessKeyId);
   if (!other) return { action: 'none' };
-  if (other.status === 'Active' && other.accessKeyId === secretCurrentKeyId && secretPreviousKeyId === oldAccessKeyId) return { action: 'none' };
-  if (other.status === 'Active') return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'active' };
-  if (other.accessKeyId === secretCurrentKeyId) return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'secret-current' };
+  const adoption = decideAdoption(keys, oldAccessKeyId, userName, versions);
+  if (adoption.adopt && adoption.accessKeyId === other.accessKeyId) return { action: 'adopt', accessKeyId: other.accessKeyId };
+  const currentKeyId = versionWithStage(versions, 'AWSCURRENT')?.accessKeyId;
+  if (other.accessKeyId === currentKeyId) return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'secret-current', currentKeyId };
+  if (other.status === 'Active') return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'active', currentKeyId };
   return { action: 'delete', accessKeyId: other.accessKeyId };
+}
+
+// ── Where CreateAndStore's new key comes from ────────────────────────────────────────────────────
+
+export type NewKeySource =
+  | { readonly source: 'pending' | 'adopted'; readonly accessKeyId: string; readonly versionId: string }
+  | { readonly source: 'create' };
+
+/**
+ * CreateAndStore, safe to repeat: a key an earlier attempt of this step stored as AWSPENDING is
+ * reused (Active, the user's, not the old key); else the key AWSCURRENT holds when decideAdoption
+ * takes it over (also a repeat after Promote already ran); else a new key is created.
+ */
+export function decideNewKeySource(keys: readonly KeyFact[], oldAccessKeyId: string, userName: string, versions: readonly HeldVersionFact[]): NewKeySource {
+  const pending = versionWithStage(versions, 'AWSPENDING');
+  const held = keys.find((key) => key.accessKeyId === pending?.accessKeyId);
+  // This step always writes UserName, so a pending version without it was not stored by an earlier attempt.
+  if (pending && held && held.accessKeyId !== oldAccessKeyId && held.status === 'Active' && pending.userName === userName) {
+    return { source: 'pending', accessKeyId: held.accessKeyId, versionId: pending.versionId };
+  }
+  const adoption = decideAdoption(keys, oldAccessKeyId, userName, versions);
+  if (adoption.adopt) return { source: 'adopted', accessKeyId: adoption.accessKeyId, versionId: adoption.versionId };
+  return { source: 'create' };
 }
 
 // ── Room for a replacement on the compromise path (Contain announces it, Prepare acts on it) ─────
@@ -197,6 +265,15 @@ export const ABORT_TAG = 'rotation:abort';
 
 export function markerSet(tags: ReadonlyMap<string, string>, tag: string, newAccessKeyId: string): boolean {
   return tags.get(tag)?.trim() === newAccessKeyId;
+}
+
+/**
+ * A rotation that takes over a key (adoption) inherits its id, so markers a person set for that key
+ * during an earlier run, or by hand since, would confirm or abort the new run at its first check.
+ * These are the tags Prepare removes before the gate runs again.
+ */
+export function markersFor(tags: ReadonlyMap<string, string>, accessKeyId: string): string[] {
+  return [CONFIRM_TAG, ABORT_TAG].filter((tag) => markerSet(tags, tag, accessKeyId));
 }
 
 // ── Secret labels ────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { KeyLimitReachedError, KeyNotYetValidError, KeyVerificationError, SecretStateError } from '../base/errors.ts';
-import { addMs, classifyExtraKeys, versionHoldingKey, versionWithStage } from './decisions.ts';
+import { addMs, classifyExtraKeys, decideNewKeySource, versionHoldingKey, versionWithStage } from './decisions.ts';
 import { secretKmsKeyIdFor } from './step-account.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
@@ -9,7 +9,8 @@ import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
 
 /**
  * CreateAndStore, safe to repeat. A key created by an earlier attempt is reused when the secret
- * holds it; a key that was created but never stored (a crash between CreateAccessKey and
+ * holds it, and the key AWSCURRENT holds is taken over when an earlier rotation of this key promoted
+ * it (see decideNewKeySource); a key that was created but never stored (a crash between CreateAccessKey and
  * PutSecretValue) is deleted before a new one is made, so the user never reaches a third key and
  * no orphan is left behind.
  */
@@ -18,16 +19,15 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
   const secret = await readSecret(deps.secretsManager, secretName);
   assertOwnedBy(secret, secretName, userName);
   const keys = await listUserKeys(deps.iam, userName);
-  const live = new Map(keys.map((key) => [key.accessKeyId, key]));
 
-  // Pending first (stored, not promoted yet), then current (a repeat after Promote already ran).
-  for (const stage of [PENDING, CURRENT]) {
-    const version = versionWithStage(secret.versions, stage);
-    const held = version?.accessKeyId === undefined ? undefined : live.get(version.accessKeyId);
-    if (version && held && held.accessKeyId !== oldAccessKeyId && version.userName === userName) {
-      deps.logger.info('new key already stored by an earlier attempt', { userName, accessKeyId: held.accessKeyId, stage });
-      return { accessKeyId: held.accessKeyId, versionId: version.versionId, createdAt: held.createdAt.toISOString(), reused: true };
-    }
+  const source = decideNewKeySource(keys, oldAccessKeyId, userName, secret.versions);
+  if (source.source !== 'create') {
+    const held = keys.find((key) => key.accessKeyId === source.accessKeyId);
+    deps.logger.info(source.source === 'pending' ? 'new key already stored by an earlier attempt' : 'taking over the key AWSCURRENT holds', {
+      userName,
+      accessKeyId: source.accessKeyId,
+    });
+    return { accessKeyId: source.accessKeyId, versionId: source.versionId, createdAt: (held?.createdAt ?? deps.clock()).toISOString(), reused: true };
   }
 
   const referenced = new Set(secret.versions.map((version) => version.accessKeyId ?? ''));

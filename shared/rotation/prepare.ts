@@ -1,9 +1,10 @@
 import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError } from '../base/errors.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
-import { decideRoom, planCompromiseRoom, waitSeconds, type RoomDecision } from './decisions.ts';
+import { decideRoom, markersFor, planCompromiseRoom, versionWithStage, waitSeconds, type KeyFact, type RoomDecision } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { deleteKey, keyLastUsed, listUserKeys, readUser, type AccessKey } from '../aws/iam.ts';
-import { assertOwnedBy, CURRENT, PREVIOUS, readSecret } from './secret.ts';
+import { clearMarkers } from './markers.ts';
+import { assertOwnedBy, CURRENT, readSecret } from './secret.ts';
 import type { SecretView } from './secret.ts';
 import type { Rotation, RotationInput } from './workflow-state.ts';
 
@@ -25,6 +26,8 @@ async function compromiseRoom(keys: readonly AccessKey[], input: RotationInput, 
     deps.config.compromisedKeyAction,
   );
   switch (plan.plan) {
+    case 'adopt':
+      return { action: 'adopt', accessKeyId: plan.accessKeyId ?? '' };
     case 'delete-other':
     case 'delete-compromised':
       return { action: 'delete', accessKeyId: plan.accessKeyId ?? '' };
@@ -36,6 +39,56 @@ async function compromiseRoom(keys: readonly AccessKey[], input: RotationInput, 
     default:
       return { action: 'none' };
   }
+}
+
+const updateKeyCommand = (userName: string, keyId: string, status: 'Active' | 'Inactive'): string =>
+  `\`aws iam update-access-key --user-name ${userName} --access-key-id ${keyId} --status ${status}\``;
+
+/**
+ * Why Prepare cannot make room, and what a person can do. It never advises deactivating or deleting
+ * the key the secret's AWSCURRENT holds: consumers that read the secret depend on that one.
+ */
+export function roomRefusalMessage(
+  userName: string,
+  rotatedKeyId: string,
+  secretName: string,
+  keys: readonly KeyFact[],
+  room: Extract<RoomDecision, { action: 'refuse' }>,
+): string {
+  const other = room.otherKeyId;
+  const head = `User ${userName} already has two access keys: ${rotatedKeyId} (being rotated) and ${other}. IAM allows two keys per user and the rotator never deletes a key that may be in use, so nothing was changed.`;
+  if (room.why === 'secret-current') {
+    const inactive = keys.find((key) => key.accessKeyId === other)?.status === 'Inactive';
+    if (!inactive) {
+      return `${head} Secret ${secretName} (AWSCURRENT) holds ${other}, but its version names another user, so it cannot be taken over as the replacement. Do not delete ${other}: consumers of the secret read it. Fix the user's rotation:secret-name tag or the secret, then start the rotation again.`;
+    }
+    return (
+      `${head} ${other} is Inactive although secret ${secretName} (AWSCURRENT) holds it: consumers that read the secret get a key that does not work. Do not delete ${other}. ` +
+      `If it was deactivated by mistake, reactivate it (${updateKeyCommand(userName, other, 'Active')}) and start the rotation again: it takes ${other} over as the replacement and retires ${rotatedKeyId}. ` +
+      `If it was deactivated because it leaked: \`iam-key-rotator rotate ${userName} --compromised --key ${other}\`.`
+    );
+  }
+  const held = room.currentKeyId === undefined ? `Secret ${secretName} holds no key yet` : `Secret ${secretName} (AWSCURRENT) holds ${room.currentKeyId}${room.currentKeyId === rotatedKeyId ? ' (the key being rotated)' : ''}`;
+  const moveFirst =
+    room.currentKeyId === rotatedKeyId
+      ? ` If something still uses ${other}, move it to secret ${secretName} and rotate ${other} instead (\`iam-key-rotator rotate ${userName} --key ${other}\`): that run takes over ${rotatedKeyId} and retires ${other} once its consumers have moved.`
+      : '';
+  return (
+    `${head} ${held}, not ${other}: ${other} is the key to remove if nothing uses it any more. Check its last use (\`aws iam get-access-key-last-used --access-key-id ${other}\`), ` +
+    `deactivate it (${updateKeyCommand(userName, other, 'Inactive')}), delete it once nothing broke (\`aws iam delete-access-key --user-name ${userName} --access-key-id ${other}\`), then start the rotation again.${moveFirst}`
+  );
+}
+
+/** A non-compromise rotation of an Inactive key: nothing to rotate. Deletion is suggested only for a key AWSCURRENT does not hold. */
+export function inactiveKeyMessage(userName: string, accessKeyId: string, secretName: string, currentKeyId: string | undefined): string {
+  if (currentKeyId === accessKeyId) {
+    return (
+      `Access key ${accessKeyId} of ${userName} is Inactive although secret ${secretName} (AWSCURRENT) holds it: consumers that read the secret get a key that does not work. ` +
+      `There is nothing to rotate and nothing was changed. Do not delete it. If it was deactivated by mistake, reactivate it (${updateKeyCommand(userName, accessKeyId, 'Active')}); ` +
+      `if it leaked: \`iam-key-rotator rotate ${userName} --compromised --key ${accessKeyId}\`.`
+    );
+  }
+  return `Access key ${accessKeyId} of ${userName} is Inactive: there is nothing to rotate. Secret ${secretName} does not hold it as AWSCURRENT; delete it if nothing needs it, or reactivate it first.`;
 }
 
 /**
@@ -57,33 +110,26 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
         `List the user's keys with \`aws iam list-access-keys --user-name ${userName}\` and rotate one of them.`,
     );
   }
+  const secret = await readSecret(deps.secretsManager, settings.secretName);
   // On the compromise path Contain has already deactivated the key: that is the point.
   if (oldKey.status !== 'Active' && input.kind !== 'compromise') {
-    throw new KeyNotActiveError(
-      `Access key ${accessKeyId} of ${userName} is Inactive: there is nothing to rotate. Delete it if it is no longer needed, or reactivate it first.`,
-    );
+    throw new KeyNotActiveError(inactiveKeyMessage(userName, accessKeyId, settings.secretName, versionWithStage(secret.versions, CURRENT)?.accessKeyId));
   }
-
-  const secret = await readSecret(deps.secretsManager, settings.secretName);
   assertOwnedBy(secret, settings.secretName, userName);
-  const secretCurrentKeyId = secret.versions.find((version) => version.stages.includes(CURRENT))?.accessKeyId;
-  const secretPreviousKeyId = secret.versions.find((version) => version.stages.includes(PREVIOUS))?.accessKeyId;
   const room =
-    input.kind === 'compromise' ? await compromiseRoom(keys, input, secret, deps) : decideRoom(keys, accessKeyId, secretCurrentKeyId, secretPreviousKeyId);
-  if (room.action === 'refuse') {
-    const why =
-      room.why === 'active'
-        ? `both keys are Active (${accessKeyId}, being rotated, and ${room.otherKeyId})`
-        : `the other key ${room.otherKeyId} is Inactive but secret ${settings.secretName} (AWSCURRENT) still holds it`;
-    throw new KeyLimitReachedError(
-      `User ${userName} already has two access keys and ${why}. IAM allows two keys per user and the rotator never deletes a key that may be in use, so nothing was changed. ` +
-        `Deactivate and delete the key that is no longer needed (\`aws iam update-access-key --user-name ${userName} --access-key-id ${room.otherKeyId} --status Inactive\`, ` +
-        `then \`aws iam delete-access-key ...\`), then start the rotation again.`,
-    );
-  }
+    input.kind === 'compromise'
+      ? await compromiseRoom(keys, input, secret, deps)
+      : decideRoom({ keys, oldAccessKeyId: accessKeyId, userName, versions: secret.versions });
+  if (room.action === 'refuse') throw new KeyLimitReachedError(roomRefusalMessage(userName, accessKeyId, settings.secretName, keys, room));
   if (room.action === 'delete') {
     await deleteKey(deps.iam, userName, room.accessKeyId);
     deps.logger.info('deleted an Inactive key to make room', { userName, accessKeyId: room.accessKeyId });
+  }
+  if (room.action === 'adopt') {
+    // The adopted key keeps its id, so markers set for it during an earlier run would decide this one.
+    const stale = markersFor(new Map(user.tags.map((tag) => [tag.Key ?? '', tag.Value ?? ''])), room.accessKeyId);
+    await clearMarkers(deps.iam, userName, stale);
+    deps.logger.info('taking over the key AWSCURRENT holds as the replacement', { userName, accessKeyId: room.accessKeyId, markersCleared: stale });
   }
 
   const durations = {

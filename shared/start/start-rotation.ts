@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, paginateListExecutions, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { ACCOUNT_ID } from '../base/account-id.ts';
-import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationInProgressError } from '../base/errors.ts';
+import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationAttemptsExhaustedError, RotationInProgressError } from '../base/errors.ts';
 import { executionArnFor, executionName } from '../base/execution-name.ts';
 import { parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
 import { listUserKeys, ownerOfKey } from '../aws/iam.ts';
@@ -113,21 +113,27 @@ export async function resolveTarget(request: TriggerRequest, iam: IAMClient): Pr
   return { userName, accessKeyId: key.accessKeyId };
 }
 
-interface RunningRotation {
+export interface RunningExecution {
   readonly executionArn: string;
   readonly name: string;
   readonly kind: string;
+  /** The key it rotates (its input's accessKeyId). */
+  readonly accessKeyId: string;
 }
 
-/** Running rotations of a user, read from their inputs (names are shortened and cannot be trusted to carry the user exactly). */
-async function runningRotationsOf(userName: string, accountId: string | undefined, deps: StartDeps): Promise<RunningRotation[]> {
-  const found: RunningRotation[] = [];
+/**
+ * Running rotations of a user. ListExecutions RUNNING narrows them by the deterministic name's user
+ * part (executionName), and each candidate's input decides: names are shortened and sanitized, so
+ * they cannot be trusted to carry the user exactly. Also read by `confirm` and `abort`.
+ */
+export async function runningRotationsOf(sfn: SFNClient, stateMachineArn: string, userName: string, accountId: string | undefined): Promise<RunningExecution[]> {
+  const found: RunningExecution[] = [];
   const namePrefix = userName.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 16);
-  for await (const page of paginateListExecutions({ client: deps.sfn }, { stateMachineArn: deps.stateMachineArn, statusFilter: 'RUNNING' })) {
+  for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn, statusFilter: 'RUNNING' })) {
     for (const execution of page.executions ?? []) {
       if (!execution.executionArn || !execution.name?.startsWith(namePrefix)) continue;
-      const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
-      let input: { userName?: unknown; kind?: unknown; accountId?: unknown } = {};
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      let input: { userName?: unknown; accessKeyId?: unknown; kind?: unknown; accountId?: unknown } = {};
       try {
         input = JSON.parse(described.input ?? '{}') as typeof input;
       } catch {
@@ -135,7 +141,9 @@ async function runningRotationsOf(userName: string, accountId: string | undefine
       }
       // The same user name in two accounts is two users (inputs name only member accounts).
       const sameAccount = (input.accountId ?? undefined) === accountId;
-      if (input.userName === userName && sameAccount && described.status === 'RUNNING') found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? '') });
+      if (input.userName === userName && sameAccount && described.status === 'RUNNING') {
+        found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? ''), accessKeyId: String(input.accessKeyId ?? '') });
+      }
     }
   }
   return found;
@@ -150,6 +158,36 @@ async function describeIfExists(sfn: SFNClient, executionArn: string): Promise<s
   }
 }
 
+/** Statuses of an execution that has ended; any other (RUNNING, PENDING_REDRIVE) is still going on. */
+const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** How many manual rotations of one key may start within the 90 days Step Functions keeps an ended execution's name. */
+export const MAX_MANUAL_ATTEMPTS = 20;
+
+/**
+ * The execution this request names, and its status if it exists. Key ids are unique across AWS, so
+ * names need no account. A second trigger of a compromise rotation finds the first, running or
+ * done: never a second containment. A manual request while its rotation runs finds it; once that
+ * one has ended (NeedsAttention, RolledBack, Failed), asking again is a new request: the next
+ * attempt's name (the only way to finish a rotation that ended NeedsAttention is to rotate again).
+ */
+async function executionFor(userName: string, accessKeyId: string, kind: OnDemandKind, deps: StartDeps): Promise<{ name: string; executionArn: string; existing?: string }> {
+  const attempts = kind === 'manual' ? MAX_MANUAL_ATTEMPTS : 1;
+  let last = '';
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const name = executionName(userName, accessKeyId, kind, attempt);
+    const executionArn = executionArnFor(deps.stateMachineArn, name);
+    const status = await describeIfExists(deps.sfn, executionArn);
+    if (status === undefined) return { name, executionArn };
+    if (kind !== 'manual' || !ENDED.has(status)) return { name, executionArn, existing: status };
+    last = name;
+  }
+  throw new RotationAttemptsExhaustedError(
+    `Access key ${accessKeyId} of ${userName} was already rotated by hand ${MAX_MANUAL_ATTEMPTS} times, and each attempt ended (the last: ${last}); ` +
+      `Step Functions keeps an ended execution's name for 90 days. Nothing was started. Find out why they ended with \`iam-key-rotator status ${userName}\`.`,
+  );
+}
+
 /** Starts one rotation (or finds the one this request already started). */
 export async function startRotation(request: TriggerRequest, deps: StartDeps): Promise<StartedExecution> {
   if (deps.stateMachineArn === '') {
@@ -159,14 +197,10 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   const account = await targetAccount(request, deps);
   const { userName, accessKeyId } = await resolveTarget(request, account.iam);
   const kind = request.kind;
-  // Key ids are unique across AWS, so the name needs no account.
-  const name = executionName(userName, accessKeyId, kind);
-  const executionArn = executionArnFor(deps.stateMachineArn, name);
+  const { name, executionArn, existing } = await executionFor(userName, accessKeyId, kind, deps);
   const inAccount = account.accountId === undefined ? {} : { accountId: account.accountId };
   const result = { userName, accessKeyId, kind, executionName: name, executionArn, ...inAccount };
 
-  // A second trigger for the same key finds the first execution, running or done: never a second containment.
-  const existing = await describeIfExists(deps.sfn, executionArn);
   if (existing !== undefined) {
     deps.logger.info('rotation already started', { userName, accessKeyId, kind, executionName: name, status: existing });
     return { ...result, status: 'already-started', stopped: [] };
@@ -176,7 +210,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   if (kind !== 'compromise') {
     // Two rotations of one user (the same key by another kind, or the user's other key) would fight
     // over the two-key limit and the secret: the second waits until the first has ended.
-    const running = await runningRotationsOf(userName, account.accountId, deps);
+    const running = await runningRotationsOf(deps.sfn, deps.stateMachineArn, userName, account.accountId);
     if (running.length > 0) {
       throw new RotationInProgressError(
         `User ${userName} already has a running rotation (${running.map((execution) => `${execution.name}, ${execution.kind}`).join('; ')}). ` +
@@ -185,7 +219,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     }
   }
   if (kind === 'compromise') {
-    for (const running of await runningRotationsOf(userName, account.accountId, deps)) {
+    for (const running of await runningRotationsOf(deps.sfn, deps.stateMachineArn, userName, account.accountId)) {
       if (running.kind === 'compromise') continue;
       await deps.sfn.send(
         new StopExecutionCommand({

@@ -70,7 +70,20 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
   ],
-  rotatePrepare: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotatePrepare: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:ListAccessKeys',
+    'iam:GetAccessKeyLastUsed',
+    'iam:DeleteAccessKey',
+    // Only the rotation:confirm/abort markers of a key it takes over (MARKER_UNTAG below).
+    'iam:UntagUser',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'kms:Decrypt',
+  ],
   rotateCreateAndStore: [
     'sts:AssumeRole',
     'ssm:GetParameter',
@@ -146,6 +159,11 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
 
 /** Writes on IAM users: each must carry the optional rotation:managed tag condition. */
 const USER_WRITES = new Set(['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy']);
+/** Tag removal on IAM users: only the confirm/abort markers, with the same optional tag condition. */
+const MARKER_KEYS = { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] }, Null: { 'aws:TagKeys': 'false' } };
+const MARKER_UNTAG = {
+  'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } }, ...MARKER_KEYS }, MARKER_KEYS],
+};
 const LOG_ACTIONS = new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents']);
 
 const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
@@ -329,6 +347,7 @@ describe('osls package', () => {
             expect({ owner, actions, condition: statement.Condition }).toEqual({ owner, actions, condition: tagCondition });
             expect(actions.every((action) => USER_WRITES.has(action))).toBe(true);
           }
+          if (actions.includes('iam:UntagUser')) expect({ owner, actions, condition: statement.Condition }).toEqual({ owner, actions: ['iam:UntagUser'], condition: MARKER_UNTAG });
         }
       }
       expect(template.Parameters?.RotationUserTagValue).toMatchObject({ Default: '' });

@@ -1,7 +1,7 @@
 import { describe, expect, test, beforeAll, beforeEach, afterEach } from '@jest/globals';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
@@ -17,12 +17,20 @@ import { rotationDeps } from '../../helpers/rotation-deps.ts';
 import { createKey, createUser, iam, secretsManager, seedSecret, type TestKey } from '../../helpers/rotation-fixtures.ts';
 
 const TABLE = 'iam-key-rotator-token-test-ledger';
+const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:iam-key-rotator-test-rotate-key';
 const TOKEN = 'AAAAKgAAAAIAAAAAAAAAAfake-task-token-never-in-a-log-7f3c';
 const dynamodb = new DynamoDBClient({});
 const sfn = mockClient(SFNClient);
 const tokens = dynamoTokenStore(dynamodb, () => TABLE);
 
-/** A rotation waiting at the gate: the new key Active and AWSCURRENT, the old one Active and AWSPREVIOUS. */
+/** The deployed state machine (mocked) has one RUNNING execution: the rotation of this user's old key. */
+function running(userName: string, old: TestKey): void {
+  const executionArn = `arn:aws:states:us-east-1:123456789012:execution:iam-key-rotator-test-rotate-key:${userName}-exec`;
+  sfn.on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE, statusFilter: 'RUNNING' }).resolves({ executions: [{ executionArn, name: `${userName}-exec`, stateMachineArn: STATE_MACHINE, status: 'RUNNING', startDate: new Date() }] });
+  sfn.on(DescribeExecutionCommand, { executionArn }).resolves({ executionArn, status: 'RUNNING', input: JSON.stringify({ userName, accessKeyId: old.accessKeyId, kind: 'manual' }), startDate: new Date(), stateMachineArn: STATE_MACHINE });
+}
+
+/** A rotation waiting at the gate: the new key Active and AWSCURRENT, the old one Active and AWSPREVIOUS; its execution RUNNING. */
 async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestKey }> {
   const old = await createUser(userName, { 'rotation:health-checks': 'manual' });
   await seedSecret(userName, old);
@@ -33,6 +41,7 @@ async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestK
   const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
   await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: put.VersionId, RemoveFromVersionId: current }));
   await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: put.VersionId }));
+  running(userName, old);
   return { old, fresh };
 }
 
@@ -70,10 +79,13 @@ beforeAll(async () => {
 
 beforeEach(() => {
   sfn.reset();
+  // Deployed mode: the state machine's executions say which rotation is running, the ledger holds the tokens.
+  process.env.ROTATION_STATE_MACHINE_ARN = STATE_MACHINE;
   process.env.NOTIFICATION_LEDGER_TABLE = TABLE;
 });
 
 afterEach(() => {
+  delete process.env.ROTATION_STATE_MACHINE_ARN;
   delete process.env.NOTIFICATION_LEDGER_TABLE;
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { main } from '../../../cli/main.ts';
 import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/base/errors.ts';
 import { executionName } from '#shared/base/execution-name.ts';
@@ -73,6 +73,40 @@ describe('start-rotation against moto', () => {
 
     expect((await executions()).length).toBe(before);
     expect(await keysOf('bob')).toEqual({ [bobs.accessKeyId]: 'Active' });
+  });
+
+  test('a manual rotation asked for again: while it runs the request finds it; once it has ended (say NeedsAttention) the next attempt starts', async () => {
+    // Prepare
+    const key = await createUser('again');
+    const request = { userName: 'again', accessKeyId: key.accessKeyId, kind: 'manual' as const };
+    const [first] = await handleTrigger(request, deps);
+    const [repeated] = await handleTrigger(request, deps);
+    if (first?.status !== 'started') throw new Error('the first manual rotation did not start');
+    await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+
+    // Act
+    const [again] = await handleTrigger(request, deps);
+    const [againRepeated] = await handleTrigger(request, deps);
+
+    // Assess
+    expect(first.executionName).toBe(executionName('again', key.accessKeyId, 'manual'));
+    expect(repeated).toMatchObject({ status: 'already-started', executionName: first.executionName });
+    expect(again).toMatchObject({ status: 'started', executionName: executionName('again', key.accessKeyId, 'manual', 2) });
+    expect(againRepeated).toMatchObject({ status: 'already-started', executionName: executionName('again', key.accessKeyId, 'manual', 2) });
+    const mine = (await executions()).filter((execution) => execution.input.userName === 'again');
+    expect(mine.map((execution) => execution.status).sort()).toEqual(['ABORTED', 'RUNNING']);
+  });
+
+  test('a compromise rotation that has ended is never started again for the same key', async () => {
+    const key = await createUser('contained-once');
+    const request = { userName: 'contained-once', accessKeyId: key.accessKeyId, kind: 'compromise' as const };
+    const [first] = await handleTrigger(request, deps);
+    if (first?.status !== 'started') throw new Error('the compromise rotation did not start');
+    await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+
+    const [second] = await handleTrigger(request, deps);
+
+    expect(second).toMatchObject({ status: 'already-started', executionName: first.executionName });
   });
 
   test('a compromise rotation stops the running scheduled rotation of the key first, then starts', async () => {

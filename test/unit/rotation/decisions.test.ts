@@ -1,7 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   classifyExtraKeys,
+  decideAdoption,
+  decideNewKeySource,
   decideRoom,
+  markersFor,
   evaluateGate,
   evaluateObservation,
   idleFor,
@@ -10,7 +13,9 @@ import {
   usedSince,
   waitSeconds,
   type CheckResult,
+  type HeldVersionFact,
   type KeyFact,
+  type RoomDecision,
   type SafetyFacts,
   type VersionFact,
 } from '#shared/rotation/decisions.ts';
@@ -32,30 +37,94 @@ describe('waitSeconds', () => {
   });
 });
 
-describe('decideRoom: making room under the two-key limit', () => {
-  const old: KeyFact = { accessKeyId: 'AKIAOLD0000000000000', status: 'Active' };
-  const other = (status: KeyFact['status']): KeyFact => ({ accessKeyId: 'AKIAOTHER00000000000', status });
-  test.each<[string, KeyFact[], string | undefined, ReturnType<typeof decideRoom>]>([
-    ['one key: nothing to do', [old], undefined, { action: 'none' }],
-    ['other key Inactive and unreferenced: delete it', [old, other('Inactive')], old.accessKeyId, { action: 'delete', accessKeyId: 'AKIAOTHER00000000000' }],
-    ['other key Inactive, no secret yet: delete it', [old, other('Inactive')], undefined, { action: 'delete', accessKeyId: 'AKIAOTHER00000000000' }],
-    ['other key Active: refuse, delete nothing', [old, other('Active')], old.accessKeyId, { action: 'refuse', otherKeyId: 'AKIAOTHER00000000000', why: 'active' }],
+const OLD = 'AKIAOLD0000000000000';
+const OTHER = 'AKIAOTHER00000000000';
+const key = (accessKeyId: string, status: KeyFact['status'] = 'Active'): KeyFact => ({ accessKeyId, status });
+/** `userName` null: a version whose JSON names no user. */
+const version = (accessKeyId: string | undefined, stages: string[], userName: string | null = 'app-one'): HeldVersionFact => ({
+  versionId: `v-${accessKeyId ?? 'none'}`,
+  stages,
+  accessKeyId,
+  userName: userName ?? undefined,
+});
+
+describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', () => {
+  test.each<[string, KeyFact[], HeldVersionFact[], ReturnType<typeof decideAdoption>]>([
     [
-      'other key Inactive but AWSCURRENT holds it: refuse',
-      [old, other('Inactive')],
-      'AKIAOTHER00000000000',
-      { action: 'refuse', otherKeyId: 'AKIAOTHER00000000000', why: 'secret-current' },
+      'AWSCURRENT holds the other key, Active, of this user: adopted (a first rotation that ended NeedsAttention)',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT'])],
+      { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` },
     ],
-  ])('%s', (_name, keys, current, expected) => {
-    expect(decideRoom(keys, old.accessKeyId, current)).toEqual(expected);
+    [
+      'the same with AWSPREVIOUS on the rotated key (a later rotation that ended NeedsAttention): adopted',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT']), version(OLD, ['AWSPREVIOUS'])],
+      { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` },
+    ],
+    ['a version that names no user (seeded by hand) but holds a key IAM lists for the user: adopted', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'], null)], { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` }],
+    ['no secret yet', [key(OLD), key(OTHER)], [], { adopt: false, why: 'no-current' }],
+    ['AWSCURRENT holds something that is not a key', [key(OLD), key(OTHER)], [version(undefined, ['AWSCURRENT'])], { adopt: false, why: 'no-current' }],
+    ['AWSCURRENT holds the key being rotated', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT'])], { adopt: false, why: 'current-is-rotated-key' }],
+    ['AWSCURRENT holds a key the user does not have (deleted, or another user’s)', [key(OLD), key(OTHER)], [version('AKIASOMEONEELSE00000', ['AWSCURRENT'])], { adopt: false, why: 'not-a-key-of-the-user' }],
+    ['AWSCURRENT holds an Inactive key', [key(OLD), key(OTHER, 'Inactive')], [version(OTHER, ['AWSCURRENT'])], { adopt: false, why: 'inactive' }],
+    ['the version names another user', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'], 'someone-else')], { adopt: false, why: 'another-users-version' }],
+    ['AWSPENDING (not AWSCURRENT) holds the other key: not adopted here', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { adopt: false, why: 'current-is-rotated-key' }],
+  ])('%s', (_name, keys, versions, expected) => {
+    expect(decideAdoption(keys, OLD, 'app-one', versions)).toEqual(expected);
+  });
+});
+
+describe('decideRoom: making room under the two-key limit', () => {
+  test.each<[string, KeyFact[], HeldVersionFact[], RoomDecision]>([
+    ['one key: nothing to do', [key(OLD)], [version(OLD, ['AWSCURRENT'])], { action: 'none' }],
+    ['one key, no secret yet (a first rotation): nothing to do', [key(OLD)], [], { action: 'none' }],
+    ['other key Inactive and unreferenced: delete it', [key(OLD), key(OTHER, 'Inactive')], [version(OLD, ['AWSCURRENT'])], { action: 'delete', accessKeyId: OTHER }],
+    ['other key Inactive, no secret yet: delete it', [key(OLD), key(OTHER, 'Inactive')], [], { action: 'delete', accessKeyId: OTHER }],
+    ['other key Inactive and only AWSPREVIOUS: delete it', [key(OLD), key(OTHER, 'Inactive')], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPREVIOUS'])], { action: 'delete', accessKeyId: OTHER }],
+    ['other key Active, AWSCURRENT holds the rotated key: refuse, delete nothing', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT'])], { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: OLD }],
+    ['other key Active, no secret: refuse, delete nothing', [key(OLD), key(OTHER)], [], { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: undefined }],
+    ['other key Inactive but AWSCURRENT holds it: refuse', [key(OLD), key(OTHER, 'Inactive')], [version(OTHER, ['AWSCURRENT'])], { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER }],
+    ['other key Active, AWSCURRENT holds it under another user’s name: refuse, never delete it', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'], 'someone-else')], { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER }],
+    ['other key Active and AWSCURRENT, no AWSPREVIOUS (the first rotation created the secret): take it over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'])], { action: 'adopt', accessKeyId: OTHER }],
+    ['other key Active and AWSCURRENT, AWSPREVIOUS on the rotated key: take it over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT']), version(OLD, ['AWSPREVIOUS'])], { action: 'adopt', accessKeyId: OTHER }],
+    ['other key Active and AWSCURRENT, AWSPREVIOUS on yet another key: take it over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT']), version('AKIAGONE000000000000', ['AWSPREVIOUS'])], { action: 'adopt', accessKeyId: OTHER }],
+  ])('%s', (_name, keys, versions, expected) => {
+    expect(decideRoom({ keys, oldAccessKeyId: OLD, userName: 'app-one', versions })).toEqual(expected);
   });
 
-  test.each<[string, string | undefined, ReturnType<typeof decideRoom>]>([
-    ['AWSPREVIOUS holds the rotated key: an earlier rotation of it stopped after Promote, so this one resumes it', old.accessKeyId, { action: 'none' }],
-    ['AWSPREVIOUS holds another key: refuse, delete nothing', 'AKIASOMEONEELSE00000', { action: 'refuse', otherKeyId: 'AKIAOTHER00000000000', why: 'active' }],
-    ['no AWSPREVIOUS: refuse, delete nothing', undefined, { action: 'refuse', otherKeyId: 'AKIAOTHER00000000000', why: 'active' }],
-  ])('other key Active and AWSCURRENT, %s', (_name, previous, expected) => {
-    expect(decideRoom([old, other('Active')], old.accessKeyId, 'AKIAOTHER00000000000', previous)).toEqual(expected);
+  test('no decision ever deletes the key AWSCURRENT holds', () => {
+    for (const status of ['Active', 'Inactive'] as const) {
+      for (const userName of ['app-one', null, 'someone-else']) {
+        const room = decideRoom({ keys: [key(OLD), key(OTHER, status)], oldAccessKeyId: OLD, userName: 'app-one', versions: [version(OTHER, ['AWSCURRENT'], userName)] });
+        expect({ status, userName, room: room.action }).not.toEqual({ status, userName, room: 'delete' });
+      }
+    }
+  });
+});
+
+describe('decideNewKeySource: where CreateAndStore’s new key comes from', () => {
+  test.each<[string, KeyFact[], HeldVersionFact[], ReturnType<typeof decideNewKeySource>]>([
+    ['nothing stored yet: create', [key(OLD)], [version(OLD, ['AWSCURRENT'])], { source: 'create' }],
+    ['no secret yet: create', [key(OLD)], [], { source: 'create' }],
+    ['AWSPENDING holds an Active key of an earlier attempt: reuse it', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { source: 'pending', accessKeyId: OTHER, versionId: `v-${OTHER}` }],
+    ['AWSPENDING holds a key the user no longer has: create', [key(OLD)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { source: 'create' }],
+    ['AWSPENDING holds an Inactive key: not reused', [key(OLD), key(OTHER, 'Inactive')], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { source: 'create' }],
+    ['AWSPENDING names no user (not written by this step): not reused', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'], null)], { source: 'create' }],
+    ['AWSCURRENT holds the other key, Active: taken over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'])], { source: 'adopted', accessKeyId: OTHER, versionId: `v-${OTHER}` }],
+    ['AWSCURRENT holds an Inactive other key: not taken over', [key(OLD), key(OTHER, 'Inactive')], [version(OTHER, ['AWSCURRENT'])], { source: 'create' }],
+  ])('%s', (_name, keys, versions, expected) => {
+    expect(decideNewKeySource(keys, OLD, 'app-one', versions)).toEqual(expected);
+  });
+});
+
+describe('markersFor: confirm and abort markers that name a key', () => {
+  test.each<[string, Record<string, string>, string[]]>([
+    ['none set', { owner: 'a@example.com' }, []],
+    ['both set for the key', { 'rotation:confirm': OTHER, 'rotation:abort': ` ${OTHER} ` }, ['rotation:confirm', 'rotation:abort']],
+    ['set for another key: kept', { 'rotation:confirm': OLD, 'rotation:abort': 'AKIAELSE000000000000' }, []],
+  ])('%s', (_name, tags, expected) => {
+    expect(markersFor(new Map(Object.entries(tags)), OTHER)).toEqual(expected);
   });
 });
 

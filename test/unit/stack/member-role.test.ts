@@ -109,6 +109,17 @@ describe('stack/member-role.yml', () => {
     expect(template.Parameters.RotationUserTagValue?.Default).toBe('');
   });
 
+  test('tags are removed only from the rotation:confirm/abort markers, under the same optional tag condition', () => {
+    const untags = statements.filter((statement) => actionsOf(statement).includes('iam:UntagUser'));
+    const markers = { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] }, Null: { 'aws:TagKeys': 'false' } };
+
+    expect(untags).toHaveLength(1);
+    expect(actionsOf(untags[0] as Statement)).toEqual(['iam:UntagUser']);
+    expect(untags[0]?.Condition).toEqual({
+      'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } }, ...markers }, markers],
+    });
+  });
+
   describe('trust', () => {
     test('only the tooling account’s rotator roles may assume it, with sts:AssumeRole alone', () => {
       expect(trust).toHaveLength(1);
