@@ -7,7 +7,12 @@ import { startMoto, type MotoServer } from '#local/moto.ts';
  */
 export async function startBenchMoto(): Promise<MotoServer> {
   const moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_REGION: 'us-east-1',
+  });
   delete process.env.NOTIFICATION_TOPIC_ARN;
   return moto;
 }

@@ -30,7 +30,9 @@ function median(values: number[]): number {
 /** The file a build writes and how Lambda loads it: require() for CommonJS, import() for an ES module. */
 const extensionOf = (options: BuildOptions): string => (options.format === 'cjs' ? '.cjs' : '.mjs');
 const loadArgs = (file: string): string[] =>
-  file.endsWith('.cjs') ? ['-e', `require(${JSON.stringify(file)})`] : ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`];
+  file.endsWith('.cjs')
+    ? ['-e', `require(${JSON.stringify(file)})`]
+    : ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`];
 
 function timeNode(args: string[]): number {
   const started = process.hrtime.bigint();
@@ -58,7 +60,11 @@ export interface ColdStartResult {
   /** Paired in the same runs: the issue's naive bundle (~105 ms over bare node on its machine), Node's https floor, and scan-keys as an ES module. */
   readonly references: readonly BundleFigures[];
   /** scan-keys as deployed (CommonJS) against the same code as an ES module, run by run: medians of two noisy series can disagree where the paired difference does not. */
-  readonly formatComparison?: { readonly commonJsMinusEsModuleMedianMs: number; readonly commonJsFasterRuns: number; readonly runs: number };
+  readonly formatComparison?: {
+    readonly commonJsMinusEsModuleMedianMs: number;
+    readonly commonJsFasterRuns: number;
+    readonly runs: number;
+  };
 }
 
 /** The issue's scale: on the machine it was written on, the naive bundle added about 105 ms and the goal is 60 ms. */
@@ -70,15 +76,36 @@ const ESM_REQUIRE_SHIM = { js: "import { createRequire } from 'module'; const re
 
 const REFERENCES = [
   // The naive way: esbuild's defaults for node (each package's CommonJS `main`, the SDK's full default credential chain), as an ES module.
-  { name: 'reference: naive IAM + Logger + Middy', entry: 'bench/reference/naive.ts', options: (): BuildOptions => ({ bundle: true, minify: true, platform: 'node', target: 'node22', format: 'esm', banner: ESM_REQUIRE_SHIM }) },
-  { name: "reference: Node's http + https only", entry: 'bench/reference/node-https.ts', options: (deployed: BuildOptions): BuildOptions => deployed },
+  {
+    name: 'reference: naive IAM + Logger + Middy',
+    entry: 'bench/reference/naive.ts',
+    options: (): BuildOptions => ({
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      banner: ESM_REQUIRE_SHIM,
+    }),
+  },
+  {
+    name: "reference: Node's http + https only",
+    entry: 'bench/reference/node-https.ts',
+    options: (deployed: BuildOptions): BuildOptions => deployed,
+  },
   // Why the deployed format is CommonJS: the same function, same options, as an ES module.
-  { name: 'reference: scan-keys as an ES module', entry: 'functions/scan-keys.ts', options: (deployed: BuildOptions): BuildOptions => ({ ...deployed, format: 'esm', banner: ESM_REQUIRE_SHIM }) },
+  {
+    name: 'reference: scan-keys as an ES module',
+    entry: 'functions/scan-keys.ts',
+    options: (deployed: BuildOptions): BuildOptions => ({ ...deployed, format: 'esm', banner: ESM_REQUIRE_SHIM }),
+  },
 ] as const;
 
 export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 21)): Promise<ColdStartResult> {
   const outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-bundles-'));
-  const entries = readdirSync('functions').filter((file) => file.endsWith('.ts')).sort();
+  const entries = readdirSync('functions')
+    .filter((file) => file.endsWith('.ts'))
+    .sort();
   const deployed = lambdaBuildOptions();
   const bundles: Array<{ name: string; file: string; bytes: number; inputs: Array<{ package: string; bytes: number }> }> = [];
   for (const entry of entries) {
@@ -103,7 +130,12 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 21)
     const result = await build({ ...options, entryPoints: [reference.entry], outfile: file, metafile: true, logLevel: 'error' });
     const output = Object.keys(result.metafile.outputs).find((path) => path.endsWith(extensionOf(options)));
     if (!output) throw new Error(`esbuild wrote no bundle for ${reference.entry}`);
-    references.push({ name: reference.name, file, bytes: result.metafile.outputs[output]?.bytes ?? 0, inputs: byPackage(result.metafile, output) });
+    references.push({
+      name: reference.name,
+      file,
+      bytes: result.metafile.outputs[output]?.bytes ?? 0,
+      inputs: byPackage(result.metafile, output),
+    });
   }
 
   const baseline: number[] = [];
@@ -115,7 +147,8 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 21)
   for (let run = 0; run < runs; run += 1) {
     baseline.push(timeNode(['-e', '0']));
     // Every other run goes backwards, so no bundle always runs right after the same neighbour.
-    for (const bundle of run % 2 === 0 ? everyBundle : [...everyBundle].reverse()) samples.get(bundle.name)?.push(timeNode(loadArgs(bundle.file)));
+    for (const bundle of run % 2 === 0 ? everyBundle : [...everyBundle].reverse())
+      samples.get(bundle.name)?.push(timeNode(loadArgs(bundle.file)));
   }
   const bare = median(baseline);
   const figuresOf = (bundle: (typeof bundles)[number]): BundleFigures => {
@@ -134,7 +167,11 @@ export async function benchColdStart(runs = Number(process.env.BENCH_RUNS ?? 21)
   const differences = asCommonJs.flatMap((ms, run) => (asEsModule[run] === undefined ? [] : [ms - (asEsModule[run] ?? 0)]));
   const formatComparison =
     differences.length > 0
-      ? { commonJsMinusEsModuleMedianMs: Number(median(differences).toFixed(1)), commonJsFasterRuns: differences.filter((difference) => difference < 0).length, runs: differences.length }
+      ? {
+          commonJsMinusEsModuleMedianMs: Number(median(differences).toFixed(1)),
+          commonJsFasterRuns: differences.filter((difference) => difference < 0).length,
+          runs: differences.length,
+        }
       : undefined;
 
   rmSync(outDir, { recursive: true, force: true });
@@ -185,10 +222,15 @@ export function coldStartTable(result: ColdStartResult): string {
  * that share at the scale the goal was set on (naive = 105 ms): the machine is shared, and bare
  * figures move by 50% between runs while ratios in one run hold.
  */
-export function scaledOverhead(result: ColdStartResult): { worst: BundleFigures; naiveMs: number; floorMs: number; ratio: number; scaledMs: number } | undefined {
+export function scaledOverhead(
+  result: ColdStartResult,
+): { worst: BundleFigures; naiveMs: number; floorMs: number; ratio: number; scaledMs: number } | undefined {
   const naive = result.references[0];
   const floor = result.references[1];
-  const worst = result.bundles.reduce<BundleFigures | undefined>((found, bundle) => (found === undefined || bundle.overheadMs > found.overheadMs ? bundle : found), undefined);
+  const worst = result.bundles.reduce<BundleFigures | undefined>(
+    (found, bundle) => (found === undefined || bundle.overheadMs > found.overheadMs ? bundle : found),
+    undefined,
+  );
   if (!naive || !floor || !worst || naive.overheadMs <= 0) return undefined;
   const ratio = worst.overheadMs / naive.overheadMs;
   return { worst, naiveMs: naive.overheadMs, floorMs: floor.overheadMs, ratio, scaledMs: ratio * NAIVE_REFERENCE_MS };

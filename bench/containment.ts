@@ -71,14 +71,24 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
       await secretsManager.send(
         new CreateSecretCommand({
           Name: `iam-key-rotator/${userName}`,
-          SecretString: JSON.stringify({ AccessKeyId: accessKeyId, SecretAccessKey: key.AccessKey?.SecretAccessKey, UserName: userName, CreatedAt: new Date().toISOString() }),
+          SecretString: JSON.stringify({
+            AccessKeyId: accessKeyId,
+            SecretAccessKey: key.AccessKey?.SecretAccessKey,
+            UserName: userName,
+            CreatedAt: new Date().toISOString(),
+          }),
         }),
       );
       returned.clear();
       const trigger = performance.now();
       const report = await runRotation(
         { userName, accessKeyId, kind: 'compromise', requestedBy: 'bench', reason: 'bench' },
-        { logger, clients: { iam, secretsManager, ...others }, stsWith: (credentials) => new STSClient({ endpoint, credentials, maxAttempts: 1 }), durations: { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 100, observationMs: 50, oldKeyQuietMs: 50 } },
+        {
+          logger,
+          clients: { iam, secretsManager, ...others },
+          stsWith: (credentials) => new STSClient({ endpoint, credentials, maxAttempts: 1 }),
+          durations: { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 100, observationMs: 50, oldKeyQuietMs: 50 },
+        },
       );
       const deactivated = returned.get('UpdateAccessKeyCommand');
       const denied = returned.get('PutUserPolicyCommand');

@@ -31,9 +31,15 @@ const commit = (() => {
 })();
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const ratios = scan
-  .map((size) => `- ${size.users} users: the naive scan makes **${size.callRatioNoneDue.toFixed(0)}×** our calls with nothing due and ${size.callRatioAllDue.toFixed(1)}× with everything due (seeding took ${size.seedSeconds.toFixed(1)} s).`)
+  .map(
+    (size) =>
+      `- ${size.users} users: the naive scan makes **${size.callRatioNoneDue.toFixed(0)}×** our calls with nothing due and ${size.callRatioAllDue.toFixed(1)}× with everything due (seeding took ${size.seedSeconds.toFixed(1)} s).`,
+  )
   .join('\n');
-const worstBundle = coldStart.bundles.reduce((worst, bundle) => (bundle.bytes > worst.bytes ? bundle : worst), coldStart.bundles[0] ?? { function: '-', bytes: 0, overheadMs: 0 });
+const worstBundle = coldStart.bundles.reduce(
+  (worst, bundle) => (bundle.bytes > worst.bytes ? bundle : worst),
+  coldStart.bundles[0] ?? { function: '-', bytes: 0, overheadMs: 0 },
+);
 const worstOverhead = coldStart.bundles.reduce((worst, bundle) => Math.max(worst, bundle.overheadMs), 0);
 const largest = sizes.length > 0 ? scan.find((size) => size.users === Math.max(...sizes)) : undefined;
 const oursNoneDue = largest?.runs.find((run) => run.label === 'ours, none due');
@@ -51,7 +57,9 @@ const goals = [
   `| no bundle over 500 KB | largest ${(worstBundle.bytes / 1024).toFixed(0)} KB (${worstBundle.function}) | ${verdict(worstBundle.bytes <= 500 * 1024)} |`,
   (() => {
     const scaled = scaledOverhead(coldStart);
-    const atScale = scaled ? `; ${(scaled.ratio * 100).toFixed(0)}% of the naive yardstick's ${scaled.naiveMs} ms in the same runs = ${scaled.scaledMs.toFixed(0)} ms at the goal's scale` : '';
+    const atScale = scaled
+      ? `; ${(scaled.ratio * 100).toFixed(0)}% of the naive yardstick's ${scaled.naiveMs} ms in the same runs = ${scaled.scaledMs.toFixed(0)} ms at the goal's scale`
+      : '';
     return `| import overhead under ${IMPORT_GOAL_MS} ms | worst ${worstOverhead} ms${atScale} | ${verdict(worstOverhead < IMPORT_GOAL_MS && (scaled?.scaledMs ?? 0) < IMPORT_GOAL_MS)} |`;
   })(),
   `| happy path at most 20 transitions | ${workflow.happyPath.transitions} | ${verdict(workflow.happyPath.transitions <= 20)} |`,
@@ -97,6 +105,9 @@ ${containmentTable(containment)}
 `;
 
 writeFileSync('bench/results.md', markdown);
-writeFileSync('bench/results.json', `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, coldStart, workflow, containment }, null, 2)}\n`);
+writeFileSync(
+  'bench/results.json',
+  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, coldStart, workflow, containment }, null, 2)}\n`,
+);
 console.log(markdown);
 log('wrote bench/results.md and bench/results.json');

@@ -2,7 +2,13 @@
 // ours with everything due, and a naive per-user scan (ListUsers, then ListUserTags, ListAccessKeys
 // and GetAccessKeyLastUsed per user and key, as the best-known sample solution does).
 // Run alone: npm run bench:scan (BENCH_SCAN_SIZES=100,1000 to choose sizes).
-import { GetAccessKeyLastUsedCommand, IAMClient, paginateListAccessKeys, paginateListUserTags, paginateListUsers } from '@aws-sdk/client-iam';
+import {
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  paginateListAccessKeys,
+  paginateListUserTags,
+  paginateListUsers,
+} from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { pathToFileURL } from 'node:url';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
@@ -36,7 +42,8 @@ export interface ScanSizeResult {
 /** The per-user scan we compare against: every user, every key, every tag, every last-used. */
 async function naiveScan(iam: IAMClient): Promise<number> {
   const users: string[] = [];
-  for await (const page of paginateListUsers({ client: iam }, {})) for (const user of page.Users ?? []) if (user.UserName) users.push(user.UserName);
+  for await (const page of paginateListUsers({ client: iam }, {}))
+    for (const user of page.Users ?? []) if (user.UserName) users.push(user.UserName);
   const keysPerUser = await mapWithConcurrency(users, CONCURRENCY, async (userName) => {
     for await (const page of paginateListUserTags({ client: iam }, { UserName: userName })) void page.Tags;
     let keys = 0;
@@ -51,13 +58,24 @@ async function naiveScan(iam: IAMClient): Promise<number> {
   return keysPerUser.reduce((sum, count) => sum + count, 0);
 }
 
-async function measure(label: string, counters: { iam: CallCounter; sfn: CallCounter }, run: () => Promise<string>): Promise<ScanMeasurement> {
+async function measure(
+  label: string,
+  counters: { iam: CallCounter; sfn: CallCounter },
+  run: () => Promise<string>,
+): Promise<ScanMeasurement> {
   counters.iam.reset();
   counters.sfn.reset();
   const started = performance.now();
   const detail = await run();
   const seconds = (performance.now() - started) / 1000;
-  return { label, iamCalls: counters.iam.total(), sfnCalls: counters.sfn.total(), seconds, byCommand: { ...counters.iam.byCommand }, detail };
+  return {
+    label,
+    iamCalls: counters.iam.total(),
+    sfnCalls: counters.sfn.total(),
+    seconds,
+    byCommand: { ...counters.iam.byCommand },
+    detail,
+  };
 }
 
 /** Measures each size on a fresh moto_server, so one size's executions and users never skew the next. */
@@ -66,7 +84,12 @@ export async function benchScan(sizes: readonly number[], log: (text: string) =>
   for (const users of sizes) {
     const moto = await startMoto();
     try {
-      Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_REGION: 'us-east-1',
+      });
       const iam = new IAMClient({ endpoint: moto.endpoint });
       const sfn = new SFNClient({ endpoint: moto.endpoint });
       const counters = { iam: countCalls(iam), sfn: countCalls(sfn) };
@@ -80,7 +103,14 @@ export async function benchScan(sizes: readonly number[], log: (text: string) =>
       // threshold past that so the never-used keys read as due rather than unused.
       const config = loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365' });
       const scan = (daysAhead: number) => async () => {
-        const result = await scanAccount({ iam, sfn, config, clock: fixedClock(new Date(Date.now() + daysAhead * DAY_MS)), dryRun: false, concurrency: CONCURRENCY });
+        const result = await scanAccount({
+          iam,
+          sfn,
+          config,
+          clock: fixedClock(new Date(Date.now() + daysAhead * DAY_MS)),
+          dryRun: false,
+          concurrency: CONCURRENCY,
+        });
         return `due ${result.counts.due}, ok ${result.counts.ok}, read live ${result.usersReadLive}, due left for later runs ${result.dueNotReadLive}, started ${result.rotationsStarted.length}`;
       };
       const runs = [
@@ -109,7 +139,8 @@ export async function benchScan(sizes: readonly number[], log: (text: string) =>
 export function scanTable(results: readonly ScanSizeResult[]): string {
   const lines = ['| users | scan | IAM calls | SFN calls | wall time | result |', '|---:|---|---:|---:|---:|---|'];
   for (const size of results) {
-    for (const run of size.runs) lines.push(`| ${size.users} | ${run.label} | ${run.iamCalls} | ${run.sfnCalls} | ${run.seconds.toFixed(2)} s | ${run.detail} |`);
+    for (const run of size.runs)
+      lines.push(`| ${size.users} | ${run.label} | ${run.iamCalls} | ${run.sfnCalls} | ${run.seconds.toFixed(2)} s | ${run.detail} |`);
   }
   return lines.join('\n');
 }
@@ -119,7 +150,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const results = await benchScan(sizes);
   console.log(`\n${scanTable(results)}\n`);
   for (const size of results) {
-    console.log(`${size.users} users: naive/ours call ratio ${size.callRatioNoneDue.toFixed(0)}× with nothing due, ${size.callRatioAllDue.toFixed(1)}× with everything due`);
+    console.log(
+      `${size.users} users: naive/ours call ratio ${size.callRatioNoneDue.toFixed(0)}× with nothing due, ${size.callRatioAllDue.toFixed(1)}× with everything due`,
+    );
     for (const run of size.runs) console.log(`  ${run.label}: ${JSON.stringify(run.byCommand)}`);
   }
 }

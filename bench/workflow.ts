@@ -13,7 +13,12 @@ import { STATES } from '#statemachines/rotate-key.ts';
 export const USD_PER_TRANSITION = 0.025 / 1000;
 
 export interface WorkflowResult {
-  readonly happyPath: { readonly transitions: number; readonly lambdaInvocations: number; readonly status: string; readonly wallMs: number };
+  readonly happyPath: {
+    readonly transitions: number;
+    readonly lambdaInvocations: number;
+    readonly status: string;
+    readonly wallMs: number;
+  };
   readonly perExtraPoll: { readonly transitions: number; readonly lambdaInvocations: number };
   readonly costOf1000RotationsUsd: number;
   /** With the defaults (poll every hour, 7-day deadline) a gate that waits to its deadline polls 168 times. */
@@ -39,7 +44,13 @@ export async function benchWorkflow(): Promise<WorkflowResult> {
     const rotateWithConsumerAfter = async (userName: string, consumerDelayMs: number): Promise<RotationReport> => {
       await iam.send(new CreateUserCommand({ UserName: userName }));
       await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
-      const consumer = new SimulatedConsumer({ userName, secretId: `iam-key-rotator/${userName}`, secretsManager, followsRotation: true, intervalMs: 20 });
+      const consumer = new SimulatedConsumer({
+        userName,
+        secretId: `iam-key-rotator/${userName}`,
+        secretsManager,
+        followsRotation: true,
+        intervalMs: 20,
+      });
       const timer = setTimeout(() => consumer.start(), consumerDelayMs);
       try {
         return await runRotation({ userName, kind: 'scheduled', requestedBy: 'bench', reason: 'bench' }, { durations, logger });

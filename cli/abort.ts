@@ -49,7 +49,8 @@ export function registerAbort(program: Command, output: Output, setResult: (code
         output.out(
           `${colors.yellow('Abort recorded')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} for ${runLabel(target, result)}. At the rotation's next check ${what}.`,
         );
-        if (target.mode === 'deployed' && result.token !== 'sent' && result.phase !== 'observation') output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
+        if (target.mode === 'deployed' && result.token !== 'sent' && result.phase !== 'observation')
+          output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
       }
       setResult(0);
     });

@@ -56,7 +56,8 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
         output.out(
           `${colors.green('Confirmed')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} for ${runLabel(target, result)}. The gate passes ${when}; then old key ${result.oldAccessKeyId} is deactivated.`,
         );
-        if (target.mode === 'deployed' && result.token !== 'sent') output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
+        if (target.mode === 'deployed' && result.token !== 'sent')
+          output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
       }
       setResult(0);
     });
@@ -102,7 +103,11 @@ function rotationRecords(target: DecisionTarget, userName: string, flags: StackF
  * decision recorded as a tag and, deployed, sent to the waiting task through the token stored in the
  * ledger table. Local runs store no token: they read the tag.
  */
-export async function decideFromCli(action: MarkerAction, userName: string, flags: StackFlags): Promise<{ target: DecisionTarget; result: DecisionResult }> {
+export async function decideFromCli(
+  action: MarkerAction,
+  userName: string,
+  flags: StackFlags,
+): Promise<{ target: DecisionTarget; result: DecisionResult }> {
   const target = await resolveDecisionTarget(flags);
   const tableName = target.mode === 'deployed' ? target.ledger.tableName : undefined;
   const tokens = tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => tableName);
@@ -114,6 +119,7 @@ export async function decideFromCli(action: MarkerAction, userName: string, flag
 /** Why no task token was used: said plainly, so a person knows whether a deployed gate heard them now. */
 export function tokenNote(token: 'stale' | 'none', tableName: string | undefined, source: string): string {
   if (token === 'stale') return `A stored task token for this rotation no longer completes anything (its wait has ended); it was deleted.`;
-  if (tableName === undefined) return `No ledger table found (${source}): no task token was looked for. Pass --stage or --stack, or set NOTIFICATION_LEDGER_TABLE.`;
+  if (tableName === undefined)
+    return `No ledger table found (${source}): no task token was looked for. Pass --stage or --stack, or set NOTIFICATION_LEDGER_TABLE.`;
   return `No rotation of this user waits in AwaitConfirmation (no task token in ${tableName}).`;
 }

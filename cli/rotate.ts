@@ -93,9 +93,18 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
     .option('--key <access-key-id>', "the key to replace (default: the user's oldest Active key)")
     .option('--account <id>', 'the member account the user lives in (organization-wide deployments; assumes MEMBER_ROLE_NAME there)')
     .option('--json', 'print one JSON object with the outcome and every state on stdout')
-    .option('--health-check-interval <duration>', `time between consumer health checks (local default ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)})`)
-    .option('--health-check-deadline <duration>', `give up waiting for healthy consumers after this long (local default ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)})`)
-    .option('--observation <duration>', `how long the old key stays Inactive before it is deleted (local default ${formatDuration(LOCAL_DURATIONS.observationMs)})`)
+    .option(
+      '--health-check-interval <duration>',
+      `time between consumer health checks (local default ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)})`,
+    )
+    .option(
+      '--health-check-deadline <duration>',
+      `give up waiting for healthy consumers after this long (local default ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)})`,
+    )
+    .option(
+      '--observation <duration>',
+      `how long the old key stays Inactive before it is deleted (local default ${formatDuration(LOCAL_DURATIONS.observationMs)})`,
+    )
     .option('--reason <text>', 'why this rotation was requested (shown in notifications)')
     .option('--compromised', 'the key leaked: contain it first (deactivate, deny its sessions), then replace it; needs --key')
     .addHelpText('after', HELP)
@@ -122,7 +131,10 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   }
   const kind = flags.compromised ? 'compromise' : 'manual';
   if (!flags.local) {
-    if (Object.keys(durations).length > 0) throw new InvalidInputError('--health-check-interval, --health-check-deadline and --observation apply to --local runs; a deployed stack uses its configuration.');
+    if (Object.keys(durations).length > 0)
+      throw new InvalidInputError(
+        '--health-check-interval, --health-check-deadline and --observation apply to --local runs; a deployed stack uses its configuration.',
+      );
     return rotateDeployed(userName, kind, accountId, flags, output);
   }
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
@@ -132,7 +144,14 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
   const report = await runRotation(
-    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(accountId === undefined ? {} : { accountId }) },
+    {
+      userName,
+      accessKeyId: flags.key,
+      kind,
+      requestedBy: requestedBy(),
+      reason: flags.reason ?? '',
+      ...(accountId === undefined ? {} : { accountId }),
+    },
     {
       durations,
       logger,
@@ -153,12 +172,25 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
 }
 
 /** StartExecution in the deployed stack, after the same checks the start-rotation Lambda makes. */
-async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', accountId: string | undefined, flags: RotateFlags, output: Output): Promise<number> {
+async function rotateDeployed(
+  userName: string,
+  kind: 'manual' | 'compromise',
+  accountId: string | undefined,
+  flags: RotateFlags,
+  output: Output,
+): Promise<number> {
   const stack = await resolveStack(flags);
   const silent = silentLogger();
   // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(
-    { userName, accessKeyId: flags.key, kind, requestedBy: requestedBy(), reason: flags.reason ?? '', ...(accountId === undefined ? {} : { accountId }) },
+    {
+      userName,
+      accessKeyId: flags.key,
+      kind,
+      requestedBy: requestedBy(),
+      reason: flags.reason ?? '',
+      ...(accountId === undefined ? {} : { accountId }),
+    },
     {
       iam,
       sfn,
@@ -172,17 +204,25 @@ async function rotateDeployed(userName: string, kind: 'manual' | 'compromise', a
     output.out(JSON.stringify({ ...started, stateMachineArn: stack.stateMachineArn }, null, 2));
     return 0;
   }
-  for (const stopped of started.stopped) output.out(colors.yellow(`Stopped running rotation ${stopped}: the compromise rotation takes over.`));
+  for (const stopped of started.stopped)
+    output.out(colors.yellow(`Stopped running rotation ${stopped}: the compromise rotation takes over.`));
   const what = `${kind} rotation of ${started.accessKeyId} (user ${started.userName}${started.accountId ? ` in account ${started.accountId}` : ''})`;
-  output.out(started.status === 'started' ? `${colors.green('Started')} ${what}` : `${colors.yellow('Already started')}: ${what}; no second execution was started.`);
+  output.out(
+    started.status === 'started'
+      ? `${colors.green('Started')} ${what}`
+      : `${colors.yellow('Already started')}: ${what}; no second execution was started.`,
+  );
   output.out(`Execution: ${started.executionArn}`);
-  output.out(`Follow it: iam-key-rotator status ${started.userName}${started.accountId ? ` --account ${started.accountId}` : ''}${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`);
+  output.out(
+    `Follow it: iam-key-rotator status ${started.userName}${started.accountId ? ` --account ${started.accountId}` : ''}${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`,
+  );
   output.out(`Console:   ${consoleUrl(started.executionArn)}`);
   return 0;
 }
 
 function containedLine(contained: Contained, report: RotationReport): string {
-  const quarantine = contained.awsQuarantinePolicies.length > 0 ? ` AWS quarantine kept attached: ${contained.awsQuarantinePolicies.join(', ')}.` : '';
+  const quarantine =
+    contained.awsQuarantinePolicies.length > 0 ? ` AWS quarantine kept attached: ${contained.awsQuarantinePolicies.join(', ')}.` : '';
   return (
     `${colors.red('Contained')}: ${report.oldAccessKeyId ?? ''} is Inactive and sessions issued before ${contained.deniedBefore} are denied ` +
     `(inline policy ${contained.denyPolicyName}; remove it by hand once the investigation is done).${quarantine}\nReplacement: ${contained.detail}.`
@@ -192,7 +232,11 @@ function containedLine(contained: Contained, report: RotationReport): string {
 function stateLine(state: StateRecord): string {
   const time = state.enteredAt.slice(11, 23);
   const failed = state.outcome.startsWith('failed') || state.outcome.startsWith('caught');
-  const outcome = failed ? colors.red(state.outcome) : state.outcome === 'retried' ? colors.yellow(state.outcome) : colors.dim(state.outcome);
+  const outcome = failed
+    ? colors.red(state.outcome)
+    : state.outcome === 'retried'
+      ? colors.yellow(state.outcome)
+      : colors.dim(state.outcome);
   return `${colors.dim(time)}  ${state.name.padEnd(26)} ${outcome}`;
 }
 
@@ -215,7 +259,10 @@ function summary(report: RotationReport): string {
     NeedsAttention:
       'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again: that run takes the new key over and retires the old one. Do not delete the new key: the secret holds it.',
     // No state ran: the run was refused before the workflow started (another run of the user, no key to rotate).
-    Failed: report.states.length === 0 ? 'Nothing was started and nothing was changed.' : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
+    Failed:
+      report.states.length === 0
+        ? 'Nothing was started and nothing was changed.'
+        : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
   };
   if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
   lines.push(next[report.status]);

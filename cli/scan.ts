@@ -67,16 +67,22 @@ export function registerScan(program: Command, output: Output, setResult: (code:
     .command('scan')
     .description('Find access keys that are due for rotation, due soon, unused or exempt, and start the rotations that are due.')
     .addOption(
-      new Option('--user <name>', 'scan only this IAM user (repeat for more)').argParser((value: string, previous: string[] | undefined) => [
-        ...(previous ?? []),
-        value,
-      ]),
+      new Option('--user <name>', 'scan only this IAM user (repeat for more)').argParser(
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      ),
     )
-    .addOption(new Option('--all', "list every key of every user; reads every user's keys, one ListAccessKeys call per user (slow on large accounts)").conflicts('user'))
+    .addOption(
+      new Option(
+        '--all',
+        "list every key of every user; reads every user's keys, one ListAccessKeys call per user (slow on large accounts)",
+      ).conflicts('user'),
+    )
     .option('--as-of <date>', 'count key ages to the end of this UTC day (YYYY-MM-DD); implies --dry-run')
     .option('--dry-run', 'start no rotation and deactivate no key')
     .option('--json', 'print a JSON array with one object per listed key on stdout')
-    .addOption(new Option('--org', "scan every selected account of the organization through its member role (see below)").conflicts(['user', 'all']))
+    .addOption(
+      new Option('--org', 'scan every selected account of the organization through its member role (see below)').conflicts(['user', 'all']),
+    )
     .option('--state-machine-arn <arn>', 'rotation state machine to start (default: $ROTATION_STATE_MACHINE_ARN)')
     .addHelpText('after', HELP)
     .action(async (flags: ScanFlags) => {
@@ -125,7 +131,13 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
 
 function orgDryRunReason(flags: ScanFlags, stateMachineArn: string): string {
   const why =
-    flags.dryRun === true ? '' : flags.asOf !== undefined ? ' (--as-of is a what-if: it never acts)' : stateMachineArn === '' ? ' (no state machine is configured: set ROTATION_STATE_MACHINE_ARN or pass --state-machine-arn)' : '';
+    flags.dryRun === true
+      ? ''
+      : flags.asOf !== undefined
+        ? ' (--as-of is a what-if: it never acts)'
+        : stateMachineArn === ''
+          ? ' (no state machine is configured: set ROTATION_STATE_MACHINE_ARN or pass --state-machine-arn)'
+          : '';
   return `Dry run${why}: no rotation was started, no key was changed and no one was notified.`;
 }
 
@@ -144,7 +156,11 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
     logger,
     onAccount: (outcome, account) => {
       if (!flags.json && outcome.status === 'scanned') {
-        output.err(colors.dim(`scanned ${account.accountId} (${account.accountName}): ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`));
+        output.err(
+          colors.dim(
+            `scanned ${account.accountId} (${account.accountName}): ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`,
+          ),
+        );
       }
     },
   });
@@ -152,21 +168,35 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const report = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   const names = new Map(run.accounts.map((account) => [account.accountId, account.accountName]));
   if (!flags.json) {
-    const table = new Table({ head: ['account', 'name', 'result', 'due', 'rotations started', 'problems'], style: { head: [], border: [] } });
+    const table = new Table({
+      head: ['account', 'name', 'result', 'due', 'rotations started', 'problems'],
+      style: { head: [], border: [] },
+    });
     for (const result of run.results) {
-      table.push([result.accountId, names.get(result.accountId) ?? '', result.status === 'scanned' ? colors.green('scanned') : colors.red('failed'), String(result.keysDue ?? 0), String(result.rotationsStarted), String(result.problems)]);
+      table.push([
+        result.accountId,
+        names.get(result.accountId) ?? '',
+        result.status === 'scanned' ? colors.green('scanned') : colors.red('failed'),
+        String(result.keysDue ?? 0),
+        String(result.rotationsStarted),
+        String(result.problems),
+      ]);
     }
     if (run.results.length > 0) output.out(table.toString());
   }
   for (const skipped of run.skipped) report(`skipped ${skipped.accountId} (${skipped.accountName}): ${skipped.reason}`);
   const skippedCount = run.report?.skipped ?? run.skipped.length;
-  if (skippedCount > run.skipped.length) report(`… and ${skippedCount - run.skipped.length} more skipped accounts (the listAccounts log lists every one)`);
+  if (skippedCount > run.skipped.length)
+    report(`… and ${skippedCount - run.skipped.length} more skipped accounts (the listAccounts log lists every one)`);
   if (run.status === 'Failed') {
     output.err(colors.red(`error: the organization scan stopped: ${run.error?.name ?? 'Error'}: ${run.error?.message ?? ''}`));
     return 1;
   }
   const failed = run.report?.failed ?? [];
-  for (const entry of failed) output.err(colors.red(`error: account ${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`));
+  for (const entry of failed)
+    output.err(
+      colors.red(`error: account ${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`),
+    );
   report(
     `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failed.length} failed, ${skippedCount} skipped; ` +
       `${run.report?.rotationsStarted ?? 0} rotations started.` +
@@ -185,7 +215,14 @@ async function notifyOwners(result: ScanResult, config: Config, report: (text: s
   }
   // The notifier logs JSON lines for CloudWatch; on a terminal the summary line says the same.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
-  const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: systemClock, logger });
+  const notifier = createNotifier({
+    sns,
+    ledger: ledgerFor(dynamodb, config),
+    config,
+    accountId: callerAccountId(sts),
+    clock: systemClock,
+    logger,
+  });
   const summary = await sendScanNotifications(notices, notifier);
   report(
     `Notifications: ${summary.sent} sent, ${summary.alreadySent} already sent by an earlier scan, ${summary.notSent} held back by NOTIFY_EVENTS or NOTIFICATIONS_QUIET` +
@@ -211,7 +248,8 @@ function toRows(result: ScanResult): ScanRow[] {
   const keyOf = (item: { userName: string; accessKeyId: string }): string => `${item.userName}\n${item.accessKeyId}`;
   for (const started of result.rotationsStarted) outcomes.set(keyOf(started), 'rotation started');
   for (const done of result.keysDeactivated) outcomes.set(keyOf(done), 'deactivated');
-  for (const skipped of [...result.rotationsSkipped, ...result.deactivationsSkipped]) outcomes.set(keyOf(skipped), `not done: ${skipped.reason}`);
+  for (const skipped of [...result.rotationsSkipped, ...result.deactivationsSkipped])
+    outcomes.set(keyOf(skipped), `not done: ${skipped.reason}`);
   return [...result.keys]
     .sort((a, b) => a.userName.localeCompare(b.userName) || a.createdAt.localeCompare(b.createdAt))
     .map((key) => ({ ...key, outcome: outcomes.get(keyOf(key)) ?? null }));
@@ -228,7 +266,10 @@ const CLASS_COLOR: Record<KeyClass, (text: string) => string> = {
 
 function renderTable(rows: readonly ScanRow[]): string {
   if (rows.length === 0) return 'No access keys need action or attention.';
-  const table = new Table({ head: ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action'], style: { head: [], border: [] } });
+  const table = new Table({
+    head: ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action'],
+    style: { head: [], border: [] },
+  });
   for (const row of rows) {
     const lastUsed = row.lastUsedDaysAgo === null ? 'never' : row.lastUsedDaysAgo === 0 ? 'today' : `${row.lastUsedDaysAgo} days ago`;
     const action = row.outcome === null ? row.action : `${row.action}: ${row.outcome}`;

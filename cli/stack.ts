@@ -47,7 +47,9 @@ export async function resolveStack(
   }
   const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
   if (!stateMachineArn) {
-    throw new ConfigError(`Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`);
+    throw new ConfigError(
+      `Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`,
+    );
   }
   return { stateMachineArn, topicArn: outputs.get('NotificationTopicArn'), source: `stack ${stackName}` };
 }
@@ -83,7 +85,9 @@ export async function resolveDecisionTarget(
   const tableFromEnv = explicit ? undefined : env.NOTIFICATION_LEDGER_TABLE?.trim() || undefined;
   const machineFromEnv = env.ROTATION_STATE_MACHINE_ARN?.trim();
   if (!explicit && machineFromEnv) {
-    const ledger = tableFromEnv ? { tableName: tableFromEnv, source: 'NOTIFICATION_LEDGER_TABLE' } : { tableName: undefined, source: 'NOTIFICATION_LEDGER_TABLE is not set' };
+    const ledger = tableFromEnv
+      ? { tableName: tableFromEnv, source: 'NOTIFICATION_LEDGER_TABLE' }
+      : { tableName: undefined, source: 'NOTIFICATION_LEDGER_TABLE is not set' };
     return { mode: 'deployed', stateMachineArn: machineFromEnv, source: 'ROTATION_STATE_MACHINE_ARN', ledger };
   }
   const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
@@ -94,11 +98,17 @@ export async function resolveDecisionTarget(
           'or, for a rotation running in another process with rotate --local, leave out --stage and --stack.',
       );
     }
-    return { mode: 'local', ledgerTableName: tableFromEnv ?? LOCAL_LEDGER_TABLE, source: `no stack ${stackName} and no ROTATION_STATE_MACHINE_ARN` };
+    return {
+      mode: 'local',
+      ledgerTableName: tableFromEnv ?? LOCAL_LEDGER_TABLE,
+      source: `no stack ${stackName} and no ROTATION_STATE_MACHINE_ARN`,
+    };
   }
   const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
   if (!stateMachineArn) {
-    throw new ConfigError(`Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`);
+    throw new ConfigError(
+      `Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`,
+    );
   }
   const tableName = tableFromEnv ?? outputs.get('NotificationLedgerTableName');
   const ledger = tableFromEnv
@@ -110,11 +120,17 @@ export async function resolveDecisionTarget(
 }
 
 /** The stack named by the flags and its outputs; `outputs` is undefined when no such stack exists. */
-async function stackOutputs(flags: StackFlags, cloudFormation: CloudFormationClient): Promise<{ stackName: string; outputs: Map<string, string> | undefined }> {
+async function stackOutputs(
+  flags: StackFlags,
+  cloudFormation: CloudFormationClient,
+): Promise<{ stackName: string; outputs: Map<string, string> | undefined }> {
   const stackName = flags.stack ?? `iam-key-rotator-${flags.stage ?? 'dev'}`;
   try {
     const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    return { stackName, outputs: new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? ''])) };
+    return {
+      stackName,
+      outputs: new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? ''])),
+    };
   } catch (error) {
     if (error instanceof Error && error.name === 'ValidationError') return { stackName, outputs: undefined };
     throw error;

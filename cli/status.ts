@@ -138,7 +138,10 @@ const STATUS_COLOR: Record<string, (text: string) => string> = {
 function render(lines: readonly RotationStatusLine[]): string {
   // The account column appears only when rotations act in more than one account (organization mode).
   const withAccount = new Set(lines.map((line) => line.accountId)).size > 1;
-  const table = new Table({ head: [...(withAccount ? ['Account'] : []), 'User', 'Key', 'Kind', 'Status', 'Started', 'Current step'], style: { head: [], border: [] } });
+  const table = new Table({
+    head: [...(withAccount ? ['Account'] : []), 'User', 'Key', 'Kind', 'Status', 'Started', 'Current step'],
+    style: { head: [], border: [] },
+  });
   for (const line of lines) {
     table.push([
       ...(withAccount ? [line.accountName ? `${line.accountId} (${line.accountName})` : line.accountId] : []),
@@ -153,7 +156,12 @@ function render(lines: readonly RotationStatusLine[]): string {
   const details = lines.map((line) => {
     const head = `${line.executionName} ${colors.dim(line.executionArn)}`;
     const steps = line.timeline.map((entry) => `  ${colors.dim(entry.enteredAt.slice(11, 19))}  ${entry.state}`);
-    return [head, ...(line.error ? [`  ${colors.red(line.error)}`] : []), ...(line.historyUnavailable ? [`  ${colors.yellow(line.historyUnavailable)}`] : []), ...steps].join('\n');
+    return [
+      head,
+      ...(line.error ? [`  ${colors.red(line.error)}`] : []),
+      ...(line.historyUnavailable ? [`  ${colors.yellow(line.historyUnavailable)}`] : []),
+      ...steps,
+    ].join('\n');
   });
   return [table.toString(), '', ...details].join('\n');
 }
@@ -173,7 +181,10 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
       const stack = await resolveStack(flags);
       const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, Number.isFinite(limit) && limit > 0 ? limit : 20, accountId);
       if (flags.json) output.out(JSON.stringify(lines, null, 2));
-      else if (lines.length === 0) output.out(`No rotations${userName ? ` of ${userName}` : ''}${accountId ? ` in account ${accountId}` : ''} in ${stack.stateMachineArn}.`);
+      else if (lines.length === 0)
+        output.out(
+          `No rotations${userName ? ` of ${userName}` : ''}${accountId ? ` in account ${accountId}` : ''} in ${stack.stateMachineArn}.`,
+        );
       else output.out(render(lines));
       setResult(0);
     });

@@ -50,7 +50,7 @@ Examples:
 export function registerSubscribe(program: Command, output: Output, setResult: (code: number) => void): void {
   program
     .command('subscribe')
-    .description("Subscribe an email address to the notifications of one owner, some events, or everything.")
+    .description('Subscribe an email address to the notifications of one owner, some events, or everything.')
     .argument('<email>', 'the address to deliver to')
     .option('--owner <owner>', 'only messages about keys of this owner (the value of their rotation:owner, owner or email tag)')
     .option('--events <events>', 'only these events, comma-separated')
@@ -75,7 +75,9 @@ export function filterPolicyFor(owner: string | undefined, events: string | unde
     const names = [...new Set(events.split(/[,\s]+/).filter((name) => name !== ''))];
     const unknown = names.filter((name) => !(NOTIFICATION_EVENTS as readonly string[]).includes(name));
     if (names.length === 0 || unknown.length > 0) {
-      throw new InvalidInputError(`--events: ${unknown.length > 0 ? `unknown event ${unknown.join(', ')}` : 'no event given'}. Events: ${NOTIFICATION_EVENTS.join(', ')}`);
+      throw new InvalidInputError(
+        `--events: ${unknown.length > 0 ? `unknown event ${unknown.join(', ')}` : 'no event given'}. Events: ${NOTIFICATION_EVENTS.join(', ')}`,
+      );
     }
     policy.event = names as NotificationEvent[];
   }
@@ -91,7 +93,8 @@ async function resolveTopic(flags: SubscribeFlags, clients: { sns: SNSClient; st
   const chosen = [flags.topicArn !== undefined, flags.stage !== undefined, flags.local === true].filter(Boolean).length;
   if (chosen > 1) throw new InvalidInputError('Pass only one of --topic-arn, --stage and --local.');
   if (flags.topicArn !== undefined) {
-    if (!/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(flags.topicArn)) throw new InvalidInputError(`--topic-arn is not an SNS topic ARN: ${flags.topicArn}`);
+    if (!/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(flags.topicArn))
+      throw new InvalidInputError(`--topic-arn is not an SNS topic ARN: ${flags.topicArn}`);
     return flags.topicArn;
   }
   if (flags.local) {
@@ -100,13 +103,17 @@ async function resolveTopic(flags: SubscribeFlags, clients: { sns: SNSClient; st
     return created.TopicArn;
   }
   if (flags.stage !== undefined) {
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(flags.stage)) throw new InvalidInputError(`--stage must be a stage name like prod (got "${flags.stage}")`);
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(flags.stage))
+      throw new InvalidInputError(`--stage must be a stage name like prod (got "${flags.stage}")`);
     const arn = `arn:aws:sns:${await clients.sns.config.region()}:${await callerAccountId(clients.sts)()}:${stackTopicName(flags.stage)}`;
     try {
       await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
     } catch (error) {
       if (error instanceof Error && error.name === 'NotFoundException') {
-        throw new InvalidInputError(`There is no topic ${arn}: deploy stage ${flags.stage} first (npx osls deploy --stage ${flags.stage}), or check AWS_REGION.`, { cause: error });
+        throw new InvalidInputError(
+          `There is no topic ${arn}: deploy stage ${flags.stage} first (npx osls deploy --stage ${flags.stage}), or check AWS_REGION.`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -114,11 +121,17 @@ async function resolveTopic(flags: SubscribeFlags, clients: { sns: SNSClient; st
   }
   const fromEnv = process.env.NOTIFICATION_TOPIC_ARN?.trim();
   if (fromEnv) return fromEnv;
-  throw new InvalidInputError('Which topic? Pass --stage <stage> (the deployed stack), --topic-arn <arn>, or --local, or set NOTIFICATION_TOPIC_ARN.');
+  throw new InvalidInputError(
+    'Which topic? Pass --stage <stage> (the deployed stack), --topic-arn <arn>, or --local, or set NOTIFICATION_TOPIC_ARN.',
+  );
 }
 
 /** Creates the email subscription with its filter policy. */
-export async function subscribe(email: string, flags: SubscribeFlags, clients: { sns: SNSClient; sts: STSClient }): Promise<SubscriptionResult> {
+export async function subscribe(
+  email: string,
+  flags: SubscribeFlags,
+  clients: { sns: SNSClient; sts: STSClient },
+): Promise<SubscriptionResult> {
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new InvalidInputError(`"${email}" is not an email address`);
   const filterPolicy = filterPolicyFor(flags.owner, flags.events);
   const topicArn = await resolveTopic(flags, clients);
@@ -146,7 +159,9 @@ async function subscribeCommand(email: string, flags: SubscribeFlags, output: Ou
     result.filterPolicy.event ? `events ${result.filterPolicy.event.join(', ')}` : 'every event',
   ].join(', ');
   output.out(`Subscribed ${email} to ${result.topicArn} (${what}).`);
-  output.out(`Filter policy (on message attributes): ${Object.keys(result.filterPolicy).length > 0 ? JSON.stringify(result.filterPolicy) : 'none: every message'}`);
+  output.out(
+    `Filter policy (on message attributes): ${Object.keys(result.filterPolicy).length > 0 ? JSON.stringify(result.filterPolicy) : 'none: every message'}`,
+  );
   output.out(`Subscription: ${result.subscriptionArn}`);
   output.out(colors.yellow(`AWS sends ${email} a confirmation email; nothing is delivered until the link in it is clicked.`));
   return 0;

@@ -10,5 +10,6 @@ const config = configLoader(process.env);
 const ownAccountId = deployedAccountId();
 
 /** ListAccounts (first state of scan-organization): the organization's accounts to scan, and those skipped. */
-export const handler = middy(async (): Promise<AccountList> => listAccounts({ organizations, config: await config(), ownAccountId: await ownAccountId(), logger }))
-  .use(injectLambdaContext(logger));
+export const handler = middy(async (): Promise<AccountList> =>
+  listAccounts({ organizations, config: await config(), ownAccountId: await ownAccountId(), logger }),
+).use(injectLambdaContext(logger));

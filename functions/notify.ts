@@ -12,4 +12,11 @@ import { notify, NotifyInput } from '#shared/rotation/notify-step.ts';
 
 /** Notify: one SNS message to the key's owner per workflow event and execution, even when retried; never a secret. */
 export const notifyStep = stepHandler('Notify', NotifyInput, notify, { runWhenAccountUnreachable: true });
-export const handler = notifyStep(lambdaDeps({ iam, secretsManager, notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock), member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = notifyStep(
+  lambdaDeps({
+    iam,
+    secretsManager,
+    notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock),
+    member: { sts, iam: iamWith, secretsManager: secretsManagerWith },
+  }),
+);

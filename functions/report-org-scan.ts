@@ -15,5 +15,4 @@ const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 export const handler = middy(async (event: unknown): Promise<OrgScanReport> => {
   const loaded = await config();
   return reportOrgScan(event, { notifier: notifierFor(loaded), config: loaded, logger });
-})
-  .use(injectLambdaContext(logger));
+}).use(injectLambdaContext(logger));

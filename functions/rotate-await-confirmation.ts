@@ -9,4 +9,10 @@ import { AwaitConfirmationInput } from '#shared/rotation/workflow-state.ts';
 
 /** AwaitConfirmation (.waitForTaskToken): stores the task token for `confirm`/`abort` and returns at once; never logs it. */
 export const awaitConfirmationStep = stepHandler('AwaitConfirmation', AwaitConfirmationInput, awaitConfirmation);
-export const handler = awaitConfirmationStep(lambdaDeps({ iam, confirmationTokens: (config) => dynamoTokenStore(dynamodb, () => config.notificationLedgerTable), member: { sts, iam: iamWith } }));
+export const handler = awaitConfirmationStep(
+  lambdaDeps({
+    iam,
+    confirmationTokens: (config) => dynamoTokenStore(dynamodb, () => config.notificationLedgerTable),
+    member: { sts, iam: iamWith },
+  }),
+);

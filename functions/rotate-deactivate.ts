@@ -8,4 +8,6 @@ import { AfterPromote } from '#shared/rotation/workflow-state.ts';
 
 /** Deactivate: the old key becomes Inactive, once AWSCURRENT holds the Active new key. */
 export const deactivateStep = stepHandler('Deactivate', AfterPromote, ({ rotation, newKey }, deps) => deactivate(rotation, newKey, deps));
-export const handler = deactivateStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = deactivateStep(
+  lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

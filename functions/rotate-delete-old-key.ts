@@ -7,5 +7,9 @@ import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { AfterPromote } from '#shared/rotation/workflow-state.ts';
 
 /** DeleteOldKey: the observation period passed without trouble. */
-export const deleteOldKeyStep = stepHandler('DeleteOldKey', AfterPromote, ({ rotation, newKey }, deps) => deleteOldKey(rotation, newKey, deps));
-export const handler = deleteOldKeyStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const deleteOldKeyStep = stepHandler('DeleteOldKey', AfterPromote, ({ rotation, newKey }, deps) =>
+  deleteOldKey(rotation, newKey, deps),
+);
+export const handler = deleteOldKeyStep(
+  lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

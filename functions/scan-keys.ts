@@ -25,7 +25,17 @@ const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
 /** scan-keys: the schedule's scan of this account, the start of an organization scan, or one account of one (handleScanEvent tells them apart). */
 export const handler = middy(async (event: unknown): Promise<ScanEventResult> => {
   const loaded = await config();
-  return handleScanEvent(event, { iam, sfn, config: loaded, clock: systemClock, logger, metrics, notifier: notifierFor(loaded), ownAccountId, memberIam: memberIam(loaded) });
+  return handleScanEvent(event, {
+    iam,
+    sfn,
+    config: loaded,
+    clock: systemClock,
+    logger,
+    metrics,
+    notifier: notifierFor(loaded),
+    ownAccountId,
+    memberIam: memberIam(loaded),
+  });
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -23,8 +23,22 @@ export const DEMO_SCAN_DAYS_AHEAD = 100;
 export const DEMO_ENVIRONMENT = { UNUSED_AFTER_DAYS: '120' } as const;
 
 export const DEMO_USERS: readonly DemoUser[] = [
-  { userName: 'billing-export', owner: 'alice@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', story: 'due at 90 days: rotated, consumer follows' },
-  { userName: 'onprem-backup', owner: 'bob@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', story: 'due at 90 days: rotated, consumer follows' },
+  {
+    userName: 'billing-export',
+    owner: 'alice@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'follows-rotation',
+    story: 'due at 90 days: rotated, consumer follows',
+  },
+  {
+    userName: 'onprem-backup',
+    owner: 'bob@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'follows-rotation',
+    story: 'due at 90 days: rotated, consumer follows',
+  },
   {
     userName: 'saas-analytics',
     owner: 'carol@example.com',
@@ -41,7 +55,14 @@ export const DEMO_USERS: readonly DemoUser[] = [
     consumer: 'follows-rotation',
     story: 'exempt by tag: left alone',
   },
-  { userName: 'legacy-etl', owner: 'erin@example.com', tags: {}, keys: 2, consumer: 'follows-rotation', story: 'two Active keys: refused, nothing deleted' },
+  {
+    userName: 'legacy-etl',
+    owner: 'erin@example.com',
+    tags: {},
+    keys: 2,
+    consumer: 'follows-rotation',
+    story: 'two Active keys: refused, nothing deleted',
+  },
   {
     userName: 'hardcoded-cron',
     owner: 'frank@example.com',
@@ -58,7 +79,14 @@ export const DEMO_USERS: readonly DemoUser[] = [
     consumer: 'none',
     story: 'never used: reported as unused, to retire rather than renew',
   },
-  { userName: 'ml-pipeline', owner: '', tags: { 'rotation:max-age-days': '365' }, keys: 1, consumer: 'follows-rotation', story: 'within its 365-day window: ok' },
+  {
+    userName: 'ml-pipeline',
+    owner: '',
+    tags: { 'rotation:max-age-days': '365' },
+    keys: 1,
+    consumer: 'follows-rotation',
+    story: 'within its 365-day window: ok',
+  },
 ];
 
 type SeedClients = { readonly iam: IAMClient; readonly secretsManager: SecretsManagerClient };

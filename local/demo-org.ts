@@ -18,11 +18,56 @@ interface OrgDemoUser extends DemoUser {
 }
 
 const USERS: readonly OrgDemoUser[] = [
-  { account: 'payments-prod', userName: 'card-processor', owner: 'payments@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
-  { account: 'payments-prod', userName: 'ledger-sync', owner: 'payments@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
-  { account: 'data-prod', userName: 'etl-loader', owner: 'data@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'Succeeded', story: 'due: rotated in its own account, consumer follows' },
-  { account: 'data-prod', userName: 'bi-export', owner: 'data@example.com', tags: {}, keys: 1, consumer: 'never-moves', expected: 'NeedsAttention', story: 'consumer never moves: both keys kept, owner told' },
-  { account: 'sandbox-1', userName: 'scratch', owner: 'sandbox@example.com', tags: {}, keys: 1, consumer: 'follows-rotation', expected: 'not rotated', story: 'account in the excluded sandbox OU: never scanned' },
+  {
+    account: 'payments-prod',
+    userName: 'card-processor',
+    owner: 'payments@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'follows-rotation',
+    expected: 'Succeeded',
+    story: 'due: rotated in its own account, consumer follows',
+  },
+  {
+    account: 'payments-prod',
+    userName: 'ledger-sync',
+    owner: 'payments@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'follows-rotation',
+    expected: 'Succeeded',
+    story: 'due: rotated in its own account, consumer follows',
+  },
+  {
+    account: 'data-prod',
+    userName: 'etl-loader',
+    owner: 'data@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'follows-rotation',
+    expected: 'Succeeded',
+    story: 'due: rotated in its own account, consumer follows',
+  },
+  {
+    account: 'data-prod',
+    userName: 'bi-export',
+    owner: 'data@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'never-moves',
+    expected: 'NeedsAttention',
+    story: 'consumer never moves: both keys kept, owner told',
+  },
+  {
+    account: 'sandbox-1',
+    userName: 'scratch',
+    owner: 'sandbox@example.com',
+    tags: {},
+    keys: 1,
+    consumer: 'follows-rotation',
+    expected: 'not rotated',
+    story: 'account in the excluded sandbox OU: never scanned',
+  },
 ];
 
 /**
@@ -40,7 +85,8 @@ export async function runOrgDemo(output: Output): Promise<number> {
 async function runAgainst(endpoint: string, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.
   const { sfn, sts, organizations } = await import('#shared/aws/clients.ts');
-  const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } = await import('@aws-sdk/client-organizations');
+  const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } =
+    await import('@aws-sdk/client-organizations');
   const { loadConfig } = await import('#shared/config/settings.ts');
   const { runRotation } = await import('./runner.ts');
   const { runOrganizationScan } = await import('./org-runner.ts');
@@ -49,11 +95,16 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   step('creating an organization: this management account, OU workloads (payments-prod, data-prod), OU sandbox (sandbox-1)');
   await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const rootId = (await organizations.send(new ListRootsCommand({}))).Roots?.[0]?.Id ?? '';
-  const ou = async (name: string): Promise<string> => (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: name }))).OrganizationalUnit?.Id ?? '';
+  const ou = async (name: string): Promise<string> =>
+    (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: name }))).OrganizationalUnit?.Id ?? '';
   const workloads = await ou('workloads');
   const sandbox = await ou('sandbox');
   const accounts = new Map<OrgDemoUser['account'], string>();
-  for (const [name, parent] of [['payments-prod', workloads], ['data-prod', workloads], ['sandbox-1', sandbox]] as const) {
+  for (const [name, parent] of [
+    ['payments-prod', workloads],
+    ['data-prod', workloads],
+    ['sandbox-1', sandbox],
+  ] as const) {
     const created = await organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
     const accountId = created.CreateAccountStatus?.AccountId ?? '';
     await organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: parent }));
@@ -101,16 +152,21 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   const silent = silentLogger();
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
-  step(`running the scan-organization state machine as of ${asOf.toISOString().slice(0, 10)} (ListAccounts → Distributed Map of per-account scans → Report)`);
+  step(
+    `running the scan-organization state machine as of ${asOf.toISOString().slice(0, 10)} (ListAccounts → Distributed Map of per-account scans → Report)`,
+  );
   const run = await runOrganizationScan({
     config,
     clock: () => asOf,
     logger: silent,
     ownAccountId: DEMO_ACCOUNT_ID,
     onAccount: (outcome, account) =>
-      output.out(`    ${account.accountId} ${account.accountName.padEnd(14)} ${outcome.status}: ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`),
+      output.out(
+        `    ${account.accountId} ${account.accountName.padEnd(14)} ${outcome.status}: ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`,
+      ),
   });
-  for (const skipped of run.skipped) output.out(`    ${skipped.accountId} ${skipped.accountName.padEnd(14)} ${colors.dim(`skipped: ${skipped.reason}`)}`);
+  for (const skipped of run.skipped)
+    output.out(`    ${skipped.accountId} ${skipped.accountName.padEnd(14)} ${colors.dim(`skipped: ${skipped.reason}`)}`);
   if (run.status !== 'Succeeded') {
     output.err(colors.red(`the organization scan failed: ${run.error?.name ?? ''}: ${run.error?.message ?? ''}`));
     return 1;
@@ -120,14 +176,30 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   const inputs = await Promise.all(
     executions.map(async (execution) => {
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
-      return JSON.parse(described.input ?? '{}') as { userName: string; accessKeyId: string; accountId?: string; accountName?: string; reason?: string };
+      return JSON.parse(described.input ?? '{}') as {
+        userName: string;
+        accessKeyId: string;
+        accountId?: string;
+        accountName?: string;
+        reason?: string;
+      };
     }),
   );
-  step(`running the ${inputs.length} started executions with the local runner: every step acts in the user's account through the member role`);
+  step(
+    `running the ${inputs.length} started executions with the local runner: every step acts in the user's account through the member role`,
+  );
   const reports = await Promise.all(
     inputs.map((input) =>
       runRotation(
-        { userName: input.userName, accessKeyId: input.accessKeyId, kind: 'scheduled', requestedBy: 'scanner', reason: input.reason ?? '', accountId: input.accountId, accountName: input.accountName },
+        {
+          userName: input.userName,
+          accessKeyId: input.accessKeyId,
+          kind: 'scheduled',
+          requestedBy: 'scanner',
+          reason: input.reason ?? '',
+          accountId: input.accountId,
+          accountName: input.accountName,
+        },
         { config, durations: DEMO_DURATIONS, logger: silent },
       ),
     ),
@@ -135,7 +207,10 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   const stats = await Promise.all(consumers.map(({ consumer }) => consumer.stop()));
 
   step('what happened to every key, account by account');
-  const table = new Table({ head: ['account', 'user', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer'], style: { head: [], border: [] } });
+  const table = new Table({
+    head: ['account', 'user', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer'],
+    style: { head: [], border: [] },
+  });
   let surprises = 0;
   for (const [index, user] of USERS.entries()) {
     const { iam, secretsManager, accountId } = memberOf(user);
@@ -150,14 +225,17 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
       `${user.account}\n${accountId}`,
       user.userName,
       asExpected ? outcome : colors.red(`${outcome} (expected ${user.expected})`),
-      keys.map((key) => `${key.AccessKeyId === current ? '★' : ' '}${(key.AccessKeyId ?? '').slice(-6)} ${key.Status ?? ''}`).join('\n') || '(none)',
+      keys.map((key) => `${key.AccessKeyId === current ? '★' : ' '}${(key.AccessKeyId ?? '').slice(-6)} ${key.Status ?? ''}`).join('\n') ||
+        '(none)',
       consumer ? `${consumer.calls} calls, ${consumer.failures} failed` : '(none)',
     ]);
   }
   output.out(table.toString());
 
   const notifications = await publishedNotifications(endpoint);
-  output.out(`${colors.cyan('▸')} ${notifications.length} notifications published to SNS, each naming the account of its key (subject ← event, accountId):`);
+  output.out(
+    `${colors.cyan('▸')} ${notifications.length} notifications published to SNS, each naming the account of its key (subject ← event, accountId):`,
+  );
   for (const notification of notifications) {
     const { event = '?', accountId = '?' } = notification.attributes;
     output.out(`    ${(notification.subject ?? '(no subject)').padEnd(72)} ${colors.dim(`${event}, ${accountId}`)}`);
@@ -166,6 +244,10 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
     output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
     return 1;
   }
-  step(colors.green(`organization demo finished in ${seconds(started)}: each account scanned through its member role, the sandbox OU left out, due keys rotated in their own accounts`));
+  step(
+    colors.green(
+      `organization demo finished in ${seconds(started)}: each account scanned through its member role, the sandbox OU left out, due keys rotated in their own accounts`,
+    ),
+  );
   return 0;
 }

@@ -20,7 +20,15 @@ export const DEMO_ACCOUNT_ID = '123456789012';
 export const DEMO_DURATIONS = { healthCheckIntervalMs: 300, healthCheckDeadlineMs: 3_000, observationMs: 600, oldKeyQuietMs: 600 };
 export const CONSUMER_INTERVAL_MS = 100;
 /** States worth a progress line; the polling loops would drown the rest. */
-const MILESTONES = new Set<string>([STATES.CreateAndStore, STATES.Promote, STATES.Deactivate, STATES.Rollback, STATES.DeleteOldKey, STATES.MakeSafe, STATES.Contain]);
+const MILESTONES = new Set<string>([
+  STATES.CreateAndStore,
+  STATES.Promote,
+  STATES.Deactivate,
+  STATES.Rollback,
+  STATES.DeleteOldKey,
+  STATES.MakeSafe,
+  STATES.Contain,
+]);
 
 /** What each demo user's rotation should end as; the demo checks itself against it. */
 const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not rotated'>> = {
@@ -111,15 +119,26 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
         intervalMs: CONSUMER_INTERVAL_MS,
       }),
   );
-  step(`starting ${consumers.length} simulated consumers: each reads its user's secret and calls STS every ${CONSUMER_INTERVAL_MS} ms (hardcoded-cron never re-reads it)`);
+  step(
+    `starting ${consumers.length} simulated consumers: each reads its user's secret and calls STS every ${CONSUMER_INTERVAL_MS} ms (hardcoded-cron never re-reads it)`,
+  );
   for (const consumer of consumers) consumer.start();
   await Promise.all(consumers.map((consumer) => consumer.callOnce()));
 
   const config = await createDemoStack(baseConfig);
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
-  step(`scanning as of ${asOf.toISOString().slice(0, 10)}, ${DEMO_SCAN_DAYS_AHEAD} days from now (moto cannot backdate keys, so the demo moves the scanner's clock)`);
-  const scan = await scanAccount({ iam, sfn, config, clock: () => asOf, dryRun: false, progress: (message) => output.out(colors.dim(`    ${message}`)) });
+  step(
+    `scanning as of ${asOf.toISOString().slice(0, 10)}, ${DEMO_SCAN_DAYS_AHEAD} days from now (moto cannot backdate keys, so the demo moves the scanner's clock)`,
+  );
+  const scan = await scanAccount({
+    iam,
+    sfn,
+    config,
+    clock: () => asOf,
+    dryRun: false,
+    progress: (message) => output.out(colors.dim(`    ${message}`)),
+  });
   output.out(
     `    ${scan.usersSeen} users, ${scan.usersReadLive} read live; ` +
       Object.entries(scan.counts)
@@ -129,21 +148,38 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   );
   const verdicts = new Map(scan.keys.map((key) => [key.accessKeyId, key]));
   const silent = silentLogger();
-  const notifier = createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: () => asOf, logger: silent });
+  const notifier = createNotifier({
+    sns,
+    ledger: ledgerFor(dynamodb, config),
+    config,
+    accountId: callerAccountId(sts),
+    clock: () => asOf,
+    logger: silent,
+  });
   const notices = await sendScanNotifications(planScanNotifications(scan.keys, scan.keysDeactivated, config, asOf), notifier);
   output.out(`    owners notified of keys due soon, unused or losing their exemption: ${notices.sent} sent`);
 
-  step(`running the ${scan.rotationsStarted.length} started executions with the local runner (real ASL and handlers; in AWS, Step Functions runs them)`);
+  step(
+    `running the ${scan.rotationsStarted.length} started executions with the local runner (real ASL and handlers; in AWS, Step Functions runs them)`,
+  );
   const reasonOf = (accessKeyId: string): string => verdicts.get(accessKeyId)?.reason ?? '';
   const reports = await Promise.all(
     scan.rotationsStarted.map(async (rotation) => {
       const onState = (state: StateRecord): void => {
         if (MILESTONES.has(state.name) || state.type === 'Succeed' || state.type === 'Fail') {
-          output.out(`    ${colors.dim(new Date().toISOString().slice(11, 23))} ${rotation.userName.padEnd(16)} ${state.name.padEnd(16)} ${state.outcome}`);
+          output.out(
+            `    ${colors.dim(new Date().toISOString().slice(11, 23))} ${rotation.userName.padEnd(16)} ${state.name.padEnd(16)} ${state.outcome}`,
+          );
         }
       };
       const report = await runRotation(
-        { userName: rotation.userName, accessKeyId: rotation.accessKeyId, kind: 'scheduled', requestedBy: 'scanner', reason: reasonOf(rotation.accessKeyId) },
+        {
+          userName: rotation.userName,
+          accessKeyId: rotation.accessKeyId,
+          kind: 'scheduled',
+          requestedBy: 'scanner',
+          reason: reasonOf(rotation.accessKeyId),
+        },
         { config, durations: DEMO_DURATIONS, logger: silent, onState },
       );
       return report;
@@ -189,7 +225,9 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
     output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
     return 1;
   }
-  step(colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, nothing broken`));
+  step(
+    colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, nothing broken`),
+  );
   return 0;
 }
 
@@ -232,7 +270,10 @@ function consumerLine(user: DemoUser, stats: readonly ConsumerStats[]): string {
   return `${consumer.calls} calls, ${consumer.failures} failed, ${consumer.keysUsed.length} key${consumer.keysUsed.length === 1 ? '' : 's'} used`;
 }
 
-export async function currentKeyId(secretsManager: import('@aws-sdk/client-secrets-manager').SecretsManagerClient, secretId: string): Promise<string | undefined> {
+export async function currentKeyId(
+  secretsManager: import('@aws-sdk/client-secrets-manager').SecretsManagerClient,
+  secretId: string,
+): Promise<string | undefined> {
   try {
     const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
     const parsed = JSON.parse(secret.SecretString ?? '{}') as { AccessKeyId?: unknown };

@@ -34,7 +34,9 @@ export async function publishedNotifications(endpoint: string): Promise<Publishe
  * inspect member accounts (auth not enforced).
  */
 export async function motoCredentialsIn(sts: STSClient, accountId: string, sessionName = 'local-setup'): Promise<AwsCredentialIdentity> {
-  const response = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${sessionName}`, RoleSessionName: sessionName }));
+  const response = await sts.send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${sessionName}`, RoleSessionName: sessionName }),
+  );
   const credentials = response.Credentials;
   if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) throw new Error(`moto returned no credentials for account ${accountId}`);
   return { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken };

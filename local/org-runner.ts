@@ -6,7 +6,13 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { dynamodb as defaultDynamodb, iam as defaultIam, sfn as defaultSfn, sns as defaultSns, sts as defaultSts } from '#shared/aws/clients.ts';
+import {
+  dynamodb as defaultDynamodb,
+  iam as defaultIam,
+  sfn as defaultSfn,
+  sns as defaultSns,
+  sts as defaultSts,
+} from '#shared/aws/clients.ts';
 import { organizations as defaultOrganizations } from '#shared/aws/clients/organizations.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
@@ -28,7 +34,6 @@ import { AccountScanEventSchema, runAccountScan, type AccountScanOutcome } from 
  * of the current credentials. The Distributed Map runs inline here (the library ignores
  * ProcessorConfig), with the same MaxConcurrencyPath, Retry and Catch.
  */
-
 
 export interface OrgScanOptions {
   readonly config?: Config;
@@ -65,15 +70,27 @@ export interface OrgScanRun {
 }
 
 /** Every Task of the definition, by state name, and the function it calls: each must be bound, or it would call a real Lambda. */
-const BOUND_FUNCTIONS: Readonly<Record<string, string>> = { [STATES.ListAccounts]: 'listAccounts', [STATES.ScanAccount]: 'scanKeys', [STATES.Report]: 'reportOrgScan' };
+const BOUND_FUNCTIONS: Readonly<Record<string, string>> = {
+  [STATES.ListAccounts]: 'listAccounts',
+  [STATES.ScanAccount]: 'scanKeys',
+  [STATES.Report]: 'reportOrgScan',
+};
 
 function taskStates(definition: StateMachineDefinition): [string, string][] {
   const found: [string, string][] = [];
   const walk = (states: StateMachineDefinition['States']): void => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') found.push([name, String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? '').split(':').pop() ?? '']);
+      if (state.Type === 'Task')
+        found.push([
+          name,
+          String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? '')
+            .split(':')
+            .pop() ?? '',
+        ]);
       if (state.Type === 'Map') {
-        const processor = (state as { ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition }).ItemProcessor ?? (state as { Iterator?: StateMachineDefinition }).Iterator;
+        const processor =
+          (state as { ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition }).ItemProcessor ??
+          (state as { Iterator?: StateMachineDefinition }).Iterator;
         if (processor) walk(processor.States);
       }
     }
@@ -85,7 +102,9 @@ function taskStates(definition: StateMachineDefinition): [string, string][] {
 /** Runs the organization scan in-process and returns what each step saw. Throws only when it cannot start (Node too old, a bad configuration). */
 export async function runOrganizationScan(options: OrgScanOptions = {}): Promise<OrgScanRun> {
   if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-    throw new ConfigError(`The local runner needs Node.js 22 or later (aws-local-stepfunctions 3); this is ${process.version}. Run it through npm (npx iam-key-rotator).`);
+    throw new ConfigError(
+      `The local runner needs Node.js 22 or later (aws-local-stepfunctions 3); this is ${process.version}. Run it through npm (npx iam-key-rotator).`,
+    );
   }
   const config = options.config ?? loadConfig(process.env);
   const clock = options.clock ?? systemClock;
@@ -145,13 +164,21 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
     if (!handler || BOUND_FUNCTIONS[stateName] !== functionName) {
       throw new Error(`State ${stateName} calls ${functionName}, which local/org-runner.ts does not bind; add it to its handlers.`);
     }
-    taskResourceLocalHandlers[stateName] = async (parameters) => ({ Payload: await handler((parameters as { Payload?: unknown }).Payload) });
+    taskResourceLocalHandlers[stateName] = async (parameters) => ({
+      Payload: await handler((parameters as { Payload?: unknown }).Payload),
+    });
     retryIntervalOverrides[stateName] = 10;
   }
 
   const executionName = options.executionName ?? `scan-${clock().toISOString().slice(0, 10)}`;
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-  const execution = machine.run({}, { context: { Execution: { Name: executionName } }, overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides } });
+  const execution = machine.run(
+    {},
+    {
+      context: { Execution: { Name: executionName } },
+      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides },
+    },
+  );
   try {
     await execution.result;
   } catch (failure) {

@@ -99,7 +99,8 @@ export function localRunRegistry(dynamodb: DynamoDBClient, tableName: string, op
   const read = async (id: string): Promise<(LocalRun & { expiresAt: number }) | undefined> => {
     let item: Record<string, AttributeValue> | undefined;
     try {
-      item = (await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { [LEDGER_KEY]: { S: id } }, ConsistentRead: true }))).Item;
+      item = (await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { [LEDGER_KEY]: { S: id } }, ConsistentRead: true })))
+        .Item;
     } catch (error) {
       // No table: no local run has ever been recorded in this account.
       if (error instanceof ResourceNotFoundException) return undefined;
@@ -121,7 +122,8 @@ export function localRunRegistry(dynamodb: DynamoDBClient, tableName: string, op
   };
 
   // A record counts until its lease lapses; on this host, only while its process exists.
-  const live = (run: LocalRun & { expiresAt: number }): boolean => run.expiresAt >= epochSeconds(now()) && (run.host !== host || isAlive(run.pid));
+  const live = (run: LocalRun & { expiresAt: number }): boolean =>
+    run.expiresAt >= epochSeconds(now()) && (run.host !== host || isAlive(run.pid));
 
   return {
     claim: async (run) => {
@@ -146,7 +148,9 @@ export function localRunRegistry(dynamodb: DynamoDBClient, tableName: string, op
             },
             ConditionExpression: condition.expression,
             // DynamoDB refuses names an expression does not use.
-            ExpressionAttributeNames: Object.fromEntries(Object.entries(NAMES).filter(([placeholder]) => condition.expression.includes(placeholder))),
+            ExpressionAttributeNames: Object.fromEntries(
+              Object.entries(NAMES).filter(([placeholder]) => condition.expression.includes(placeholder)),
+            ),
             ExpressionAttributeValues: condition.values,
           }),
         );
@@ -155,7 +159,10 @@ export function localRunRegistry(dynamodb: DynamoDBClient, tableName: string, op
           `User ${run.userName} is already being rotated by a local run (execution ${holder.executionName}, key ${holder.oldAccessKeyId}, ` +
             `started ${holder.startedAt} by process ${holder.pid} on ${holder.host}). Nothing was changed; wait for that run to end, then rotate again.`,
         );
-      const free = { expression: 'attribute_not_exists(#id) OR #expiresAt < :now OR #executionName = :mine', values: { ':now': { N: String(epochSeconds(now())) }, ':mine': { S: run.executionName } } };
+      const free = {
+        expression: 'attribute_not_exists(#id) OR #expiresAt < :now OR #executionName = :mine',
+        values: { ':now': { N: String(epochSeconds(now())) }, ':mine': { S: run.executionName } },
+      };
       try {
         await put(free);
       } catch (error) {
@@ -174,7 +181,11 @@ export function localRunRegistry(dynamodb: DynamoDBClient, tableName: string, op
 
       const mine = { expression: '#executionName = :mine', values: { ':mine': { S: run.executionName } } };
       const renewal = setInterval(() => {
-        put(mine).catch((error: unknown) => options.onProblem?.(`Could not renew the local run record ${id} in ${tableName} (${errorMessage(error)}): confirm and abort may not see this run.`));
+        put(mine).catch((error: unknown) =>
+          options.onProblem?.(
+            `Could not renew the local run record ${id} in ${tableName} (${errorMessage(error)}): confirm and abort may not see this run.`,
+          ),
+        );
       }, leaseMs / 3);
       renewal.unref();
       return {
@@ -192,7 +203,9 @@ export function localRunRegistry(dynamodb: DynamoDBClient, tableName: string, op
             );
           } catch (error) {
             if (error instanceof ConditionalCheckFailedException) return;
-            options.onProblem?.(`Could not delete the local run record ${id} in ${tableName} (${errorMessage(error)}); it lapses by itself within ${Math.ceil(leaseMs / 1000)} s.`);
+            options.onProblem?.(
+              `Could not delete the local run record ${id} in ${tableName} (${errorMessage(error)}); it lapses by itself within ${Math.ceil(leaseMs / 1000)} s.`,
+            );
           }
         },
       };

@@ -18,7 +18,13 @@ import { promoteStep } from '#functions/rotate-promote.ts';
 import { rollbackStep } from '#functions/rotate-rollback.ts';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
 import { verifyStep } from '#functions/rotate-verify.ts';
-import { dynamodb as defaultDynamodb, iam as defaultIam, secretsManager as defaultSecretsManager, sns as defaultSns, sts as defaultSts } from '#shared/aws/clients.ts';
+import {
+  dynamodb as defaultDynamodb,
+  iam as defaultIam,
+  secretsManager as defaultSecretsManager,
+  sns as defaultSns,
+  sts as defaultSts,
+} from '#shared/aws/clients.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotationInProgressError, RotatorError } from '#shared/base/errors.ts';
@@ -27,7 +33,15 @@ import { ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
-import { AWS_LAST_USED_GRANULARITY_MS, HTTP_CHECK_TIMEOUT_MS, stsWith, type DepsProvider, type Durations, type RotationDeps, type StsCredentials } from '#shared/rotation/deps.ts';
+import {
+  AWS_LAST_USED_GRANULARITY_MS,
+  HTTP_CHECK_TIMEOUT_MS,
+  stsWith,
+  type DepsProvider,
+  type Durations,
+  type RotationDeps,
+  type StsCredentials,
+} from '#shared/rotation/deps.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
 import { listUserKeys } from '#shared/aws/iam.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
@@ -57,23 +71,24 @@ export const LOCAL_DURATIONS: Durations = {
 };
 
 /** Every Lambda of the workflow, by its function key in serverless.yml (the name in `Fn::GetAtt`). */
-const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (event: unknown, context: LocalContext) => Promise<unknown>>> = {
-  rotateContain: containStep,
-  rotatePrepare: prepareStep,
-  rotateCreateAndStore: createAndStoreStep,
-  rotateVerify: verifyStep,
-  rotatePromote: promoteStep,
-  rotateCheckConsumers: checkConsumersStep,
-  // Bound like every Task, but not reached by local runs: their Prepare says confirmVia "tag", so the
-  // manual check is read from the rotation:confirm tag by CheckConsumers (no task-token callbacks here).
-  rotateAwaitConfirmation: awaitConfirmationStep,
-  rotateDeactivate: deactivateStep,
-  rotateCheckObservation: checkObservationStep,
-  rotateRollback: rollbackStep,
-  rotateDeleteOldKey: deleteOldKeyStep,
-  rotateMakeSafe: makeSafeStep,
-  notify: notifyStep,
-};
+const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (event: unknown, context: LocalContext) => Promise<unknown>>> =
+  {
+    rotateContain: containStep,
+    rotatePrepare: prepareStep,
+    rotateCreateAndStore: createAndStoreStep,
+    rotateVerify: verifyStep,
+    rotatePromote: promoteStep,
+    rotateCheckConsumers: checkConsumersStep,
+    // Bound like every Task, but not reached by local runs: their Prepare says confirmVia "tag", so the
+    // manual check is read from the rotation:confirm tag by CheckConsumers (no task-token callbacks here).
+    rotateAwaitConfirmation: awaitConfirmationStep,
+    rotateDeactivate: deactivateStep,
+    rotateCheckObservation: checkObservationStep,
+    rotateRollback: rollbackStep,
+    rotateDeleteOldKey: deleteOldKeyStep,
+    rotateMakeSafe: makeSafeStep,
+    notify: notifyStep,
+  };
 
 export type RotationStatus = 'Succeeded' | 'RolledBack' | 'NeedsAttention' | 'Failed';
 
@@ -191,7 +206,9 @@ export async function oldestActiveKey(iam: IAMClient, userName: string): Promise
   const oldest = active[0];
   if (oldest) return oldest.accessKeyId;
   if (keys.length === 0) throw new AccessKeyNotFoundError(`User ${userName} has no access keys: there is nothing to rotate.`);
-  throw new KeyNotActiveError(`User ${userName} has no Active access key (${keys.map((key) => key.accessKeyId).join(', ')} Inactive): there is nothing to rotate.`);
+  throw new KeyNotActiveError(
+    `User ${userName} has no Active access key (${keys.map((key) => key.accessKeyId).join(', ')} Inactive): there is nothing to rotate.`,
+  );
 }
 
 /** The dependencies the runner gives every handler: compressed waits, injectable clients and clock. */
@@ -270,7 +287,17 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     const error = new RotationInProgressError(
       `User ${input.userName} is already being rotated by this process. Nothing was changed; wait for that rotation to end, then rotate again.`,
     );
-    return { status: 'Failed', userName: input.userName, oldAccessKeyId: input.accessKeyId ?? null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, executionName: null, durationMs: Date.now() - started, states: [] };
+    return {
+      status: 'Failed',
+      userName: input.userName,
+      oldAccessKeyId: input.accessKeyId ?? null,
+      newAccessKeyId: null,
+      error: { name: error.name, message: error.message },
+      topicArn: null,
+      executionName: null,
+      durationMs: Date.now() - started,
+      states: [],
+    };
   }
   usersInRotation.add(userKey);
   try {
@@ -294,7 +321,17 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
     } catch (error) {
       // No key to rotate is an outcome of the run, reported like any other failure.
       if (!(error instanceof RotatorError)) throw error;
-      return { status: 'Failed', userName: input.userName, oldAccessKeyId: null, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn: null, executionName: null, durationMs: Date.now() - started, states: [] };
+      return {
+        status: 'Failed',
+        userName: input.userName,
+        oldAccessKeyId: null,
+        newAccessKeyId: null,
+        error: { name: error.name, message: error.message },
+        topicArn: null,
+        executionName: null,
+        durationMs: Date.now() - started,
+        states: [],
+      };
     }
   }
 
@@ -316,13 +353,31 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
   const deps = localDeps({ ...options, durations, config: { ...baseConfig, topicArn, notificationLedgerTable: ledgerTable } });
 
   // What `confirm` and `abort` read to know this run is going on (a deployed run is an execution they can list).
-  const registry = localRunRegistry(options.clients?.dynamodb ?? defaultDynamodb, ledgerTable, { onProblem: (text) => options.onNotice?.(text) });
+  const registry = localRunRegistry(options.clients?.dynamodb ?? defaultDynamodb, ledgerTable, {
+    onProblem: (text) => options.onNotice?.(text),
+  });
   let lease: LocalRunLease;
   try {
-    lease = await registry.claim({ userName: input.userName, accountId: input.accountId, executionName: name, oldAccessKeyId: accessKeyId, kind });
+    lease = await registry.claim({
+      userName: input.userName,
+      accountId: input.accountId,
+      executionName: name,
+      oldAccessKeyId: accessKeyId,
+      kind,
+    });
   } catch (error) {
     if (!(error instanceof RotationInProgressError)) throw error;
-    return { status: 'Failed', userName: input.userName, oldAccessKeyId: accessKeyId, newAccessKeyId: null, error: { name: error.name, message: error.message }, topicArn, executionName: null, durationMs: Date.now() - started, states: [] };
+    return {
+      status: 'Failed',
+      userName: input.userName,
+      oldAccessKeyId: accessKeyId,
+      newAccessKeyId: null,
+      error: { name: error.name, message: error.message },
+      topicArn,
+      executionName: null,
+      durationMs: Date.now() - started,
+      states: [],
+    };
   }
   try {
     return await execute(input, options, { started, accessKeyId, kind, name, topicArn, durations, deps });
@@ -350,10 +405,16 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const functionName = String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? '').split(':').pop() ?? '';
+    const functionName =
+      String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? '')
+        .split(':')
+        .pop() ?? '';
     const step = STEPS[functionName];
     // A Task left unbound would call the real Lambda: refuse instead.
-    if (!step) throw new Error(`State ${stateName} calls ${functionName}, which the local runner does not know; add it to STEPS in local/runner.ts.`);
+    if (!step)
+      throw new Error(
+        `State ${stateName} calls ${functionName}, which the local runner does not know; add it to STEPS in local/runner.ts.`,
+      );
     const handler = step(provider, deps.logger);
     const invoke = (payload: unknown): Promise<unknown> => handler(payload, localContext(functionName));
     const run = options.wrapTask ? options.wrapTask(stateName, invoke) : invoke;
@@ -376,7 +437,10 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
       context: { Execution: { Name: name } },
       overrides: {
         taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-        waitTimeOverrides: { [STATES.WaitForConsumers]: durations.healthCheckIntervalMs, [STATES.WaitObserving]: durations.healthCheckIntervalMs },
+        waitTimeOverrides: {
+          [STATES.WaitForConsumers]: durations.healthCheckIntervalMs,
+          [STATES.WaitObserving]: durations.healthCheckIntervalMs,
+        },
         retryIntervalOverrides,
       },
     },
@@ -402,7 +466,12 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
             current.outcome = `→ ${event.state.name}`;
             report(current);
           }
-          states.push({ name: event.state.name, type: event.state.type, enteredAt: new Date(event.timestamp).toISOString(), outcome: 'running' });
+          states.push({
+            name: event.state.name,
+            type: event.state.type,
+            enteredAt: new Date(event.timestamp).toISOString(),
+            outcome: 'running',
+          });
           break;
         }
         case 'StateExited': {
@@ -411,7 +480,12 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
           const key = output?.newKey?.accessKeyId;
           if (typeof key === 'string') newAccessKeyId = key;
           if (current && current.type !== 'Choice' && !reported.has(current)) {
-            const status = event.state.name === STATES.CheckConsumers ? output?.gate?.status : event.state.name === STATES.CheckObservation ? output?.observation?.status : undefined;
+            const status =
+              event.state.name === STATES.CheckConsumers
+                ? output?.gate?.status
+                : event.state.name === STATES.CheckObservation
+                  ? output?.observation?.status
+                  : undefined;
             current.outcome = typeof status === 'string' ? status : 'ok';
             report(current);
           }
@@ -441,7 +515,8 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     const output = (await execution.result) as ExecutionOutput;
     const outcome = output.outcome?.status;
     status = outcome === 'Succeeded' || outcome === 'RolledBack' || outcome === 'NeedsAttention' ? outcome : 'Failed';
-    if (status === 'Failed') error = { name: 'UnknownOutcome', message: `The workflow ended without an outcome status (${String(outcome)}).` };
+    if (status === 'Failed')
+      error = { name: 'UnknownOutcome', message: `The workflow ended without an outcome status (${String(outcome)}).` };
     newAccessKeyId = output.newKey?.accessKeyId ?? newAccessKeyId;
   } catch (failure) {
     status = 'Failed';

@@ -18,7 +18,9 @@ function run(label, command, args) {
   const started = Date.now();
   const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
   if (result.error) {
-    console.log(`could not run ${command}: ${result.error.message}. Run the tests through \`npm test\`, which puts node_modules/.bin on PATH.`);
+    console.log(
+      `could not run ${command}: ${result.error.message}. Run the tests through \`npm test\`, which puts node_modules/.bin on PATH.`,
+    );
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const ok = result.status === 0;

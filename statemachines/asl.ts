@@ -50,7 +50,12 @@ export function errorName<E extends { readonly name: string }>(name: E['name']):
  * Lambda's own transient failures, as AWS's Step Functions guide says to retry every lambda:invoke
  * Task on ("Handling Lambda service exceptions"). Each workflow adds its own errors and backoff.
  */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
 
 /**
  * A ResultSelector that keeps the named fields of the Lambda's result (`$.Payload.<field>`) and
@@ -83,7 +88,11 @@ export interface TaskState<N extends string> {
   readonly Comment?: string;
   readonly Type: 'Task';
   readonly Resource: string;
-  readonly Parameters: { readonly FunctionName: FunctionArn; readonly Payload?: { readonly [key: string]: Json }; readonly 'Payload.$'?: string };
+  readonly Parameters: {
+    readonly FunctionName: FunctionArn;
+    readonly Payload?: { readonly [key: string]: Json };
+    readonly 'Payload.$'?: string;
+  };
   readonly TimeoutSecondsPath?: string;
   readonly ResultSelector?: { readonly [key: string]: Json };
   readonly ResultPath?: string | null;
@@ -94,12 +103,18 @@ export interface TaskState<N extends string> {
 }
 
 /** A Task that invokes one of the stack's Lambdas through the optimised integration (`arn:aws:states:::lambda:invoke`). */
-export function lambdaTask<N extends string>(functionKey: string, options: LambdaTaskOptions<N> & PayloadOption & Transition<N>): TaskState<N> {
+export function lambdaTask<N extends string>(
+  functionKey: string,
+  options: LambdaTaskOptions<N> & PayloadOption & Transition<N>,
+): TaskState<N> {
   return {
     ...(options.comment === undefined ? {} : { Comment: options.comment }),
     Type: 'Task',
     Resource: options.waitForTaskToken ? 'arn:aws:states:::lambda:invoke.waitForTaskToken' : 'arn:aws:states:::lambda:invoke',
-    Parameters: { FunctionName: functionArn(functionKey), ...('payloadPath' in options ? { 'Payload.$': options.payloadPath } : { Payload: options.payload }) },
+    Parameters: {
+      FunctionName: functionArn(functionKey),
+      ...('payloadPath' in options ? { 'Payload.$': options.payloadPath } : { Payload: options.payload }),
+    },
     ...(options.timeoutSecondsPath === undefined ? {} : { TimeoutSecondsPath: options.timeoutSecondsPath }),
     ...(options.resultSelector === undefined ? {} : { ResultSelector: options.resultSelector }),
     ...(options.resultPath === undefined ? {} : { ResultPath: options.resultPath }),
@@ -166,7 +181,8 @@ export interface MapState<N extends string, M extends string> {
 }
 
 // A Map nested in a Map would need another name parameter; no workflow has one.
-export type State<N extends string> = TaskState<N> | ChoiceState<N> | PassState<N> | WaitState<N> | SucceedState | FailState | MapState<N, string>;
+export type State<N extends string> =
+  TaskState<N> | ChoiceState<N> | PassState<N> | WaitState<N> | SucceedState | FailState | MapState<N, string>;
 
 /** A whole workflow: every name of N is a state, and every transition names one of them. */
 export interface StateMachine<N extends string> {

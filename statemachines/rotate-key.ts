@@ -3,8 +3,31 @@ import type { AlreadyConfirmedError, AwsTransientError, KeyNotYetValidError, Rot
 import type { NotificationEvent } from '#shared/config/notification-events.ts';
 import type { NotifyResult } from '#shared/rotation/notify-step.ts';
 import type { deleteOldKey, makeSafe, RollbackResult } from '#shared/rotation/old-key.ts';
-import type { Contained, Deactivated, Gate, GateStatus, NewKey, Observation, ObservationStatus, Promoted, Rotation, Verified } from '#shared/rotation/workflow-state.ts';
-import { errorName, fromPayload, LAMBDA_SERVICE_ERRORS, lambdaTask, type Catcher, type ChoiceRule, type Json, type PayloadOption, type Retrier, type StateMachine, type TaskState } from './asl.ts';
+import type {
+  Contained,
+  Deactivated,
+  Gate,
+  GateStatus,
+  NewKey,
+  Observation,
+  ObservationStatus,
+  Promoted,
+  Rotation,
+  Verified,
+} from '#shared/rotation/workflow-state.ts';
+import {
+  errorName,
+  fromPayload,
+  LAMBDA_SERVICE_ERRORS,
+  lambdaTask,
+  type Catcher,
+  type ChoiceRule,
+  type Json,
+  type PayloadOption,
+  type Retrier,
+  type StateMachine,
+  type TaskState,
+} from './asl.ts';
 
 /**
  * The rotation workflow (statemachines/rotate-key.asl.json is generated from this file by
@@ -110,10 +133,19 @@ function task(functionKey: string, options: StepOptions & PayloadOption): TaskSt
  * $.outcome.status says how the rotation ended, since NeedsAttention and RolledBack are successful
  * executions too (the local runner reports it).
  */
-function notify(event: NotificationEvent, options: { readonly outcome?: 'Succeeded' | 'RolledBack' | 'NeedsAttention'; readonly catchAll?: Catcher<RotateKeyState>; readonly next: RotateKeyState }): TaskState<RotateKeyState> {
+function notify(
+  event: NotificationEvent,
+  options: {
+    readonly outcome?: 'Succeeded' | 'RolledBack' | 'NeedsAttention';
+    readonly catchAll?: Catcher<RotateKeyState>;
+    readonly next: RotateKeyState;
+  },
+): TaskState<RotateKeyState> {
   return task('notify', {
     payload: { event, 'executionName.$': '$$.Execution.Name', 'state.$': '$' },
-    ...(options.outcome === undefined ? { resultPath: null } : { resultSelector: { status: options.outcome, ...fromPayload<NotifyResult>('messageId') }, resultPath: '$.outcome' }),
+    ...(options.outcome === undefined
+      ? { resultPath: null }
+      : { resultSelector: { status: options.outcome, ...fromPayload<NotifyResult>('messageId') }, resultPath: '$.outcome' }),
     ...(options.catchAll === undefined ? {} : { catchAll: options.catchAll }),
     next: options.next,
   });
@@ -191,7 +223,8 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       NotifyContained: notify('compromise-contained', { next: 'CanReplace' }),
       CanReplace: {
         Type: 'Choice',
-        Comment: "No room for a replacement without losing the leaked key's forensics hold, and the user's other key keeps working: stop here, contained.",
+        Comment:
+          "No room for a replacement without losing the leaked key's forensics hold, and the user's other key keeps working: stop here, contained.",
         Choices: [{ Variable: '$.contained.replacement', StringEquals: 'skip', Next: 'NoReplacement' }],
         Default: 'Prepare',
       },
@@ -204,7 +237,7 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       },
       Prepare: step('rotatePrepare', {
         comment:
-          'Live read of the user and key; settings from tags; makes room under the two-key limit or fails with KeyLimitReachedError, deleting nothing Active. On the compromise path the key is already Inactive and the gate\'s deadline is short.',
+          "Live read of the user and key; settings from tags; makes room under the two-key limit or fails with KeyLimitReachedError, deleting nothing Active. On the compromise path the key is already Inactive and the gate's deadline is short.",
         resultSelector: fromPayload<Rotation>(
           'userName',
           'userArn',
@@ -231,16 +264,20 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       }),
       NotifyStarted: notify('rotation-started', { next: 'CreateAndStore' }),
       CreateAndStore: step('rotateCreateAndStore', {
-        comment: 'Creates the new key and stores it as AWSPENDING. Idempotent: reuses a stored key, deletes an orphan of an interrupted attempt.',
+        comment:
+          'Creates the new key and stores it as AWSPENDING. Idempotent: reuses a stored key, deletes an orphan of an interrupted attempt.',
         resultSelector: fromPayload<NewKey>('accessKeyId', 'versionId', 'createdAt', 'reused'),
         resultPath: '$.newKey',
         next: 'Verify',
       }),
       Verify: step('rotateVerify', {
-        comment: 'STS with the pending key. KeyNotYetValidError is retried for about a minute (2+4+8+16+32 s) while IAM spreads the new key.',
+        comment:
+          'STS with the pending key. KeyNotYetValidError is retried for about a minute (2+4+8+16+32 s) while IAM spreads the new key.',
         resultSelector: fromPayload<z.output<typeof Verified>>('arn', 'verifiedAt'),
         resultPath: '$.verified',
-        retry: [{ ErrorEquals: [errorName<KeyNotYetValidError>('KeyNotYetValidError')], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
+        retry: [
+          { ErrorEquals: [errorName<KeyNotYetValidError>('KeyNotYetValidError')], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 },
+        ],
         next: 'Promote',
       }),
       Promote: step('rotatePromote', {
@@ -264,7 +301,10 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
         Type: 'Choice',
         Choices: [
           {
-            And: [{ Variable: '$.rotation.kind', StringEquals: 'compromise' }, { Not: { Variable: '$.gate.status', StringEquals: 'waiting' } }],
+            And: [
+              { Variable: '$.rotation.kind', StringEquals: 'compromise' },
+              { Not: { Variable: '$.gate.status', StringEquals: 'waiting' } },
+            ],
             Next: 'HoldCompromisedKey',
           },
           gateIs('healthy', 'Deactivate'),
@@ -278,7 +318,7 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       },
       AwaitConfirmation: task('rotateAwaitConfirmation', {
         comment:
-          'Deployed, manual check: every other check passed, so wait for a person. The handler stores the task token in the ledger table (token#<userName>, never logged) and returns; `iam-key-rotator confirm` completes the task (SendTaskSuccess), `abort` fails it with RotationAbortedError. Times out at the gate\'s deadline. Local runs never come here: their CheckConsumers reads the rotation:confirm tag.',
+          "Deployed, manual check: every other check passed, so wait for a person. The handler stores the task token in the ledger table (token#<userName>, never logged) and returns; `iam-key-rotator confirm` completes the task (SendTaskSuccess), `abort` fails it with RotationAbortedError. Times out at the gate's deadline. Local runs never come here: their CheckConsumers reads the rotation:confirm tag.",
         waitForTaskToken: true,
         payload: {
           'userName.$': '$.rotation.userName',
@@ -298,15 +338,22 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
         resultPath: '$.confirmation',
         catch: [
           { ErrorEquals: ['States.Timeout'], ResultPath: '$.confirmation', Next: 'ConfirmationOverdue' },
-          { ErrorEquals: [errorName<RotationAbortedError>('RotationAbortedError')], ResultPath: '$.confirmation', Next: 'ConfirmationAborted' },
+          {
+            ErrorEquals: [errorName<RotationAbortedError>('RotationAbortedError')],
+            ResultPath: '$.confirmation',
+            Next: 'ConfirmationAborted',
+          },
           { ErrorEquals: [errorName<AlreadyConfirmedError>('AlreadyConfirmedError')], ResultPath: '$.confirmation', Next: 'Deactivate' },
         ],
         next: 'Deactivate',
       }),
       ConfirmationOverdue: {
         Type: 'Pass',
-        Comment: 'No one confirmed by the gate\'s deadline: the gate is overdue; both keys stay Active and the owner is asked to act.',
-        Parameters: gateDecided('overdue', "manual: no one confirmed the new key before the gate's deadline (iam-key-rotator confirm <user>)"),
+        Comment: "No one confirmed by the gate's deadline: the gate is overdue; both keys stay Active and the owner is asked to act.",
+        Parameters: gateDecided(
+          'overdue',
+          "manual: no one confirmed the new key before the gate's deadline (iam-key-rotator confirm <user>)",
+        ),
         ResultPath: '$.gate',
         Next: 'NotifyActionNeeded',
       },
@@ -320,7 +367,8 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
       NotifyActionNeeded: notify('action-needed', { outcome: 'NeedsAttention', next: 'NeedsAttention' }),
       NeedsAttention: {
         Type: 'Succeed',
-        Comment: 'Past the gate\'s deadline: both keys stay Active and the owner was asked to act. The execution succeeds; $.outcome.status says NeedsAttention.',
+        Comment:
+          "Past the gate's deadline: both keys stay Active and the owner was asked to act. The execution succeeds; $.outcome.status says NeedsAttention.",
       },
       Deactivate: step('rotateDeactivate', { ...DEACTIVATED, next: 'NotifyDeactivated' }),
       HoldCompromisedKey: {
@@ -375,7 +423,10 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
         catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.safeError', Next: 'NotifyFailed' },
         next: 'NotifyFailed',
       }),
-      NotifyFailed: notify('rotation-failed', { catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: 'Failed' }, next: 'Failed' }),
+      NotifyFailed: notify('rotation-failed', {
+        catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: 'Failed' },
+        next: 'Failed',
+      }),
       Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
     },
   };

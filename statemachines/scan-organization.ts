@@ -30,7 +30,7 @@ const LAMBDA_TRANSIENT: Retrier = { ErrorEquals: LAMBDA_SERVICE_ERRORS, Interval
 export function scanOrganizationDefinition(): StateMachine<OrgScanState> {
   return {
     Comment:
-      'Organization-wide scan: list and select the organization\'s accounts, scan each (bounded concurrency; one account\'s failure is recorded and never stops the others), then report once. A Distributed Map: each account runs as its own child execution, so 1,000 accounts never approach the 25,000-event history limit of one execution (an inline Map would, at ~10 events per account). aws-local-stepfunctions 3 runs the same ItemProcessor inline (it ignores ProcessorConfig), so local runs and tests execute this very definition. Items come from the state (ItemsPath), not S3: list-accounts keeps them at ~60 bytes each.',
+      "Organization-wide scan: list and select the organization's accounts, scan each (bounded concurrency; one account's failure is recorded and never stops the others), then report once. A Distributed Map: each account runs as its own child execution, so 1,000 accounts never approach the 25,000-event history limit of one execution (an inline Map would, at ~10 events per account). aws-local-stepfunctions 3 runs the same ItemProcessor inline (it ignores ProcessorConfig), so local runs and tests execute this very definition. Items come from the state (ItemsPath), not S3: list-accounts keeps them at ~60 bytes each.",
     StartAt: 'ListAccounts',
     States: {
       ListAccounts: lambdaTask<OrgScanState>('listAccounts', {
@@ -53,7 +53,15 @@ export function scanOrganizationDefinition(): StateMachine<OrgScanState> {
           States: {
             ScanAccount: lambdaTask<AccountScanState>('scanKeys', {
               payload: { 'accountId.$': '$.accountId', 'accountName.$': '$.accountName' },
-              resultSelector: fromPayload<AccountScanOutcome>('accountId', 'status', 'keysDue', 'rotationsStarted', 'problems', 'error', 'cause'),
+              resultSelector: fromPayload<AccountScanOutcome>(
+                'accountId',
+                'status',
+                'keysDue',
+                'rotationsStarted',
+                'problems',
+                'error',
+                'cause',
+              ),
               retry: [LAMBDA_TRANSIENT],
               // A crash or timeout of one account's scan becomes that account's result, so the Map goes on.
               catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordFailure' }],

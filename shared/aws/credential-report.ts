@@ -93,7 +93,9 @@ export function parseCredentialReport(csv: string): ReportUser[] {
   if (header === undefined) return [];
   const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
   if (missing.length > 0) {
-    throw new CredentialReportFormatError(`The IAM credential report lacks the columns ${missing.join(', ')}; its format may have changed.`);
+    throw new CredentialReportFormatError(
+      `The IAM credential report lacks the columns ${missing.join(', ')}; its format may have changed.`,
+    );
   }
   const users: ReportUser[] = [];
   for (const [index, raw] of records.slice(1).entries()) {
@@ -102,7 +104,12 @@ export function parseCredentialReport(csv: string): ReportUser[] {
     const userName = row.get('user') ?? '';
     if (userName === ROOT_ROW) continue;
     if (fields === undefined) {
-      users.push({ userName: raw[0] ?? `row ${index + 2}`, arn: '', keys: [], unreadable: `row ${index + 2} has ${raw.length} fields, expected ${header.length}` });
+      users.push({
+        userName: raw[0] ?? `row ${index + 2}`,
+        arn: '',
+        keys: [],
+        unreadable: `row ${index + 2} has ${raw.length} fields, expected ${header.length}`,
+      });
       continue;
     }
     const problems: string[] = [];
@@ -190,10 +197,16 @@ export function parseCsv(text: string): string[][] {
       quoted = true;
       field = '';
     } else if (quoted) {
-      if (char?.trim() !== '') throw new CredentialReportFormatError(`The IAM credential report has text after a closing quote at character ${at}; its format may have changed.`);
+      if (char?.trim() !== '')
+        throw new CredentialReportFormatError(
+          `The IAM credential report has text after a closing quote at character ${at}; its format may have changed.`,
+        );
     } else field += char;
   }
-  if (inQuotes) throw new CredentialReportFormatError('The IAM credential report ends inside a quoted field; it may be truncated. The next scan fetches it again.');
+  if (inQuotes)
+    throw new CredentialReportFormatError(
+      'The IAM credential report ends inside a quoted field; it may be truncated. The next scan fetches it again.',
+    );
   if (field !== '' || quoted || row.length > 0) endRow();
   return rows;
 }

@@ -9,7 +9,9 @@ export function deployedAccountId(env: Readonly<Record<string, string | undefine
   return async () => {
     const accountId = env.ROTATOR_ACCOUNT_ID?.trim() ?? '';
     if (!ACCOUNT_ID.test(accountId)) {
-      throw new ConfigError(`ROTATOR_ACCOUNT_ID must be the 12-digit id of the account the stack runs in (got "${accountId}"); serverless.yml sets it from AWS::AccountId.`);
+      throw new ConfigError(
+        `ROTATOR_ACCOUNT_ID must be the 12-digit id of the account the stack runs in (got "${accountId}"); serverless.yml sets it from AWS::AccountId.`,
+      );
     }
     return accountId;
   };

@@ -57,9 +57,12 @@ async function ofUser<T>(userName: string, call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     if (isNoSuchEntity(error)) {
-      throw new UserNotFoundError(`IAM user ${userName} does not exist (or was deleted meanwhile). Check the name with \`aws iam get-user --user-name ${userName}\`.`, {
-        cause: error,
-      });
+      throw new UserNotFoundError(
+        `IAM user ${userName} does not exist (or was deleted meanwhile). Check the name with \`aws iam get-user --user-name ${userName}\`.`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }
@@ -75,7 +78,12 @@ export async function readAccountUsers(iam: IAMClient): Promise<Map<string, User
   for await (const page of paginateGetAccountAuthorizationDetails({ client: iam, pageSize: PAGE_SIZE }, { Filter: ['User'] })) {
     for (const detail of page.UserDetailList ?? []) {
       if (detail.UserName === undefined) continue;
-      users.set(detail.UserName, { userName: detail.UserName, path: detail.Path ?? '/', groups: detail.GroupList ?? [], tags: detail.Tags ?? [] });
+      users.set(detail.UserName, {
+        userName: detail.UserName,
+        path: detail.Path ?? '/',
+        groups: detail.GroupList ?? [],
+        tags: detail.Tags ?? [],
+      });
     }
   }
   return users;
@@ -83,7 +91,8 @@ export async function readAccountUsers(iam: IAMClient): Promise<Map<string, User
 
 async function userTags(iam: IAMClient, userName: string): Promise<Tag[]> {
   const tags: Tag[] = [];
-  for await (const page of paginateListUserTags({ client: iam, pageSize: PAGE_SIZE }, { UserName: userName })) tags.push(...(page.Tags ?? []));
+  for await (const page of paginateListUserTags({ client: iam, pageSize: PAGE_SIZE }, { UserName: userName }))
+    tags.push(...(page.Tags ?? []));
   return tags;
 }
 
@@ -153,7 +162,11 @@ export async function ownerOfKey(iam: IAMClient, accessKeyId: string): Promise<s
     const response = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
     return response.UserName ?? undefined;
   } catch (error) {
-    if (isNoSuchEntity(error) || (error instanceof Error && ['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId'].includes(error.name))) return undefined;
+    if (
+      isNoSuchEntity(error) ||
+      (error instanceof Error && ['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId'].includes(error.name))
+    )
+      return undefined;
     throw error;
   }
 }
@@ -163,7 +176,12 @@ export async function createKey(iam: IAMClient, userName: string): Promise<Creat
     const response = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
     const key = response.AccessKey;
     if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${userName}`);
-    return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, status: 'Active', createdAt: key.CreateDate ?? new Date() };
+    return {
+      accessKeyId: key.AccessKeyId,
+      secretAccessKey: key.SecretAccessKey,
+      status: 'Active',
+      createdAt: key.CreateDate ?? new Date(),
+    };
   });
 }
 
@@ -173,9 +191,12 @@ export async function setKeyStatus(iam: IAMClient, userName: string, accessKeyId
     await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }));
   } catch (error) {
     if (isNoSuchEntity(error)) {
-      throw new AccessKeyNotFoundError(`Access key ${accessKeyId} of user ${userName} no longer exists, so it cannot be set ${status}. Check the user's keys in IAM.`, {
-        cause: error,
-      });
+      throw new AccessKeyNotFoundError(
+        `Access key ${accessKeyId} of user ${userName} no longer exists, so it cannot be set ${status}. Check the user's keys in IAM.`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }

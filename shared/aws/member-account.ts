@@ -69,7 +69,8 @@ export function memberCredentials(
         );
       }
     };
-    const fresh = (held: AwsCredentialIdentity): boolean => held.expiration === undefined || held.expiration.getTime() - clock().getTime() > RENEW_BEFORE_MS;
+    const fresh = (held: AwsCredentialIdentity): boolean =>
+      held.expiration === undefined || held.expiration.getTime() - clock().getTime() > RENEW_BEFORE_MS;
     const provider: AwsCredentialIdentityProvider = async () => {
       for (let attempt = 0; attempt < 2; attempt += 1) {
         current ??= assume();
@@ -84,7 +85,10 @@ export function memberCredentials(
         }
         if (current === pending) current = undefined;
       }
-      throw new MemberAccountAccessError(accountId, `The session in account ${accountId} was already expiring when it was issued; check the clock of this machine.`);
+      throw new MemberAccountAccessError(
+        accountId,
+        `The session in account ${accountId} was already expiring when it was issued; check the clock of this machine.`,
+      );
     };
     providers.set(accountId, provider);
     return provider;

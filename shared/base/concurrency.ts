@@ -3,7 +3,11 @@
  * one at a time would make a large scan slow; reading them all at once would only meet IAM's
  * throttling (which the SDK's adaptive retry then absorbs, at the cost of wall time).
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -14,7 +14,10 @@ export type ParameterReader = (name: string) => Promise<string | undefined>;
  * environment). The promise is cached; a failed read is forgotten so the next invocation retries
  * (a throttled SSM call should not poison a warm container).
  */
-export function configLoader(env: Readonly<Record<string, string | undefined>>, readParameter: ParameterReader = getParameterValue): () => Promise<Config> {
+export function configLoader(
+  env: Readonly<Record<string, string | undefined>>,
+  readParameter: ParameterReader = getParameterValue,
+): () => Promise<Config> {
   let cached: Promise<Config> | undefined;
   const read = async (): Promise<Config> => {
     const parameterName = env.CONFIG_SSM_PARAMETER?.trim();

@@ -16,10 +16,20 @@ export const NOTIFICATION_EVENTS = [
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** Events the scheduled scan sends; the others come from the rotation workflow's notify step. */
-export const SCAN_EVENTS = ['rotation-warning', 'unused-key', 'exemption-expiring', 'accounts-unreachable'] as const satisfies readonly NotificationEvent[];
+export const SCAN_EVENTS = [
+  'rotation-warning',
+  'unused-key',
+  'exemption-expiring',
+  'accounts-unreachable',
+] as const satisfies readonly NotificationEvent[];
 export const WORKFLOW_EVENTS = NOTIFICATION_EVENTS.filter(
   (event): event is Exclude<NotificationEvent, (typeof SCAN_EVENTS)[number]> => !(SCAN_EVENTS as readonly string[]).includes(event),
 );
 
 /** What NOTIFICATIONS_QUIET=true still sends: a person must act, or something broke. */
-export const QUIET_EVENTS: readonly NotificationEvent[] = ['action-needed', 'rotation-failed', 'compromise-contained', 'accounts-unreachable'];
+export const QUIET_EVENTS: readonly NotificationEvent[] = [
+  'action-needed',
+  'rotation-failed',
+  'compromise-contained',
+  'accounts-unreachable',
+];

@@ -23,7 +23,14 @@ export interface AccountFilters {
   readonly excludeTags: readonly TagMatcher[];
 }
 
-export const NO_FILTERS: AccountFilters = { includeOus: [], excludeOus: [], includeAccounts: [], excludeAccounts: [], includeTags: [], excludeTags: [] };
+export const NO_FILTERS: AccountFilters = {
+  includeOus: [],
+  excludeOus: [],
+  includeAccounts: [],
+  excludeAccounts: [],
+  includeTags: [],
+  excludeTags: [],
+};
 
 // Split on commas and whitespace, as the other list settings are.
 const ENTRY_SEPARATOR = /[,\s]+/;
@@ -44,11 +51,15 @@ export function parseTagMatchers(text: string, setting: string): TagMatcher[] {
     const key = at === -1 ? entry : entry.slice(0, at);
     const value = at === -1 ? undefined : entry.slice(at + 1);
     if (!TAG_KEY.test(key)) {
-      throw new ConfigError(`${setting} entry "${entry}" has no valid tag key: write key=value or key (any value), separated by commas, e.g. env=prod,team`);
+      throw new ConfigError(
+        `${setting} entry "${entry}" has no valid tag key: write key=value or key (any value), separated by commas, e.g. env=prod,team`,
+      );
     }
     if (value === undefined) return { key };
     if (!TAG_VALUE.test(value)) {
-      throw new ConfigError(`${setting} entry "${entry}" has no valid tag value after "=": write ${key}=value for one value, or ${key} alone for any value`);
+      throw new ConfigError(
+        `${setting} entry "${entry}" has no valid tag value after "=": write ${key}=value for one value, or ${key} alone for any value`,
+      );
     }
     return { key, value };
   });
@@ -58,7 +69,10 @@ export function parseTagMatchers(text: string, setting: string): TagMatcher[] {
 export function parseAccountIds(text: string, setting: string): string[] {
   const ids = entries(text);
   const bad = ids.filter((id) => !ACCOUNT_ID.test(id));
-  if (bad.length > 0) throw new ConfigError(`${setting} must list 12-digit AWS account ids separated by commas (not ${bad.map((id) => `"${id}"`).join(', ')})`);
+  if (bad.length > 0)
+    throw new ConfigError(
+      `${setting} must list 12-digit AWS account ids separated by commas (not ${bad.map((id) => `"${id}"`).join(', ')})`,
+    );
   return ids;
 }
 
@@ -70,7 +84,9 @@ export function parseOuIds(text: string, setting: string): string[] {
   const ids = entries(text);
   const bad = ids.filter((id) => !OU_OR_ROOT_ID.test(id));
   if (bad.length > 0) {
-    throw new ConfigError(`${setting} must list OU ids like ou-ab12-cd34ef56 (or a root id like r-ab12) separated by commas (not ${bad.map((id) => `"${id}"`).join(', ')}); see aws organizations list-organizational-units-for-parent`);
+    throw new ConfigError(
+      `${setting} must list OU ids like ou-ab12-cd34ef56 (or a root id like r-ab12) separated by commas (not ${bad.map((id) => `"${id}"`).join(', ')}); see aws organizations list-organizational-units-for-parent`,
+    );
   }
   return ids;
 }

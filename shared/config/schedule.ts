@@ -28,7 +28,8 @@ export function validateSchedule(expression: string, setting = 'scanSchedule'): 
   const cron = CRON.exec(text);
   if (cron) {
     const fields = (cron[1] ?? '').trim().split(/\s+/);
-    if (fields.length !== 6) fail(`has ${fields.length} cron fields; EventBridge needs six (minutes hours day-of-month month day-of-week year)`);
+    if (fields.length !== 6)
+      fail(`has ${fields.length} cron fields; EventBridge needs six (minutes hours day-of-month month day-of-week year)`);
     if (fields.some((field) => !CRON_FIELD.test(field))) fail('has a cron field with characters EventBridge does not accept');
     if ((fields[2] === '?') === (fields[4] === '?')) fail('must set exactly one of day-of-month and day-of-week to "?"');
     return text;

@@ -16,7 +16,12 @@ export type CompromisedKeyAction = (typeof COMPROMISED_KEY_ACTIONS)[number];
 const list = (separator: RegExp) =>
   z.pipe(
     z.string(),
-    z.transform((text: string) => text.split(separator).map((item) => item.trim()).filter((item) => item.length > 0)),
+    z.transform((text: string) =>
+      text
+        .split(separator)
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    ),
   );
 
 const duration = (setting: string) =>
@@ -25,7 +30,11 @@ const duration = (setting: string) =>
     z.transform((text: string, context) => {
       const value = parseDuration(text);
       if (value === undefined) {
-        context.issues.push({ code: 'custom', message: `${setting} must be a positive duration like 30s, 1h or 7d (got "${text}")`, input: text });
+        context.issues.push({
+          code: 'custom',
+          message: `${setting} must be a positive duration like 30s, 1h or 7d (got "${text}")`,
+          input: text,
+        });
         return z.NEVER;
       }
       return value;
@@ -52,7 +61,11 @@ export type ScanScope = (typeof SCAN_SCOPES)[number];
 const days = (setting: string, min: number) =>
   z.coerce
     .number({ message: `${setting} must be a whole number of days` })
-    .check(z.int(`${setting} must be a whole number of days`), z.gte(min, `${setting} must be at least ${min}`), z.lte(3650, `${setting} must be at most 3650 days`));
+    .check(
+      z.int(`${setting} must be a whole number of days`),
+      z.gte(min, `${setting} must be at least ${min}`),
+      z.lte(3650, `${setting} must be at most 3650 days`),
+    );
 
 /**
  * Every setting, its environment variable and its default. The README's configuration reference
@@ -99,12 +112,13 @@ export const SETTINGS = {
   secretNamePrefix: {
     env: 'SECRET_NAME_PREFIX',
     default: 'iam-key-rotator/',
-    schema: z
-      .string()
-      .check(
-        z.regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
-        z.refine((prefix: string) => !prefix.split('/').some((part) => part === '.' || part === '..'), 'SECRET_NAME_PREFIX must not hold "." or ".." parts'),
+    schema: z.string().check(
+      z.regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
+      z.refine(
+        (prefix: string) => !prefix.split('/').some((part) => part === '.' || part === '..'),
+        'SECRET_NAME_PREFIX must not hold "." or ".." parts',
       ),
+    ),
   },
   secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', default: '', schema: z.string() },
   healthChecks: {
@@ -134,7 +148,9 @@ export const SETTINGS = {
   memberRoleName: {
     env: 'MEMBER_ROLE_NAME',
     default: 'iam-key-rotator-member',
-    schema: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'MEMBER_ROLE_NAME must be an IAM role name (the RoleName of stack/member-role.yml)')),
+    schema: z
+      .string()
+      .check(z.regex(/^[\w+=,.@-]{1,64}$/, 'MEMBER_ROLE_NAME must be an IAM role name (the RoleName of stack/member-role.yml)')),
   },
   memberRoleExternalId: {
     env: 'MEMBER_ROLE_EXTERNAL_ID',
@@ -150,7 +166,13 @@ export const SETTINGS = {
   orgMaxConcurrentAccounts: {
     env: 'ORG_MAX_CONCURRENT_ACCOUNTS',
     default: '10',
-    schema: z.coerce.number().check(z.int('ORG_MAX_CONCURRENT_ACCOUNTS must be a whole number'), z.gte(1, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at least 1'), z.lte(1000, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at most 1000')),
+    schema: z.coerce
+      .number()
+      .check(
+        z.int('ORG_MAX_CONCURRENT_ACCOUNTS must be a whole number'),
+        z.gte(1, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at least 1'),
+        z.lte(1000, 'ORG_MAX_CONCURRENT_ACCOUNTS must be at most 1000'),
+      ),
   },
   credentialReportTimeoutMs: {
     env: 'CREDENTIAL_REPORT_TIMEOUT',

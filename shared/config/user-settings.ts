@@ -82,7 +82,9 @@ class TagReader {
   }
 
   problem(key: string, message: string): undefined {
-    this.problems.push(new InvalidTagError(this.userName, key, `User ${this.userName}: tag ${key}="${this.values.get(key) ?? ''}" ${message}`));
+    this.problems.push(
+      new InvalidTagError(this.userName, key, `User ${this.userName}: tag ${key}="${this.values.get(key) ?? ''}" ${message}`),
+    );
     return undefined;
   }
 
@@ -173,7 +175,10 @@ function secretName(tagged: TagReader, config: Config, userName: string): string
   const raw = tagged.get(TAGS.secretName);
   if (raw === undefined) return fallback;
   if (SECRET_NAME.test(raw) && !raw.split('/').some((part) => part === '..' || part === '.')) return raw;
-  tagged.problem(TAGS.secretName, `is not a valid secret name (letters, digits and /_+=.@- only, no "." or ".." parts); the default ${fallback} is used`);
+  tagged.problem(
+    TAGS.secretName,
+    `is not a valid secret name (letters, digits and /_+=.@- only, no "." or ".." parts); the default ${fallback} is used`,
+  );
   return fallback;
 }
 
@@ -184,7 +189,10 @@ function healthChecks(tagged: TagReader, config: Config): Pick<UserSettings, 'he
     const items = rawChecks.split(/[\s+/]+/).filter(Boolean);
     const unknown = items.filter((item) => !(HEALTH_CHECKS as readonly string[]).includes(item));
     if (items.length === 0 || unknown.length > 0) {
-      tagged.problem(TAGS.healthChecks, `must list checks among ${HEALTH_CHECKS.join(', ')} separated by spaces; the account default is used`);
+      tagged.problem(
+        TAGS.healthChecks,
+        `must list checks among ${HEALTH_CHECKS.join(', ')} separated by spaces; the account default is used`,
+      );
     } else {
       checks = [...new Set(items)] as HealthCheck[];
     }

@@ -117,20 +117,23 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     severity: 'info',
     title: (f) => `Rotating the access key of ${f.userName}`,
     happened: (f) => `A rotation of key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} started${f.reason ? `: ${f.reason}` : ''}.`,
-    todo: (f) => `Nothing yet. A new key will be written to ${secret(f)}; the old key keeps working until consumers have moved. ${stopIt(f)}`,
+    todo: (f) =>
+      `Nothing yet. A new key will be written to ${secret(f)}; the old key keeps working until consumers have moved. ${stopIt(f)}`,
   },
   'new-key-ready': {
     severity: 'info',
     title: (f) => `New access key ready for ${f.userName}`,
     happened: (f) =>
       `New key ${key(f.newAccessKeyId)} was verified and is now AWSCURRENT in ${secret(f)}${f.secretArn ? ` (${f.secretArn})` : ''}. The old key ${key(f.oldAccessKeyId)} still works.`,
-    todo: () => 'Consumers that read AWSCURRENT pick it up by themselves; restart or reconfigure any that copied the old key. The old key is deactivated once consumers use the new one.',
+    todo: () =>
+      'Consumers that read AWSCURRENT pick it up by themselves; restart or reconfigure any that copied the old key. The old key is deactivated once consumers use the new one.',
     next: (at) => `If consumers are not on the new key by ${at}, the rotation stops and asks you to act; nothing is cut before that.`,
   },
   'action-needed': {
     severity: 'warning',
     title: (f) => `Action needed: consumers of ${f.userName} still on the old key`,
-    happened: (f) => `Consumers of IAM user ${f.userName} did not move to the new key ${key(f.newAccessKeyId)}${f.reason ? `: ${f.reason}` : ''}. Both keys are still Active; nothing was cut.`,
+    happened: (f) =>
+      `Consumers of IAM user ${f.userName} did not move to the new key ${key(f.newAccessKeyId)}${f.reason ? `: ${f.reason}` : ''}. Both keys are still Active; nothing was cut.`,
     // The run has ended, so there is nothing left to confirm: the next rotation of the old key takes the new one over.
     todo: (f) =>
       `Point every consumer at ${secret(f)} (AWSCURRENT, which holds ${key(f.newAccessKeyId)}), then rotate again: iam-key-rotator rotate ${f.userName}. ` +
@@ -173,7 +176,8 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
   'accounts-unreachable': {
     severity: 'warning',
     title: () => 'Organization scan: some accounts could not be scanned',
-    happened: (f) => `The organization scan ${f.reference ?? ''} could not scan these accounts; their keys were not checked or rotated: ${f.reason ?? ''}`,
+    happened: (f) =>
+      `The organization scan ${f.reference ?? ''} could not scan these accounts; their keys were not checked or rotated: ${f.reason ?? ''}`,
     todo: () =>
       'For each account: deploy stack/member-role.yml there (README: Organization-wide rotation) and check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID, ' +
       'or leave it out with ORG_EXCLUDE_ACCOUNTS. The next scan tries them again.',
@@ -206,7 +210,9 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
     '',
     `Account ${account}, region ${facts.region}, owner ${owner}${facts.executionName ? `, rotation ${facts.executionName}` : ''}.`,
     ...(member ? [`Rotated from the iam-key-rotator stack in account ${facts.rotatorAccountId ?? ''} through the member role.`] : []),
-    ...(facts.owner === undefined ? ['This user has no rotation:owner, owner or email tag: add one so its owner hears about it directly.'] : []),
+    ...(facts.owner === undefined
+      ? ['This user has no rotation:owner, owner or email tag: add one so its owner hears about it directly.']
+      : []),
   ];
   // AWS Chatbot's custom notification schema, so the same message renders in Slack and Teams.
   const compact = {

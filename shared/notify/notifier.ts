@@ -74,7 +74,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
         return { status: 'no-topic' };
       }
       if (ledger === undefined) {
-        throw new ConfigError('NOTIFICATION_LEDGER_TABLE is not set: without it a notification could be sent twice. Set it to the stack output NotificationLedgerTableName.');
+        throw new ConfigError(
+          'NOTIFICATION_LEDGER_TABLE is not set: without it a notification could be sent twice. Set it to the stack output NotificationLedgerTableName.',
+        );
       }
       const rotatorAccountId = await options.accountId();
       const message = buildNotification({
@@ -115,11 +117,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
         try {
           await ledger.release(dedupeId);
         } catch (releaseError) {
-          logger.error('notification lost: publish failed and its ledger claim could not be released; delete the item to let a retry send it', {
-            ...fields,
-            errorName: errorName(releaseError),
-            detail: errorMessage(releaseError),
-          });
+          logger.error(
+            'notification lost: publish failed and its ledger claim could not be released; delete the item to let a retry send it',
+            {
+              ...fields,
+              errorName: errorName(releaseError),
+              detail: errorMessage(releaseError),
+            },
+          );
         }
         throw error;
       }
@@ -158,6 +163,11 @@ export function callerAccountId(sts: STSClient): () => Promise<string> {
  * The deployed notifier, for functions that notify (notify, scan-keys): SNS, the ledger table the
  * configuration names, and the stack's account id.
  */
-export function lambdaNotifier(clients: { sns: SNSClient; dynamodb: DynamoDBClient }, logger: Logger, clock: Clock, accountId = deployedAccountId()): (config: Config) => Notifier {
+export function lambdaNotifier(
+  clients: { sns: SNSClient; dynamodb: DynamoDBClient },
+  logger: Logger,
+  clock: Clock,
+  accountId = deployedAccountId(),
+): (config: Config) => Notifier {
   return (config) => createNotifier({ sns: clients.sns, ledger: ledgerFor(clients.dynamodb, config), config, accountId, clock, logger });
 }

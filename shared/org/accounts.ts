@@ -65,7 +65,8 @@ export async function listOrganizationAccounts(organizations: OrganizationsClien
   const client = { client: organizations, pageSize: PAGE_SIZE };
   const roots = await readingOrganization('organizations:ListRoots', async () => {
     const ids: string[] = [];
-    for await (const page of paginateListRoots(client, {})) for (const root of page.Roots ?? []) if (root.Id !== undefined) ids.push(root.Id);
+    for await (const page of paginateListRoots(client, {}))
+      for (const root of page.Roots ?? []) if (root.Id !== undefined) ids.push(root.Id);
     return ids;
   });
 
@@ -102,7 +103,10 @@ export async function listOrganizationAccounts(organizations: OrganizationsClien
 
   const sorted = [...accounts.values()].sort((a, b) => compareIds(a.id, b.id));
   if (!options.withTags) return sorted.map((account) => ({ ...account, tags: {} }));
-  return mapWithConcurrency(sorted, ORGANIZATIONS_CONCURRENCY, async (account) => ({ ...account, tags: await readTags(organizations, account.id) }));
+  return mapWithConcurrency(sorted, ORGANIZATIONS_CONCURRENCY, async (account) => ({
+    ...account,
+    tags: await readTags(organizations, account.id),
+  }));
 }
 
 async function readTags(organizations: OrganizationsClient, accountId: string): Promise<Record<string, string>> {

@@ -41,15 +41,23 @@ export function accountFilters(config: Config): AccountFilters {
 export const SKIPPED_IN_STATE = 100;
 
 /** Lists the organization's accounts and selects those to scan; the rotator's own account is never dropped by an include filter. */
-export async function listAccounts(deps: { organizations: OrganizationsClient; config: Config; ownAccountId: string; logger: Logger }): Promise<AccountList> {
+export async function listAccounts(deps: {
+  organizations: OrganizationsClient;
+  config: Config;
+  ownAccountId: string;
+  logger: Logger;
+}): Promise<AccountList> {
   const filters = accountFilters(deps.config);
   const all = await listOrganizationAccounts(deps.organizations, { withTags: filtersNeedTags(filters) });
   const { selected, skipped } = selectAccounts(all, filters, deps.ownAccountId);
   deps.logger.info('organization accounts listed', { accounts: all.length, selected: selected.length, skipped: skipped.length });
-  for (const entry of skipped) deps.logger.info('account skipped', { accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason });
+  for (const entry of skipped)
+    deps.logger.info('account skipped', { accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason });
   return {
     accounts: selected.map((account) => ({ accountId: account.id, accountName: account.name })),
-    skipped: skipped.slice(0, SKIPPED_IN_STATE).map((entry) => ({ accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason })),
+    skipped: skipped
+      .slice(0, SKIPPED_IN_STATE)
+      .map((entry) => ({ accountId: entry.account.id, accountName: entry.account.name, reason: entry.reason })),
     skippedCount: skipped.length,
     maxConcurrency: deps.config.orgMaxConcurrentAccounts,
   };

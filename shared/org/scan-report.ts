@@ -71,9 +71,15 @@ function causeMessage(cause: string | null | undefined): string {
 }
 
 /** Logs every account's outcome and sends ONE notification to operations listing the accounts that failed and why. */
-export async function reportOrgScan(event: unknown, deps: { readonly notifier: Notifier; readonly config: Config; readonly logger: Logger }): Promise<OrgScanReport> {
+export async function reportOrgScan(
+  event: unknown,
+  deps: { readonly notifier: Notifier; readonly config: Config; readonly logger: Logger },
+): Promise<OrgScanReport> {
   const parsed = ReportEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidInputError(`The organization scan's results are malformed: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`);
+  if (!parsed.success)
+    throw new InvalidInputError(
+      `The organization scan's results are malformed: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`,
+    );
   const { executionName, accounts, skipped, results } = parsed.data;
   const skippedCount = parsed.data.skippedCount ?? skipped.length;
   const names = new Map(accounts.map((account) => [account.accountId, account.accountName]));
@@ -85,24 +91,48 @@ export async function reportOrgScan(event: unknown, deps: { readonly notifier: N
     if (result.status === 'scanned') {
       scanned += 1;
       rotationsStarted += result.rotationsStarted ?? 0;
-      deps.logger.info('account scanned', { accountId: result.accountId, accountName, rotationsStarted: result.rotationsStarted, problems: result.problems });
+      deps.logger.info('account scanned', {
+        accountId: result.accountId,
+        accountName,
+        rotationsStarted: result.rotationsStarted,
+        problems: result.problems,
+      });
       continue;
     }
     const error = result.error ?? 'Error';
-    const entry = { accountId: result.accountId, accountName, error, cause: causeMessage(result.cause), fix: FIX_BY_ERROR[error] ?? DEFAULT_FIX };
+    const entry = {
+      accountId: result.accountId,
+      accountName,
+      error,
+      cause: causeMessage(result.cause),
+      fix: FIX_BY_ERROR[error] ?? DEFAULT_FIX,
+    };
     failed.push(entry);
     deps.logger.error('account failed', { accountId: entry.accountId, accountName, errorName: error, detail: entry.cause });
   }
-  for (const entry of skipped) deps.logger.info('account skipped', { accountId: entry.accountId, accountName: entry.accountName, reason: entry.reason });
-  deps.logger.info('organization scan finished', { executionName, scanned, failed: failed.length, skipped: skippedCount, rotationsStarted });
+  for (const entry of skipped)
+    deps.logger.info('account skipped', { accountId: entry.accountId, accountName: entry.accountName, reason: entry.reason });
+  deps.logger.info('organization scan finished', {
+    executionName,
+    scanned,
+    failed: failed.length,
+    skipped: skippedCount,
+    rotationsStarted,
+  });
 
   const notification = failed.length > 0 ? (await notifyOperations(failed, executionName, deps)).status : 'none';
   return { scanned, rotationsStarted, skipped: skippedCount, failed, notification };
 }
 
 /** The one notice to operations: every failed account with its error and fix, sent once per execution however often the Report runs. */
-function notifyOperations(failed: readonly FailedAccount[], executionName: string, deps: { readonly notifier: Notifier; readonly config: Config }): Promise<SendOutcome> {
-  const list = failed.map((entry) => `${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`).join(' | ');
+function notifyOperations(
+  failed: readonly FailedAccount[],
+  executionName: string,
+  deps: { readonly notifier: Notifier; readonly config: Config },
+): Promise<SendOutcome> {
+  const list = failed
+    .map((entry) => `${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`)
+    .join(' | ');
   return deps.notifier.send({
     facts: {
       event: 'accounts-unreachable',

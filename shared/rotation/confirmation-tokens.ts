@@ -65,7 +65,10 @@ function number(item: Record<string, AttributeValue>, name: string): number | un
 export function dynamoTokenStore(dynamodb: DynamoDBClient, tableName: () => string): ConfirmationTokenStore {
   const table = (): string => {
     const name = tableName();
-    if (!name) throw new ConfigError('No ledger table is configured (NOTIFICATION_LEDGER_TABLE): the manual confirmation has nowhere to store its task token.');
+    if (!name)
+      throw new ConfigError(
+        'No ledger table is configured (NOTIFICATION_LEDGER_TABLE): the manual confirmation has nowhere to store its task token.',
+      );
     return name;
   };
   return {
@@ -90,7 +93,12 @@ export function dynamoTokenStore(dynamodb: DynamoDBClient, tableName: () => stri
             // A late, retried invocation must not replace the token of a later entry or attempt.
             ConditionExpression:
               'attribute_not_exists(#id) OR #expiresAt < :now OR #enteredAt < :enteredAt OR (#enteredAt = :enteredAt AND #attempt <= :attempt)',
-            ExpressionAttributeNames: { '#id': LEDGER_KEY, '#expiresAt': LEDGER_TTL_ATTRIBUTE, '#enteredAt': 'enteredAt', '#attempt': 'attempt' },
+            ExpressionAttributeNames: {
+              '#id': LEDGER_KEY,
+              '#expiresAt': LEDGER_TTL_ATTRIBUTE,
+              '#enteredAt': 'enteredAt',
+              '#attempt': 'attempt',
+            },
             ExpressionAttributeValues: {
               ':now': { N: String(epochSeconds(new Date(token.storedAt))) },
               ':enteredAt': { S: token.enteredAt },
@@ -105,7 +113,9 @@ export function dynamoTokenStore(dynamodb: DynamoDBClient, tableName: () => stri
       }
     },
     get: async (userName, now) => {
-      const response = await dynamodb.send(new GetItemCommand({ TableName: table(), Key: { [LEDGER_KEY]: { S: tokenId(userName) } }, ConsistentRead: true }));
+      const response = await dynamodb.send(
+        new GetItemCommand({ TableName: table(), Key: { [LEDGER_KEY]: { S: tokenId(userName) } }, ConsistentRead: true }),
+      );
       const item = response.Item;
       if (!item) return undefined;
       const expiresAt = number(item, LEDGER_TTL_ATTRIBUTE);

@@ -25,8 +25,14 @@ export interface AwaitConfirmationResult {
  * abort tag set while the gate was moving here (the CLI tags before it looks for a token) is acted
  * on now, so neither can be lost between CheckConsumers and the stored token.
  */
-export async function awaitConfirmation(input: AwaitConfirmationInput, deps: Pick<RotationDeps, 'iam' | 'clock' | 'logger' | 'confirmationTokens'>): Promise<AwaitConfirmationResult> {
-  if (!deps.confirmationTokens) throw new ConfigError('AwaitConfirmation has no store for its task token (the ledger table): a person could never confirm this rotation.');
+export async function awaitConfirmation(
+  input: AwaitConfirmationInput,
+  deps: Pick<RotationDeps, 'iam' | 'clock' | 'logger' | 'confirmationTokens'>,
+): Promise<AwaitConfirmationResult> {
+  if (!deps.confirmationTokens)
+    throw new ConfigError(
+      'AwaitConfirmation has no store for its task token (the ledger table): a person could never confirm this rotation.',
+    );
   const storedAt = deps.clock().toISOString();
   const stored = await deps.confirmationTokens.put({
     userName: input.userName,
@@ -40,13 +46,23 @@ export async function awaitConfirmation(input: AwaitConfirmationInput, deps: Pic
     expiresAt: new Date(addMs(input.gateDeadline, TOKEN_KEEP_AFTER_DEADLINE_MS)),
   });
   // Never the token itself: ids and times only.
-  deps.logger.info('waiting for a person to confirm', { userName: input.userName, newAccessKeyId: input.newAccessKeyId, executionName: input.executionName, gateDeadline: input.gateDeadline, stored });
+  deps.logger.info('waiting for a person to confirm', {
+    userName: input.userName,
+    newAccessKeyId: input.newAccessKeyId,
+    executionName: input.executionName,
+    gateDeadline: input.gateDeadline,
+    stored,
+  });
   const tags = await readTags(deps.iam, input.userName);
   if (markerSet(tags, ABORT_TAG, input.newAccessKeyId)) {
-    throw new RotationAbortedError(`A person aborted the rotation of ${input.userName} (tag ${ABORT_TAG}=${input.newAccessKeyId}): rolling back.`);
+    throw new RotationAbortedError(
+      `A person aborted the rotation of ${input.userName} (tag ${ABORT_TAG}=${input.newAccessKeyId}): rolling back.`,
+    );
   }
   if (markerSet(tags, CONFIRM_TAG, input.newAccessKeyId)) {
-    throw new AlreadyConfirmedError(`A person confirmed the rotation of ${input.userName} (tag ${CONFIRM_TAG}=${input.newAccessKeyId}): deactivating the old key.`);
+    throw new AlreadyConfirmedError(
+      `A person confirmed the rotation of ${input.userName} (tag ${CONFIRM_TAG}=${input.newAccessKeyId}): deactivating the old key.`,
+    );
   }
   return { userName: input.userName, newAccessKeyId: input.newAccessKeyId, storedAt, stored };
 }
@@ -94,7 +110,13 @@ export interface DecisionClients {
  * stored task token of this rotation, if any, completes the waiting task at once. With no rotation
  * running, NoRotationInProgressError, and nothing is changed.
  */
-export async function decide(action: MarkerAction, userName: string, clients: DecisionClients, config: Config, clock: Clock): Promise<DecisionResult> {
+export async function decide(
+  action: MarkerAction,
+  userName: string,
+  clients: DecisionClients,
+  config: Config,
+  clock: Clock,
+): Promise<DecisionResult> {
   const [running] = await clients.rotations.running(userName);
   if (!running) {
     throw new NoRotationInProgressError(

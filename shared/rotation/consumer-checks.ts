@@ -49,13 +49,27 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
         break;
       }
       case 'old-key-idle': {
-        const passed = idleFor(await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused'), promoted.promotedAt, rotation.oldKeyQuietMs, g, now);
-        results.push({ check, passed, detail: passed ? 'the old key is idle' : 'the old key was used recently, or the quiet period has not passed yet' });
+        const passed = idleFor(
+          await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused'),
+          promoted.promotedAt,
+          rotation.oldKeyQuietMs,
+          g,
+          now,
+        );
+        results.push({
+          check,
+          passed,
+          detail: passed ? 'the old key is idle' : 'the old key was used recently, or the quiet period has not passed yet',
+        });
         break;
       }
       case 'http': {
         const failed = await failingUrls(rotation.healthCheckUrls, deps);
-        results.push({ check, passed: failed.length === 0, detail: failed.length === 0 ? 'all health URLs answer 2xx' : `failing: ${failed.join(', ')}` });
+        results.push({
+          check,
+          passed: failed.length === 0,
+          detail: failed.length === 0 ? 'all health URLs answer 2xx' : `failing: ${failed.join(', ')}`,
+        });
         break;
       }
       case 'manual': {
@@ -69,7 +83,12 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
   // The compromise path has nothing to roll back to (the leaked key never comes back), so an abort marker is not read there.
   const aborted = rotation.kind !== 'compromise' && markerSet(tags, ABORT_TAG, newKey.accessKeyId);
   const verdict = evaluateGate(results, aborted, promoted.gateDeadline, now, byTaskToken);
-  deps.logger.info('consumer health checked', { userName: rotation.userName, status: verdict.status, passing: verdict.passing, failing: verdict.failing });
+  deps.logger.info('consumer health checked', {
+    userName: rotation.userName,
+    status: verdict.status,
+    passing: verdict.passing,
+    failing: verdict.failing,
+  });
   return {
     ...verdict,
     passing: [...verdict.passing],
@@ -84,7 +103,12 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
  * URL, or the old key being used (IAM records the attempt; in moto every signed request counts):
  * a consumer still holds the old key and is failing now.
  */
-export async function checkObservation(rotation: Rotation, newKey: NewKey, deactivated: Deactivated, deps: RotationDeps): Promise<Observation> {
+export async function checkObservation(
+  rotation: Rotation,
+  newKey: NewKey,
+  deactivated: Deactivated,
+  deps: RotationDeps,
+): Promise<Observation> {
   const now = deps.clock();
   const tags = await readTags(deps.iam, rotation.userName);
   const oldLastUsed = await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused');
@@ -93,8 +117,14 @@ export async function checkObservation(rotation: Rotation, newKey: NewKey, deact
     // A leaked key must never come back, so nothing here is trouble: its use is recorded (someone,
     // maybe the attacker, still holds it; the requests are refused) and the hold runs its course.
     const verdict = evaluateObservation({ aborted: false, oldKeyUsedWhileInactive: false, failedUrls: [] }, deactivated.observeUntil, now);
-    const used = oldKeyUsedWhileInactive ? `the leaked key ${rotation.oldAccessKeyId} was used after containment (last ${oldLastUsed?.toISOString() ?? '?'}; refused); ` : '';
-    deps.logger.info('observation checked', { userName: rotation.userName, status: verdict.status, leakedKeyUsed: oldKeyUsedWhileInactive });
+    const used = oldKeyUsedWhileInactive
+      ? `the leaked key ${rotation.oldAccessKeyId} was used after containment (last ${oldLastUsed?.toISOString() ?? '?'}; refused); `
+      : '';
+    deps.logger.info('observation checked', {
+      userName: rotation.userName,
+      status: verdict.status,
+      leakedKeyUsed: oldKeyUsedWhileInactive,
+    });
     return { status: verdict.status, detail: `${used}${verdict.detail}`, checkedAt: now.toISOString() };
   }
   const failedUrls = rotation.healthChecks.includes('http') ? await failingUrls(rotation.healthCheckUrls, deps) : [];

@@ -28,7 +28,10 @@ export type ContainInput = z.output<typeof ContainInput>;
 
 /** `20260601T120000Z`: policy names may only hold `\w+=,.@-`. */
 export function denyPolicyName(deniedBefore: Date): string {
-  return `${DENY_POLICY_PREFIX}${deniedBefore.toISOString().replace(/\.\d{3}/, '').replace(/[-:]/g, '')}`;
+  return `${DENY_POLICY_PREFIX}${deniedBefore
+    .toISOString()
+    .replace(/\.\d{3}/, '')
+    .replace(/[-:]/g, '')}`;
 }
 
 /** The instant a rotator deny policy's name encodes, or undefined for any other policy name. */
@@ -73,7 +76,8 @@ async function inlinePolicyNames(iam: IAMClient, userName: string): Promise<stri
 async function quarantinePolicies(iam: IAMClient, userName: string): Promise<string[]> {
   const names: string[] = [];
   for await (const page of paginateListAttachedUserPolicies({ client: iam }, { UserName: userName })) {
-    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyName?.startsWith(AWS_QUARANTINE_PREFIX)) names.push(policy.PolicyName);
+    for (const policy of page.AttachedPolicies ?? [])
+      if (policy.PolicyName?.startsWith(AWS_QUARANTINE_PREFIX)) names.push(policy.PolicyName);
   }
   return names;
 }
@@ -106,7 +110,9 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   } else {
     deniedBefore = ceilToSecond(deps.clock());
     policyName = denyPolicyName(deniedBefore);
-    await deps.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: denySessionsPolicy(deniedBefore) }));
+    await deps.iam.send(
+      new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: denySessionsPolicy(deniedBefore) }),
+    );
   }
   const containedAt = deps.clock().toISOString();
   deps.logger.warn('leaked key contained', { userName, accessKeyId, keyWasActive: key.status === 'Active', policyName });

@@ -53,7 +53,12 @@ export type Adoption =
  * being rotated, and held by a version that names this user or no one (a version naming another user
  * is refused before this, in assertOwnedBy). Nothing is created, deleted or relabelled by adopting.
  */
-export function decideAdoption(keys: readonly KeyFact[], rotatedKeyId: string, userName: string, versions: readonly HeldVersionFact[]): Adoption {
+export function decideAdoption(
+  keys: readonly KeyFact[],
+  rotatedKeyId: string,
+  userName: string,
+  versions: readonly HeldVersionFact[],
+): Adoption {
   const current = versionWithStage(versions, 'AWSCURRENT');
   const heldId = current?.accessKeyId;
   if (!current || heldId === undefined) return { adopt: false, why: 'no-current' };
@@ -108,15 +113,19 @@ export function decideRoom(facts: RoomFacts): RoomDecision {
 // ── Where CreateAndStore's new key comes from ────────────────────────────────────────────────────
 
 export type NewKeySource =
-  | { readonly source: 'pending' | 'adopted'; readonly accessKeyId: string; readonly versionId: string }
-  | { readonly source: 'create' };
+  { readonly source: 'pending' | 'adopted'; readonly accessKeyId: string; readonly versionId: string } | { readonly source: 'create' };
 
 /**
  * CreateAndStore, safe to repeat: a key an earlier attempt of this step stored as AWSPENDING is
  * reused (Active, the user's, not the old key); else the key AWSCURRENT holds when decideAdoption
  * takes it over (also a repeat after Promote already ran); else a new key is created.
  */
-export function decideNewKeySource(keys: readonly KeyFact[], oldAccessKeyId: string, userName: string, versions: readonly HeldVersionFact[]): NewKeySource {
+export function decideNewKeySource(
+  keys: readonly KeyFact[],
+  oldAccessKeyId: string,
+  userName: string,
+  versions: readonly HeldVersionFact[],
+): NewKeySource {
   const pending = versionWithStage(versions, 'AWSPENDING');
   const held = keys.find((key) => key.accessKeyId === pending?.accessKeyId);
   // This step always writes UserName, so a pending version without it was not stored by an earlier attempt.
@@ -162,11 +171,20 @@ export function planCompromiseRoom(
   const pending = holder?.stages.includes('AWSPENDING') ?? false;
   const id = other.accessKeyId;
   if (other.status === 'Active' && (current || pending)) {
-    return { plan: 'adopt', accessKeyId: id, why: `the secret already holds key ${id} (${current ? 'AWSCURRENT' : 'AWSPENDING'}), the new key of an earlier rotation: it becomes the replacement` };
+    return {
+      plan: 'adopt',
+      accessKeyId: id,
+      why: `the secret already holds key ${id} (${current ? 'AWSCURRENT' : 'AWSPENDING'}), the new key of an earlier rotation: it becomes the replacement`,
+    };
   }
-  if (other.status === 'Inactive' && !current) return { plan: 'delete-other', accessKeyId: id, why: `the other key ${id} is Inactive and unreferenced: it is deleted to make room` };
+  if (other.status === 'Inactive' && !current)
+    return { plan: 'delete-other', accessKeyId: id, why: `the other key ${id} is Inactive and unreferenced: it is deleted to make room` };
   if (other.status === 'Active' && !other.everUsed && !holder) {
-    return { plan: 'discard-orphan', accessKeyId: id, why: `the other key ${id} was never used or stored (left by an interrupted attempt): it is deleted to make room` };
+    return {
+      plan: 'discard-orphan',
+      accessKeyId: id,
+      why: `the other key ${id} was never used or stored (left by an interrupted attempt): it is deleted to make room`,
+    };
   }
   if (other.status === 'Active' && action === 'delete') {
     return {
@@ -222,7 +240,13 @@ export interface GateVerdict {
  * it reports "overdue" so the owner is asked to act. An abort marker wins over everything. With
  * `confirmByTaskToken` (deployed), a gate where only `manual` fails is "awaiting-confirmation".
  */
-export function evaluateGate(results: readonly CheckResult[], aborted: boolean, deadline: string, now: Date, confirmByTaskToken = false): GateVerdict {
+export function evaluateGate(
+  results: readonly CheckResult[],
+  aborted: boolean,
+  deadline: string,
+  now: Date,
+  confirmByTaskToken = false,
+): GateVerdict {
   const passing = results.filter((result) => result.passed).map((result) => result.check);
   const failing = results.filter((result) => !result.passed).map((result) => result.check);
   const detail = results.map((result) => `${result.check}: ${result.detail}`).join('; ');
@@ -230,7 +254,8 @@ export function evaluateGate(results: readonly CheckResult[], aborted: boolean, 
   if (results.length > 0 && failing.length === 0) return { status: 'healthy', passing, failing, detail };
   if (isPast(deadline, now)) return { status: 'overdue', passing, failing, detail };
   // Only a person is missing: wait for them in AwaitConfirmation (a task token) instead of polling.
-  if (confirmByTaskToken && failing.length === 1 && failing[0] === 'manual') return { status: 'awaiting-confirmation', passing, failing, detail };
+  if (confirmByTaskToken && failing.length === 1 && failing[0] === 'manual')
+    return { status: 'awaiting-confirmation', passing, failing, detail };
   return { status: 'waiting', passing, failing, detail };
 }
 
@@ -244,7 +269,11 @@ export interface ObservationFacts {
   readonly failedUrls: readonly string[];
 }
 
-export function evaluateObservation(facts: ObservationFacts, observeUntil: string, now: Date): { status: ObservationStatus; detail: string } {
+export function evaluateObservation(
+  facts: ObservationFacts,
+  observeUntil: string,
+  now: Date,
+): { status: ObservationStatus; detail: string } {
   const trouble: string[] = [];
   if (facts.aborted) trouble.push(`aborted by a person (tag ${ABORT_TAG})`);
   if (facts.oldKeyUsedWhileInactive) trouble.push('the old key was used after it was deactivated: a consumer still holds it');
@@ -358,7 +387,8 @@ export function planRollback(facts: SafetyFacts): SafetyAction[] {
   const pending = versionWithStage(facts.versions, 'AWSPENDING');
   if (pending) actions.push({ action: 'remove-pending', versionId: pending.versionId });
   const newKey = facts.keys.find((key) => key.accessKeyId === facts.newAccessKeyId);
-  if (newKey?.status === 'Active' && currentKeyId !== newKey.accessKeyId) actions.push({ action: 'deactivate-key', accessKeyId: newKey.accessKeyId });
+  if (newKey?.status === 'Active' && currentKeyId !== newKey.accessKeyId)
+    actions.push({ action: 'deactivate-key', accessKeyId: newKey.accessKeyId });
   return actions;
 }
 
@@ -374,7 +404,8 @@ export function planMakeSafe(facts: SafetyFacts): SafetyAction[] {
   const actions: SafetyAction[] = [];
   const live = new Map(facts.keys.map((key) => [key.accessKeyId, key]));
   const oldKey = live.get(facts.oldAccessKeyId);
-  if (oldKey?.status === 'Inactive' && facts.kind !== 'compromise') actions.push({ action: 'reactivate-key', accessKeyId: oldKey.accessKeyId });
+  if (oldKey?.status === 'Inactive' && facts.kind !== 'compromise')
+    actions.push({ action: 'reactivate-key', accessKeyId: oldKey.accessKeyId });
   const oldWorks = oldKey !== undefined && (oldKey.status === 'Active' || facts.kind !== 'compromise');
 
   const current = versionWithStage(facts.versions, 'AWSCURRENT');
@@ -394,6 +425,7 @@ export function planMakeSafe(facts: SafetyFacts): SafetyAction[] {
   }
   const referenced = new Set(facts.versions.filter((version) => version.stages.length > 0).map((version) => version.accessKeyId ?? ''));
   if (newKeyId !== undefined) referenced.add(newKeyId);
-  for (const orphan of classifyExtraKeys(facts.keys, facts.oldAccessKeyId, referenced).orphans) actions.push({ action: 'delete-key', accessKeyId: orphan });
+  for (const orphan of classifyExtraKeys(facts.keys, facts.oldAccessKeyId, referenced).orphans)
+    actions.push({ action: 'delete-key', accessKeyId: orphan });
   return actions;
 }

@@ -60,7 +60,9 @@ export async function rotationPhase(
   const pending = versionWithStage(secret.versions, PENDING)?.accessKeyId;
   const current = versionWithStage(secret.versions, CURRENT)?.accessKeyId;
   const oldKey = keys.find((key) => key.accessKeyId === running.oldAccessKeyId);
-  const newKey = keys.find((key) => key.accessKeyId !== running.oldAccessKeyId && key.accessKeyId === (pending ?? current) && key.status === 'Active');
+  const newKey = keys.find(
+    (key) => key.accessKeyId !== running.oldAccessKeyId && key.accessKeyId === (pending ?? current) && key.status === 'Active',
+  );
   if (!newKey) {
     throw new NoRotationInProgressError(
       `The rotation of ${userName} (${running.executionName}) has not stored its new key yet, so there is no gate to act on. Nothing was changed. ` +
@@ -72,7 +74,8 @@ export async function rotationPhase(
       `The rotation of ${userName} (${running.executionName}) has already deleted old key ${running.oldAccessKeyId}: it is finishing, and there is nothing left to confirm or abort. Nothing was changed.`,
     );
   }
-  const phase: RotationPhase = pending !== undefined && pending === newKey.accessKeyId ? 'pending' : oldKey.status === 'Active' ? 'gate' : 'observation';
+  const phase: RotationPhase =
+    pending !== undefined && pending === newKey.accessKeyId ? 'pending' : oldKey.status === 'Active' ? 'gate' : 'observation';
   const oldKeyInSecret = versionHoldingKey(secret.versions, oldKey.accessKeyId) !== undefined;
   return { oldAccessKeyId: oldKey.accessKeyId, newAccessKeyId: newKey.accessKeyId, phase, oldKeyInSecret };
 }

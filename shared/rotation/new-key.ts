@@ -23,11 +23,19 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
   const source = decideNewKeySource(keys, oldAccessKeyId, userName, secret.versions);
   if (source.source !== 'create') {
     const held = keys.find((key) => key.accessKeyId === source.accessKeyId);
-    deps.logger.info(source.source === 'pending' ? 'new key already stored by an earlier attempt' : 'taking over the key AWSCURRENT holds', {
-      userName,
+    deps.logger.info(
+      source.source === 'pending' ? 'new key already stored by an earlier attempt' : 'taking over the key AWSCURRENT holds',
+      {
+        userName,
+        accessKeyId: source.accessKeyId,
+      },
+    );
+    return {
       accessKeyId: source.accessKeyId,
-    });
-    return { accessKeyId: source.accessKeyId, versionId: source.versionId, createdAt: (held?.createdAt ?? deps.clock()).toISOString(), reused: true };
+      versionId: source.versionId,
+      createdAt: (held?.createdAt ?? deps.clock()).toISOString(),
+      reused: true,
+    };
   }
 
   const referenced = new Set(secret.versions.map((version) => version.accessKeyId ?? ''));
@@ -62,7 +70,13 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
 }
 
 /** STS errors that mean "this key does not work (yet)": IAM needs a few seconds to spread a new key. */
-const NOT_YET_VALID = new Set(['InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'AuthFailure', 'InvalidAccessKeyId']);
+const NOT_YET_VALID = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'AuthFailure',
+  'InvalidAccessKeyId',
+]);
 
 /**
  * Verify: one STS GetCallerIdentity signed with the stored new key. A key IAM does not accept yet
@@ -71,7 +85,8 @@ const NOT_YET_VALID = new Set(['InvalidClientTokenId', 'UnrecognizedClientExcept
 export async function verify(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<{ arn: string; verifiedAt: string }> {
   const { secretName, userName } = rotation;
   // After Promote (a repeat of this step on redrive), the key is AWSCURRENT instead of AWSPENDING.
-  const stored = (await readStoredKey(deps.secretsManager, secretName, PENDING)) ?? (await readStoredKey(deps.secretsManager, secretName, CURRENT));
+  const stored =
+    (await readStoredKey(deps.secretsManager, secretName, PENDING)) ?? (await readStoredKey(deps.secretsManager, secretName, CURRENT));
   if (stored?.AccessKeyId !== newKey.accessKeyId) {
     throw new SecretStateError(
       `Secret ${secretName} no longer holds the new key ${newKey.accessKeyId} as AWSPENDING or AWSCURRENT; someone changed it during the rotation. Check its versions; the rotation is undone.`,
@@ -84,7 +99,10 @@ export async function verify(rotation: Rotation, newKey: NewKey, deps: RotationD
     arn = identity.Arn ?? '';
   } catch (error) {
     if (error instanceof Error && NOT_YET_VALID.has(error.name)) {
-      throw new KeyNotYetValidError(`STS does not accept the new key ${newKey.accessKeyId} of ${userName} yet (${error.name}); IAM may still be spreading it.`, { cause: error });
+      throw new KeyNotYetValidError(
+        `STS does not accept the new key ${newKey.accessKeyId} of ${userName} yet (${error.name}); IAM may still be spreading it.`,
+        { cause: error },
+      );
     }
     throw error;
   } finally {
@@ -108,13 +126,19 @@ export async function promote(rotation: Rotation, newKey: NewKey, deps: Rotation
   const secret = await readSecret(deps.secretsManager, secretName);
   const target = versionHoldingKey(secret.versions, newKey.accessKeyId);
   if (!target) {
-    throw new SecretStateError(`Secret ${secretName} has no labelled version holding the new key ${newKey.accessKeyId}; someone changed it during the rotation. The rotation is undone.`);
+    throw new SecretStateError(
+      `Secret ${secretName} has no labelled version holding the new key ${newKey.accessKeyId}; someone changed it during the rotation. The rotation is undone.`,
+    );
   }
   const current = versionWithStage(secret.versions, CURRENT);
   await moveStage(deps.secretsManager, secretName, CURRENT, { to: target.versionId, from: current?.versionId });
   if (target.stages.includes(PENDING)) await moveStage(deps.secretsManager, secretName, PENDING, { from: target.versionId });
   const promotedAt = deps.clock().toISOString();
-  deps.logger.info('new key promoted to AWSCURRENT', { userName: rotation.userName, accessKeyId: newKey.accessKeyId, versionId: target.versionId });
+  deps.logger.info('new key promoted to AWSCURRENT', {
+    userName: rotation.userName,
+    accessKeyId: newKey.accessKeyId,
+    versionId: target.versionId,
+  });
   return {
     promotedAt,
     previousVersionId: current && current.versionId !== target.versionId ? current.versionId : null,

@@ -62,7 +62,9 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
   };
   switch (event) {
     case 'rotation-started': {
-      const why = rotation ? `${rotation.kind} rotation requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}` : undefined;
+      const why = rotation
+        ? `${rotation.kind} rotation requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}`
+        : undefined;
       return { ...base, reason: why };
     }
     case 'new-key-ready':
@@ -83,8 +85,12 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
       const why = rotation?.reason || state.reason || 'suspected leak';
       const contained = state.contained;
       if (!contained) return { ...base, reason: why };
-      const quarantine = contained.awsQuarantinePolicies.length > 0 ? `; AWS quarantine ${contained.awsQuarantinePolicies.join(', ')} stays attached` : '';
-      return { ...base, reason: `${why} (sessions issued before ${contained.deniedBefore} denied by inline policy ${contained.denyPolicyName}${quarantine}; replacement: ${contained.detail})` };
+      const quarantine =
+        contained.awsQuarantinePolicies.length > 0 ? `; AWS quarantine ${contained.awsQuarantinePolicies.join(', ')} stays attached` : '';
+      return {
+        ...base,
+        reason: `${why} (sessions issued before ${contained.deniedBefore} denied by inline policy ${contained.denyPolicyName}${quarantine}; replacement: ${contained.detail})`,
+      };
     }
   }
 }

@@ -1,5 +1,13 @@
 import { SecretStateError, UserNotFoundError } from '../base/errors.ts';
-import { addMs, planMakeSafe, planRollback, versionHoldingKey, versionWithStage, type SafetyAction, type SafetyFacts } from './decisions.ts';
+import {
+  addMs,
+  planMakeSafe,
+  planRollback,
+  versionHoldingKey,
+  versionWithStage,
+  type SafetyAction,
+  type SafetyFacts,
+} from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { deleteKey, keyLastUsed, listUserKeys, setKeyStatus } from '../aws/iam.ts';
 import { CURRENT, moveStage, PENDING, PREVIOUS, readSecret } from './secret.ts';
@@ -7,7 +15,10 @@ import type { Deactivated, FailureInput, NewKey, Rotation } from './workflow-sta
 
 /** Before the old key loses access: AWSCURRENT must hold the new key, and the new key must be Active. */
 async function assertNewKeyServes(rotation: Rotation, newKey: NewKey, deps: RotationDeps, action: string): Promise<void> {
-  const [secret, keys] = await Promise.all([readSecret(deps.secretsManager, rotation.secretName), listUserKeys(deps.iam, rotation.userName)]);
+  const [secret, keys] = await Promise.all([
+    readSecret(deps.secretsManager, rotation.secretName),
+    listUserKeys(deps.iam, rotation.userName),
+  ]);
   const current = versionWithStage(secret.versions, CURRENT);
   const fresh = keys.find((key) => key.accessKeyId === newKey.accessKeyId);
   if (current?.accessKeyId !== newKey.accessKeyId || fresh?.status !== 'Active') {
@@ -28,7 +39,10 @@ export async function deactivate(rotation: Rotation, newKey: NewKey, deps: Rotat
     const keys = await listUserKeys(deps.iam, rotation.userName);
     if (keys.some((key) => key.accessKeyId === rotation.oldAccessKeyId && key.status === 'Active')) {
       await setKeyStatus(deps.iam, rotation.userName, rotation.oldAccessKeyId, 'Inactive');
-      deps.logger.warn('the leaked key was Active again; deactivated', { userName: rotation.userName, accessKeyId: rotation.oldAccessKeyId });
+      deps.logger.warn('the leaked key was Active again; deactivated', {
+        userName: rotation.userName,
+        accessKeyId: rotation.oldAccessKeyId,
+      });
     }
     const heldAt = deps.clock().toISOString();
     return { deactivatedAt: heldAt, observeUntil: addMs(heldAt, rotation.observationMs) };
@@ -44,7 +58,11 @@ export async function deactivate(rotation: Rotation, newKey: NewKey, deps: Rotat
  * DeleteOldKey: the end of a successful rotation. AWSPREVIOUS is removed with the key, so no label points at a deleted key.
  * A leaked key is kept Inactive instead when COMPROMISED_KEY_ACTION=keep-inactive (a forensics hold; a person deletes it).
  */
-export async function deleteOldKey(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<{ deletedAt: string | null; keptInactive: boolean }> {
+export async function deleteOldKey(
+  rotation: Rotation,
+  newKey: NewKey,
+  deps: RotationDeps,
+): Promise<{ deletedAt: string | null; keptInactive: boolean }> {
   await assertNewKeyServes(rotation, newKey, deps, 'delete');
   if (rotation.kind === 'compromise' && deps.config.compromisedKeyAction === 'keep-inactive') {
     deps.logger.info('leaked key kept Inactive for forensics', { userName: rotation.userName, accessKeyId: rotation.oldAccessKeyId });
@@ -53,13 +71,17 @@ export async function deleteOldKey(rotation: Rotation, newKey: NewKey, deps: Rot
   await deleteKey(deps.iam, rotation.userName, rotation.oldAccessKeyId);
   const secret = await readSecret(deps.secretsManager, rotation.secretName);
   const oldVersion = versionHoldingKey(secret.versions, rotation.oldAccessKeyId);
-  if (oldVersion?.stages.includes(PREVIOUS)) await moveStage(deps.secretsManager, rotation.secretName, PREVIOUS, { from: oldVersion.versionId });
+  if (oldVersion?.stages.includes(PREVIOUS))
+    await moveStage(deps.secretsManager, rotation.secretName, PREVIOUS, { from: oldVersion.versionId });
   deps.logger.info('old key deleted', { userName: rotation.userName, accessKeyId: rotation.oldAccessKeyId });
   return { deletedAt: deps.clock().toISOString(), keptInactive: false };
 }
 
 async function gatherFacts(rotation: Rotation, newAccessKeyId: string | undefined, deps: RotationDeps): Promise<SafetyFacts> {
-  const [keys, secret] = await Promise.all([listUserKeys(deps.iam, rotation.userName), readSecret(deps.secretsManager, rotation.secretName)]);
+  const [keys, secret] = await Promise.all([
+    listUserKeys(deps.iam, rotation.userName),
+    readSecret(deps.secretsManager, rotation.secretName),
+  ]);
   const withUse = await Promise.all(
     keys.map(async (key) => ({
       accessKeyId: key.accessKeyId,
@@ -122,8 +144,19 @@ export async function rollback(rotation: Rotation, newKey: NewKey, reason: strin
   const facts = await gatherFacts(rotation, newKey.accessKeyId, deps);
   const actions = await apply(planRollback(facts), rotation, deps);
   const secret = await readSecret(deps.secretsManager, rotation.secretName);
-  deps.logger.warn('rotation rolled back', { userName: rotation.userName, oldAccessKeyId: rotation.oldAccessKeyId, newAccessKeyId: newKey.accessKeyId, reason, actions });
-  return { rolledBackAt: deps.clock().toISOString(), reason, actions, currentKeyId: versionWithStage(secret.versions, CURRENT)?.accessKeyId ?? null };
+  deps.logger.warn('rotation rolled back', {
+    userName: rotation.userName,
+    oldAccessKeyId: rotation.oldAccessKeyId,
+    newAccessKeyId: newKey.accessKeyId,
+    reason,
+    actions,
+  });
+  return {
+    rolledBackAt: deps.clock().toISOString(),
+    reason,
+    actions,
+    currentKeyId: versionWithStage(secret.versions, CURRENT)?.accessKeyId ?? null,
+  };
 }
 
 /** MakeSafe: after any failure, restore what planMakeSafe asks for. Never throws for a user that is gone: there is nothing left to protect. */

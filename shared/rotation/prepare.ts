@@ -16,7 +16,12 @@ export const COMPROMISE_GATE_DEADLINE_MS = 3_600_000;
  * to skip the replacement was routed past this step by the state machine, so meeting one here means
  * the keys changed since Contain: refuse, deleting nothing.
  */
-async function compromiseRoom(keys: readonly AccessKey[], input: RotationInput, secret: SecretView, deps: RotationDeps): Promise<RoomDecision> {
+async function compromiseRoom(
+  keys: readonly AccessKey[],
+  input: RotationInput,
+  secret: SecretView,
+  deps: RotationDeps,
+): Promise<RoomDecision> {
   const other = keys.find((key) => key.accessKeyId !== input.accessKeyId);
   const otherUsed = other ? (await keyLastUsed(deps.iam, other.accessKeyId, 'unused')) !== undefined : false;
   const plan = planCompromiseRoom(
@@ -68,7 +73,10 @@ export function roomRefusalMessage(
       `If it was deactivated because it leaked: \`iam-key-rotator rotate ${userName} --compromised --key ${other}\`.`
     );
   }
-  const held = room.currentKeyId === undefined ? `Secret ${secretName} holds no key yet` : `Secret ${secretName} (AWSCURRENT) holds ${room.currentKeyId}${room.currentKeyId === rotatedKeyId ? ' (the key being rotated)' : ''}`;
+  const held =
+    room.currentKeyId === undefined
+      ? `Secret ${secretName} holds no key yet`
+      : `Secret ${secretName} (AWSCURRENT) holds ${room.currentKeyId}${room.currentKeyId === rotatedKeyId ? ' (the key being rotated)' : ''}`;
   const moveFirst =
     room.currentKeyId === rotatedKeyId
       ? ` If something still uses ${other}, move it to secret ${secretName} and rotate ${other} instead (\`iam-key-rotator rotate ${userName} --key ${other}\`): that run takes over ${rotatedKeyId} and retires ${other} once its consumers have moved.`
@@ -113,7 +121,9 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   const secret = await readSecret(deps.secretsManager, settings.secretName);
   // On the compromise path Contain has already deactivated the key: that is the point.
   if (oldKey.status !== 'Active' && input.kind !== 'compromise') {
-    throw new KeyNotActiveError(inactiveKeyMessage(userName, accessKeyId, settings.secretName, versionWithStage(secret.versions, CURRENT)?.accessKeyId));
+    throw new KeyNotActiveError(
+      inactiveKeyMessage(userName, accessKeyId, settings.secretName, versionWithStage(secret.versions, CURRENT)?.accessKeyId),
+    );
   }
   assertOwnedBy(secret, settings.secretName, userName);
   const room =
@@ -129,7 +139,11 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     // The adopted key keeps its id, so markers set for it during an earlier run would decide this one.
     const stale = markersFor(new Map(user.tags.map((tag) => [tag.Key ?? '', tag.Value ?? ''])), room.accessKeyId);
     await clearMarkers(deps.iam, userName, stale);
-    deps.logger.info('taking over the key AWSCURRENT holds as the replacement', { userName, accessKeyId: room.accessKeyId, markersCleared: stale });
+    deps.logger.info('taking over the key AWSCURRENT holds as the replacement', {
+      userName,
+      accessKeyId: room.accessKeyId,
+      markersCleared: stale,
+    });
   }
 
   const durations = {

@@ -81,14 +81,25 @@ export async function readSecret(secretsManager: SecretsManagerClient, secretNam
 }
 
 /** The credentials a stage holds, for Verify only. Undefined when no version has that stage. */
-export async function readStoredKey(secretsManager: SecretsManagerClient, secretName: string, stage: string): Promise<StoredKey | undefined> {
+export async function readStoredKey(
+  secretsManager: SecretsManagerClient,
+  secretName: string,
+  stage: string,
+): Promise<StoredKey | undefined> {
   try {
     const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName, VersionStage: stage }));
     const stored = parseStored(value.SecretString);
     if (typeof stored.AccessKeyId !== 'string' || typeof stored.SecretAccessKey !== 'string') {
-      throw new SecretStateError(`Secret ${secretName} (${stage}) does not hold { AccessKeyId, SecretAccessKey }; it was not written by the rotator. Restore it or point the rotation:secret-name tag at another secret.`);
+      throw new SecretStateError(
+        `Secret ${secretName} (${stage}) does not hold { AccessKeyId, SecretAccessKey }; it was not written by the rotator. Restore it or point the rotation:secret-name tag at another secret.`,
+      );
     }
-    return { AccessKeyId: stored.AccessKeyId, SecretAccessKey: stored.SecretAccessKey, UserName: String(stored.UserName ?? ''), CreatedAt: String(stored.CreatedAt ?? '') };
+    return {
+      AccessKeyId: stored.AccessKeyId,
+      SecretAccessKey: stored.SecretAccessKey,
+      UserName: String(stored.UserName ?? ''),
+      CreatedAt: String(stored.CreatedAt ?? ''),
+    };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -106,7 +117,12 @@ export function assertOwnedBy(view: SecretView, secretName: string, userName: st
   }
 }
 
-export async function ensureSecret(secretsManager: SecretsManagerClient, secretName: string, userName: string, kmsKeyId: string): Promise<void> {
+export async function ensureSecret(
+  secretsManager: SecretsManagerClient,
+  secretName: string,
+  userName: string,
+  kmsKeyId: string,
+): Promise<void> {
   try {
     await secretsManager.send(
       new CreateSecretCommand({
@@ -128,7 +144,12 @@ export async function ensureSecret(secretsManager: SecretsManagerClient, secretN
 export async function putPending(secretsManager: SecretsManagerClient, secretName: string, value: StoredKey): Promise<string> {
   const versionId = versionIdFor(value.AccessKeyId);
   await secretsManager.send(
-    new PutSecretValueCommand({ SecretId: secretName, ClientRequestToken: versionId, SecretString: JSON.stringify(value), VersionStages: [PENDING] }),
+    new PutSecretValueCommand({
+      SecretId: secretName,
+      ClientRequestToken: versionId,
+      SecretString: JSON.stringify(value),
+      VersionStages: [PENDING],
+    }),
   );
   return versionId;
 }
@@ -141,6 +162,11 @@ export async function moveStage(
 ): Promise<void> {
   if (change.to !== undefined && change.to === change.from) return;
   await secretsManager.send(
-    new UpdateSecretVersionStageCommand({ SecretId: secretName, VersionStage: stage, MoveToVersionId: change.to, RemoveFromVersionId: change.from }),
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretName,
+      VersionStage: stage,
+      MoveToVersionId: change.to,
+      RemoveFromVersionId: change.from,
+    }),
   );
 }

@@ -41,12 +41,16 @@ export function stepAccountId(event: unknown): string | undefined {
     if (value === undefined || value === null) continue;
     const parsed = AccountId.safeParse(value);
     if (!parsed.success) {
-      throw new InvalidInputError(`${path.join('.')} must be a 12-digit AWS account id; start the rotation with the id of the account that holds the user.`);
+      throw new InvalidInputError(
+        `${path.join('.')} must be a 12-digit AWS account id; start the rotation with the id of the account that holds the user.`,
+      );
     }
     named.add(parsed.data);
   }
   if (named.size > 1) {
-    throw new InvalidInputError(`The step's input names more than one account (${[...named].join(', ')}); nothing was changed. Start a new rotation naming the account that holds the user.`);
+    throw new InvalidInputError(
+      `The step's input names more than one account (${[...named].join(', ')}); nothing was changed. Start a new rotation naming the account that holds the user.`,
+    );
   }
   return [...named][0];
 }
@@ -59,7 +63,9 @@ export function stepAccountId(event: unknown): string | undefined {
 export async function inAccount(deps: RotationDeps, accountId: string | undefined): Promise<RotationDeps> {
   if (accountId === undefined) return deps;
   if (!deps.ownAccountId || !deps.forAccount) {
-    throw new ConfigError(`This rotation names account ${accountId}, but this function cannot act in other accounts: its dependencies have no member-account clients (ownAccountId, forAccount).`);
+    throw new ConfigError(
+      `This rotation names account ${accountId}, but this function cannot act in other accounts: its dependencies have no member-account clients (ownAccountId, forAccount).`,
+    );
   }
   if (accountId === (await deps.ownAccountId())) return deps;
   return { ...deps, ...(await deps.forAccount(accountId)), memberAccountId: accountId };
@@ -81,7 +87,10 @@ export async function inAccountOrUnreachable(deps: RotationDeps, accountId: stri
     return await inAccount(deps, accountId);
   } catch (error) {
     if (!(error instanceof MemberAccountAccessError)) throw error;
-    deps.logger.warn('member account unreachable; the step runs without its IAM and Secrets Manager', { accountId: error.accountId, detail: error.message });
+    deps.logger.warn('member account unreachable; the step runs without its IAM and Secrets Manager', {
+      accountId: error.accountId,
+      detail: error.message,
+    });
     return { ...deps, iam: unreachableClient(error), secretsManager: unreachableClient(error), memberAccountId: error.accountId };
   }
 }

@@ -34,7 +34,13 @@ export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error) || error instanceof RotatorError) return false;
   const shape = error as Error & SdkErrorShape;
   const status = shape.$metadata?.httpStatusCode ?? 0;
-  return shape.$retryable !== undefined || status >= 500 || status === 429 || TRANSIENT_NAMES.has(error.name) || TRANSIENT_NAMES.has(String(shape.code ?? ''));
+  return (
+    shape.$retryable !== undefined ||
+    status >= 500 ||
+    status === 429 ||
+    TRANSIENT_NAMES.has(error.name) ||
+    TRANSIENT_NAMES.has(String(shape.code ?? ''))
+  );
 }
 
 /**
@@ -46,7 +52,11 @@ export function typedErrors(step: string, logger: Logger): MiddlewareObj {
   return {
     onError: (request) => {
       const error = request.error;
-      if (isTransient(error)) request.error = new AwsTransientError(`${step}: AWS is throttling or failing (${errorMessage(error)}); the step is retried with backoff.`, { cause: error });
+      if (isTransient(error))
+        request.error = new AwsTransientError(
+          `${step}: AWS is throttling or failing (${errorMessage(error)}); the step is retried with backoff.`,
+          { cause: error },
+        );
       logger.error('step failed', { step, errorName: request.error?.name, detail: errorMessage(request.error) });
     },
   };

@@ -54,12 +54,10 @@ export const Rotation = z.object({
   reason: z.string(),
   owner: z.nullable(z.string()),
   /** Checked again here (Prepare resolved it from a tag): a state edited by hand must not point the rotation at a path-like name. */
-  secretName: z
-    .string()
-    .check(
-      z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name (letters, digits and /_+=.@-)'),
-      z.refine((name: string) => !name.split('/').some((part) => part === '.' || part === '..'), 'must not hold "." or ".." parts'),
-    ),
+  secretName: z.string().check(
+    z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name (letters, digits and /_+=.@-)'),
+    z.refine((name: string) => !name.split('/').some((part) => part === '.' || part === '..'), 'must not hold "." or ".." parts'),
+  ),
   startedAt: timestamp,
   healthChecks: z.array(z.enum(HEALTH_CHECKS)),
   healthCheckUrls: z.array(z.string()),
@@ -191,7 +189,9 @@ export function parseStepInput<S extends z.ZodMiniType>(schema: S, step: string,
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
-  throw new InvalidInputError(`${step} received malformed input (${problems.join('; ')}). Start the rotation with { userName, accessKeyId, kind, requestedBy, reason }.`);
+  throw new InvalidInputError(
+    `${step} received malformed input (${problems.join('; ')}). Start the rotation with { userName, accessKeyId, kind, requestedBy, reason }.`,
+  );
 }
 
 /** The human-readable message inside a caught error's Cause (a Lambda error document in AWS, plain text locally). */
@@ -200,7 +200,8 @@ export function causeMessage(error: CaughtError | undefined): string {
   const cause = error.Cause ?? '';
   try {
     const parsed: unknown = JSON.parse(cause);
-    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string')
+      return parsed.errorMessage;
   } catch {
     // not a Lambda error document: the Cause is the message itself
   }

@@ -37,7 +37,15 @@ export interface AccountScanOutcome {
 export const CAUSE_LIMIT = 160;
 
 /** Errors that mean "this identity may not do that here": in a member account, the member role is missing, untrusted or too narrow. */
-const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'ExpiredToken', 'SignatureDoesNotMatch', 'InvalidAccessKeyId']);
+const REFUSALS = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+]);
 
 export interface AccountScanDependencies extends Omit<ScanDependencies, 'iam'> {
   /** The account the stack runs in: scanned with the function's own role, as in single-account mode. */
@@ -60,7 +68,11 @@ export async function runAccountScan(event: AccountScanEvent, deps: AccountScanD
   const own = event.accountId === deps.ownAccountId;
   try {
     const summary = await runScheduledScan(
-      { ...deps, iam: own ? deps.ownIam : await deps.memberIam(event.accountId), notifier: own ? deps.notifier : withAccount(deps.notifier, event) },
+      {
+        ...deps,
+        iam: own ? deps.ownIam : await deps.memberIam(event.accountId),
+        notifier: own ? deps.notifier : withAccount(deps.notifier, event),
+      },
       // The own account is acted on with the stack's own roles, exactly as in single-account mode: its rotations carry no account.
       { dryRun: deps.dryRun ?? false, ...(own ? {} : { account: event }) },
     );
@@ -77,14 +89,31 @@ export async function runAccountScan(event: AccountScanEvent, deps: AccountScanD
     };
   } catch (caught) {
     const error = own ? caught : asMemberAccessError(caught, event.accountId, deps.config);
-    deps.logger.error('account could not be scanned', { accountId: event.accountId, accountName: event.accountName, errorName: errorName(error), detail: errorMessage(error) });
-    return { accountId: event.accountId, status: 'failed', usersSeen: 0, keysDue: 0, rotationsStarted: 0, problems: 0, error: errorName(error), cause: shorten(errorMessage(error)) };
+    deps.logger.error('account could not be scanned', {
+      accountId: event.accountId,
+      accountName: event.accountName,
+      errorName: errorName(error),
+      detail: errorMessage(error),
+    });
+    return {
+      accountId: event.accountId,
+      status: 'failed',
+      usersSeen: 0,
+      keysDue: 0,
+      rotationsStarted: 0,
+      problems: 0,
+      error: errorName(error),
+      cause: shorten(errorMessage(error)),
+    };
   }
 }
 
 /** Owners' notices about a member account's keys name that account (facts.accountId/accountName), so a user name is never ambiguous. */
 export function withAccount(notifier: Notifier, account: ScanAccountTarget): Notifier {
-  return { send: (request) => notifier.send({ ...request, facts: { ...request.facts, accountId: account.accountId, accountName: account.accountName } }) };
+  return {
+    send: (request) =>
+      notifier.send({ ...request, facts: { ...request.facts, accountId: account.accountId, accountName: account.accountName } }),
+  };
 }
 
 /** A refusal inside a member account means the same as a refused AssumeRole: the member role is missing, untrusted or too narrow. */

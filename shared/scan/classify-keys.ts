@@ -55,9 +55,17 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
   const warnFrom = settings.maxAgeDays - settings.warnDays;
   let base: Verdict;
   if (lastUsedDaysAgo !== null && lastUsedDaysAgo >= settings.unusedAfterDays) {
-    base = verdict('unused', `not used for ${lastUsedDaysAgo} days (unused after ${settings.unusedAfterDays}): retire it rather than renew it`, settings.unusedAction);
+    base = verdict(
+      'unused',
+      `not used for ${lastUsedDaysAgo} days (unused after ${settings.unusedAfterDays}): retire it rather than renew it`,
+      settings.unusedAction,
+    );
   } else if (lastUsedDaysAgo === null && ageDays >= settings.unusedAfterDays) {
-    base = verdict('unused', `never used in ${ageDays} days (unused after ${settings.unusedAfterDays}): retire it rather than renew it`, settings.unusedAction);
+    base = verdict(
+      'unused',
+      `never used in ${ageDays} days (unused after ${settings.unusedAfterDays}): retire it rather than renew it`,
+      settings.unusedAction,
+    );
   } else if (ageDays >= settings.maxAgeDays) {
     base = verdict('due', `reached the rotation age of ${settings.maxAgeDays} days`, 'rotate');
   } else if (ageDays >= warnFrom) {
@@ -85,7 +93,11 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
  * Exemption granted by the account config rather than by a tag. Path entries match whole path
  * segments: `/legacy` and `/legacy/` both exempt `/legacy/x/` but not `/legacy-apps/`.
  */
-export function accountExemption(rules: Pick<Config, 'exemptPaths' | 'exemptGroups'>, path: string, groups: readonly string[]): string | undefined {
+export function accountExemption(
+  rules: Pick<Config, 'exemptPaths' | 'exemptGroups'>,
+  path: string,
+  groups: readonly string[],
+): string | undefined {
   for (const entry of rules.exemptPaths) {
     const prefix = entry.endsWith('/') ? entry : `${entry}/`;
     if (path.startsWith(prefix)) return `IAM path ${path} is under exempt path ${prefix} (EXEMPT_PATHS)`;

@@ -22,12 +22,16 @@ export async function handleScanEvent(event: unknown, deps: ScanEventDependencie
   const isAccountEvent = typeof event === 'object' && event !== null && 'accountId' in event;
   if (isAccountEvent) {
     const parsed = AccountScanEventSchema.safeParse(event);
-    if (!parsed.success) throw new InvalidInputError(`The account to scan is malformed: ${parsed.error.issues.map((issue) => issue.message).join('; ')}. The scan-organization state machine passes { accountId, accountName }.`);
+    if (!parsed.success)
+      throw new InvalidInputError(
+        `The account to scan is malformed: ${parsed.error.issues.map((issue) => issue.message).join('; ')}. The scan-organization state machine passes { accountId, accountName }.`,
+      );
     // The account the stack runs in is scanned with the function's own IAM client, as in single-account mode.
     return runAccountScan(parsed.data, { ...deps, ownAccountId: await deps.ownAccountId(), ownIam: deps.iam });
   }
   if (deps.config.scanScope === 'organization') {
-    const scheduledAt = typeof event === 'object' && event !== null && 'time' in event && typeof event.time === 'string' ? event.time : undefined;
+    const scheduledAt =
+      typeof event === 'object' && event !== null && 'time' in event && typeof event.time === 'string' ? event.time : undefined;
     return startOrganizationScan(deps.sfn, deps.config, deps.clock, deps.logger, scheduledAt);
   }
   return runScheduledScan(deps);

@@ -39,11 +39,19 @@ export function planScanNotifications(
   for (const key of keys) {
     if (key.class === 'warn') {
       const dedupeId = `key#${key.accessKeyId}#rotation-warning#${key.dueOn}`;
-      requests.push({ facts: { ...common(key), event: 'rotation-warning', nextStepAt: key.dueOn, reference: dedupeId }, dedupeId, keepForMs: SCAN_NOTICE_KEEP_MS });
+      requests.push({
+        facts: { ...common(key), event: 'rotation-warning', nextStepAt: key.dueOn, reference: dedupeId },
+        dedupeId,
+        keepForMs: SCAN_NOTICE_KEEP_MS,
+      });
     } else if (key.class === 'unused') {
       const keyDeactivated = wasDeactivated.has(key.accessKeyId);
       const dedupeId = `key#${key.accessKeyId}#unused-key#${key.lastUsedAt?.slice(0, 10) ?? 'never'}${keyDeactivated ? '#deactivated' : ''}`;
-      requests.push({ facts: { ...common(key), event: 'unused-key', keyDeactivated, reference: dedupeId }, dedupeId, keepForMs: SCAN_NOTICE_KEEP_MS });
+      requests.push({
+        facts: { ...common(key), event: 'unused-key', keyDeactivated, reference: dedupeId },
+        dedupeId,
+        keepForMs: SCAN_NOTICE_KEEP_MS,
+      });
     }
   }
 
@@ -86,7 +94,10 @@ export interface ScanNotificationSummary {
 const CONCURRENCY = 8;
 
 /** Sends the planned notices; one that fails is reported and the others still go out. */
-export async function sendScanNotifications(requests: readonly NotificationRequest[], notifier: Notifier): Promise<ScanNotificationSummary> {
+export async function sendScanNotifications(
+  requests: readonly NotificationRequest[],
+  notifier: Notifier,
+): Promise<ScanNotificationSummary> {
   let sent = 0;
   let alreadySent = 0;
   let notSent = 0;
@@ -98,7 +109,12 @@ export async function sendScanNotifications(requests: readonly NotificationReque
       else if (outcome.status === 'already-sent') alreadySent += 1;
       else notSent += 1;
     } catch (error) {
-      failures.push({ dedupeId: request.dedupeId, userName: request.facts.userName, error: errorName(error), message: errorMessage(error) });
+      failures.push({
+        dedupeId: request.dedupeId,
+        userName: request.facts.userName,
+        error: errorName(error),
+        message: errorMessage(error),
+      });
     }
   });
   return { sent, alreadySent, notSent, failures };

@@ -179,7 +179,8 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
 
   if (plan.toRead.length > 0) run.progress(`reading the keys of ${plan.toRead.length} user${plan.toRead.length === 1 ? '' : 's'}…`);
   const keys = await run.readKeysOf(plan.toRead);
-  const existing = keys.some((key) => key.class === 'due') || plan.dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
+  const existing =
+    keys.some((key) => key.class === 'due') || plan.dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
   const deferredRead = await run.readDueOldestFirst(plan.dueOnly, keys, existing);
   for (const key of keys) run.counts[key.class] += 1;
 
@@ -231,7 +232,12 @@ class ScanRun {
     const { config } = this.options;
     const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config);
     for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
-    return { facts, reportKeys, owner: settings.owner, policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) } };
+    return {
+      facts,
+      reportKeys,
+      owner: settings.owner,
+      policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) },
+    };
   }
 
   private userError(userName: string, error: unknown): void {
@@ -249,7 +255,12 @@ class ScanRun {
         return undefined;
       }
     });
-    return { usersSeen: names.length, reportGeneratedAt: undefined, toRead: read.filter((entry): entry is Subject => entry !== undefined), dueOnly: [] };
+    return {
+      usersSeen: names.length,
+      reportGeneratedAt: undefined,
+      toRead: read.filter((entry): entry is Subject => entry !== undefined),
+      dueOnly: [],
+    };
   }
 
   async planFromReport(mode: 'report' | 'all'): Promise<ReadPlan> {
@@ -267,12 +278,22 @@ class ScanRun {
       if (row === undefined && mode === 'report') continue;
       const user = this.subject(facts, row?.keys ?? []);
       const verdicts = (row?.keys ?? []).map((key) =>
-        classifyKey({ status: key.active ? 'Active' : 'Inactive', createdAt: key.createdAt, lastUsedAt: key.lastUsedAt }, user.policy, this.now),
+        classifyKey(
+          { status: key.active ? 'Active' : 'Inactive', createdAt: key.createdAt, lastUsedAt: key.lastUsedAt },
+          user.policy,
+          this.now,
+        ),
       );
-      if (mode === 'all' || row?.unreadable !== undefined || verdicts.some((verdict) => !['ok', 'inactive', 'due'].includes(verdict.class))) {
+      if (
+        mode === 'all' ||
+        row?.unreadable !== undefined ||
+        verdicts.some((verdict) => !['ok', 'inactive', 'due'].includes(verdict.class))
+      ) {
         toRead.push(user);
       } else if (verdicts.some((verdict) => verdict.class === 'due')) {
-        const oldestDue = Math.min(...(row?.keys ?? []).filter((_, index) => verdicts[index]?.class === 'due').map((key) => key.createdAt.getTime()));
+        const oldestDue = Math.min(
+          ...(row?.keys ?? []).filter((_, index) => verdicts[index]?.class === 'due').map((key) => key.createdAt.getTime()),
+        );
         dueOnly.push({ user, oldestDue, classes: verdicts.map((verdict) => verdict.class) });
       } else {
         for (const verdict of verdicts) this.counts[verdict.class] += 1;
@@ -299,7 +320,11 @@ class ScanRun {
    * of starts is filled: at 10,000 due users a run starting 25 reads about 25 users, not 10,000.
    * Adds what it reads to `keys`; the users left are counted from the report.
    */
-  async readDueOldestFirst(dueOnly: DeferredUser[], keys: ScannedKey[], existing: ReadonlyMap<string, string>): Promise<{ usersRead: number; dueNotReadLive: number }> {
+  async readDueOldestFirst(
+    dueOnly: DeferredUser[],
+    keys: ScannedKey[],
+    existing: ReadonlyMap<string, string>,
+  ): Promise<{ usersRead: number; dueNotReadLive: number }> {
     const cap = this.options.config.maxStartsPerRun;
     dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
     let next = 0;
@@ -372,14 +397,21 @@ interface DeferredUser {
 function dueCandidates(keys: readonly ScannedKey[]) {
   return keys
     .filter((key) => key.class === 'due')
-    .map((key) => ({ ...key, createdAt: new Date(key.createdAt), executionName: executionName(key.userName, key.accessKeyId, SCHEDULED_KIND) }));
+    .map((key) => ({
+      ...key,
+      createdAt: new Date(key.createdAt),
+      executionName: executionName(key.userName, key.accessKeyId, SCHEDULED_KIND),
+    }));
 }
 
 /** Executions of the rotation state machine by name → status; none without a state machine (a dry run). */
 async function existingExecutions(options: ScanOptions): Promise<Map<string, string>> {
   const existing = new Map<string, string>();
   if (options.config.stateMachineArn === '') return existing;
-  for await (const page of paginateListExecutions({ client: options.sfn, pageSize: 1000 }, { stateMachineArn: options.config.stateMachineArn })) {
+  for await (const page of paginateListExecutions(
+    { client: options.sfn, pageSize: 1000 },
+    { stateMachineArn: options.config.stateMachineArn },
+  )) {
     for (const execution of page.executions ?? []) if (execution.name && execution.status) existing.set(execution.name, execution.status);
   }
   return existing;
@@ -434,7 +466,10 @@ async function startRotations(
   return { started, skipped };
 }
 
-async function deactivateUnused(options: ScanOptions, keys: readonly ScannedKey[]): Promise<{ done: KeyOutcome[]; skipped: SkippedAction[] }> {
+async function deactivateUnused(
+  options: ScanOptions,
+  keys: readonly ScannedKey[],
+): Promise<{ done: KeyOutcome[]; skipped: SkippedAction[] }> {
   const { iam, config, dryRun } = options;
   const plan = selectDeactivations(
     keys.map((key) => ({ ...key, createdAt: new Date(key.createdAt) })),

@@ -7,7 +7,15 @@ import type { Config } from '../config/settings.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from './classify-keys.ts';
 import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from './scan-notices.ts';
-import { scanAccount, type ScanAccountTarget, type ScanResult, type SkippedAction, type StartedRotation, type TagProblem, type UserProblem } from './scanner.ts';
+import {
+  scanAccount,
+  type ScanAccountTarget,
+  type ScanResult,
+  type SkippedAction,
+  type StartedRotation,
+  type TagProblem,
+  type UserProblem,
+} from './scanner.ts';
 
 export interface ScanSummary {
   readonly asOf: string;
@@ -37,9 +45,19 @@ export interface ScanDependencies {
 }
 
 /** The scheduled scan: scan, act within the cap, tell owners what is coming, then log and chart what happened. */
-export async function runScheduledScan(deps: ScanDependencies, options: { readonly dryRun?: boolean; readonly account?: ScanAccountTarget } = {}): Promise<ScanSummary> {
+export async function runScheduledScan(
+  deps: ScanDependencies,
+  options: { readonly dryRun?: boolean; readonly account?: ScanAccountTarget } = {},
+): Promise<ScanSummary> {
   const dryRun = options.dryRun ?? false;
-  const result = await scanAccount({ iam: deps.iam, sfn: deps.sfn, config: deps.config, clock: deps.clock, dryRun, account: options.account });
+  const result = await scanAccount({
+    iam: deps.iam,
+    sfn: deps.sfn,
+    config: deps.config,
+    clock: deps.clock,
+    dryRun,
+    account: options.account,
+  });
   const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
   const summary = summarize(result, await sendScanNotifications(notices, deps.notifier));
   record(summary, deps.logger, deps.metrics, options.account);
@@ -105,12 +123,24 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics | undefined,
     notificationsAlreadySent: summary.notifications.alreadySent,
     notificationsNotSent: summary.notifications.notSent,
   });
-  for (const problem of summary.tagProblems) log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
-  for (const failure of summary.userErrors) log.error('user could not be scanned', { userName: failure.userName, errorName: failure.error, detail: failure.message });
+  for (const problem of summary.tagProblems)
+    log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
+  for (const failure of summary.userErrors)
+    log.error('user could not be scanned', { userName: failure.userName, errorName: failure.error, detail: failure.message });
   for (const failure of summary.notifications.failures) {
-    log.error('notification failed; the next scan tries again', { userName: failure.userName, dedupeId: failure.dedupeId, errorName: failure.error, detail: failure.message });
+    log.error('notification failed; the next scan tries again', {
+      userName: failure.userName,
+      dedupeId: failure.dedupeId,
+      errorName: failure.error,
+      detail: failure.message,
+    });
   }
   for (const failed of [...summary.rotationsSkipped, ...summary.deactivationsSkipped].filter((item) => item.error !== undefined)) {
-    log.error('action failed', { userName: failed.userName, accessKeyId: failed.accessKeyId, errorName: failed.error, detail: failed.reason });
+    log.error('action failed', {
+      userName: failed.userName,
+      accessKeyId: failed.accessKeyId,
+      errorName: failed.error,
+      detail: failed.reason,
+    });
   }
 }

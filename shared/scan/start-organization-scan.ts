@@ -29,13 +29,17 @@ export async function startOrganizationScan(
   scheduledAt?: string,
 ): Promise<OrganizationScanStart> {
   if (config.orgScanStateMachineArn === '') {
-    throw new ConfigError('SCAN_SCOPE=organization but ORG_SCAN_STATE_MACHINE_ARN is not set: set it to the stack output OrgScanStateMachineArn, or set SCAN_SCOPE=account.');
+    throw new ConfigError(
+      'SCAN_SCOPE=organization but ORG_SCAN_STATE_MACHINE_ARN is not set: set it to the stack output OrgScanStateMachineArn, or set SCAN_SCOPE=account.',
+    );
   }
   const slot = scheduledAt !== undefined && !Number.isNaN(Date.parse(scheduledAt)) ? new Date(scheduledAt) : clock();
   const executionName = `scan-${slot.toISOString().slice(0, 16).replace(':', '-')}`;
   const executionArn = executionArnFor(config.orgScanStateMachineArn, executionName);
   try {
-    const response = await sfnClient.send(new StartExecutionCommand({ stateMachineArn: config.orgScanStateMachineArn, name: executionName, input: '{}' }));
+    const response = await sfnClient.send(
+      new StartExecutionCommand({ stateMachineArn: config.orgScanStateMachineArn, name: executionName, input: '{}' }),
+    );
     log.info('organization scan started', { executionName, executionArn: response.executionArn });
     return { scope: 'organization', executionName, executionArn: response.executionArn ?? executionArn, alreadyStarted: false };
   } catch (error) {

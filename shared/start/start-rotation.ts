@@ -1,8 +1,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { DescribeExecutionCommand, paginateListExecutions, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  paginateListExecutions,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { ACCOUNT_ID } from '../base/account-id.ts';
-import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, KeyOfAnotherUserError, RotationAttemptsExhaustedError, RotationInProgressError } from '../base/errors.ts';
+import {
+  AccessKeyNotFoundError,
+  ConfigError,
+  KeyNotActiveError,
+  KeyOfAnotherUserError,
+  RotationAttemptsExhaustedError,
+  RotationInProgressError,
+} from '../base/errors.ts';
 import { executionArnFor, executionName } from '../base/execution-name.ts';
 import { parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
 import { listUserKeys, ownerOfKey } from '../aws/iam.ts';
@@ -70,7 +83,9 @@ async function targetAccount(request: TriggerRequest, deps: StartDeps): Promise<
   const { accountId } = request;
   if (accountId === undefined) return { accountId: undefined, accountName: undefined, iam: deps.iam };
   if (!deps.ownAccountId || !deps.iamFor) {
-    throw new ConfigError(`The request names account ${accountId}, but this start-rotation cannot act in other accounts (no member-account credentials). Nothing was started.`);
+    throw new ConfigError(
+      `The request names account ${accountId}, but this start-rotation cannot act in other accounts (no member-account credentials). Nothing was started.`,
+    );
   }
   if (accountId === (await deps.ownAccountId())) return { accountId: undefined, accountName: undefined, iam: deps.iam };
   return { accountId, accountName: request.accountName, iam: await deps.iamFor(accountId) };
@@ -108,7 +123,9 @@ export async function resolveTarget(request: TriggerRequest, iam: IAMClient): Pr
   }
   // A leaked key that is already Inactive still gets its sessions denied; any other rotation needs an Active key.
   if (key.status !== 'Active' && request.kind !== 'compromise') {
-    throw new KeyNotActiveError(`Access key ${key.accessKeyId} of ${userName} is Inactive: there is nothing to rotate. Nothing was started.`);
+    throw new KeyNotActiveError(
+      `Access key ${key.accessKeyId} of ${userName} is Inactive: there is nothing to rotate. Nothing was started.`,
+    );
   }
   return { userName, accessKeyId: key.accessKeyId };
 }
@@ -126,7 +143,12 @@ export interface RunningExecution {
  * part (executionName), and each candidate's input decides: names are shortened and sanitized, so
  * they cannot be trusted to carry the user exactly. Also read by `confirm` and `abort`.
  */
-export async function runningRotationsOf(sfn: SFNClient, stateMachineArn: string, userName: string, accountId: string | undefined): Promise<RunningExecution[]> {
+export async function runningRotationsOf(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  userName: string,
+  accountId: string | undefined,
+): Promise<RunningExecution[]> {
   const found: RunningExecution[] = [];
   const namePrefix = userName.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 16);
   for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn, statusFilter: 'RUNNING' })) {
@@ -142,7 +164,12 @@ export async function runningRotationsOf(sfn: SFNClient, stateMachineArn: string
       // The same user name in two accounts is two users (inputs name only member accounts).
       const sameAccount = (input.accountId ?? undefined) === accountId;
       if (input.userName === userName && sameAccount && described.status === 'RUNNING') {
-        found.push({ executionArn: execution.executionArn, name: execution.name, kind: String(input.kind ?? ''), accessKeyId: String(input.accessKeyId ?? '') });
+        found.push({
+          executionArn: execution.executionArn,
+          name: execution.name,
+          kind: String(input.kind ?? ''),
+          accessKeyId: String(input.accessKeyId ?? ''),
+        });
       }
     }
   }
@@ -171,7 +198,12 @@ export const MAX_MANUAL_ATTEMPTS = 20;
  * one has ended (NeedsAttention, RolledBack, Failed), asking again is a new request: the next
  * attempt's name (the only way to finish a rotation that ended NeedsAttention is to rotate again).
  */
-async function executionFor(userName: string, accessKeyId: string, kind: OnDemandKind, deps: StartDeps): Promise<{ name: string; executionArn: string; existing?: string }> {
+async function executionFor(
+  userName: string,
+  accessKeyId: string,
+  kind: OnDemandKind,
+  deps: StartDeps,
+): Promise<{ name: string; executionArn: string; existing?: string }> {
   const attempts = kind === 'manual' ? MAX_MANUAL_ATTEMPTS : 1;
   let last = '';
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
@@ -191,7 +223,9 @@ async function executionFor(userName: string, accessKeyId: string, kind: OnDeman
 /** Starts one rotation (or finds the one this request already started). */
 export async function startRotation(request: TriggerRequest, deps: StartDeps): Promise<StartedExecution> {
   if (deps.stateMachineArn === '') {
-    throw new ConfigError('No rotation state machine configured: set ROTATION_STATE_MACHINE_ARN (the stack output RotateKeyStateMachineArn), or run the rotation locally with --local.');
+    throw new ConfigError(
+      'No rotation state machine configured: set ROTATION_STATE_MACHINE_ARN (the stack output RotateKeyStateMachineArn), or run the rotation locally with --local.',
+    );
   }
   // The live checks run in the account that holds the user.
   const account = await targetAccount(request, deps);
@@ -229,7 +263,11 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
         }),
       );
       stopped.push(running.executionArn);
-      deps.logger.warn('running rotation stopped: a compromise rotation takes over', { userName, stopped: running.name, kind: running.kind });
+      deps.logger.warn('running rotation stopped: a compromise rotation takes over', {
+        userName,
+        stopped: running.name,
+        kind: running.kind,
+      });
     }
   }
 
@@ -243,7 +281,9 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     ...(account.accountName === undefined ? {} : { accountName: account.accountName }),
   };
   try {
-    const response = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }));
+    const response = await deps.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }),
+    );
     deps.logger.info('rotation started', { userName, accessKeyId, kind, executionName: name });
     return { ...result, executionArn: response.executionArn ?? executionArn, status: 'started', stopped };
   } catch (error) {
@@ -263,6 +303,7 @@ export async function handleTrigger(event: unknown, deps: StartDeps): Promise<St
   const outcomes: StartOutcome[] = [];
   // Without member-account support (tests, older callers) events act in the stack's own account, as before.
   const eventAccount = deps.ownAccountId ? eventAccountId(event) : undefined;
-  for (const request of parsed.requests) outcomes.push(await startRotation({ ...request, accountId: request.accountId ?? eventAccount }, deps));
+  for (const request of parsed.requests)
+    outcomes.push(await startRotation({ ...request, accountId: request.accountId ?? eventAccount }, deps));
   return outcomes;
 }

@@ -37,10 +37,14 @@ export const DirectRequest = z
     accountName: z.optional(z.string().check(z.maxLength(128))),
   })
   .check(
-    z.refine((request: { kind: OnDemandKind; accessKeyId?: string | undefined }) => request.kind !== 'compromise' || request.accessKeyId !== undefined, {
-      message: 'a compromise rotation needs the accessKeyId of the leaked key',
-      path: ['accessKeyId'],
-    }),
+    z.refine(
+      (request: { kind: OnDemandKind; accessKeyId?: string | undefined }) =>
+        request.kind !== 'compromise' || request.accessKeyId !== undefined,
+      {
+        message: 'a compromise rotation needs the accessKeyId of the leaked key',
+        path: ['accessKeyId'],
+      },
+    ),
   );
 
 /** The documented shape (AWS Health user guide; aws/aws-health-tools): the exposed key is an affected entity's value. */
@@ -127,7 +131,11 @@ export function parseTrigger(event: unknown): ParsedTrigger {
     const { detail } = parsed.data;
     const key = detail.resource.accessKeyDetails;
     if (detail.resource.resourceType !== 'AccessKey' || key?.userType !== 'IAMUser' || !key.accessKeyId.startsWith('AKIA')) {
-      return { type: 'ignored', source: 'guardduty', reason: `finding ${detail.id} (${detail.type}) is not about an IAM user's long-term access key` };
+      return {
+        type: 'ignored',
+        source: 'guardduty',
+        reason: `finding ${detail.id} (${detail.type}) is not about an IAM user's long-term access key`,
+      };
     }
     const request = DirectRequest.safeParse({ userName: key.userName, accessKeyId: key.accessKeyId, kind: 'compromise' });
     if (!request.success) throw invalid('The GuardDuty finding', request.error);
@@ -146,7 +154,9 @@ export function parseTrigger(event: unknown): ParsedTrigger {
     };
   }
   if (source !== undefined) {
-    throw new InvalidInputError(`Events from ${typeof source === 'string' ? source.slice(0, 64) : 'an unknown source'} do not start rotations; nothing was changed. Send { userName, accessKeyId, kind, reason }, an AWS Health ${CREDENTIALS_EXPOSED} event or a GuardDuty finding.`);
+    throw new InvalidInputError(
+      `Events from ${typeof source === 'string' ? source.slice(0, 64) : 'an unknown source'} do not start rotations; nothing was changed. Send { userName, accessKeyId, kind, reason }, an AWS Health ${CREDENTIALS_EXPOSED} event or a GuardDuty finding.`,
+    );
   }
   const parsed = DirectRequest.safeParse(event);
   if (!parsed.success) throw invalid('The rotation request', parsed.error);

@@ -1,9 +1,24 @@
 import { describe, expect, test } from '@jest/globals';
-import { AttachUserPolicyCommand, CreatePolicyCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  AttachUserPolicyCommand,
+  CreatePolicyCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { loadConfig } from '#shared/config/settings.ts';
 import { runRotation, type RotationReport } from '#local/runner.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
-import { createKey, createUser, iam, keysOf, notificationsFor, quietLogger, seedSecret, storedKey, useKey } from '../helpers/rotation-fixtures.ts';
+import {
+  createKey,
+  createUser,
+  iam,
+  keysOf,
+  notificationsFor,
+  quietLogger,
+  seedSecret,
+  storedKey,
+  useKey,
+} from '../helpers/rotation-fixtures.ts';
 
 const FAST = { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 200, observationMs: 50, oldKeyQuietMs: 50 };
 const names = (report: RotationReport): string[] => report.states.map((state) => state.name);
@@ -13,7 +28,11 @@ async function inlinePolicies(userName: string): Promise<string[]> {
 }
 
 /** Runs a compromise rotation and records what Contain reported and what IAM looked like right after it. */
-async function compromise(userName: string, accessKeyId: string, options: { config?: ReturnType<typeof loadConfig>; durations?: typeof FAST } = {}) {
+async function compromise(
+  userName: string,
+  accessKeyId: string,
+  options: { config?: ReturnType<typeof loadConfig>; durations?: typeof FAST } = {},
+) {
   let contained: Contained | undefined;
   let afterContain: Promise<{ keys: Record<string, string>; policies: string[] }> | undefined;
   const report = await runRotation(
@@ -86,7 +105,9 @@ describe('compromise fast path, run locally against moto', () => {
     await seedSecret('twokeys', leaked);
     await useKey(other);
 
-    const { report, contained } = await compromise('twokeys', leaked.accessKeyId, { config: { ...loadConfig({}), compromisedKeyAction: 'keep-inactive' } });
+    const { report, contained } = await compromise('twokeys', leaked.accessKeyId, {
+      config: { ...loadConfig({}), compromisedKeyAction: 'keep-inactive' },
+    });
 
     expect(report.status).toBe('NeedsAttention');
     expect(names(report)).toEqual(['IsCompromise', 'Contain', 'NotifyContained', 'CanReplace', 'NoReplacement', 'NeedsAttention']);
@@ -114,7 +135,9 @@ describe('compromise fast path, run locally against moto', () => {
     const leaked = await createUser('forensics');
     await seedSecret('forensics', leaked);
 
-    const { report } = await compromise('forensics', leaked.accessKeyId, { config: { ...loadConfig({}), compromisedKeyAction: 'keep-inactive' } });
+    const { report } = await compromise('forensics', leaked.accessKeyId, {
+      config: { ...loadConfig({}), compromisedKeyAction: 'keep-inactive' },
+    });
 
     expect(report.status).toBe('Succeeded');
     expect(await keysOf('forensics')).toEqual({ [leaked.accessKeyId]: 'Inactive', [report.newAccessKeyId ?? '']: 'Active' });
@@ -137,7 +160,13 @@ describe('compromise fast path, run locally against moto', () => {
     const leaked = await createUser('quarantined');
     await seedSecret('quarantined', leaked);
     const policy = await iam.send(
-      new CreatePolicyCommand({ PolicyName: 'AWSCompromisedKeyQuarantineV3', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:RunInstances', Resource: '*' }] }) }),
+      new CreatePolicyCommand({
+        PolicyName: 'AWSCompromisedKeyQuarantineV3',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 'ec2:RunInstances', Resource: '*' }],
+        }),
+      }),
     );
     await iam.send(new AttachUserPolicyCommand({ UserName: 'quarantined', PolicyArn: policy.Policy?.Arn ?? '' }));
 

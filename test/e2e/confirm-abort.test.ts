@@ -6,7 +6,17 @@ import { executionName } from '#shared/base/execution-name.ts';
 import { cli } from '../helpers/cli.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 import { runRotation, type StateRecord } from '#local/runner.ts';
-import { createKey, createUser, iam, keysOf, quietLogger, secretsManager, seedSecret, storedKey, type TestKey } from '../helpers/rotation-fixtures.ts';
+import {
+  createKey,
+  createUser,
+  iam,
+  keysOf,
+  quietLogger,
+  secretsManager,
+  seedSecret,
+  storedKey,
+  type TestKey,
+} from '../helpers/rotation-fixtures.ts';
 
 const FAST = { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 5_000, observationMs: 600, oldKeyQuietMs: 100 };
 // A whole rotation plus the process's first CLI call (its SDK clients load then): Jest's default 5 s is too tight on a busy machine.
@@ -25,52 +35,68 @@ async function rotateAndAct(userName: string, when: string, args: string[]) {
 }
 
 describe('confirm and abort, the same for local runs and deployed stacks (IAM user tags)', () => {
-  test('confirm at the gate: the rotation moves on and succeeds', async () => {
-    const old = await createUser('gate-confirm', { 'rotation:health-checks': 'manual' });
-    await seedSecret('gate-confirm', old);
+  test(
+    'confirm at the gate: the rotation moves on and succeeds',
+    async () => {
+      const old = await createUser('gate-confirm', { 'rotation:health-checks': 'manual' });
+      await seedSecret('gate-confirm', old);
 
-    const { report, result } = await rotateAndAct('gate-confirm', 'CheckConsumers', ['confirm', 'gate-confirm']);
+      const { report, result } = await rotateAndAct('gate-confirm', 'CheckConsumers', ['confirm', 'gate-confirm']);
 
-    expect(result.code).toBe(0);
-    expect(result.out).toContain(`Confirmed: tagged gate-confirm rotation:confirm=${report.newAccessKeyId ?? ''}`);
-    expect(report.status).toBe('Succeeded');
-    expect(await keysOf('gate-confirm')).toEqual({ [report.newAccessKeyId ?? '']: 'Active' });
-  }, ROTATION_MS);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain(`Confirmed: tagged gate-confirm rotation:confirm=${report.newAccessKeyId ?? ''}`);
+      expect(report.status).toBe('Succeeded');
+      expect(await keysOf('gate-confirm')).toEqual({ [report.newAccessKeyId ?? '']: 'Active' });
+    },
+    ROTATION_MS,
+  );
 
-  test('abort at the gate: rolled back, the old key stays Active and AWSCURRENT', async () => {
-    const old = await createUser('gate-abort', { 'rotation:health-checks': 'manual' });
-    await seedSecret('gate-abort', old);
+  test(
+    'abort at the gate: rolled back, the old key stays Active and AWSCURRENT',
+    async () => {
+      const old = await createUser('gate-abort', { 'rotation:health-checks': 'manual' });
+      await seedSecret('gate-abort', old);
 
-    const { report, result } = await rotateAndAct('gate-abort', 'CheckConsumers', ['abort', 'gate-abort']);
+      const { report, result } = await rotateAndAct('gate-abort', 'CheckConsumers', ['abort', 'gate-abort']);
 
-    expect(result.out).toContain('stays Active and AWSCURRENT goes back to it');
-    expect(report.status).toBe('RolledBack');
-    expect(await keysOf('gate-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
-    expect((await storedKey('gate-abort')).accessKeyId).toBe(old.accessKeyId);
-  }, ROTATION_MS);
+      expect(result.out).toContain('stays Active and AWSCURRENT goes back to it');
+      expect(report.status).toBe('RolledBack');
+      expect(await keysOf('gate-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
+      expect((await storedKey('gate-abort')).accessKeyId).toBe(old.accessKeyId);
+    },
+    ROTATION_MS,
+  );
 
-  test('abort during observation: the old key is reactivated and AWSCURRENT again', async () => {
-    const old = await createUser('observe-abort', { 'rotation:health-checks': 'old-key-idle' });
-    await seedSecret('observe-abort', old);
+  test(
+    'abort during observation: the old key is reactivated and AWSCURRENT again',
+    async () => {
+      const old = await createUser('observe-abort', { 'rotation:health-checks': 'old-key-idle' });
+      await seedSecret('observe-abort', old);
 
-    const { report, result } = await rotateAndAct('observe-abort', 'NotifyDeactivated', ['abort', 'observe-abort']);
+      const { report, result } = await rotateAndAct('observe-abort', 'NotifyDeactivated', ['abort', 'observe-abort']);
 
-    expect(result.out).toContain('is reactivated and AWSCURRENT again');
-    expect(report.status).toBe('RolledBack');
-    expect(await keysOf('observe-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
-    expect((await storedKey('observe-abort')).accessKeyId).toBe(old.accessKeyId);
-  }, ROTATION_MS);
+      expect(result.out).toContain('is reactivated and AWSCURRENT again');
+      expect(report.status).toBe('RolledBack');
+      expect(await keysOf('observe-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
+      expect((await storedKey('observe-abort')).accessKeyId).toBe(old.accessKeyId);
+    },
+    ROTATION_MS,
+  );
 
-  test('confirm during observation changes nothing: the gate has passed, the rotation finishes as planned', async () => {
-    const old = await createUser('observe-confirm', { 'rotation:health-checks': 'old-key-idle' });
-    await seedSecret('observe-confirm', old);
+  test(
+    'confirm during observation changes nothing: the gate has passed, the rotation finishes as planned',
+    async () => {
+      const old = await createUser('observe-confirm', { 'rotation:health-checks': 'old-key-idle' });
+      await seedSecret('observe-confirm', old);
 
-    const { report, result } = await rotateAndAct('observe-confirm', 'NotifyDeactivated', ['confirm', 'observe-confirm']);
+      const { report, result } = await rotateAndAct('observe-confirm', 'NotifyDeactivated', ['confirm', 'observe-confirm']);
 
-    expect(result.code).toBe(0);
-    expect(result.out).toContain('Nothing to confirm');
-    expect(report.status).toBe('Succeeded');
-  }, ROTATION_MS);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain('Nothing to confirm');
+      expect(report.status).toBe('Succeeded');
+    },
+    ROTATION_MS,
+  );
 
   test('with no rotation in progress, confirm exits 1 and changes nothing', async () => {
     const only = await createUser('idle-user');
@@ -107,12 +133,25 @@ describe('deployed: a rotation is running when the state machine has a RUNNING e
     const fresh = await createKey(userName);
     const secretId = `iam-key-rotator/${userName}`;
     const put = await secretsManager.send(
-      new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }), VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }),
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
     const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
-    await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: put.VersionId, RemoveFromVersionId: current }));
-    await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: put.VersionId }));
+    await secretsManager.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: put.VersionId,
+        RemoveFromVersionId: current,
+      }),
+    );
+    await secretsManager.send(
+      new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: put.VersionId }),
+    );
     return { old, fresh };
   }
 
@@ -129,31 +168,42 @@ describe('deployed: a rotation is running when the state machine has a RUNNING e
     const result = await cli('confirm', 'dep-running');
 
     expect(result.code).toBe(0);
-    expect(result.out).toContain(`Confirmed: tagged dep-running rotation:confirm=${fresh.accessKeyId} for execution ${executionArn.split(':').at(-1) ?? ''}`);
+    expect(result.out).toContain(
+      `Confirmed: tagged dep-running rotation:confirm=${fresh.accessKeyId} for execution ${executionArn.split(':').at(-1) ?? ''}`,
+    );
     expect(await tagsOf('dep-running')).toContainEqual({ Key: 'rotation:confirm', Value: fresh.accessKeyId });
   });
 
-  test.each(['confirm', 'abort'])('%s once its execution has ended (another user of a similar name still running): exit 1, no tag, nothing changed', async (action) => {
-    // Prepare
-    const userName = `dep-ended-${action}`;
-    const { old, fresh } = await promoted(userName);
-    const executionArn = await startedBy(userName, old);
-    await sfn.send(new StopExecutionCommand({ executionArn }));
-    const similar = `${userName}-2`;
-    await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName(similar, 'AKIAIOSFODNN7EXAMPLE', 'manual'), input: JSON.stringify({ userName: similar, accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' }) }));
+  test.each(['confirm', 'abort'])(
+    '%s once its execution has ended (another user of a similar name still running): exit 1, no tag, nothing changed',
+    async (action) => {
+      // Prepare
+      const userName = `dep-ended-${action}`;
+      const { old, fresh } = await promoted(userName);
+      const executionArn = await startedBy(userName, old);
+      await sfn.send(new StopExecutionCommand({ executionArn }));
+      const similar = `${userName}-2`;
+      await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: executionName(similar, 'AKIAIOSFODNN7EXAMPLE', 'manual'),
+          input: JSON.stringify({ userName: similar, accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' }),
+        }),
+      );
 
-    const before = await tagsOf(userName);
+      const before = await tagsOf(userName);
 
-    // Act
-    const result = await cli(action, userName);
+      // Act
+      const result = await cli(action, userName);
 
-    // Assess
-    expect(result.code).toBe(1);
-    expect(result.err).toContain(`No rotation of ${userName} is running (looked in the running executions of ${stateMachineArn}`);
-    expect(result.err).toContain(`iam-key-rotator rotate ${userName}`);
-    expect(await tagsOf(userName)).toEqual(before);
-    expect(before.map((tag) => tag.Key)).toEqual(['rotation:health-checks']);
-    expect(await keysOf(userName)).toEqual({ [old.accessKeyId]: 'Active', [fresh.accessKeyId]: 'Active' });
-    expect((await storedKey(userName)).accessKeyId).toBe(fresh.accessKeyId);
-  });
+      // Assess
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(`No rotation of ${userName} is running (looked in the running executions of ${stateMachineArn}`);
+      expect(result.err).toContain(`iam-key-rotator rotate ${userName}`);
+      expect(await tagsOf(userName)).toEqual(before);
+      expect(before.map((tag) => tag.Key)).toEqual(['rotation:health-checks']);
+      expect(await keysOf(userName)).toEqual({ [old.accessKeyId]: 'Active', [fresh.accessKeyId]: 'Active' });
+      expect((await storedKey(userName)).accessKeyId).toBe(fresh.accessKeyId);
+    },
+  );
 });

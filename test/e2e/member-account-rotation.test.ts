@@ -1,6 +1,20 @@
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, ListUserPoliciesCommand, ListUsersCommand, TagUserCommand } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListUserPoliciesCommand,
+  ListUsersCommand,
+  TagUserCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SimulatedConsumer } from '#local/consumer.ts';
 import { motoCredentialsIn } from '#local/moto-inspect.ts';
@@ -39,7 +53,12 @@ async function memberUser(userName: string): Promise<TestKey> {
   await member.secretsManager.send(
     new CreateSecretCommand({
       Name: `iam-key-rotator/${userName}`,
-      SecretString: JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey, UserName: userName, CreatedAt: new Date().toISOString() }),
+      SecretString: JSON.stringify({
+        AccessKeyId: key.accessKeyId,
+        SecretAccessKey: key.secretAccessKey,
+        UserName: userName,
+        CreatedAt: new Date().toISOString(),
+      }),
     }),
   );
   return key;
@@ -52,7 +71,9 @@ async function memberKeys(userName: string): Promise<Record<string, string>> {
 
 async function memberSecretKeyId(userName: string): Promise<string> {
   // The stage explicitly, as the fixtures' storedKey does: moto's stage-less read can lag a label move.
-  const value = await member.secretsManager.send(new GetSecretValueCommand({ SecretId: `iam-key-rotator/${userName}`, VersionStage: 'AWSCURRENT' }));
+  const value = await member.secretsManager.send(
+    new GetSecretValueCommand({ SecretId: `iam-key-rotator/${userName}`, VersionStage: 'AWSCURRENT' }),
+  );
   return (JSON.parse(value.SecretString ?? '{}') as { AccessKeyId?: string }).AccessKeyId ?? '';
 }
 
@@ -67,11 +88,20 @@ const names = (report: RotationReport): string[] => report.states.map((state) =>
 describe('rotation in a member account, run locally against moto', () => {
   test('the key is rotated in the member account, its secret lives there, the tooling account is untouched, notices name the account', async () => {
     const old = await memberUser('member-app');
-    const consumer = new SimulatedConsumer({ userName: 'member-app', secretId: 'iam-key-rotator/member-app', secretsManager: member.secretsManager, followsRotation: true, intervalMs: 25 });
+    const consumer = new SimulatedConsumer({
+      userName: 'member-app',
+      secretId: 'iam-key-rotator/member-app',
+      secretsManager: member.secretsManager,
+      followsRotation: true,
+      intervalMs: 25,
+    });
     consumers.push(consumer);
     consumer.start();
 
-    const report = await runRotation({ userName: 'member-app', accountId: MEMBER, accountName: 'payments-prod', reason: 'test' }, { logger: quietLogger, durations: FAST });
+    const report = await runRotation(
+      { userName: 'member-app', accountId: MEMBER, accountName: 'payments-prod', reason: 'test' },
+      { logger: quietLogger, durations: FAST },
+    );
 
     expect(report).toMatchObject({ status: 'Succeeded', userName: 'member-app', oldAccessKeyId: old.accessKeyId });
     const newKeyId = report.newAccessKeyId ?? '';
@@ -82,7 +112,12 @@ describe('rotation in a member account, run locally against moto', () => {
     await toolingAccountUntouched();
 
     const sent = await notificationsFor('member-app');
-    expect(sent.map((notification) => notification.attributes.event)).toEqual(['rotation-started', 'new-key-ready', 'old-key-deactivated', 'rotation-completed']);
+    expect(sent.map((notification) => notification.attributes.event)).toEqual([
+      'rotation-started',
+      'new-key-ready',
+      'old-key-deactivated',
+      'rotation-completed',
+    ]);
     for (const notification of sent) {
       expect(notification.attributes).toMatchObject({ accountId: MEMBER, accountName: 'payments-prod', owner: 'team-member@example.com' });
       expect(notification.subject).toMatch(new RegExp(`^\\[payments-prod ${MEMBER}\\] `));
@@ -106,7 +141,14 @@ describe('rotation in a member account, run locally against moto', () => {
     const leaked = await memberUser('member-leaky');
 
     const report = await runRotation(
-      { userName: 'member-leaky', accessKeyId: leaked.accessKeyId, kind: 'compromise', accountId: MEMBER, requestedBy: 'test', reason: 'found on a public repository' },
+      {
+        userName: 'member-leaky',
+        accessKeyId: leaked.accessKeyId,
+        kind: 'compromise',
+        accountId: MEMBER,
+        requestedBy: 'test',
+        reason: 'found on a public repository',
+      },
       { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 200 } },
     );
 
@@ -119,7 +161,9 @@ describe('rotation in a member account, run locally against moto', () => {
     expect(policies).toEqual([expect.stringMatching(/^iam-key-rotator-deny-sessions-before-\d{8}T\d{6}Z$/)]);
     await toolingAccountUntouched();
 
-    const critical = (await notificationsFor('member-leaky')).filter((notification) => notification.attributes.event === 'compromise-contained');
+    const critical = (await notificationsFor('member-leaky')).filter(
+      (notification) => notification.attributes.event === 'compromise-contained',
+    );
     expect(critical).toHaveLength(1);
     expect(critical[0]?.attributes).toMatchObject({ accountId: MEMBER, severity: 'critical' });
     expect(critical[0]?.subject).toContain(`[${MEMBER}]`);

@@ -11,7 +11,15 @@ import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { dynamoLedger, ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
 import { STSClient } from '@aws-sdk/client-sts';
-import { createUser, notificationsFor, quietLogger, secretsManager, seedSecret, storedKey, type TestKey } from '../helpers/rotation-fixtures.ts';
+import {
+  createUser,
+  notificationsFor,
+  quietLogger,
+  secretsManager,
+  seedSecret,
+  storedKey,
+  type TestKey,
+} from '../helpers/rotation-fixtures.ts';
 
 // Notifications end to end against moto: the real ASL and handlers publish to a real (moto) SNS
 // topic, deduplicated in a real (moto) DynamoDB table, delivered through filter policies to SQS.
@@ -46,7 +54,8 @@ function config(env: Record<string, string> = {}): Config {
 /** An SQS queue subscribed to the topic with a filter policy on message attributes, as an owner's inbox would be. */
 async function inbox(name: string, filterPolicy: Record<string, string[]>): Promise<string> {
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+  const queueArn =
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
   await sns.send(
     new SubscribeCommand({
       TopicArn: topicArn,
@@ -65,7 +74,11 @@ async function drain(queueUrl: string): Promise<Delivered[]> {
     const messages = page.Messages ?? [];
     if (messages.length === 0) return delivered;
     for (const message of messages) {
-      const envelope = JSON.parse(message.Body ?? '{}') as { Subject?: string; Message?: string; MessageAttributes?: Record<string, { Value: string }> };
+      const envelope = JSON.parse(message.Body ?? '{}') as {
+        Subject?: string;
+        Message?: string;
+        MessageAttributes?: Record<string, { Value: string }>;
+      };
       delivered.push({
         subject: envelope.Subject ?? '',
         body: envelope.Message ?? '',
@@ -76,7 +89,13 @@ async function drain(queueUrl: string): Promise<Delivered[]> {
 }
 
 function consumerOf(userName: string, followsRotation: boolean): void {
-  const consumer = new SimulatedConsumer({ userName, secretId: `iam-key-rotator/${userName}`, secretsManager, followsRotation, intervalMs: 25 });
+  const consumer = new SimulatedConsumer({
+    userName,
+    secretId: `iam-key-rotator/${userName}`,
+    secretsManager,
+    followsRotation,
+    intervalMs: 25,
+  });
   consumers.push(consumer);
   consumer.start();
 }
@@ -99,7 +118,12 @@ describe('notifications against moto', () => {
 
     expect([alice.status, bob.status]).toEqual(['Succeeded', 'Succeeded']);
     const delivered = await drain(queue);
-    expect(delivered.map((message) => message.attributes.event)).toEqual(['rotation-started', 'new-key-ready', 'old-key-deactivated', 'rotation-completed']);
+    expect(delivered.map((message) => message.attributes.event)).toEqual([
+      'rotation-started',
+      'new-key-ready',
+      'old-key-deactivated',
+      'rotation-completed',
+    ]);
     for (const message of delivered) {
       expect(message.attributes).toEqual({
         event: expect.any(String),
@@ -117,7 +141,9 @@ describe('notifications against moto', () => {
     // The new-key message names the secret and its ARN and says what consumers must do; no value anywhere.
     const ready = (await notificationsFor('alice-app')).find((message) => message.attributes.event === 'new-key-ready');
     const email = (JSON.parse(ready?.message ?? '{}') as { email?: string }).email ?? '';
-    expect(email).toMatch(/AWSCURRENT in iam-key-rotator\/alice-app \(arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-key-rotator\/alice-app-\w+\)/);
+    expect(email).toMatch(
+      /AWSCURRENT in iam-key-rotator\/alice-app \(arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-key-rotator\/alice-app-\w+\)/,
+    );
     expect(email).toContain('What to do: Consumers that read AWSCURRENT pick it up');
     const newKey = await storedKey('alice-app');
     const everything = JSON.stringify([delivered, await notificationsFor('alice-app'), await notificationsFor('bob-app')]);
@@ -128,7 +154,10 @@ describe('notifications against moto', () => {
     const queue = await inbox('ops-inbox', { owner: ['ops@example.com'] });
     await rotatedUser('orphan-app', {});
 
-    const report = await runRotation({ userName: 'orphan-app' }, { logger: quietLogger, durations: FAST, config: config({ OPERATIONS_OWNER: 'ops@example.com' }) });
+    const report = await runRotation(
+      { userName: 'orphan-app' },
+      { logger: quietLogger, durations: FAST, config: config({ OPERATIONS_OWNER: 'ops@example.com' }) },
+    );
 
     expect(report.status).toBe('Succeeded');
     const delivered = await drain(queue);
@@ -149,18 +178,27 @@ describe('notifications against moto', () => {
     const quiet = config({ NOTIFICATIONS_QUIET: 'true' });
 
     const happy = await runRotation({ userName: 'quiet-happy' }, { logger: quietLogger, durations: FAST, config: quiet });
-    const needs = await runRotation({ userName: 'quiet-stuck' }, { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 400 }, config: quiet });
+    const needs = await runRotation(
+      { userName: 'quiet-stuck' },
+      { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 400 }, config: quiet },
+    );
 
     expect([happy.status, needs.status]).toEqual(['Succeeded', 'NeedsAttention']);
     expect(await notificationsFor('quiet-happy')).toEqual([]);
-    expect((await notificationsFor('quiet-stuck')).map((message) => [message.attributes.event, message.attributes.severity])).toEqual([['action-needed', 'warning']]);
+    expect((await notificationsFor('quiet-stuck')).map((message) => [message.attributes.event, message.attributes.severity])).toEqual([
+      ['action-needed', 'warning'],
+    ]);
   });
 
   test('a notify step run twice for the same execution (a Step Functions retry) publishes once', async () => {
     const old = await createUser('retried', { 'rotation:owner': 'r@example.com' });
     const deps = localDeps({ config: config(), logger: quietLogger });
     const step = notifyStep(async () => deps, quietLogger);
-    const event = { event: 'rotation-started', executionName: 'retried-exec-1', state: { userName: 'retried', accessKeyId: old.accessKeyId } };
+    const event = {
+      event: 'rotation-started',
+      executionName: 'retried-exec-1',
+      state: { userName: 'retried', accessKeyId: old.accessKeyId },
+    };
 
     const first = await step(event, localContext('notify'));
     const second = await step(event, localContext('notify'));
@@ -174,9 +212,20 @@ describe('notifications against moto', () => {
 
   test('a publish that fails gives its claim back, so the retry sends the message', async () => {
     await createUser('flaky', { 'rotation:owner': 'f@example.com' });
-    const request = { facts: { event: 'rotation-failed' as const, userName: 'flaky', owner: 'f@example.com' }, dedupeId: 'execution#flaky-exec#rotation-failed', keepForMs: DAY_MS };
+    const request = {
+      facts: { event: 'rotation-failed' as const, userName: 'flaky', owner: 'f@example.com' },
+      dedupeId: 'execution#flaky-exec#rotation-failed',
+      keepForMs: DAY_MS,
+    };
     const notifierFor = (topic: string) =>
-      createNotifier({ sns, ledger: ledgerFor(dynamodb, config()), config: { ...config(), topicArn: topic }, accountId: callerAccountId(sts), clock: () => new Date(), logger: quietLogger });
+      createNotifier({
+        sns,
+        ledger: ledgerFor(dynamodb, config()),
+        config: { ...config(), topicArn: topic },
+        accountId: callerAccountId(sts),
+        clock: () => new Date(),
+        logger: quietLogger,
+      });
 
     await expect(notifierFor(`${topicArn}-deleted`).send(request)).rejects.toMatchObject({ name: 'NotFoundException' });
     const marker = await dynamodb.send(new GetItemCommand({ TableName: LOCAL_LEDGER_TABLE, Key: { id: { S: request.dedupeId } } }));

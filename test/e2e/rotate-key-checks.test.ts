@@ -58,7 +58,12 @@ describe('consumer health checks other than new-key-used', () => {
     await confirmation;
 
     expect(report.status).toBe('Succeeded');
-    expect(report.states.filter((state) => state.name === 'CheckConsumers').map((state) => state.outcome).slice(0, 2)).toEqual(['waiting', 'waiting']);
+    expect(
+      report.states
+        .filter((state) => state.name === 'CheckConsumers')
+        .map((state) => state.outcome)
+        .slice(0, 2),
+    ).toEqual(['waiting', 'waiting']);
     expect(await keysOf('careful')).toEqual({ [report.newAccessKeyId ?? '']: 'Active' });
   });
 });
@@ -75,10 +80,23 @@ describe('iam-key-rotator rotate --local', () => {
     const old = await createUser('cli-user');
     await seedSecret('cli-user', old);
 
-    const result = await run('rotate', 'cli-user', '--local', '--json', '--health-check-interval', '50ms', '--health-check-deadline', '200ms');
+    const result = await run(
+      'rotate',
+      'cli-user',
+      '--local',
+      '--json',
+      '--health-check-interval',
+      '50ms',
+      '--health-check-deadline',
+      '200ms',
+    );
 
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.out) as { status: string; oldAccessKeyId: string; states: { name: string; enteredAt: string; outcome: string }[] };
+    const report = JSON.parse(result.out) as {
+      status: string;
+      oldAccessKeyId: string;
+      states: { name: string; enteredAt: string; outcome: string }[];
+    };
     expect(report).toMatchObject({ status: 'NeedsAttention', oldAccessKeyId: old.accessKeyId });
     expect(report.states[1]).toEqual({ name: 'Prepare', type: 'Task', enteredAt: expect.any(String), outcome: 'ok' });
     expect(result.err).toContain('CheckConsumers');
@@ -88,7 +106,17 @@ describe('iam-key-rotator rotate --local', () => {
     const old = await createUser('cli-confirmed', { 'rotation:health-checks': 'old-key-idle' });
     await seedSecret('cli-confirmed', old);
 
-    const result = await run('rotate', 'cli-confirmed', '--local', '--key', old.accessKeyId, '--health-check-interval', '50ms', '--observation', '50ms');
+    const result = await run(
+      'rotate',
+      'cli-confirmed',
+      '--local',
+      '--key',
+      old.accessKeyId,
+      '--health-check-interval',
+      '50ms',
+      '--observation',
+      '50ms',
+    );
 
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/Prepare\s+ok/);

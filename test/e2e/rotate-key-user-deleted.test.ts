@@ -16,7 +16,8 @@ describe('rotate-key workflow when the user disappears', () => {
     const onState = (state: StateRecord): void => {
       if (state.name !== 'NotifyReady') return;
       deletion = (async () => {
-        for (const keyId of Object.keys(await keysOf('vanishing'))) await iam.send(new DeleteAccessKeyCommand({ UserName: 'vanishing', AccessKeyId: keyId }));
+        for (const keyId of Object.keys(await keysOf('vanishing')))
+          await iam.send(new DeleteAccessKeyCommand({ UserName: 'vanishing', AccessKeyId: keyId }));
         await iam.send(new DeleteUserCommand({ UserName: 'vanishing' }));
       })();
     };

@@ -27,7 +27,13 @@ afterEach(async () => {
 });
 
 function consumerOf(userName: string, followsRotation: boolean): SimulatedConsumer {
-  const consumer = new SimulatedConsumer({ userName, secretId: `iam-key-rotator/${userName}`, secretsManager, followsRotation, intervalMs: 25 });
+  const consumer = new SimulatedConsumer({
+    userName,
+    secretId: `iam-key-rotator/${userName}`,
+    secretsManager,
+    followsRotation,
+    intervalMs: 25,
+  });
   consumers.push(consumer);
   consumer.start();
   return consumer;
@@ -35,9 +41,24 @@ function consumerOf(userName: string, followsRotation: boolean): SimulatedConsum
 
 /** The happy path with one gate check and one observation check: 18 state transitions. */
 const HAPPY_PATH = [
-  'IsCompromise', 'Prepare', 'NotifyStarted', 'CreateAndStore', 'Verify', 'Promote', 'NotifyReady',
-  'WaitForConsumers', 'CheckConsumers', 'ConsumersHealthy', 'Deactivate', 'NotifyDeactivated',
-  'WaitObserving', 'CheckObservation', 'ObservationVerdict', 'DeleteOldKey', 'NotifyCompleted', 'Succeeded',
+  'IsCompromise',
+  'Prepare',
+  'NotifyStarted',
+  'CreateAndStore',
+  'Verify',
+  'Promote',
+  'NotifyReady',
+  'WaitForConsumers',
+  'CheckConsumers',
+  'ConsumersHealthy',
+  'Deactivate',
+  'NotifyDeactivated',
+  'WaitObserving',
+  'CheckObservation',
+  'ObservationVerdict',
+  'DeleteOldKey',
+  'NotifyCompleted',
+  'Succeeded',
 ];
 
 const names = (states: readonly StateRecord[]): string[] => states.map((state) => state.name);
@@ -59,7 +80,12 @@ describe('rotate-key workflow, run locally against moto', () => {
     // No label points at the deleted key's version any more.
     expect(Object.values(current.stages).flat().sort()).toEqual(['AWSCURRENT']);
     const sent = await notificationsFor('happy');
-    expect(sent.map((notification) => notification.attributes.event)).toEqual(['rotation-started', 'new-key-ready', 'old-key-deactivated', 'rotation-completed']);
+    expect(sent.map((notification) => notification.attributes.event)).toEqual([
+      'rotation-started',
+      'new-key-ready',
+      'old-key-deactivated',
+      'rotation-completed',
+    ]);
     for (const notification of sent) {
       expect(notification.attributes).toMatchObject({ owner: 'team-a@example.com', userName: 'happy' });
       expect((notification.subject ?? '').length).toBeLessThan(100);
@@ -131,7 +157,8 @@ describe('rotate-key workflow, run locally against moto', () => {
     consumerOf('handy', true);
     let deletion: Promise<unknown> | undefined;
     const onState = (state: StateRecord): void => {
-      if (state.name === 'NotifyReady') deletion = iam.send(new DeleteAccessKeyCommand({ UserName: 'handy', AccessKeyId: old.accessKeyId }));
+      if (state.name === 'NotifyReady')
+        deletion = iam.send(new DeleteAccessKeyCommand({ UserName: 'handy', AccessKeyId: old.accessKeyId }));
     };
 
     const report = await runRotation({ userName: 'handy' }, { logger: quietLogger, durations: FAST, onState });

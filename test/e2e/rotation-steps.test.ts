@@ -27,7 +27,10 @@ beforeAll(() => {
   deps = localDeps({ config: { ...loadConfig(process.env), topicArn: '' }, durations: FAST, logger: quietLogger });
 });
 
-type Factory = (deps: DepsProvider, logger: typeof quietLogger) => (event: unknown, context: ReturnType<typeof localContext>) => Promise<unknown>;
+type Factory = (
+  deps: DepsProvider,
+  logger: typeof quietLogger,
+) => (event: unknown, context: ReturnType<typeof localContext>) => Promise<unknown>;
 async function invoke<T>(factory: Factory, event: unknown, with_: RotationDeps = deps): Promise<T> {
   return (await factory(async () => with_, quietLogger)(event, localContext('test'))) as T;
 }
@@ -110,9 +113,19 @@ describe('every rotation step is idempotent', () => {
     const { old, rotation, newKey, promoted, deactivated } = await upTo('undo', 'deactivated');
     const observation = { status: 'trouble', checkedAt: new Date().toISOString(), detail: 'health check failed' };
 
-    const [first, second] = await twice<{ currentKeyId: string; actions: string[] }>(rollbackStep, { rotation, newKey, promoted, deactivated, observation });
+    const [first, second] = await twice<{ currentKeyId: string; actions: string[] }>(rollbackStep, {
+      rotation,
+      newKey,
+      promoted,
+      deactivated,
+      observation,
+    });
 
-    expect(first.actions).toEqual([`reactivated ${old.accessKeyId}`, expect.stringMatching(/^moved AWSCURRENT back/), `deactivated ${newKey.accessKeyId}`]);
+    expect(first.actions).toEqual([
+      `reactivated ${old.accessKeyId}`,
+      expect.stringMatching(/^moved AWSCURRENT back/),
+      `deactivated ${newKey.accessKeyId}`,
+    ]);
     expect(second).toMatchObject({ currentKeyId: old.accessKeyId, actions: [] });
     expect(await keysOf('undo')).toEqual({ [old.accessKeyId]: 'Active', [newKey.accessKeyId]: 'Inactive' });
     expect((await storedKey('undo')).accessKeyId).toBe(old.accessKeyId);

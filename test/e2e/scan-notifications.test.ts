@@ -42,18 +42,37 @@ function settings(env: Record<string, string> = {}): Config {
 }
 
 function notifierFor(config: Config): Notifier {
-  return createNotifier({ sns, ledger: ledgerFor(dynamodb, config), config, accountId: callerAccountId(sts), clock: () => new Date(), logger: quietLogger });
+  return createNotifier({
+    sns,
+    ledger: ledgerFor(dynamodb, config),
+    config,
+    accountId: callerAccountId(sts),
+    clock: () => new Date(),
+    logger: quietLogger,
+  });
 }
 
 const scanOn = (days: number, config: Config) =>
-  runScheduledScan({ iam, sfn, config, clock: fixedClock(new Date(Date.now() + days * DAY_MS)), logger: quietLogger, metrics, notifier: notifierFor(config) });
+  runScheduledScan({
+    iam,
+    sfn,
+    config,
+    clock: fixedClock(new Date(Date.now() + days * DAY_MS)),
+    logger: quietLogger,
+    metrics,
+    notifier: notifierFor(config),
+  });
 
 describe('scan notifications against moto', () => {
   test('two daily scans in a row send each warning once; unused keys and an ending exemption are told once too', async () => {
     await createUser('soon-due', { 'rotation:owner': 'soon@example.com' });
     await createUser('idle', { 'rotation:owner': 'idle@example.com', 'rotation:unused-after-days': '30', 'rotation:max-age-days': '400' });
     const exemptUntil = new Date(Date.now() + 85 * DAY_MS).toISOString().slice(0, 10);
-    await createUser('held', { 'rotation:owner': 'held@example.com', 'rotation:exempt': 'vendor freeze', 'rotation:exempt-until': exemptUntil });
+    await createUser('held', {
+      'rotation:owner': 'held@example.com',
+      'rotation:exempt': 'vendor freeze',
+      'rotation:exempt-until': exemptUntil,
+    });
     await createUser('nobody-owns', {});
     const config = settings({ OPERATIONS_OWNER: 'ops@example.com' });
 
@@ -63,13 +82,16 @@ describe('scan notifications against moto', () => {
 
     expect(first.notifications).toEqual({ sent: 4, alreadySent: 0, notSent: 0, failures: [] });
     expect(second.notifications).toEqual({ sent: 0, alreadySent: 4, notSent: 0, failures: [] });
-    const sent = async (userName: string) => (await notificationsFor(userName)).map((message) => [message.attributes.event, message.attributes.owner]);
+    const sent = async (userName: string) =>
+      (await notificationsFor(userName)).map((message) => [message.attributes.event, message.attributes.owner]);
     expect(await sent('soon-due')).toEqual([['rotation-warning', 'soon@example.com']]);
     expect(await sent('idle')).toEqual([['unused-key', 'idle@example.com']]);
     expect(await sent('held')).toEqual([['exemption-expiring', 'held@example.com']]);
     expect(await sent('nobody-owns')).toEqual([['rotation-warning', 'ops@example.com']]);
     const warning = (await notificationsFor('soon-due'))[0];
-    expect(JSON.parse(warning?.message ?? '{}')).toMatchObject({ email: expect.stringContaining('The rotation starts with the first daily scan on or after') });
+    expect(JSON.parse(warning?.message ?? '{}')).toMatchObject({
+      email: expect.stringContaining('The rotation starts with the first daily scan on or after'),
+    });
   });
 
   test('with NOTIFY_EVENTS the scan sends only the listed events, and says how many it held back', async () => {

@@ -16,7 +16,9 @@ let nextId = 0;
  * one count per `send`, whatever the retries underneath. Used by the tests and bench/scan.ts
  * to hold the scanner to its cost.
  */
-export function countCalls<Input extends object, Output extends MetadataBearer>(client: { readonly middlewareStack: MiddlewareStack<Input, Output> }): CallCounter {
+export function countCalls<Input extends object, Output extends MetadataBearer>(client: {
+  readonly middlewareStack: MiddlewareStack<Input, Output>;
+}): CallCounter {
   const byCommand: Record<string, number> = {};
   const name = `call-counter-${(nextId += 1)}`;
   client.middlewareStack.add(

@@ -67,7 +67,10 @@ function faultError(fault: InjectedFault, command: string): Error {
         $metadata: { httpStatusCode: 500, attempts: 3 },
       });
     case 'timeout':
-      return Object.assign(new Error(`Connection timed out after 5000 ms (injected on ${command})`), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+      return Object.assign(new Error(`Connection timed out after 5000 ms (injected on ${command})`), {
+        name: 'TimeoutError',
+        code: 'ETIMEDOUT',
+      });
     case 'crash-after':
       // What Step Functions reports when the Lambda dies (timeout, out of memory) after its AWS call went through.
       return Object.assign(new Error(`Task timed out after the ${command} call succeeded (injected crash)`), { name: 'Sandbox.Timedout' });

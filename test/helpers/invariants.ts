@@ -1,5 +1,10 @@
 import { IAMClient, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
-import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { publishedNotifications, type PublishedNotification } from '#local/moto-inspect.ts';
 import type { RotationReport } from '#local/runner.ts';
 import type { SdkCall } from './faults.ts';
@@ -147,33 +152,43 @@ export async function endStateViolations(facts: EndStateFacts): Promise<string[]
 
   if (keys.length > 2) violations.push(`${userName} ends with ${keys.length} keys`);
   if (facts.compromise) {
-    if (active.some((key) => key.accessKeyId === originalKeyId)) violations.push(`the suspected key ${originalKeyId} of ${userName} is still Active`);
+    if (active.some((key) => key.accessKeyId === originalKeyId))
+      violations.push(`the suspected key ${originalKeyId} of ${userName} is still Active`);
     if (current && current.accessKeyId !== originalKeyId && currentKey?.status !== 'Active') {
       violations.push(`AWSCURRENT of ${userName} holds ${current.accessKeyId ?? 'nothing'}, which is ${currentKey?.status ?? 'gone'}`);
     }
   } else {
     if (active.length === 0) violations.push(`${userName} ends with no Active key`);
     if (currentKey?.status !== 'Active') {
-      violations.push(`AWSCURRENT of ${userName} holds ${current?.accessKeyId ?? 'nothing'}, which is ${currentKey?.status ?? 'not a key of the user'}: consumers are locked out`);
+      violations.push(
+        `AWSCURRENT of ${userName} holds ${current?.accessKeyId ?? 'nothing'}, which is ${currentKey?.status ?? 'not a key of the user'}: consumers are locked out`,
+      );
     }
   }
 
   const held = new Set(versions.map((version) => version.accessKeyId));
   for (const key of keys) {
     if (key.accessKeyId !== originalKeyId && !held.has(key.accessKeyId)) {
-      violations.push(`orphan key ${key.accessKeyId} (${key.status}) of ${userName}: no secret version holds it and it is not the rotated key`);
+      violations.push(
+        `orphan key ${key.accessKeyId} (${key.status}) of ${userName}: no secret version holds it and it is not the rotated key`,
+      );
     }
   }
 
   if (!facts.compromise) {
     const oldKeys = new Set(facts.runs.map((run) => run.report.oldAccessKeyId).filter((id): id is string => id !== null));
-    const observationEnds = facts.runs.flatMap((run) => run.observeUntil.map((until) => ({ key: run.report.oldAccessKeyId, until: Date.parse(until) })));
+    const observationEnds = facts.runs.flatMap((run) =>
+      run.observeUntil.map((until) => ({ key: run.report.oldAccessKeyId, until: Date.parse(until) })),
+    );
     for (const call of facts.calls) {
       if (call.command !== 'DeleteAccessKeyCommand' || !call.ok) continue;
       const deleted = (call.input as { AccessKeyId?: string }).AccessKeyId ?? '';
       if (!oldKeys.has(deleted)) continue;
       const ended = observationEnds.some((end) => end.key === deleted && end.until <= call.at);
-      if (!ended) violations.push(`old key ${deleted} of ${userName} was deleted at ${new Date(call.at).toISOString()} (state ${call.state ?? '?'}) before its observation period ended`);
+      if (!ended)
+        violations.push(
+          `old key ${deleted} of ${userName} was deleted at ${new Date(call.at).toISOString()} (state ${call.state ?? '?'}) before its observation period ended`,
+        );
     }
   }
 

@@ -74,7 +74,7 @@ export class LeakScanner {
 
   /** Keeps a piece of output to scan, under a label that says where it came from. */
   capture(place: string, value: unknown): void {
-    const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
     const list = this.sinks.get(place) ?? [];
     list.push(text);
     this.sinks.set(place, list);
@@ -91,7 +91,10 @@ export class LeakScanner {
     const places = new Map(this.sinks);
     places.set('handler logs', this.log.lines);
     const published = await readPublished();
-    places.set('SNS messages', published.map((message) => JSON.stringify(message)));
+    places.set(
+      'SNS messages',
+      published.map((message) => JSON.stringify(message)),
+    );
     const found: string[] = [];
     for (const [place, texts] of places) {
       for (const [secret, accessKeyId] of this.secrets) {

@@ -72,8 +72,19 @@ export async function recordedRun(input: RunRotationInput, options: RecordedRunO
 }
 
 /** A background consumer of the user's secret: one that follows rotations (reads AWSCURRENT before every call), or one that keeps its first key. */
-export function startConsumer(userName: string, secretsManager: SecretsManagerClient, followsRotation = true, intervalMs = 20): SimulatedConsumer {
-  const consumer = new SimulatedConsumer({ userName, secretId: `iam-key-rotator/${userName}`, secretsManager, followsRotation, intervalMs });
+export function startConsumer(
+  userName: string,
+  secretsManager: SecretsManagerClient,
+  followsRotation = true,
+  intervalMs = 20,
+): SimulatedConsumer {
+  const consumer = new SimulatedConsumer({
+    userName,
+    secretId: `iam-key-rotator/${userName}`,
+    secretsManager,
+    followsRotation,
+    intervalMs,
+  });
   consumer.start();
   return consumer;
 }

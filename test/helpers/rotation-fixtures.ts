@@ -44,7 +44,12 @@ export async function seedSecret(userName: string, key: TestKey): Promise<void> 
   await secretsManager.send(
     new CreateSecretCommand({
       Name: `iam-key-rotator/${userName}`,
-      SecretString: JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey, UserName: userName, CreatedAt: new Date().toISOString() }),
+      SecretString: JSON.stringify({
+        AccessKeyId: key.accessKeyId,
+        SecretAccessKey: key.secretAccessKey,
+        UserName: userName,
+        CreatedAt: new Date().toISOString(),
+      }),
     }),
   );
 }
@@ -88,7 +93,10 @@ export function capturingLogger(): { logger: Logger; lines: string[]; restore: (
     return true;
   };
   // Powertools writes info to stdout and warnings and errors to stderr; both are captured.
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: 'DEBUG' });
   return { logger, lines, restore: () => spies.forEach((spy) => spy.mockRestore()) };
 }

@@ -82,7 +82,15 @@ describe('concurrent scans and rotations', () => {
       if (record.report.error) expect(record.report.error.message.length).toBeGreaterThan(40);
     }
     expect(await sampler.violations()).toEqual([]);
-    expect(await endStateViolations({ userName: 'both-kinds', originalKeyId: seed.accessKeyId, compromise: false, runs: [], calls: injector.calls })).toEqual([]);
+    expect(
+      await endStateViolations({
+        userName: 'both-kinds',
+        originalKeyId: seed.accessKeyId,
+        compromise: false,
+        runs: [],
+        calls: injector.calls,
+      }),
+    ).toEqual([]);
     expect(await leak.findings()).toEqual([]);
   });
 
@@ -113,7 +121,11 @@ describe('concurrent scans and rotations', () => {
     expect(limited?.report.error?.message).toContain(second.accessKeyId);
     expect(await liveKeys('two-keys')).toEqual(keysBefore);
     expect(await secretVersions('iam-key-rotator/two-keys')).toEqual(secretBefore);
-    const writes = injector.calls.filter((call) => call.state !== undefined && /^(CreateAccessKey|DeleteAccessKey|UpdateAccessKey|PutSecretValue|UpdateSecretVersionStage)/.test(call.command));
+    const writes = injector.calls.filter(
+      (call) =>
+        call.state !== undefined &&
+        /^(CreateAccessKey|DeleteAccessKey|UpdateAccessKey|PutSecretValue|UpdateSecretVersionStage)/.test(call.command),
+    );
     expect(writes).toEqual([]);
   });
 });

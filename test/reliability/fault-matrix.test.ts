@@ -23,13 +23,17 @@ const sampler = new KeySampler();
 
 const definition = loadDefinition();
 const functionOf = (state: unknown): string =>
-  String((state as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName ?? '').split(':').pop() ?? '';
+  String((state as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName ?? '')
+    .split(':')
+    .pop() ?? '';
 // A `.waitForTaskToken` Task (AwaitConfirmation) is deployed-only: local runs confirm by tag and never
 // enter it (aws-local-stepfunctions has no callbacks); test/unit/statemachines/await-confirmation.test.ts covers its routing.
 const TASK_STATES = Object.entries(definition.States)
   .filter(([, state]) => state.Type === 'Task' && !String((state as { Resource?: unknown }).Resource).endsWith('.waitForTaskToken'))
   .map(([name]) => name);
-const HAS_COMPROMISE_PATH = Object.values(definition.States).some((state) => state.Type === 'Task' && functionOf(state) === 'rotateContain');
+const HAS_COMPROMISE_PATH = Object.values(definition.States).some(
+  (state) => state.Type === 'Task' && functionOf(state) === 'rotateContain',
+);
 
 const FAST: Partial<Durations> = { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 4_000, observationMs: 50, oldKeyQuietMs: 50 };
 
@@ -51,8 +55,20 @@ interface Scenario {
 const SCENARIOS: readonly Scenario[] = [
   { name: 'happy path', kind: 'scheduled', durations: FAST, expected: 'Succeeded' },
   ...(HAS_COMPROMISE_PATH ? [{ name: 'compromise', kind: 'compromise' as const, durations: FAST, expected: 'Succeeded' as const }] : []),
-  { name: 'consumers never move', kind: 'scheduled', durations: { ...FAST, healthCheckDeadlineMs: 300 }, expected: 'NeedsAttention', stuckConsumer: true },
-  { name: 'stray use of the old key', kind: 'scheduled', durations: { ...FAST, observationMs: 4_000 }, expected: 'RolledBack', strayJob: true },
+  {
+    name: 'consumers never move',
+    kind: 'scheduled',
+    durations: { ...FAST, healthCheckDeadlineMs: 300 },
+    expected: 'NeedsAttention',
+    stuckConsumer: true,
+  },
+  {
+    name: 'stray use of the old key',
+    kind: 'scheduled',
+    durations: { ...FAST, observationMs: 4_000 },
+    expected: 'RolledBack',
+    strayJob: true,
+  },
   {
     name: 'STS refuses the new key',
     kind: 'manual',
@@ -75,7 +91,11 @@ const PRIORITY = [
 ];
 function targetCommand(calls: readonly SdkCall[], state: string): string | undefined {
   const made = calls.filter((call) => call.state === state && call.ok).map((call) => call.command);
-  return PRIORITY.find((command) => made.includes(command)) ?? made.find((command) => /^(Put|Create|Update|Delete|Attach|Tag)/.test(command)) ?? made[0];
+  return (
+    PRIORITY.find((command) => made.includes(command)) ??
+    made.find((command) => /^(Put|Create|Update|Delete|Attach|Tag)/.test(command)) ??
+    made[0]
+  );
 }
 
 interface Discovery {
@@ -94,7 +114,12 @@ interface CellResult {
   readonly problems: readonly string[];
 }
 
-async function runCell(scenario: Scenario, state: string | undefined, fault: Fault | 'none', target: string | undefined): Promise<CellResult> {
+async function runCell(
+  scenario: Scenario,
+  state: string | undefined,
+  fault: Fault | 'none',
+  target: string | undefined,
+): Promise<CellResult> {
   userCounter += 1;
   const userName = `fm-${userCounter}-${(state ?? scenario.name).replace(/[^A-Za-z]/g, '').slice(0, 20)}`;
   const seed = await createUser(userName, { 'rotation:owner': `${userName}@example.com` });
@@ -102,7 +127,8 @@ async function runCell(scenario: Scenario, state: string | undefined, fault: Fau
   await seedSecret(userName, seed);
   const consumer = startConsumer(userName, consumerSecrets, !scenario.stuckConsumer);
   const rules: FaultRule[] = [...(scenario.shaping ?? [])];
-  if (fault !== 'none' && fault !== 'twice' && state !== undefined && target !== undefined) rules.push({ fault, command: target, state, occurrence: 1 });
+  if (fault !== 'none' && fault !== 'twice' && state !== undefined && target !== undefined)
+    rules.push({ fault, command: target, state, occurrence: 1 });
   const injector = new FaultInjector(rules);
   const clients = faultedClients(injector, leak);
   const wrapper = taskWrapper(injector, fault === 'twice' && state !== undefined ? { state } : undefined);
@@ -110,7 +136,13 @@ async function runCell(scenario: Scenario, state: string | undefined, fault: Fau
   const onState = (record: StateRecord): void => {
     if (scenario.strayJob && record.name === 'Deactivate' && stray === undefined) stray = useKey(seed);
   };
-  const input = { userName, accessKeyId: seed.accessKeyId, kind: scenario.kind, requestedBy: 'fault matrix', reason: `${state ?? 'baseline'} × ${fault}` };
+  const input = {
+    userName,
+    accessKeyId: seed.accessKeyId,
+    kind: scenario.kind,
+    requestedBy: 'fault matrix',
+    reason: `${state ?? 'baseline'} × ${fault}`,
+  };
   const runs: RunRecord[] = [];
   let oldKeyGoneBeforeRedrive = false;
   try {
@@ -128,7 +160,13 @@ async function runCell(scenario: Scenario, state: string | undefined, fault: Fau
   }
   const violations = [
     ...(await sampler.violations()),
-    ...(await endStateViolations({ userName, originalKeyId: seed.accessKeyId, compromise: scenario.kind === 'compromise', runs, calls: injector.calls })),
+    ...(await endStateViolations({
+      userName,
+      originalKeyId: seed.accessKeyId,
+      compromise: scenario.kind === 'compromise',
+      runs,
+      calls: injector.calls,
+    })),
   ];
   const statuses = runs.map((run) => `${run.report.status}${run.report.error ? ` (${run.report.error.name})` : ''}`);
   const problems: string[] = [];
@@ -137,12 +175,19 @@ async function runCell(scenario: Scenario, state: string | undefined, fault: Fau
   if (fault !== 'none' && fault !== 'twice' && !injector.fired.some((call) => call.state === state && call.fault === fault)) {
     problems.push(`the ${fault} fault on ${target ?? '?'} never fired`);
   }
-  if ((fault === 'throttling' || fault === '5xx' || fault === 'timeout' || fault === 'twice' || fault === 'none') && firstStatus !== scenario.expected) {
+  if (
+    (fault === 'throttling' || fault === '5xx' || fault === 'timeout' || fault === 'twice' || fault === 'none') &&
+    firstStatus !== scenario.expected
+  ) {
     problems.push(`expected the run to end ${scenario.expected} despite the fault, got ${statuses.join(' → ')}`);
   }
-  if (fault === 'crash-after' && firstStatus !== 'Failed') problems.push(`a crash after ${target ?? '?'} should fail the run, got ${statuses.join(' → ')}`);
+  if (fault === 'crash-after' && firstStatus !== 'Failed')
+    problems.push(`a crash after ${target ?? '?'} should fail the run, got ${statuses.join(' → ')}`);
   const redrive = runs[1]?.report;
-  if (redrive && !(redrive.status === redriveExpected(scenario) || (oldKeyGoneBeforeRedrive && redrive.error?.name === 'AccessKeyNotFoundError'))) {
+  if (
+    redrive &&
+    !(redrive.status === redriveExpected(scenario) || (oldKeyGoneBeforeRedrive && redrive.error?.name === 'AccessKeyNotFoundError'))
+  ) {
     problems.push(`the redrive should end ${redriveExpected(scenario)} (or find the old key already gone), got ${statuses.join(' → ')}`);
   }
   const ok = violations.length === 0 && problems.length === 0;
@@ -231,7 +276,8 @@ describe('the fault matrix: every step of the workflow × every fault', () => {
       // Act
       const results = await Promise.all(
         FAULTS.map(async (fault) => {
-          if (target === undefined && fault !== 'twice') return { fault, result: { text: 'n/a (no AWS call)', violations: [], problems: [] } };
+          if (target === undefined && fault !== 'twice')
+            return { fault, result: { text: 'n/a (no AWS call)', violations: [], problems: [] } };
           const result = await runCell(discovery.scenario, state, fault, target);
           row.set(fault, result.text);
           return { fault, result };
@@ -239,7 +285,9 @@ describe('the fault matrix: every step of the workflow × every fault', () => {
       );
 
       // Assess
-      const failures = results.flatMap(({ fault, result }) => [...result.violations, ...result.problems].map((text) => `${fault}: ${text}`));
+      const failures = results.flatMap(({ fault, result }) =>
+        [...result.violations, ...result.problems].map((text) => `${fault}: ${text}`),
+      );
       expect(failures).toEqual([]);
     }, 60_000);
   }

@@ -46,7 +46,10 @@ async function snapshot(): Promise<string> {
   );
   const secretList = (await secrets.send(new ListSecretsCommand({}))).SecretList ?? [];
   const stages = await Promise.all(
-    secretList.map(async (secret) => ({ name: secret.Name, stages: (await secrets.send(new DescribeSecretCommand({ SecretId: secret.Name }))).VersionIdsToStages })),
+    secretList.map(async (secret) => ({
+      name: secret.Name,
+      stages: (await secrets.send(new DescribeSecretCommand({ SecretId: secret.Name }))).VersionIdsToStages,
+    })),
   );
   return JSON.stringify({ facts: facts.sort((a, b) => a.userName.localeCompare(b.userName)), stages });
 }
@@ -68,8 +71,12 @@ async function refused(run: () => Promise<unknown> | unknown, name: string, mess
   expect(await snapshot()).toBe(before);
 }
 
-type Factory = (deps: DepsProvider, logger: typeof quietLogger) => (event: unknown, context: ReturnType<typeof localContext>) => Promise<unknown>;
-const invoke = (factory: Factory, event: unknown): Promise<unknown> => factory(async () => deps, quietLogger)(event, localContext('hostile'));
+type Factory = (
+  deps: DepsProvider,
+  logger: typeof quietLogger,
+) => (event: unknown, context: ReturnType<typeof localContext>) => Promise<unknown>;
+const invoke = (factory: Factory, event: unknown): Promise<unknown> =>
+  factory(async () => deps, quietLogger)(event, localContext('hostile'));
 
 function capture(): Output & { text: () => string } {
   const lines: string[] = [];
@@ -111,14 +118,26 @@ async function aliceRotation(): Promise<Rotation> {
 describe('step handlers refuse malformed and hostile state', () => {
   test.each<[string, unknown, RegExp]>([
     ['a user name of the wrong type', { userName: 42, accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, /userName/],
-    ['a 100,000-character user name', { userName: 'a'.repeat(100_000), accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, /userName: must be an IAM user name/],
+    [
+      'a 100,000-character user name',
+      { userName: 'a'.repeat(100_000), accessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
+      /userName: must be an IAM user name/,
+    ],
     ['a 65-character user name, one past IAM’s maximum', { userName: `${LONGEST}x`, accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, /userName/],
     ['a unicode user name', { userName: 'ユーザー名', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, /userName/],
-    ['a user ARN of another account in place of a user name', { userName: 'arn:aws:iam::999999999999:user/alice', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, /userName/],
+    [
+      'a user ARN of another account in place of a user name',
+      { userName: 'arn:aws:iam::999999999999:user/alice', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
+      /userName/,
+    ],
     ['a path-like user name', { userName: '../../root', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, /userName/],
     ['a malformed access key id', { userName: 'alice', accessKeyId: 'akia; DROP TABLE' }, /accessKeyId/],
     ['an unknown kind', { userName: 'alice', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'rogue' }, /kind/],
-    ['a reason longer than 1,024 characters', { userName: 'alice', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', reason: 'r'.repeat(5_000) }, /reason/],
+    [
+      'a reason longer than 1,024 characters',
+      { userName: 'alice', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', reason: 'r'.repeat(5_000) },
+      /reason/,
+    ],
     ['null', null, /received malformed input/],
     ['an array', [{ userName: 'alice' }], /received malformed input/],
   ])('Prepare refuses %s with an InvalidInputError naming the field', async (_case, event, message) => {
@@ -126,11 +145,19 @@ describe('step handlers refuse malformed and hostile state', () => {
   });
 
   test('Prepare refuses another user’s key id with an AccessKeyNotFoundError that says how to list the user’s keys', async () => {
-    await refused(() => invoke(prepareStep, { userName: 'alice', accessKeyId: bob.accessKeyId }), 'AccessKeyNotFoundError', /not a key of IAM user alice.*list-access-keys/s);
+    await refused(
+      () => invoke(prepareStep, { userName: 'alice', accessKeyId: bob.accessKeyId }),
+      'AccessKeyNotFoundError',
+      /not a key of IAM user alice.*list-access-keys/s,
+    );
   });
 
   test('Prepare refuses a user that does not exist with a UserNotFoundError', async () => {
-    await refused(() => invoke(prepareStep, { userName: 'nobody', accessKeyId: alice.accessKeyId }), 'UserNotFoundError', /nobody does not exist/);
+    await refused(
+      () => invoke(prepareStep, { userName: 'nobody', accessKeyId: alice.accessKeyId }),
+      'UserNotFoundError',
+      /nobody does not exist/,
+    );
   });
 
   test('Prepare accepts a 64-character user name, IAM’s maximum, and changes nothing while preparing', async () => {
@@ -151,12 +178,20 @@ describe('step handlers refuse malformed and hostile state', () => {
 
   test('CreateAndStore refuses a path trick in the state’s secret name with an InvalidInputError, creating no secret and no key', async () => {
     const rotation = await aliceRotation();
-    await refused(() => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/alice/../bob' } }), 'InvalidInputError', /secretName: must not hold/);
+    await refused(
+      () => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/alice/../bob' } }),
+      'InvalidInputError',
+      /secretName: must not hold/,
+    );
   });
 
   test('CreateAndStore refuses to write into another user’s secret (the state names bob’s secret for alice) with a SecretStateError', async () => {
     const rotation = await aliceRotation();
-    await refused(() => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/bob' } }), 'SecretStateError', /holds a key of user bob/);
+    await refused(
+      () => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/bob' } }),
+      'SecretStateError',
+      /holds a key of user bob/,
+    );
   });
 
   test('Verify refuses a new key the secret does not hold (another user’s key id) with a SecretStateError', async () => {
@@ -166,7 +201,11 @@ describe('step handlers refuse malformed and hostile state', () => {
   });
 
   test('Notify refuses an execution name longer than Step Functions allows and an unknown event', async () => {
-    await refused(() => invoke(notifyStep, { event: 'rotation-started', executionName: 'e'.repeat(200), state: {} }), 'InvalidInputError', /executionName/);
+    await refused(
+      () => invoke(notifyStep, { event: 'rotation-started', executionName: 'e'.repeat(200), state: {} }),
+      'InvalidInputError',
+      /executionName/,
+    );
     await refused(() => invoke(notifyStep, { event: 'free-money', executionName: 'e', state: {} }), 'InvalidInputError', /event/);
   });
 });
@@ -176,8 +215,16 @@ describe('the CLI refuses bad arguments with exit code 2 and changes nothing', (
     ['a missing user', ['rotate'], /missing required argument/],
     ['a malformed --key', ['rotate', 'alice', '--local', '--key', 'akia-lowercase'], /--key must be an access key id/],
     ['a negative --observation', ['rotate', 'alice', '--local', '--observation', '-5s'], /--observation must be a positive duration/],
-    ['a zero --health-check-interval', ['rotate', 'alice', '--local', '--health-check-interval', '0s'], /--health-check-interval must be a positive duration/],
-    ['a --health-check-deadline that is not a duration', ['rotate', 'alice', '--local', '--health-check-deadline', 'forever'], /--health-check-deadline must be a positive duration/],
+    [
+      'a zero --health-check-interval',
+      ['rotate', 'alice', '--local', '--health-check-interval', '0s'],
+      /--health-check-interval must be a positive duration/,
+    ],
+    [
+      'a --health-check-deadline that is not a duration',
+      ['rotate', 'alice', '--local', '--health-check-deadline', 'forever'],
+      /--health-check-deadline must be a positive duration/,
+    ],
     ['an impossible --as-of date', ['scan', '--as-of', '2026-02-30'], /--as-of must be a calendar date/],
     ['an unknown option', ['rotate', 'alice', '--local', '--yolo'], /unknown option/],
     ['an unknown command', ['rm-rf'], /unknown command/],
@@ -212,7 +259,14 @@ describe('user tags: an unusable tag is reported as an InvalidTagError and falls
   test('an exemption that expired yesterday no longer holds the key back', () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
-    const { settings, problems } = resolveUserSettings('alice', [{ Key: 'rotation:exempt', Value: 'migration' }, { Key: 'rotation:exempt-until', Value: yesterday }], config);
+    const { settings, problems } = resolveUserSettings(
+      'alice',
+      [
+        { Key: 'rotation:exempt', Value: 'migration' },
+        { Key: 'rotation:exempt-until', Value: yesterday },
+      ],
+      config,
+    );
 
     expect(problems).toEqual([]);
     expect(settings.exemption?.until?.getTime()).toBeLessThan(Date.now());
@@ -233,19 +287,42 @@ describe('configuration and the scan schedule: a bad value fails with a ConfigEr
   });
 
   test('an SSM parameter with values of the wrong type', async () => {
-    await refused(() => parseSsmOverrides('/iam-key-rotator/config', '{"ROTATION_MAX_AGE_DAYS": [90]}'), 'ConfigError', /string or number values/);
+    await refused(
+      () => parseSsmOverrides('/iam-key-rotator/config', '{"ROTATION_MAX_AGE_DAYS": [90]}'),
+      'ConfigError',
+      /string or number values/,
+    );
   });
 
-  test.each([['rate(0 days)'], ['rate(1 fortnight)'], ['cron(* * *)'], ['daily at noon']])('a malformed scan schedule %s', async (expression) => {
-    await refused(() => validateSchedule(expression), 'ConfigError', /scanSchedule/);
-  });
+  test.each([['rate(0 days)'], ['rate(1 fortnight)'], ['cron(* * *)'], ['daily at noon']])(
+    'a malformed scan schedule %s',
+    async (expression) => {
+      await refused(() => validateSchedule(expression), 'ConfigError', /scanSchedule/);
+    },
+  );
 });
 
 describe('the leak scan over this file', () => {
   test('a local rotation through the CLI prints no secret, and no error message or CLI output of this file holds one', async () => {
     const output = capture();
 
-    const code = await main(['node', 'iam-key-rotator', 'rotate', 'bob', '--local', '--json', '--health-check-interval', '50ms', '--observation', '50ms', '--health-check-deadline', '300ms'], output);
+    const code = await main(
+      [
+        'node',
+        'iam-key-rotator',
+        'rotate',
+        'bob',
+        '--local',
+        '--json',
+        '--health-check-interval',
+        '50ms',
+        '--observation',
+        '50ms',
+        '--health-check-deadline',
+        '300ms',
+      ],
+      output,
+    );
     const current = await storedKey('bob');
     leak.addSecret(current.secretAccessKey, current.accessKeyId);
     leak.capture('CLI output', output.text());

@@ -51,13 +51,23 @@ describe('a bounded soak of 200 rotations', () => {
     const stats = await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
 
     // Assess
-    const failures = runs.filter((run) => run.report.status !== 'Succeeded').map((run) => `${run.report.userName}: ${run.report.status} ${run.report.error?.name ?? ''}`);
+    const failures = runs
+      .filter((run) => run.report.status !== 'Succeeded')
+      .map((run) => `${run.report.userName}: ${run.report.status} ${run.report.error?.name ?? ''}`);
     const published = await readPublished();
     const violations: string[] = [...(await sampler.violations())];
     await mapWithConcurrency(runs, 20, async (run, index) => {
       const userName = names[index] ?? '';
       const record: RunRecord = { ...run, notifications: published.filter((message) => message.attributes.userName === userName) };
-      violations.push(...(await endStateViolations({ userName, originalKeyId: seeds[index]?.accessKeyId ?? '', compromise: false, runs: [record], calls: injector.calls.filter((call) => (call.input as { UserName?: string }).UserName === userName) })));
+      violations.push(
+        ...(await endStateViolations({
+          userName,
+          originalKeyId: seeds[index]?.accessKeyId ?? '',
+          compromise: false,
+          runs: [record],
+          calls: injector.calls.filter((call) => (call.input as { UserName?: string }).UserName === userName),
+        })),
+      );
     });
     const leaks = await leak.findings();
     const transitions = runs.reduce((sum, run) => sum + run.report.states.length, 0);
@@ -81,4 +91,3 @@ describe('a bounded soak of 200 rotations', () => {
     // Jest's timeout only ends a soak that has stopped making progress.
   }, 600_000);
 });
-

@@ -6,4 +6,5 @@ import { CLIENT_DEFAULTS } from './defaults.ts';
 export const secretsManager = new SecretsManagerClient(CLIENT_DEFAULTS);
 
 /** A client with the same settings, signed by other credentials (a member account's role session). */
-export const secretsManagerWith = (credentials: AwsCredentialIdentityProvider): SecretsManagerClient => new SecretsManagerClient({ ...CLIENT_DEFAULTS, credentials });
+export const secretsManagerWith = (credentials: AwsCredentialIdentityProvider): SecretsManagerClient =>
+  new SecretsManagerClient({ ...CLIENT_DEFAULTS, credentials });

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, TagUserCommand } from '@aws-sdk/client-iam';
-import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  ListTopicsCommand,
+  SNSClient,
+} from '@aws-sdk/client-sns';
 import { resetMoto } from '#local/moto.ts';
 import { publishedNotifications } from '#local/moto-inspect.ts';
 import { LOCAL_TOPIC_NAME } from '#local/runner.ts';
@@ -25,7 +31,8 @@ async function subscriptions(topicArn: string): Promise<{ endpoint: string; attr
   return Promise.all(
     (listed.Subscriptions ?? []).map(async (subscription) => ({
       endpoint: subscription.Endpoint ?? '',
-      attributes: (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn ?? '' }))).Attributes ?? {},
+      attributes:
+        (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn ?? '' }))).Attributes ?? {},
     })),
   );
 }
@@ -45,7 +52,16 @@ describe('iam-key-rotator subscribe', () => {
   test('--owner and --events become a filter policy on message attributes; it says a confirmation email is on its way', async () => {
     const output = capture();
 
-    const code = await cli(output, 'subscribe', 'alice@example.com', '--owner', 'alice@example.com', '--events', 'action-needed,rotation-failed', '--local');
+    const code = await cli(
+      output,
+      'subscribe',
+      'alice@example.com',
+      '--owner',
+      'alice@example.com',
+      '--events',
+      'action-needed,rotation-failed',
+      '--local',
+    );
 
     expect(code).toBe(0);
     const topicArn = `arn:aws:sns:us-east-1:123456789012:${LOCAL_TOPIC_NAME}`;
@@ -53,9 +69,14 @@ describe('iam-key-rotator subscribe', () => {
     expect(others).toEqual([]);
     expect(subscription?.endpoint).toBe('alice@example.com');
     expect(subscription?.attributes).toMatchObject({ Protocol: 'email', FilterPolicyScope: 'MessageAttributes' });
-    expect(JSON.parse(subscription?.attributes.FilterPolicy ?? '{}')).toEqual({ owner: ['alice@example.com'], event: ['action-needed', 'rotation-failed'] });
+    expect(JSON.parse(subscription?.attributes.FilterPolicy ?? '{}')).toEqual({
+      owner: ['alice@example.com'],
+      event: ['action-needed', 'rotation-failed'],
+    });
     const text = output.stdout.join('\n');
-    expect(text).toContain(`Subscribed alice@example.com to ${topicArn} (keys owned by alice@example.com, events action-needed, rotation-failed).`);
+    expect(text).toContain(
+      `Subscribed alice@example.com to ${topicArn} (keys owned by alice@example.com, events action-needed, rotation-failed).`,
+    );
     expect(text).toContain('AWS sends alice@example.com a confirmation email');
   });
 

@@ -37,7 +37,12 @@ describe('rotate --account against a deployed stack', () => {
     const started = JSON.parse(result.out) as { executionArn: string; accessKeyId: string; accountId?: string };
     expect(started).toMatchObject({ accessKeyId: memberKeyId, accountId: MEMBER, status: 'started' });
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ userName: 'ci-deployer', accessKeyId: memberKeyId, accountId: MEMBER, kind: 'manual' });
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({
+      userName: 'ci-deployer',
+      accessKeyId: memberKeyId,
+      accountId: MEMBER,
+      kind: 'manual',
+    });
   });
 
   test('a user that exists only in the member account is refused without --account (it is looked up in the stack’s own account)', async () => {

@@ -125,7 +125,9 @@ describe('iam-key-rotator scan --org', () => {
     const { OrganizationsClient, CreateOrganizationCommand, CreateAccountCommand } = await import('@aws-sdk/client-organizations');
     const organizations = new OrganizationsClient({});
     await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
-    const member = (await organizations.send(new CreateAccountCommand({ AccountName: 'workload', Email: 'workload@example.com' }))).CreateAccountStatus?.AccountId ?? '';
+    const member =
+      (await organizations.send(new CreateAccountCommand({ AccountName: 'workload', Email: 'workload@example.com' }))).CreateAccountStatus
+        ?.AccountId ?? '';
     await seedUsers(iam, 1);
     const output = capture();
 

@@ -11,7 +11,13 @@ let stateMachineArn = '';
 beforeAll(async () => {
   stateMachineArn = await createPassStateMachine(sfn, 'status-accounts');
   const start = (name: string, input: Record<string, string>) =>
-    sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'scheduled', ...input }) }));
+    sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name,
+        input: JSON.stringify({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'scheduled', ...input }),
+      }),
+    );
   await start('in-member-a', { userName: 'ci', accountId: '111111111111', accountName: 'workloads-a' });
   await start('in-member-b', { userName: 'ci', accountId: '222222222222', accountName: 'workloads-b' });
   await start('in-own-account', { userName: 'billing-export' });
@@ -33,7 +39,9 @@ describe('status --account', () => {
 
     expect(result.code).toBe(0);
     const lines = JSON.parse(result.out) as Array<{ executionName: string; accountId: string; accountName: string | null }>;
-    expect(lines.map((line) => [line.executionName, line.accountId, line.accountName])).toEqual([['in-member-a', '111111111111', 'workloads-a']]);
+    expect(lines.map((line) => [line.executionName, line.accountId, line.accountName])).toEqual([
+      ['in-member-a', '111111111111', 'workloads-a'],
+    ]);
   });
 
   test("rotations without an account act in the stack's own account (the state machine's)", async () => {

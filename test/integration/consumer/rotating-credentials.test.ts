@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import {
-  CreateAccessKeyCommand,
-  CreateUserCommand,
-  DeleteAccessKeyCommand,
-  IAMClient,
-  PutUserPolicyCommand,
-} from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromRotatingSecret } from '../../../consumer/rotating-credentials.ts';
@@ -14,7 +8,10 @@ const endpoint = (): string => process.env.AWS_ENDPOINT_URL ?? '';
 
 /** moto enforces IAM auth (and rejects deleted keys) after this many more requests. */
 async function enforceAuthAfter(requests: number | 'never'): Promise<void> {
-  const response = await fetch(`${endpoint()}/moto-api/reset-auth`, { method: 'POST', body: requests === 'never' ? 'inf' : String(requests) });
+  const response = await fetch(`${endpoint()}/moto-api/reset-auth`, {
+    method: 'POST',
+    body: requests === 'never' ? 'inf' : String(requests),
+  });
   if (!response.ok) throw new Error(`moto reset-auth failed: HTTP ${response.status}`);
 }
 
@@ -25,7 +22,12 @@ async function createKey(client: IAMClient, userName: string): Promise<{ AccessK
 }
 
 const keyJson = (key: { AccessKeyId: string; SecretAccessKey: string }) =>
-  JSON.stringify({ AccessKeyId: key.AccessKeyId, SecretAccessKey: key.SecretAccessKey, UserName: 'app', CreatedAt: new Date().toISOString() });
+  JSON.stringify({
+    AccessKeyId: key.AccessKeyId,
+    SecretAccessKey: key.SecretAccessKey,
+    UserName: 'app',
+    CreatedAt: new Date().toISOString(),
+  });
 
 describe('fromRotatingSecret', () => {
   const iam = new IAMClient({});
@@ -40,7 +42,10 @@ describe('fromRotatingSecret', () => {
       new PutUserPolicyCommand({
         UserName: 'app',
         PolicyName: 'app',
-        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }] }),
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }],
+        }),
       }),
     );
     await iam.send(
@@ -67,7 +72,9 @@ describe('fromRotatingSecret', () => {
     const secrets = new SecretsManagerClient({ credentials: admin });
     const credentials = fromRotatingSecret({ secretId: 'iam-key-rotator/app', ttlMs: 3_600_000, client: secrets });
     const followingClient = credentials.attach(new STSClient({ credentials }));
-    const pinnedClient = new STSClient({ credentials: { accessKeyId: firstKeyId, secretAccessKey: (await credentials()).secretAccessKey } });
+    const pinnedClient = new STSClient({
+      credentials: { accessKeyId: firstKeyId, secretAccessKey: (await credentials()).secretAccessKey },
+    });
     const before = await followingClient.send(new GetCallerIdentityCommand({}));
     expect(before.Arn).toMatch(/:user\/app$/);
 

@@ -37,11 +37,18 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
   const credentials = { AWS_ACCESS_KEY_ID: 'AKIAENVIRONMENT00001', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' };
   // As Lambda loads a .cjs handler: require(), in a process of its own.
   const run = (bundle: string, env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(bundle)})`], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(bundle)})`], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
   const inputsOf = (metafile: Metafile): string[] => Object.keys(metafile.inputs);
   /** The inputs with code in the bundle (esbuild lists every file it read, tree-shaken or not). */
   const keptInputsOf = (metafile: Metafile): string[] =>
-    Object.values(metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path));
+    Object.values(metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path),
+    );
 
   test('signs with the credentials Lambda puts in the environment', () => {
     const result = run(iamProbe.file, { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: 'us-east-1', ...credentials });
@@ -50,7 +57,12 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
   });
 
   test('without them it fails naming the variables, and does not fall back to profiles or instance metadata', () => {
-    const result = run(iamProbe.file, { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: 'us-east-1', AWS_PROFILE: 'someone', HOME: outDir });
+    const result = run(iamProbe.file, {
+      AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
+      AWS_REGION: 'us-east-1',
+      AWS_PROFILE: 'someone',
+      HOME: outDir,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)');
   });
@@ -58,14 +70,18 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
   test('holds none of the default chain’s other links (SSO, ini, process, web identity, metadata)', () => {
     const inputs = inputsOf(iamProbe.metafile);
     expect(inputs.some((input) => input.includes('shared/aws/clients/lambda-credentials.ts'))).toBe(true);
-    expect(inputs.filter((input) => /credential-provider-(node|ini|sso|process|web-identity|http|imds)|nested-clients/.test(input))).toEqual([]);
+    expect(
+      inputs.filter((input) => /credential-provider-(node|ini|sso|process|web-identity|http|imds)|nested-clients/.test(input)),
+    ).toEqual([]);
   });
 
   describe('the configuration parameter (CONFIG_SSM_PARAMETER)', () => {
     const parameterName = '/iam-key-rotator/bundle-probe';
 
     beforeAll(async () => {
-      await ssm.send(new PutParameterCommand({ Name: parameterName, Type: 'SecureString', Value: '{"ROTATION_MAX_AGE_DAYS":"30"}', Overwrite: true }));
+      await ssm.send(
+        new PutParameterCommand({ Name: parameterName, Type: 'SecureString', Value: '{"ROTATION_MAX_AGE_DAYS":"30"}', Overwrite: true }),
+      );
     });
 
     afterAll(async () => {

@@ -54,7 +54,16 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'dynamodb:PutItem',
     'dynamodb:DeleteItem',
   ],
-  startRotation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:StopExecution'],
+  startRotation: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:GetAccessKeyLastUsed',
+    'iam:ListAccessKeys',
+    'states:StartExecution',
+    'states:ListExecutions',
+    'states:DescribeExecution',
+    'states:StopExecution',
+  ],
   rotateContain: [
     'sts:AssumeRole',
     'ssm:GetParameter',
@@ -100,10 +109,25 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:GenerateDataKey',
   ],
   rotateVerify: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
-  rotatePromote: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
+  rotatePromote: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+    'kms:Decrypt',
+  ],
   rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
   rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
-  rotateDeactivate: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateDeactivate: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:ListAccessKeys',
+    'iam:UpdateAccessKey',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'kms:Decrypt',
+  ],
   rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
   rotateRollback: [
     'sts:AssumeRole',
@@ -117,7 +141,16 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
   ],
-  rotateDeleteOldKey: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'kms:Decrypt'],
+  rotateDeleteOldKey: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:ListAccessKeys',
+    'iam:DeleteAccessKey',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+    'kms:Decrypt',
+  ],
   rotateMakeSafe: [
     'sts:AssumeRole',
     'ssm:GetParameter',
@@ -130,9 +163,26 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
   ],
-  notify: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  notify: [
+    'sts:AssumeRole',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'secretsmanager:DescribeSecret',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+  ],
   // The organization scan's first and last steps.
-  listAccounts: ['ssm:GetParameter', 'organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
+  listAccounts: [
+    'ssm:GetParameter',
+    'organizations:ListRoots',
+    'organizations:ListOrganizationalUnitsForParent',
+    'organizations:ListAccountsForParent',
+    'organizations:ListTagsForResource',
+  ],
   reportOrgScan: ['ssm:GetParameter', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
 };
 
@@ -151,7 +201,12 @@ const VENDED_LOG_ACTIONS = [
 const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   scanKeys: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountAuthorizationDetails'],
   // Organizations' List actions have no resource-level permissions: the tree is read from the root.
-  listAccounts: ['organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
+  listAccounts: [
+    'organizations:ListRoots',
+    'organizations:ListOrganizationalUnitsForParent',
+    'organizations:ListAccountsForParent',
+    'organizations:ListTagsForResource',
+  ],
   // Step Functions' log delivery to CloudWatch Logs (vended logs) only supports "*".
   stateMachine: VENDED_LOG_ACTIONS,
   orgScanStateMachine: VENDED_LOG_ACTIONS,
@@ -160,9 +215,16 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
 /** Writes on IAM users: each must carry the optional rotation:managed tag condition. */
 const USER_WRITES = new Set(['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy']);
 /** Tag removal on IAM users: only the confirm/abort markers, with the same optional tag condition. */
-const MARKER_KEYS = { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] }, Null: { 'aws:TagKeys': 'false' } };
+const MARKER_KEYS = {
+  'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] },
+  Null: { 'aws:TagKeys': 'false' },
+};
 const MARKER_UNTAG = {
-  'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } }, ...MARKER_KEYS }, MARKER_KEYS],
+  'Fn::If': [
+    'RestrictToTaggedUsers',
+    { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } }, ...MARKER_KEYS },
+    MARKER_KEYS,
+  ],
 };
 const LOG_ACTIONS = new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents']);
 
@@ -191,7 +253,8 @@ describe('osls package', () => {
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
   const ofType = (type: string): Resource[] => Object.values(template.Resources).filter((resource) => resource.Type === type);
-  const entriesOfType = (type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+  const entriesOfType = (type: string): [string, Resource][] =>
+    Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
   const resource = (id: string): Resource => {
     const found = template.Resources[id];
     if (!found) throw new Error(`no resource ${id} in the template`);
@@ -240,7 +303,9 @@ describe('osls package', () => {
   });
 
   test('cfn-lint finds no errors (e.g. no circular dependencies) and no warnings but the framework’s redundant DependsOn (W3005)', () => {
-    const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(outDir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8' });
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(outDir, 'cloudformation-template-update-stack.json')], {
+      encoding: 'utf8',
+    });
     if (lint.error) throw new Error(`cfn-lint could not run (${lint.error.message}): install it with \`pip install cfn-lint\``);
     const findings = lint.stdout.split('\n').filter((line) => /:[EW]\d{4}:/.test(line));
     expect(findings.filter((line) => /:E\d{4}:/.test(line))).toEqual([]);
@@ -250,7 +315,14 @@ describe('osls package', () => {
 
   test('the stack outputs what the CLI reads', () => {
     expect(Object.keys(template.Outputs ?? {})).toEqual(
-      expect.arrayContaining(['RotateKeyStateMachineArn', 'OrgScanStateMachineArn', 'NotificationTopicArn', 'NotificationLedgerTableName', 'AlarmTopicArn', 'SecretsKmsKeyArn']),
+      expect.arrayContaining([
+        'RotateKeyStateMachineArn',
+        'OrgScanStateMachineArn',
+        'NotificationTopicArn',
+        'NotificationLedgerTableName',
+        'AlarmTopicArn',
+        'SecretsKmsKeyArn',
+      ]),
     );
   });
 
@@ -268,7 +340,13 @@ describe('osls package', () => {
     });
     const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`.padStart(9);
     const lines = rows.map((row) => `${row.fn.padEnd(24)}${kb(row.zip)}${kb(row.code)}${kb(row.map)}`);
-    console.log(['Function bundles (minified CommonJS + source map)', `${'function'.padEnd(24)}${'zip'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}`, ...lines].join('\n'));
+    console.log(
+      [
+        'Function bundles (minified CommonJS + source map)',
+        `${'function'.padEnd(24)}${'zip'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}`,
+        ...lines,
+      ].join('\n'),
+    );
     for (const row of rows) {
       // Issue 9's budget: bench/cold-start.ts measures what each function pays for, and why.
       expect({ fn: row.fn, codeWithin500KB: row.code <= 500 * 1024 }).toEqual({ fn: row.fn, codeWithin500KB: true });
@@ -289,7 +367,10 @@ describe('osls package', () => {
         spawnSync('unzip', ['-q', join(outDir, `${key}.zip`), '-d', into], { encoding: 'utf8' });
         const file = join(into, `${modulePath}.cjs`);
         const probe = `const m = require(${JSON.stringify(file)}); process.stdout.write(typeof m[${JSON.stringify(exportName)}]);`;
-        const loaded = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } });
+        const loaded = spawnSync(process.execPath, ['-e', probe], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' },
+        });
         expect({ fn: key, handler: loaded.stdout, stderr: loaded.stderr }).toEqual({ fn: key, handler: 'function', stderr: '' });
       }
     } finally {
@@ -307,9 +388,17 @@ describe('osls package', () => {
     test('every function role holds exactly the reviewed actions (a new action fails here until it is reviewed)', () => {
       const actual: Record<string, string[]> = {};
       for (const [fn, role] of functionRoles()) {
-        actual[fn] = [...new Set(statementsOf(role).flatMap(actionsOf).filter((action) => !LOG_ACTIONS.has(action)))].sort();
+        actual[fn] = [
+          ...new Set(
+            statementsOf(role)
+              .flatMap(actionsOf)
+              .filter((action) => !LOG_ACTIONS.has(action)),
+          ),
+        ].sort();
       }
-      const expected = Object.fromEntries(Object.keys(actual).map((fn) => [fn, [...(ALLOWED_ACTIONS[fn] ?? ['<not in the allow-list>'])].sort()]));
+      const expected = Object.fromEntries(
+        Object.keys(actual).map((fn) => [fn, [...(ALLOWED_ACTIONS[fn] ?? ['<not in the allow-list>'])].sort()]),
+      );
       expect(actual).toEqual(expected);
     });
 
@@ -337,17 +426,31 @@ describe('osls package', () => {
     });
 
     test('IAM user actions are scoped to users under the rotation path, and writes carry the optional tag condition', () => {
-      const tagCondition = { 'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } } }, { Ref: 'AWS::NoValue' }] };
+      const tagCondition = {
+        'Fn::If': [
+          'RestrictToTaggedUsers',
+          { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } } },
+          { Ref: 'AWS::NoValue' },
+        ],
+      };
       for (const [owner, statements] of allRoles()) {
         for (const statement of statements) {
           const actions = actionsOf(statement);
           if (!actions.some((action) => action.startsWith('iam:')) || resourcesOf(statement).includes('*')) continue;
-          expect({ owner, resources: resourcesOf(statement).map(subOf) }).toEqual({ owner, resources: ['arn:aws:iam::${AWS::AccountId}:user/*'] });
+          expect({ owner, resources: resourcesOf(statement).map(subOf) }).toEqual({
+            owner,
+            resources: ['arn:aws:iam::${AWS::AccountId}:user/*'],
+          });
           if (actions.some((action) => USER_WRITES.has(action))) {
             expect({ owner, actions, condition: statement.Condition }).toEqual({ owner, actions, condition: tagCondition });
             expect(actions.every((action) => USER_WRITES.has(action))).toBe(true);
           }
-          if (actions.includes('iam:UntagUser')) expect({ owner, actions, condition: statement.Condition }).toEqual({ owner, actions: ['iam:UntagUser'], condition: MARKER_UNTAG });
+          if (actions.includes('iam:UntagUser'))
+            expect({ owner, actions, condition: statement.Condition }).toEqual({
+              owner,
+              actions: ['iam:UntagUser'],
+              condition: MARKER_UNTAG,
+            });
         }
       }
       expect(template.Parameters?.RotationUserTagValue).toMatchObject({ Default: '' });
@@ -359,26 +462,40 @@ describe('osls package', () => {
           const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
           const resources = resourcesOf(statement);
           if (services.has('secretsmanager')) {
-            expect({ owner, resources: resources.map(subOf) }).toEqual({ owner, resources: ['arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:iam-key-rotator/*'] });
+            expect({ owner, resources: resources.map(subOf) }).toEqual({
+              owner,
+              resources: ['arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:iam-key-rotator/*'],
+            });
           }
           if (services.has('kms')) {
             expect(resources).toEqual([{ 'Fn::GetAtt': ['RotatorKey', 'Arn'] }]);
-            const via = (statement.Condition as { StringEquals?: { 'kms:ViaService'?: unknown } } | undefined)?.StringEquals?.['kms:ViaService'];
+            const via = (statement.Condition as { StringEquals?: { 'kms:ViaService'?: unknown } } | undefined)?.StringEquals?.[
+              'kms:ViaService'
+            ];
             expect(subOf(via)).toMatch(/^(secretsmanager|sns)\.\$\{AWS::Region\}\.amazonaws\.com$/);
           }
           if (services.has('sns')) expect(resources).toEqual([{ Ref: 'NotificationTopic' }]);
           if (services.has('dynamodb')) expect(resources).toEqual([{ 'Fn::GetAtt': ['NotificationLedgerTable', 'Arn'] }]);
-          if (services.has('ssm')) expect(resources.map(subOf)).toEqual(['arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/iam-key-rotator/*']);
+          if (services.has('ssm'))
+            expect(resources.map(subOf)).toEqual(['arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/iam-key-rotator/*']);
           if (services.has('states') && !STATE_MACHINE_ROLES.has(owner)) {
             // Built with Fn::Sub from the name: a Ref to the state machine from a Lambda role is a cycle.
             for (const arn of resources) {
-              expect(subOf(arn)).toMatch(/^arn:aws:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(stateMachine|execution):iam-key-rotator-ci-(rotate-key|scan-organization)(:\*)?$/);
+              expect(subOf(arn)).toMatch(
+                /^arn:aws:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(stateMachine|execution):iam-key-rotator-ci-(rotate-key|scan-organization)(:\*)?$/,
+              );
             }
             // Only the scanner starts the organization scan (SCAN_SCOPE=organization), and only starts it.
-            if (resources.some((arn) => subOf(arn)?.includes('scan-organization'))) expect({ owner, actions: actionsOf(statement) }).toEqual({ owner: 'scanKeys', actions: ['states:StartExecution'] });
+            if (resources.some((arn) => subOf(arn)?.includes('scan-organization')))
+              expect({ owner, actions: actionsOf(statement) }).toEqual({ owner: 'scanKeys', actions: ['states:StartExecution'] });
           }
           // Member accounts are reached only through the member role, by name, in any account of the organization.
-          if (services.has('sts')) expect({ owner, actions: actionsOf(statement), resources }).toEqual({ owner, actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/iam-key-rotator-member'] });
+          if (services.has('sts'))
+            expect({ owner, actions: actionsOf(statement), resources }).toEqual({
+              owner,
+              actions: ['sts:AssumeRole'],
+              resources: ['arn:aws:iam::*:role/iam-key-rotator-member'],
+            });
         }
       }
     });
@@ -395,14 +512,30 @@ describe('osls package', () => {
       const targets = new Set(
         invoke.flatMap(resourcesOf).map((arn) => {
           const getAtt = (arn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-          const viaSub = (arn as { 'Fn::Sub'?: [string, { functionArn: { 'Fn::GetAtt': [string, string] } }] })['Fn::Sub']?.[1].functionArn['Fn::GetAtt'];
+          const viaSub = (arn as { 'Fn::Sub'?: [string, { functionArn: { 'Fn::GetAtt': [string, string] } }] })['Fn::Sub']?.[1].functionArn[
+            'Fn::GetAtt'
+          ];
           return (getAtt ?? viaSub)?.[0] ?? JSON.stringify(arn);
         }),
       );
       expect([...targets].sort()).toEqual(logicalIds);
       // The Distributed Map runs each account as a child execution of the same state machine: the plugin grants exactly that.
-      const others = file === 'scan-organization' ? ['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule'] : [];
-      expect(statementsOf(roleId).flatMap(actionsOf).filter((action) => !action.startsWith('logs:'))).toEqual(['lambda:InvokeFunction', ...others]);
+      const others =
+        file === 'scan-organization'
+          ? [
+              'states:StartExecution',
+              'states:DescribeExecution',
+              'states:StopExecution',
+              'events:PutTargets',
+              'events:PutRule',
+              'events:DescribeRule',
+            ]
+          : [];
+      expect(
+        statementsOf(roleId)
+          .flatMap(actionsOf)
+          .filter((action) => !action.startsWith('logs:')),
+      ).toEqual(['lambda:InvokeFunction', ...others]);
     });
 
     test('every role of the stack takes the optional permissions boundary', () => {
@@ -424,11 +557,16 @@ describe('osls package', () => {
       expect(key.DeletionPolicy).toBe('Retain');
       expect(key.Properties?.EnableKeyRotation).toBe(true);
       const keyStatements = (key.Properties?.KeyPolicy as { Statement: (Statement & { Principal: unknown })[] }).Statement;
-      expect(keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'))?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'))?.Action).toEqual([
+        'kms:Decrypt',
+        'kms:GenerateDataKey*',
+      ]);
       for (const topic of ofType('AWS::SNS::Topic')) expect(topic.Properties?.KmsMasterKeyId).toEqual({ Ref: 'RotatorKey' });
       expect(ofType('AWS::SNS::Topic')).toHaveLength(2);
       for (const fn of ofType('AWS::Lambda::Function')) {
-        expect((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.SECRET_KMS_KEY_ID).toEqual({ 'Fn::GetAtt': ['RotatorKey', 'Arn'] });
+        expect((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.SECRET_KMS_KEY_ID).toEqual({
+          'Fn::GetAtt': ['RotatorKey', 'Arn'],
+        });
       }
     });
 
@@ -442,7 +580,8 @@ describe('osls package', () => {
     });
 
     test('the state machines log errors only, without execution data (the task token passes through the rotation)', () => {
-      for (const machine of ofType('AWS::StepFunctions::StateMachine')) expect(machine.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+      for (const machine of ofType('AWS::StepFunctions::StateMachine'))
+        expect(machine.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
     });
   });
 
@@ -469,19 +608,33 @@ describe('osls package', () => {
     test('NeedsAttention (an execution that ends Succeeded) alarms through a metric filter on the notify function’s log line', () => {
       const filter = resource('NeedsAttentionMetricFilter').Properties ?? {};
       expect(filter.LogGroupName).toEqual({ Ref: 'NotifyLogGroup' });
-      expect(filter.MetricTransformations).toEqual([expect.objectContaining({ MetricNamespace: 'IamKeyRotator', MetricName: 'RotationsNeedingAttention' })]);
+      expect(filter.MetricTransformations).toEqual([
+        expect.objectContaining({ MetricNamespace: 'IamKeyRotator', MetricName: 'RotationsNeedingAttention' }),
+      ]);
       // The filter matches the notifier's log messages verbatim: renaming one breaks the alarm, and this test.
       const notifier = readFileSync(repoPath('shared/notify/notifier.ts'), 'utf8');
       const messages = [...String(filter.FilterPattern).matchAll(/\$\.message = "([^"]+)"/g)].map((match) => match[1] ?? '');
       expect(messages).toHaveLength(3);
       for (const message of messages) expect(notifier).toContain(`'${message}'`);
       expect(String(filter.FilterPattern)).toContain('$.event = "action-needed"');
-      expect(alarm('RotationNeedsAttentionAlarm')).toMatchObject({ Namespace: 'IamKeyRotator', MetricName: 'RotationsNeedingAttention', AlarmActions: [{ Ref: 'AlarmTopic' }] });
+      expect(alarm('RotationNeedsAttentionAlarm')).toMatchObject({
+        Namespace: 'IamKeyRotator',
+        MetricName: 'RotationsNeedingAttention',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
     });
 
     test('the scan and the trigger alarm on their Lambda errors; only CloudWatch of this account may publish to the alarm topic', () => {
-      expect(alarm('ScanFailedAlarm')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ScanKeysLambdaFunction' } }] });
-      expect(alarm('StartRotationFailedAlarm')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'StartRotationLambdaFunction' } }] });
+      expect(alarm('ScanFailedAlarm')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ScanKeysLambdaFunction' } }],
+      });
+      expect(alarm('StartRotationFailedAlarm')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'StartRotationLambdaFunction' } }],
+      });
       expect(alarm('OrgScanFailedAlarm')).toMatchObject({
         Namespace: 'AWS/States',
         MetricName: 'ExecutionsFailed',
@@ -494,14 +647,29 @@ describe('osls package', () => {
     });
 
     test('the dashboard is valid JSON and charts executions, keys by class, scan actions and the alarms', () => {
-      const [body, values] = (resource('Dashboard').Properties?.DashboardBody as { 'Fn::Sub': [string, Record<string, unknown>] })['Fn::Sub'];
+      const [body, values] = (resource('Dashboard').Properties?.DashboardBody as { 'Fn::Sub': [string, Record<string, unknown>] })[
+        'Fn::Sub'
+      ];
       const filled = body.replace(/\$\{([\w:]+)\}/g, (_all, name: string) => {
         if (!(name in values) && name !== 'AWS::Region') throw new Error(`dashboard placeholder \${${name}} has no value`);
         return `placeholder-${name}`;
       });
       const dashboard = JSON.parse(filled) as { widgets: { properties: { title: string } }[] };
-      expect(dashboard.widgets.map((widget) => widget.properties.title)).toEqual(['Rotations (executions per day)', 'Access keys by class (last scan)', 'Scan actions per day', 'Alarms']);
-      for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'RotationsNeedingAttention', 'KeysByClass', 'RotationsStarted']) expect(body).toContain(metric);
+      expect(dashboard.widgets.map((widget) => widget.properties.title)).toEqual([
+        'Rotations (executions per day)',
+        'Access keys by class (last scan)',
+        'Scan actions per day',
+        'Alarms',
+      ]);
+      for (const metric of [
+        'ExecutionsStarted',
+        'ExecutionsSucceeded',
+        'ExecutionsFailed',
+        'RotationsNeedingAttention',
+        'KeysByClass',
+        'RotationsStarted',
+      ])
+        expect(body).toContain(metric);
     });
   });
 });

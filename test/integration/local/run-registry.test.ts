@@ -11,7 +11,13 @@ import { createUser, keysOf, quietLogger, seedSecret, storedKey } from '../../he
 // confirm/abort (in any process) read that record to know whether a rotation of the user is running.
 
 const dynamodb = new DynamoDBClient({});
-const run = (userName: string, executionName = `${userName}-run`) => ({ userName, accountId: undefined, executionName, oldAccessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' });
+const run = (userName: string, executionName = `${userName}-run`) => ({
+  userName,
+  accountId: undefined,
+  executionName,
+  oldAccessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  kind: 'manual',
+});
 
 beforeAll(async () => {
   await ensureLedgerTable(dynamodb, LOCAL_LEDGER_TABLE);
@@ -29,9 +35,16 @@ describe('the local run registry', () => {
     await lease.release();
 
     // Assess
-    expect(seen).toMatchObject({ userName: 'reg-claimed', executionName: 'reg-claimed-run', oldAccessKeyId: 'AKIAIOSFODNN7EXAMPLE', pid: process.pid });
+    expect(seen).toMatchObject({
+      userName: 'reg-claimed',
+      executionName: 'reg-claimed-run',
+      oldAccessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      pid: process.pid,
+    });
     expect(await elsewhere.running('reg-claimed')).toBeUndefined();
-    expect((await dynamodb.send(new GetItemCommand({ TableName: LOCAL_LEDGER_TABLE, Key: { id: { S: localRunId('reg-claimed') } } }))).Item).toBeUndefined();
+    expect(
+      (await dynamodb.send(new GetItemCommand({ TableName: LOCAL_LEDGER_TABLE, Key: { id: { S: localRunId('reg-claimed') } } }))).Item,
+    ).toBeUndefined();
   });
 
   test('while another process runs the user, a second claim is refused with RotationInProgressError naming that run', async () => {

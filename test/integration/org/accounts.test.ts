@@ -41,7 +41,8 @@ async function createAccount(rootId: string, name: string, parentId: string, tag
   const created = await organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com`, Tags }));
   const id = created.CreateAccountStatus?.AccountId;
   if (id === undefined) throw new Error(`moto created account ${name} without an id`);
-  if (parentId !== rootId) await organizations.send(new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: parentId }));
+  if (parentId !== rootId)
+    await organizations.send(new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: parentId }));
   return id;
 }
 
@@ -145,7 +146,10 @@ describe('organization accounts against moto', () => {
     test('by tag: include payments, exclude dev', () => {
       const { accounts } = org;
 
-      const result = selectAccounts(withTags, filters({ includeTags: [{ key: 'team', value: 'payments' }], excludeTags: [{ key: 'env', value: 'dev' }] }));
+      const result = selectAccounts(
+        withTags,
+        filters({ includeTags: [{ key: 'team', value: 'payments' }], excludeTags: [{ key: 'env', value: 'dev' }] }),
+      );
 
       expect(idsOf(result.selected)).toEqual([accounts.prodA]);
       expect(result.skipped.find((skip) => skip.account.id === accounts.devA)?.reason).toBe('tag env=dev excluded');

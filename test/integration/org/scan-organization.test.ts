@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import {
   CreateAccountCommand,
   CreateOrganizationCommand,
@@ -24,7 +31,10 @@ const endpoint = (): string => process.env.AWS_ENDPOINT_URL ?? '';
 const MANAGEMENT = '123456789012';
 const MEMBER_ROLE = 'iam-key-rotator-member';
 const ADMIN_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MANAGEMENT}:root` }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MANAGEMENT}:root` }, Action: 'sts:AssumeRole' }],
+});
 
 /**
  * Auth is enforced (POST /moto-api/reset-auth) for the whole scan: the administrator's policy is
@@ -40,7 +50,12 @@ function refuseAssumeRoleInto(sts: STSClient, accountId: string): void {
     (next) => async (args) => {
       const input = args.input as { RoleArn?: string };
       if (input.RoleArn?.startsWith(`arn:aws:iam::${accountId}:role/`)) {
-        throw Object.assign(new Error(`User: arn:aws:iam::${MANAGEMENT}:user/rotator is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`), { name: 'AccessDenied' });
+        throw Object.assign(
+          new Error(
+            `User: arn:aws:iam::${MANAGEMENT}:user/rotator is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`,
+          ),
+          { name: 'AccessDenied' },
+        );
       }
       return next(args);
     },
@@ -89,7 +104,8 @@ describe('organization scan against moto (auth enforced): three member accounts'
     // The organization: A (member role, a due key), B (a due key, no member role), C (member role, in an excluded OU).
     await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
     const rootId = (await organizations.send(new ListRootsCommand({}))).Roots?.[0]?.Id ?? '';
-    excludedOu = (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'sandbox' }))).OrganizationalUnit?.Id ?? '';
+    excludedOu =
+      (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'sandbox' }))).OrganizationalUnit?.Id ?? '';
     ids.a = await createAccount(organizations, 'workload-a');
     ids.b = await createAccount(organizations, 'workload-b');
     ids.c = await createAccount(organizations, 'sandbox-c');
@@ -154,9 +170,17 @@ describe('organization scan against moto (auth enforced): three member accounts'
     expect(a).toMatchObject({ status: 'scanned', rotationsStarted: 1, error: null });
     const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
     const inputs = await Promise.all(
-      executions.map(async (execution) => JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))).input ?? '{}') as Record<string, unknown>),
+      executions.map(
+        async (execution) =>
+          JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))).input ?? '{}') as Record<
+            string,
+            unknown
+          >,
+      ),
     );
-    expect(inputs).toContainEqual(expect.objectContaining({ userName: 'alice', accountId: ids.a, accountName: 'workload-a', kind: 'scheduled' }));
+    expect(inputs).toContainEqual(
+      expect.objectContaining({ userName: 'alice', accountId: ids.a, accountName: 'workload-a', kind: 'scheduled' }),
+    );
     // The management account is the rotator's own: scanned with its own credentials, its rotations carry no account.
     expect(inputs).toContainEqual(expect.objectContaining({ userName: 'rotator' }));
     expect(inputs.find((input) => input.userName === 'rotator')).not.toHaveProperty('accountId');

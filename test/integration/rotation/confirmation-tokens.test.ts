@@ -1,7 +1,13 @@
 import { describe, expect, test, beforeAll, beforeEach, afterEach } from '@jest/globals';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
@@ -26,8 +32,16 @@ const tokens = dynamoTokenStore(dynamodb, () => TABLE);
 /** The deployed state machine (mocked) has one RUNNING execution: the rotation of this user's old key. */
 function running(userName: string, old: TestKey): void {
   const executionArn = `arn:aws:states:us-east-1:123456789012:execution:iam-key-rotator-test-rotate-key:${userName}-exec`;
-  sfn.on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE, statusFilter: 'RUNNING' }).resolves({ executions: [{ executionArn, name: `${userName}-exec`, stateMachineArn: STATE_MACHINE, status: 'RUNNING', startDate: new Date() }] });
-  sfn.on(DescribeExecutionCommand, { executionArn }).resolves({ executionArn, status: 'RUNNING', input: JSON.stringify({ userName, accessKeyId: old.accessKeyId, kind: 'manual' }), startDate: new Date(), stateMachineArn: STATE_MACHINE });
+  sfn.on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE, statusFilter: 'RUNNING' }).resolves({
+    executions: [{ executionArn, name: `${userName}-exec`, stateMachineArn: STATE_MACHINE, status: 'RUNNING', startDate: new Date() }],
+  });
+  sfn.on(DescribeExecutionCommand, { executionArn }).resolves({
+    executionArn,
+    status: 'RUNNING',
+    input: JSON.stringify({ userName, accessKeyId: old.accessKeyId, kind: 'manual' }),
+    startDate: new Date(),
+    stateMachineArn: STATE_MACHINE,
+  });
 }
 
 /** A rotation waiting at the gate: the new key Active and AWSCURRENT, the old one Active and AWSPREVIOUS; its execution RUNNING. */
@@ -36,11 +50,26 @@ async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestK
   await seedSecret(userName, old);
   const fresh = await createKey(userName);
   const secretId = `iam-key-rotator/${userName}`;
-  const put = await secretsManager.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }), VersionStages: ['AWSPENDING'] }));
+  const put = await secretsManager.send(
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }),
+      VersionStages: ['AWSPENDING'],
+    }),
+  );
   const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
   const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
-  await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: put.VersionId, RemoveFromVersionId: current }));
-  await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: put.VersionId }));
+  await secretsManager.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: put.VersionId,
+      RemoveFromVersionId: current,
+    }),
+  );
+  await secretsManager.send(
+    new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: put.VersionId }),
+  );
   running(userName, old);
   return { old, fresh };
 }
@@ -96,10 +125,18 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
     const { logger, lines } = bufferLogger();
 
     // Act
-    const result = await awaitConfirmationStep(deps(logger), logger)(event('token-store', old, fresh, { gateDeadline: '2026-06-08T12:00:00.000Z' }), localContext('rotateAwaitConfirmation'));
+    const result = await awaitConfirmationStep(deps(logger), logger)(
+      event('token-store', old, fresh, { gateDeadline: '2026-06-08T12:00:00.000Z' }),
+      localContext('rotateAwaitConfirmation'),
+    );
 
     // Assess
-    expect(result).toEqual({ userName: 'token-store', newAccessKeyId: fresh.accessKeyId, storedAt: '2026-06-01T12:00:00.000Z', stored: true });
+    expect(result).toEqual({
+      userName: 'token-store',
+      newAccessKeyId: fresh.accessKeyId,
+      storedAt: '2026-06-01T12:00:00.000Z',
+      stored: true,
+    });
     const item = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: tokenId('token-store') } } }));
     expect(item.Item).toMatchObject({
       taskToken: { S: TOKEN },
@@ -135,7 +172,9 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
     await cli('confirm', 'token-tagged');
 
     // Act & Assess
-    await expect(step(event('token-tagged', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({ name: 'AlreadyConfirmedError' });
+    await expect(step(event('token-tagged', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({
+      name: 'AlreadyConfirmedError',
+    });
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 });
@@ -153,7 +192,10 @@ describe('confirm and abort complete the waiting task with the stored token', ()
 
     // Assess
     expect(result.code).toBe(0);
-    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: expect.stringContaining('"status":"confirmed"') });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: TOKEN,
+      output: expect.stringContaining('"status":"confirmed"'),
+    });
     expect(result.out).toContain('completed the manual check waiting in execution cli-confirm-exec');
     expect(result.out + result.err).not.toContain(TOKEN);
     expect(await tokens.get('cli-confirm', new Date())).toBeUndefined();
@@ -201,7 +243,10 @@ describe('confirm and abort complete the waiting task with the stored token', ()
     // Prepare
     const { old, fresh } = await atTheGate('cli-other');
     const { logger } = bufferLogger();
-    await awaitConfirmationStep(deps(logger), logger)(event('cli-other', old, fresh, { newAccessKeyId: 'AKIAOTHERROTATION000' }), localContext('rotateAwaitConfirmation'));
+    await awaitConfirmationStep(deps(logger), logger)(
+      event('cli-other', old, fresh, { newAccessKeyId: 'AKIAOTHERROTATION000' }),
+      localContext('rotateAwaitConfirmation'),
+    );
 
     // Act
     const result = await cli('confirm', 'cli-other');

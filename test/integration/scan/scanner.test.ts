@@ -93,7 +93,9 @@ describe('scanAccount against moto', () => {
     expect(result.usersReadLive).toBe(32);
     expect(result.dueNotReadLive).toBe(250 - 32);
     expect(result.rotationsSkipped.filter((skip) => skip.reason === 'cap reached; next run')).toHaveLength(32 - 25);
-    const oldest = [...everyKey].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.userName.localeCompare(b.userName)).slice(0, 25);
+    const oldest = [...everyKey]
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.userName.localeCompare(b.userName))
+      .slice(0, 25);
     expect(new Set(result.rotationsStarted.map((rotation) => rotation.accessKeyId))).toEqual(new Set(oldest.map((key) => key.accessKeyId)));
     expect(await executionCount()).toBe(25);
   }, 60_000);
@@ -141,7 +143,9 @@ describe('scanAccount against moto', () => {
 
     const result = await scanAccount(options(100));
 
-    expect(result.tagProblems).toEqual([{ userName: 'user-0001', tag: 'rotation:max-age-days', message: expect.stringContaining('ninety') }]);
+    expect(result.tagProblems).toEqual([
+      { userName: 'user-0001', tag: 'rotation:max-age-days', message: expect.stringContaining('ninety') },
+    ]);
     expect(result.rotationsStarted).toHaveLength(3);
   });
 
@@ -172,7 +176,9 @@ describe('scanAccount against moto', () => {
     const neverKey = (await iam.send(new CreateAccessKeyCommand({ UserName: 'never-used' }))).AccessKey;
     if (!usedKey?.SecretAccessKey || !neverKey) throw new Error('moto returned no key');
     // moto records a key's last use on every request signed with it.
-    await new STSClient({ credentials: { accessKeyId: usedKey.AccessKeyId ?? '', secretAccessKey: usedKey.SecretAccessKey } }).send(new GetCallerIdentityCommand({}));
+    await new STSClient({ credentials: { accessKeyId: usedKey.AccessKeyId ?? '', secretAccessKey: usedKey.SecretAccessKey } }).send(
+      new GetCallerIdentityCommand({}),
+    );
 
     const result = await scanAccount(options(50, { UNUSED_AFTER_DAYS: '45', UNUSED_KEY_ACTION: 'deactivate' }));
 

@@ -17,17 +17,30 @@ import { repoPath } from '../../helpers/paths.ts';
 const MEMBER = '111111111111';
 const TOOLING = '123456789012';
 const sfn = new SFNClient({});
-const health = JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')) as { detail: Record<string, unknown> };
+const health = JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')) as {
+  detail: Record<string, unknown>;
+};
 
 let deps: StartDeps;
 let memberIam: IAMClient;
 beforeAll(async () => {
   const iamFor = memberAccountClients(
-    memberCredentials(new STSClient({}), { memberRoleName: 'iam-key-rotator-member', memberRoleExternalId: '' }, fixedClock('2026-06-01T12:00:00Z')),
+    memberCredentials(
+      new STSClient({}),
+      { memberRoleName: 'iam-key-rotator-member', memberRoleExternalId: '' },
+      fixedClock('2026-06-01T12:00:00Z'),
+    ),
     (credentials) => new IAMClient({ credentials }),
   );
   memberIam = await iamFor(MEMBER);
-  deps = { iam, sfn, stateMachineArn: await createPassStateMachine(sfn, 'iam-key-rotator-test-rotate-key-org'), logger: quietLogger, ownAccountId: async () => TOOLING, iamFor };
+  deps = {
+    iam,
+    sfn,
+    stateMachineArn: await createPassStateMachine(sfn, 'iam-key-rotator-test-rotate-key-org'),
+    logger: quietLogger,
+    ownAccountId: async () => TOOLING,
+    iamFor,
+  };
 });
 
 async function memberUserWithKey(userName: string): Promise<string> {
@@ -43,14 +56,25 @@ async function inputOf(name: string): Promise<Record<string, unknown>> {
 }
 
 describe('start-rotation for a member account, against moto', () => {
-  test("a request naming a member account checks the user there and passes the account into the execution input", async () => {
+  test('a request naming a member account checks the user there and passes the account into the execution input', async () => {
     const accessKeyId = await memberUserWithKey('org-app');
 
-    const [outcome] = await handleTrigger({ userName: 'org-app', accountId: MEMBER, accountName: 'payments-prod', requestedBy: 'cli' }, deps);
+    const [outcome] = await handleTrigger(
+      { userName: 'org-app', accountId: MEMBER, accountName: 'payments-prod', requestedBy: 'cli' },
+      deps,
+    );
 
     expect(outcome).toMatchObject({ status: 'started', userName: 'org-app', accessKeyId, accountId: MEMBER });
     const name = outcome && 'executionName' in outcome ? outcome.executionName : '';
-    expect(await inputOf(name)).toEqual({ userName: 'org-app', accessKeyId, kind: 'manual', requestedBy: 'cli', reason: '', accountId: MEMBER, accountName: 'payments-prod' });
+    expect(await inputOf(name)).toEqual({
+      userName: 'org-app',
+      accessKeyId,
+      kind: 'manual',
+      requestedBy: 'cli',
+      reason: '',
+      accountId: MEMBER,
+      accountName: 'payments-prod',
+    });
   });
 
   test("the stack's own account named explicitly is single-account mode: the user is looked up in the stack's account, not found there, nothing started", async () => {
@@ -60,7 +84,10 @@ describe('start-rotation for a member account, against moto', () => {
   test("an AWS Health event about a member account's key contains it in that account", async () => {
     const accessKeyId = await memberUserWithKey('org-leaky');
 
-    const [outcome] = await handleTrigger({ ...health, account: MEMBER, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } }, deps);
+    const [outcome] = await handleTrigger(
+      { ...health, account: MEMBER, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } },
+      deps,
+    );
 
     expect(outcome).toMatchObject({ status: 'started', userName: 'org-leaky', kind: 'compromise', accountId: MEMBER });
     const name = outcome && 'executionName' in outcome ? outcome.executionName : '';

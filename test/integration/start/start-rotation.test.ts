@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { main } from '../../../cli/main.ts';
 import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/base/errors.ts';
 import { executionName } from '#shared/base/execution-name.ts';
@@ -11,7 +17,9 @@ import { createKey, createUser, iam, keysOf, quietLogger } from '../../helpers/r
 import { repoPath } from '../../helpers/paths.ts';
 
 const sfn = new SFNClient({});
-const health = JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')) as { detail: Record<string, unknown> };
+const health = JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')) as {
+  detail: Record<string, unknown>;
+};
 const healthFor = (accessKeyId: string) => ({ ...health, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } });
 
 let deps: StartDeps;
@@ -25,7 +33,11 @@ async function executions(): Promise<{ name: string; status: string; input: Reco
   return Promise.all(
     (list.executions ?? []).map(async (item) => {
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
-      return { name: described.name ?? '', status: described.status ?? '', input: JSON.parse(described.input ?? '{}') as Record<string, unknown> };
+      return {
+        name: described.name ?? '',
+        status: described.status ?? '',
+        input: JSON.parse(described.input ?? '{}') as Record<string, unknown>,
+      };
     }),
   );
 }
@@ -55,7 +67,9 @@ describe('start-rotation against moto', () => {
     const key = await createUser('malformed');
     const before = (await executions()).length;
 
-    await expect(handleTrigger({ ...health, detail: { ...health.detail, affectedEntities: [] } }, deps)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleTrigger({ ...health, detail: { ...health.detail, affectedEntities: [] } }, deps)).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
 
     expect((await executions()).length).toBe(before);
     expect(await keysOf('malformed')).toEqual({ [key.accessKeyId]: 'Active' });
@@ -66,10 +80,16 @@ describe('start-rotation against moto', () => {
     const bobs = await createUser('bob');
     const before = (await executions()).length;
 
-    await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId, kind: 'compromise' }, deps)).rejects.toThrow(KeyOfAnotherUserError);
-    await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId }, deps)).rejects.toThrow(`belongs to IAM user bob, not alice`);
+    await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId, kind: 'compromise' }, deps)).rejects.toThrow(
+      KeyOfAnotherUserError,
+    );
+    await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId }, deps)).rejects.toThrow(
+      `belongs to IAM user bob, not alice`,
+    );
     await expect(handleTrigger({ userName: 'nobody-here' }, deps)).rejects.toBeInstanceOf(UserNotFoundError);
-    await expect(handleTrigger(healthFor('AKIAIOSFODNN7EXAMPLE'), deps)).rejects.toThrow('No IAM user in this account has access key AKIAIOSFODNN7EXAMPLE');
+    await expect(handleTrigger(healthFor('AKIAIOSFODNN7EXAMPLE'), deps)).rejects.toThrow(
+      'No IAM user in this account has access key AKIAIOSFODNN7EXAMPLE',
+    );
 
     expect((await executions()).length).toBe(before);
     expect(await keysOf('bob')).toEqual({ [bobs.accessKeyId]: 'Active' });
@@ -113,10 +133,17 @@ describe('start-rotation against moto', () => {
     const key = await createUser('superseded');
     const scheduledName = executionName('superseded', key.accessKeyId, 'scheduled');
     const scheduled = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: scheduledName, input: JSON.stringify({ userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'scheduled' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: scheduledName,
+        input: JSON.stringify({ userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'scheduled' }),
+      }),
     );
 
-    const [outcome] = await handleTrigger({ userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'compromise', reason: 'pasted in a chat' }, deps);
+    const [outcome] = await handleTrigger(
+      { userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'compromise', reason: 'pasted in a chat' },
+      deps,
+    );
 
     expect(outcome).toMatchObject({ status: 'started', stopped: [scheduled.executionArn] });
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: scheduled.executionArn }));
@@ -177,7 +204,9 @@ describe('CLI against a deployed stack (moto)', () => {
 
     expect(result.code).toBe(0);
     expect(result.out).toContain(`Started manual rotation of ${key.accessKeyId} (user cli-deployed)`);
-    expect(result.out).toContain(`Execution: ${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName('cli-deployed', key.accessKeyId, 'manual')}`);
+    expect(result.out).toContain(
+      `Execution: ${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName('cli-deployed', key.accessKeyId, 'manual')}`,
+    );
     expect(result.out).toContain('Follow it: iam-key-rotator status cli-deployed --stage test');
   });
 
@@ -216,7 +245,13 @@ describe('CLI against a deployed stack (moto)', () => {
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/cli-status .*manual .*RUNNING/s);
     expect(table.out).toContain('ABORTED');
-    const lines = JSON.parse(json.out) as { userName: string; status: string; kind: string; timeline: unknown[]; currentStep: string | null }[];
+    const lines = JSON.parse(json.out) as {
+      userName: string;
+      status: string;
+      kind: string;
+      timeline: unknown[];
+      currentStep: string | null;
+    }[];
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ userName: 'cli-status', status: 'RUNNING', kind: 'manual' });
     // moto answers GetExecutionHistory with a canned history; AWS returns the real states.
@@ -237,11 +272,19 @@ describe('status of a succeeded execution (moto executing a trivial state machin
 
   test('a finished execution shows SUCCEEDED and its last state', async () => {
     const arn = await createPassStateMachine(sfn, 'executed');
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'done', input: JSON.stringify({ userName: 'finished', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' }) }));
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: arn,
+        name: 'done',
+        input: JSON.stringify({ userName: 'finished', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'manual' }),
+      }),
+    );
     const { rotationStatus } = await import('../../../cli/status.ts');
 
     const lines = await rotationStatus(sfn, arn, 'finished', 10);
 
-    expect(lines).toEqual([expect.objectContaining({ status: 'SUCCEEDED', userName: 'finished', kind: 'manual', stoppedAt: expect.any(String) })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ status: 'SUCCEEDED', userName: 'finished', kind: 'manual', stoppedAt: expect.any(String) }),
+    ]);
   });
 });

@@ -35,7 +35,9 @@ describe('parseCredentialReport', () => {
   });
 
   test('no_information (use before IAM tracked it) reads as no recorded use, and an inactive key stays inactive', () => {
-    expect(byName.get('old-inactive')?.keys).toEqual([{ slot: 1, active: false, createdAt: new Date('2014-01-01T00:00:00Z'), lastUsedAt: undefined }]);
+    expect(byName.get('old-inactive')?.keys).toEqual([
+      { slot: 1, active: false, createdAt: new Date('2014-01-01T00:00:00Z'), lastUsedAt: undefined },
+    ]);
   });
 
   test('a quoted user name with a comma is read whole', () => {
@@ -49,7 +51,9 @@ describe('parseCredentialReport', () => {
       const bob = rows.get('bob+x=y,z.w@q');
       expect(bob?.unreadable).toBeUndefined();
       expect(bob?.arn).toBe('arn:aws:iam::123456789012:user/bob+x=y,z.w@q');
-      expect(bob?.keys).toEqual([{ slot: 1, active: true, createdAt: new Date('2026-11-23T08:46:36Z'), lastUsedAt: new Date('2026-11-23T08:47:00Z') }]);
+      expect(bob?.keys).toEqual([
+        { slot: 1, active: true, createdAt: new Date('2026-11-23T08:46:36Z'), lastUsedAt: new Date('2026-11-23T08:47:00Z') },
+      ]);
     });
 
     test('the rows after it are unaffected', () => {
@@ -156,7 +160,9 @@ describe('fetchCredentialReport', () => {
     iam.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
     iam.on(GetCredentialReportCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
 
-    await expect(fetchCredentialReport(iam as unknown as IAMClient, { timeoutMs: 60_000, wait: async () => undefined })).rejects.toThrow('denied');
+    await expect(fetchCredentialReport(iam as unknown as IAMClient, { timeoutMs: 60_000, wait: async () => undefined })).rejects.toThrow(
+      'denied',
+    );
   });
 });
 

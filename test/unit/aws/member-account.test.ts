@@ -9,7 +9,12 @@ const NOW = new Date('2026-11-23T12:00:00Z');
 let now = NOW;
 const clock = (): Date => now;
 const session = (minutes: number) => ({
-  Credentials: { AccessKeyId: 'ASIAMEMBER', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(NOW.getTime() + minutes * 60_000) },
+  Credentials: {
+    AccessKeyId: 'ASIAMEMBER',
+    SecretAccessKey: 'secret',
+    SessionToken: 'token',
+    Expiration: new Date(NOW.getTime() + minutes * 60_000),
+  },
 });
 
 beforeEach(() => {
@@ -33,7 +38,10 @@ describe('memberCredentials', () => {
     expect(first).toMatchObject({ accessKeyId: 'ASIAMEMBER', accountId: '111111111111' });
     expect(second).toBe(first);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
-    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::111111111111:role/iam-key-rotator-member', RoleSessionName: 'iam-key-rotator' });
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: 'arn:aws:iam::111111111111:role/iam-key-rotator-member',
+      RoleSessionName: 'iam-key-rotator',
+    });
   });
 
   test('sends the external id only when one is configured', async () => {
@@ -54,13 +62,17 @@ describe('memberCredentials', () => {
     await expect(provider()).rejects.toMatchObject({
       name: 'MemberAccountAccessError',
       accountId: '333333333333',
-      message: expect.stringMatching(/account 333333333333.*arn:aws:iam::333333333333:role\/iam-key-rotator-member.*AccessDenied.*stack\/member-role\.yml.*ORG_EXCLUDE_ACCOUNTS/),
+      message: expect.stringMatching(
+        /account 333333333333.*arn:aws:iam::333333333333:role\/iam-key-rotator-member.*AccessDenied.*stack\/member-role\.yml.*ORG_EXCLUDE_ACCOUNTS/,
+      ),
     });
     await expect(provider()).resolves.toMatchObject({ accessKeyId: 'ASIAMEMBER' });
   });
 
   test('the refusal STS gave is the MemberAccountAccessError’s cause', async () => {
-    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('User: x is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
+    sts
+      .on(AssumeRoleCommand)
+      .rejects(Object.assign(new Error('User: x is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
 
     const failure = await memberCredentials(new STSClient({}), settings, clock)('444444444444')().catch((error: unknown) => error);
 

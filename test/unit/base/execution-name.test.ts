@@ -32,14 +32,18 @@ describe('executionName', () => {
   });
 
   test('the kind is part of the name, so a compromise rotation is not mistaken for a scheduled one', () => {
-    expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'compromise')).not.toBe(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'scheduled'));
+    expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'compromise')).not.toBe(
+      executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'scheduled'),
+    );
   });
 
   test('a later attempt (a manual rotation asked for again after the first ended) has a name of its own; attempt 1 is the plain name', () => {
     const first = executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'manual');
     expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'manual', 1)).toBe(first);
     expect(executionName('alice', 'AKIAIOSFODNN7EXAMPLE', 'manual', 2)).toMatch(/^alice-AKIAIOSFODNN7EXAMPLE-manual2-[0-9a-f]{10}$/);
-    const attempts = Array.from({ length: 20 }, (_unused, index) => executionName('u'.repeat(64), `AKIA${'X'.repeat(124)}`, 'manual', index + 1));
+    const attempts = Array.from({ length: 20 }, (_unused, index) =>
+      executionName('u'.repeat(64), `AKIA${'X'.repeat(124)}`, 'manual', index + 1),
+    );
     expect(new Set(attempts).size).toBe(20);
     for (const name of attempts) expect(name).toMatch(EXECUTION_NAME);
   });

@@ -20,16 +20,36 @@ describe('resolveDecisionTarget', () => {
   test('ROTATION_STATE_MACHINE_ARN without flags: deployed, no stack looked up', async () => {
     const target = await resolveDecisionTarget({}, { ROTATION_STATE_MACHINE_ARN: ARN, NOTIFICATION_LEDGER_TABLE: 'ledger' }, client);
 
-    expect(target).toEqual({ mode: 'deployed', stateMachineArn: ARN, source: 'ROTATION_STATE_MACHINE_ARN', ledger: { tableName: 'ledger', source: 'NOTIFICATION_LEDGER_TABLE' } });
+    expect(target).toEqual({
+      mode: 'deployed',
+      stateMachineArn: ARN,
+      source: 'ROTATION_STATE_MACHINE_ARN',
+      ledger: { tableName: 'ledger', source: 'NOTIFICATION_LEDGER_TABLE' },
+    });
     expect(cloudFormation.calls()).toHaveLength(0);
   });
 
   test('no flags and the dev stack exists: deployed, from its outputs', async () => {
     cloudFormation.on(DescribeStacksCommand, { StackName: 'iam-key-rotator-dev' }).resolves({
-      Stacks: [{ StackName: 'iam-key-rotator-dev', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'RotateKeyStateMachineArn', OutputValue: ARN }, { OutputKey: 'NotificationLedgerTableName', OutputValue: 'stack-ledger' }] }],
+      Stacks: [
+        {
+          StackName: 'iam-key-rotator-dev',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'RotateKeyStateMachineArn', OutputValue: ARN },
+            { OutputKey: 'NotificationLedgerTableName', OutputValue: 'stack-ledger' },
+          ],
+        },
+      ],
     });
 
-    expect(await resolveDecisionTarget({}, {}, client)).toEqual({ mode: 'deployed', stateMachineArn: ARN, source: 'stack iam-key-rotator-dev', ledger: { tableName: 'stack-ledger', source: 'stack iam-key-rotator-dev' } });
+    expect(await resolveDecisionTarget({}, {}, client)).toEqual({
+      mode: 'deployed',
+      stateMachineArn: ARN,
+      source: 'stack iam-key-rotator-dev',
+      ledger: { tableName: 'stack-ledger', source: 'stack iam-key-rotator-dev' },
+    });
   });
 
   test.each<[string, Record<string, string>, string]>([
@@ -38,7 +58,11 @@ describe('resolveDecisionTarget', () => {
   ])('no flags, no state machine, no stack: local runs, recorded in %s', async (_name, env, table) => {
     cloudFormation.on(DescribeStacksCommand).rejects(missing);
 
-    expect(await resolveDecisionTarget({}, env, client)).toEqual({ mode: 'local', ledgerTableName: table, source: 'no stack iam-key-rotator-dev and no ROTATION_STATE_MACHINE_ARN' });
+    expect(await resolveDecisionTarget({}, env, client)).toEqual({
+      mode: 'local',
+      ledgerTableName: table,
+      source: 'no stack iam-key-rotator-dev and no ROTATION_STATE_MACHINE_ARN',
+    });
   });
 
   test('a stack named by --stage must exist: ConfigError, never a silent fall back to local runs', async () => {

@@ -11,7 +11,11 @@ describe('status of a failed rotation', () => {
   test('shows the error, the timeline and the state it ended in', async () => {
     const sfn = mockClient(SFNClient);
     sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: EXECUTION, name: 'full-AKIA-manual-abc', status: 'FAILED', stateMachineArn: ARN, startDate: new Date() }] });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        { executionArn: EXECUTION, name: 'full-AKIA-manual-abc', status: 'FAILED', stateMachineArn: ARN, startDate: new Date() },
+      ],
+    });
     sfn.on(DescribeExecutionCommand).resolves({
       executionArn: EXECUTION,
       name: 'full-AKIA-manual-abc',
@@ -46,9 +50,15 @@ describe('status of a failed rotation', () => {
 
   test('without GetExecutionHistory, falls back to DescribeExecution and says so', async () => {
     const sfn = mockClient(SFNClient);
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: EXECUTION, name: 'x', status: 'RUNNING', stateMachineArn: ARN, startDate: new Date() }] });
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [{ executionArn: EXECUTION, name: 'x', status: 'RUNNING', stateMachineArn: ARN, startDate: new Date() }] });
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status: 'RUNNING', input, startDate: new Date() });
-    sfn.on(GetExecutionHistoryCommand).rejects(Object.assign(new Error('User is not authorized to perform: states:GetExecutionHistory'), { name: 'AccessDeniedException' }));
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform: states:GetExecutionHistory'), { name: 'AccessDeniedException' }),
+      );
 
     const [line] = await rotationStatus(sfn as unknown as SFNClient, ARN, undefined, 10);
 

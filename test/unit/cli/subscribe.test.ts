@@ -5,7 +5,12 @@ describe('filterPolicyFor', () => {
   test.each<[string, string | undefined, string | undefined, object]>([
     ['nothing: every message', undefined, undefined, {}],
     ['an owner', 'alice@example.com', undefined, { owner: ['alice@example.com'] }],
-    ['events, trimmed and deduplicated', undefined, 'action-needed, rotation-failed,action-needed', { event: ['action-needed', 'rotation-failed'] }],
+    [
+      'events, trimmed and deduplicated',
+      undefined,
+      'action-needed, rotation-failed,action-needed',
+      { event: ['action-needed', 'rotation-failed'] },
+    ],
     ['both', 'unknown', 'compromise-contained', { owner: ['unknown'], event: ['compromise-contained'] }],
   ])('%s', (_name, owner, events, expected) => {
     expect(filterPolicyFor(owner, events)).toEqual(expected);

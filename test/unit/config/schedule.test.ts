@@ -11,9 +11,12 @@ describe('validateSchedule: the scan schedule expression', () => {
     expect(validateSchedule(param)).toBe(param);
   });
 
-  test.each(['rate(1 day)', 'rate(12 hours)', 'rate(30 minutes)', 'cron(0 6 * * ? *)', 'cron(15 3 ? * MON-FRI *)'])('%s is accepted', (expression) => {
-    expect(validateSchedule(expression)).toBe(expression);
-  });
+  test.each(['rate(1 day)', 'rate(12 hours)', 'rate(30 minutes)', 'cron(0 6 * * ? *)', 'cron(15 3 ? * MON-FRI *)'])(
+    '%s is accepted',
+    (expression) => {
+      expect(validateSchedule(expression)).toBe(expression);
+    },
+  );
 
   test.each([
     ['rate(0 days)', /at least every 1 unit/],
@@ -27,6 +30,8 @@ describe('validateSchedule: the scan schedule expression', () => {
     ['every day', /not a schedule expression/],
     ['', /not a schedule expression/],
   ])('%s is refused with a ConfigError that says why', (expression, why) => {
-    expect(() => validateSchedule(expression)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(why) }));
+    expect(() => validateSchedule(expression)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(why) }),
+    );
   });
 });

@@ -18,7 +18,11 @@ describe('loadConfig', () => {
   });
 
   test('settings are read from the environment and lists are split', () => {
-    const config = loadConfig({ ROTATION_MAX_AGE_DAYS: '60', EXEMPT_PATHS: '/service/, /legacy/', HEALTH_CHECKS: 'new-key-used,old-key-idle' });
+    const config = loadConfig({
+      ROTATION_MAX_AGE_DAYS: '60',
+      EXEMPT_PATHS: '/service/, /legacy/',
+      HEALTH_CHECKS: 'new-key-used,old-key-idle',
+    });
     expect(config.maxAgeDays).toBe(60);
     expect(config.exemptPaths).toEqual(['/service/', '/legacy/']);
     expect(config.healthChecks).toEqual(['new-key-used', 'old-key-idle']);
@@ -59,12 +63,19 @@ describe('loadConfig', () => {
 
 describe('notification settings', () => {
   test('defaults: every event, not quiet, exemption warnings 14 days ahead, no ledger', () => {
-    expect(loadConfig({})).toMatchObject({ notifyEvents: [], notificationsQuiet: false, exemptionWarnDays: 14, notificationLedgerTable: '' });
+    expect(loadConfig({})).toMatchObject({
+      notifyEvents: [],
+      notificationsQuiet: false,
+      exemptionWarnDays: 14,
+      notificationLedgerTable: '',
+    });
   });
 
   test('NOTIFY_EVENTS is a list of known events', () => {
     expect(loadConfig({ NOTIFY_EVENTS: 'action-needed, rotation-failed' }).notifyEvents).toEqual(['action-needed', 'rotation-failed']);
-    expect(() => loadConfig({ NOTIFY_EVENTS: 'action-needed,rotation-done' })).toThrow(/NOTIFY_EVENTS entries must be among rotation-warning/);
+    expect(() => loadConfig({ NOTIFY_EVENTS: 'action-needed,rotation-done' })).toThrow(
+      /NOTIFY_EVENTS entries must be among rotation-warning/,
+    );
   });
 
   test('NOTIFICATIONS_QUIET is true or false', () => {
@@ -73,7 +84,12 @@ describe('notification settings', () => {
   });
 
   test('a topic needs a ledger table, so nothing is sent twice', () => {
-    expect(() => loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' })).toThrow(/NOTIFICATION_LEDGER_TABLE is empty/);
-    expect(loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t', NOTIFICATION_LEDGER_TABLE: 'ledger' }).notificationLedgerTable).toBe('ledger');
+    expect(() => loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' })).toThrow(
+      /NOTIFICATION_LEDGER_TABLE is empty/,
+    );
+    expect(
+      loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t', NOTIFICATION_LEDGER_TABLE: 'ledger' })
+        .notificationLedgerTable,
+    ).toBe('ledger');
   });
 });

@@ -12,7 +12,14 @@ describe('resolveUserSettings', () => {
   test('no tags: the account defaults, the default secret name and no owner', () => {
     const { settings, problems } = resolve({});
     expect(problems).toEqual([]);
-    expect(settings).toMatchObject({ maxAgeDays: 90, warnDays: 14, unusedAfterDays: 45, unusedAction: 'notify', exemption: undefined, owner: undefined });
+    expect(settings).toMatchObject({
+      maxAgeDays: 90,
+      warnDays: 14,
+      unusedAfterDays: 45,
+      unusedAction: 'notify',
+      exemption: undefined,
+      owner: undefined,
+    });
     expect(settings.secretName).toBe('iam-key-rotator/alice');
   });
 
@@ -74,7 +81,12 @@ describe('resolveUserSettings', () => {
       ['a reason without expiry', { 'rotation:exempt': 'vendor contract' }, 'vendor contract', undefined],
       ['"true" gives no reason', { 'rotation:exempt': 'true' }, 'no reason given', undefined],
       ['an empty value is still an exemption', { 'rotation:exempt': '' }, 'no reason given', undefined],
-      ['an expiry is the end of that UTC day', { 'rotation:exempt': 'q3', 'rotation:exempt-until': '2026-09-30' }, 'q3', '2026-09-30T23:59:59.999Z'],
+      [
+        'an expiry is the end of that UTC day',
+        { 'rotation:exempt': 'q3', 'rotation:exempt-until': '2026-09-30' },
+        'q3',
+        '2026-09-30T23:59:59.999Z',
+      ],
     ])('%s', (_name, values, reason, until) => {
       const { settings, problems } = resolve(values);
       expect(problems).toEqual([]);

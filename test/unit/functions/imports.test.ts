@@ -15,13 +15,19 @@ describe('Lambda functions bundle only the SDK clients they use', () => {
     expect(source(file)).not.toMatch(/from '#shared\/aws\/clients\.ts'/);
   });
 
-  test.each(functions.filter((file) => file !== 'scan-keys.ts'))('%s takes its logger from shared/base/logger.ts, not Metrics with it from shared/base/metrics.ts', (file) => {
-    expect(source(file)).not.toMatch(/from '#shared\/base\/metrics\.ts'/);
-  });
+  test.each(functions.filter((file) => file !== 'scan-keys.ts'))(
+    '%s takes its logger from shared/base/logger.ts, not Metrics with it from shared/base/metrics.ts',
+    (file) => {
+      expect(source(file)).not.toMatch(/from '#shared\/base\/metrics\.ts'/);
+    },
+  );
 
-  test.each(functions.filter((file) => file.startsWith('rotate-') || file === 'notify.ts'))('%s builds its dependencies with lambdaDeps from explicit clients', (file) => {
-    expect(source(file)).toMatch(/lambdaDeps\(\{ iam[ ,}]/);
-  });
+  test.each(functions.filter((file) => file.startsWith('rotate-') || file === 'notify.ts'))(
+    '%s builds its dependencies with lambdaDeps from explicit clients',
+    (file) => {
+      expect(source(file)).toMatch(/lambdaDeps\(\{\s*iam[\s,}]/);
+    },
+  );
 });
 
 describe('lambdaDeps without an optional client', () => {
@@ -30,7 +36,9 @@ describe('lambdaDeps without an optional client', () => {
     const { IAMClient } = await import('@aws-sdk/client-iam');
     const deps = await lambdaDeps({ iam: new IAMClient({}) })();
     expect(() => deps.secretsManager.send).toThrow(/Secrets Manager client is not available in this Lambda function/);
-    await expect(deps.notifier.send({ facts: { event: 'started', userName: 'u' } as never, dedupeId: 'd', keepForMs: 1 })).rejects.toThrow(/notifier/);
+    await expect(deps.notifier.send({ facts: { event: 'started', userName: 'u' } as never, dedupeId: 'd', keepForMs: 1 })).rejects.toThrow(
+      /notifier/,
+    );
     expect(() => deps.stsWith({ accessKeyId: 'a', secretAccessKey: 'b' })).toThrow(/STS/);
     expect(deps.confirmationTokens).toBeUndefined();
   });

@@ -64,8 +64,10 @@ const rotation: Rotation = {
 };
 const newKey = { accessKeyId: 'AKIANEW0000000000000', versionId: 'v', createdAt: '2026-06-01T12:00:01.000Z', reused: false };
 
-const notifyWith = (topicArn: string, settings: Partial<Config> = {}) => (event: unknown) =>
-  notifyStep(async () => deps(topicArn, settings), silent)(event, localContext('notify'));
+const notifyWith =
+  (topicArn: string, settings: Partial<Config> = {}) =>
+  (event: unknown) =>
+    notifyStep(async () => deps(topicArn, settings), silent)(event, localContext('notify'));
 
 beforeEach(() => {
   sns.reset();
@@ -123,17 +125,28 @@ describe('notify handler', () => {
 
   test('a failed publish gives the claim back, so the retry that AwsTransientError triggers sends the message', async () => {
     // Prepare
-    sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 
     // Act & Assess
-    await expect(notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).rejects.toBeInstanceOf(AwsTransientError);
-    expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, { TableName: 'ledger', Key: { id: { S: 'execution#exec-1#rotation-started' } } });
+    await expect(notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).rejects.toBeInstanceOf(
+      AwsTransientError,
+    );
+    expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, {
+      TableName: 'ledger',
+      Key: { id: { S: 'execution#exec-1#rotation-started' } },
+    });
   });
 
   test('the AwsTransientError keeps the error AWS gave as its cause', async () => {
-    sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 
-    const failure = await notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } }).catch((error: unknown) => error);
+    const failure = await notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } }).catch(
+      (error: unknown) => error,
+    );
 
     expect(failure).toBeInstanceOf(AwsTransientError);
     expect((failure as Error).cause).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
@@ -141,7 +154,10 @@ describe('notify handler', () => {
 
   test('without a topic it skips, sending and recording nothing', async () => {
     // Act & Assess
-    expect(await notifyWith('')({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).toEqual({ messageId: null, status: 'no-topic' });
+    expect(await notifyWith('')({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } })).toEqual({
+      messageId: null,
+      status: 'no-topic',
+    });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 0);
   });
@@ -150,7 +166,12 @@ describe('notify handler', () => {
     ['quiet mode holds back an info event', { notificationsQuiet: true }, 'rotation-started', 'suppressed'],
     ['quiet mode lets action-needed out', { notificationsQuiet: true }, 'action-needed', 'sent'],
     ['NOTIFY_EVENTS holds back what it does not list', { notifyEvents: ['rotation-failed'] }, 'rotation-completed', 'suppressed'],
-    ['a contained compromise goes out whatever the settings', { notificationsQuiet: true, notifyEvents: ['rotation-failed'] }, 'compromise-contained', 'sent'],
+    [
+      'a contained compromise goes out whatever the settings',
+      { notificationsQuiet: true, notifyEvents: ['rotation-failed'] },
+      'compromise-contained',
+      'sent',
+    ],
   ])('%s', async (_name, settings, event, status) => {
     // Prepare
     sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
@@ -208,7 +229,13 @@ describe('workflowFacts', () => {
     rotation,
     newKey,
     promoted: { promotedAt: '2026-06-01T12:01:00.000Z', previousVersionId: 'p', gateDeadline: '2026-06-08T12:01:00.000Z' },
-    gate: { status: 'overdue' as const, checkedAt: '2026-06-08T12:01:00.000Z', passing: [], failing: ['new-key-used'], detail: 'the new key was not used' },
+    gate: {
+      status: 'overdue' as const,
+      checkedAt: '2026-06-08T12:01:00.000Z',
+      passing: [],
+      failing: ['new-key-used'],
+      detail: 'the new key was not used',
+    },
     deactivated: { deactivatedAt: '2026-06-02T12:00:00.000Z', observeUntil: '2026-06-09T12:00:00.000Z' },
     rollback: { reason: 'the old key was used after it was deactivated', currentKeyId: 'AKIAOLD0000000000000', actions: [] },
     safe: { actions: [], detail: 'nothing to undo' },
@@ -228,21 +255,44 @@ describe('workflowFacts', () => {
     const facts = workflowFacts({ event, executionName: 'exec-1', state }, 'team@example.com', undefined);
 
     // Assess
-    expect(facts).toMatchObject({ event, userName: 'billing-export', owner: 'team@example.com', executionName: 'exec-1', oldAccessKeyId: 'AKIAOLD0000000000000', ...expected });
+    expect(facts).toMatchObject({
+      event,
+      userName: 'billing-export',
+      owner: 'team@example.com',
+      executionName: 'exec-1',
+      oldAccessKeyId: 'AKIAOLD0000000000000',
+      ...expected,
+    });
   });
 
   test('covers every workflow event', () => {
     // Assess
-    expect([...WORKFLOW_EVENTS].sort()).toEqual(
-      ['action-needed', 'compromise-contained', 'new-key-ready', 'old-key-deactivated', 'rolled-back', 'rotation-completed', 'rotation-failed', 'rotation-started'],
-    );
+    expect([...WORKFLOW_EVENTS].sort()).toEqual([
+      'action-needed',
+      'compromise-contained',
+      'new-key-ready',
+      'old-key-deactivated',
+      'rolled-back',
+      'rotation-completed',
+      'rotation-failed',
+      'rotation-started',
+    ]);
   });
 
   test('after a failure in Prepare the user and key come from the execution input', () => {
     // Act
-    const facts = workflowFacts({ event: 'rotation-failed', executionName: 'e', state: { userName: 'u', accessKeyId: 'AKIAOLD0000000000000', error: state.error } }, undefined, undefined);
+    const facts = workflowFacts(
+      { event: 'rotation-failed', executionName: 'e', state: { userName: 'u', accessKeyId: 'AKIAOLD0000000000000', error: state.error } },
+      undefined,
+      undefined,
+    );
 
     // Assess
-    expect(facts).toMatchObject({ userName: 'u', oldAccessKeyId: 'AKIAOLD0000000000000', owner: undefined, reason: expect.stringContaining('both keys are Active') });
+    expect(facts).toMatchObject({
+      userName: 'u',
+      oldAccessKeyId: 'AKIAOLD0000000000000',
+      owner: undefined,
+      reason: expect.stringContaining('both keys are Active'),
+    });
   });
 });

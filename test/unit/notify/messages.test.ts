@@ -33,7 +33,9 @@ describe('buildNotification', () => {
   });
 
   test('the new-key message names the secret and its ARN, never a value', () => {
-    const message = buildNotification(facts({ secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iam-key-rotator/billing-export-AbCdEf' }));
+    const message = buildNotification(
+      facts({ secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iam-key-rotator/billing-export-AbCdEf' }),
+    );
     const email = (JSON.parse(message.message) as { email: string }).email;
     expect(email).toContain('iam-key-rotator/billing-export');
     expect(email).toContain('secret:iam-key-rotator/billing-export-AbCdEf');
@@ -57,11 +59,16 @@ describe('buildNotification for a member account (organization-wide rotation)', 
     const body = JSON.parse(message.message) as { default: string; email: string };
     expect(body.email).toContain('Account 111111111111 (payments-prod), region eu-west-1');
     expect(body.email).toContain('stack in account 123456789012');
-    expect((JSON.parse(body.default) as { metadata: { accountId: string; accountName: string } }).metadata).toMatchObject({ accountId: '111111111111', accountName: 'payments-prod' });
+    expect((JSON.parse(body.default) as { metadata: { accountId: string; accountName: string } }).metadata).toMatchObject({
+      accountId: '111111111111',
+      accountName: 'payments-prod',
+    });
   });
 
   test('without a name the subject names the id; still one line under 100 characters', () => {
-    const message = buildNotification(facts({ owner: undefined, userName: `u${'x'.repeat(63)}`, accountId: '111111111111', rotatorAccountId: '123456789012' }));
+    const message = buildNotification(
+      facts({ owner: undefined, userName: `u${'x'.repeat(63)}`, accountId: '111111111111', rotatorAccountId: '123456789012' }),
+    );
     expect(message.subject.startsWith('[owner unknown] [111111111111] ')).toBe(true);
     expect(message.subject.length).toBeLessThan(100);
     expect(message.attributes.accountName).toBeUndefined();
@@ -77,7 +84,10 @@ describe('buildNotification for operations and scan notices', () => {
     const message = buildNotification(facts({ owner: undefined, operationsOwner: 'ops@example.com' }));
     expect(message.attributes.owner?.StringValue).toBe('ops@example.com');
     expect(message.subject).toMatch(/^\[owner unknown\] /);
-    expect((JSON.parse((JSON.parse(message.message) as { default: string }).default) as { metadata: { ownerKnown: boolean } }).metadata.ownerKnown).toBe(false);
+    expect(
+      (JSON.parse((JSON.parse(message.message) as { default: string }).default) as { metadata: { ownerKnown: boolean } }).metadata
+        .ownerKnown,
+    ).toBe(false);
   });
 
   test('a known owner wins over the operations address', () => {
@@ -85,7 +95,9 @@ describe('buildNotification for operations and scan notices', () => {
   });
 
   test('a warning says when the rotation starts and how to hold it back', () => {
-    const email = (JSON.parse(buildNotification(facts({ event: 'rotation-warning', nextStepAt: '2026-09-01' })).message) as { email: string }).email;
+    const email = (
+      JSON.parse(buildNotification(facts({ event: 'rotation-warning', nextStepAt: '2026-09-01' })).message) as { email: string }
+    ).email;
     expect(email).toContain('Next step: The rotation starts with the first daily scan on or after 2026-09-01.');
     expect(email).toContain('rotation:exempt-until');
   });
@@ -123,7 +135,13 @@ describe('deployedAccountId', () => {
     await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: '123456789012' })()).resolves.toBe('123456789012');
   });
 
-  test.each([undefined, '', '12345', 'arn:aws:iam::123456789012:root'])('a missing or malformed id (%p) is a ConfigError naming the variable', async (value) => {
-    await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: value })()).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('ROTATOR_ACCOUNT_ID') });
-  });
+  test.each([undefined, '', '12345', 'arn:aws:iam::123456789012:root'])(
+    'a missing or malformed id (%p) is a ConfigError naming the variable',
+    async (value) => {
+      await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: value })()).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: expect.stringContaining('ROTATOR_ACCOUNT_ID'),
+      });
+    },
+  );
 });

@@ -13,7 +13,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ConfigError } from '#shared/base/errors.ts';
 import { listOrganizationAccounts, OrganizationAccessError, selectAccounts, type OrgAccount } from '#shared/org/accounts.ts';
-import { filtersNeedTags, NO_FILTERS, parseAccountIds, parseOuIds, parseTagMatchers, type AccountFilters } from '#shared/config/organization-filters.ts';
+import {
+  filtersNeedTags,
+  NO_FILTERS,
+  parseAccountIds,
+  parseOuIds,
+  parseTagMatchers,
+  type AccountFilters,
+} from '#shared/config/organization-filters.ts';
 
 const ROOT = 'r-root';
 const PROD = 'ou-root-prod0000';
@@ -22,7 +29,13 @@ const PROD_EU_LEGACY = 'ou-root-legacy00'; // child of PROD_EU
 const DEV = 'ou-root-dev00000';
 const SECURITY = 'ou-root-security';
 
-const account = (id: string, parentIds: string[], tags: Record<string, string> = {}, status = 'ACTIVE'): OrgAccount => ({ id, name: `account-${id}`, status, parentIds, tags });
+const account = (id: string, parentIds: string[], tags: Record<string, string> = {}, status = 'ACTIVE'): OrgAccount => ({
+  id,
+  name: `account-${id}`,
+  status,
+  parentIds,
+  tags,
+});
 
 // The organization the selection tests run against: nested OUs, tags, one suspended account.
 const ORG: OrgAccount[] = [
@@ -38,7 +51,8 @@ const ORG: OrgAccount[] = [
 
 const filters = (overrides: Partial<AccountFilters>): AccountFilters => ({ ...NO_FILTERS, ...overrides });
 const ids = (accounts: readonly OrgAccount[]): string[] => accounts.map((a) => a.id);
-const reasons = (result: ReturnType<typeof selectAccounts>): Record<string, string> => Object.fromEntries(result.skipped.map((s) => [s.account.id, s.reason]));
+const reasons = (result: ReturnType<typeof selectAccounts>): Record<string, string> =>
+  Object.fromEntries(result.skipped.map((s) => [s.account.id, s.reason]));
 
 describe('selectAccounts', () => {
   test('with no filters every active account is selected, and suspended or closing ones are skipped with their state', () => {
@@ -59,9 +73,19 @@ describe('selectAccounts', () => {
       'an included child OU leaves out its parent’s own accounts',
       { includeOus: [PROD_EU] },
       ['333333333333', '444444444444'],
-      { '111111111111': 'not in an included OU', '222222222222': 'not in an included OU', '555555555555': 'not in an included OU', '777777777777': 'not in an included OU' },
+      {
+        '111111111111': 'not in an included OU',
+        '222222222222': 'not in an included OU',
+        '555555555555': 'not in an included OU',
+        '777777777777': 'not in an included OU',
+      },
     ],
-    ['the root id as an included OU is the whole organization', { includeOus: [ROOT] }, ['111111111111', '222222222222', '333333333333', '444444444444', '555555555555', '777777777777'], {}],
+    [
+      'the root id as an included OU is the whole organization',
+      { includeOus: [ROOT] },
+      ['111111111111', '222222222222', '333333333333', '444444444444', '555555555555', '777777777777'],
+      {},
+    ],
     [
       'an excluded OU inside an included one wins, and names the nearest excluded OU',
       { includeOus: [PROD], excludeOus: [PROD_EU_LEGACY, PROD_EU] },
@@ -74,17 +98,27 @@ describe('selectAccounts', () => {
         '777777777777': 'not in an included OU',
       },
     ],
-    ['an excluded OU alone leaves the rest', { excludeOus: [DEV, PROD] }, ['111111111111', '777777777777'], {
-      '222222222222': `excluded by OU ${PROD}`,
-      '333333333333': `excluded by OU ${PROD}`,
-      '444444444444': `excluded by OU ${PROD}`,
-      '555555555555': `excluded by OU ${DEV}`,
-    }],
+    [
+      'an excluded OU alone leaves the rest',
+      { excludeOus: [DEV, PROD] },
+      ['111111111111', '777777777777'],
+      {
+        '222222222222': `excluded by OU ${PROD}`,
+        '333333333333': `excluded by OU ${PROD}`,
+        '444444444444': `excluded by OU ${PROD}`,
+        '555555555555': `excluded by OU ${DEV}`,
+      },
+    ],
     [
       'included accounts',
       { includeAccounts: ['222222222222', '555555555555'] },
       ['222222222222', '555555555555'],
-      { '111111111111': 'not in the included accounts', '333333333333': 'not in the included accounts', '444444444444': 'not in the included accounts', '777777777777': 'not in the included accounts' },
+      {
+        '111111111111': 'not in the included accounts',
+        '333333333333': 'not in the included accounts',
+        '444444444444': 'not in the included accounts',
+        '777777777777': 'not in the included accounts',
+      },
     ],
     [
       'an excluded account wins over its included OU and its included id',
@@ -108,13 +142,22 @@ describe('selectAccounts', () => {
       'an excluded tag without a value matches any value, and wins over an included OU',
       { includeOus: [PROD], excludeTags: [{ key: 'legacy' }] },
       ['222222222222', '333333333333'],
-      { '111111111111': 'not in an included OU', '444444444444': 'tag legacy=yes excluded', '555555555555': 'not in an included OU', '777777777777': 'not in an included OU' },
+      {
+        '111111111111': 'not in an included OU',
+        '444444444444': 'tag legacy=yes excluded',
+        '555555555555': 'not in an included OU',
+        '777777777777': 'not in an included OU',
+      },
     ],
     [
       'included tags: any one of them is enough',
       { includeTags: [{ key: 'team', value: 'payments' }, { key: 'legacy' }] },
       ['222222222222', '444444444444', '555555555555'],
-      { '111111111111': 'no included tag (team=payments, legacy)', '333333333333': 'no included tag (team=payments, legacy)', '777777777777': 'no included tag (team=payments, legacy)' },
+      {
+        '111111111111': 'no included tag (team=payments, legacy)',
+        '333333333333': 'no included tag (team=payments, legacy)',
+        '777777777777': 'no included tag (team=payments, legacy)',
+      },
     ],
     [
       'an included OU and an included tag must both match',
@@ -136,7 +179,10 @@ describe('selectAccounts', () => {
   });
 
   test('tag values are matched exactly (tags are case-sensitive)', () => {
-    const result = selectAccounts([account('222222222222', [ROOT], { env: 'Prod' })], filters({ includeTags: [{ key: 'env', value: 'prod' }] }));
+    const result = selectAccounts(
+      [account('222222222222', [ROOT], { env: 'Prod' })],
+      filters({ includeTags: [{ key: 'env', value: 'prod' }] }),
+    );
 
     expect(result.selected).toEqual([]);
   });
@@ -144,7 +190,9 @@ describe('selectAccounts', () => {
   test('the rotator’s own account is kept when include filters leave it out, and dropped when an exclude names it', () => {
     const self = '777777777777';
 
-    expect(ids(selectAccounts(ORG, filters({ includeOus: [PROD] }), self).selected)).toEqual([self, '222222222222', '333333333333', '444444444444'].sort());
+    expect(ids(selectAccounts(ORG, filters({ includeOus: [PROD] }), self).selected)).toEqual(
+      [self, '222222222222', '333333333333', '444444444444'].sort(),
+    );
     expect(reasons(selectAccounts(ORG, filters({ excludeOus: [SECURITY] }), self))[self]).toBe(`excluded by OU ${SECURITY}`);
     expect(reasons(selectAccounts(ORG, filters({ excludeAccounts: [self] }), self))[self]).toBe('excluded by account id');
   });
@@ -198,18 +246,27 @@ describe('parseTagMatchers', () => {
 
 describe('parseAccountIds and parseOuIds', () => {
   test('read comma or space separated ids', () => {
-    expect(parseAccountIds('111111111111, 222222222222 333333333333', 'ORG_INCLUDE_ACCOUNTS')).toEqual(['111111111111', '222222222222', '333333333333']);
+    expect(parseAccountIds('111111111111, 222222222222 333333333333', 'ORG_INCLUDE_ACCOUNTS')).toEqual([
+      '111111111111',
+      '222222222222',
+      '333333333333',
+    ]);
     expect(parseOuIds('ou-ab12-cd34ef56,r-ab12', 'ORG_INCLUDE_OUS')).toEqual(['ou-ab12-cd34ef56', 'r-ab12']);
     expect(parseOuIds('', 'ORG_INCLUDE_OUS')).toEqual([]);
   });
 
   test.each([['11111111111'], ['1111111111111'], ['account-1']])('account id "%s" is a ConfigError naming the setting', (text) => {
-    expect(() => parseAccountIds(text, 'ORG_EXCLUDE_ACCOUNTS')).toThrow(new ConfigError(`ORG_EXCLUDE_ACCOUNTS must list 12-digit AWS account ids separated by commas (not "${text}")`));
+    expect(() => parseAccountIds(text, 'ORG_EXCLUDE_ACCOUNTS')).toThrow(
+      new ConfigError(`ORG_EXCLUDE_ACCOUNTS must list 12-digit AWS account ids separated by commas (not "${text}")`),
+    );
   });
 
-  test.each([['Production'], ['ou-ab12'], ['OU-AB12-CD34EF56']])('OU "%s" (a name, or a malformed id) is a ConfigError naming the setting', (text) => {
-    expect(() => parseOuIds(text, 'ORG_EXCLUDE_OUS')).toThrow(/^ORG_EXCLUDE_OUS must list OU ids like ou-ab12-cd34ef56/);
-  });
+  test.each([['Production'], ['ou-ab12'], ['OU-AB12-CD34EF56']])(
+    'OU "%s" (a name, or a malformed id) is a ConfigError naming the setting',
+    (text) => {
+      expect(() => parseOuIds(text, 'ORG_EXCLUDE_OUS')).toThrow(/^ORG_EXCLUDE_OUS must list OU ids like ou-ab12-cd34ef56/);
+    },
+  );
 });
 
 describe('filtersNeedTags', () => {
@@ -225,7 +282,12 @@ describe('listOrganizationAccounts', () => {
   // Class-level mock: the SDK paginators insist on a real client instance, whose sends this intercepts.
   const organizationsMock = mockClient(OrganizationsClient);
   const organizations = new OrganizationsClient({});
-  const sdkAccount = (id: string, state?: 'ACTIVE' | 'SUSPENDED') => ({ Id: id, Name: `account-${id}`, State: state ?? 'ACTIVE', Status: state ?? 'ACTIVE' });
+  const sdkAccount = (id: string, state?: 'ACTIVE' | 'SUSPENDED') => ({
+    Id: id,
+    Name: `account-${id}`,
+    State: state ?? 'ACTIVE',
+    Status: state ?? 'ACTIVE',
+  });
 
   beforeEach(() => {
     organizationsMock.reset();
@@ -335,23 +397,31 @@ describe('listOrganizationAccounts', () => {
   });
 
   test('an account outside any organization gets an OrganizationAccessError that says where to deploy', async () => {
-    organizationsMock.on(ListRootsCommand).rejects(new AWSOrganizationsNotInUseException({ message: 'Your account is not a member of an organization.', $metadata: {} }));
+    organizationsMock
+      .on(ListRootsCommand)
+      .rejects(new AWSOrganizationsNotInUseException({ message: 'Your account is not a member of an organization.', $metadata: {} }));
 
     const listing = listOrganizationAccounts(organizations, { withTags: false });
 
     await expect(listing).rejects.toThrow(OrganizationAccessError);
-    await expect(listing).rejects.toThrow(/not in an AWS Organization.*management account or in a delegated administrator account.*SCAN_SCOPE=account/);
+    await expect(listing).rejects.toThrow(
+      /not in an AWS Organization.*management account or in a delegated administrator account.*SCAN_SCOPE=account/,
+    );
   });
 
   test('a denied call names the action and the permissions to grant', async () => {
     mockTree();
-    organizationsMock.on(ListAccountsForParentCommand, { ParentId: DEV }).rejects(new AccessDeniedException({ message: 'You don’t have permissions to access this resource.', $metadata: {} }));
+    organizationsMock
+      .on(ListAccountsForParentCommand, { ParentId: DEV })
+      .rejects(new AccessDeniedException({ message: 'You don’t have permissions to access this resource.', $metadata: {} }));
 
     const listing = listOrganizationAccounts(organizations, { withTags: false });
 
     await expect(listing).rejects.toMatchObject({
       name: 'OrganizationAccessError',
-      message: expect.stringMatching(/organizations:ListAccountsForParent was denied.*delegated administrator.*organizations:ListRoots, organizations:ListOrganizationalUnitsForParent, organizations:ListAccountsForParent/),
+      message: expect.stringMatching(
+        /organizations:ListAccountsForParent was denied.*delegated administrator.*organizations:ListRoots, organizations:ListOrganizationalUnitsForParent, organizations:ListAccountsForParent/,
+      ),
     });
   });
 
@@ -359,7 +429,9 @@ describe('listOrganizationAccounts', () => {
     mockTree();
     organizationsMock.on(ListTagsForResourceCommand).rejects(new AccessDeniedException({ message: 'denied', $metadata: {} }));
 
-    await expect(listOrganizationAccounts(organizations, { withTags: true })).rejects.toThrow(/organizations:ListTagsForResource was denied.*allow the scanner’s role .*organizations:ListTagsForResource\.$/);
+    await expect(listOrganizationAccounts(organizations, { withTags: true })).rejects.toThrow(
+      /organizations:ListTagsForResource was denied.*allow the scanner’s role .*organizations:ListTagsForResource\.$/,
+    );
   });
 
   test('other errors pass through unchanged', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
-import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { silentLogger } from '#shared/base/logger.ts';
@@ -64,14 +69,21 @@ describe('the schedule starts the organization scan once per scheduled event', (
   test('named after the event’s scheduled time, so every delivery of one event names the same execution', async () => {
     // Prepare
     const sfn = mockClient(SFNClient);
-    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${ORG_SCAN.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: `${ORG_SCAN.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(),
+    }));
 
     // Act
     const started = await startOrganizationScan(new SFNClient({}), config, clock, silent, '2026-11-23T06:00:00Z');
 
     // Assess
     expect(started).toMatchObject({ executionName: 'scan-2026-11-23T06-00', alreadyStarted: false });
-    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toEqual({ stateMachineArn: ORG_SCAN, name: 'scan-2026-11-23T06-00', input: '{}' });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toEqual({
+      stateMachineArn: ORG_SCAN,
+      name: 'scan-2026-11-23T06-00',
+      input: '{}',
+    });
     sfn.restore();
   });
 

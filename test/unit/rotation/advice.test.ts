@@ -24,15 +24,60 @@ function advisedForRemoval(text: string): string[] {
   return [...new Set(patterns.flatMap((pattern) => [...text.matchAll(pattern)].map((match) => match[1] ?? '')))];
 }
 
-const version = (accessKeyId: string, stages: string[], userName: string | undefined = USER): HeldVersionFact => ({ versionId: `v-${accessKeyId}`, stages, accessKeyId, userName });
+const version = (accessKeyId: string, stages: string[], userName: string | undefined = USER): HeldVersionFact => ({
+  versionId: `v-${accessKeyId}`,
+  stages,
+  accessKeyId,
+  userName,
+});
 
 describe('KeyLimitReachedError names which key is safe to remove, never the one AWSCURRENT holds', () => {
   test.each<[string, KeyFact[], HeldVersionFact[], string | undefined]>([
-    ['both Active, AWSCURRENT holds the rotated key', [{ accessKeyId: ROTATED, status: 'Active' }, { accessKeyId: OTHER, status: 'Active' }], [version(ROTATED, ['AWSCURRENT'])], OTHER],
-    ['both Active, no secret yet', [{ accessKeyId: ROTATED, status: 'Active' }, { accessKeyId: OTHER, status: 'Active' }], [], OTHER],
-    ['both Active, AWSCURRENT holds a deleted key', [{ accessKeyId: ROTATED, status: 'Active' }, { accessKeyId: OTHER, status: 'Active' }], [version(THIRD, ['AWSCURRENT'])], OTHER],
-    ['the other key Inactive and AWSCURRENT', [{ accessKeyId: ROTATED, status: 'Active' }, { accessKeyId: OTHER, status: 'Inactive' }], [version(OTHER, ['AWSCURRENT'])], undefined],
-    ['the other key Active and AWSCURRENT, its version naming another user', [{ accessKeyId: ROTATED, status: 'Active' }, { accessKeyId: OTHER, status: 'Active' }], [version(OTHER, ['AWSCURRENT'], 'someone-else')], undefined],
+    [
+      'both Active, AWSCURRENT holds the rotated key',
+      [
+        { accessKeyId: ROTATED, status: 'Active' },
+        { accessKeyId: OTHER, status: 'Active' },
+      ],
+      [version(ROTATED, ['AWSCURRENT'])],
+      OTHER,
+    ],
+    [
+      'both Active, no secret yet',
+      [
+        { accessKeyId: ROTATED, status: 'Active' },
+        { accessKeyId: OTHER, status: 'Active' },
+      ],
+      [],
+      OTHER,
+    ],
+    [
+      'both Active, AWSCURRENT holds a deleted key',
+      [
+        { accessKeyId: ROTATED, status: 'Active' },
+        { accessKeyId: OTHER, status: 'Active' },
+      ],
+      [version(THIRD, ['AWSCURRENT'])],
+      OTHER,
+    ],
+    [
+      'the other key Inactive and AWSCURRENT',
+      [
+        { accessKeyId: ROTATED, status: 'Active' },
+        { accessKeyId: OTHER, status: 'Inactive' },
+      ],
+      [version(OTHER, ['AWSCURRENT'])],
+      undefined,
+    ],
+    [
+      'the other key Active and AWSCURRENT, its version naming another user',
+      [
+        { accessKeyId: ROTATED, status: 'Active' },
+        { accessKeyId: OTHER, status: 'Active' },
+      ],
+      [version(OTHER, ['AWSCURRENT'], 'someone-else')],
+      undefined,
+    ],
   ])('%s', (_name, keys, versions, removable) => {
     // Prepare
     const room = decideRoom({ keys, oldAccessKeyId: ROTATED, userName: USER, versions });
@@ -51,7 +96,10 @@ describe('KeyLimitReachedError names which key is safe to remove, never the one 
   });
 
   test('when AWSCURRENT holds the rotated key, the message also says how to finish instead: rotate the other key, which takes the AWSCURRENT key over', () => {
-    const keys: KeyFact[] = [{ accessKeyId: ROTATED, status: 'Active' }, { accessKeyId: OTHER, status: 'Active' }];
+    const keys: KeyFact[] = [
+      { accessKeyId: ROTATED, status: 'Active' },
+      { accessKeyId: OTHER, status: 'Active' },
+    ];
     const room = decideRoom({ keys, oldAccessKeyId: ROTATED, userName: USER, versions: [version(ROTATED, ['AWSCURRENT'])] });
     if (room.action !== 'refuse') throw new Error('expected a refusal');
 
@@ -97,8 +145,21 @@ describe('notifications', () => {
     expect(advisedForRemoval(message)).toEqual([]);
   });
 
-  test.each([false, true])('unused-key (deactivated: %s): deletion only when the secret does not hold the key as AWSCURRENT (the scan does not read secrets)', (keyDeactivated) => {
-    const message = text(buildNotification(facts({ event: 'unused-key', oldAccessKeyId: OTHER, newAccessKeyId: undefined, keyDeactivated, reason: 'never used, 50 days old' })));
-    expect(message).toContain(`${SECRET} does not hold it as AWSCURRENT`);
-  });
+  test.each([false, true])(
+    'unused-key (deactivated: %s): deletion only when the secret does not hold the key as AWSCURRENT (the scan does not read secrets)',
+    (keyDeactivated) => {
+      const message = text(
+        buildNotification(
+          facts({
+            event: 'unused-key',
+            oldAccessKeyId: OTHER,
+            newAccessKeyId: undefined,
+            keyDeactivated,
+            reason: 'never used, 50 days old',
+          }),
+        ),
+      );
+      expect(message).toContain(`${SECRET} does not hold it as AWSCURRENT`);
+    },
+  );
 });

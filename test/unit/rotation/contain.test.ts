@@ -7,14 +7,62 @@ const v = (versionId: string, accessKeyId: string, ...stages: string[]): Version
 
 describe('planCompromiseRoom: room for a replacement once the leaked key is Inactive', () => {
   test.each<[string, ExtraKeyFact[], VersionFact[], 'delete' | 'keep-inactive', { plan: string; accessKeyId: string | null }]>([
-    ['only the leaked key: a fresh replacement', [key('LEAK', 'Inactive')], [v('v1', 'LEAK', 'AWSCURRENT')], 'delete', { plan: 'fresh', accessKeyId: null }],
-    ['the other key is Inactive and unreferenced: deleted for room', [key('LEAK', 'Inactive'), key('OLD', 'Inactive')], [v('v1', 'LEAK', 'AWSCURRENT')], 'keep-inactive', { plan: 'delete-other', accessKeyId: 'OLD' }],
-    ['a stopped rotation left its new key in AWSCURRENT: adopted', [key('LEAK', 'Inactive'), key('NEW', 'Active')], [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')], 'keep-inactive', { plan: 'adopt', accessKeyId: 'NEW' }],
-    ['a stopped rotation left its new key in AWSPENDING: adopted', [key('LEAK', 'Inactive'), key('NEW', 'Active', false)], [v('v1', 'LEAK', 'AWSCURRENT'), v('v2', 'NEW', 'AWSPENDING')], 'delete', { plan: 'adopt', accessKeyId: 'NEW' }],
-    ['an orphan never used nor stored: discarded', [key('LEAK', 'Inactive'), key('ORPHAN', 'Active', false)], [v('v1', 'LEAK', 'AWSCURRENT')], 'keep-inactive', { plan: 'discard-orphan', accessKeyId: 'ORPHAN' }],
-    ['two Active keys in use, delete: the leaked key goes now', [key('LEAK', 'Inactive'), key('OTHER', 'Active')], [v('v1', 'LEAK', 'AWSCURRENT')], 'delete', { plan: 'delete-compromised', accessKeyId: 'LEAK' }],
-    ['two Active keys in use, keep-inactive: no replacement, the other key works', [key('LEAK', 'Inactive'), key('OTHER', 'Active')], [v('v1', 'LEAK', 'AWSCURRENT')], 'keep-inactive', { plan: 'skip', accessKeyId: 'OTHER' }],
-    ['the other key is Inactive but AWSCURRENT: a person decides', [key('LEAK', 'Inactive'), key('OTHER', 'Inactive')], [v('v1', 'OTHER', 'AWSCURRENT')], 'delete', { plan: 'skip', accessKeyId: 'OTHER' }],
+    [
+      'only the leaked key: a fresh replacement',
+      [key('LEAK', 'Inactive')],
+      [v('v1', 'LEAK', 'AWSCURRENT')],
+      'delete',
+      { plan: 'fresh', accessKeyId: null },
+    ],
+    [
+      'the other key is Inactive and unreferenced: deleted for room',
+      [key('LEAK', 'Inactive'), key('OLD', 'Inactive')],
+      [v('v1', 'LEAK', 'AWSCURRENT')],
+      'keep-inactive',
+      { plan: 'delete-other', accessKeyId: 'OLD' },
+    ],
+    [
+      'a stopped rotation left its new key in AWSCURRENT: adopted',
+      [key('LEAK', 'Inactive'), key('NEW', 'Active')],
+      [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')],
+      'keep-inactive',
+      { plan: 'adopt', accessKeyId: 'NEW' },
+    ],
+    [
+      'a stopped rotation left its new key in AWSPENDING: adopted',
+      [key('LEAK', 'Inactive'), key('NEW', 'Active', false)],
+      [v('v1', 'LEAK', 'AWSCURRENT'), v('v2', 'NEW', 'AWSPENDING')],
+      'delete',
+      { plan: 'adopt', accessKeyId: 'NEW' },
+    ],
+    [
+      'an orphan never used nor stored: discarded',
+      [key('LEAK', 'Inactive'), key('ORPHAN', 'Active', false)],
+      [v('v1', 'LEAK', 'AWSCURRENT')],
+      'keep-inactive',
+      { plan: 'discard-orphan', accessKeyId: 'ORPHAN' },
+    ],
+    [
+      'two Active keys in use, delete: the leaked key goes now',
+      [key('LEAK', 'Inactive'), key('OTHER', 'Active')],
+      [v('v1', 'LEAK', 'AWSCURRENT')],
+      'delete',
+      { plan: 'delete-compromised', accessKeyId: 'LEAK' },
+    ],
+    [
+      'two Active keys in use, keep-inactive: no replacement, the other key works',
+      [key('LEAK', 'Inactive'), key('OTHER', 'Active')],
+      [v('v1', 'LEAK', 'AWSCURRENT')],
+      'keep-inactive',
+      { plan: 'skip', accessKeyId: 'OTHER' },
+    ],
+    [
+      'the other key is Inactive but AWSCURRENT: a person decides',
+      [key('LEAK', 'Inactive'), key('OTHER', 'Inactive')],
+      [v('v1', 'OTHER', 'AWSCURRENT')],
+      'delete',
+      { plan: 'skip', accessKeyId: 'OTHER' },
+    ],
   ])('%s', (_name, keys, versions, action, expected) => {
     expect(planCompromiseRoom(keys, 'LEAK', versions, action)).toMatchObject(expected);
   });
@@ -48,6 +96,12 @@ describe('the session-deny policy', () => {
 
 test('a compromise rotation never rolls back to the leaked key', () => {
   expect(
-    planRollback({ kind: 'compromise', oldAccessKeyId: 'LEAK', keys: [key('LEAK', 'Inactive'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')] }),
+    planRollback({
+      kind: 'compromise',
+      oldAccessKeyId: 'LEAK',
+      keys: [key('LEAK', 'Inactive'), key('NEW', 'Active')],
+      newAccessKeyId: 'NEW',
+      versions: [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')],
+    }),
   ).toEqual([]);
 });

@@ -62,14 +62,49 @@ describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', 
       [version(OTHER, ['AWSCURRENT']), version(OLD, ['AWSPREVIOUS'])],
       { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` },
     ],
-    ['a version that names no user (seeded by hand) but holds a key IAM lists for the user: adopted', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'], null)], { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` }],
+    [
+      'a version that names no user (seeded by hand) but holds a key IAM lists for the user: adopted',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT'], null)],
+      { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` },
+    ],
     ['no secret yet', [key(OLD), key(OTHER)], [], { adopt: false, why: 'no-current' }],
-    ['AWSCURRENT holds something that is not a key', [key(OLD), key(OTHER)], [version(undefined, ['AWSCURRENT'])], { adopt: false, why: 'no-current' }],
-    ['AWSCURRENT holds the key being rotated', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT'])], { adopt: false, why: 'current-is-rotated-key' }],
-    ['AWSCURRENT holds a key the user does not have (deleted, or another user’s)', [key(OLD), key(OTHER)], [version('AKIASOMEONEELSE00000', ['AWSCURRENT'])], { adopt: false, why: 'not-a-key-of-the-user' }],
-    ['AWSCURRENT holds an Inactive key', [key(OLD), key(OTHER, 'Inactive')], [version(OTHER, ['AWSCURRENT'])], { adopt: false, why: 'inactive' }],
-    ['the version names another user', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'], 'someone-else')], { adopt: false, why: 'another-users-version' }],
-    ['AWSPENDING (not AWSCURRENT) holds the other key: not adopted here', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { adopt: false, why: 'current-is-rotated-key' }],
+    [
+      'AWSCURRENT holds something that is not a key',
+      [key(OLD), key(OTHER)],
+      [version(undefined, ['AWSCURRENT'])],
+      { adopt: false, why: 'no-current' },
+    ],
+    [
+      'AWSCURRENT holds the key being rotated',
+      [key(OLD), key(OTHER)],
+      [version(OLD, ['AWSCURRENT'])],
+      { adopt: false, why: 'current-is-rotated-key' },
+    ],
+    [
+      'AWSCURRENT holds a key the user does not have (deleted, or another user’s)',
+      [key(OLD), key(OTHER)],
+      [version('AKIASOMEONEELSE00000', ['AWSCURRENT'])],
+      { adopt: false, why: 'not-a-key-of-the-user' },
+    ],
+    [
+      'AWSCURRENT holds an Inactive key',
+      [key(OLD), key(OTHER, 'Inactive')],
+      [version(OTHER, ['AWSCURRENT'])],
+      { adopt: false, why: 'inactive' },
+    ],
+    [
+      'the version names another user',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT'], 'someone-else')],
+      { adopt: false, why: 'another-users-version' },
+    ],
+    [
+      'AWSPENDING (not AWSCURRENT) holds the other key: not adopted here',
+      [key(OLD), key(OTHER)],
+      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])],
+      { adopt: false, why: 'current-is-rotated-key' },
+    ],
   ])('%s', (_name, keys, versions, expected) => {
     expect(decideAdoption(keys, OLD, 'app-one', versions)).toEqual(expected);
   });
@@ -79,16 +114,61 @@ describe('decideRoom: making room under the two-key limit', () => {
   test.each<[string, KeyFact[], HeldVersionFact[], RoomDecision]>([
     ['one key: nothing to do', [key(OLD)], [version(OLD, ['AWSCURRENT'])], { action: 'none' }],
     ['one key, no secret yet (a first rotation): nothing to do', [key(OLD)], [], { action: 'none' }],
-    ['other key Inactive and unreferenced: delete it', [key(OLD), key(OTHER, 'Inactive')], [version(OLD, ['AWSCURRENT'])], { action: 'delete', accessKeyId: OTHER }],
+    [
+      'other key Inactive and unreferenced: delete it',
+      [key(OLD), key(OTHER, 'Inactive')],
+      [version(OLD, ['AWSCURRENT'])],
+      { action: 'delete', accessKeyId: OTHER },
+    ],
     ['other key Inactive, no secret yet: delete it', [key(OLD), key(OTHER, 'Inactive')], [], { action: 'delete', accessKeyId: OTHER }],
-    ['other key Inactive and only AWSPREVIOUS: delete it', [key(OLD), key(OTHER, 'Inactive')], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPREVIOUS'])], { action: 'delete', accessKeyId: OTHER }],
-    ['other key Active, AWSCURRENT holds the rotated key: refuse, delete nothing', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT'])], { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: OLD }],
-    ['other key Active, no secret: refuse, delete nothing', [key(OLD), key(OTHER)], [], { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: undefined }],
-    ['other key Inactive but AWSCURRENT holds it: refuse', [key(OLD), key(OTHER, 'Inactive')], [version(OTHER, ['AWSCURRENT'])], { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER }],
-    ['other key Active, AWSCURRENT holds it under another user’s name: refuse, never delete it', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'], 'someone-else')], { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER }],
-    ['other key Active and AWSCURRENT, no AWSPREVIOUS (the first rotation created the secret): take it over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'])], { action: 'adopt', accessKeyId: OTHER }],
-    ['other key Active and AWSCURRENT, AWSPREVIOUS on the rotated key: take it over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT']), version(OLD, ['AWSPREVIOUS'])], { action: 'adopt', accessKeyId: OTHER }],
-    ['other key Active and AWSCURRENT, AWSPREVIOUS on yet another key: take it over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT']), version('AKIAGONE000000000000', ['AWSPREVIOUS'])], { action: 'adopt', accessKeyId: OTHER }],
+    [
+      'other key Inactive and only AWSPREVIOUS: delete it',
+      [key(OLD), key(OTHER, 'Inactive')],
+      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPREVIOUS'])],
+      { action: 'delete', accessKeyId: OTHER },
+    ],
+    [
+      'other key Active, AWSCURRENT holds the rotated key: refuse, delete nothing',
+      [key(OLD), key(OTHER)],
+      [version(OLD, ['AWSCURRENT'])],
+      { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: OLD },
+    ],
+    [
+      'other key Active, no secret: refuse, delete nothing',
+      [key(OLD), key(OTHER)],
+      [],
+      { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: undefined },
+    ],
+    [
+      'other key Inactive but AWSCURRENT holds it: refuse',
+      [key(OLD), key(OTHER, 'Inactive')],
+      [version(OTHER, ['AWSCURRENT'])],
+      { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER },
+    ],
+    [
+      'other key Active, AWSCURRENT holds it under another user’s name: refuse, never delete it',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT'], 'someone-else')],
+      { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER },
+    ],
+    [
+      'other key Active and AWSCURRENT, no AWSPREVIOUS (the first rotation created the secret): take it over',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT'])],
+      { action: 'adopt', accessKeyId: OTHER },
+    ],
+    [
+      'other key Active and AWSCURRENT, AWSPREVIOUS on the rotated key: take it over',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT']), version(OLD, ['AWSPREVIOUS'])],
+      { action: 'adopt', accessKeyId: OTHER },
+    ],
+    [
+      'other key Active and AWSCURRENT, AWSPREVIOUS on yet another key: take it over',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT']), version('AKIAGONE000000000000', ['AWSPREVIOUS'])],
+      { action: 'adopt', accessKeyId: OTHER },
+    ],
   ])('%s', (_name, keys, versions, expected) => {
     expect(decideRoom({ keys, oldAccessKeyId: OLD, userName: 'app-one', versions })).toEqual(expected);
   });
@@ -96,7 +176,12 @@ describe('decideRoom: making room under the two-key limit', () => {
   test('no decision ever deletes the key AWSCURRENT holds', () => {
     for (const status of ['Active', 'Inactive'] as const) {
       for (const userName of ['app-one', null, 'someone-else']) {
-        const room = decideRoom({ keys: [key(OLD), key(OTHER, status)], oldAccessKeyId: OLD, userName: 'app-one', versions: [version(OTHER, ['AWSCURRENT'], userName)] });
+        const room = decideRoom({
+          keys: [key(OLD), key(OTHER, status)],
+          oldAccessKeyId: OLD,
+          userName: 'app-one',
+          versions: [version(OTHER, ['AWSCURRENT'], userName)],
+        });
         expect({ status, userName, room: room.action }).not.toEqual({ status, userName, room: 'delete' });
       }
     }
@@ -107,12 +192,42 @@ describe('decideNewKeySource: where CreateAndStore’s new key comes from', () =
   test.each<[string, KeyFact[], HeldVersionFact[], ReturnType<typeof decideNewKeySource>]>([
     ['nothing stored yet: create', [key(OLD)], [version(OLD, ['AWSCURRENT'])], { source: 'create' }],
     ['no secret yet: create', [key(OLD)], [], { source: 'create' }],
-    ['AWSPENDING holds an Active key of an earlier attempt: reuse it', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { source: 'pending', accessKeyId: OTHER, versionId: `v-${OTHER}` }],
-    ['AWSPENDING holds a key the user no longer has: create', [key(OLD)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { source: 'create' }],
-    ['AWSPENDING holds an Inactive key: not reused', [key(OLD), key(OTHER, 'Inactive')], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])], { source: 'create' }],
-    ['AWSPENDING names no user (not written by this step): not reused', [key(OLD), key(OTHER)], [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'], null)], { source: 'create' }],
-    ['AWSCURRENT holds the other key, Active: taken over', [key(OLD), key(OTHER)], [version(OTHER, ['AWSCURRENT'])], { source: 'adopted', accessKeyId: OTHER, versionId: `v-${OTHER}` }],
-    ['AWSCURRENT holds an Inactive other key: not taken over', [key(OLD), key(OTHER, 'Inactive')], [version(OTHER, ['AWSCURRENT'])], { source: 'create' }],
+    [
+      'AWSPENDING holds an Active key of an earlier attempt: reuse it',
+      [key(OLD), key(OTHER)],
+      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])],
+      { source: 'pending', accessKeyId: OTHER, versionId: `v-${OTHER}` },
+    ],
+    [
+      'AWSPENDING holds a key the user no longer has: create',
+      [key(OLD)],
+      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])],
+      { source: 'create' },
+    ],
+    [
+      'AWSPENDING holds an Inactive key: not reused',
+      [key(OLD), key(OTHER, 'Inactive')],
+      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'])],
+      { source: 'create' },
+    ],
+    [
+      'AWSPENDING names no user (not written by this step): not reused',
+      [key(OLD), key(OTHER)],
+      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'], null)],
+      { source: 'create' },
+    ],
+    [
+      'AWSCURRENT holds the other key, Active: taken over',
+      [key(OLD), key(OTHER)],
+      [version(OTHER, ['AWSCURRENT'])],
+      { source: 'adopted', accessKeyId: OTHER, versionId: `v-${OTHER}` },
+    ],
+    [
+      'AWSCURRENT holds an Inactive other key: not taken over',
+      [key(OLD), key(OTHER, 'Inactive')],
+      [version(OTHER, ['AWSCURRENT'])],
+      { source: 'create' },
+    ],
   ])('%s', (_name, keys, versions, expected) => {
     expect(decideNewKeySource(keys, OLD, 'app-one', versions)).toEqual(expected);
   });
@@ -183,7 +298,7 @@ describe('evaluateObservation', () => {
 });
 
 describe('classifyExtraKeys', () => {
-  test('an unreferenced, never-used key is an orphan; a used one is someone else\'s', () => {
+  test("an unreferenced, never-used key is an orphan; a used one is someone else's", () => {
     const keys = [
       { accessKeyId: 'OLD', status: 'Active' as const, everUsed: true },
       { accessKeyId: 'ORPHAN', status: 'Active' as const, everUsed: false },
@@ -210,27 +325,54 @@ describe('planMakeSafe and planRollback', () => {
     ['failed in Prepare: nothing to do', {}, []],
     [
       'failed before promotion: delete the new key, drop AWSPENDING',
-      { keys: [key('OLD', 'Active'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPENDING')] },
-      [{ action: 'delete-key', accessKeyId: 'NEW' }, { action: 'remove-pending', versionId: 'v-new' }],
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPENDING')],
+      },
+      [
+        { action: 'delete-key', accessKeyId: 'NEW' },
+        { action: 'remove-pending', versionId: 'v-new' },
+      ],
     ],
     [
       'failed after promotion: keep the promoted key, nothing else',
-      { keys: [key('OLD', 'Active'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')] },
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')],
+      },
       [],
     ],
     [
       'failed after deactivation: reactivate the old key, keep the promoted one',
-      { keys: [key('OLD', 'Inactive'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')] },
+      {
+        keys: [key('OLD', 'Inactive'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')],
+      },
       [{ action: 'reactivate-key', accessKeyId: 'OLD' }],
     ],
     [
       'the promoted key was deleted by hand: AWSCURRENT goes back to the old key',
-      { keys: [key('OLD', 'Inactive')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')] },
-      [{ action: 'reactivate-key', accessKeyId: 'OLD' }, { action: 'move-current', toVersionId: 'v-old', fromVersionId: 'v-new' }],
+      {
+        keys: [key('OLD', 'Inactive')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')],
+      },
+      [
+        { action: 'reactivate-key', accessKeyId: 'OLD' },
+        { action: 'move-current', toVersionId: 'v-old', fromVersionId: 'v-new' },
+      ],
     ],
     [
       'compromise: the old key stays Inactive',
-      { kind: 'compromise', keys: [key('OLD', 'Inactive'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')] },
+      {
+        kind: 'compromise',
+        keys: [key('OLD', 'Inactive'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')],
+      },
       [],
     ],
     [
@@ -238,14 +380,14 @@ describe('planMakeSafe and planRollback', () => {
       { keys: [key('OLD', 'Active'), key('ORPHAN', 'Active', false)] },
       [{ action: 'delete-key', accessKeyId: 'ORPHAN' }],
     ],
-    [
-      'a used, unreferenced key is not ours: kept',
-      { keys: [key('OLD', 'Active'), key('THEIRS', 'Active', true)] },
-      [],
-    ],
+    ['a used, unreferenced key is not ours: kept', { keys: [key('OLD', 'Active'), key('THEIRS', 'Active', true)] }, []],
     [
       'first rotation, secret created by this run, failed before promotion: the new key is AWSCURRENT, so it is kept',
-      { keys: [key('OLD', 'Active'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-new', 'NEW', 'AWSCURRENT', 'AWSPENDING')] },
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-new', 'NEW', 'AWSCURRENT', 'AWSPENDING')],
+      },
       [],
     ],
   ])('MakeSafe: %s', (_name, overrides, expected) => {
@@ -255,7 +397,11 @@ describe('planMakeSafe and planRollback', () => {
   test.each<[string, Partial<SafetyFacts>, ReturnType<typeof planRollback>]>([
     [
       'during observation: reactivate, AWSCURRENT back, deactivate the new key',
-      { keys: [key('OLD', 'Inactive'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')] },
+      {
+        keys: [key('OLD', 'Inactive'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')],
+      },
       [
         { action: 'reactivate-key', accessKeyId: 'OLD' },
         { action: 'move-current', toVersionId: 'v-old', fromVersionId: 'v-new' },
@@ -264,8 +410,15 @@ describe('planMakeSafe and planRollback', () => {
     ],
     [
       'aborted at the gate (old key still Active)',
-      { keys: [key('OLD', 'Active'), key('NEW', 'Active')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')] },
-      [{ action: 'move-current', toVersionId: 'v-old', fromVersionId: 'v-new' }, { action: 'deactivate-key', accessKeyId: 'NEW' }],
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSPREVIOUS'), v('v-new', 'NEW', 'AWSCURRENT')],
+      },
+      [
+        { action: 'move-current', toVersionId: 'v-old', fromVersionId: 'v-new' },
+        { action: 'deactivate-key', accessKeyId: 'NEW' },
+      ],
     ],
     [
       'no version of the old key (first rotation): the new key stays Active and AWSCURRENT',
@@ -274,7 +427,11 @@ describe('planMakeSafe and planRollback', () => {
     ],
     [
       'already rolled back: nothing to do',
-      { keys: [key('OLD', 'Active'), key('NEW', 'Inactive')], newAccessKeyId: 'NEW', versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPREVIOUS')] },
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Inactive')],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPREVIOUS')],
+      },
       [],
     ],
   ])('Rollback: %s', (_name, overrides, expected) => {

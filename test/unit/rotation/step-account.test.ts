@@ -58,8 +58,12 @@ describe('stepAccountId: where a step input names the account', () => {
 
   test('two different accounts in one input are refused, as is a malformed id', () => {
     // Act & Assess
-    expect(() => stepAccountId({ accountId: MEMBER, rotation: { accountId: '222222222222' } })).toThrow(expect.objectContaining({ name: 'InvalidInputError' }));
-    expect(() => stepAccountId({ accountId: '1111' })).toThrow(expect.objectContaining({ name: 'InvalidInputError', message: expect.stringMatching(/accountId must be a 12-digit/) }));
+    expect(() => stepAccountId({ accountId: MEMBER, rotation: { accountId: '222222222222' } })).toThrow(
+      expect.objectContaining({ name: 'InvalidInputError' }),
+    );
+    expect(() => stepAccountId({ accountId: '1111' })).toThrow(
+      expect.objectContaining({ name: 'InvalidInputError', message: expect.stringMatching(/accountId must be a 12-digit/) }),
+    );
   });
 });
 
@@ -92,9 +96,18 @@ describe('inAccount', () => {
 describe('memberAccountClients', () => {
   test('assumes the role before the step acts, and builds clients once per account', async () => {
     // Prepare
-    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date('2026-06-01T13:00:00Z') } });
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date('2026-06-01T13:00:00Z') },
+    });
     const build = jest.fn(() => memberClients);
-    const forAccount = memberAccountClients(memberCredentials(new STSClient({}), { memberRoleName: 'rotator-member', memberRoleExternalId: '' }, fixedClock('2026-06-01T12:00:00Z')), build);
+    const forAccount = memberAccountClients(
+      memberCredentials(
+        new STSClient({}),
+        { memberRoleName: 'rotator-member', memberRoleExternalId: '' },
+        fixedClock('2026-06-01T12:00:00Z'),
+      ),
+      build,
+    );
 
     // Act
     await forAccount(MEMBER);
@@ -109,12 +122,21 @@ describe('memberAccountClients', () => {
   test('a refused member role fails the step as MemberAccountAccessError, which the ASL catches into MakeSafe, before anything is touched', async () => {
     // Prepare
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }));
-    const forAccount = memberAccountClients(memberCredentials(new STSClient({}), { memberRoleName: 'rotator-member', memberRoleExternalId: '' }, fixedClock('2026-06-01T12:00:00Z')), () => memberClients);
+    const forAccount = memberAccountClients(
+      memberCredentials(
+        new STSClient({}),
+        { memberRoleName: 'rotator-member', memberRoleExternalId: '' },
+        fixedClock('2026-06-01T12:00:00Z'),
+      ),
+      () => memberClients,
+    );
     const run = jest.fn(async () => 'acted');
     const handler = stepHandler('Prepare', RotationInput, run)(async () => deps({ forAccount }), silent);
 
     // Act & Assess
-    await expect(handler({ userName: 'u', accessKeyId: 'AKIAOLD0000000000000', accountId: MEMBER }, localContext('rotatePrepare'))).rejects.toBeInstanceOf(MemberAccountAccessError);
+    await expect(
+      handler({ userName: 'u', accessKeyId: 'AKIAOLD0000000000000', accountId: MEMBER }, localContext('rotatePrepare')),
+    ).rejects.toBeInstanceOf(MemberAccountAccessError);
     expect(run).not.toHaveBeenCalled();
   });
 });
@@ -144,7 +166,14 @@ describe('Notify in an unreachable member account', () => {
   test('the failure notice still goes out (the owner unknown, so operations hears it), naming the account', async () => {
     // Prepare
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }));
-    const forAccount = memberAccountClients(memberCredentials(new STSClient({}), { memberRoleName: 'rotator-member', memberRoleExternalId: '' }, fixedClock('2026-06-01T12:00:00Z')), () => memberClients);
+    const forAccount = memberAccountClients(
+      memberCredentials(
+        new STSClient({}),
+        { memberRoleName: 'rotator-member', memberRoleExternalId: '' },
+        fixedClock('2026-06-01T12:00:00Z'),
+      ),
+      () => memberClients,
+    );
     const send = jest.fn<RotationDeps['notifier']['send']>(() => Promise.resolve({ status: 'sent', messageId: 'm-1' }));
     const handler = notifyStep(async () => deps({ forAccount, notifier: { send } }), silent);
 
@@ -153,13 +182,23 @@ describe('Notify in an unreachable member account', () => {
       {
         event: 'rotation-failed',
         executionName: 'member-app-x',
-        state: { userName: 'member-app', accessKeyId: 'AKIAOLD0000000000000', accountId: MEMBER, error: { Error: 'MemberAccountAccessError', Cause: 'cannot assume' } },
+        state: {
+          userName: 'member-app',
+          accessKeyId: 'AKIAOLD0000000000000',
+          accountId: MEMBER,
+          error: { Error: 'MemberAccountAccessError', Cause: 'cannot assume' },
+        },
       },
       localContext('notify'),
     );
 
     // Assess
     expect(result).toMatchObject({ status: 'sent' });
-    expect(send.mock.calls[0]?.[0].facts).toMatchObject({ event: 'rotation-failed', accountId: MEMBER, owner: undefined, userName: 'member-app' });
+    expect(send.mock.calls[0]?.[0].facts).toMatchObject({
+      event: 'rotation-failed',
+      accountId: MEMBER,
+      owner: undefined,
+      userName: 'member-app',
+    });
   });
 });

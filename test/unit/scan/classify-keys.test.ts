@@ -1,7 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
-import { CAP_REACHED, accountExemption, classifyKey, selectDeactivations, selectRotations, type KeyClass, type PolicyUser } from '#shared/scan/classify-keys.ts';
+import {
+  CAP_REACHED,
+  accountExemption,
+  classifyKey,
+  selectDeactivations,
+  selectRotations,
+  type KeyClass,
+  type PolicyUser,
+} from '#shared/scan/classify-keys.ts';
 import type { Tag } from '#shared/aws/iam.ts';
 import { resolveUserSettings } from '#shared/config/user-settings.ts';
 
@@ -42,7 +50,11 @@ describe('classifyKey with the account defaults (rotate at 90, warn 14 days befo
   });
 
   test.each([[10], [95], [400]])('an Inactive key %s days old, never used, is inactive', (age) => {
-    expect(classifyKey(key(age, null, 'Inactive'), user(), NOW)).toMatchObject({ class: 'inactive', action: 'none', reason: 'key is Inactive' });
+    expect(classifyKey(key(age, null, 'Inactive'), user(), NOW)).toMatchObject({
+      class: 'inactive',
+      action: 'none',
+      reason: 'key is Inactive',
+    });
   });
 
   test('ages are whole days elapsed: one millisecond short of 90 days is still day 89', () => {
@@ -77,7 +89,10 @@ describe('classifyKey with per-user settings', () => {
   });
 
   test('rotation:unused-action=deactivate makes the unused action deactivate', () => {
-    expect(classifyKey(key(50, null), user({ 'rotation:unused-action': 'deactivate' }), NOW)).toMatchObject({ class: 'unused', action: 'deactivate' });
+    expect(classifyKey(key(50, null), user({ 'rotation:unused-action': 'deactivate' }), NOW)).toMatchObject({
+      class: 'unused',
+      action: 'deactivate',
+    });
   });
 
   test('an invalid tag value is reported for the user and the default is used', () => {
@@ -200,7 +215,9 @@ describe('selectRotations', () => {
     ]);
     const plan = selectRotations([candidate('alice', 300), candidate('bob', 200)], 25, existing);
     expect(plan.selected.map((item) => item.userName)).toEqual(['bob']);
-    expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([['alice', expect.stringContaining('another rotation of this key')]]);
+    expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([
+      ['alice', expect.stringContaining('another rotation of this key')],
+    ]);
   });
 
   test('keys of the same age are ordered by user, so every run picks the same ones', () => {
@@ -218,7 +235,10 @@ describe('selectDeactivations', () => {
       class: 'unused' as const,
       action,
     });
-    const plan = selectDeactivations([make('a', 50, 'deactivate'), make('b', 70, 'notify'), make('c', 90, 'deactivate'), make('d', 60, 'deactivate')], 2);
+    const plan = selectDeactivations(
+      [make('a', 50, 'deactivate'), make('b', 70, 'notify'), make('c', 90, 'deactivate'), make('d', 60, 'deactivate')],
+      2,
+    );
     expect(plan.selected.map((item) => item.userName)).toEqual(['c', 'd']);
     expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([['a', CAP_REACHED]]);
   });

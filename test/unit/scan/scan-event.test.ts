@@ -32,7 +32,9 @@ describe('handleScanEvent', () => {
   test('a malformed account event is refused before the stack’s account id is read', async () => {
     const ownAccountId = jest.fn(() => Promise.resolve('123456789012'));
 
-    await expect(handleScanEvent({ accountId: '12345', accountName: 'short' }, deps(loadConfig({}), { ownAccountId }))).rejects.toMatchObject({
+    await expect(
+      handleScanEvent({ accountId: '12345', accountName: 'short' }, deps(loadConfig({}), { ownAccountId })),
+    ).rejects.toMatchObject({
       name: 'InvalidInputError',
       message: expect.stringMatching(/^The account to scan is malformed: accountId must be a 12-digit AWS account id\./),
     });
@@ -40,7 +42,8 @@ describe('handleScanEvent', () => {
   });
 
   test('a member account whose role cannot be assumed is returned as failed, for the Report', async () => {
-    const memberIam = () => Promise.reject(new MemberAccountAccessError('111111111111', 'Cannot act in account 111111111111: assuming the member role failed.'));
+    const memberIam = () =>
+      Promise.reject(new MemberAccountAccessError('111111111111', 'Cannot act in account 111111111111: assuming the member role failed.'));
 
     const outcome = await handleScanEvent({ accountId: '111111111111', accountName: 'member' }, deps(loadConfig({}), { memberIam }));
 
@@ -58,7 +61,10 @@ describe('handleScanEvent', () => {
 
   test('the schedule in organization scope starts the organization scan, named after the event’s time', async () => {
     const sfn = mockClient(SFNClient);
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:scan-organization:scan-2026-11-23T06-00', startDate: new Date() });
+    sfn.on(StartExecutionCommand).resolves({
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:scan-organization:scan-2026-11-23T06-00',
+      startDate: new Date(),
+    });
     const config = loadConfig({ SCAN_SCOPE: 'organization', ORG_SCAN_STATE_MACHINE_ARN: ORG_SCAN });
 
     const started = await handleScanEvent({ source: 'aws.events', time: '2026-11-23T06:00:00Z' }, deps(config));

@@ -23,7 +23,12 @@ const key = (overrides: Partial<ScannedKey>): ScannedKey => ({
 });
 
 const plan = (keys: ScannedKey[], deactivated: string[] = [], exemptionWarnDays = 14) =>
-  planScanNotifications(keys, deactivated.map((accessKeyId) => ({ userName: 'app', accessKeyId })), { exemptionWarnDays }, NOW);
+  planScanNotifications(
+    keys,
+    deactivated.map((accessKeyId) => ({ userName: 'app', accessKeyId })),
+    { exemptionWarnDays },
+    NOW,
+  );
 
 describe('planScanNotifications', () => {
   test('a key due soon: one warning, keyed by key and due day, naming the secret and when the rotation starts', () => {
@@ -32,14 +37,29 @@ describe('planScanNotifications', () => {
     expect(warning).toEqual({
       dedupeId: 'key#AKIAAPP0000000000001#rotation-warning#2026-06-13',
       keepForMs: SCAN_NOTICE_KEEP_MS,
-      facts: expect.objectContaining({ event: 'rotation-warning', owner: 'team@example.com', secretName: 'iam-key-rotator/app', nextStepAt: '2026-06-13' }),
+      facts: expect.objectContaining({
+        event: 'rotation-warning',
+        owner: 'team@example.com',
+        secretName: 'iam-key-rotator/app',
+        nextStepAt: '2026-06-13',
+      }),
     });
   });
 
   test.each<[string, Partial<ScannedKey>, string[], string | undefined]>([
     ['unused, never used', { class: 'unused', lastUsedAt: null }, [], 'key#AKIAAPP0000000000001#unused-key#never'],
-    ['unused, last used on a day', { class: 'unused', lastUsedAt: '2026-03-01T10:00:00.000Z' }, [], 'key#AKIAAPP0000000000001#unused-key#2026-03-01'],
-    ['unused and deactivated by this scan: news even after the unused notice', { class: 'unused', lastUsedAt: null }, ['AKIAAPP0000000000001'], 'key#AKIAAPP0000000000001#unused-key#never#deactivated'],
+    [
+      'unused, last used on a day',
+      { class: 'unused', lastUsedAt: '2026-03-01T10:00:00.000Z' },
+      [],
+      'key#AKIAAPP0000000000001#unused-key#2026-03-01',
+    ],
+    [
+      'unused and deactivated by this scan: news even after the unused notice',
+      { class: 'unused', lastUsedAt: null },
+      ['AKIAAPP0000000000001'],
+      'key#AKIAAPP0000000000001#unused-key#never#deactivated',
+    ],
     ['ok', { class: 'ok' }, [], undefined],
     ['due (the rotation itself notifies)', { class: 'due' }, [], undefined],
     ['inactive', { class: 'inactive', status: 'Inactive' }, [], undefined],
@@ -53,7 +73,13 @@ describe('planScanNotifications', () => {
   });
 
   test('an ending exemption is one notice per user, listing every key it holds back', () => {
-    const held = (id: string) => key({ accessKeyId: id, class: 'exempt', exemptUntil: '2026-06-05', reason: 'exempt by tag until 2026-06-05 (vendor); otherwise due: reached the rotation age of 90 days' });
+    const held = (id: string) =>
+      key({
+        accessKeyId: id,
+        class: 'exempt',
+        exemptUntil: '2026-06-05',
+        reason: 'exempt by tag until 2026-06-05 (vendor); otherwise due: reached the rotation age of 90 days',
+      });
     const requests = plan([held('AKIAONE0000000000001'), held('AKIATWO0000000000002')]);
     expect(requests).toHaveLength(1);
     expect(requests[0]?.facts).toMatchObject({

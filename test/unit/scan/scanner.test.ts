@@ -53,11 +53,18 @@ function seed(users: readonly SeedUser[]): void {
   iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: details, IsTruncated: false });
   for (const user of users) {
     iam.on(ListAccessKeysCommand, { UserName: user.userName }).resolves({
-      AccessKeyMetadata: user.keys.map((key) => ({ UserName: user.userName, AccessKeyId: key.id, Status: key.active ? 'Active' : 'Inactive', CreateDate: key.createdAt })),
+      AccessKeyMetadata: user.keys.map((key) => ({
+        UserName: user.userName,
+        AccessKeyId: key.id,
+        Status: key.active ? 'Active' : 'Inactive',
+        CreateDate: key.createdAt,
+      })),
     });
   }
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${STATE_MACHINE}:${input.name}`, startDate: NOW }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({ executionArn: `${STATE_MACHINE}:${input.name}`, startDate: NOW }));
 }
 
 function options(overrides: Partial<ScanOptions> = {}, env: Record<string, string> = {}): ScanOptions {
@@ -71,7 +78,12 @@ function options(overrides: Partial<ScanOptions> = {}, env: Record<string, strin
   };
 }
 
-const used = (id: string, age: number, lastUsed: number): CsvKey & { id: string } => ({ id, active: true, createdAt: daysAgo(age), lastUsedAt: daysAgo(lastUsed) });
+const used = (id: string, age: number, lastUsed: number): CsvKey & { id: string } => ({
+  id,
+  active: true,
+  createdAt: daysAgo(age),
+  lastUsedAt: daysAgo(lastUsed),
+});
 
 beforeEach(() => {
   iam.reset();
@@ -102,13 +114,26 @@ describe('scanAccount from the credential report', () => {
     expect(result).toMatchObject({ mode: 'report', usersSeen: 3, usersReadLive: 1, reportGeneratedAt: NOW.toISOString() });
   });
 
-  test('users whose only action is a due key are read oldest first, only until the run\'s cap is filled', async () => {
+  test("users whose only action is a due key are read oldest first, only until the run's cap is filled", async () => {
     // Prepare: 40 due users (ages 100..139 days), cap 3, and the oldest already rotating
-    const users = Array.from({ length: 40 }, (_, index) => ({ userName: `due-${String(index).padStart(2, '0')}`, keys: [used(`AKIADUE${String(index).padStart(13, '0')}`, 100 + index, 1)] }));
+    const users = Array.from({ length: 40 }, (_, index) => ({
+      userName: `due-${String(index).padStart(2, '0')}`,
+      keys: [used(`AKIADUE${String(index).padStart(13, '0')}`, 100 + index, 1)],
+    }));
     seed(users);
     const oldest = users[39];
     if (!oldest) throw new Error('no users');
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ name: executionName(oldest.userName, oldest.keys[0]?.id ?? '', 'scheduled'), status: 'RUNNING', executionArn: 'x', stateMachineArn: STATE_MACHINE, startDate: NOW }] });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          name: executionName(oldest.userName, oldest.keys[0]?.id ?? '', 'scheduled'),
+          status: 'RUNNING',
+          executionArn: 'x',
+          stateMachineArn: STATE_MACHINE,
+          startDate: NOW,
+        },
+      ],
+    });
 
     // Act
     const result = await scanAccount(options({ concurrency: 2 }, { MAX_ROTATIONS_PER_RUN: '3' }));
@@ -148,21 +173,30 @@ describe('scanAccount from the credential report', () => {
 
   test('every page of users is read (GetAccountAuthorizationDetails paginates)', async () => {
     seed([]);
-    const page = (names: string[]): UserDetail[] => names.map((UserName) => ({ UserName, Path: '/', GroupList: [], Tags: [{ Key: 'rotation:max-age-days', Value: '20' }] }));
+    const page = (names: string[]): UserDetail[] =>
+      names.map((UserName) => ({ UserName, Path: '/', GroupList: [], Tags: [{ Key: 'rotation:max-age-days', Value: '20' }] }));
     iam.on(GetCredentialReportCommand).resolves({
-      Content: new TextEncoder().encode(credentialReportCsv(['p1', 'p2', 'p3'].map((userName) => ({ userName, keys: [used(`AKIA${userName}`, 25, 0)] })))),
+      Content: new TextEncoder().encode(
+        credentialReportCsv(['p1', 'p2', 'p3'].map((userName) => ({ userName, keys: [used(`AKIA${userName}`, 25, 0)] }))),
+      ),
     });
     iam
       .on(GetAccountAuthorizationDetailsCommand)
       .resolvesOnce({ UserDetailList: page(['p1', 'p2']), IsTruncated: true, Marker: 'm1' })
       .resolves({ UserDetailList: page(['p3']), IsTruncated: false });
     for (const name of ['p1', 'p2', 'p3']) {
-      iam.on(ListAccessKeysCommand, { UserName: name }).resolves({ AccessKeyMetadata: [{ AccessKeyId: `AKIA${name}`, Status: 'Active', CreateDate: daysAgo(25) }] });
+      iam
+        .on(ListAccessKeysCommand, { UserName: name })
+        .resolves({ AccessKeyMetadata: [{ AccessKeyId: `AKIA${name}`, Status: 'Active', CreateDate: daysAgo(25) }] });
     }
 
     const result = await scanAccount(options({ dryRun: true }));
 
-    expect(iam).toHaveReceivedNthSpecificCommandWith(2, GetAccountAuthorizationDetailsCommand, { Filter: ['User'], Marker: 'm1', MaxItems: 1000 });
+    expect(iam).toHaveReceivedNthSpecificCommandWith(2, GetAccountAuthorizationDetailsCommand, {
+      Filter: ['User'],
+      Marker: 'm1',
+      MaxItems: 1000,
+    });
     expect(result.keys.map((key) => [key.userName, key.class])).toEqual([
       ['p1', 'due'],
       ['p2', 'due'],
@@ -174,7 +208,11 @@ describe('scanAccount from the credential report', () => {
     seed([{ userName: 'two-pages', keys: [used('AKIAONE', 100, 1), used('AKIATWO', 95, 1)] }]);
     iam
       .on(ListAccessKeysCommand, { UserName: 'two-pages' })
-      .resolvesOnce({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAONE', Status: 'Active', CreateDate: daysAgo(100) }], IsTruncated: true, Marker: 'k1' })
+      .resolvesOnce({
+        AccessKeyMetadata: [{ AccessKeyId: 'AKIAONE', Status: 'Active', CreateDate: daysAgo(100) }],
+        IsTruncated: true,
+        Marker: 'k1',
+      })
       .resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIATWO', Status: 'Active', CreateDate: daysAgo(95) }] });
 
     const result = await scanAccount(options({ dryRun: true }));
@@ -185,7 +223,9 @@ describe('scanAccount from the credential report', () => {
 
   test('two keys created in the same second cannot be told apart in the report, so their last use is read live', async () => {
     seed([{ userName: 'twins', keys: [used('AKIATWIN1', 100, 1), used('AKIATWIN2', 100, 1)] }]);
-    iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(3), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(GetAccessKeyLastUsedCommand)
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(3), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options({ dryRun: true }));
 
@@ -195,7 +235,9 @@ describe('scanAccount from the credential report', () => {
 
   test('GetAccessKeyLastUsed is asked only when the report would call a key unused, and a newer use wins', async () => {
     seed([{ userName: 'quiet', keys: [used('AKIAQUIET', 100, 60)] }]);
-    iam.on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIAQUIET' }).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(0), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIAQUIET' })
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(0), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options({ dryRun: true }));
 
@@ -217,7 +259,11 @@ describe('scanAccount from the credential report', () => {
 
     expect(iam).toHaveReceivedCommandTimes(GetAccessKeyLastUsedCommand, 1);
     expect(iam).toHaveReceivedCommandWith(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIABRANDNEW' });
-    expect(result.keys.find((key) => key.accessKeyId === 'AKIABRANDNEW')).toMatchObject({ lastUsedDaysAgo: null, lastUsedAt: null, class: 'ok' });
+    expect(result.keys.find((key) => key.accessKeyId === 'AKIABRANDNEW')).toMatchObject({
+      lastUsedDaysAgo: null,
+      lastUsedAt: null,
+      class: 'ok',
+    });
   });
 
   test('a user deleted between the report and the live read is reported, and the others are still scanned', async () => {
@@ -225,11 +271,15 @@ describe('scanAccount from the credential report', () => {
       { userName: 'gone', keys: [used('AKIAGONE', 100, 1)] },
       { userName: 'still-here', keys: [used('AKIAHERE', 100, 1)] },
     ]);
-    iam.on(ListAccessKeysCommand, { UserName: 'gone' }).rejects(Object.assign(new Error('The user with name gone cannot be found.'), { name: 'NoSuchEntityException' }));
+    iam
+      .on(ListAccessKeysCommand, { UserName: 'gone' })
+      .rejects(Object.assign(new Error('The user with name gone cannot be found.'), { name: 'NoSuchEntityException' }));
 
     const result = await scanAccount(options());
 
-    expect(result.userErrors).toEqual([{ userName: 'gone', error: 'UserNotFoundError', message: expect.stringContaining('gone does not exist') }]);
+    expect(result.userErrors).toEqual([
+      { userName: 'gone', error: 'UserNotFoundError', message: expect.stringContaining('gone does not exist') },
+    ]);
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['still-here']);
   });
 
@@ -269,9 +319,17 @@ describe('starting rotations', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE,
       name,
-      input: JSON.stringify({ userName: 'a+b@example.com', accessKeyId: 'AKIADUE', kind: 'scheduled', requestedBy: 'scanner', reason: 'reached the rotation age of 90 days' }),
+      input: JSON.stringify({
+        userName: 'a+b@example.com',
+        accessKeyId: 'AKIADUE',
+        kind: 'scheduled',
+        requestedBy: 'scanner',
+        reason: 'reached the rotation age of 90 days',
+      }),
     });
-    expect(result.rotationsStarted).toEqual([{ userName: 'a+b@example.com', accessKeyId: 'AKIADUE', executionName: name, executionArn: `${STATE_MACHINE}:${name}` }]);
+    expect(result.rotationsStarted).toEqual([
+      { userName: 'a+b@example.com', accessKeyId: 'AKIADUE', executionName: name, executionArn: `${STATE_MACHINE}:${name}` },
+    ]);
   });
 
   test('respects the cap, oldest first, and says why the rest wait', async () => {
@@ -307,7 +365,9 @@ describe('starting rotations', () => {
 
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['waiting']);
-    expect(result.rotationsSkipped).toEqual([{ userName: 'running', accessKeyId: 'AKIARUN', reason: expect.stringContaining('already running') }]);
+    expect(result.rotationsSkipped).toEqual([
+      { userName: 'running', accessKeyId: 'AKIARUN', reason: expect.stringContaining('already running') },
+    ]);
   });
 
   test('a failed start is reported for that key and the others are still started', async () => {
@@ -332,7 +392,9 @@ describe('starting rotations', () => {
       { userName: 'due', keys: [used('AKIADUE', 100, 1)] },
       { userName: 'idle', keys: [used('AKIAIDLE', 60, 50)] },
     ]);
-    iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(GetAccessKeyLastUsedCommand)
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options({ dryRun: true }, { UNUSED_KEY_ACTION: 'deactivate' }));
 
@@ -355,7 +417,9 @@ describe('starting rotations', () => {
 describe('unused keys', () => {
   test('with UNUSED_KEY_ACTION=deactivate, a key unused past the threshold is deactivated', async () => {
     seed([{ userName: 'idle', keys: [used('AKIAIDLE', 60, 50), used('AKIABUSY', 20, 0)] }]);
-    iam.on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIAIDLE' }).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIAIDLE' })
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options({}, { UNUSED_KEY_ACTION: 'deactivate' }));
 
@@ -366,7 +430,9 @@ describe('unused keys', () => {
 
   test('with the default notify action, no key is deactivated', async () => {
     seed([{ userName: 'idle', keys: [used('AKIAIDLE', 60, 50)] }]);
-    iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(GetAccessKeyLastUsedCommand)
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options());
 
@@ -378,28 +444,40 @@ describe('unused keys', () => {
 describe('scanAccount for named users', () => {
   test('reads each user directly, without the credential report, and paginates its tags', async () => {
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-    iam.on(GetUserCommand, { UserName: 'alice' }).resolves({ User: { UserName: 'alice', Path: '/', Arn: 'arn', UserId: 'x', CreateDate: NOW } });
+    iam
+      .on(GetUserCommand, { UserName: 'alice' })
+      .resolves({ User: { UserName: 'alice', Path: '/', Arn: 'arn', UserId: 'x', CreateDate: NOW } });
     iam
       .on(ListUserTagsCommand, { UserName: 'alice' })
       .resolvesOnce({ Tags: [{ Key: 'rotation:owner', Value: 'alice@example.com' }], IsTruncated: true, Marker: 't1' })
       .resolves({ Tags: [{ Key: 'rotation:max-age-days', Value: '30' }] });
-    iam.on(ListAccessKeysCommand, { UserName: 'alice' }).resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAALICE', Status: 'Active', CreateDate: daysAgo(40) }] });
-    iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(1), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(ListAccessKeysCommand, { UserName: 'alice' })
+      .resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAALICE', Status: 'Active', CreateDate: daysAgo(40) }] });
+    iam
+      .on(GetAccessKeyLastUsedCommand)
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(1), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options({ dryRun: true, users: ['alice'] }));
 
     expect(iam).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 0);
     expect(iam).toHaveReceivedCommandTimes(ListGroupsForUserCommand, 0);
-    expect(result.keys).toEqual([expect.objectContaining({ accessKeyId: 'AKIAALICE', class: 'due', owner: 'alice@example.com', lastUsedDaysAgo: 1 })]);
+    expect(result.keys).toEqual([
+      expect.objectContaining({ accessKeyId: 'AKIAALICE', class: 'due', owner: 'alice@example.com', lastUsedDaysAgo: 1 }),
+    ]);
     expect(result.mode).toBe('users');
   });
 
   test('reads groups only when exempt groups are configured', async () => {
     iam.on(GetUserCommand).resolves({ User: { UserName: 'bob', Path: '/', Arn: 'arn', UserId: 'x', CreateDate: NOW } });
     iam.on(ListUserTagsCommand).resolves({ Tags: [] });
-    iam.on(ListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'no-rotate', Path: '/', GroupId: 'g', Arn: 'arn', CreateDate: NOW }] });
+    iam
+      .on(ListGroupsForUserCommand)
+      .resolves({ Groups: [{ GroupName: 'no-rotate', Path: '/', GroupId: 'g', Arn: 'arn', CreateDate: NOW }] });
     iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIABOB', Status: 'Active', CreateDate: daysAgo(100) }] });
-    iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(1), ServiceName: 's3', Region: 'us-east-1' } });
+    iam
+      .on(GetAccessKeyLastUsedCommand)
+      .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(1), ServiceName: 's3', Region: 'us-east-1' } });
 
     const result = await scanAccount(options({ dryRun: true, users: ['bob'] }, { EXEMPT_GROUPS: 'no-rotate' }));
 
@@ -412,7 +490,9 @@ describe('scanAccount for named users', () => {
 
     const result = await scanAccount(options({ dryRun: true, users: ['nobody'] }));
 
-    expect(result.userErrors).toEqual([{ userName: 'nobody', error: 'UserNotFoundError', message: expect.stringContaining('nobody does not exist') }]);
+    expect(result.userErrors).toEqual([
+      { userName: 'nobody', error: 'UserNotFoundError', message: expect.stringContaining('nobody does not exist') },
+    ]);
     expect(result.keys).toEqual([]);
   });
 });

@@ -67,8 +67,12 @@ beforeEach(() => {
       { UserName: 'fresh-user', Path: '/', GroupList: [], Tags: [{ Key: 'rotation:warn-days', Value: 'lots' }] },
     ],
   });
-  iam.on(ListAccessKeysCommand, { UserName: 'due-user' }).resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIADUE', Status: 'Active', CreateDate: created }] });
-  iam.on(ListAccessKeysCommand, { UserName: 'almost-user' }).resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAALMOST', Status: 'Active', CreateDate: almost }] });
+  iam
+    .on(ListAccessKeysCommand, { UserName: 'due-user' })
+    .resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIADUE', Status: 'Active', CreateDate: created }] });
+  iam
+    .on(ListAccessKeysCommand, { UserName: 'almost-user' })
+    .resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAALMOST', Status: 'Active', CreateDate: almost }] });
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
   sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:x`, startDate: new Date() });
 });
@@ -80,12 +84,14 @@ describe('the scan-keys handler', () => {
 
     // Assess
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, input: expect.stringContaining('"accessKeyId":"AKIADUE"') });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE,
+      input: expect.stringContaining('"accessKeyId":"AKIADUE"'),
+    });
     expect(summary.counts).toEqual({ ok: 1, warn: 1, due: 1, unused: 0, exempt: 0, inactive: 0 });
     expect(summary.rotationsStarted.map((rotation: { accessKeyId: string }) => rotation.accessKeyId)).toEqual(['AKIADUE']);
     expect(summary.tagProblems.map((problem: { userName: string }) => problem.userName)).toEqual(['fresh-user']);
   });
-
 
   test('logs a structured summary, never the event or SDK responses', async () => {
     // Prepare
@@ -96,7 +102,13 @@ describe('the scan-keys handler', () => {
     await handler({ secret: 'do-not-log-me' }, context);
 
     // Assess
-    expect(info).toHaveBeenCalledWith('scan finished', expect.objectContaining({ counts: expect.objectContaining({ due: 1 }), rotationsStarted: [expect.stringContaining('due-user-AKIADUE-scheduled-')] }));
+    expect(info).toHaveBeenCalledWith(
+      'scan finished',
+      expect.objectContaining({
+        counts: expect.objectContaining({ due: 1 }),
+        rotationsStarted: [expect.stringContaining('due-user-AKIADUE-scheduled-')],
+      }),
+    );
     expect(warn).toHaveBeenCalledWith('invalid tag', expect.objectContaining({ userName: 'fresh-user', tag: 'rotation:warn-days' }));
     const logged = JSON.stringify([...info.mock.calls, ...warn.mock.calls]);
     expect(logged).not.toContain('do-not-log-me');

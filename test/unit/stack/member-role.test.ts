@@ -6,7 +6,23 @@ import { repoPath } from '../../helpers/paths.ts';
 const templateText = readFileSync(repoPath('stack/member-role.yml'), 'utf8');
 
 // CloudFormation's short forms (!Sub, !If, ...) as the long forms the service sees ({"Fn::Sub": ...}).
-const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or'];
+const INTRINSICS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
+];
 const CLOUDFORMATION_TAGS: Tags = [
   { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
   { tag: '!Condition', resolve: (value: string) => ({ Condition: value }) },
@@ -36,7 +52,9 @@ interface Template {
 
 const template = parse(templateText, { customTags: CLOUDFORMATION_TAGS }) as Template;
 const role = template.Resources.MemberRole;
-const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((policy) => policy.PolicyDocument.Statement);
+const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap(
+  (policy) => policy.PolicyDocument.Statement,
+);
 const trust = (role?.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
 const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const resourcesOf = (statement: Statement): unknown[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
@@ -53,10 +71,19 @@ function allowList(constant: string): string {
   if (start === -1 || end === -1) throw new Error(`${constant} not found in test/integration/functions/package.test.ts`);
   return source.slice(start, end);
 }
-const actionsIn = (text: string, services: RegExp): string[] => [...new Set([...text.matchAll(/'([a-z0-9-]+:[A-Za-z0-9]+)'/g)].map((match) => match[1] ?? ''))].filter((action) => services.test(action)).sort();
+const actionsIn = (text: string, services: RegExp): string[] =>
+  [...new Set([...text.matchAll(/'([a-z0-9-]+:[A-Za-z0-9]+)'/g)].map((match) => match[1] ?? ''))]
+    .filter((action) => services.test(action))
+    .sort();
 const MEMBER_SERVICES = /^(iam|secretsmanager):/;
 const DERIVED_ACTIONS = actionsIn(allowList('ALLOWED_ACTIONS'), MEMBER_SERVICES);
-const UNSCOPED_ACTIONS = actionsIn(allowList('UNSCOPED').split('\n').filter((line) => line.includes('scanKeys')).join('\n'), MEMBER_SERVICES);
+const UNSCOPED_ACTIONS = actionsIn(
+  allowList('UNSCOPED')
+    .split('\n')
+    .filter((line) => line.includes('scanKeys'))
+    .join('\n'),
+  MEMBER_SERVICES,
+);
 const USER_WRITES = ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy', 'iam:UpdateAccessKey'];
 
 const USERS = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user${RotationUserPath}*' };
@@ -65,7 +92,9 @@ const ROTATOR_ROLES = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountI
 
 describe('stack/member-role.yml', () => {
   test('the allow-list it is checked against was read (the rotator’s IAM and Secrets Manager actions)', () => {
-    expect(DERIVED_ACTIONS).toEqual(expect.arrayContaining(['iam:CreateAccessKey', 'iam:GetCredentialReport', 'secretsmanager:PutSecretValue']));
+    expect(DERIVED_ACTIONS).toEqual(
+      expect.arrayContaining(['iam:CreateAccessKey', 'iam:GetCredentialReport', 'secretsmanager:PutSecretValue']),
+    );
     expect(UNSCOPED_ACTIONS).toEqual(['iam:GenerateCredentialReport', 'iam:GetAccountAuthorizationDetails', 'iam:GetCredentialReport']);
   });
 
@@ -92,7 +121,10 @@ describe('stack/member-role.yml', () => {
     for (const statement of statements.filter((s) => !resourcesOf(s).includes('*'))) {
       const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
       expect(services.size).toBe(1);
-      expect({ sid: statement.Sid, resources: resourcesOf(statement) }).toEqual({ sid: statement.Sid, resources: [services.has('iam') ? USERS : SECRETS] });
+      expect({ sid: statement.Sid, resources: resourcesOf(statement) }).toEqual({
+        sid: statement.Sid,
+        resources: [services.has('iam') ? USERS : SECRETS],
+      });
     }
     expect(template.Parameters.RotationUserPath?.Default).toBe('/');
     expect(template.Parameters.SecretNamePrefix?.Default).toBe('iam-key-rotator/');
@@ -103,7 +135,13 @@ describe('stack/member-role.yml', () => {
 
     expect(writes.flatMap(actionsOf).sort()).toEqual(USER_WRITES);
     for (const statement of writes) {
-      expect(statement.Condition).toEqual({ 'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } } }, { Ref: 'AWS::NoValue' }] });
+      expect(statement.Condition).toEqual({
+        'Fn::If': [
+          'RestrictToTaggedUsers',
+          { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } } },
+          { Ref: 'AWS::NoValue' },
+        ],
+      });
     }
     expect(template.Conditions.RestrictToTaggedUsers).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RotationUserTagValue' }, ''] }] });
     expect(template.Parameters.RotationUserTagValue?.Default).toBe('');
@@ -111,12 +149,19 @@ describe('stack/member-role.yml', () => {
 
   test('tags are removed only from the rotation:confirm/abort markers, under the same optional tag condition', () => {
     const untags = statements.filter((statement) => actionsOf(statement).includes('iam:UntagUser'));
-    const markers = { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] }, Null: { 'aws:TagKeys': 'false' } };
+    const markers = {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] },
+      Null: { 'aws:TagKeys': 'false' },
+    };
 
     expect(untags).toHaveLength(1);
     expect(actionsOf(untags[0] as Statement)).toEqual(['iam:UntagUser']);
     expect(untags[0]?.Condition).toEqual({
-      'Fn::If': ['RestrictToTaggedUsers', { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } }, ...markers }, markers],
+      'Fn::If': [
+        'RestrictToTaggedUsers',
+        { StringEquals: { 'aws:ResourceTag/rotation:managed': { Ref: 'RotationUserTagValue' } }, ...markers },
+        markers,
+      ],
     });
   });
 
@@ -124,7 +169,11 @@ describe('stack/member-role.yml', () => {
     test('only the tooling account’s rotator roles may assume it, with sts:AssumeRole alone', () => {
       expect(trust).toHaveLength(1);
       const [statement] = trust;
-      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountId}:root' } } });
+      expect(statement).toMatchObject({
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountId}:root' } },
+      });
     });
 
     test('the principal ARN condition always applies; the ExternalId condition only when an ExternalId is given', () => {
@@ -146,7 +195,16 @@ describe('stack/member-role.yml', () => {
 
     test('the names and defaults the README and the StackSet commands use', () => {
       expect(Object.keys(template.Parameters).sort()).toEqual(
-        ['ExternalId', 'PermissionsBoundaryArn', 'RoleName', 'RotationUserPath', 'RotationUserTagValue', 'RotatorRoleNamePattern', 'SecretNamePrefix', 'ToolingAccountId'].sort(),
+        [
+          'ExternalId',
+          'PermissionsBoundaryArn',
+          'RoleName',
+          'RotationUserPath',
+          'RotationUserTagValue',
+          'RotatorRoleNamePattern',
+          'SecretNamePrefix',
+          'ToolingAccountId',
+        ].sort(),
       );
       expect(template.Parameters.RoleName?.Default).toBe('iam-key-rotator-member');
       expect(template.Parameters.RotatorRoleNamePattern?.Default).toBe('iam-key-rotator-*');
@@ -182,7 +240,9 @@ describe('stack/member-role.yml', () => {
   });
 
   test('the permissions boundary is optional, and the role ARN is an output', () => {
-    expect(role?.Properties.PermissionsBoundary).toEqual({ 'Fn::If': ['HasPermissionsBoundary', { Ref: 'PermissionsBoundaryArn' }, { Ref: 'AWS::NoValue' }] });
+    expect(role?.Properties.PermissionsBoundary).toEqual({
+      'Fn::If': ['HasPermissionsBoundary', { Ref: 'PermissionsBoundaryArn' }, { Ref: 'AWS::NoValue' }],
+    });
     expect(role?.Properties.RoleName).toEqual({ Ref: 'RoleName' });
     expect(template.Outputs.MemberRoleArn?.Value).toEqual({ 'Fn::GetAtt': ['MemberRole', 'Arn'] });
     expect(Object.keys(template.Resources)).toEqual(['MemberRole']);

@@ -4,7 +4,8 @@ import { InvalidInputError } from '#shared/base/errors.ts';
 import { parseTrigger } from '#shared/start/triggers.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
-const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(repoPath('test/fixtures', name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(repoPath('test/fixtures', name), 'utf8')) as Record<string, unknown>;
 const health = fixture('health-credentials-exposed.json');
 const detail = health.detail as Record<string, unknown>;
 
@@ -40,16 +41,45 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
   });
 
   test('one request per distinct exposed key', () => {
-    const event = { ...health, detail: { ...detail, affectedEntities: [{ entityValue: 'AKIAIOSFODNN7EXAMPLE' }, { entityValue: 'AKIAI44QH8DHBEXAMPLE' }, { entityValue: 'AKIAIOSFODNN7EXAMPLE' }] } };
+    const event = {
+      ...health,
+      detail: {
+        ...detail,
+        affectedEntities: [
+          { entityValue: 'AKIAIOSFODNN7EXAMPLE' },
+          { entityValue: 'AKIAI44QH8DHBEXAMPLE' },
+          { entityValue: 'AKIAIOSFODNN7EXAMPLE' },
+        ],
+      },
+    };
     const parsed = parseTrigger(event);
-    expect(parsed.type === 'requests' && parsed.requests.map((request) => request.accessKeyId)).toEqual(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
+    expect(parsed.type === 'requests' && parsed.requests.map((request) => request.accessKeyId)).toEqual([
+      'AKIAIOSFODNN7EXAMPLE',
+      'AKIAI44QH8DHBEXAMPLE',
+    ]);
   });
 
   test.each([
-    ['no affected entity (fixture)', fixture('health-credentials-exposed-malformed.json'), 'detail.affectedEntities: must name the exposed access key'],
-    ['another Health event type', { ...health, detail: { ...detail, eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED' } }, 'only AWS_RISK_CREDENTIALS_EXPOSED events'],
-    ['a temporary key', { ...health, detail: { ...detail, affectedEntities: [{ entityValue: 'ASIAIOSFODNN7EXAMPLE' }] } }, 'long-term IAM user access key'],
-    ['garbage as the key', { ...health, detail: { ...detail, affectedEntities: [{ entityValue: '../../etc/passwd' }] } }, 'must be an access key id'],
+    [
+      'no affected entity (fixture)',
+      fixture('health-credentials-exposed-malformed.json'),
+      'detail.affectedEntities: must name the exposed access key',
+    ],
+    [
+      'another Health event type',
+      { ...health, detail: { ...detail, eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED' } },
+      'only AWS_RISK_CREDENTIALS_EXPOSED events',
+    ],
+    [
+      'a temporary key',
+      { ...health, detail: { ...detail, affectedEntities: [{ entityValue: 'ASIAIOSFODNN7EXAMPLE' }] } },
+      'long-term IAM user access key',
+    ],
+    [
+      'garbage as the key',
+      { ...health, detail: { ...detail, affectedEntities: [{ entityValue: '../../etc/passwd' }] } },
+      'must be an access key id',
+    ],
     ['no detail', { ...health, detail: undefined }, 'detail'],
     ['the wrong detail-type', { ...health, 'detail-type': 'AWS API Call via CloudTrail' }, 'detail-type'],
   ])('%s is rejected with a message naming the problem', (_name, event, message) => {
@@ -80,7 +110,8 @@ describe('GuardDuty findings', () => {
     expect(parseTrigger(fixture('guardduty-instance-credentials-finding.json'))).toEqual({
       type: 'ignored',
       source: 'guardduty',
-      reason: "finding 26afba5c5c43e07c9e3e5e2e544e95df (UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS) is not about an IAM user's long-term access key",
+      reason:
+        "finding 26afba5c5c43e07c9e3e5e2e544e95df (UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS) is not about an IAM user's long-term access key",
     });
   });
 

@@ -93,7 +93,11 @@ async function run(gate: Gate, awaitConfirmation: Handler): Promise<RoutingRun> 
     { userName: 'billing-export', accessKeyId: 'AKIAOLD0000000000000', kind: 'scheduled', requestedBy: 'test', reason: '' },
     {
       // aws-local-stepfunctions has no $$.State or $$.Task of its own: given here, as AWS would.
-      context: { Execution: { Name: 'routing-test' }, State: { EnteredTime: '2026-06-01T12:00:04.500Z', RetryCount: 0 }, Task: { Token: TASK_TOKEN } },
+      context: {
+        Execution: { Name: 'routing-test' },
+        State: { EnteredTime: '2026-06-01T12:00:04.500Z', RetryCount: 0 },
+        Task: { Token: TASK_TOKEN },
+      },
       overrides: {
         taskResourceLocalHandlers: handlers as never,
         waitTimeOverrides: { WaitForConsumers: 1, WaitObserving: 1 },
@@ -114,7 +118,11 @@ const named = (name: string, message: string): Error => Object.assign(new Error(
 describe('the manual confirmation in the rotation workflow', () => {
   test('a gate that only waits for a person goes to AwaitConfirmation with the ids and the task token', async () => {
     // Prepare
-    const confirmed = async (): Promise<unknown> => ({ status: 'confirmed', decidedAt: '2026-06-01T12:00:30.000Z', newAccessKeyId: 'AKIANEW0000000000000' });
+    const confirmed = async (): Promise<unknown> => ({
+      status: 'confirmed',
+      decidedAt: '2026-06-01T12:00:30.000Z',
+      newAccessKeyId: 'AKIANEW0000000000000',
+    });
 
     // Act
     const { awaitInputs } = await run(AWAITING, confirmed);
@@ -141,7 +149,12 @@ describe('the manual confirmation in the rotation workflow', () => {
   });
 
   test('a confirm (SendTaskSuccess) deactivates the old key and the rotation succeeds; the state keeps status and time only', async () => {
-    const confirmed = async (): Promise<unknown> => ({ status: 'confirmed', decidedAt: '2026-06-01T12:00:30.000Z', newAccessKeyId: 'AKIANEW0000000000000', taskToken: TASK_TOKEN });
+    const confirmed = async (): Promise<unknown> => ({
+      status: 'confirmed',
+      decidedAt: '2026-06-01T12:00:30.000Z',
+      newAccessKeyId: 'AKIANEW0000000000000',
+      taskToken: TASK_TOKEN,
+    });
 
     const { visited, output } = await run(AWAITING, confirmed);
 
@@ -169,8 +182,19 @@ describe('the manual confirmation in the rotation workflow', () => {
 
     const { visited, output } = await run(AWAITING, aborted);
 
-    expect(visited.slice(visited.indexOf('AwaitConfirmation'))).toEqual(['AwaitConfirmation', 'ConfirmationAborted', 'Rollback', 'NotifyRolledBack', 'RolledBack']);
-    expect(output.gate).toMatchObject({ status: 'aborted', detail: expect.stringContaining('aborted by a person'), passing: ['new-key-used'], failing: ['manual'] });
+    expect(visited.slice(visited.indexOf('AwaitConfirmation'))).toEqual([
+      'AwaitConfirmation',
+      'ConfirmationAborted',
+      'Rollback',
+      'NotifyRolledBack',
+      'RolledBack',
+    ]);
+    expect(output.gate).toMatchObject({
+      status: 'aborted',
+      detail: expect.stringContaining('aborted by a person'),
+      passing: ['new-key-used'],
+      failing: ['manual'],
+    });
     expect(output.outcome).toMatchObject({ status: 'RolledBack' });
   });
 
@@ -179,7 +203,12 @@ describe('the manual confirmation in the rotation workflow', () => {
 
     const { visited, output } = await run(AWAITING, never);
 
-    expect(visited.slice(visited.indexOf('AwaitConfirmation'))).toEqual(['AwaitConfirmation', 'ConfirmationOverdue', 'NotifyActionNeeded', 'NeedsAttention']);
+    expect(visited.slice(visited.indexOf('AwaitConfirmation'))).toEqual([
+      'AwaitConfirmation',
+      'ConfirmationOverdue',
+      'NotifyActionNeeded',
+      'NeedsAttention',
+    ]);
     expect(visited).not.toContain('Deactivate');
     expect(output.gate).toMatchObject({ status: 'overdue', detail: expect.stringContaining('no one confirmed') });
     expect(output.confirmation).toMatchObject({ Error: 'States.Timeout' });
@@ -193,7 +222,10 @@ describe('the manual confirmation in the rotation workflow', () => {
 
     const { visited, output } = await run(AWAITING, byTag);
 
-    expect(visited.slice(visited.indexOf('AwaitConfirmation'), visited.indexOf('AwaitConfirmation') + 2)).toEqual(['AwaitConfirmation', 'Deactivate']);
+    expect(visited.slice(visited.indexOf('AwaitConfirmation'), visited.indexOf('AwaitConfirmation') + 2)).toEqual([
+      'AwaitConfirmation',
+      'Deactivate',
+    ]);
     expect(output.outcome).toMatchObject({ status: 'Succeeded' });
   });
 

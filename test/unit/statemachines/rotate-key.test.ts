@@ -22,7 +22,15 @@ interface State {
 const definition = loadDefinition('us-east-1', '123456789012') as unknown as { StartAt: string; States: Record<string, State> };
 const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
-const TYPED_ERRORS = ['KeyLimitReachedError', 'UserNotFoundError', 'AccessKeyNotFoundError', 'KeyNotActiveError', 'SecretStateError', 'KeyVerificationError', 'InvalidInputError'];
+const TYPED_ERRORS = [
+  'KeyLimitReachedError',
+  'UserNotFoundError',
+  'AccessKeyNotFoundError',
+  'KeyNotActiveError',
+  'SecretStateError',
+  'KeyVerificationError',
+  'InvalidInputError',
+];
 
 describe('statemachines/rotate-key.asl.json', () => {
   test('is valid ASL for asl-validator once Fn::GetAtt is resolved', () => {
@@ -41,7 +49,10 @@ describe('statemachines/rotate-key.asl.json', () => {
     const serverless = readFileSync(repoPath('serverless.yml'), 'utf8');
     for (const [name, state] of tasks) {
       const functionKey = String(state.Parameters?.FunctionName).split(':').pop() ?? '';
-      expect({ name, declared: new RegExp(`^  ${functionKey}:\\n    handler: functions/`, 'm').test(serverless) }).toEqual({ name, declared: true });
+      expect({ name, declared: new RegExp(`^  ${functionKey}:\\n    handler: functions/`, 'm').test(serverless) }).toEqual({
+        name,
+        declared: true,
+      });
     }
   });
 
@@ -50,27 +61,41 @@ describe('statemachines/rotate-key.asl.json', () => {
       const retried = (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
       expect({ name, retried }).toEqual({
         name,
-        retried: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'AwsTransientError']),
+        retried: expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+          'AwsTransientError',
+        ]),
       });
-      for (const typed of [...TYPED_ERRORS, 'States.ALL']) expect({ name, retries: retried.includes(typed) }).toEqual({ name, retries: false });
+      for (const typed of [...TYPED_ERRORS, 'States.ALL'])
+        expect({ name, retries: retried.includes(typed) }).toEqual({ name, retries: false });
     }
   });
 
   test('Verify alone retries KeyNotYetValidError, for about a minute', () => {
     const verify = definition.States.Verify?.Retry?.find((retrier) => retrier.ErrorEquals.includes('KeyNotYetValidError')) as
-      | { IntervalSeconds: number; MaxAttempts: number; BackoffRate: number }
-      | undefined;
+      { IntervalSeconds: number; MaxAttempts: number; BackoffRate: number } | undefined;
     expect(verify).toBeDefined();
-    const total = Array.from({ length: verify?.MaxAttempts ?? 0 }, (_, attempt) => (verify?.IntervalSeconds ?? 0) * (verify?.BackoffRate ?? 1) ** attempt).reduce((a, b) => a + b, 0);
+    const total = Array.from(
+      { length: verify?.MaxAttempts ?? 0 },
+      (_, attempt) => (verify?.IntervalSeconds ?? 0) * (verify?.BackoffRate ?? 1) ** attempt,
+    ).reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(45);
     expect(total).toBeLessThanOrEqual(90);
-    const others = tasks.filter(([name]) => name !== 'Verify').flatMap(([, state]) => (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals));
+    const others = tasks
+      .filter(([name]) => name !== 'Verify')
+      .flatMap(([, state]) => (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals));
     expect(others).not.toContain('KeyNotYetValidError');
   });
 
   test('every Task but the failure path catches everything into MakeSafe, keeping the error in $.error', () => {
     for (const [name, state] of tasks.filter(([taskName]) => taskName !== 'MakeSafe' && taskName !== 'NotifyFailed')) {
-      expect({ name, catch: state.Catch?.at(-1) }).toEqual({ name, catch: { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MakeSafe' } });
+      expect({ name, catch: state.Catch?.at(-1) }).toEqual({
+        name,
+        catch: { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MakeSafe' },
+      });
       // Only the manual confirmation catches named outcomes first: its timeout, an abort, a confirm by tag.
       if (name !== 'AwaitConfirmation') expect({ name, catches: state.Catch?.length }).toEqual({ name, catches: 1 });
     }
@@ -96,7 +121,13 @@ describe('statemachines/rotate-key.asl.json', () => {
     expect(definition.States.WaitForConsumers?.SecondsPath).toBe('$.rotation.waitSeconds');
     expect(definition.States.WaitObserving?.SecondsPath).toBe('$.rotation.waitSeconds');
     // The compromise path's gate never blocks: anything but "waiting" moves on to the hold before deletion.
-    expect(definition.States.ConsumersHealthy?.Choices?.map((choice) => choice.Next)).toEqual(['HoldCompromisedKey', 'Deactivate', 'NotifyActionNeeded', 'Rollback', 'AwaitConfirmation']);
+    expect(definition.States.ConsumersHealthy?.Choices?.map((choice) => choice.Next)).toEqual([
+      'HoldCompromisedKey',
+      'Deactivate',
+      'NotifyActionNeeded',
+      'Rollback',
+      'AwaitConfirmation',
+    ]);
     // The manual confirmation waits at most until the gate's deadline, a whole number of seconds CheckConsumers computes.
     expect(definition.States.AwaitConfirmation).toMatchObject({ TimeoutSecondsPath: '$.gate.confirmTimeoutSeconds', Next: 'Deactivate' });
     expect(definition.States.ObservationVerdict?.Choices?.map((choice) => choice.Next)).toEqual(['Rollback', 'DeleteOldKey']);
@@ -108,7 +139,12 @@ describe('statemachines/rotate-key.asl.json', () => {
       if (seen.has(name)) return;
       seen.add(name);
       const state = definition.States[name];
-      const next = [state?.Next, state?.Default, ...(state?.Choices ?? []).map((choice) => choice.Next), ...(state?.Catch ?? []).map((c) => c.Next)];
+      const next = [
+        state?.Next,
+        state?.Default,
+        ...(state?.Choices ?? []).map((choice) => choice.Next),
+        ...(state?.Catch ?? []).map((c) => c.Next),
+      ];
       for (const target of next) if (target) visit(target);
     };
     visit(definition.StartAt);
