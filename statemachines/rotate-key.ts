@@ -25,6 +25,7 @@ import {
   type Json,
   type PayloadOption,
   type Retrier,
+  type State,
   type StateMachine,
   type TaskState,
 } from './asl.ts';
@@ -79,6 +80,7 @@ export const STATES = {
 } as const;
 
 export type RotateKeyState = (typeof STATES)[keyof typeof STATES];
+type RotateKeyStates = { readonly [K in RotateKeyState]: State<RotateKeyState> };
 
 /**
  * Every Task's retry policy. Lambda's own transient errors, and AwsTransientError: throttling or an
@@ -177,257 +179,284 @@ function gateDecided(status: GateStatus, detail: string): { readonly [key: strin
 }
 
 // In a few states the Comment comes after the other fields: that is its place in the definition as
-// deployed before this builder, kept so the deployed definition string stays the same.
+// deployed before this builder, kept so the deployed definition string stays the same. The phases
+// are spread in the order of the deployed definition, for the same reason.
 export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
   return {
     Comment:
       'Rotates one IAM user access key: create, store (AWSPENDING), verify, promote (AWSCURRENT), wait for healthy consumers, deactivate, observe, delete; rolls back on trouble. Input: { userName, accessKeyId, kind, requestedBy, reason }. Kind "compromise" contains the key first (deactivate it, deny its sessions, critical notice), then replaces it without ever bringing it back. The state carries ids, labels, timestamps and statuses only.',
     StartAt: 'IsCompromise',
-    States: {
-      IsCompromise: {
-        Type: 'Choice',
-        Comment: 'The compromise fast path contains the leaked key before anything else; every other kind starts with Prepare.',
-        Choices: [
-          {
-            // IsPresent first: StringEquals on a missing field is a runtime error, and kind is optional (default manual).
-            And: [
-              { Variable: '$.kind', IsPresent: true },
-              { Variable: '$.kind', StringEquals: 'compromise' },
-            ],
-            Next: 'Contain',
-          },
-        ],
-        Default: 'Prepare',
-      },
-      // Contain runs before Prepare, so there is no $.rotation yet: its Lambda gets the execution input,
-      // and the execution's start time, by which a retry finds the deny policy it already attached.
-      Contain: task('rotateContain', {
-        comment:
-          'Compromise path, first Task: validates the input, deactivates the leaked key, attaches an inline deny-all policy for sessions issued before now (idempotent per execution), and plans the replacement.',
-        payload: { 'request.$': '$', 'executionStartedAt.$': '$$.Execution.StartTime' },
-        resultSelector: fromPayload<Contained>(
-          'containedAt',
-          'keyWasActive',
-          'denyPolicyName',
-          'deniedBefore',
-          'awsQuarantinePolicies',
-          'otherKeyId',
-          'plan',
-          'replacement',
-          'compromisedKeyAction',
-          'detail',
-        ),
-        resultPath: '$.contained',
-        next: 'NotifyContained',
-      }),
-      NotifyContained: notify('compromise-contained', { next: 'CanReplace' }),
-      CanReplace: {
-        Type: 'Choice',
-        Comment:
-          "No room for a replacement without losing the leaked key's forensics hold, and the user's other key keeps working: stop here, contained.",
-        Choices: [{ Variable: '$.contained.replacement', StringEquals: 'skip', Next: 'NoReplacement' }],
-        Default: 'Prepare',
-      },
-      NoReplacement: {
-        Type: 'Pass',
-        Comment: 'The critical notice already told the owner why no replacement was issued and what to do.',
-        Result: { status: 'NeedsAttention' },
-        ResultPath: '$.outcome',
-        Next: 'NeedsAttention',
-      },
-      Prepare: step('rotatePrepare', {
-        comment:
-          "Live read of the user and key; settings from tags; makes room under the two-key limit or fails with KeyLimitReachedError, deleting nothing Active. On the compromise path the key is already Inactive and the gate's deadline is short.",
-        resultSelector: fromPayload<Rotation>(
-          'userName',
-          'userArn',
-          'oldAccessKeyId',
-          'kind',
-          'requestedBy',
-          'reason',
-          'owner',
-          'secretName',
-          'startedAt',
-          'healthChecks',
-          'healthCheckUrls',
-          'waitSeconds',
-          'healthCheckDeadlineMs',
-          'observationMs',
-          'oldKeyQuietMs',
-          'removedKeyId',
-          'confirmVia',
-          'accountId',
-          'accountName',
-        ),
-        resultPath: '$.rotation',
-        next: 'NotifyStarted',
-      }),
-      NotifyStarted: notify('rotation-started', { next: 'CreateAndStore' }),
-      CreateAndStore: step('rotateCreateAndStore', {
-        comment:
-          'Creates the new key and stores it as AWSPENDING. Idempotent: reuses a stored key, deletes an orphan of an interrupted attempt.',
-        resultSelector: fromPayload<NewKey>('accessKeyId', 'versionId', 'createdAt', 'reused'),
-        resultPath: '$.newKey',
-        next: 'Verify',
-      }),
-      Verify: step('rotateVerify', {
-        comment:
-          'STS with the pending key. KeyNotYetValidError is retried for about a minute (2+4+8+16+32 s) while IAM spreads the new key.',
-        resultSelector: fromPayload<z.output<typeof Verified>>('arn', 'verifiedAt'),
-        resultPath: '$.verified',
-        retry: [
-          { ErrorEquals: [errorName<KeyNotYetValidError>('KeyNotYetValidError')], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 },
-        ],
-        next: 'Promote',
-      }),
-      Promote: step('rotatePromote', {
-        resultSelector: fromPayload<Promoted>('promotedAt', 'previousVersionId', 'gateDeadline'),
-        resultPath: '$.promoted',
-        next: 'NotifyReady',
-      }),
-      NotifyReady: notify('new-key-ready', { next: 'WaitForConsumers' }),
-      WaitForConsumers: {
-        Type: 'Wait',
-        Comment: 'Health-check interval from Prepare; the loop is bounded by $.promoted.gateDeadline.',
-        SecondsPath: '$.rotation.waitSeconds',
-        Next: 'CheckConsumers',
-      },
-      CheckConsumers: step('rotateCheckConsumers', {
-        resultSelector: fromPayload<Gate>('status', 'checkedAt', 'passing', 'failing', 'detail', 'confirmTimeoutSeconds'),
-        resultPath: '$.gate',
-        next: 'ConsumersHealthy',
-      }),
-      ConsumersHealthy: {
-        Type: 'Choice',
-        Choices: [
-          {
-            And: [
-              { Variable: '$.rotation.kind', StringEquals: 'compromise' },
-              { Not: { Variable: '$.gate.status', StringEquals: 'waiting' } },
-            ],
-            Next: 'HoldCompromisedKey',
-          },
-          gateIs('healthy', 'Deactivate'),
-          gateIs('overdue', 'NotifyActionNeeded'),
-          gateIs('aborted', 'Rollback'),
-          gateIs('awaiting-confirmation', 'AwaitConfirmation'),
-        ],
-        Default: 'WaitForConsumers',
-        Comment:
-          'On the compromise path the gate never blocks: it records when consumers recovered (or that they did not by the deadline) and moves on. With the manual check deployed, a gate where only a person is missing waits for them in AwaitConfirmation instead of polling.',
-      },
-      AwaitConfirmation: task('rotateAwaitConfirmation', {
-        comment:
-          "Deployed, manual check: every other check passed, so wait for a person. The handler stores the task token in the ledger table (token#<userName>, never logged) and returns; `iam-key-rotator confirm` completes the task (SendTaskSuccess), `abort` fails it with RotationAbortedError. Times out at the gate's deadline. Local runs never come here: their CheckConsumers reads the rotation:confirm tag.",
-        waitForTaskToken: true,
-        payload: {
-          'userName.$': '$.rotation.userName',
-          'oldAccessKeyId.$': '$.rotation.oldAccessKeyId',
-          'newAccessKeyId.$': '$.newKey.accessKeyId',
-          'gateDeadline.$': '$.promoted.gateDeadline',
-          'executionName.$': '$$.Execution.Name',
-          'enteredAt.$': '$$.State.EnteredTime',
-          // A retried invocation gets a new token: the attempt lets the store keep the latest one.
-          'attempt.$': '$$.State.RetryCount',
-          'taskToken.$': '$$.Task.Token',
-          'accountId.$': '$.rotation.accountId',
-        },
-        timeoutSecondsPath: '$.gate.confirmTimeoutSeconds',
-        // The result is SendTaskSuccess's output (written by `confirm`), not the Lambda's: no $.Payload.
-        resultSelector: { 'status.$': '$.status', 'decidedAt.$': '$.decidedAt' },
-        resultPath: '$.confirmation',
-        catch: [
-          { ErrorEquals: ['States.Timeout'], ResultPath: '$.confirmation', Next: 'ConfirmationOverdue' },
-          {
-            ErrorEquals: [errorName<RotationAbortedError>('RotationAbortedError')],
-            ResultPath: '$.confirmation',
-            Next: 'ConfirmationAborted',
-          },
-          { ErrorEquals: [errorName<AlreadyConfirmedError>('AlreadyConfirmedError')], ResultPath: '$.confirmation', Next: 'Deactivate' },
-        ],
-        next: 'Deactivate',
-      }),
-      ConfirmationOverdue: {
-        Type: 'Pass',
-        Comment: "No one confirmed by the gate's deadline: the gate is overdue; both keys stay Active and the owner is asked to act.",
-        Parameters: gateDecided(
-          'overdue',
-          "manual: no one confirmed the new key before the gate's deadline (iam-key-rotator confirm <user>)",
-        ),
-        ResultPath: '$.gate',
-        Next: 'NotifyActionNeeded',
-      },
-      ConfirmationAborted: {
-        Type: 'Pass',
-        Comment: 'A person ran iam-key-rotator abort while the gate waited for them: roll back.',
-        Parameters: gateDecided('aborted', 'aborted by a person at the manual confirmation (iam-key-rotator abort)'),
-        ResultPath: '$.gate',
-        Next: 'Rollback',
-      },
-      NotifyActionNeeded: notify('action-needed', { outcome: 'NeedsAttention', next: 'NeedsAttention' }),
-      NeedsAttention: {
-        Type: 'Succeed',
-        Comment:
-          "Past the gate's deadline: both keys stay Active and the owner was asked to act. The execution succeeds; $.outcome.status says NeedsAttention.",
-      },
-      Deactivate: step('rotateDeactivate', { ...DEACTIVATED, next: 'NotifyDeactivated' }),
-      HoldCompromisedKey: {
-        ...step('rotateDeactivate', { ...DEACTIVATED, next: 'WaitObserving' }),
-        Comment:
-          'Compromise path: the leaked key stays Inactive (it may already be deleted to make room); starts the hold before its deletion. Never reactivates it.',
-      },
-      NotifyDeactivated: notify('old-key-deactivated', { next: 'WaitObserving' }),
-      WaitObserving: {
-        Type: 'Wait',
-        Comment: 'Observation loop, bounded by $.deactivated.observeUntil.',
-        SecondsPath: '$.rotation.waitSeconds',
-        Next: 'CheckObservation',
-      },
-      CheckObservation: step('rotateCheckObservation', {
-        resultSelector: fromPayload<Observation>('status', 'checkedAt', 'detail'),
-        resultPath: '$.observation',
-        next: 'ObservationVerdict',
-      }),
-      ObservationVerdict: {
-        Type: 'Choice',
-        Choices: [observationIs('trouble', 'Rollback'), observationIs('over', 'DeleteOldKey')],
-        Default: 'WaitObserving',
-      },
-      Rollback: step('rotateRollback', {
-        comment:
-          'Old key Active and AWSCURRENT again; the new key is deactivated and kept for inspection (the next rotation deletes it to make room). If the secret has no version of the old key, the new key stays Active and AWSCURRENT.',
-        resultSelector: fromPayload<RollbackResult>('rolledBackAt', 'reason', 'actions', 'currentKeyId'),
-        resultPath: '$.rollback',
-        next: 'NotifyRolledBack',
-      }),
-      NotifyRolledBack: notify('rolled-back', { outcome: 'RolledBack', next: 'RolledBack' }),
-      RolledBack: { Type: 'Succeed' },
-      DeleteOldKey: {
-        ...step('rotateDeleteOldKey', {
-          resultSelector: fromPayload<Awaited<ReturnType<typeof deleteOldKey>>>('deletedAt', 'keptInactive'),
-          resultPath: '$.deleted',
-          next: 'NotifyCompleted',
-        }),
-        Comment: 'Deletes the old key; a leaked key is kept Inactive instead when COMPROMISED_KEY_ACTION=keep-inactive.',
-      },
-      NotifyCompleted: notify('rotation-completed', { outcome: 'Succeeded', next: 'Succeeded' }),
-      Succeeded: { Type: 'Succeed' },
-      // The failure path catches into itself, never into MakeSafe again: a MakeSafe that fails still
-      // notifies, a notification that fails still ends in Failed. Their errors go beside $.error, so
-      // the execution fails with the error that started it all.
-      MakeSafe: step('rotateMakeSafe', {
-        comment:
-          'After any failure: reactivate the old key, point AWSCURRENT back at it if the current key no longer works, delete a new key that was never promoted. Never deletes a promoted key.',
-        resultSelector: fromPayload<Awaited<ReturnType<typeof makeSafe>>>('actions', 'detail'),
-        resultPath: '$.safe',
-        catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.safeError', Next: 'NotifyFailed' },
-        next: 'NotifyFailed',
-      }),
-      NotifyFailed: notify('rotation-failed', {
-        catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: 'Failed' },
-        next: 'Failed',
-      }),
-      Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
-    },
+    States: { ...compromisePath(), ...newKeyStates(), ...consumerGate(), ...retireOldKey(), ...failurePath() },
   };
+}
+
+/** The compromise fast path: contain the leaked key first, then replace it unless there is no room. */
+function compromisePath() {
+  return {
+    IsCompromise: {
+      Type: 'Choice',
+      Comment: 'The compromise fast path contains the leaked key before anything else; every other kind starts with Prepare.',
+      Choices: [
+        {
+          // IsPresent first: StringEquals on a missing field is a runtime error, and kind is optional (default manual).
+          And: [
+            { Variable: '$.kind', IsPresent: true },
+            { Variable: '$.kind', StringEquals: 'compromise' },
+          ],
+          Next: 'Contain',
+        },
+      ],
+      Default: 'Prepare',
+    },
+    // Contain runs before Prepare, so there is no $.rotation yet: its Lambda gets the execution input,
+    // and the execution's start time, by which a retry finds the deny policy it already attached.
+    Contain: task('rotateContain', {
+      comment:
+        'Compromise path, first Task: validates the input, deactivates the leaked key, attaches an inline deny-all policy for sessions issued before now (idempotent per execution), and plans the replacement.',
+      payload: { 'request.$': '$', 'executionStartedAt.$': '$$.Execution.StartTime' },
+      resultSelector: fromPayload<Contained>(
+        'containedAt',
+        'keyWasActive',
+        'denyPolicyName',
+        'deniedBefore',
+        'awsQuarantinePolicies',
+        'otherKeyId',
+        'plan',
+        'replacement',
+        'compromisedKeyAction',
+        'detail',
+      ),
+      resultPath: '$.contained',
+      next: 'NotifyContained',
+    }),
+    NotifyContained: notify('compromise-contained', { next: 'CanReplace' }),
+    CanReplace: {
+      Type: 'Choice',
+      Comment:
+        "No room for a replacement without losing the leaked key's forensics hold, and the user's other key keeps working: stop here, contained.",
+      Choices: [{ Variable: '$.contained.replacement', StringEquals: 'skip', Next: 'NoReplacement' }],
+      Default: 'Prepare',
+    },
+    NoReplacement: {
+      Type: 'Pass',
+      Comment: 'The critical notice already told the owner why no replacement was issued and what to do.',
+      Result: { status: 'NeedsAttention' },
+      ResultPath: '$.outcome',
+      Next: 'NeedsAttention',
+    },
+  } satisfies Partial<RotateKeyStates>;
+}
+
+/** Prepare, then the new key: created, stored as AWSPENDING, verified with STS, promoted to AWSCURRENT. */
+function newKeyStates() {
+  return {
+    Prepare: step('rotatePrepare', {
+      comment:
+        "Live read of the user and key; settings from tags; makes room under the two-key limit or fails with KeyLimitReachedError, deleting nothing Active. On the compromise path the key is already Inactive and the gate's deadline is short.",
+      resultSelector: fromPayload<Rotation>(
+        'userName',
+        'userArn',
+        'oldAccessKeyId',
+        'kind',
+        'requestedBy',
+        'reason',
+        'owner',
+        'secretName',
+        'startedAt',
+        'healthChecks',
+        'healthCheckUrls',
+        'waitSeconds',
+        'healthCheckDeadlineMs',
+        'observationMs',
+        'oldKeyQuietMs',
+        'removedKeyId',
+        'confirmVia',
+        'accountId',
+        'accountName',
+      ),
+      resultPath: '$.rotation',
+      next: 'NotifyStarted',
+    }),
+    NotifyStarted: notify('rotation-started', { next: 'CreateAndStore' }),
+    CreateAndStore: step('rotateCreateAndStore', {
+      comment:
+        'Creates the new key and stores it as AWSPENDING. Idempotent: reuses a stored key, deletes an orphan of an interrupted attempt.',
+      resultSelector: fromPayload<NewKey>('accessKeyId', 'versionId', 'createdAt', 'reused'),
+      resultPath: '$.newKey',
+      next: 'Verify',
+    }),
+    Verify: step('rotateVerify', {
+      comment: 'STS with the pending key. KeyNotYetValidError is retried for about a minute (2+4+8+16+32 s) while IAM spreads the new key.',
+      resultSelector: fromPayload<z.output<typeof Verified>>('arn', 'verifiedAt'),
+      resultPath: '$.verified',
+      retry: [{ ErrorEquals: [errorName<KeyNotYetValidError>('KeyNotYetValidError')], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
+      next: 'Promote',
+    }),
+    Promote: step('rotatePromote', {
+      resultSelector: fromPayload<Promoted>('promotedAt', 'previousVersionId', 'gateDeadline'),
+      resultPath: '$.promoted',
+      next: 'NotifyReady',
+    }),
+    NotifyReady: notify('new-key-ready', { next: 'WaitForConsumers' }),
+  } satisfies Partial<RotateKeyStates>;
+}
+
+/** The consumer health gate: poll until every check passes or the deadline; a person confirms or aborts the manual check. */
+function consumerGate() {
+  return {
+    WaitForConsumers: {
+      Type: 'Wait',
+      Comment: 'Health-check interval from Prepare; the loop is bounded by $.promoted.gateDeadline.',
+      SecondsPath: '$.rotation.waitSeconds',
+      Next: 'CheckConsumers',
+    },
+    CheckConsumers: step('rotateCheckConsumers', {
+      resultSelector: fromPayload<Gate>('status', 'checkedAt', 'passing', 'failing', 'detail', 'confirmTimeoutSeconds'),
+      resultPath: '$.gate',
+      next: 'ConsumersHealthy',
+    }),
+    ConsumersHealthy: {
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.rotation.kind', StringEquals: 'compromise' },
+            { Not: { Variable: '$.gate.status', StringEquals: 'waiting' } },
+          ],
+          Next: 'HoldCompromisedKey',
+        },
+        gateIs('healthy', 'Deactivate'),
+        gateIs('overdue', 'NotifyActionNeeded'),
+        gateIs('aborted', 'Rollback'),
+        gateIs('awaiting-confirmation', 'AwaitConfirmation'),
+      ],
+      Default: 'WaitForConsumers',
+      Comment:
+        'On the compromise path the gate never blocks: it records when consumers recovered (or that they did not by the deadline) and moves on. With the manual check deployed, a gate where only a person is missing waits for them in AwaitConfirmation instead of polling.',
+    },
+    AwaitConfirmation: task('rotateAwaitConfirmation', {
+      comment:
+        "Deployed, manual check: every other check passed, so wait for a person. The handler stores the task token in the ledger table (token#<userName>, never logged) and returns; `iam-key-rotator confirm` completes the task (SendTaskSuccess), `abort` fails it with RotationAbortedError. Times out at the gate's deadline. Local runs never come here: their CheckConsumers reads the rotation:confirm tag.",
+      waitForTaskToken: true,
+      payload: {
+        'userName.$': '$.rotation.userName',
+        'oldAccessKeyId.$': '$.rotation.oldAccessKeyId',
+        'newAccessKeyId.$': '$.newKey.accessKeyId',
+        'gateDeadline.$': '$.promoted.gateDeadline',
+        'executionName.$': '$$.Execution.Name',
+        'enteredAt.$': '$$.State.EnteredTime',
+        // A retried invocation gets a new token: the attempt lets the store keep the latest one.
+        'attempt.$': '$$.State.RetryCount',
+        'taskToken.$': '$$.Task.Token',
+        'accountId.$': '$.rotation.accountId',
+      },
+      timeoutSecondsPath: '$.gate.confirmTimeoutSeconds',
+      // The result is SendTaskSuccess's output (written by `confirm`), not the Lambda's: no $.Payload.
+      resultSelector: { 'status.$': '$.status', 'decidedAt.$': '$.decidedAt' },
+      resultPath: '$.confirmation',
+      catch: [
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.confirmation', Next: 'ConfirmationOverdue' },
+        {
+          ErrorEquals: [errorName<RotationAbortedError>('RotationAbortedError')],
+          ResultPath: '$.confirmation',
+          Next: 'ConfirmationAborted',
+        },
+        { ErrorEquals: [errorName<AlreadyConfirmedError>('AlreadyConfirmedError')], ResultPath: '$.confirmation', Next: 'Deactivate' },
+      ],
+      next: 'Deactivate',
+    }),
+    ConfirmationOverdue: {
+      Type: 'Pass',
+      Comment: "No one confirmed by the gate's deadline: the gate is overdue; both keys stay Active and the owner is asked to act.",
+      Parameters: gateDecided(
+        'overdue',
+        "manual: no one confirmed the new key before the gate's deadline (iam-key-rotator confirm <user>)",
+      ),
+      ResultPath: '$.gate',
+      Next: 'NotifyActionNeeded',
+    },
+    ConfirmationAborted: {
+      Type: 'Pass',
+      Comment: 'A person ran iam-key-rotator abort while the gate waited for them: roll back.',
+      Parameters: gateDecided('aborted', 'aborted by a person at the manual confirmation (iam-key-rotator abort)'),
+      ResultPath: '$.gate',
+      Next: 'Rollback',
+    },
+    NotifyActionNeeded: notify('action-needed', { outcome: 'NeedsAttention', next: 'NeedsAttention' }),
+    NeedsAttention: {
+      Type: 'Succeed',
+      Comment:
+        "Past the gate's deadline: both keys stay Active and the owner was asked to act. The execution succeeds; $.outcome.status says NeedsAttention.",
+    },
+  } satisfies Partial<RotateKeyStates>;
+}
+
+/** The old key's way out: deactivated, observed, deleted; rolled back on trouble. */
+function retireOldKey() {
+  return {
+    Deactivate: step('rotateDeactivate', { ...DEACTIVATED, next: 'NotifyDeactivated' }),
+    HoldCompromisedKey: {
+      ...step('rotateDeactivate', { ...DEACTIVATED, next: 'WaitObserving' }),
+      Comment:
+        'Compromise path: the leaked key stays Inactive (it may already be deleted to make room); starts the hold before its deletion. Never reactivates it.',
+    },
+    NotifyDeactivated: notify('old-key-deactivated', { next: 'WaitObserving' }),
+    WaitObserving: {
+      Type: 'Wait',
+      Comment: 'Observation loop, bounded by $.deactivated.observeUntil.',
+      SecondsPath: '$.rotation.waitSeconds',
+      Next: 'CheckObservation',
+    },
+    CheckObservation: step('rotateCheckObservation', {
+      resultSelector: fromPayload<Observation>('status', 'checkedAt', 'detail'),
+      resultPath: '$.observation',
+      next: 'ObservationVerdict',
+    }),
+    ObservationVerdict: {
+      Type: 'Choice',
+      Choices: [observationIs('trouble', 'Rollback'), observationIs('over', 'DeleteOldKey')],
+      Default: 'WaitObserving',
+    },
+    Rollback: step('rotateRollback', {
+      comment:
+        'Old key Active and AWSCURRENT again; the new key is deactivated and kept for inspection (the next rotation deletes it to make room). If the secret has no version of the old key, the new key stays Active and AWSCURRENT.',
+      resultSelector: fromPayload<RollbackResult>('rolledBackAt', 'reason', 'actions', 'currentKeyId'),
+      resultPath: '$.rollback',
+      next: 'NotifyRolledBack',
+    }),
+    NotifyRolledBack: notify('rolled-back', { outcome: 'RolledBack', next: 'RolledBack' }),
+    RolledBack: { Type: 'Succeed' },
+    DeleteOldKey: {
+      ...step('rotateDeleteOldKey', {
+        resultSelector: fromPayload<Awaited<ReturnType<typeof deleteOldKey>>>('deletedAt', 'keptInactive'),
+        resultPath: '$.deleted',
+        next: 'NotifyCompleted',
+      }),
+      Comment: 'Deletes the old key; a leaked key is kept Inactive instead when COMPROMISED_KEY_ACTION=keep-inactive.',
+    },
+    NotifyCompleted: notify('rotation-completed', { outcome: 'Succeeded', next: 'Succeeded' }),
+    Succeeded: { Type: 'Succeed' },
+    // The failure path catches into itself, never into MakeSafe again: a MakeSafe that fails still
+    // notifies, a notification that fails still ends in Failed. Their errors go beside $.error, so
+    // the execution fails with the error that started it all.
+  } satisfies Partial<RotateKeyStates>;
+}
+
+/** After any failure: make safe, tell the owner, fail with the error that started it all. */
+function failurePath() {
+  return {
+    MakeSafe: step('rotateMakeSafe', {
+      comment:
+        'After any failure: reactivate the old key, point AWSCURRENT back at it if the current key no longer works, delete a new key that was never promoted. Never deletes a promoted key.',
+      resultSelector: fromPayload<Awaited<ReturnType<typeof makeSafe>>>('actions', 'detail'),
+      resultPath: '$.safe',
+      catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.safeError', Next: 'NotifyFailed' },
+      next: 'NotifyFailed',
+    }),
+    NotifyFailed: notify('rotation-failed', {
+      catchAll: { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: 'Failed' },
+      next: 'Failed',
+    }),
+    Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+  } satisfies Partial<RotateKeyStates>;
 }
