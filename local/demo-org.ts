@@ -5,10 +5,12 @@ import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client
 import type { Output } from './terminal.ts';
 import { colors } from './terminal.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
-import { SimulatedConsumer } from './consumer.ts';
+import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
 import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
 import { motoCredentialsIn, publishedNotifications } from './moto-inspect.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Config } from '#shared/config/settings.ts';
 import type { RotationReport } from './runner.ts';
 
 interface OrgDemoUser extends DemoUser {
@@ -82,16 +84,100 @@ export async function runOrgDemo(output: Output): Promise<number> {
   return withLocalAws(output, (moto, step, started) => runAgainst(moto.endpoint, output, step, started));
 }
 
+type MemberClients = { readonly accountId: string; readonly iam: IAMClient; readonly secretsManager: SecretsManagerClient };
+type ExecutionInput = { userName: string; accessKeyId: string; accountId?: string; accountName?: string; reason?: string };
+
+const secretName = (userName: string): string => `iam-key-rotator/${userName}`;
+
 async function runAgainst(endpoint: string, output: Output, step: (text: string) => void, started: number): Promise<number> {
-  // Loaded only now, so the SDK clients they create see the local endpoint.
-  const { sfn, sts, organizations } = await import('#shared/aws/clients.ts');
-  const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } =
-    await import('@aws-sdk/client-organizations');
+  // Every shared module is loaded only inside the steps, so the SDK clients it creates see the local endpoint.
+  const memberOf = await createOrganization(step);
+  step(`seeding ${USERS.length} IAM users in the member accounts, a key each and a secret holding it in the same account`);
+  for (const user of USERS) {
+    const { iam, secretsManager, accountId } = memberOf(user);
+    await seedDemoUser({ iam, secretsManager }, user, secretName);
+    output.out(`    ${`${user.account} ${accountId}`.padEnd(28)} ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
+  }
+  const consumers = USERS.map(
+    (user) =>
+      new SimulatedConsumer({
+        userName: user.userName,
+        secretId: secretName(user.userName),
+        secretsManager: memberOf(user).secretsManager,
+        followsRotation: user.consumer === 'follows-rotation',
+        intervalMs: CONSUMER_INTERVAL_MS,
+      }),
+  );
+  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export never re-reads its secret)`);
+  for (const consumer of consumers) consumer.start();
+  await Promise.all(consumers.map((consumer) => consumer.callOnce()));
+
+  // Stopped however the run ends: a running consumer keeps the process alive.
+  let scanned: Awaited<ReturnType<typeof scanAndRotate>>;
+  let stats: ConsumerStats[];
+  try {
+    scanned = await scanAndRotate(output, step);
+  } finally {
+    stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
+  }
+  if (scanned === undefined) return 1;
+  const { inputs, reports } = scanned;
+
+  step('what happened to every key, account by account');
+  const surprises = await printOutcomes(output, memberOf, inputs, reports, stats);
+  await printNotifications(endpoint, output);
+  if (surprises > 0) {
+    output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
+    return 1;
+  }
+  step(
+    colors.green(
+      `organization demo finished in ${seconds(started)}: each account scanned through its member role, the sandbox OU left out, due keys rotated in their own accounts`,
+    ),
+  );
+  return 0;
+}
+
+/** The scan-organization state machine as of the demo's future date, then every rotation it started; undefined when the scan failed (said on stderr). */
+async function scanAndRotate(
+  output: Output,
+  step: (text: string) => void,
+): Promise<{ inputs: ExecutionInput[]; reports: RotationReport[] } | undefined> {
   const { loadConfig } = await import('#shared/config/settings.ts');
-  const { runRotation } = await import('./runner.ts');
   const { runOrganizationScan } = await import('./org-runner.ts');
   const { silentLogger } = await import('#shared/base/logger.ts');
+  const config = { ...(await createDemoStack(loadConfig(process.env))), unusedAfterDays: 365 };
+  const silent = silentLogger();
 
+  const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
+  step(
+    `running the scan-organization state machine as of ${asOf.toISOString().slice(0, 10)} (ListAccounts → Distributed Map of per-account scans → Report)`,
+  );
+  const run = await runOrganizationScan({
+    config,
+    clock: () => asOf,
+    logger: silent,
+    ownAccountId: DEMO_ACCOUNT_ID,
+    onAccount: (outcome, account) =>
+      output.out(
+        `    ${account.accountId} ${account.accountName.padEnd(14)} ${outcome.status}: ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`,
+      ),
+  });
+  for (const skipped of run.skipped)
+    output.out(`    ${skipped.accountId} ${skipped.accountName.padEnd(14)} ${colors.dim(`skipped: ${skipped.reason}`)}`);
+  if (run.status !== 'Succeeded') {
+    output.err(colors.red(`the organization scan failed: ${run.error?.name ?? ''}: ${run.error?.message ?? ''}`));
+    return undefined;
+  }
+
+  return runStartedExecutions(config, silent, step);
+}
+
+/** The organization in moto: two workload accounts, one sandbox account left out by ORG_EXCLUDE_OUS; returns each demo user's member-account clients. */
+async function createOrganization(step: (text: string) => void): Promise<(user: OrgDemoUser) => MemberClients> {
+  const { sts, organizations } = await import('#shared/aws/clients.ts');
+  const { CreateAccountCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, ListRootsCommand, MoveAccountCommand } =
+    await import('@aws-sdk/client-organizations');
   step('creating an organization: this management account, OU workloads (payments-prod, data-prod), OU sandbox (sandbox-1)');
   await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const rootId = (await organizations.send(new ListRootsCommand({}))).Roots?.[0]?.Id ?? '';
@@ -114,75 +200,32 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   process.env.SCAN_SCOPE = 'organization';
 
   // Clients acting in a member account, as the seeding "owner" of that account would have them.
-  const inAccount = async (accountId: string): Promise<{ iam: IAMClient; secretsManager: SecretsManagerClient }> => {
-    const credentials = await motoCredentialsIn(sts, accountId, 'demo-setup');
-    return { iam: new IAMClient({ credentials }), secretsManager: new SecretsManagerClient({ credentials }) };
-  };
   const clientsOf = new Map<string, { iam: IAMClient; secretsManager: SecretsManagerClient }>();
-  for (const accountId of accounts.values()) clientsOf.set(accountId, await inAccount(accountId));
-  const memberOf = (user: OrgDemoUser): { accountId: string; iam: IAMClient; secretsManager: SecretsManagerClient } => {
+  for (const accountId of accounts.values()) {
+    const credentials = await motoCredentialsIn(sts, accountId, 'demo-setup');
+    clientsOf.set(accountId, { iam: new IAMClient({ credentials }), secretsManager: new SecretsManagerClient({ credentials }) });
+  }
+  return (user) => {
     const accountId = accounts.get(user.account) ?? '';
     const clients = clientsOf.get(accountId);
     if (!clients) throw new Error(`no clients for ${user.account}`);
     return { accountId, ...clients };
   };
+}
 
-  step(`seeding ${USERS.length} IAM users in the member accounts, a key each and a secret holding it in the same account`);
-  const secretName = (userName: string): string => `iam-key-rotator/${userName}`;
-  for (const user of USERS) {
-    const { iam, secretsManager, accountId } = memberOf(user);
-    await seedDemoUser({ iam, secretsManager }, user, secretName);
-    output.out(`    ${`${user.account} ${accountId}`.padEnd(28)} ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
-  }
-  const consumers = USERS.map((user) => ({
-    user,
-    consumer: new SimulatedConsumer({
-      userName: user.userName,
-      secretId: secretName(user.userName),
-      secretsManager: memberOf(user).secretsManager,
-      followsRotation: user.consumer === 'follows-rotation',
-      intervalMs: CONSUMER_INTERVAL_MS,
-    }),
-  }));
-  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export never re-reads its secret)`);
-  for (const { consumer } of consumers) consumer.start();
-  await Promise.all(consumers.map(({ consumer }) => consumer.callOnce()));
-
-  const config = { ...(await createDemoStack(loadConfig(process.env))), unusedAfterDays: 365 };
-  const silent = silentLogger();
-
-  const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
-  step(
-    `running the scan-organization state machine as of ${asOf.toISOString().slice(0, 10)} (ListAccounts → Distributed Map of per-account scans → Report)`,
-  );
-  const run = await runOrganizationScan({
-    config,
-    clock: () => asOf,
-    logger: silent,
-    ownAccountId: DEMO_ACCOUNT_ID,
-    onAccount: (outcome, account) =>
-      output.out(
-        `    ${account.accountId} ${account.accountName.padEnd(14)} ${outcome.status}: ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`,
-      ),
-  });
-  for (const skipped of run.skipped)
-    output.out(`    ${skipped.accountId} ${skipped.accountName.padEnd(14)} ${colors.dim(`skipped: ${skipped.reason}`)}`);
-  if (run.status !== 'Succeeded') {
-    output.err(colors.red(`the organization scan failed: ${run.error?.name ?? ''}: ${run.error?.message ?? ''}`));
-    return 1;
-  }
-
+/** Every execution the organization scan started, run by the local runner in the account its input names. */
+async function runStartedExecutions(
+  config: Config,
+  logger: Logger,
+  step: (text: string) => void,
+): Promise<{ inputs: ExecutionInput[]; reports: RotationReport[] }> {
+  const { sfn } = await import('#shared/aws/clients.ts');
+  const { runRotation } = await import('./runner.ts');
   const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: config.stateMachineArn }))).executions ?? [];
   const inputs = await Promise.all(
     executions.map(async (execution) => {
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
-      return JSON.parse(described.input ?? '{}') as {
-        userName: string;
-        accessKeyId: string;
-        accountId?: string;
-        accountName?: string;
-        reason?: string;
-      };
+      return JSON.parse(described.input ?? '{}') as ExecutionInput;
     }),
   );
   step(
@@ -200,13 +243,21 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
           accountId: input.accountId,
           accountName: input.accountName,
         },
-        { config, durations: DEMO_DURATIONS, logger: silent },
+        { config, durations: DEMO_DURATIONS, logger },
       ),
     ),
   );
-  const stats = await Promise.all(consumers.map(({ consumer }) => consumer.stop()));
+  return { inputs, reports };
+}
 
-  step('what happened to every key, account by account');
+/** The table of every user's outcome, keys and consumer; returns how many users did not end as the demo expects. */
+async function printOutcomes(
+  output: Output,
+  memberOf: (user: OrgDemoUser) => MemberClients,
+  inputs: readonly ExecutionInput[],
+  reports: readonly RotationReport[],
+  stats: readonly ConsumerStats[],
+): Promise<number> {
   const table = new Table({
     head: ['account', 'user', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer'],
     style: { head: [], border: [] },
@@ -231,7 +282,10 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
     ]);
   }
   output.out(table.toString());
+  return surprises;
+}
 
+async function printNotifications(endpoint: string, output: Output): Promise<void> {
   const notifications = await publishedNotifications(endpoint);
   output.out(
     `${colors.cyan('▸')} ${notifications.length} notifications published to SNS, each naming the account of its key (subject ← event, accountId):`,
@@ -240,14 +294,4 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
     const { event = '?', accountId = '?' } = notification.attributes;
     output.out(`    ${(notification.subject ?? '(no subject)').padEnd(72)} ${colors.dim(`${event}, ${accountId}`)}`);
   }
-  if (surprises > 0) {
-    output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
-    return 1;
-  }
-  step(
-    colors.green(
-      `organization demo finished in ${seconds(started)}: each account scanned through its member role, the sandbox OU left out, due keys rotated in their own accounts`,
-    ),
-  );
-  return 0;
 }
