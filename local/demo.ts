@@ -10,6 +10,7 @@ import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, ty
 import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import type { RotationReport, StateRecord } from './runner.ts';
+import type { ScanResult } from '#shared/scan/scanner.ts';
 import { loadDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 
@@ -91,16 +92,10 @@ export const seconds = (since: number): string => `${((Date.now() - since) / 100
 
 async function runAgainst(moto: MotoServer, output: Output, step: (text: string) => void, started: number): Promise<number> {
   // Loaded only now, so the SDK clients they create see the local endpoint.
-  const { iam, secretsManager, sfn } = await import('#shared/aws/clients.ts');
+  const { iam, secretsManager } = await import('#shared/aws/clients.ts');
   const { loadConfig } = await import('#shared/config/settings.ts');
   const { defaultSecretName } = await import('#shared/config/user-settings.ts');
-  const { scanAccount } = await import('#shared/scan/scanner.ts');
-  const { runRotation } = await import('./runner.ts');
-  const { sns, dynamodb, sts } = await import('#shared/aws/clients.ts');
-  const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notify/notifier.ts');
-  const { planScanNotifications, sendScanNotifications } = await import('#shared/scan/scan-notices.ts');
   const { listUserKeys } = await import('#shared/aws/iam.ts');
-  const { silentLogger } = await import('#shared/base/logger.ts');
 
   const baseConfig = loadConfig(process.env);
   const secretName = (userName: string): string => defaultSecretName(baseConfig, userName);
@@ -125,7 +120,71 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   for (const consumer of consumers) consumer.start();
   await Promise.all(consumers.map((consumer) => consumer.callOnce()));
 
-  const config = await createDemoStack(baseConfig);
+  // Stopped however the run ends: a running consumer keeps the process alive.
+  let run: Awaited<ReturnType<typeof scanAndRotate>>;
+  let stats: ConsumerStats[];
+  try {
+    run = await scanAndRotate(await createDemoStack(baseConfig), output, step);
+  } finally {
+    stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
+  }
+
+  const notifications = await publishedNotifications(moto.endpoint);
+  const rows = await Promise.all(
+    DEMO_USERS.map(async (user) => {
+      const keys = await listUserKeys(iam, user.userName);
+      const current = await currentKeyId(secretsManager, secretName(user.userName));
+      return { user, keys, current };
+    }),
+  );
+
+  step('what happened to every key');
+  const table = new Table({
+    head: ['user', 'scan', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer', 'notices'],
+    style: { head: [], border: [] },
+  });
+  let surprises = 0;
+  for (const { user, keys, current } of rows) {
+    const userReports = run.reports.filter((report) => report.userName === user.userName);
+    const outcome = summarizeOutcome(userReports);
+    const expected = EXPECTED_OUTCOME[user.userName];
+    const asExpected = userReports.length === 0 ? expected === 'not rotated' : userReports.every((report) => report.status === expected);
+    if (!asExpected) surprises += 1;
+    const classes = [...new Set(run.scan.keys.filter((key) => key.userName === user.userName).map((key) => key.class))].join(', ') || 'ok';
+    table.push([
+      user.userName,
+      classes,
+      asExpected ? outcome : colors.red(`${outcome} (expected ${expected})`),
+      keys.map((key) => `${key.accessKeyId === current ? '★' : ' '}${key.accessKeyId.slice(-6)} ${key.status}`).join('\n') || '(none)',
+      consumerLine(user, stats),
+      String(notifications.filter((notification) => notification.attributes.userName === user.userName).length),
+    ]);
+  }
+  output.out(table.toString());
+  printNotifications(output, notifications);
+
+  if (surprises > 0) {
+    output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
+    return 1;
+  }
+  step(
+    colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, nothing broken`),
+  );
+  return 0;
+}
+
+/** The scheduled scan as of the demo's future date, its notices to owners, then every rotation it started, run by the local runner. */
+async function scanAndRotate(
+  config: Config,
+  output: Output,
+  step: (text: string) => void,
+): Promise<{ scan: ScanResult; reports: RotationReport[] }> {
+  const { iam, sfn, sns, dynamodb, sts } = await import('#shared/aws/clients.ts');
+  const { scanAccount } = await import('#shared/scan/scanner.ts');
+  const { runRotation } = await import('./runner.ts');
+  const { callerAccountId, createNotifier, ledgerFor } = await import('#shared/notify/notifier.ts');
+  const { planScanNotifications, sendScanNotifications } = await import('#shared/scan/scan-notices.ts');
+  const { silentLogger } = await import('#shared/base/logger.ts');
 
   const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
   step(
@@ -162,9 +221,8 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   step(
     `running the ${scan.rotationsStarted.length} started executions with the local runner (real ASL and handlers; in AWS, Step Functions runs them)`,
   );
-  const reasonOf = (accessKeyId: string): string => verdicts.get(accessKeyId)?.reason ?? '';
   const reports = await Promise.all(
-    scan.rotationsStarted.map(async (rotation) => {
+    scan.rotationsStarted.map((rotation) => {
       const onState = (state: StateRecord): void => {
         if (MILESTONES.has(state.name) || state.type === 'Succeed' || state.type === 'Fail') {
           output.out(
@@ -172,63 +230,19 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
           );
         }
       };
-      const report = await runRotation(
+      return runRotation(
         {
           userName: rotation.userName,
           accessKeyId: rotation.accessKeyId,
           kind: 'scheduled',
           requestedBy: 'scanner',
-          reason: reasonOf(rotation.accessKeyId),
+          reason: verdicts.get(rotation.accessKeyId)?.reason ?? '',
         },
         { config, durations: DEMO_DURATIONS, logger: silent, onState },
       );
-      return report;
     }),
   );
-  const stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
-
-  const notifications = await publishedNotifications(moto.endpoint);
-  const rows = await Promise.all(
-    DEMO_USERS.map(async (user) => {
-      const keys = await listUserKeys(iam, user.userName);
-      const current = await currentKeyId(secretsManager, secretName(user.userName));
-      return { user, keys, current };
-    }),
-  );
-
-  step('what happened to every key');
-  const table = new Table({
-    head: ['user', 'scan', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer', 'notices'],
-    style: { head: [], border: [] },
-  });
-  let surprises = 0;
-  for (const { user, keys, current } of rows) {
-    const userReports = reports.filter((report) => report.userName === user.userName);
-    const outcome = summarizeOutcome(userReports);
-    const expected = EXPECTED_OUTCOME[user.userName];
-    const asExpected = userReports.length === 0 ? expected === 'not rotated' : userReports.every((report) => report.status === expected);
-    if (!asExpected) surprises += 1;
-    const classes = [...new Set(scan.keys.filter((key) => key.userName === user.userName).map((key) => key.class))].join(', ') || 'ok';
-    table.push([
-      user.userName,
-      classes,
-      asExpected ? outcome : colors.red(`${outcome} (expected ${expected})`),
-      keys.map((key) => `${key.accessKeyId === current ? '★' : ' '}${key.accessKeyId.slice(-6)} ${key.status}`).join('\n') || '(none)',
-      consumerLine(user, stats),
-      String(notifications.filter((notification) => notification.attributes.userName === user.userName).length),
-    ]);
-  }
-  output.out(table.toString());
-  printNotifications(output, notifications);
-
-  if (surprises > 0) {
-    output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
-    return 1;
-  }
-  step(
-    colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, nothing broken`),
-  );
-  return 0;
+  return { scan, reports };
 }
 
 /**
