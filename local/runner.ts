@@ -398,9 +398,69 @@ interface PreparedRun {
 
 async function execute(input: RunRotationInput, options: RunRotationOptions, run: PreparedRun): Promise<RotationReport> {
   const { started, accessKeyId, kind, name, topicArn, durations, deps } = run;
-  const provider: DepsProvider = async () => deps;
-
   const { definition, machine } = validatedMachine();
+  const execution = machine.run(
+    {
+      userName: input.userName,
+      accessKeyId,
+      kind,
+      requestedBy: input.requestedBy ?? 'local runner',
+      reason: input.reason ?? '',
+      ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
+      ...(input.accountName === undefined ? {} : { accountName: input.accountName }),
+    },
+    {
+      context: { Execution: { Name: name } },
+      overrides: {
+        ...localTasks(definition, deps, options),
+        waitTimeOverrides: {
+          [STATES.WaitForConsumers]: durations.healthCheckIntervalMs,
+          [STATES.WaitObserving]: durations.healthCheckIntervalMs,
+        },
+      },
+    },
+  );
+  options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
+
+  const recorder = new StateRecorder(options);
+  const recording = recorder.follow(execution.eventLogs);
+  let status: RotationStatus;
+  let error: RotationReport['error'];
+  let newAccessKeyId: string | null = null;
+  try {
+    const output = (await execution.result) as ExecutionOutput;
+    const outcome = output.outcome?.status;
+    status = outcome === 'Succeeded' || outcome === 'RolledBack' || outcome === 'NeedsAttention' ? outcome : 'Failed';
+    if (status === 'Failed')
+      error = { name: 'UnknownOutcome', message: `The workflow ended without an outcome status (${String(outcome)}).` };
+    newAccessKeyId = output.newKey?.accessKeyId ?? null;
+  } catch (failure) {
+    status = 'Failed';
+    const cause = failure instanceof Error && failure.cause instanceof Error ? failure.cause : failure;
+    error = cause instanceof Error ? { name: cause.name, message: cause.message } : { name: 'Error', message: String(cause) };
+  }
+  await recording;
+  recorder.reportTheRest();
+  return {
+    status,
+    userName: input.userName,
+    oldAccessKeyId: accessKeyId,
+    newAccessKeyId: newAccessKeyId ?? recorder.newAccessKeyId,
+    ...(error ? { error } : {}),
+    topicArn,
+    executionName: name,
+    durationMs: Date.now() - started,
+    states: recorder.states,
+  };
+}
+
+/** Every Task bound to its real handler, in process, with retries a few milliseconds apart (seconds in AWS). */
+function localTasks(
+  definition: StateMachineDefinition,
+  deps: RotationDeps,
+  options: RunRotationOptions,
+): { taskResourceLocalHandlers: never; retryIntervalOverrides: Record<string, number> } {
+  const provider: DepsProvider = async () => deps;
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<{ Payload: unknown }>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
@@ -419,54 +479,42 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     const invoke = (payload: unknown): Promise<unknown> => handler(payload, localContext(functionName));
     const run = options.wrapTask ? options.wrapTask(stateName, invoke) : invoke;
     taskResourceLocalHandlers[stateName] = async (parameters) => ({ Payload: await run((parameters as { Payload?: unknown }).Payload) });
-    // Retries back off in seconds in AWS; locally a few milliseconds show the same behaviour.
     retryIntervalOverrides[stateName] = 10;
   }
+  // The interpreter's handler type is its own generic; ours are checked above.
+  return { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides };
+}
 
-  const execution = machine.run(
-    {
-      userName: input.userName,
-      accessKeyId,
-      kind,
-      requestedBy: input.requestedBy ?? 'local runner',
-      reason: input.reason ?? '',
-      ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
-      ...(input.accountName === undefined ? {} : { accountName: input.accountName }),
-    },
-    {
-      context: { Execution: { Name: name } },
-      overrides: {
-        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-        waitTimeOverrides: {
-          [STATES.WaitForConsumers]: durations.healthCheckIntervalMs,
-          [STATES.WaitObserving]: durations.healthCheckIntervalMs,
-        },
-        retryIntervalOverrides,
-      },
-    },
-  );
-  options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
+/** The states an execution went through, each reported once with its outcome as soon as that is known. */
+class StateRecorder {
+  readonly states: StateRecord[] = [];
+  newAccessKeyId: string | null = null;
+  private readonly reported = new Set<StateRecord>();
 
-  const states: StateRecord[] = [];
-  const reported = new Set<StateRecord>();
-  const report = (record: StateRecord): void => {
-    reported.add(record);
-    options.onState?.(record);
-  };
-  let newAccessKeyId: string | null = null;
-  const recording = (async () => {
+  constructor(private readonly options: RunRotationOptions) {}
+
+  private report(record: StateRecord): void {
+    this.reported.add(record);
+    this.options.onState?.(record);
+  }
+
+  reportTheRest(): void {
+    for (const record of this.states) if (!this.reported.has(record)) this.report(record);
+  }
+
+  async follow(events: ReturnType<StateMachine['run']>['eventLogs']): Promise<void> {
     let lastError = 'error';
-    for await (const event of execution.eventLogs) {
+    for await (const event of events) {
       if (!('state' in event)) continue;
-      const current = states.at(-1);
+      const current = this.states.at(-1);
       switch (event.type) {
         case 'StateEntered': {
           // A Choice's outcome is the branch it took, known when the next state starts.
           if (current?.type === 'Choice') {
             current.outcome = `→ ${event.state.name}`;
-            report(current);
+            this.report(current);
           }
-          states.push({
+          this.states.push({
             name: event.state.name,
             type: event.state.type,
             enteredAt: new Date(event.timestamp).toISOString(),
@@ -475,11 +523,11 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
           break;
         }
         case 'StateExited': {
-          options.onStateData?.({ name: event.state.name, input: event.state.input, output: event.state.output });
+          this.options.onStateData?.({ name: event.state.name, input: event.state.input, output: event.state.output });
           const output = event.state.output as Record<string, { status?: unknown; accessKeyId?: unknown } | undefined> | undefined;
           const key = output?.newKey?.accessKeyId;
-          if (typeof key === 'string') newAccessKeyId = key;
-          if (current && current.type !== 'Choice' && !reported.has(current)) {
+          if (typeof key === 'string') this.newAccessKeyId = key;
+          if (current && current.type !== 'Choice' && !this.reported.has(current)) {
             const status =
               event.state.name === STATES.CheckConsumers
                 ? output?.gate?.status
@@ -487,14 +535,14 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
                   ? output?.observation?.status
                   : undefined;
             current.outcome = typeof status === 'string' ? status : 'ok';
-            report(current);
+            this.report(current);
           }
           break;
         }
         case 'StateFailed':
           lastError = event.Error;
           if (current) current.outcome = `failed ${event.Error}`;
-          if (current?.type === 'Fail') report(current);
+          if (current?.type === 'Fail') this.report(current);
           break;
         case 'StateRetried':
           if (current) current.outcome = `retried ${lastError}`;
@@ -502,38 +550,10 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
         case 'StateCaught':
           if (current) {
             current.outcome = `caught ${lastError}`;
-            report(current);
+            this.report(current);
           }
           break;
       }
     }
-  })();
-
-  let status: RotationStatus;
-  let error: RotationReport['error'];
-  try {
-    const output = (await execution.result) as ExecutionOutput;
-    const outcome = output.outcome?.status;
-    status = outcome === 'Succeeded' || outcome === 'RolledBack' || outcome === 'NeedsAttention' ? outcome : 'Failed';
-    if (status === 'Failed')
-      error = { name: 'UnknownOutcome', message: `The workflow ended without an outcome status (${String(outcome)}).` };
-    newAccessKeyId = output.newKey?.accessKeyId ?? newAccessKeyId;
-  } catch (failure) {
-    status = 'Failed';
-    const cause = failure instanceof Error && failure.cause instanceof Error ? failure.cause : failure;
-    error = cause instanceof Error ? { name: cause.name, message: cause.message } : { name: 'Error', message: String(cause) };
   }
-  await recording;
-  for (const record of states) if (!reported.has(record)) report(record);
-  return {
-    status,
-    userName: input.userName,
-    oldAccessKeyId: accessKeyId,
-    newAccessKeyId,
-    ...(error ? { error } : {}),
-    topicArn,
-    executionName: name,
-    durationMs: Date.now() - started,
-    states,
-  };
 }
