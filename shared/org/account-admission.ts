@@ -79,14 +79,18 @@ export async function admitAccount(
   isSelf: boolean,
 ): Promise<void> {
   if (!hasFilters(filters, isSelf)) return;
-  const account = await describe(organizations, accountId, filters);
+  // An account excluded by id is refused without a read: the answer cannot depend on the organization.
+  const byId = filters.excludeAccounts.includes(accountId);
+  const account = byId
+    ? { id: accountId, name: accountId, status: 'ACTIVE', parentIds: [], tags: {} }
+    : await describe(organizations, accountId, filters);
   const exclusion = accountExclusion(account, filters, isSelf);
   if (exclusion === undefined) return;
   const by = exclusion.setting === undefined ? '' : ` (${exclusion.setting})`;
   throw new AccountExcludedError(
     accountId,
     exclusion.setting,
-    `Account ${accountId} (${account.name}) is left out of rotation: ${exclusion.reason}${by}. Nothing was started. ` +
+    `Account ${accountId}${account.name === accountId ? '' : ` (${account.name})`} is left out of rotation: ${exclusion.reason}${by}. Nothing was started. ` +
       (exclusion.setting === undefined
         ? 'Only ACTIVE accounts of the organization are rotated.'
         : `The organization filters apply to on-demand rotations too; change ${exclusion.setting} in the stack to rotate here.`),

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { cli } from '../../helpers/cli.ts';
@@ -60,6 +60,23 @@ describe('rotate --account against a deployed stack', () => {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(callerArn).toMatch(/^arn:aws:/);
     expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ requestedBy: `cli:${callerArn}`, reason: 'owner left' });
+  });
+
+  test('an account the organization filters exclude is refused naming the filter, and nothing starts', async () => {
+    // Prepare
+    process.env.ORG_EXCLUDE_ACCOUNTS = MEMBER;
+    const executions = async (): Promise<number> =>
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions?.length ?? 0;
+    const before = await executions();
+
+    // Act
+    const result = await cli('rotate', 'ci-deployer', '--account', MEMBER).finally(() => delete process.env.ORG_EXCLUDE_ACCOUNTS);
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.err).toMatch(/AccountExcludedError|excluded by account id \(ORG_EXCLUDE_ACCOUNTS\)/);
+    expect(result.err).toContain('ORG_EXCLUDE_ACCOUNTS');
+    expect(await executions()).toBe(before);
   });
 
   test('a user that exists only in the member account is refused without --account (it is looked up in the stack’s own account)', async () => {

@@ -59,7 +59,25 @@ describe('admitAccount: the organization filters applied to one on-demand start'
     expect(refused).toBeInstanceOf(AccountExcludedError);
     expect(refused).toMatchObject({ name: 'AccountExcludedError', accountId: ACCOUNT, setting });
     expect((refused as Error).message).toMatch(message);
-    expect((refused as Error).message).toMatch(/payments-prod.*Nothing was started/);
+    expect((refused as Error).message).toMatch(/Nothing was started/);
+  });
+
+  test('an account excluded by id is refused without reading the organization', async () => {
+    // Act & Assess
+    await expect(
+      admitAccount(organizations, filters({ excludeAccounts: [ACCOUNT], includeOus: [PROD] }), ACCOUNT, false),
+    ).rejects.toMatchObject({
+      name: 'AccountExcludedError',
+      setting: 'ORG_EXCLUDE_ACCOUNTS',
+    });
+    expect(mock.calls()).toHaveLength(0);
+  });
+
+  test('a refusal after a read names the account', async () => {
+    // Act & Assess
+    await expect(admitAccount(organizations, filters({ excludeOus: [PROD] }), ACCOUNT, false)).rejects.toThrow(
+      /Account 111122223333 \(payments-prod\) is left out of rotation/,
+    );
   });
 
   test('an account the filters include is admitted, reading its OUs up to the root and its tags', async () => {
