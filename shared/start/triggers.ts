@@ -26,8 +26,8 @@ export type OnDemandKind = (typeof ON_DEMAND_KINDS)[number];
  * <aws.events.event.json> }`. Lambda tells a function nothing verified about who invoked it, and an
  * event delivered as is is plain JSON that any `lambda:Invoke` can copy: a bare payload with
  * `source: "aws.health"` is therefore refused, not believed. The wrapper is not a proof either
- * (whoever may invoke the function can write one); it makes the claim explicit, names the rule in
- * the record, and means that only callers allowed to invoke start-rotation can claim an event.
+ * (whoever may invoke the function can write one): it makes the claim explicit and deliberate, so
+ * that an event can be claimed only by a caller allowed to invoke start-rotation, never by a copy.
  */
 export const RULE_DELIVERY = 'eventbridge-rule';
 /** The prefix of `requestedBy` for a direct invoke: what follows is the caller's claim, not a verified identity. */
