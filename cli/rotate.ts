@@ -1,18 +1,19 @@
-import { userInfo } from 'node:os';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '#shared/base/duration.ts';
-import { iam, sfn, sts } from '#shared/aws/clients.ts';
+import { iam, organizations, sfn, sts } from '#shared/aws/clients.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { memberCredentials } from '#shared/aws/member-account.ts';
-import { InvalidInputError } from '#shared/base/errors.ts';
+import { InvalidInputError, MissingCredentialsError } from '#shared/base/errors.ts';
 import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import { startRotation } from '#shared/start/start-rotation.ts';
+import { accountAdmission } from '#shared/org/account-admission.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
 
@@ -76,12 +77,31 @@ function durationFlag(flag: string, text: string | undefined): number | undefine
   return value;
 }
 
-function requestedBy(): string {
+/** The workflow input keeps requestedBy to 256 characters (shared/rotation/workflow-state.ts). */
+const MAX_REQUESTED_BY = 256;
+
+/**
+ * Who asked, as STS knows the credentials this CLI signs with: `cli:<caller ARN>`. Not the OS user
+ * name, which says nothing about who may act in AWS and which anyone can set. The same credentials
+ * sign the StartExecution, so CloudTrail records the same identity. A user ARN with a long IAM path
+ * is shortened in the middle, keeping the account and the user name.
+ */
+export async function requestedBy(client: STSClient = sts): Promise<string> {
+  let arn: string | undefined;
   try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
+    arn = (await client.send(new GetCallerIdentityCommand({}))).Arn;
+  } catch (error) {
+    throw new MissingCredentialsError(
+      'Could not tell who is asking (STS GetCallerIdentity failed): a rotation records the AWS identity that requested it, so nothing was started. ' +
+        'Check your AWS credentials (aws sts get-caller-identity).',
+      { cause: error },
+    );
   }
+  if (arn === undefined || arn === '') throw new MissingCredentialsError('STS GetCallerIdentity returned no ARN; nothing was started.');
+  const recorded = `cli:${arn}`;
+  if (recorded.length <= MAX_REQUESTED_BY) return recorded;
+  const shortened = recorded.replace(/^(cli:arn:[^:]+:iam::\d{12}:user\/).*\/([^/]+)$/, '$1…/$2');
+  return shortened.length <= MAX_REQUESTED_BY ? shortened : recorded.slice(0, MAX_REQUESTED_BY);
 }
 
 export function registerRotate(program: Command, output: Output, setResult: (code: number) => void): void {
@@ -148,7 +168,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       userName,
       accessKeyId: flags.key,
       kind,
-      requestedBy: requestedBy(),
+      requestedBy: await requestedBy(),
       reason: flags.reason ?? '',
       ...(accountId === undefined ? {} : { accountId }),
     },
@@ -181,13 +201,14 @@ async function rotateDeployed(
 ): Promise<number> {
   const stack = await resolveStack(flags);
   const silent = silentLogger();
+  const config = loadConfig();
   // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(
     {
       userName,
       accessKeyId: flags.key,
       kind,
-      requestedBy: requestedBy(),
+      requestedBy: await requestedBy(),
       reason: flags.reason ?? '',
       ...(accountId === undefined ? {} : { accountId }),
     },
@@ -197,7 +218,9 @@ async function rotateDeployed(
       stateMachineArn: stack.stateMachineArn,
       logger: silent,
       ownAccountId: async () => stackAccountId(stack.stateMachineArn),
-      iamFor: async (member) => iamWith(memberCredentials(sts, loadConfig(), systemClock)(member)),
+      iamFor: async (member) => iamWith(memberCredentials(sts, config, systemClock)(member)),
+      // The same organization filters as the deployed start-rotation: the CLI is no way around them.
+      admitAccount: accountAdmission(organizations, config),
     },
   );
   if (flags.json) {

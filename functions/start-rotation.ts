@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { organizations } from '#shared/aws/clients/organizations.ts';
 import { sfn } from '#shared/aws/clients/sfn.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
 import { deployedAccountId } from '#shared/aws/deployed-account.ts';
@@ -8,6 +9,7 @@ import { memberAccountClientsOnFirstUse } from '#shared/aws/member-account.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { logger } from '#shared/base/logger.ts';
 import { configLoader } from '#shared/config/load-config.ts';
+import { accountAdmission } from '#shared/org/account-admission.ts';
 import { typedErrors } from '#shared/rotation/step-handler.ts';
 import { handleTrigger, type StartOutcome } from '#shared/start/start-rotation.ts';
 
@@ -23,7 +25,15 @@ const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
  */
 export const handler = middy(async (event: unknown): Promise<StartOutcome[]> => {
   const loaded = await config();
-  return handleTrigger(event, { iam, sfn, stateMachineArn: loaded.stateMachineArn, logger, ownAccountId, iamFor: memberIam(loaded) });
+  return handleTrigger(event, {
+    iam,
+    sfn,
+    stateMachineArn: loaded.stateMachineArn,
+    logger,
+    ownAccountId,
+    iamFor: memberIam(loaded),
+    admitAccount: accountAdmission(organizations, loaded),
+  });
 })
   .use(injectLambdaContext(logger))
   .use(typedErrors('StartRotation', logger));

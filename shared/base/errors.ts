@@ -153,3 +153,30 @@ export class MemberAccountAccessError extends RotatorError {
     super(message, options);
   }
 }
+
+/**
+ * An on-demand rotation names an account that the organization filters (ORG_INCLUDE_* /
+ * ORG_EXCLUDE_*) leave out, or one that is not an ACTIVE account of the organization. The filters
+ * bind every start, not only the scan. Nothing was started.
+ */
+export class AccountExcludedError extends RotatorError {
+  override readonly name = 'AccountExcludedError';
+  constructor(
+    readonly accountId: string,
+    /** The filter setting that excludes the account; undefined when the account is not ACTIVE or not in the organization. */
+    readonly setting: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A payload that claims an AWS event source (`source: "aws.health"`) was invoked directly instead of
+ * being delivered by the stack's EventBridge rule. Refused rather than believed: Lambda does not
+ * tell a function who invoked it, so the shape of an event proves nothing. Nothing was changed.
+ */
+export class UnverifiedEventSourceError extends RotatorError {
+  override readonly name = 'UnverifiedEventSourceError';
+}

@@ -68,7 +68,11 @@ const days = (setting: string, min: number) =>
     );
 
 /**
- * Every setting, its environment variable and its default. The README's configuration reference
+ * Every setting, its environment variable and its default. `stackOnly` marks the settings that say
+ * where keys go (the workflow, the secrets' names and KMS key), where notices go (topic, ledger) or
+ * whose roles are assumed (scope, member role, organization filters): only the stack sets them,
+ * since whoever could change them could send keys or sessions elsewhere. CONFIG_SSM_PARAMETER may
+ * tune every other setting. The README's configuration reference
  * is written from this table; `test/unit/config/settings.test.ts` checks that the two agree.
  */
 export const SETTINGS = {
@@ -87,11 +91,11 @@ export const SETTINGS = {
   },
   exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
   exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
-  stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', default: '', schema: z.string() },
-  orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', default: '', schema: z.string() },
-  topicArn: { env: 'NOTIFICATION_TOPIC_ARN', default: '', schema: z.string() },
+  stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
+  orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
+  topicArn: { env: 'NOTIFICATION_TOPIC_ARN', stackOnly: true, default: '', schema: z.string() },
   operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
-  notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', default: '', schema: z.string() },
+  notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', stackOnly: true, default: '', schema: z.string() },
   notifyEvents: {
     env: 'NOTIFY_EVENTS',
     default: '',
@@ -111,6 +115,7 @@ export const SETTINGS = {
   exemptionWarnDays: { env: 'EXEMPTION_WARN_DAYS', default: '14', schema: days('EXEMPTION_WARN_DAYS', 1) },
   secretNamePrefix: {
     env: 'SECRET_NAME_PREFIX',
+    stackOnly: true,
     default: 'iam-key-rotator/',
     schema: z.string().check(
       z.regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'SECRET_NAME_PREFIX may only hold letters, digits and /_+=.@-'),
@@ -120,7 +125,7 @@ export const SETTINGS = {
       ),
     ),
   },
-  secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', default: '', schema: z.string() },
+  secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', stackOnly: true, default: '', schema: z.string() },
   healthChecks: {
     env: 'HEALTH_CHECKS',
     default: 'new-key-used',
@@ -142,11 +147,13 @@ export const SETTINGS = {
   },
   scanScope: {
     env: 'SCAN_SCOPE',
+    stackOnly: true,
     default: 'account',
     schema: z.enum(SCAN_SCOPES, { message: 'SCAN_SCOPE must be "account" or "organization"' }),
   },
   memberRoleName: {
     env: 'MEMBER_ROLE_NAME',
+    stackOnly: true,
     default: 'iam-key-rotator-member',
     schema: z
       .string()
@@ -154,15 +161,26 @@ export const SETTINGS = {
   },
   memberRoleExternalId: {
     env: 'MEMBER_ROLE_EXTERNAL_ID',
+    stackOnly: true,
     default: '',
     schema: z.string().check(z.regex(/^[\w+=,.@:/-]{0,1224}$/, 'MEMBER_ROLE_EXTERNAL_ID may hold letters, digits and +=,.@:/- only')),
   },
-  orgIncludeOus: { env: 'ORG_INCLUDE_OUS', default: '', schema: parsedBy(parseOuIds, 'ORG_INCLUDE_OUS') },
-  orgExcludeOus: { env: 'ORG_EXCLUDE_OUS', default: '', schema: parsedBy(parseOuIds, 'ORG_EXCLUDE_OUS') },
-  orgIncludeAccounts: { env: 'ORG_INCLUDE_ACCOUNTS', default: '', schema: parsedBy(parseAccountIds, 'ORG_INCLUDE_ACCOUNTS') },
-  orgExcludeAccounts: { env: 'ORG_EXCLUDE_ACCOUNTS', default: '', schema: parsedBy(parseAccountIds, 'ORG_EXCLUDE_ACCOUNTS') },
-  orgIncludeTags: { env: 'ORG_INCLUDE_TAGS', default: '', schema: parsedBy(parseTagMatchers, 'ORG_INCLUDE_TAGS') },
-  orgExcludeTags: { env: 'ORG_EXCLUDE_TAGS', default: '', schema: parsedBy(parseTagMatchers, 'ORG_EXCLUDE_TAGS') },
+  orgIncludeOus: { env: 'ORG_INCLUDE_OUS', stackOnly: true, default: '', schema: parsedBy(parseOuIds, 'ORG_INCLUDE_OUS') },
+  orgExcludeOus: { env: 'ORG_EXCLUDE_OUS', stackOnly: true, default: '', schema: parsedBy(parseOuIds, 'ORG_EXCLUDE_OUS') },
+  orgIncludeAccounts: {
+    env: 'ORG_INCLUDE_ACCOUNTS',
+    stackOnly: true,
+    default: '',
+    schema: parsedBy(parseAccountIds, 'ORG_INCLUDE_ACCOUNTS'),
+  },
+  orgExcludeAccounts: {
+    env: 'ORG_EXCLUDE_ACCOUNTS',
+    stackOnly: true,
+    default: '',
+    schema: parsedBy(parseAccountIds, 'ORG_EXCLUDE_ACCOUNTS'),
+  },
+  orgIncludeTags: { env: 'ORG_INCLUDE_TAGS', stackOnly: true, default: '', schema: parsedBy(parseTagMatchers, 'ORG_INCLUDE_TAGS') },
+  orgExcludeTags: { env: 'ORG_EXCLUDE_TAGS', stackOnly: true, default: '', schema: parsedBy(parseTagMatchers, 'ORG_EXCLUDE_TAGS') },
   orgMaxConcurrentAccounts: {
     env: 'ORG_MAX_CONCURRENT_ACCOUNTS',
     default: '10',
@@ -222,7 +240,17 @@ export function loadConfig(
   throw new ConfigError(`Invalid configuration, nothing was changed. Fix these settings:\n  - ${problems.join('\n  - ')}`);
 }
 
-/** Settings kept in SSM Parameter Store as a JSON object of env-var names to string values. */
+/** The environment variables only the stack may set (see SETTINGS); an SSM override of one is refused. */
+export const STACK_ONLY_SETTINGS: readonly string[] = Object.values(SETTINGS)
+  .filter((setting) => 'stackOnly' in setting && setting.stackOnly)
+  .map((setting) => setting.env);
+
+/**
+ * Settings kept in SSM Parameter Store as a JSON object of env-var names to string values. Write
+ * access to that parameter is administration of the rotator, but it must not reach further than
+ * tuning: a stack-only setting in it is refused, naming the setting, rather than silently ignored,
+ * so whoever wrote it learns at once that it did not take effect.
+ */
 export function parseSsmOverrides(parameterName: string, value: string): Record<string, string> {
   let parsed: unknown;
   try {
@@ -239,6 +267,13 @@ export function parseSsmOverrides(parameterName: string, value: string): Record<
   const unknown = Object.keys(shape.data).filter((key) => !known.has(key));
   if (unknown.length > 0) {
     throw new ConfigError(`SSM parameter ${parameterName} has unknown settings: ${unknown.join(', ')}. Known: ${[...known].join(', ')}`);
+  }
+  const stackOnly = Object.keys(shape.data).filter((key) => STACK_ONLY_SETTINGS.includes(key));
+  if (stackOnly.length > 0) {
+    throw new ConfigError(
+      `SSM parameter ${parameterName} sets ${stackOnly.join(', ')}, which only the stack may set: they decide where keys and notices go ` +
+        `or whose roles are assumed. Remove them from the parameter and set them in the stack (serverless.yml params, then deploy).`,
+    );
   }
   return shape.data;
 }

@@ -109,7 +109,7 @@ export async function listOrganizationAccounts(organizations: OrganizationsClien
   }));
 }
 
-async function readTags(organizations: OrganizationsClient, accountId: string): Promise<Record<string, string>> {
+export async function readTags(organizations: OrganizationsClient, accountId: string): Promise<Record<string, string>> {
   return readingOrganization(TAG_ACTION, async () => {
     const tags: Record<string, string> = {};
     for await (const page of paginateListTagsForResource({ client: organizations }, { ResourceId: accountId })) {
@@ -120,7 +120,7 @@ async function readTags(organizations: OrganizationsClient, accountId: string): 
 }
 
 /** Turns "not in an organization" and "access denied" into an error that says where to deploy and what to grant. */
-async function readingOrganization<T>(action: string, read: () => Promise<T>): Promise<T> {
+export async function readingOrganization<T>(action: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
@@ -130,6 +130,14 @@ async function readingOrganization<T>(action: string, read: () => Promise<T>): P
         'This account is not in an AWS Organization, so there are no member accounts to scan. ' +
           'Deploy the rotator in the organization’s management account or in a delegated administrator account, ' +
           'or set SCAN_SCOPE=account to rotate keys in this account only.',
+        { cause: error },
+      );
+    }
+    if (name === 'AccessDeniedException' && !READ_ACTIONS.includes(action) && action !== TAG_ACTION) {
+      // One account's reads, made by start-rotation and the CLI to apply the filters to an on-demand start.
+      throw new OrganizationAccessError(
+        `The rotator may not read the organization (${action} was denied), so it cannot tell whether the organization filters admit the account; nothing was started. ` +
+          'Allow the caller organizations:DescribeAccount, organizations:ListParents and organizations:ListTagsForResource, from the management account or a delegated administrator account.',
         { cause: error },
       );
     }
@@ -162,22 +170,33 @@ function matchingTag(account: OrgAccount, matchers: readonly TagMatcher[]): stri
   return undefined;
 }
 
+/** Why an account is left out, and the filter setting that leaves it out (none for an account that is not ACTIVE). */
+export interface AccountExclusion {
+  readonly reason: string;
+  readonly setting?: string;
+}
+
 /** Why the account is not scanned, or undefined when it is. Excludes are checked before includes, so an exclude always wins. */
-function skipReason(account: OrgAccount, filters: AccountFilters, isSelf: boolean): string | undefined {
-  if (account.status !== 'ACTIVE') return account.status === 'SUSPENDED' ? 'suspended' : `not active (${account.status})`;
-  if (filters.excludeAccounts.includes(account.id)) return 'excluded by account id';
+export function accountExclusion(account: OrgAccount, filters: AccountFilters, isSelf: boolean): AccountExclusion | undefined {
+  if (account.status !== 'ACTIVE') return { reason: account.status === 'SUSPENDED' ? 'suspended' : `not active (${account.status})` };
+  if (filters.excludeAccounts.includes(account.id)) return { reason: 'excluded by account id', setting: 'ORG_EXCLUDE_ACCOUNTS' };
   const excludedOu = account.parentIds.find((id) => filters.excludeOus.includes(id));
-  if (excludedOu !== undefined) return `excluded by OU ${excludedOu}`;
+  if (excludedOu !== undefined) return { reason: `excluded by OU ${excludedOu}`, setting: 'ORG_EXCLUDE_OUS' };
   const excludedTag = matchingTag(account, filters.excludeTags);
-  if (excludedTag !== undefined) return `tag ${excludedTag} excluded`;
+  if (excludedTag !== undefined) return { reason: `tag ${excludedTag} excluded`, setting: 'ORG_EXCLUDE_TAGS' };
   // The rotator's own account was scanned before organization mode and stays scanned: include
   // filters pick member accounts, and the tooling account rarely sits in a workload OU. Only an
   // explicit exclude leaves it out.
   if (isSelf) return undefined;
-  if (filters.includeAccounts.length > 0 && !filters.includeAccounts.includes(account.id)) return 'not in the included accounts';
-  if (filters.includeOus.length > 0 && !account.parentIds.some((id) => filters.includeOus.includes(id))) return 'not in an included OU';
+  if (filters.includeAccounts.length > 0 && !filters.includeAccounts.includes(account.id))
+    return { reason: 'not in the included accounts', setting: 'ORG_INCLUDE_ACCOUNTS' };
+  if (filters.includeOus.length > 0 && !account.parentIds.some((id) => filters.includeOus.includes(id)))
+    return { reason: 'not in an included OU', setting: 'ORG_INCLUDE_OUS' };
   if (filters.includeTags.length > 0 && matchingTag(account, filters.includeTags) === undefined) {
-    return `no included tag (${filters.includeTags.map((matcher) => describeTag(matcher.key, matcher.value)).join(', ')})`;
+    return {
+      reason: `no included tag (${filters.includeTags.map((matcher) => describeTag(matcher.key, matcher.value)).join(', ')})`,
+      setting: 'ORG_INCLUDE_TAGS',
+    };
   }
   return undefined;
 }
@@ -185,15 +204,15 @@ function skipReason(account: OrgAccount, filters: AccountFilters, isSelf: boolea
 /**
  * Which accounts to scan, and why each other one is not. Pure: the same accounts and filters always
  * give the same answer, both lists in account id order. `selfAccountId` is the account the rotator
- * runs in: include filters do not drop it, excludes do (see skipReason).
+ * runs in: include filters do not drop it, excludes do (see accountExclusion).
  */
 export function selectAccounts(accounts: readonly OrgAccount[], filters: AccountFilters, selfAccountId?: string): AccountSelection {
   const selected: OrgAccount[] = [];
   const skipped: SkippedAccount[] = [];
   for (const account of [...accounts].sort((a, b) => compareIds(a.id, b.id))) {
-    const reason = skipReason(account, filters, account.id === selfAccountId);
-    if (reason === undefined) selected.push(account);
-    else skipped.push({ account, reason });
+    const exclusion = accountExclusion(account, filters, account.id === selfAccountId);
+    if (exclusion === undefined) selected.push(account);
+    else skipped.push({ account, reason: exclusion.reason });
   }
   return { selected, skipped };
 }

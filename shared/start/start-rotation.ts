@@ -38,6 +38,11 @@ export interface StartDeps {
   readonly ownAccountId?: () => Promise<string>;
   /** IAM of a member account, through its member role; rejects with MemberAccountAccessError when the role cannot be assumed. */
   readonly iamFor?: (accountId: string) => Promise<IAMClient>;
+  /**
+   * Applies the organization filters to the account a start acts in (isSelf: the stack's own);
+   * rejects with AccountExcludedError naming the filter. Absent: no filters apply (tests, older callers).
+   */
+  readonly admitAccount?: (accountId: string, isSelf: boolean) => Promise<void>;
 }
 
 export interface StartedExecution {
@@ -62,10 +67,14 @@ const isNamed = (error: unknown, ...names: string[]): boolean => error instanceo
 
 /**
  * The account an AWS Health event or GuardDuty finding is about (its `account`): an organization's
- * delegated administrator receives its member accounts' events. Undefined for a direct request.
+ * delegated administrator receives its member accounts' events. Undefined for a direct request
+ * (a bare payload with an event's `source` never gets here: parseTrigger refuses it).
  */
-export function eventAccountId(event: unknown): string | undefined {
-  if (event === null || typeof event !== 'object' || !('source' in event) || !('account' in event)) return undefined;
+export function eventAccountId(payload: unknown): string | undefined {
+  // Events arrive wrapped by their rule (RULE_DELIVERY); parseTrigger has checked the wrapper already.
+  const event =
+    payload !== null && typeof payload === 'object' && 'deliveredBy' in payload ? (payload as { event?: unknown }).event : undefined;
+  if (event === undefined || event === null || typeof event !== 'object' || !('source' in event) || !('account' in event)) return undefined;
   const { source, account } = event as { source: unknown; account: unknown };
   if (source !== 'aws.health' && source !== 'aws.guardduty') return undefined;
   return typeof account === 'string' && ACCOUNT_ID.test(account) ? account : undefined;
@@ -81,13 +90,20 @@ interface TargetAccount {
 /** IAM of the account a request names: the stack's own (no account, or its id) or a member account's, through its member role. */
 async function targetAccount(request: TriggerRequest, deps: StartDeps): Promise<TargetAccount> {
   const { accountId } = request;
-  if (accountId === undefined) return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  if (accountId === undefined) {
+    // The stack's own account: only an explicit exclude leaves it out (accountExclusion).
+    if (deps.admitAccount && deps.ownAccountId) await deps.admitAccount(await deps.ownAccountId(), true);
+    return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  }
   if (!deps.ownAccountId || !deps.iamFor) {
     throw new ConfigError(
       `The request names account ${accountId}, but this start-rotation cannot act in other accounts (no member-account credentials). Nothing was started.`,
     );
   }
-  if (accountId === (await deps.ownAccountId())) return { accountId: undefined, accountName: undefined, iam: deps.iam };
+  const isSelf = accountId === (await deps.ownAccountId());
+  // Before the member role is assumed: an excluded account is not touched at all.
+  await deps.admitAccount?.(accountId, isSelf);
+  if (isSelf) return { accountId: undefined, accountName: undefined, iam: deps.iam };
   return { accountId, accountName: request.accountName, iam: await deps.iamFor(accountId) };
 }
 

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import '../base/zod-locale.ts';
 import { AccountId } from '../base/account-id.ts';
-import { InvalidInputError } from '../base/errors.ts';
+import { InvalidInputError, UnverifiedEventSourceError } from '../base/errors.ts';
 
 /**
  * What can start a rotation on demand: a direct request (API call, CLI), an AWS Health
@@ -20,6 +20,28 @@ export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
 export const ON_DEMAND_KINDS = ['manual', 'compromise'] as const;
 export type OnDemandKind = (typeof ON_DEMAND_KINDS)[number];
 
+/**
+ * How the stack's EventBridge rules deliver an event (serverless.yml, an InputTransformer on each
+ * rule's target): `{ deliveredBy: "eventbridge-rule", rule: <aws.events.rule-arn>, event:
+ * <aws.events.event.json> }`. Lambda tells a function nothing verified about who invoked it, and an
+ * event delivered as is is plain JSON that any `lambda:Invoke` can copy: a bare payload with
+ * `source: "aws.health"` is therefore refused, not believed. The wrapper is not a proof either
+ * (whoever may invoke the function can write one): it makes the claim explicit and deliberate, so
+ * that an event can be claimed only by a caller allowed to invoke start-rotation, never by a copy.
+ */
+export const RULE_DELIVERY = 'eventbridge-rule';
+/** The prefix of `requestedBy` for a direct invoke: what follows is the caller's claim, not a verified identity. */
+export const DIRECT_INVOKE = 'direct-invoke:';
+// The workflow input keeps requestedBy to 256 characters (workflow-state.ts); the prefix takes its share.
+const MAX_CLAIM_LENGTH = 256 - DIRECT_INVOKE.length;
+
+const RuleDelivery = z.strictObject({
+  deliveredBy: z.literal(RULE_DELIVERY),
+  rule: z.string().check(z.regex(/^arn:aws[\w-]*:events:[\w-]+:\d{12}:rule\/[\w.\-/]{1,256}$/, 'must be the ARN of an EventBridge rule')),
+  // Loose: the event keeps every field for its own schema below.
+  event: z.looseObject({ source: z.string() }),
+});
+
 const accessKeyId = z.string().check(z.regex(/^[A-Z0-9]{16,128}$/, 'must be an access key id like AKIAIOSFODNN7EXAMPLE'));
 /** Long-term IAM user keys start with AKIA; ASIA keys are temporary session credentials, which expire instead of being rotated. */
 const longTermKeyId = accessKeyId.check(z.regex(/^AKIA/, 'must be a long-term IAM user access key id (AKIA...)'));
@@ -30,7 +52,8 @@ export const DirectRequest = z
     userName,
     accessKeyId: z.optional(accessKeyId),
     kind: z._default(z.enum(ON_DEMAND_KINDS), 'manual'),
-    requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'api'),
+    /** The caller's own claim, unverified: recorded as `direct-invoke:<claim>` (DIRECT_INVOKE), so it never passes for a verified identity. */
+    requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(MAX_CLAIM_LENGTH)), 'api'),
     reason: z._default(z.string().check(z.maxLength(1024)), ''),
     /** The account that holds the user (organization-wide rotation); absent: the stack's own. */
     accountId: z.optional(AccountId),
@@ -105,9 +128,41 @@ function invalid(what: string, error: z.core.$ZodError): InvalidInputError {
   return new InvalidInputError(`${what} was rejected and nothing was changed (${problems.join('; ')}).`);
 }
 
-/** Parses any trigger, or throws InvalidInputError naming every problem. Never echoes the event itself. */
-export function parseTrigger(event: unknown): ParsedTrigger {
-  const source = event !== null && typeof event === 'object' && 'source' in event ? (event as { source: unknown }).source : undefined;
+const hasKey = (value: unknown, key: string): boolean => value !== null && typeof value === 'object' && key in value;
+
+/** The text of a claimed source, short: it is not echoed at length. */
+const sourceText = (source: unknown): string => (typeof source === 'string' ? source.slice(0, 64) : 'an unknown source');
+
+/**
+ * Parses any trigger, or throws a typed error naming every problem (InvalidInputError), or the
+ * claimed source of an event that did not come through a rule (UnverifiedEventSourceError). Never
+ * echoes the event itself.
+ */
+export function parseTrigger(payload: unknown): ParsedTrigger {
+  if (hasKey(payload, 'deliveredBy')) {
+    const delivery = RuleDelivery.safeParse(payload);
+    if (!delivery.success) throw invalid('The EventBridge delivery', delivery.error);
+    return parseEvent(delivery.data.event);
+  }
+  if (hasKey(payload, 'source')) {
+    const source = (payload as { source: unknown }).source;
+    throw new UnverifiedEventSourceError(
+      `A payload claiming to be an event from ${sourceText(source)} was invoked directly, not delivered by the stack's EventBridge rule; nothing was changed. ` +
+        'Events reach start-rotation only through its rules; to ask for a rotation yourself, send { userName, accessKeyId, kind, reason }.',
+    );
+  }
+  const parsed = DirectRequest.safeParse(payload);
+  if (!parsed.success) throw invalid('The rotation request', parsed.error);
+  return {
+    type: 'requests',
+    source: 'direct',
+    requests: [{ ...parsed.data, accessKeyId: parsed.data.accessKeyId, requestedBy: `${DIRECT_INVOKE}${parsed.data.requestedBy}` }],
+  };
+}
+
+/** An event a rule delivered: an AWS Health event or a GuardDuty finding, parsed as AWS documents them. */
+function parseEvent(event: { source: string }): ParsedTrigger {
+  const { source } = event;
   if (source === HEALTH_SOURCE) {
     const parsed = HealthEvent.safeParse(event);
     if (!parsed.success) throw invalid('The AWS Health event', parsed.error);
@@ -153,12 +208,7 @@ export function parseTrigger(event: unknown): ParsedTrigger {
       ],
     };
   }
-  if (source !== undefined) {
-    throw new InvalidInputError(
-      `Events from ${typeof source === 'string' ? source.slice(0, 64) : 'an unknown source'} do not start rotations; nothing was changed. Send { userName, accessKeyId, kind, reason }, an AWS Health ${CREDENTIALS_EXPOSED} event or a GuardDuty finding.`,
-    );
-  }
-  const parsed = DirectRequest.safeParse(event);
-  if (!parsed.success) throw invalid('The rotation request', parsed.error);
-  return { type: 'requests', source: 'direct', requests: [{ ...parsed.data, accessKeyId: parsed.data.accessKeyId }] };
+  throw new InvalidInputError(
+    `Events from ${sourceText(source)} do not start rotations; nothing was changed. Only AWS Health ${CREDENTIALS_EXPOSED} events and GuardDuty findings do.`,
+  );
 }

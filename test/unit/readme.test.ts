@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { SETTINGS } from '#shared/config/settings.ts';
+import { SETTINGS, STACK_ONLY_SETTINGS } from '#shared/config/settings.ts';
 import { TAGS } from '#shared/config/user-settings.ts';
 import { repoPath } from '../helpers/paths.ts';
 
@@ -26,6 +26,14 @@ describe('README configuration reference', () => {
       if (setting.default === '') expect(shown.startsWith('(')).toBe(true);
       else expect(shown).toBe(`\`${setting.default}\``);
     }
+  });
+
+  test('lists exactly the stack-only settings an SSM parameter may not set', () => {
+    // Act
+    const documented = [...section('stack-only').matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]);
+
+    // Assess
+    expect(documented.sort()).toEqual([...STACK_ONLY_SETTINGS].sort());
   });
 
   test('documents every tag the rotator reads', () => {

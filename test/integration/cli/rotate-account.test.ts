@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { cli } from '../../helpers/cli.ts';
 import { createPassStateMachine } from '../../helpers/iam-seed.ts';
@@ -43,6 +43,40 @@ describe('rotate --account against a deployed stack', () => {
       accountId: MEMBER,
       kind: 'manual',
     });
+  });
+
+  test("records who asked as the STS caller ARN of the CLI's credentials, not the OS user name", async () => {
+    // Prepare: the identity moto gives the test's credentials.
+    const callerArn = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn ?? '';
+    await new IAMClient({}).send(new CreateUserCommand({ UserName: 'own-app' }));
+    await new IAMClient({}).send(new CreateAccessKeyCommand({ UserName: 'own-app' }));
+
+    // Act
+    const result = await cli('rotate', 'own-app', '--json', '--reason', 'owner left');
+
+    // Assess
+    expect(result.code).toBe(0);
+    const started = JSON.parse(result.out) as { executionArn: string };
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(callerArn).toMatch(/^arn:aws:/);
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ requestedBy: `cli:${callerArn}`, reason: 'owner left' });
+  });
+
+  test('an account the organization filters exclude is refused naming the filter, and nothing starts', async () => {
+    // Prepare
+    process.env.ORG_EXCLUDE_ACCOUNTS = MEMBER;
+    const executions = async (): Promise<number> =>
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions?.length ?? 0;
+    const before = await executions();
+
+    // Act
+    const result = await cli('rotate', 'ci-deployer', '--account', MEMBER).finally(() => delete process.env.ORG_EXCLUDE_ACCOUNTS);
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.err).toMatch(/AccountExcludedError|excluded by account id \(ORG_EXCLUDE_ACCOUNTS\)/);
+    expect(result.err).toContain('ORG_EXCLUDE_ACCOUNTS');
+    expect(await executions()).toBe(before);
   });
 
   test('a user that exists only in the member account is refused without --account (it is looked up in the stack’s own account)', async () => {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseTrigger } from '#shared/start/triggers.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
 interface Resource {
@@ -63,6 +64,9 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'states:ListExecutions',
     'states:DescribeExecution',
     'states:StopExecution',
+    'organizations:DescribeAccount',
+    'organizations:ListParents',
+    'organizations:ListTagsForResource',
   ],
   rotateContain: [
     'sts:AssumeRole',
@@ -207,6 +211,8 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
     'organizations:ListAccountsForParent',
     'organizations:ListTagsForResource',
   ],
+  // One account's reads for the organization filters of an on-demand start.
+  startRotation: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
   // Step Functions' log delivery to CloudWatch Logs (vended logs) only supports "*".
   stateMachine: VENDED_LOG_ACTIONS,
   orgScanStateMachine: VENDED_LOG_ACTIONS,
@@ -300,6 +306,35 @@ describe('osls package', () => {
   test('the scanner runs on a daily schedule by default', () => {
     const rules = ofType('AWS::Events::Rule');
     expect(rules.map((rule) => rule.Properties?.ScheduleExpression)).toContain('rate(1 day)');
+  });
+
+  test('the Health and GuardDuty rules deliver the event wrapped by the rule, and the wrapped events parse as before', () => {
+    // Prepare: what EventBridge makes of each rule's input template for the sample events.
+    const rules = ofType('AWS::Events::Rule').filter((rule) => rule.Properties?.EventPattern !== undefined);
+    const samples: Record<string, unknown> = {
+      'aws.health': JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')),
+      'aws.guardduty': JSON.parse(readFileSync(repoPath('test/fixtures/guardduty-iamuser-finding.json'), 'utf8')),
+    };
+    const ruleArn = 'arn:aws:events:us-east-1:123456789012:rule/iam-key-rotator-ci-rule';
+
+    // Act
+    const delivered = rules.map((rule) => {
+      const source = ((rule.Properties?.EventPattern as { source: string[] }).source[0] ?? '') as string;
+      const targets = rule.Properties?.Targets as { InputTransformer?: { InputTemplate: string } }[];
+      const template = targets[0]?.InputTransformer?.InputTemplate ?? '';
+      return {
+        source,
+        parsed: parseTrigger(
+          JSON.parse(
+            template.replace('<aws.events.rule-arn>', ruleArn).replace('<aws.events.event.json>', JSON.stringify(samples[source])),
+          ),
+        ),
+      };
+    });
+
+    // Assess
+    expect(delivered.map((rule) => rule.source).sort()).toEqual(['aws.guardduty', 'aws.health']);
+    for (const rule of delivered) expect(rule.parsed).toMatchObject({ type: 'requests', source: rule.source.slice(4) });
   });
 
   test('cfn-lint finds no errors (e.g. no circular dependencies) and no warnings but the framework’s redundant DependsOn (W3005)', () => {

@@ -9,6 +9,7 @@ import { handleTrigger, type StartDeps } from '#shared/start/start-rotation.ts';
 import { createPassStateMachine } from '../../helpers/iam-seed.ts';
 import { iam, quietLogger } from '../../helpers/rotation-fixtures.ts';
 import { repoPath } from '../../helpers/paths.ts';
+import { viaRule } from '../../helpers/rule-delivery.ts';
 
 // start-rotation in an organization: the live checks run in the member account the request (or the
 // AWS Health event's `account`) names, through its member role, and the execution input carries it.
@@ -70,7 +71,8 @@ describe('start-rotation for a member account, against moto', () => {
       userName: 'org-app',
       accessKeyId,
       kind: 'manual',
-      requestedBy: 'cli',
+      // A direct invoke's requestedBy is the caller's claim, and recorded as one.
+      requestedBy: 'direct-invoke:cli',
       reason: '',
       accountId: MEMBER,
       accountName: 'payments-prod',
@@ -85,7 +87,7 @@ describe('start-rotation for a member account, against moto', () => {
     const accessKeyId = await memberUserWithKey('org-leaky');
 
     const [outcome] = await handleTrigger(
-      { ...health, account: MEMBER, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } },
+      viaRule({ ...health, account: MEMBER, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } }),
       deps,
     );
 

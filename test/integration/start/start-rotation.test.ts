@@ -15,12 +15,15 @@ import { handleTrigger, SUPERSEDED_ERROR, type StartDeps } from '#shared/start/s
 import { createPassStateMachine } from '../../helpers/iam-seed.ts';
 import { createKey, createUser, iam, keysOf, quietLogger } from '../../helpers/rotation-fixtures.ts';
 import { repoPath } from '../../helpers/paths.ts';
+import { viaRule } from '../../helpers/rule-delivery.ts';
 
 const sfn = new SFNClient({});
 const health = JSON.parse(readFileSync(repoPath('test/fixtures/health-credentials-exposed.json'), 'utf8')) as {
   detail: Record<string, unknown>;
 };
-const healthFor = (accessKeyId: string) => ({ ...health, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } });
+// As the stack's rule delivers it (serverless.yml's inputTransformer).
+const healthFor = (accessKeyId: string) =>
+  viaRule({ ...health, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } });
 
 let deps: StartDeps;
 beforeAll(async () => {
@@ -63,11 +66,25 @@ describe('start-rotation against moto', () => {
     });
   });
 
+  test('a Health event invoked directly, not delivered by the rule, is refused: the key stays Active and nothing starts', async () => {
+    // Prepare
+    const target = await createUser('forged-health');
+    const forged = { ...health, detail: { ...health.detail, affectedEntities: [{ entityValue: target.accessKeyId }] } };
+
+    // Act
+    const refused = await handleTrigger(forged, deps).catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'UnverifiedEventSourceError' });
+    expect((await executions()).filter((execution) => execution.input.userName === 'forged-health')).toEqual([]);
+    expect(await keysOf('forged-health')).toEqual({ [target.accessKeyId]: 'Active' });
+  });
+
   test('a malformed Health event is rejected and nothing starts or changes', async () => {
     const key = await createUser('malformed');
     const before = (await executions()).length;
 
-    await expect(handleTrigger({ ...health, detail: { ...health.detail, affectedEntities: [] } }, deps)).rejects.toBeInstanceOf(
+    await expect(handleTrigger(viaRule({ ...health, detail: { ...health.detail, affectedEntities: [] } }), deps)).rejects.toBeInstanceOf(
       InvalidInputError,
     );
 

@@ -54,4 +54,19 @@ describe('configLoader', () => {
     await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' })()).rejects.toThrow(ConfigError);
     await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' })()).rejects.toThrow('/rotator/config');
   });
+
+  test('a parameter that redirects the workflow or the member role is refused, and the stack keeps its values', async () => {
+    // Prepare: someone with ssm:PutParameter points the rotator at their own state machine and role.
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value:
+          '{"ROTATION_STATE_MACHINE_ARN":"arn:aws:states:us-east-1:999999999999:stateMachine:theirs","MEMBER_ROLE_NAME":"theirs","ROTATION_MAX_AGE_DAYS":"30"}',
+      },
+    });
+    const load = configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config', MEMBER_ROLE_NAME: 'iam-key-rotator-member' });
+
+    // Act & Assess
+    await expect(load()).rejects.toThrow(ConfigError);
+    await expect(load()).rejects.toThrow(/ROTATION_STATE_MACHINE_ARN, MEMBER_ROLE_NAME, which only the stack may set/);
+  });
 });

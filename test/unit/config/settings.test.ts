@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { loadConfig, parseSsmOverrides } from '#shared/config/settings.ts';
+import { loadConfig, parseSsmOverrides, STACK_ONLY_SETTINGS } from '#shared/config/settings.ts';
 import { ConfigError } from '#shared/base/errors.ts';
 
 describe('loadConfig', () => {
@@ -58,6 +58,45 @@ describe('loadConfig', () => {
 
   test.each([['not json'], ['[1,2]'], ['{"NO_SUCH_SETTING":"1"}']])('SSM value %s is refused', (value) => {
     expect(() => parseSsmOverrides('/rotator/config', value)).toThrow(ConfigError);
+  });
+
+  test('the settings that decide where keys and notices go, or whose roles are assumed, are stack-only', () => {
+    // Assess
+    expect([...STACK_ONLY_SETTINGS].sort()).toEqual(
+      [
+        'MEMBER_ROLE_EXTERNAL_ID',
+        'MEMBER_ROLE_NAME',
+        'NOTIFICATION_LEDGER_TABLE',
+        'NOTIFICATION_TOPIC_ARN',
+        'ORG_EXCLUDE_ACCOUNTS',
+        'ORG_EXCLUDE_OUS',
+        'ORG_EXCLUDE_TAGS',
+        'ORG_INCLUDE_ACCOUNTS',
+        'ORG_INCLUDE_OUS',
+        'ORG_INCLUDE_TAGS',
+        'ORG_SCAN_STATE_MACHINE_ARN',
+        'ROTATION_STATE_MACHINE_ARN',
+        'SCAN_SCOPE',
+        'SECRET_KMS_KEY_ID',
+        'SECRET_NAME_PREFIX',
+      ].sort(),
+    );
+  });
+
+  test.each(STACK_ONLY_SETTINGS.map((env) => [env]))('an SSM override of %s is a ConfigError naming it and the fix', (env) => {
+    // Act & Assess
+    expect(() => parseSsmOverrides('/rotator/config', JSON.stringify({ [env]: 'x' }))).toThrow(ConfigError);
+    expect(() => parseSsmOverrides('/rotator/config', JSON.stringify({ [env]: 'x' }))).toThrow(
+      new RegExp(`sets ${env}, which only the stack may set.*set them in the stack`),
+    );
+  });
+
+  test('tuning settings may still come from SSM next to nothing stack-only', () => {
+    // Act
+    const overrides = parseSsmOverrides('/rotator/config', '{"OBSERVATION_PERIOD":"3d","NOTIFY_EVENTS":"action-needed"}');
+
+    // Assess
+    expect(overrides).toEqual({ OBSERVATION_PERIOD: '3d', NOTIFY_EVENTS: 'action-needed' });
   });
 });
 

@@ -1,8 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { InvalidInputError } from '#shared/base/errors.ts';
+import { InvalidInputError, UnverifiedEventSourceError } from '#shared/base/errors.ts';
 import { parseTrigger } from '#shared/start/triggers.ts';
 import { repoPath } from '../../helpers/paths.ts';
+import { SAMPLE_RULE_ARN, viaRule } from '../../helpers/rule-delivery.ts';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(repoPath('test/fixtures', name), 'utf8')) as Record<string, unknown>;
@@ -19,9 +20,13 @@ function rejected(event: unknown): string {
   throw new Error('the event was accepted');
 }
 
+// Events reach start-rotation as the stack's rules deliver them: wrapped (serverless.yml's inputTransformer).
+const parseEvent = (event: unknown) => parseTrigger(viaRule(event));
+const rejectedEvent = (event: unknown): string => rejected(viaRule(event));
+
 describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
   test('the documented event becomes a compromise request for the exposed key; its owner is looked up later', () => {
-    expect(parseTrigger(health)).toEqual({
+    expect(parseEvent(health)).toEqual({
       type: 'requests',
       source: 'health',
       requests: [
@@ -37,7 +42,7 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
   });
 
   test('the same event twice makes the same request (no timestamps), so StartExecution is idempotent', () => {
-    expect(parseTrigger({ ...health, id: 'another-delivery', time: '2016-06-05T06:30:00Z' })).toEqual(parseTrigger(health));
+    expect(parseEvent({ ...health, id: 'another-delivery', time: '2016-06-05T06:30:00Z' })).toEqual(parseEvent(health));
   });
 
   test('one request per distinct exposed key', () => {
@@ -52,7 +57,7 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
         ],
       },
     };
-    const parsed = parseTrigger(event);
+    const parsed = parseEvent(event);
     expect(parsed.type === 'requests' && parsed.requests.map((request) => request.accessKeyId)).toEqual([
       'AKIAIOSFODNN7EXAMPLE',
       'AKIAI44QH8DHBEXAMPLE',
@@ -83,7 +88,7 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
     ['no detail', { ...health, detail: undefined }, 'detail'],
     ['the wrong detail-type', { ...health, 'detail-type': 'AWS API Call via CloudTrail' }, 'detail-type'],
   ])('%s is rejected with a message naming the problem', (_name, event, message) => {
-    const text = rejected(event);
+    const text = rejectedEvent(event);
     expect(text).toContain('The AWS Health event was rejected and nothing was changed');
     expect(text).toContain(message);
   });
@@ -91,7 +96,7 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
 
 describe('GuardDuty findings', () => {
   test("a finding about an IAM user's access key becomes a compromise request for that user and key", () => {
-    expect(parseTrigger(fixture('guardduty-iamuser-finding.json'))).toEqual({
+    expect(parseEvent(fixture('guardduty-iamuser-finding.json'))).toEqual({
       type: 'requests',
       source: 'guardduty',
       requests: [
@@ -107,7 +112,7 @@ describe('GuardDuty findings', () => {
   });
 
   test('a finding about temporary role credentials is ignored: there is no user key to rotate', () => {
-    expect(parseTrigger(fixture('guardduty-instance-credentials-finding.json'))).toEqual({
+    expect(parseEvent(fixture('guardduty-instance-credentials-finding.json'))).toEqual({
       type: 'ignored',
       source: 'guardduty',
       reason:
@@ -117,17 +122,37 @@ describe('GuardDuty findings', () => {
 
   test('a finding without a detail id is rejected', () => {
     const finding = fixture('guardduty-iamuser-finding.json');
-    expect(rejected({ ...finding, detail: { ...(finding.detail as object), id: undefined } })).toContain('detail.id');
+    expect(rejectedEvent({ ...finding, detail: { ...(finding.detail as object), id: undefined } })).toContain('detail.id');
   });
 });
 
 describe('direct requests (API, CLI)', () => {
-  test('defaults: a manual rotation requested by the API', () => {
+  test('defaults: a manual rotation, recorded as a direct invoke', () => {
     expect(parseTrigger({ userName: 'billing-export' })).toEqual({
       type: 'requests',
       source: 'direct',
-      requests: [{ userName: 'billing-export', accessKeyId: undefined, kind: 'manual', requestedBy: 'api', reason: '' }],
+      requests: [{ userName: 'billing-export', accessKeyId: undefined, kind: 'manual', requestedBy: 'direct-invoke:api', reason: '' }],
     });
+  });
+
+  test("the caller's requestedBy is kept only as its claim: a direct invoke cannot pass for the CLI, an event or the scanner", () => {
+    // Act
+    const parsed = ['cli:arn:aws:iam::123456789012:user/alice', 'aws.health:arn:aws:health:us-east-1::event/X', 'scanner'].map(
+      (requestedBy) => parseTrigger({ userName: 'billing-export', requestedBy }),
+    );
+
+    // Assess
+    expect(parsed.map((trigger) => trigger.type === 'requests' && trigger.requests[0]?.requestedBy)).toEqual([
+      'direct-invoke:cli:arn:aws:iam::123456789012:user/alice',
+      'direct-invoke:aws.health:arn:aws:health:us-east-1::event/X',
+      'direct-invoke:scanner',
+    ]);
+  });
+
+  test('a claim long enough to push the record past 256 characters is rejected', () => {
+    // Act & Assess
+    expect(rejected({ userName: 'billing-export', requestedBy: 'x'.repeat(243) })).toContain('requestedBy');
+    expect(parseTrigger({ userName: 'billing-export', requestedBy: 'x'.repeat(242) })).toMatchObject({ type: 'requests' });
   });
 
   test.each([
@@ -140,9 +165,46 @@ describe('direct requests (API, CLI)', () => {
     expect(rejected(event)).toContain(message);
   });
 
-  test('an event from another source is rejected without echoing it at length', () => {
-    const text = rejected({ source: `aws.s3${'x'.repeat(500)}` });
+  test('an event from another source, delivered by a rule, is rejected without echoing it at length', () => {
+    const text = rejectedEvent({ source: `aws.s3${'x'.repeat(500)}` });
     expect(text).toContain('do not start rotations; nothing was changed');
     expect(text.length).toBeLessThan(300);
+  });
+});
+
+describe('payloads that claim an AWS event source they did not come with', () => {
+  test.each([
+    ['a documented AWS Health event invoked directly', health],
+    ['a GuardDuty finding invoked directly', fixture('guardduty-iamuser-finding.json')],
+    ['a direct request with a source added', { userName: 'billing-export', source: 'aws.health' }],
+    ['a source that is not a string', { source: 42 }],
+  ])('%s is refused with UnverifiedEventSourceError, naming the claim', (_case, payload) => {
+    // Act
+    let refused: unknown;
+    try {
+      parseTrigger(payload);
+    } catch (error) {
+      refused = error;
+    }
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnverifiedEventSourceError);
+    expect((refused as Error).name).toBe('UnverifiedEventSourceError');
+    expect((refused as Error).message).toMatch(/invoked directly, not delivered by the stack's EventBridge rule; nothing was changed/);
+  });
+
+  test.each([
+    ['a wrapper without the event', { deliveredBy: 'eventbridge-rule', rule: SAMPLE_RULE_ARN }, 'event'],
+    [
+      'a wrapper naming no rule ARN',
+      { deliveredBy: 'eventbridge-rule', rule: 'mine', event: health },
+      'rule: must be the ARN of an EventBridge rule',
+    ],
+    ['another delivery marker', { deliveredBy: 'me', rule: SAMPLE_RULE_ARN, event: health }, 'deliveredBy'],
+    ['a wrapper with extra fields', { ...viaRule(health), requestedBy: 'alice' }, 'Unrecognized key'],
+  ])('%s is rejected as a malformed delivery', (_case, payload, message) => {
+    // Act & Assess
+    expect(rejected(payload)).toContain('The EventBridge delivery was rejected');
+    expect(rejected(payload)).toContain(message);
   });
 });
