@@ -200,6 +200,28 @@ describe('a rotation:secret-name tag cannot redirect a user’s key', () => {
   });
 });
 
+describe('the compromise path with a redirecting tag', () => {
+  const LEAK_DROPBOX = `${DROPBOX}-leaked`;
+
+  test('the leaked key is still contained, but no replacement goes into the attacker’s secret', async () => {
+    // Prepare: another dropbox (each test makes its own secrets in the one moto account of this file).
+    const leaked = await createUser('victim-leaked', redirectTags(LEAK_DROPBOX));
+    await secretsManager.send(new CreateSecretCommand({ Name: LEAK_DROPBOX }));
+
+    // Act
+    const report = await runRotation(
+      { userName: 'victim-leaked', accessKeyId: leaked.accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'leaked' },
+      { logger: quietLogger, durations: FAST },
+    );
+
+    // Assess: containment is the point and stays; the replacement is refused and the key stays Inactive.
+    expect(report.states.find((state) => state.name === 'Contain')?.outcome).toBe('ok');
+    expectRefusedBeforeAnyKey(report, LEAK_DROPBOX);
+    expect(await versionsOf(LEAK_DROPBOX)).toEqual({});
+    expect(await keysOf('victim-leaked')).toEqual({ [leaked.accessKeyId]: 'Inactive' });
+  });
+});
+
 describe('a secret bound to the user is used', () => {
   test('a pre-existing secret created for the user, under the stack’s KMS key, with no read grant → Succeeded, the key in it', async () => {
     // Prepare: the secret as the rotator would have created it for the user, encrypted with the stack's key.
