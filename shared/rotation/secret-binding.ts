@@ -170,7 +170,7 @@ export function notBoundError(rule: BindingRule, problems: readonly BindingProbl
   return new SecretNotBoundError(
     secretName,
     `Secret ${secretName} is not bound to IAM user ${userName}, so the rotator will not store ${userName}'s key in it: ${problems.map((problem) => problem.detail).join('; ')}. ` +
-      `No key was created and ${userName}'s keys were not changed. To fix: ${problems.map((problem) => problem.fix).join('; ')}. Then start the rotation again.`,
+      `No new key was created and nothing was written to the secret. To fix: ${problems.map((problem) => problem.fix).join('; ')}. Then start the rotation again.`,
   );
 }
 

@@ -134,6 +134,6 @@ describe('bindingProblems: may this secret receive the user’s key?', () => {
     expect(error.message).toContain('the rotator did not create it for alice');
     expect(error.message).toContain('remove the rotation:secret-name tag to use iam-key-rotator/alice');
     expect(error.message).toContain(`--kms-key-id ${KEY_ARN}`);
-    expect(error.message).toContain('No key was created');
+    expect(error.message).toContain('No new key was created and nothing was written to the secret');
   });
 });
