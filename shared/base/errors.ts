@@ -180,3 +180,19 @@ export class AccountExcludedError extends RotatorError {
 export class UnverifiedEventSourceError extends RotatorError {
   override readonly name = 'UnverifiedEventSourceError';
 }
+
+/**
+ * The secret a rotation would write the user's new key into is not bound to that user (named by a
+ * tag but not created by the rotator for the user, encrypted with another KMS key than the stack's,
+ * or readable by other principals through its resource policy). Raised before any key is created;
+ * the message names the secret and the fix.
+ */
+export class SecretNotBoundError extends RotatorError {
+  override readonly name = 'SecretNotBoundError';
+  constructor(
+    readonly secretName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

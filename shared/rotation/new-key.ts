@@ -4,6 +4,7 @@ import { addMs, classifyExtraKeys, decideNewKeySource, versionHoldingKey, versio
 import { secretKmsKeyIdFor } from './step-account.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
+import { assertSecretBound } from './secret-binding.ts';
 import { assertOwnedBy, CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
 import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
 
@@ -16,6 +17,8 @@ import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
  */
 export async function createAndStore(rotation: Rotation, deps: RotationDeps): Promise<NewKey> {
   const { userName, oldAccessKeyId, secretName } = rotation;
+  // Prepare checked the binding, but the secret (or the state's secret name) may have changed since.
+  await assertSecretBound(deps, userName, secretName);
   const secret = await readSecret(deps.secretsManager, secretName);
   assertOwnedBy(secret, secretName, userName);
   const keys = await listUserKeys(deps.iam, userName);
@@ -57,7 +60,9 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
     deps.logger.warn('deleted an orphan key left by an interrupted attempt', { userName, accessKeyId: orphan });
   }
 
-  await ensureSecret(deps.secretsManager, secretName, userName, secretKmsKeyIdFor(deps));
+  const ensured = await ensureSecret(deps.secretsManager, secretName, userName, secretKmsKeyIdFor(deps));
+  // A secret that someone else created after the check above is checked before the key exists.
+  if (!ensured.created) await assertSecretBound(deps, userName, secretName);
   const created = await createKey(deps.iam, userName);
   const versionId = await putPending(deps.secretsManager, secretName, {
     AccessKeyId: created.accessKeyId,

@@ -5,6 +5,7 @@ import type { RotationDeps } from './deps.ts';
 import { deleteKey, keyLastUsed, listUserKeys, readUser, type AccessKey } from '../aws/iam.ts';
 import { clearMarkers } from './markers.ts';
 import { assertOwnedBy, CURRENT, readSecret } from './secret.ts';
+import { assertSecretBound } from './secret-binding.ts';
 import type { SecretView } from './secret.ts';
 import type { Rotation, RotationInput } from './workflow-state.ts';
 
@@ -102,7 +103,8 @@ export function inactiveKeyMessage(userName: string, accessKeyId: string, secret
 /**
  * Prepare: a live read of the user (the scan's credential report may be hours old), its settings
  * from tags, and room under the two-key limit. Fails with a typed error, changing nothing, when the
- * key is not the user's Active key or when room cannot be made safely.
+ * secret is not bound to the user (SecretNotBoundError), when the key is not the user's Active key
+ * or when room cannot be made safely.
  */
 export async function prepare(input: RotationInput, deps: RotationDeps): Promise<Rotation> {
   const { userName, accessKeyId } = input;
@@ -118,6 +120,9 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
         `List the user's keys with \`aws iam list-access-keys --user-name ${userName}\` and rotate one of them.`,
     );
   }
+  // Before the secret's versions are read or anything is changed: a secret named by a tag must not
+  // decide this rotation, nor receive the key, unless it is bound to this user.
+  await assertSecretBound(deps, userName, settings.secretName);
   const secret = await readSecret(deps.secretsManager, settings.secretName);
   // On the compromise path Contain has already deactivated the key: that is the point.
   if (oldKey.status !== 'Active' && input.kind !== 'compromise') {

@@ -117,12 +117,20 @@ export function assertOwnedBy(view: SecretView, secretName: string, userName: st
   }
 }
 
+/**
+ * The tags ensureSecret writes on a secret it creates for a user. Prepare and CreateAndStore read them
+ * back (secret-binding.ts): a secret named by a user's tag is used only if it carries them for that user.
+ */
+export const MANAGED_BY_TAG = { key: 'managed-by', value: 'iam-key-rotator' } as const;
+export const IAM_USER_TAG = 'iam-user';
+
+/** Creates the user's secret if it is missing. `created: false` when it already existed: its binding must then be checked again. */
 export async function ensureSecret(
   secretsManager: SecretsManagerClient,
   secretName: string,
   userName: string,
   kmsKeyId: string,
-): Promise<void> {
+): Promise<{ readonly created: boolean }> {
   try {
     await secretsManager.send(
       new CreateSecretCommand({
@@ -130,13 +138,15 @@ export async function ensureSecret(
         Description: `Access key of IAM user ${userName}, rotated by iam-key-rotator. Read the AWSCURRENT version.`,
         ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
         Tags: [
-          { Key: 'managed-by', Value: 'iam-key-rotator' },
-          { Key: 'iam-user', Value: userName },
+          { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+          { Key: IAM_USER_TAG, Value: userName },
         ],
       }),
     );
+    return { created: true };
   } catch (error) {
     if (!(error instanceof Error && error.name === 'ResourceExistsException')) throw error;
+    return { created: false };
   }
 }
 

@@ -185,12 +185,12 @@ describe('step handlers refuse malformed and hostile state', () => {
     );
   });
 
-  test('CreateAndStore refuses to write into another user’s secret (the state names bob’s secret for alice) with a SecretStateError', async () => {
+  test('CreateAndStore refuses to write into another user’s secret (the state names bob’s secret for alice) with a SecretNotBoundError', async () => {
     const rotation = await aliceRotation();
     await refused(
       () => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/bob' } }),
-      'SecretStateError',
-      /holds a key of user bob/,
+      'SecretNotBoundError',
+      /Secret iam-key-rotator\/bob is not bound to IAM user alice.*did not create it for alice/,
     );
   });
 

@@ -95,6 +95,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UntagUser',
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
+    // The secret's binding to the user: a resource policy that lets others read it is refused.
+    'secretsmanager:GetResourcePolicy',
     'kms:Decrypt',
   ],
   rotateCreateAndStore: [
@@ -106,6 +108,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
+    'secretsmanager:GetResourcePolicy',
     'secretsmanager:CreateSecret',
     'secretsmanager:TagResource',
     'secretsmanager:PutSecretValue',

@@ -1,0 +1,90 @@
+import { describe, expect, test } from '@jest/globals';
+import { CreateSecretCommand, DeleteResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-secrets-manager';
+import { loadConfig } from '#shared/config/settings.ts';
+import { ensureSecret } from '#shared/rotation/secret.ts';
+import { assertSecretBound, readSecretFacts } from '#shared/rotation/secret-binding.ts';
+import { rotationDeps } from '../../helpers/rotation-deps.ts';
+import { secretsManager } from '../../helpers/rotation-fixtures.ts';
+
+/** moto does not check that a KMS key exists: this ARN stands for the stack's key. */
+const STACK_KEY = 'arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666';
+const deps = rotationDeps({ config: { ...loadConfig({}), secretKmsKeyId: STACK_KEY } });
+const READ_FOR_ALL = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'Everyone', Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+});
+
+describe('readSecretFacts against Secrets Manager (moto)', () => {
+  test('a secret ensureSecret created: its tags, the stack’s key, no resource policy', async () => {
+    // Prepare
+    await ensureSecret(secretsManager, 'iam-key-rotator/facts/ours', 'ours', STACK_KEY);
+
+    // Act
+    const facts = await readSecretFacts(secretsManager, 'iam-key-rotator/facts/ours');
+
+    // Assess
+    expect(facts).toEqual({
+      exists: true,
+      tags: new Map([
+        ['managed-by', 'iam-key-rotator'],
+        ['iam-user', 'ours'],
+      ]),
+      kmsKeyId: STACK_KEY,
+      resourcePolicy: undefined,
+    });
+  });
+
+  test('a resource policy is read as its JSON text, and is gone after DeleteResourcePolicy', async () => {
+    // Prepare
+    await secretsManager.send(new CreateSecretCommand({ Name: 'iam-key-rotator/facts/shared' }));
+    await secretsManager.send(new PutResourcePolicyCommand({ SecretId: 'iam-key-rotator/facts/shared', ResourcePolicy: READ_FOR_ALL }));
+
+    // Act
+    const withPolicy = await readSecretFacts(secretsManager, 'iam-key-rotator/facts/shared');
+    await secretsManager.send(new DeleteResourcePolicyCommand({ SecretId: 'iam-key-rotator/facts/shared' }));
+    const without = await readSecretFacts(secretsManager, 'iam-key-rotator/facts/shared');
+
+    // Assess
+    expect(JSON.parse(withPolicy.resourcePolicy ?? '{}')).toEqual(JSON.parse(READ_FOR_ALL));
+    expect(withPolicy.kmsKeyId).toBeUndefined();
+    expect(without.resourcePolicy).toBeUndefined();
+  });
+
+  test('a secret that does not exist', async () => {
+    // Act & Assess
+    expect(await readSecretFacts(secretsManager, 'iam-key-rotator/facts/none')).toMatchObject({ exists: false });
+  });
+});
+
+describe('assertSecretBound against Secrets Manager (moto)', () => {
+  test('a secret the rotator created for the user passes; for another user it is refused', async () => {
+    // Prepare
+    await ensureSecret(secretsManager, 'iam-key-rotator/bound/app', 'app', STACK_KEY);
+
+    // Act & Assess
+    await expect(assertSecretBound(deps, 'app', 'iam-key-rotator/bound/app')).resolves.toBeUndefined();
+    await expect(assertSecretBound(deps, 'intruder', 'iam-key-rotator/bound/app')).rejects.toMatchObject({
+      name: 'SecretNotBoundError',
+      secretName: 'iam-key-rotator/bound/app',
+      message: expect.stringContaining('its iam-user tag binds it to app'),
+    });
+  });
+
+  test('the default-named secret, pre-created under the stack’s key without tags, passes; a read grant on it is refused', async () => {
+    // Prepare
+    await secretsManager.send(new CreateSecretCommand({ Name: 'iam-key-rotator/seeded', KmsKeyId: STACK_KEY }));
+
+    // Act & Assess
+    await expect(assertSecretBound(deps, 'seeded', 'iam-key-rotator/seeded')).resolves.toBeUndefined();
+    await secretsManager.send(new PutResourcePolicyCommand({ SecretId: 'iam-key-rotator/seeded', ResourcePolicy: READ_FOR_ALL }));
+    await expect(assertSecretBound(deps, 'seeded', 'iam-key-rotator/seeded')).rejects.toMatchObject({
+      name: 'SecretNotBoundError',
+      message: expect.stringContaining('(Sid Everyone)'),
+    });
+  });
+
+  test('a secret that does not exist yet is bound: the rotator will create it', async () => {
+    // Act & Assess
+    await expect(assertSecretBound(deps, 'newcomer', 'iam-key-rotator/newcomer/custom')).resolves.toBeUndefined();
+  });
+});
