@@ -23,7 +23,16 @@ const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
  */
 export const handler = middy(async (event: unknown): Promise<StartOutcome[]> => {
   const loaded = await config();
-  return handleTrigger(event, { iam, sfn, stateMachineArn: loaded.stateMachineArn, logger, ownAccountId, iamFor: memberIam(loaded) });
+  return handleTrigger(event, {
+    iam,
+    sfn,
+    stateMachineArn: loaded.stateMachineArn,
+    logger,
+    ownAccountId,
+    iamFor: memberIam(loaded),
+    config: loaded,
+    clock: systemClock,
+  });
 })
   .use(injectLambdaContext(logger))
   .use(typedErrors('StartRotation', logger));

@@ -87,6 +87,33 @@ export const SETTINGS = {
   },
   exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
   exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
+  // Users the rotator never acts on (break-glass users, the deployer). Also an explicit Deny in every
+  // role of the stack and of the member role (stack/roles.cjs, stack/member-role.yml): code and IAM agree.
+  protectedUsers: {
+    env: 'PROTECTED_USERS',
+    default: '',
+    schema: z.pipe(
+      list(/[,\s]+/),
+      z.array(z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'PROTECTED_USERS entries must be IAM user names'))),
+    ),
+  },
+  protectedPaths: {
+    env: 'PROTECTED_PATHS',
+    default: '',
+    schema: z.pipe(
+      list(/[,\s]+/),
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^\/([\w+=,.@-]+\/?)+$/,
+              'PROTECTED_PATHS entries must be IAM paths like /break-glass/ (not "/": that would protect every user)',
+            ),
+          ),
+      ),
+    ),
+  },
   stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', default: '', schema: z.string() },
   orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', default: '', schema: z.string() },
   topicArn: { env: 'NOTIFICATION_TOPIC_ARN', default: '', schema: z.string() },
