@@ -107,7 +107,7 @@ export const SETTINGS = {
           .string()
           .check(
             z.regex(
-              /^\/([\w+=,.@-]+\/?)+$/,
+              /^(\/[\w+=.@-]+)+\/?$/,
               'PROTECTED_PATHS entries must be IAM paths like /break-glass/ (not "/": that would protect every user)',
             ),
           ),
