@@ -27,6 +27,7 @@ interface RotateFlags {
   readonly observation?: string;
   readonly reason?: string;
   readonly compromised?: boolean;
+  readonly overrideExemption?: string;
   readonly stage?: string;
   readonly stack?: string;
 }
@@ -46,6 +47,12 @@ before anything else, the owner and security hear it (severity critical), then a
 issued as in any rotation without ever bringing the leaked key back. A running rotation of the user
 is stopped first. COMPROMISED_KEY_ACTION decides whether the leaked key is deleted after the
 observation period (delete) or kept Inactive for forensics (keep-inactive).
+
+Exempt users (EXEMPT_PATHS, EXEMPT_GROUPS, a rotation:exempt tag) are refused (UserExemptError)
+unless --override-exemption "<reason>" says explicitly to rotate them anyway; the reason goes into
+the execution input and the notices. A leaked key of an exempt user is contained regardless, and
+the notice says the user was exempt. Protected users (PROTECTED_USERS, PROTECTED_PATHS) are never
+acted on, on any path (UserProtectedError): the stack's roles deny them too.
 
 Local mode (--local) runs the real workflow (statemachines/rotate-key.asl.json) in this process
 with aws-local-stepfunctions, every step bound to its real handler, against AWS_ENDPOINT_URL (e.g.
@@ -68,6 +75,7 @@ Examples:
   $ iam-key-rotator rotate billing-export --compromised --key AKIAIOSFODNN7EXAMPLE --local
   $ iam-key-rotator rotate ci-deployer --account 111122223333 --stage prod
   $ iam-key-rotator rotate billing-export --local
+  $ iam-key-rotator rotate legacy-vendor --override-exemption "vendor confirmed the new key works" --stage prod
   $ iam-key-rotator rotate billing-export --local --key AKIAIOSFODNN7EXAMPLE --observation 10s --json`;
 
 function durationFlag(flag: string, text: string | undefined): number | undefined {
@@ -126,6 +134,10 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
       `how long the old key stays Inactive before it is deleted (local default ${formatDuration(LOCAL_DURATIONS.observationMs)})`,
     )
     .option('--reason <text>', 'why this rotation was requested (shown in notifications)')
+    .option(
+      '--override-exemption <reason>',
+      'rotate a user that is exempt (EXEMPT_PATHS, EXEMPT_GROUPS, rotation:exempt) anyway; the reason is recorded in the execution input and the notices',
+    )
     .option('--compromised', 'the key leaked: contain it first (deactivate, deny its sessions), then replace it; needs --key')
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: RotateFlags) => {
@@ -150,6 +162,16 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
     throw new InvalidInputError('--compromised needs --key <access-key-id>: name the leaked key, so only that key is contained.');
   }
   const kind = flags.compromised ? 'compromise' : 'manual';
+  if (flags.overrideExemption !== undefined && flags.overrideExemption.trim() === '') {
+    throw new InvalidInputError(
+      '--override-exemption needs a reason: it is recorded in the notices, so say why this exempt user is rotated anyway.',
+    );
+  }
+  if (flags.overrideExemption !== undefined && flags.compromised) {
+    throw new InvalidInputError(
+      '--override-exemption is not needed with --compromised: a leaked key is contained whether or not its user is exempt.',
+    );
+  }
   if (!flags.local) {
     if (Object.keys(durations).length > 0)
       throw new InvalidInputError(
@@ -171,6 +193,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       requestedBy: await requestedBy(),
       reason: flags.reason ?? '',
       ...(accountId === undefined ? {} : { accountId }),
+      ...(flags.overrideExemption === undefined ? {} : { exemptionOverride: flags.overrideExemption }),
     },
     {
       durations,
@@ -211,6 +234,7 @@ async function rotateDeployed(
       requestedBy: await requestedBy(),
       reason: flags.reason ?? '',
       ...(accountId === undefined ? {} : { accountId }),
+      ...(flags.overrideExemption === undefined ? {} : { exemptionOverride: flags.overrideExemption }),
     },
     {
       iam,

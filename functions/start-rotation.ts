@@ -33,6 +33,8 @@ export const handler = middy(async (event: unknown): Promise<StartOutcome[]> => 
     ownAccountId,
     iamFor: memberIam(loaded),
     admitAccount: accountAdmission(organizations, loaded),
+    config: loaded,
+    clock: systemClock,
   });
 })
   .use(injectLambdaContext(logger))

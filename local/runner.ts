@@ -125,6 +125,8 @@ export interface RunRotationInput {
   /** The member account that holds the user (organization-wide rotation): the steps act there through its member role. */
   readonly accountId?: string;
   readonly accountName?: string;
+  /** Rotate an exempt user anyway, for this reason (recorded in the execution input and the notices). */
+  readonly exemptionOverride?: string;
 }
 
 export interface RunRotationOptions {
@@ -408,6 +410,7 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
       reason: input.reason ?? '',
       ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
       ...(input.accountName === undefined ? {} : { accountName: input.accountName }),
+      ...(input.exemptionOverride === undefined ? {} : { exemptionOverride: input.exemptionOverride }),
     },
     {
       context: { Execution: { Name: name } },

@@ -111,10 +111,21 @@ export async function readUserFacts(iam: IAMClient, userName: string, withGroups
   });
 }
 
-export async function readUser(iam: IAMClient, userName: string): Promise<{ arn: string; tags: Tag[] }> {
+/** The groups a user belongs to (EXEMPT_GROUPS). */
+export async function readUserGroups(iam: IAMClient, userName: string): Promise<string[]> {
+  return ofUser(userName, async () => {
+    const groups: string[] = [];
+    for await (const page of paginateListGroupsForUser({ client: iam, pageSize: PAGE_SIZE }, { UserName: userName })) {
+      for (const group of page.Groups ?? []) if (group.GroupName !== undefined) groups.push(group.GroupName);
+    }
+    return groups;
+  });
+}
+
+export async function readUser(iam: IAMClient, userName: string): Promise<{ arn: string; path: string; tags: Tag[] }> {
   return ofUser(userName, async () => {
     const user = await iam.send(new GetUserCommand({ UserName: userName }));
-    return { arn: user.User?.Arn ?? '', tags: await userTags(iam, userName) };
+    return { arn: user.User?.Arn ?? '', path: user.User?.Path ?? '/', tags: await userTags(iam, userName) };
   });
 }
 

@@ -196,3 +196,19 @@ export class SecretNotBoundError extends RotatorError {
     super(message);
   }
 }
+
+/**
+ * The user is exempt from rotation (EXEMPT_PATHS, EXEMPT_GROUPS or the rotation:exempt tag) and the
+ * request did not say, explicitly, that it overrides the exemption. Nothing was changed.
+ */
+export class UserExemptError extends RotatorError {
+  override readonly name = 'UserExemptError';
+}
+
+/**
+ * The user is protected (PROTECTED_USERS, PROTECTED_PATHS: break-glass users, the deployer): the
+ * rotator never acts on it, on any path, compromise included. Nothing was changed.
+ */
+export class UserProtectedError extends RotatorError {
+  override readonly name = 'UserProtectedError';
+}

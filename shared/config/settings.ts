@@ -94,6 +94,33 @@ export const SETTINGS = {
   stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
   orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
   topicArn: { env: 'NOTIFICATION_TOPIC_ARN', stackOnly: true, default: '', schema: z.string() },
+  // Users the rotator never acts on (break-glass users, the deployer). Also an explicit Deny in every
+  // role of the stack and of the member role (stack/roles.cjs, stack/member-role.yml): code and IAM agree.
+  protectedUsers: {
+    env: 'PROTECTED_USERS',
+    default: '',
+    schema: z.pipe(
+      list(/[,\s]+/),
+      z.array(z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'PROTECTED_USERS entries must be IAM user names'))),
+    ),
+  },
+  protectedPaths: {
+    env: 'PROTECTED_PATHS',
+    default: '',
+    schema: z.pipe(
+      list(/[,\s]+/),
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^(\/[\w+=.@-]+)+\/?$/,
+              'PROTECTED_PATHS entries must be IAM paths like /break-glass/ (not "/": that would protect every user)',
+            ),
+          ),
+      ),
+    ),
+  },
   operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
   notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', stackOnly: true, default: '', schema: z.string() },
   notifyEvents: {

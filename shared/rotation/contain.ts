@@ -5,7 +5,8 @@ import { AccessKeyNotFoundError } from '../base/errors.ts';
 import { planCompromiseRoom } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
-import { keyLastUsed, listUserKeys, readUser, setKeyStatus } from '../aws/iam.ts';
+import { exemptionOf, refuseProtected } from '../config/exemptions.ts';
+import { keyLastUsed, listUserKeys, readUserFacts, setKeyStatus } from '../aws/iam.ts';
 import { readSecret } from './secret.ts';
 import { RotationInput, type Contained } from './workflow-state.ts';
 
@@ -84,8 +85,14 @@ async function quarantinePolicies(iam: IAMClient, userName: string): Promise<str
 
 export async function contain(input: ContainInput, deps: RotationDeps): Promise<Contained> {
   const { userName, accessKeyId } = input.request;
-  // Both reads at once: the only calls before the key is cut.
-  const [keys, policies] = await Promise.all([listUserKeys(deps.iam, userName), inlinePolicyNames(deps.iam, userName)]);
+  // The reads at once: the only calls before the key is cut. The user's path decides protection.
+  const [keys, policies, facts] = await Promise.all([
+    listUserKeys(deps.iam, userName),
+    inlinePolicyNames(deps.iam, userName),
+    readUserFacts(deps.iam, userName, deps.config.exemptGroups.length > 0),
+  ]);
+  // A protected user (break-glass, the deployer) is never acted on, a leak included: its roles deny it too.
+  refuseProtected(deps.config, userName, facts.path, 'containment');
   const key = keys.find((candidate) => candidate.accessKeyId === accessKeyId);
   if (!key) {
     throw new AccessKeyNotFoundError(
@@ -119,10 +126,8 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
 
   // After containment: what a replacement would need, for the notice and the route.
   const other = keys.find((candidate) => candidate.accessKeyId !== accessKeyId);
-  const secretOf = async () => {
-    const { tags } = await readUser(deps.iam, userName);
-    return readSecret(deps.secretsManager, resolveUserSettings(userName, tags, deps.config).settings.secretName);
-  };
+  const { settings } = resolveUserSettings(userName, facts.tags, deps.config);
+  const secretOf = async () => readSecret(deps.secretsManager, settings.secretName);
   const [secret, quarantine, otherUsed] = await Promise.all([
     secretOf(),
     quarantinePolicies(deps.iam, userName),
@@ -149,5 +154,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
     replacement: plan.plan === 'skip' ? 'skip' : 'create',
     compromisedKeyAction: deps.config.compromisedKeyAction,
     detail: plan.why,
+    // Containment is the point of this path, exempt or not; the notice says the user was exempt.
+    exemption: exemptionOf(deps.config, facts, settings, deps.clock()) ?? null,
   };
 }

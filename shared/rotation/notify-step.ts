@@ -40,6 +40,13 @@ export interface NotifyResult {
   readonly status: SendOutcome['status'];
 }
 
+/** An exempt user rotated anyway: the notice says why it was exempt and who overrode it with what reason. */
+function exemptNote(rotation: { readonly exemption?: string | null; readonly exemptionOverride?: string | null }): string {
+  if (!rotation.exemption) return '';
+  const override = rotation.exemptionOverride ? `; exemption overridden: ${rotation.exemptionOverride}` : '';
+  return `; the user is exempt (${rotation.exemption})${override}`;
+}
+
 /**
  * The facts of one workflow event, read from the state: keys by id, the secret by name, times of
  * the next step. The state never holds a secret value, so neither can the message.
@@ -63,7 +70,7 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
   switch (event) {
     case 'rotation-started': {
       const why = rotation
-        ? `${rotation.kind} rotation requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}`
+        ? `${rotation.kind} rotation requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}${exemptNote(rotation)}`
         : undefined;
       return { ...base, reason: why };
     }
@@ -87,9 +94,12 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
       if (!contained) return { ...base, reason: why };
       const quarantine =
         contained.awsQuarantinePolicies.length > 0 ? `; AWS quarantine ${contained.awsQuarantinePolicies.join(', ')} stays attached` : '';
+      const exempt = contained.exemption
+        ? `; the user is exempt from rotation (${contained.exemption}), but a leaked key is contained regardless`
+        : '';
       return {
         ...base,
-        reason: `${why} (sessions issued before ${contained.deniedBefore} denied by inline policy ${contained.denyPolicyName}${quarantine}; replacement: ${contained.detail})`,
+        reason: `${why} (sessions issued before ${contained.deniedBefore} denied by inline policy ${contained.denyPolicyName}${quarantine}${exempt}; replacement: ${contained.detail})`,
       };
     }
   }

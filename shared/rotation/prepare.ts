@@ -1,8 +1,9 @@
 import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError } from '../base/errors.ts';
+import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
 import { decideRoom, markersFor, planCompromiseRoom, versionWithStage, waitSeconds, type KeyFact, type RoomDecision } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
-import { deleteKey, keyLastUsed, listUserKeys, readUser, type AccessKey } from '../aws/iam.ts';
+import { deleteKey, keyLastUsed, listUserKeys, readUser, readUserGroups, type AccessKey } from '../aws/iam.ts';
 import { clearMarkers } from './markers.ts';
 import { assertOwnedBy, CURRENT, readSecret } from './secret.ts';
 import { assertSecretBound } from './secret-binding.ts';
@@ -111,6 +112,14 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   const user = await readUser(deps.iam, userName);
   const { settings, problems } = resolveUserSettings(userName, user.tags, deps.config);
   for (const problem of problems) deps.logger.warn('invalid tag ignored', { userName, tag: problem.tagKey, detail: problem.message });
+  // Exemptions hold on every path, not only in the scanner: a manual start or a hand-written
+  // StartExecution meets the same rules here, before any key is touched.
+  refuseProtected(deps.config, userName, user.path, `${input.kind} rotation`);
+  const groups = deps.config.exemptGroups.length > 0 ? await readUserGroups(deps.iam, userName) : [];
+  const exemption = exemptionOf(deps.config, { path: user.path, groups }, settings, deps.clock());
+  refuseExempt(userName, exemption, input.exemptionOverride, input.kind);
+  if (exemption !== undefined)
+    deps.logger.warn('rotating an exempt user', { userName, kind: input.kind, exemption, override: input.exemptionOverride });
 
   const keys = await listUserKeys(deps.iam, userName);
   const oldKey = keys.find((key) => key.accessKeyId === accessKeyId);
@@ -182,5 +191,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     // null, not absent: the ASL's ResultSelector reads both, and a missing path would fail the execution.
     accountId: input.accountId ?? null,
     accountName: input.accountName ?? null,
+    exemption: exemption ?? null,
+    exemptionOverride: exemption === undefined ? null : (input.exemptionOverride ?? null),
   };
 }

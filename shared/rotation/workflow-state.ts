@@ -41,6 +41,11 @@ export const RotationInput = z.object({
   accountId: z.optional(AccountId),
   /** Its name, for notifications only. */
   accountName: z.optional(accountName),
+  /**
+   * A person's reason for rotating an exempt user anyway (EXEMPT_PATHS, EXEMPT_GROUPS, rotation:exempt):
+   * without it Prepare refuses with UserExemptError. Recorded in the notices. Text only, no timestamp.
+   */
+  exemptionOverride: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 export type RotationInput = z.output<typeof RotationInput>;
 
@@ -73,6 +78,10 @@ export const Rotation = z.object({
   /** The member account the user lives in; null (Prepare) or absent (states written before) for the stack's own account. */
   accountId: z.optional(z.nullable(AccountId)),
   accountName: z.optional(z.nullable(accountName)),
+  /** Why the user is exempt (null: it is not); absent in states written before exemptions held on every path. */
+  exemption: z.optional(z.nullable(z.string())),
+  /** The request's reason for overriding that exemption, when it gave one. */
+  exemptionOverride: z.optional(z.nullable(z.string())),
 });
 export type Rotation = z.output<typeof Rotation>;
 
@@ -96,6 +105,8 @@ export const Contained = z.object({
   replacement: z.enum(['create', 'skip']),
   compromisedKeyAction: z.enum(COMPROMISED_KEY_ACTIONS),
   detail: z.string(),
+  /** Why the user is exempt (null: it is not): a leaked key is contained regardless, and the notice says so. */
+  exemption: z.optional(z.nullable(z.string())),
 });
 export type Contained = z.output<typeof Contained>;
 

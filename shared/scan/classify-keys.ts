@@ -1,4 +1,3 @@
-import type { Config } from '../config/settings.ts';
 import { daysBetween } from '../base/clock.ts';
 import type { UserSettings } from '../config/user-settings.ts';
 import type { KeyStatus } from '../aws/iam.ts';
@@ -19,6 +18,8 @@ export interface PolicyUser {
   readonly settings: UserSettings;
   /** Why the account config exempts this user (by IAM path or group), if it does. */
   readonly accountExemption: string | undefined;
+  /** Why the user is protected (PROTECTED_USERS, PROTECTED_PATHS), if it is: the rotator never acts on it. Absent: not protected. */
+  readonly protection?: string | undefined;
 }
 
 export interface Verdict {
@@ -75,6 +76,14 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
     return verdict('ok', `within its rotation window (${ageDays} of ${settings.maxAgeDays} days)`, 'none');
   }
 
+  // Protection wins over every exemption: no action at all, whatever the key's age or use.
+  if (user.protection !== undefined) {
+    return verdict(
+      'exempt',
+      `protected: ${user.protection}; the rotator never acts on it; otherwise ${base.class}: ${base.reason}`,
+      'none',
+    );
+  }
   if (user.accountExemption !== undefined) {
     return verdict('exempt', `exempt: ${user.accountExemption}; otherwise ${base.class}: ${base.reason}`, 'none');
   }
@@ -89,22 +98,8 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
   return base;
 }
 
-/**
- * Exemption granted by the account config rather than by a tag. Path entries match whole path
- * segments: `/legacy` and `/legacy/` both exempt `/legacy/x/` but not `/legacy-apps/`.
- */
-export function accountExemption(
-  rules: Pick<Config, 'exemptPaths' | 'exemptGroups'>,
-  path: string,
-  groups: readonly string[],
-): string | undefined {
-  for (const entry of rules.exemptPaths) {
-    const prefix = entry.endsWith('/') ? entry : `${entry}/`;
-    if (path.startsWith(prefix)) return `IAM path ${path} is under exempt path ${prefix} (EXEMPT_PATHS)`;
-  }
-  const group = groups.find((name) => rules.exemptGroups.includes(name));
-  return group === undefined ? undefined : `member of exempt group ${group} (EXEMPT_GROUPS)`;
-}
+// Decided in config, where every path (start, Prepare, Contain) reads it too.
+export { accountExemption } from '../config/exemptions.ts';
 
 export interface KeyRef {
   readonly userName: string;

@@ -18,6 +18,7 @@ import {
   type PolicyUser,
 } from './classify-keys.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
+import { protection } from '../config/exemptions.ts';
 
 export const SCHEDULED_KIND = 'scheduled';
 
@@ -236,7 +237,11 @@ class ScanRun {
       facts,
       reportKeys,
       owner: settings.owner,
-      policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) },
+      policy: {
+        settings,
+        accountExemption: accountExemption(config, facts.path, facts.groups),
+        protection: protection(config, facts.userName, facts.path),
+      },
     };
   }
 

@@ -18,7 +18,11 @@ import {
 } from '../base/errors.ts';
 import { executionArnFor, executionName } from '../base/execution-name.ts';
 import { parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
-import { listUserKeys, ownerOfKey } from '../aws/iam.ts';
+import { listUserKeys, ownerOfKey, readUserFacts } from '../aws/iam.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
+import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
+import type { Config } from '../config/settings.ts';
+import { resolveUserSettings } from '../config/user-settings.ts';
 
 /**
  * Starts rotations on demand, from an API call, the CLI or an EventBridge event. It checks the user
@@ -43,6 +47,13 @@ export interface StartDeps {
    * rejects with AccountExcludedError naming the filter. Absent: no filters apply (tests, older callers).
    */
   readonly admitAccount?: (accountId: string, isSelf: boolean) => Promise<void>;
+  /**
+   * The deployment's settings: with them a protected user, or an exempt one without an explicit
+   * override, is refused here, before anything starts. Prepare and Contain check again (they are the
+   * authority: a StartExecution can bypass this function); without them only they do.
+   */
+  readonly config?: Config;
+  readonly clock?: Clock;
 }
 
 export interface StartedExecution {
@@ -236,6 +247,14 @@ async function executionFor(
   );
 }
 
+/** Protected users are refused on every path; exempt ones unless a manual request overrides explicitly (a compromise is contained regardless). */
+async function refuseHeldBack(userName: string, request: TriggerRequest, iam: IAMClient, config: Config, clock: Clock): Promise<void> {
+  const facts = await readUserFacts(iam, userName, config.exemptGroups.length > 0);
+  refuseProtected(config, userName, facts.path, `${request.kind} rotation`);
+  const { settings } = resolveUserSettings(userName, facts.tags, config);
+  refuseExempt(userName, exemptionOf(config, facts, settings, clock()), request.exemptionOverride, request.kind);
+}
+
 /** Starts one rotation (or finds the one this request already started). */
 export async function startRotation(request: TriggerRequest, deps: StartDeps): Promise<StartedExecution> {
   if (deps.stateMachineArn === '') {
@@ -247,6 +266,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   const account = await targetAccount(request, deps);
   const { userName, accessKeyId } = await resolveTarget(request, account.iam);
   const kind = request.kind;
+  if (deps.config) await refuseHeldBack(userName, request, account.iam, deps.config, deps.clock ?? systemClock);
   const { name, executionArn, existing } = await executionFor(userName, accessKeyId, kind, deps);
   const inAccount = account.accountId === undefined ? {} : { accountId: account.accountId };
   const result = { userName, accessKeyId, kind, executionName: name, executionArn, ...inAccount };
@@ -295,6 +315,8 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     reason: request.reason,
     ...inAccount,
     ...(account.accountName === undefined ? {} : { accountName: account.accountName }),
+    // Absent unless the request overrides an exemption, so inputs of every other request stay as they were.
+    ...(request.exemptionOverride === undefined ? {} : { exemptionOverride: request.exemptionOverride }),
   };
   try {
     const response = await deps.sfn.send(

@@ -58,6 +58,8 @@ export const DirectRequest = z
     /** The account that holds the user (organization-wide rotation); absent: the stack's own. */
     accountId: z.optional(AccountId),
     accountName: z.optional(z.string().check(z.maxLength(128))),
+    /** Rotate an exempt user anyway: a person's reason, required to say so explicitly (Prepare refuses without it). */
+    exemptionOverride: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   })
   .check(
     z.refine(
@@ -117,6 +119,8 @@ export interface TriggerRequest {
   /** The account that holds the user, when a direct request names one (start-rotation reads an event's `account` itself). */
   readonly accountId?: string | undefined;
   readonly accountName?: string | undefined;
+  /** A direct request's explicit reason for rotating an exempt user; events never carry one. */
+  readonly exemptionOverride?: string | undefined;
 }
 
 export type ParsedTrigger =

@@ -28,6 +28,10 @@ interface RolePolicy {
   PolicyDocument: { Statement: Statement[] };
 }
 
+/** Protected at package time: a break-glass user by name, the deployer by name, a path. */
+const PROTECTED_USERS = ['break-glass', 'deployer'];
+const PROTECTED_PATHS = ['/break-glass/'];
+
 /**
  * The reviewed allow-list: every action each function's role may call, and nothing else. A role that
  * gains an action fails here until someone reviews it, adds it, and explains it in the README's
@@ -60,6 +64,10 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'ssm:GetParameter',
     'iam:GetAccessKeyLastUsed',
     'iam:ListAccessKeys',
+    // The user's path, tags and groups: protected users, and exempt ones without an override, are refused up front.
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:ListGroupsForUser',
     'states:StartExecution',
     'states:ListExecutions',
     'states:DescribeExecution',
@@ -73,6 +81,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
+    // Whether the user is exempt (EXEMPT_GROUPS): the critical notice says so.
+    'iam:ListGroupsForUser',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
     'iam:ListUserPolicies',
@@ -88,6 +98,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
+    // EXEMPT_GROUPS holds in Prepare too, not only in the scanner.
+    'iam:ListGroupsForUser',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
     'iam:DeleteAccessKey',
@@ -253,7 +265,12 @@ describe('osls package', () => {
 
   beforeAll(() => {
     outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-package-'));
-    const result = spawnSync('osls', ['package', '--stage', 'ci', '--package', outDir], { encoding: 'utf8', env: process.env });
+    // With protected users, so the template under test carries their Deny (stack/roles.cjs omits it when nothing is protected).
+    const protectedParams = [`--param=protectedUsers=${PROTECTED_USERS.join(',')}`, `--param=protectedPaths=${PROTECTED_PATHS.join(',')}`];
+    const result = spawnSync('osls', ['package', '--stage', 'ci', '--package', outDir, ...protectedParams], {
+      encoding: 'utf8',
+      env: process.env,
+    });
     packageOutput = `${result.stdout}\n${result.stderr}`;
     if (result.status !== 0) throw new Error(`osls package failed:\n${packageOutput}`);
     template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
@@ -269,8 +286,10 @@ describe('osls package', () => {
     if (!found) throw new Error(`no resource ${id} in the template`);
     return found;
   };
-  const statementsOf = (roleId: string): Statement[] =>
+  const policyStatementsOf = (roleId: string): Statement[] =>
     ((resource(roleId).Properties?.Policies ?? []) as RolePolicy[]).flatMap((policy) => policy.PolicyDocument.Statement);
+  /** What a role grants: the allow-list tests below read these; the protected users' Deny is checked on its own. */
+  const statementsOf = (roleId: string): Statement[] => policyStatementsOf(roleId).filter((statement) => statement.Effect === 'Allow');
 
   /** serverless.yml function key → its role's logical id, read from each function's Role GetAtt. */
   const functionRoles = (): Map<string, string> => {
@@ -574,6 +593,47 @@ describe('osls package', () => {
           .flatMap(actionsOf)
           .filter((action) => !action.startsWith('logs:')),
       ).toEqual(['lambda:InvokeFunction', ...others]);
+    });
+
+    test('every role of the stack denies every IAM write on the protected users, by name and by path, and nothing else', () => {
+      const roles = entriesOfType('AWS::IAM::Role');
+      expect(roles.length).toBe(functionRoles().size + 2);
+      for (const [id] of roles) {
+        const denies = policyStatementsOf(id).filter((statement) => statement.Effect !== 'Allow');
+        expect({ id, denies }).toEqual({
+          id,
+          denies: [
+            {
+              Sid: 'DenyProtectedUsers',
+              Effect: 'Deny',
+              Action: expect.arrayContaining([
+                'iam:Create*',
+                'iam:Update*',
+                'iam:Delete*',
+                'iam:Put*',
+                'iam:Tag*',
+                'iam:Untag*',
+                'iam:Attach*',
+              ]),
+              Resource: [
+                ...PROTECTED_USERS.flatMap((name) => [`arn:aws:iam::*:user/${name}`, `arn:aws:iam::*:user/*/${name}`]),
+                ...PROTECTED_PATHS.map((path) => `arn:aws:iam::*:user${path}*`),
+              ],
+            },
+          ],
+        });
+        // Every action the rotator's roles grant on users is a write the Deny covers, or a read it leaves (the scan reports protected users).
+        const denied = actionsOf(denies[0] as Statement).map((pattern) => new RegExp(`^${pattern.replace('*', '.*')}$`));
+        for (const action of USER_WRITES)
+          expect({ id, action, denied: denied.some((pattern) => pattern.test(action)) }).toEqual({ id, action, denied: true });
+        for (const read of ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:ListUserTags', 'iam:GetCredentialReport'])
+          expect({ id, read, denied: denied.some((pattern) => pattern.test(read)) }).toEqual({ id, read, denied: false });
+      }
+      // The functions read the same list: code and IAM cannot disagree.
+      for (const fn of ofType('AWS::Lambda::Function')) {
+        const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect([variables.PROTECTED_USERS, variables.PROTECTED_PATHS]).toEqual([PROTECTED_USERS.join(','), PROTECTED_PATHS.join(',')]);
+      }
     });
 
     test('every role of the stack takes the optional permissions boundary', () => {

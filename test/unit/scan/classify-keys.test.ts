@@ -151,6 +151,26 @@ describe('exemptions', () => {
   });
 });
 
+describe('a protected user (PROTECTED_USERS, PROTECTED_PATHS)', () => {
+  const protectedUser = (tags: Record<string, string> = {}): PolicyUser => ({
+    ...user(tags),
+    protection: 'user alice is listed in PROTECTED_USERS',
+  });
+  test.each<[string, number, number | null]>([
+    ['a due key', 100, 1],
+    ['an unused key (even with unusedAction=deactivate)', 60, 50],
+    ['a key in its warning window', 80, 1],
+  ])('%s needs no action: the scanner never starts or deactivates anything for it', (_name, age, used) => {
+    const verdict = classifyKey(key(age, used), protectedUser({ 'rotation:unused-action': 'deactivate' }), NOW);
+    expect(verdict).toMatchObject({ class: 'exempt', action: 'none' });
+    expect(verdict.reason).toMatch(/^protected: user alice is listed in PROTECTED_USERS; the rotator never acts on it/);
+  });
+  test('protection wins over an expired tag exemption, which alone would let the key rotate', () => {
+    const verdict = classifyKey(key(100, 1), protectedUser({ 'rotation:exempt': 'vendor', 'rotation:exempt-until': '2020-01-01' }), NOW);
+    expect(verdict.action).toBe('none');
+  });
+});
+
 describe('accountExemption', () => {
   const rules = { exemptPaths: ['/break-glass/', '/legacy'], exemptGroups: ['no-rotate'] };
   test.each<[string, string, string[], boolean]>([

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse, type Tags } from 'yaml';
+import { createRequire } from 'node:module';
 import { repoPath } from '../../helpers/paths.ts';
 
 const templateText = readFileSync(repoPath('stack/member-role.yml'), 'utf8');
@@ -52,9 +53,13 @@ interface Template {
 
 const template = parse(templateText, { customTags: CLOUDFORMATION_TAGS }) as Template;
 const role = template.Resources.MemberRole;
-const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap(
-  (policy) => policy.PolicyDocument.Statement,
-);
+type Policy = { PolicyName: string; PolicyDocument: { Statement: Statement[] } };
+const policies = role?.Properties.Policies as unknown[];
+/** The grants: the plain policy. The protected users' Deny is the policy under Fn::If (checked on its own below). */
+const statements = policies
+  .filter((policy): policy is Policy => (policy as Partial<Policy>).PolicyDocument !== undefined)
+  .flatMap((policy) => policy.PolicyDocument.Statement);
+const conditionalPolicies = policies.filter((policy) => (policy as Partial<Policy>).PolicyDocument === undefined);
 const trust = (role?.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
 const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const resourcesOf = (statement: Statement): unknown[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
@@ -198,6 +203,8 @@ describe('stack/member-role.yml', () => {
         [
           'ExternalId',
           'PermissionsBoundaryArn',
+          'ProtectedPaths',
+          'ProtectedUsers',
           'RoleName',
           'RotationUserPath',
           'RotationUserTagValue',
@@ -246,5 +253,76 @@ describe('stack/member-role.yml', () => {
     expect(role?.Properties.RoleName).toEqual({ Ref: 'RoleName' });
     expect(template.Outputs.MemberRoleArn?.Value).toEqual({ 'Fn::GetAtt': ['MemberRole', 'Arn'] });
     expect(Object.keys(template.Resources)).toEqual(['MemberRole']);
+  });
+  describe('the protected users (ProtectedUsers, ProtectedPaths)', () => {
+    // The tooling stack's plugin: its Deny is what the member role must match.
+    const roles = createRequire(repoPath('stack/roles.cjs'))(repoPath('stack/roles.cjs')) as {
+      protectedUsersPolicy: (environment: Record<string, string>) => Policy | undefined;
+    };
+
+    /** CloudFormation's evaluation of the few intrinsics the Deny uses, for given parameter values. */
+    function evaluate(node: unknown, parameters: Record<string, string>): unknown {
+      if (Array.isArray(node)) return node.map((item) => evaluate(item, parameters)).filter((item) => item !== NO_VALUE);
+      if (node === null || typeof node !== 'object') return node;
+      const entries = Object.entries(node as Record<string, unknown>);
+      const [name, argument] = entries[0] ?? [];
+      if (entries.length === 1 && name === 'Ref') return argument === 'AWS::NoValue' ? NO_VALUE : parameters[String(argument)];
+      if (entries.length === 1 && name === 'Condition') return condition(String(argument), parameters);
+      if (entries.length === 1 && name === 'Fn::Not') return !(evaluate((argument as unknown[])[0], parameters) as boolean);
+      if (entries.length === 1 && name === 'Fn::Or') return (argument as unknown[]).some((item) => evaluate(item, parameters) === true);
+      if (entries.length === 1 && name === 'Fn::Equals') {
+        const [a, b] = (argument as unknown[]).map((item) => evaluate(item, parameters));
+        return a === b;
+      }
+      if (entries.length === 1 && name === 'Fn::If') {
+        const [test, yes, no] = argument as [string, unknown, unknown];
+        return evaluate(condition(test, parameters) ? yes : no, parameters);
+      }
+      if (entries.length === 1 && name === 'Fn::Split') {
+        const [separator, text] = argument as [string, unknown];
+        return String(evaluate(text, parameters)).split(separator);
+      }
+      if (entries.length === 1 && name === 'Fn::Join') {
+        const [separator, items] = argument as [string, unknown];
+        return (evaluate(items, parameters) as unknown[]).join(separator);
+      }
+      return Object.fromEntries(entries.map(([key, value]) => [key, evaluate(value, parameters)]));
+    }
+    const NO_VALUE = Symbol('AWS::NoValue');
+    const condition = (name: string, parameters: Record<string, string>): boolean =>
+      evaluate(template.Conditions[name], parameters) === true;
+    const denyFor = (users: string, paths: string): unknown =>
+      evaluate(conditionalPolicies, { ProtectedUsers: users, ProtectedPaths: paths });
+
+    test('nothing protected: no Deny policy (a statement needs a resource)', () => {
+      expect(template.Parameters.ProtectedUsers?.Default).toBe('');
+      expect(template.Parameters.ProtectedPaths?.Default).toBe('');
+      expect(denyFor('', '')).toEqual([]);
+    });
+
+    test.each([
+      ['break-glass,deployer', '/break-glass/'],
+      ['break-glass', ''],
+      ['', '/break-glass/,/ops/admins/'],
+    ])('users %j, paths %j: the same Deny of every IAM write on them as every role of the tooling stack', (users, paths) => {
+      const [policy] = denyFor(users, paths) as Policy[];
+      const denies = policy?.PolicyDocument.Statement ?? [];
+      expect(denies.every((statement) => statement.Effect === 'Deny')).toBe(true);
+      const tooling = roles.protectedUsersPolicy({ PROTECTED_USERS: users, PROTECTED_PATHS: paths });
+      const [toolingDeny] = tooling?.PolicyDocument.Statement ?? [];
+      for (const statement of denies) expect(statement.Action).toEqual(toolingDeny?.Action);
+      expect(denies.flatMap(resourcesOf).sort()).toEqual([...resourcesOf(toolingDeny as Statement)].sort());
+    });
+
+    test.each([
+      ['ProtectedUsers', 'break-glass,deployer', true],
+      ['ProtectedUsers', 'break-glass, deployer', false],
+      ['ProtectedUsers', 'a/b', false],
+      ['ProtectedPaths', '/break-glass/,/ops/admins/', true],
+      ['ProtectedPaths', '/break-glass', false],
+      ['ProtectedPaths', '/', false],
+    ])('%s accepts %j: %s', (parameter, value, accepted) => {
+      expect(new RegExp(String(template.Parameters[parameter]?.AllowedPattern)).test(value)).toBe(accepted);
+    });
   });
 });
