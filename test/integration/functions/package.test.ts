@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MEMBER_SESSION_ACTIONS, memberSessionOf, type MemberFunction } from '#shared/aws/member-session-policies.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
 interface Resource {
@@ -48,6 +49,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'states:ListExecutions',
     // Organization scans: the IAM reads and the deactivation above, in a member account through its member role.
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'sns:Publish',
     'kms:Decrypt',
     'kms:GenerateDataKey',
@@ -56,6 +58,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   startRotation: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetAccessKeyLastUsed',
     'iam:ListAccessKeys',
@@ -66,6 +69,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateContain: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -81,6 +85,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotatePrepare: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -95,6 +100,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateCreateAndStore: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -108,19 +114,35 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:Decrypt',
     'kms:GenerateDataKey',
   ],
-  rotateVerify: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateVerify: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
   rotatePromote: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
   ],
-  rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
+  rotateCheckConsumers: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:GetAccessKeyLastUsed',
+  ],
+  rotateAwaitConfirmation: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'dynamodb:PutItem',
+  ],
   rotateDeactivate: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:UpdateAccessKey',
@@ -128,9 +150,17 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
   ],
-  rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateCheckObservation: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:GetAccessKeyLastUsed',
+  ],
   rotateRollback: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -143,6 +173,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateDeleteOldKey: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:DeleteAccessKey',
@@ -153,6 +184,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateMakeSafe: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -165,6 +197,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   notify: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -402,6 +435,20 @@ describe('osls package', () => {
       expect(actual).toEqual(expected);
     });
 
+    test('each function that assumes the member role has a session policy of exactly its role’s IAM and Secrets Manager actions', () => {
+      const assumers = Object.entries(ALLOWED_ACTIONS)
+        .filter(([, actions]) => actions.includes('sts:AssumeRole'))
+        .map(([fn]) => fn)
+        .sort();
+      expect(Object.keys(MEMBER_SESSION_ACTIONS).sort()).toEqual(assumers);
+      for (const [fn, role] of functionRoles()) {
+        if (!assumers.includes(fn)) continue;
+        const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter((action) => /^(iam|secretsmanager):/.test(action));
+        const policy = JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] };
+        expect({ fn, session: policy.Statement.flatMap(actionsOf).sort() }).toEqual({ fn, session: memberActions.sort() });
+      }
+    });
+
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
       for (const [owner, statements] of allRoles()) {
         for (const action of statements.flatMap(actionsOf)) expect(`${owner}: ${action}`).not.toMatch(/\*/);
@@ -490,11 +537,13 @@ describe('osls package', () => {
               expect({ owner, actions: actionsOf(statement) }).toEqual({ owner: 'scanKeys', actions: ['states:StartExecution'] });
           }
           // Member accounts are reached only through the member role, by name, in any account of the organization.
+          // aws:ResourceOrgID: a role of that name in an account outside the organization cannot be assumed.
           if (services.has('sts'))
-            expect({ owner, actions: actionsOf(statement), resources }).toEqual({
+            expect({ owner, actions: actionsOf(statement), resources, condition: statement.Condition }).toEqual({
               owner,
-              actions: ['sts:AssumeRole'],
+              actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
               resources: ['arn:aws:iam::*:role/iam-key-rotator-member'],
+              condition: { StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } },
             });
         }
       }
