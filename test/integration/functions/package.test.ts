@@ -449,6 +449,16 @@ describe('osls package', () => {
       }
     });
 
+    test('the roles of the functions that act in member accounts have the names stack/member-role.yml trusts', () => {
+      for (const fn of Object.keys(MEMBER_SESSION_ACTIONS)) {
+        const roleId = functionRoles().get(fn) ?? `<no role for ${fn}>`;
+        expect({ fn, name: resource(roleId).Properties?.RoleName }).toEqual({
+          fn,
+          name: { 'Fn::Join': ['-', ['iam-key-rotator', 'ci', fn, { Ref: 'AWS::Region' }, 'lambdaRole']] },
+        });
+      }
+    });
+
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
       for (const [owner, statements] of allRoles()) {
         for (const action of statements.flatMap(actionsOf)) expect(`${owner}: ${action}`).not.toMatch(/\*/);
@@ -606,10 +616,9 @@ describe('osls package', () => {
       expect(key.DeletionPolicy).toBe('Retain');
       expect(key.Properties?.EnableKeyRotation).toBe(true);
       const keyStatements = (key.Properties?.KeyPolicy as { Statement: (Statement & { Principal: unknown })[] }).Statement;
-      expect(keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'))?.Action).toEqual([
-        'kms:Decrypt',
-        'kms:GenerateDataKey*',
-      ]);
+      const cloudWatch = keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'));
+      expect(cloudWatch?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(cloudWatch?.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
       for (const topic of ofType('AWS::SNS::Topic')) expect(topic.Properties?.KmsMasterKeyId).toEqual({ Ref: 'RotatorKey' });
       expect(ofType('AWS::SNS::Topic')).toHaveLength(2);
       for (const fn of ofType('AWS::Lambda::Function')) {
