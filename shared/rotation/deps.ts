@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../base/clock.ts';
 import type { Config } from '../config/settings.ts';
 import { ConfigError } from '../base/errors.ts';
 import { logger } from '../base/logger.ts';
-import { limitToSession, memberAccountClientsOnFirstUse } from '../aws/member-account.ts';
+import { limitToSession, memberAccountClientsOnFirstUse, type MemberRoleSettings } from '../aws/member-account.ts';
 import { memberSessionOf, type MemberFunction } from '../aws/member-session-policies.ts';
 import { deployedAccountId } from '../aws/deployed-account.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -121,21 +121,28 @@ const noStsWith = (): STSClient => {
 
 const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Manager client');
 
+/**
+ * A function's clients in member accounts: signed by its own member session (its session policy,
+ * RoleSessionName and SourceIdentity), and refusing in process what that session may not do.
+ */
+export function lambdaMemberClients(
+  member: NonNullable<LambdaClients['member']>,
+): (settings: MemberRoleSettings) => (accountId: string) => Promise<AccountClients> {
+  const session = memberSessionOf(member.function);
+  return memberAccountClientsOnFirstUse(member.sts, systemClock, session, (credentials): AccountClients => {
+    const secretsManager = member.secretsManager?.(credentials);
+    return {
+      iam: limitToSession(member.iam(credentials), session),
+      secretsManager: secretsManager ? limitToSession(secretsManager, session) : noSecretsManager,
+    };
+  });
+}
+
 /** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */
 export function lambdaDeps(clients: LambdaClients): DepsProvider {
   const config = configLoader(process.env);
   const ownAccountId = deployedAccountId(process.env);
-  const member = clients.member;
-  const memberClients = member
-    ? memberAccountClientsOnFirstUse(member.sts, systemClock, memberSessionOf(member.function), (credentials): AccountClients => {
-        const session = memberSessionOf(member.function);
-        const secretsManager = member.secretsManager?.(credentials);
-        return {
-          iam: limitToSession(member.iam(credentials), session),
-          secretsManager: secretsManager ? limitToSession(secretsManager, session) : noSecretsManager,
-        };
-      })
-    : undefined;
+  const memberClients = clients.member ? lambdaMemberClients(clients.member) : undefined;
   return async () => {
     const loaded = await config();
     const forMember = memberClients?.(loaded);
