@@ -459,6 +459,23 @@ describe('osls package', () => {
       }
     });
 
+    test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them', () => {
+      const onlyTokens = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
+      const neverTokens = {
+        'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['token#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      };
+      const writers: string[] = [];
+      for (const [owner, statements] of allRoles()) {
+        for (const statement of statements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('dynamodb:')))) {
+          writers.push(owner);
+          const expected = owner === 'rotateAwaitConfirmation' ? onlyTokens : neverTokens;
+          expect({ owner, condition: statement.Condition }).toEqual({ owner, condition: expected });
+        }
+      }
+      expect(writers.sort()).toEqual(['notify', 'reportOrgScan', 'rotateAwaitConfirmation', 'scanKeys']);
+    });
+
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
       for (const [owner, statements] of allRoles()) {
         for (const action of statements.flatMap(actionsOf)) expect(`${owner}: ${action}`).not.toMatch(/\*/);
