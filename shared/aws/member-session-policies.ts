@@ -53,7 +53,7 @@ export const MEMBER_SESSION_ACTIONS = {
     'secretsmanager:PutSecretValue',
   ],
   rotateVerify: ['secretsmanager:GetSecretValue'],
-  rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+  rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
   rotateCheckConsumers: ['iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
   rotateAwaitConfirmation: ['iam:GetUser', 'iam:ListUserTags'],
   rotateDeactivate: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],

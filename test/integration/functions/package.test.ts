@@ -115,14 +115,13 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:GenerateDataKey',
   ],
   rotateVerify: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  // Labels only: version ids derive from key ids, so no secret value and no kms:Decrypt.
   rotatePromote: [
     'sts:AssumeRole',
     'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
-    'kms:Decrypt',
   ],
   rotateCheckConsumers: [
     'sts:AssumeRole',
