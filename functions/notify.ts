@@ -17,6 +17,6 @@ export const handler = notifyStep(
     iam,
     secretsManager,
     notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock),
-    member: { sts, iam: iamWith, secretsManager: secretsManagerWith },
+    member: { function: 'notify', sts, iam: iamWith, secretsManager: secretsManagerWith },
   }),
 );

@@ -13,6 +13,6 @@ export const handler = awaitConfirmationStep(
   lambdaDeps({
     iam,
     confirmationTokens: (config) => dynamoTokenStore(dynamodb, () => config.notificationLedgerTable),
-    member: { sts, iam: iamWith },
+    member: { function: 'rotateAwaitConfirmation', sts, iam: iamWith },
   }),
 );

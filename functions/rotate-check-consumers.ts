@@ -9,4 +9,4 @@ import { AfterPromote } from '#shared/rotation/workflow-state.ts';
 export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({ rotation, newKey, promoted }, deps) =>
   checkConsumers(rotation, newKey, promoted, deps),
 );
-export const handler = checkConsumersStep(lambdaDeps({ iam, member: { sts, iam: iamWith } }));
+export const handler = checkConsumersStep(lambdaDeps({ iam, member: { function: 'rotateCheckConsumers', sts, iam: iamWith } }));

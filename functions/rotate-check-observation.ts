@@ -9,4 +9,4 @@ import { AfterDeactivate } from '#shared/rotation/workflow-state.ts';
 export const checkObservationStep = stepHandler('CheckObservation', AfterDeactivate, ({ rotation, newKey, deactivated }, deps) =>
   checkObservation(rotation, newKey, deactivated, deps),
 );
-export const handler = checkObservationStep(lambdaDeps({ iam, member: { sts, iam: iamWith } }));
+export const handler = checkObservationStep(lambdaDeps({ iam, member: { function: 'rotateCheckObservation', sts, iam: iamWith } }));

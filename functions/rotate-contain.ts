@@ -7,4 +7,6 @@ import { stepHandler } from '#shared/rotation/step-handler.ts';
 
 /** Contain (compromise path, first Task): deactivate the leaked key and deny every session issued with it so far. */
 export const containStep = stepHandler('Contain', ContainInput, contain);
-export const handler = containStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = containStep(
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotateContain', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

@@ -9,5 +9,5 @@ import { createAndStore } from '#shared/rotation/new-key.ts';
 /** CreateAndStore: a new key, written to the user's secret as AWSPENDING; safe to repeat. */
 export const createAndStoreStep = stepHandler('CreateAndStore', AfterPrepare, ({ rotation }, deps) => createAndStore(rotation, deps));
 export const handler = createAndStoreStep(
-  lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotateCreateAndStore', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
 );

@@ -9,5 +9,5 @@ import { AfterPromote } from '#shared/rotation/workflow-state.ts';
 /** Deactivate: the old key becomes Inactive, once AWSCURRENT holds the Active new key. */
 export const deactivateStep = stepHandler('Deactivate', AfterPromote, ({ rotation, newKey }, deps) => deactivate(rotation, newKey, deps));
 export const handler = deactivateStep(
-  lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotateDeactivate', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
 );

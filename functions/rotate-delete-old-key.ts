@@ -11,5 +11,5 @@ export const deleteOldKeyStep = stepHandler('DeleteOldKey', AfterPromote, ({ rot
   deleteOldKey(rotation, newKey, deps),
 );
 export const handler = deleteOldKeyStep(
-  lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotateDeleteOldKey', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
 );

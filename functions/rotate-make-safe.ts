@@ -8,4 +8,6 @@ import { FailureInput } from '#shared/rotation/workflow-state.ts';
 
 /** MakeSafe: after any failure, the user keeps no fewer working keys than it had at the start. */
 export const makeSafeStep = stepHandler('MakeSafe', FailureInput, makeSafe);
-export const handler = makeSafeStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = makeSafeStep(
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotateMakeSafe', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

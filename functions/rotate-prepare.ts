@@ -8,4 +8,6 @@ import { RotationInput } from '#shared/rotation/workflow-state.ts';
 
 /** Prepare: live read of the user and key, settings from tags, room under the two-key limit. */
 export const prepareStep = stepHandler('Prepare', RotationInput, prepare);
-export const handler = prepareStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = prepareStep(
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotatePrepare', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

@@ -8,4 +8,6 @@ import { promote } from '#shared/rotation/new-key.ts';
 
 /** Promote: the new key's version becomes AWSCURRENT; the old one AWSPREVIOUS. */
 export const promoteStep = stepHandler('Promote', AfterCreate, ({ rotation, newKey }, deps) => promote(rotation, newKey, deps));
-export const handler = promoteStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = promoteStep(
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotatePromote', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

@@ -10,4 +10,6 @@ import { RollbackInput } from '#shared/rotation/workflow-state.ts';
 export const rollbackStep = stepHandler('Rollback', RollbackInput, ({ rotation, newKey, observation, gate }, deps) =>
   rollback(rotation, newKey, observation?.detail ?? gate?.detail ?? 'rollback requested', deps),
 );
-export const handler = rollbackStep(lambdaDeps({ iam, secretsManager, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }));
+export const handler = rollbackStep(
+  lambdaDeps({ iam, secretsManager, member: { function: 'rotateRollback', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+);

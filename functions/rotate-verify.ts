@@ -9,5 +9,5 @@ import { verify } from '#shared/rotation/new-key.ts';
 /** Verify: STS GetCallerIdentity signed with the pending key must name the user. */
 export const verifyStep = stepHandler('Verify', AfterCreate, ({ rotation, newKey }, deps) => verify(rotation, newKey, deps));
 export const handler = verifyStep(
-  lambdaDeps({ iam, secretsManager, stsWith, member: { sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+  lambdaDeps({ iam, secretsManager, stsWith, member: { function: 'rotateVerify', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
 );

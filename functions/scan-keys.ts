@@ -7,7 +7,8 @@ import { sfn } from '#shared/aws/clients/sfn.ts';
 import { sns } from '#shared/aws/clients/sns.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
 import { deployedAccountId } from '#shared/aws/deployed-account.ts';
-import { memberAccountClientsOnFirstUse } from '#shared/aws/member-account.ts';
+import { limitToSession, memberAccountClientsOnFirstUse } from '#shared/aws/member-account.ts';
+import { memberSessionOf } from '#shared/aws/member-session-policies.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { logger } from '#shared/base/logger.ts';
 import { metrics } from '#shared/base/metrics.ts';
@@ -20,7 +21,10 @@ const ownAccountId = deployedAccountId();
 const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 // One IAM client per member account per container, all sharing one STS client; each assumes the
 // member role on first use and renews it before it ends (shared/aws/member-account.ts).
-const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
+const scanKeysSession = memberSessionOf('scanKeys');
+const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, scanKeysSession, (credentials) =>
+  limitToSession(iamWith(credentials), scanKeysSession),
+);
 
 /** scan-keys: the schedule's scan of this account, the start of an organization scan, or one account of one (handleScanEvent tells them apart). */
 export const handler = middy(async (event: unknown): Promise<ScanEventResult> => {

@@ -5,7 +5,8 @@ import { organizations } from '#shared/aws/clients/organizations.ts';
 import { sfn } from '#shared/aws/clients/sfn.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
 import { deployedAccountId } from '#shared/aws/deployed-account.ts';
-import { memberAccountClientsOnFirstUse } from '#shared/aws/member-account.ts';
+import { limitToSession, memberAccountClientsOnFirstUse } from '#shared/aws/member-account.ts';
+import { memberSessionOf } from '#shared/aws/member-session-policies.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { logger } from '#shared/base/logger.ts';
 import { configLoader } from '#shared/config/load-config.ts';
@@ -16,7 +17,10 @@ import { handleTrigger, type StartOutcome } from '#shared/start/start-rotation.t
 const config = configLoader(process.env);
 const ownAccountId = deployedAccountId();
 // Member-account IAM clients, one per account for the container, signed by its member role.
-const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, iamWith);
+const startRotationSession = memberSessionOf('startRotation');
+const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, startRotationSession, (credentials) =>
+  limitToSession(iamWith(credentials), startRotationSession),
+);
 
 /**
  * start-rotation: an API call, the CLI or an EventBridge rule (AWS Health AWS_RISK_CREDENTIALS_EXPOSED,

@@ -1,8 +1,9 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from '@aws-sdk/types';
 import { ACCOUNT_ID } from '../base/account-id.ts';
 import type { Clock } from '../base/clock.ts';
-import { errorMessage, errorName, MemberAccountAccessError } from '../base/errors.ts';
+import { errorMessage, errorName, MemberAccountAccessError, RotatorError } from '../base/errors.ts';
+import type { MemberSession } from './member-session-policies.ts';
 
 /** Credentials are renewed this long before they expire, so no call signs with a dying session. */
 const RENEW_BEFORE_MS = 5 * 60_000;
@@ -28,12 +29,17 @@ export function memberRoleArn(accountId: string, settings: MemberRoleSettings): 
  * session ends, shared by every client built for that account. A refusal becomes a
  * MemberAccountAccessError that says how to fix that one account; the caller reports it and goes
  * on with the others.
+ *
+ * A Lambda function passes its `session` (member-session-policies.ts): its own RoleSessionName and
+ * SourceIdentity, so the member account's CloudTrail names the function, and a session policy that
+ * cuts the role down to that function's actions. Without one (the CLI and the local runner, run by
+ * an operator), the session is named `iam-key-rotator` and has the whole member role.
  */
 export function memberCredentials(
   sts: STSClient,
   settings: MemberRoleSettings,
   clock: Clock,
-  sessionName = 'iam-key-rotator',
+  session?: MemberSession,
 ): (accountId: string) => AwsCredentialIdentityProvider {
   const providers = new Map<string, AwsCredentialIdentityProvider>();
   return (accountId) => {
@@ -47,8 +53,9 @@ export function memberCredentials(
         const response = await sts.send(
           new AssumeRoleCommand({
             RoleArn: roleArn,
-            RoleSessionName: sessionName,
+            RoleSessionName: session?.sessionName ?? 'iam-key-rotator',
             DurationSeconds: SESSION_SECONDS,
+            ...(session ? { SourceIdentity: session.sourceIdentity, Policy: session.policy } : {}),
             ...(settings.memberRoleExternalId === '' ? {} : { ExternalId: settings.memberRoleExternalId }),
           }),
         );
@@ -124,8 +131,43 @@ export function memberAccountClients<C>(
 export function memberAccountClientsOnFirstUse<C>(
   sts: STSClient,
   clock: Clock,
+  session: MemberSession,
   build: (credentials: AwsCredentialIdentityProvider) => C,
 ): (settings: MemberRoleSettings) => (accountId: string) => Promise<C> {
   let clients: ((accountId: string) => Promise<C>) | undefined;
-  return (settings) => (clients ??= memberAccountClients(memberCredentials(sts, settings, clock), build));
+  return (settings) => (clients ??= memberAccountClients(memberCredentials(sts, settings, clock, session), build));
+}
+
+/** A call the function's session policy does not allow, refused before it leaves the function. */
+export class SessionPolicyDeniedError extends RotatorError {
+  // The name AWS gives the same refusal, so every caller treats both alike.
+  override readonly name = 'AccessDenied';
+}
+
+const SERVICE_PREFIX: Readonly<Record<string, string>> = { IAMClient: 'iam', SecretsManagerClient: 'secretsmanager' };
+
+/**
+ * The session policy again, in process: a client built on a function's member session refuses, with
+ * AccessDenied, every command whose action the session does not allow. AWS refuses them anyway;
+ * this also holds where the local stand-in does not (moto ignores session policies), and names the
+ * function's own table as the reason.
+ */
+export function limitToSession<I extends object, O extends MetadataBearer, C extends { middlewareStack: MiddlewareStack<I, O> }>(
+  client: C,
+  session: MemberSession,
+): C {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const prefix = SERVICE_PREFIX[context.clientName ?? ''] ?? context.clientName ?? 'unknown';
+      const action = `${prefix}:${(context.commandName ?? '').replace(/Command$/, '')}`;
+      if (!session.actions.has(action)) {
+        throw new SessionPolicyDeniedError(
+          `${session.sessionName} is not allowed to perform ${action} in a member account: its session policy (shared/aws/member-session-policies.ts) does not grant it.`,
+        );
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'limitToMemberSession' },
+  );
+  return client;
 }

@@ -7,7 +7,8 @@ import { systemClock, type Clock } from '../base/clock.ts';
 import type { Config } from '../config/settings.ts';
 import { ConfigError } from '../base/errors.ts';
 import { logger } from '../base/logger.ts';
-import { memberAccountClientsOnFirstUse } from '../aws/member-account.ts';
+import { limitToSession, memberAccountClientsOnFirstUse, type MemberRoleSettings } from '../aws/member-account.ts';
+import { memberSessionOf, type MemberFunction } from '../aws/member-session-policies.ts';
 import { deployedAccountId } from '../aws/deployed-account.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { configLoader } from '../config/load-config.ts';
@@ -91,6 +92,8 @@ export interface LambdaClients {
    * their member role, and builders for clients signed by it. Without it a step refuses other accounts.
    */
   readonly member?: {
+    /** The function's key in serverless.yml: names its member session and picks its session policy. */
+    readonly function: MemberFunction;
     readonly sts: STSClient;
     readonly iam: (credentials: AwsCredentialIdentityProvider) => IAMClient;
     /** Omitted by the steps that have no Secrets Manager client. */
@@ -118,17 +121,28 @@ const noStsWith = (): STSClient => {
 
 const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Manager client');
 
+/**
+ * A function's clients in member accounts: signed by its own member session (its session policy,
+ * RoleSessionName and SourceIdentity), and refusing in process what that session may not do.
+ */
+export function lambdaMemberClients(
+  member: NonNullable<LambdaClients['member']>,
+): (settings: MemberRoleSettings) => (accountId: string) => Promise<AccountClients> {
+  const session = memberSessionOf(member.function);
+  return memberAccountClientsOnFirstUse(member.sts, systemClock, session, (credentials): AccountClients => {
+    const secretsManager = member.secretsManager?.(credentials);
+    return {
+      iam: limitToSession(member.iam(credentials), session),
+      secretsManager: secretsManager ? limitToSession(secretsManager, session) : noSecretsManager,
+    };
+  });
+}
+
 /** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */
 export function lambdaDeps(clients: LambdaClients): DepsProvider {
   const config = configLoader(process.env);
   const ownAccountId = deployedAccountId(process.env);
-  const member = clients.member;
-  const memberClients = member
-    ? memberAccountClientsOnFirstUse(member.sts, systemClock, (credentials): AccountClients => ({
-        iam: member.iam(credentials),
-        secretsManager: member.secretsManager?.(credentials) ?? noSecretsManager,
-      }))
-    : undefined;
+  const memberClients = clients.member ? lambdaMemberClients(clients.member) : undefined;
   return async () => {
     const loaded = await config();
     const forMember = memberClients?.(loaded);

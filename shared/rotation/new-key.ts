@@ -5,7 +5,17 @@ import { secretKmsKeyIdFor } from './step-account.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
 import { assertSecretBound } from './secret-binding.ts';
-import { assertOwnedBy, CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
+import {
+  assertOwnedBy,
+  CURRENT,
+  ensureSecret,
+  moveStage,
+  PENDING,
+  putPending,
+  readSecret,
+  readSecretLabels,
+  readStoredKey,
+} from './secret.ts';
 import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
 
 /**
@@ -128,7 +138,8 @@ export async function verify(rotation: Rotation, newKey: NewKey, deps: RotationD
  */
 export async function promote(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<Promoted> {
   const { secretName } = rotation;
-  const secret = await readSecret(deps.secretsManager, secretName);
+  // Labels only: the new key's version is the one the rotator wrote under versionIdFor(new key id).
+  const secret = await readSecretLabels(deps.secretsManager, secretName, [newKey.accessKeyId, rotation.oldAccessKeyId]);
   const target = versionHoldingKey(secret.versions, newKey.accessKeyId);
   if (!target) {
     throw new SecretStateError(

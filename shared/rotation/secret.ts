@@ -80,6 +80,33 @@ export async function readSecret(secretsManager: SecretsManagerClient, secretNam
   return { exists: true, versions };
 }
 
+/**
+ * The labelled versions from DescribeSecret alone, no secret value read: a version's key is known
+ * when its id is versionIdFor one of `keyIds` (the rotator writes every version under that id), and
+ * unknown otherwise. For the steps that know which keys to look for (Promote), so their roles need
+ * neither secretsmanager:GetSecretValue nor kms:Decrypt. The user is not known from labels: callers
+ * that must tell whose key a version holds use readSecret.
+ */
+export async function readSecretLabels(
+  secretsManager: SecretsManagerClient,
+  secretName: string,
+  keyIds: readonly string[],
+): Promise<SecretView> {
+  let stagesByVersion: Record<string, string[]>;
+  try {
+    const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretName }));
+    stagesByVersion = described.VersionIdsToStages ?? {};
+  } catch (error) {
+    if (isNotFound(error)) return { exists: false, versions: [] };
+    throw error;
+  }
+  const keyByVersion = new Map(keyIds.map((keyId) => [versionIdFor(keyId), keyId]));
+  const versions = Object.entries(stagesByVersion)
+    .filter(([, stages]) => stages.length > 0)
+    .map(([versionId, stages]): SecretVersion => ({ versionId, stages, accessKeyId: keyByVersion.get(versionId), userName: undefined }));
+  return { exists: true, versions };
+}
+
 /** The credentials a stage holds, for Verify only. Undefined when no version has that stage. */
 export async function readStoredKey(
   secretsManager: SecretsManagerClient,

@@ -86,6 +86,9 @@ export function stepHandler<S extends z.ZodMiniType, R>(
       // Every step acts in the account its input names (organization-wide rotation), the stack's own by default.
       return run(input, await scope(await deps(), stepAccountId(event)));
     })
-      .use(injectLambdaContext(logger))
+      // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says (an explicit logEvent wins over the
+      // variable in Powertools' Logger.shouldLogEvent): AwaitConfirmation's event holds the task token
+      // that confirms or aborts a rotation, and no step's event belongs in a log.
+      .use(injectLambdaContext(logger, { logEvent: false }))
       .use(typedErrors(step, logger));
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrigger } from '#shared/start/triggers.ts';
+import { MEMBER_SESSION_ACTIONS, memberSessionOf, type MemberFunction } from '#shared/aws/member-session-policies.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
 interface Resource {
@@ -53,6 +54,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'states:ListExecutions',
     // Organization scans: the IAM reads and the deactivation above, in a member account through its member role.
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'sns:Publish',
     'kms:Decrypt',
     'kms:GenerateDataKey',
@@ -61,6 +63,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   startRotation: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetAccessKeyLastUsed',
     'iam:ListAccessKeys',
@@ -78,6 +81,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateContain: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -95,6 +99,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotatePrepare: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -113,6 +118,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateCreateAndStore: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -127,19 +133,34 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:Decrypt',
     'kms:GenerateDataKey',
   ],
-  rotateVerify: ['sts:AssumeRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  rotateVerify: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  // Labels only: version ids derive from key ids, so no secret value and no kms:Decrypt.
   rotatePromote: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
-    'kms:Decrypt',
   ],
-  rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
+  rotateCheckConsumers: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:GetAccessKeyLastUsed',
+  ],
+  rotateAwaitConfirmation: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'dynamodb:PutItem',
+  ],
   rotateDeactivate: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:UpdateAccessKey',
@@ -147,9 +168,17 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
   ],
-  rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateCheckObservation: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:GetAccessKeyLastUsed',
+  ],
   rotateRollback: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -162,6 +191,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateDeleteOldKey: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:DeleteAccessKey',
@@ -172,6 +202,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   rotateMakeSafe: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -184,6 +215,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   ],
   notify: [
     'sts:AssumeRole',
+    'sts:SetSourceIdentity',
     'ssm:GetParameter',
     'iam:GetUser',
     'iam:ListUserTags',
@@ -459,6 +491,47 @@ describe('osls package', () => {
       expect(actual).toEqual(expected);
     });
 
+    test('each function that assumes the member role has a session policy of exactly its role’s IAM and Secrets Manager actions', () => {
+      const assumers = Object.entries(ALLOWED_ACTIONS)
+        .filter(([, actions]) => actions.includes('sts:AssumeRole'))
+        .map(([fn]) => fn)
+        .sort();
+      expect(Object.keys(MEMBER_SESSION_ACTIONS).sort()).toEqual(assumers);
+      for (const [fn, role] of functionRoles()) {
+        if (!assumers.includes(fn)) continue;
+        const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter((action) => /^(iam|secretsmanager):/.test(action));
+        const policy = JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] };
+        expect({ fn, session: policy.Statement.flatMap(actionsOf).sort() }).toEqual({ fn, session: memberActions.sort() });
+      }
+    });
+
+    test('the roles of the functions that act in member accounts have the names stack/member-role.yml trusts', () => {
+      for (const fn of Object.keys(MEMBER_SESSION_ACTIONS)) {
+        const roleId = functionRoles().get(fn) ?? `<no role for ${fn}>`;
+        expect({ fn, name: resource(roleId).Properties?.RoleName }).toEqual({
+          fn,
+          name: { 'Fn::Join': ['-', ['iam-key-rotator', 'ci', fn, { Ref: 'AWS::Region' }, 'lambdaRole']] },
+        });
+      }
+    });
+
+    test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them', () => {
+      const onlyTokens = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
+      const neverTokens = {
+        'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['token#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      };
+      const writers: string[] = [];
+      for (const [owner, statements] of allRoles()) {
+        for (const statement of statements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('dynamodb:')))) {
+          writers.push(owner);
+          const expected = owner === 'rotateAwaitConfirmation' ? onlyTokens : neverTokens;
+          expect({ owner, condition: statement.Condition }).toEqual({ owner, condition: expected });
+        }
+      }
+      expect(writers.sort()).toEqual(['notify', 'reportOrgScan', 'rotateAwaitConfirmation', 'scanKeys']);
+    });
+
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
       for (const [owner, statements] of allRoles()) {
         for (const action of statements.flatMap(actionsOf)) expect(`${owner}: ${action}`).not.toMatch(/\*/);
@@ -547,11 +620,13 @@ describe('osls package', () => {
               expect({ owner, actions: actionsOf(statement) }).toEqual({ owner: 'scanKeys', actions: ['states:StartExecution'] });
           }
           // Member accounts are reached only through the member role, by name, in any account of the organization.
+          // aws:ResourceOrgID: a role of that name in an account outside the organization cannot be assumed.
           if (services.has('sts'))
-            expect({ owner, actions: actionsOf(statement), resources }).toEqual({
+            expect({ owner, actions: actionsOf(statement), resources, condition: statement.Condition }).toEqual({
               owner,
-              actions: ['sts:AssumeRole'],
+              actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
               resources: ['arn:aws:iam::*:role/iam-key-rotator-member'],
+              condition: { StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } },
             });
         }
       }
@@ -655,10 +730,9 @@ describe('osls package', () => {
       expect(key.DeletionPolicy).toBe('Retain');
       expect(key.Properties?.EnableKeyRotation).toBe(true);
       const keyStatements = (key.Properties?.KeyPolicy as { Statement: (Statement & { Principal: unknown })[] }).Statement;
-      expect(keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'))?.Action).toEqual([
-        'kms:Decrypt',
-        'kms:GenerateDataKey*',
-      ]);
+      const cloudWatch = keyStatements.find((statement) => JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'));
+      expect(cloudWatch?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(cloudWatch?.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
       for (const topic of ofType('AWS::SNS::Topic')) expect(topic.Properties?.KmsMasterKeyId).toEqual({ Ref: 'RotatorKey' });
       expect(ofType('AWS::SNS::Topic')).toHaveLength(2);
       for (const fn of ofType('AWS::Lambda::Function')) {

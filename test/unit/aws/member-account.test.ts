@@ -2,7 +2,9 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { memberCredentials } from '#shared/aws/member-account.ts';
+import { CreateAccessKeyCommand, GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { limitToSession, memberCredentials } from '#shared/aws/member-account.ts';
+import { MEMBER_SESSION_ACTIONS, memberSessionOf } from '#shared/aws/member-session-policies.ts';
 
 const sts = mockClient(STSClient);
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -82,5 +84,54 @@ describe('memberCredentials', () => {
   test('an account id that is not 12 digits is refused before any call', () => {
     expect(() => memberCredentials(new STSClient({}), settings, clock)('12345')).toThrow(/12-digit/);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+  });
+
+  test('a function’s session carries its own name, SourceIdentity and session policy, so the member account’s CloudTrail names it', async () => {
+    sts.on(AssumeRoleCommand).resolves(session(60));
+
+    await memberCredentials(new STSClient({}), settings, clock, memberSessionOf('notify'))('555555555555')();
+
+    const input = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ RoleSessionName: 'iam-key-rotator.notify', SourceIdentity: 'iam-key-rotator.notify' });
+    expect(JSON.parse(input?.Policy ?? '{}')).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'OnlyThisFunctionsActions', Effect: 'Allow', Action: [...MEMBER_SESSION_ACTIONS.notify], Resource: '*' }],
+    });
+  });
+});
+
+describe('limitToSession', () => {
+  /** A client whose requests stop before the network: `sent` lists the commands that got past the session check. */
+  function recordingClient(): { client: IAMClient; sent: string[] } {
+    const sent: string[] = [];
+    const client = new IAMClient({ region: 'us-east-1', credentials: { accessKeyId: 'ASIA', secretAccessKey: 'x' } });
+    client.middlewareStack.add(
+      (_next, context) => async () => {
+        sent.push(context.commandName ?? '');
+        return { output: { $metadata: {} }, response: {} };
+      },
+      { step: 'finalizeRequest', name: 'recordInsteadOfSending' },
+    );
+    return { client, sent };
+  }
+
+  test('a client on notify’s member session refuses CreateAccessKey with AccessDenied before any request, and lets GetUser through', async () => {
+    const { client, sent } = recordingClient();
+    limitToSession(client, memberSessionOf('notify'));
+
+    const refused = await client.send(new CreateAccessKeyCommand({ UserName: 'alice' })).catch((error: unknown) => error);
+    await client.send(new GetUserCommand({ UserName: 'alice' }));
+
+    expect(refused).toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('iam:CreateAccessKey') });
+    expect(sent).toEqual(['GetUserCommand']);
+  });
+
+  test('create-and-store’s session may create the key', async () => {
+    const { client, sent } = recordingClient();
+    limitToSession(client, memberSessionOf('rotateCreateAndStore'));
+
+    await client.send(new CreateAccessKeyCommand({ UserName: 'alice' }));
+
+    expect(sent).toEqual(['CreateAccessKeyCommand']);
   });
 });

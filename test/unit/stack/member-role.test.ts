@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse, type Tags } from 'yaml';
 import { createRequire } from 'node:module';
+import { MEMBER_SESSION_ACTIONS } from '#shared/aws/member-session-policies.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
 const templateText = readFileSync(repoPath('stack/member-role.yml'), 'utf8');
@@ -93,7 +94,10 @@ const USER_WRITES = ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserP
 
 const USERS = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user${RotationUserPath}*' };
 const SECRETS = { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:${SecretNamePrefix}*' };
-const ROTATOR_ROLES = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountId}:role/${RotatorRoleNamePattern}' };
+/** The role of each function that acts in member accounts, of the one stage the parameters name. */
+const ROTATOR_ROLES = Object.keys(MEMBER_SESSION_ACTIONS).map((fn) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:iam::\${ToolingAccountId}:role/iam-key-rotator-\${RotatorStage}-${fn}-\${RotatorRegion}-lambdaRole`,
+}));
 
 describe('stack/member-role.yml', () => {
   test('the allow-list it is checked against was read (the rotator’s IAM and Secrets Manager actions)', () => {
@@ -171,26 +175,24 @@ describe('stack/member-role.yml', () => {
   });
 
   describe('trust', () => {
-    test('only the tooling account’s rotator roles may assume it, with sts:AssumeRole alone', () => {
+    test('only the tooling account’s rotator roles may assume it, with sts:AssumeRole and sts:SetSourceIdentity', () => {
       expect(trust).toHaveLength(1);
       const [statement] = trust;
       expect(statement).toMatchObject({
         Effect: 'Allow',
-        Action: 'sts:AssumeRole',
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
         Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ToolingAccountId}:root' } },
       });
     });
 
-    test('the principal ARN condition always applies; the ExternalId condition only when an ExternalId is given', () => {
+    test('the trust names each member-acting function role of one stage (no wildcard); the ExternalId condition only when one is given', () => {
       const condition = trust[0]?.Condition;
 
       expect(condition).toEqual({
-        'Fn::If': [
-          'HasExternalId',
-          { ArnLike: { 'aws:PrincipalArn': ROTATOR_ROLES }, StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
-          { ArnLike: { 'aws:PrincipalArn': ROTATOR_ROLES } },
-        ],
+        ArnEquals: { 'aws:PrincipalArn': ROTATOR_ROLES },
+        StringEquals: { 'Fn::If': ['HasExternalId', { 'sts:ExternalId': { Ref: 'ExternalId' } }, { Ref: 'AWS::NoValue' }] },
       });
+      expect(JSON.stringify(condition)).not.toContain('*');
       expect(template.Conditions.HasExternalId).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] });
     });
   });
@@ -208,13 +210,15 @@ describe('stack/member-role.yml', () => {
           'RoleName',
           'RotationUserPath',
           'RotationUserTagValue',
-          'RotatorRoleNamePattern',
+          'RotatorRegion',
+          'RotatorStage',
           'SecretNamePrefix',
           'ToolingAccountId',
         ].sort(),
       );
       expect(template.Parameters.RoleName?.Default).toBe('iam-key-rotator-member');
-      expect(template.Parameters.RotatorRoleNamePattern?.Default).toBe('iam-key-rotator-*');
+      expect(template.Parameters.RotatorStage?.Default).toBeUndefined();
+      expect(template.Parameters.RotatorRegion?.Default).toBe('us-east-1');
       expect(template.Parameters.ToolingAccountId?.Default).toBeUndefined();
     });
 
@@ -236,8 +240,12 @@ describe('stack/member-role.yml', () => {
       ['RotationUserPath', '/service-accounts', false],
       ['SecretNamePrefix', 'iam-key-rotator/', true],
       ['SecretNamePrefix', 'has space', false],
-      ['RotatorRoleNamePattern', 'iam-key-rotator-prod-*', true],
-      ['RotatorRoleNamePattern', 'iam-key-rotator/*', false],
+      ['RotatorStage', 'prod', true],
+      ['RotatorStage', 'prod-*', false],
+      ['RotatorStage', '*', false],
+      ['RotatorRegion', 'eu-west-1', true],
+      ['RotatorRegion', 'us-gov-west-1', true],
+      ['RotatorRegion', '*', false],
       ['PermissionsBoundaryArn', '', true],
       ['PermissionsBoundaryArn', 'arn:aws:iam::123456789012:policy/boundary', true],
       ['PermissionsBoundaryArn', 'boundary', false],

@@ -1,0 +1,38 @@
+import { describe, expect, test } from '@jest/globals';
+import {
+  MEMBER_SESSION_ACTIONS,
+  memberSessionOf,
+  SESSION_POLICY_MAX_CHARS,
+  type MemberFunction,
+} from '#shared/aws/member-session-policies.ts';
+
+const FUNCTIONS = Object.keys(MEMBER_SESSION_ACTIONS) as MemberFunction[];
+
+describe('member session policies', () => {
+  test.each(FUNCTIONS)('%s: the packed session policy fits the STS quota of 2,048 characters', (fn) => {
+    const { policy } = memberSessionOf(fn);
+    expect(policy).toBe(JSON.stringify(JSON.parse(policy)));
+    expect(policy.length).toBeLessThanOrEqual(SESSION_POLICY_MAX_CHARS);
+  });
+
+  test.each(FUNCTIONS)('%s: RoleSessionName and SourceIdentity are valid for STS (2 to 64 of [\\w+=,.@-], not aws:)', (fn) => {
+    const { sessionName, sourceIdentity } = memberSessionOf(fn);
+    for (const name of [sessionName, sourceIdentity]) {
+      expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
+      expect(name.toLowerCase().startsWith('aws:')).toBe(false);
+    }
+    expect(sessionName).toContain(fn);
+  });
+
+  test('only IAM and Secrets Manager actions, the services the member role grants; each function’s list without repeats', () => {
+    for (const fn of FUNCTIONS) {
+      const actions = MEMBER_SESSION_ACTIONS[fn];
+      expect({ fn, foreign: actions.filter((action) => !/^(iam|secretsmanager):[A-Za-z]+$/.test(action)) }).toEqual({ fn, foreign: [] });
+      expect(new Set(actions).size).toBe(actions.length);
+    }
+  });
+
+  test('notify may read the user and describe the secret, nothing that writes', () => {
+    expect(memberSessionOf('notify').actions).toEqual(new Set(['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret']));
+  });
+});

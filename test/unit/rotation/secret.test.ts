@@ -1,0 +1,45 @@
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { readSecretLabels, versionIdFor } from '#shared/rotation/secret.ts';
+
+const secrets = mockClient(SecretsManagerClient);
+const NEW_KEY = 'AKIANEW0000000000000';
+const OLD_KEY = 'AKIAOLD0000000000000';
+
+beforeEach(() => {
+  secrets.reset();
+});
+
+describe('readSecretLabels', () => {
+  test('knows a version’s key from its id alone, never reads a secret value, and leaves versions the rotator did not write unknown', async () => {
+    secrets.on(DescribeSecretCommand).resolves({
+      VersionIdsToStages: {
+        [versionIdFor(NEW_KEY)]: ['AWSPENDING'],
+        'hand-written-version': ['AWSCURRENT'],
+        [versionIdFor(OLD_KEY)]: [],
+      },
+    });
+
+    const view = await readSecretLabels(new SecretsManagerClient({}), 'iam-key-rotator/alice', [NEW_KEY, OLD_KEY]);
+
+    expect(view).toEqual({
+      exists: true,
+      versions: [
+        { versionId: versionIdFor(NEW_KEY), stages: ['AWSPENDING'], accessKeyId: NEW_KEY, userName: undefined },
+        { versionId: 'hand-written-version', stages: ['AWSCURRENT'], accessKeyId: undefined, userName: undefined },
+      ],
+    });
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
+  });
+
+  test('a missing secret is reported as such', async () => {
+    secrets.on(DescribeSecretCommand).rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
+
+    await expect(readSecretLabels(new SecretsManagerClient({}), 'iam-key-rotator/bob', [NEW_KEY])).resolves.toEqual({
+      exists: false,
+      versions: [],
+    });
+  });
+});
