@@ -83,7 +83,7 @@ describe('start-rotation and exemptions, against moto', () => {
         userName: 'tagged-vendor',
         accessKeyId: keyId,
         kind: 'manual',
-        requestedBy: 'alice',
+        requestedBy: 'direct-invoke:alice',
         reason: '',
         exemptionOverride: 'vendor confirmed',
       },
