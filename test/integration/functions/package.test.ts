@@ -117,8 +117,9 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
   ],
-  rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'dynamodb:PutItem'],
+  // Deployed, tags carry no confirm/abort: these read the ledger table's decision records, never the user's tags.
+  rotateCheckConsumers: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'dynamodb:GetItem'],
+  rotateAwaitConfirmation: ['sts:AssumeRole', 'ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   rotateDeactivate: [
     'sts:AssumeRole',
     'ssm:GetParameter',
@@ -128,7 +129,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
   ],
-  rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateCheckObservation: ['sts:AssumeRole', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'dynamodb:GetItem'],
   rotateRollback: [
     'sts:AssumeRole',
     'ssm:GetParameter',
