@@ -107,7 +107,7 @@ export function inactiveKeyMessage(userName: string, accessKeyId: string, secret
 export async function prepare(input: RotationInput, deps: RotationDeps): Promise<Rotation> {
   const { userName, accessKeyId } = input;
   const user = await readUser(deps.iam, userName);
-  const { settings, problems } = resolveUserSettings(userName, user.tags, deps.config);
+  const { settings, problems } = resolveUserSettings(userName, user.tags, deps.config, deps.clock());
   for (const problem of problems) deps.logger.warn('invalid tag ignored', { userName, tag: problem.tagKey, detail: problem.message });
 
   const keys = await listUserKeys(deps.iam, userName);

@@ -230,7 +230,7 @@ class ScanRun {
 
   private subject(facts: UserFacts, reportKeys: readonly ReportKey[]): Subject {
     const { config } = this.options;
-    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config);
+    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config, this.now);
     for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
     return {
       facts,
