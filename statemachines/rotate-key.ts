@@ -258,6 +258,7 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
           'confirmVia',
           'accountId',
           'accountName',
+          'weakened',
         ),
         resultPath: '$.rotation',
         next: 'NotifyStarted',

@@ -107,7 +107,7 @@ export function inactiveKeyMessage(userName: string, accessKeyId: string, secret
 export async function prepare(input: RotationInput, deps: RotationDeps): Promise<Rotation> {
   const { userName, accessKeyId } = input;
   const user = await readUser(deps.iam, userName);
-  const { settings, problems } = resolveUserSettings(userName, user.tags, deps.config, deps.clock());
+  const { settings, problems, weakened } = resolveUserSettings(userName, user.tags, deps.config, deps.clock());
   for (const problem of problems) deps.logger.warn('invalid tag ignored', { userName, tag: problem.tagKey, detail: problem.message });
 
   const keys = await listUserKeys(deps.iam, userName);
@@ -177,5 +177,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     // null, not absent: the ASL's ResultSelector reads both, and a missing path would fail the execution.
     accountId: input.accountId ?? null,
     accountName: input.accountName ?? null,
+    // Tags are data anyone who may tag the user can set: the owner's notices list the ones that loosen a default.
+    weakened: weakened.map((override) => ({ ...override })),
   };
 }

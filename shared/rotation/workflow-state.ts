@@ -73,6 +73,8 @@ export const Rotation = z.object({
   /** The member account the user lives in; null (Prepare) or absent (states written before) for the stack's own account. */
   accountId: z.optional(z.nullable(AccountId)),
   accountName: z.optional(z.nullable(accountName)),
+  /** Applied tags that weaken an account default, for the owner's notices; absent in states written before it existed. */
+  weakened: z.optional(z.array(z.object({ tag: z.string(), value: z.string(), default: z.string() }))),
 });
 export type Rotation = z.output<typeof Rotation>;
 

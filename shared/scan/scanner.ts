@@ -113,6 +113,14 @@ export interface TagProblem {
   readonly message: string;
 }
 
+/** An applied tag that loosens an account default for this user (see WeakenedOverride). */
+export interface WeakenedTag {
+  readonly userName: string;
+  readonly tag: string;
+  readonly value: string;
+  readonly default: string;
+}
+
 export type ScanMode = 'report' | 'users' | 'all';
 
 export interface ScanResult {
@@ -136,6 +144,8 @@ export interface ScanResult {
   readonly keysDeactivated: readonly KeyOutcome[];
   readonly deactivationsSkipped: readonly SkippedAction[];
   readonly tagProblems: readonly TagProblem[];
+  /** Every applied tag that weakens a default, with its value: tags are data anyone who may tag the user can set. */
+  readonly weakened: readonly WeakenedTag[];
   readonly userErrors: readonly UserProblem[];
 }
 
@@ -201,6 +211,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     keysDeactivated: deactivations.done,
     deactivationsSkipped: deactivations.skipped,
     tagProblems: run.tagProblems,
+    weakened: run.weakened,
     userErrors: run.userErrors,
   };
 }
@@ -218,6 +229,7 @@ class ScanRun {
   readonly now: Date;
   readonly counts = Object.fromEntries(KEY_CLASSES.map((cls) => [cls, 0])) as Record<KeyClass, number>;
   readonly tagProblems: TagProblem[] = [];
+  readonly weakened: WeakenedTag[] = [];
   readonly userErrors: UserProblem[] = [];
   readonly progress: (message: string) => void;
   private readonly concurrency: number;
@@ -230,8 +242,9 @@ class ScanRun {
 
   private subject(facts: UserFacts, reportKeys: readonly ReportKey[]): Subject {
     const { config } = this.options;
-    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config, this.now);
+    const { settings, problems, weakened } = resolveUserSettings(facts.userName, facts.tags, config, this.now);
     for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
+    for (const override of weakened) this.weakened.push({ userName: facts.userName, ...override });
     return {
       facts,
       reportKeys,
