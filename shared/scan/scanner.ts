@@ -83,6 +83,8 @@ export interface ScannedKey {
    * holds the key back (an account exemption by path or group outlasts any tag, so then null).
    */
   readonly exemptUntil: string | null;
+  /** The user's applied tags that weaken a default, for the owner's notices (absent: none). */
+  readonly weakened?: readonly { readonly tag: string; readonly value: string; readonly default: string }[];
 }
 
 export interface KeyOutcome {
@@ -153,6 +155,7 @@ interface Subject {
   readonly facts: UserFacts;
   readonly policy: PolicyUser;
   readonly owner: string | undefined;
+  readonly weakened: readonly { readonly tag: string; readonly value: string; readonly default: string }[];
   /** The user's report rows, used to skip GetAccessKeyLastUsed where the report already settles it. */
   readonly reportKeys: readonly ReportKey[];
 }
@@ -249,6 +252,7 @@ class ScanRun {
       facts,
       reportKeys,
       owner: settings.owner,
+      weakened,
       policy: { settings, accountExemption: accountExemption(config, facts.path, facts.groups) },
     };
   }
@@ -379,6 +383,7 @@ async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<S
         dueOn: isoDay(new Date(key.createdAt.getTime() + user.policy.settings.maxAgeDays * DAY_MS)),
         secretName: user.policy.settings.secretName,
         exemptUntil: exemptUntil === undefined ? null : isoDay(exemptUntil),
+        ...(user.weakened.length > 0 ? { weakened: user.weakened } : {}),
       };
     }),
   );

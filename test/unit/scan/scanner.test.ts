@@ -298,7 +298,7 @@ describe('scanAccount from the credential report', () => {
   test('tags that weaken a default are listed with the user, the value and the default; one past a ceiling is a tag problem', async () => {
     // Prepare
     seed([
-      { userName: 'slow', keys: [used('AKIASLOW', 100, 1)], tags: { 'rotation:max-age-days': '180' } },
+      { userName: 'slow', keys: [used('AKIASLOW', 170, 1)], tags: { 'rotation:max-age-days': '180' } },
       { userName: 'forever', keys: [used('AKIAFOREVER', 100, 1)], tags: { 'rotation:max-age-days': '400' } },
       { userName: 'fine', keys: [used('AKIAFINE', 100, 1)] },
     ]);
@@ -308,8 +308,12 @@ describe('scanAccount from the credential report', () => {
 
     // Assess
     expect(result.weakened).toEqual([{ userName: 'slow', tag: 'rotation:max-age-days', value: '180', default: '90' }]);
+    expect(result.keys.find((key) => key.userName === 'slow')?.weakened).toEqual([
+      { tag: 'rotation:max-age-days', value: '180', default: '90' },
+    ]);
+    expect(result.keys.find((key) => key.userName === 'fine')?.weakened).toBeUndefined();
     expect(result.tagProblems.map((problem) => [problem.userName, problem.tag])).toEqual([['forever', 'rotation:max-age-days']]);
-    // 100 days old: due under the account's 90 days; 'forever' gets the default, not its tag.
+    // 'slow' (170 days) is in its warning window before 180; 'forever' gets the account's 90 days, not its tag.
     expect(result.rotationsStarted.map((rotation) => rotation.userName).sort()).toEqual(['fine', 'forever']);
   });
 
