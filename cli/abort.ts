@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { decideFromCli, runLabel, tokenNote } from './confirm.ts';
+import { decideFromCli, recordedLine, runLabel, tokenNote } from './confirm.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, type StackFlags } from './stack.ts';
 
 const HELP = `
 Stops the user's running rotation and rolls it back. A rotation is running when the deployed state
 machine has a RUNNING execution for the user, or, with no deployed stack, while a local run
-(rotate --local, in any process against this account) is going on. Then the user is tagged
-rotation:abort=<new key id> (the observation phase reads it at its next check); when a deployed
-rotation waits for a person in its AwaitConfirmation step, the task token stored in the ledger table
-also fails that step at once (SendTaskFailure, error RotationAbortedError) and the rollback starts now.
+(rotate --local, in any process against this account) is going on. Deployed, the abort is recorded
+in the ledger table (item abort#<user>, with the new key's id), which the gate and the observation
+phase read at their next check; when the rotation waits for a person in its AwaitConfirmation step,
+the task token stored there also fails that step at once (SendTaskFailure, error RotationAbortedError)
+and the rollback starts now. A deployed rotation never reads a rotation:abort tag: a user may tag
+itself. Local runs (no task-token callbacks) are aborted by tagging the user rotation:abort=<new key id>.
 At the health gate, the old key stays Active and AWSCURRENT goes back to it; during observation,
 the old key is reactivated and becomes AWSCURRENT again. Either way the new key is deactivated and
 kept for inspection (the next rotation deletes it), except when no version of the secret ever held
@@ -42,12 +44,12 @@ export function registerAbort(program: Command, output: Output, setResult: (code
           : `old key ${result.oldAccessKeyId} stays Active and AWSCURRENT goes back to it; new key ${result.newAccessKeyId} is deactivated`;
       if (result.token === 'sent' && target.mode === 'deployed') {
         output.out(
-          `${colors.yellow('Aborted')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} and failed the manual check waiting in execution ${result.executionName ?? '?'} ` +
+          `${colors.yellow('Aborted')}: ${recordedLine(result)} and failed the manual check waiting in execution ${result.executionName ?? '?'} ` +
             `with RotationAbortedError (task token from ${target.ledger.source}). Rolling back now: ${what}.`,
         );
       } else {
         output.out(
-          `${colors.yellow('Abort recorded')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} for ${runLabel(target, result)}. At the rotation's next check ${what}.`,
+          `${colors.yellow('Abort recorded')}: ${recordedLine(result)} for ${runLabel(target, result)}. At the rotation's next check ${what}.`,
         );
         if (target.mode === 'deployed' && result.token !== 'sent' && result.phase !== 'observation')
           output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));

@@ -4,6 +4,8 @@ import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { decide, type DecisionResult, type RotationRecords } from '#shared/rotation/confirmation.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
+import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
+import { ConfigError } from '#shared/base/errors.ts';
 import type { MarkerAction } from '#shared/rotation/markers.ts';
 import { runningRotationsOf } from '#shared/start/start-rotation.ts';
 import { localRunRegistry } from '#local/run-registry.ts';
@@ -14,11 +16,13 @@ const HELP = `
 Passes the consumer health gate of the user's running rotation (the "manual" health check, or
 any gate a person wants to end now). A rotation is running when the deployed state machine has a
 RUNNING execution for the user, or, with no deployed stack, while a local run (rotate --local, in
-any process against this account) is going on. Then the user is tagged rotation:confirm=<new key id>;
-when a deployed rotation waits for a person in its AwaitConfirmation step, the task token that step
-stored in the ledger table (item token#<user>) completes it at once (SendTaskSuccess) and the old key
-is deactivated now. Otherwise the workflow's next check (every health-check interval) reads the tag,
-as local runs always do. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
+any process against this account) is going on. Deployed, the confirm is recorded in the ledger table
+(item confirm#<user>, with the new key's id); when the rotation waits for a person in its
+AwaitConfirmation step, the task token that step stored there (item token#<user>) completes it at
+once (SendTaskSuccess) and the old key is deactivated now; otherwise the workflow's next check reads
+the record. A deployed rotation never reads a rotation:confirm tag: a user may tag itself. Local runs
+(no task-token callbacks) are confirmed by tagging the user rotation:confirm=<new key id>, which their
+next check reads. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
 NotificationLedgerTableName output (--stage/--stack); the token is never printed.
 After the gate has passed (the old key is Inactive), there is nothing to confirm and nothing is
 changed; to stop the rotation instead, run iam-key-rotator abort <user>.
@@ -48,19 +52,26 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
         );
       } else if (result.token === 'sent' && target.mode === 'deployed') {
         output.out(
-          `${colors.green('Confirmed')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} and completed the manual check waiting in execution ${result.executionName ?? '?'} ` +
+          `${colors.green('Confirmed')}: ${recordedLine(result)} and completed the manual check waiting in execution ${result.executionName ?? '?'} ` +
             `(task token from ${target.ledger.source}). The gate passes now; old key ${result.oldAccessKeyId} is deactivated.`,
         );
       } else {
         const when = result.phase === 'pending' ? 'once the new key is promoted' : 'at its next health check';
         output.out(
-          `${colors.green('Confirmed')}: tagged ${userName} ${result.tag}=${result.newAccessKeyId} for ${runLabel(target, result)}. The gate passes ${when}; then old key ${result.oldAccessKeyId} is deactivated.`,
+          `${colors.green('Confirmed')}: ${recordedLine(result)} for ${runLabel(target, result)}. The gate passes ${when}; then old key ${result.oldAccessKeyId} is deactivated.`,
         );
         if (target.mode === 'deployed' && result.token !== 'sent')
           output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));
       }
       setResult(0);
     });
+}
+
+/** Where the decision was recorded, for the confirmation line. */
+export function recordedLine(result: DecisionResult): string {
+  return result.recordedIn === 'table'
+    ? `recorded ${result.tag} (new key ${result.newAccessKeyId}) in the ledger table`
+    : `tagged ${result.userName} ${result.tag}=${result.newAccessKeyId}`;
 }
 
 /** The rotation a decision went to, for the confirmation line. */
@@ -99,9 +110,9 @@ function rotationRecords(target: DecisionTarget, userName: string, flags: StackF
 }
 
 /**
- * `confirm` and `abort`: find the user's running rotation where the target records it, then the
- * decision recorded as a tag and, deployed, sent to the waiting task through the token stored in the
- * ledger table. Local runs store no token: they read the tag.
+ * `confirm` and `abort`: find the user's running rotation where the target records it, then record
+ * the decision (deployed: in the ledger table, and sent to the waiting task through the token stored
+ * there; local runs store no token and read a tag).
  */
 export async function decideFromCli(
   action: MarkerAction,
@@ -110,9 +121,22 @@ export async function decideFromCli(
 ): Promise<{ target: DecisionTarget; result: DecisionResult }> {
   const target = await resolveDecisionTarget(flags);
   const tableName = target.mode === 'deployed' ? target.ledger.tableName : undefined;
+  if (target.mode === 'deployed' && tableName === undefined)
+    // Deployed, tags are not authority: without the table there is no channel the rotation would hear.
+    throw new ConfigError(
+      `No ledger table found (${target.ledger.source}): a deployed rotation hears ${action} only through it, never through tags. Nothing was changed. ` +
+        'Pass --stage or --stack, or set NOTIFICATION_LEDGER_TABLE.',
+    );
   const tokens = tableName === undefined ? undefined : dynamoTokenStore(dynamodb, () => tableName);
+  const decisions = tableName === undefined ? undefined : dynamoDecisionStore(dynamodb, () => tableName);
   const rotations = rotationRecords(target, userName, flags);
-  const result = await decide(action, userName, { iam, secretsManager, sfn, tokens, rotations }, loadConfig(process.env), systemClock);
+  const result = await decide(
+    action,
+    userName,
+    { iam, secretsManager, sfn, tokens, decisions, rotations },
+    loadConfig(process.env),
+    systemClock,
+  );
   return { target, result };
 }
 

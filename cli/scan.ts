@@ -122,6 +122,10 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   }
   const notificationFailures = dryRun ? 0 : await notifyOwners(result, config, report, output);
   for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
+  for (const override of result.weakened)
+    output.err(
+      colors.yellow(`weakened: user ${override.userName}: tag ${override.tag}="${override.value}" (account default: ${override.default})`),
+    );
   const failures = result.userErrors.filter((failure) => users.length > 0 || failure.error !== 'UserNotFoundError');
   for (const failure of failures) output.err(colors.red(`error: user ${failure.userName}: ${failure.message}`));
   const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);

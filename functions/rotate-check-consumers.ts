@@ -1,5 +1,7 @@
+import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
+import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { checkConsumers } from '#shared/rotation/consumer-checks.ts';
@@ -9,4 +11,10 @@ import { AfterPromote } from '#shared/rotation/workflow-state.ts';
 export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({ rotation, newKey, promoted }, deps) =>
   checkConsumers(rotation, newKey, promoted, deps),
 );
-export const handler = checkConsumersStep(lambdaDeps({ iam, member: { function: 'rotateCheckConsumers', sts, iam: iamWith } }));
+export const handler = checkConsumersStep(
+  lambdaDeps({
+    iam,
+    decisions: (config) => dynamoDecisionStore(dynamodb, () => config.notificationLedgerTable),
+    member: { function: 'rotateCheckConsumers', sts, iam: iamWith },
+  }),
+);

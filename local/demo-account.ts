@@ -20,6 +20,11 @@ export interface DemoUser {
  * tune the rotator per user.
  */
 export const DEMO_SCAN_DAYS_AHEAD = 100;
+
+/** A UTC date `days` from now, as a `rotation:exempt-until` tag writes it. */
+function daysFromNow(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
 export const DEMO_ENVIRONMENT = { UNUSED_AFTER_DAYS: '120' } as const;
 
 export const DEMO_USERS: readonly DemoUser[] = [
@@ -50,7 +55,8 @@ export const DEMO_USERS: readonly DemoUser[] = [
   {
     userName: 'partner-sftp',
     owner: 'dave@example.com',
-    tags: { 'rotation:exempt': 'vendor contract until Q3' },
+    // A tag exemption must end within EXEMPTION_MAX_DAYS (90 by default) of the scan: 60 days past the demo's scan date.
+    tags: { 'rotation:exempt': 'vendor contract until Q3', 'rotation:exempt-until': daysFromNow(DEMO_SCAN_DAYS_AHEAD + 60) },
     keys: 1,
     consumer: 'follows-rotation',
     story: 'exempt by tag: left alone',

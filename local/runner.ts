@@ -48,7 +48,8 @@ import { inAccount } from '#shared/rotation/step-account.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
-import type { RotationKind } from '#shared/rotation/workflow-state.ts';
+import type { ConfirmChannel, RotationKind } from '#shared/rotation/workflow-state.ts';
+import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
 
@@ -160,6 +161,13 @@ export interface RunRotationOptions {
   readonly signal?: AbortSignal;
   /** Verify's STS client for the new key (default: one attempt; the state machine retries). Tests inject faults here. */
   readonly stsWith?: (credentials: StsCredentials) => STSClient;
+  /**
+   * How people are heard. `tag` (the default): local runs are confirmed and aborted by the rotation:confirm
+   * and rotation:abort tags, since this interpreter has no task-token callbacks. `task-token` runs the
+   * steps as deployed: tags carry no decision, only the ledger table's records do; AwaitConfirmation
+   * then returns at once here, so the caller plays the waiting task with `wrapTask` (tests).
+   */
+  readonly confirmVia?: ConfirmChannel;
   /** Wraps each Task's handler, e.g. to deliver a step twice or to tag the AWS calls it makes (tests). */
   readonly wrapTask?: (stateName: string, run: (payload: unknown) => Promise<unknown>) => (payload: unknown) => Promise<unknown>;
 }
@@ -241,7 +249,8 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     // A health URL must answer within one check interval (at most the Lambdas' 5 s).
     httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),
     // aws-local-stepfunctions has no task-token callbacks: local runs confirm through the rotation:confirm tag.
-    confirmVia: 'tag',
+    confirmVia: options.confirmVia ?? 'tag',
+    decisions: dynamoDecisionStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
     confirmationTokens: dynamoTokenStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
   };
 }
@@ -413,7 +422,14 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
       ...(input.exemptionOverride === undefined ? {} : { exemptionOverride: input.exemptionOverride }),
     },
     {
-      context: { Execution: { Name: name } },
+      context: {
+        Execution: { Name: name },
+        // aws-local-stepfunctions fills in no $$.State or $$.Task: a task-token run (tests playing a deployed
+        // rotation) reaches AwaitConfirmation, whose Parameters read them, so give them fixed stand-ins.
+        ...(options.confirmVia === 'task-token'
+          ? { State: { EnteredTime: new Date(started).toISOString(), RetryCount: 0 }, Task: { Token: `local-run-no-callback-${name}` } }
+          : {}),
+      },
       overrides: {
         ...localTasks(definition, deps, options),
         waitTimeOverrides: {

@@ -276,6 +276,7 @@ function newKeyStates() {
         'accountName',
         'exemption',
         'exemptionOverride',
+        'weakened',
       ),
       resultPath: '$.rotation',
       next: 'NotifyStarted',

@@ -58,10 +58,10 @@ export const MEMBER_SESSION_ACTIONS = {
   ],
   rotateVerify: ['secretsmanager:GetSecretValue'],
   rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
-  rotateCheckConsumers: ['iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
-  rotateAwaitConfirmation: ['iam:GetUser', 'iam:ListUserTags'],
+  rotateCheckConsumers: ['iam:GetAccessKeyLastUsed'],
+  rotateAwaitConfirmation: [],
   rotateDeactivate: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-  rotateCheckObservation: ['iam:GetUser', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed'],
+  rotateCheckObservation: ['iam:GetAccessKeyLastUsed'],
   rotateRollback: [
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
@@ -117,10 +117,14 @@ export interface MemberSession {
  * still applies on top.
  */
 export function sessionPolicyOf(fn: MemberFunction): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Sid: 'OnlyThisFunctionsActions', Effect: 'Allow', Action: [...MEMBER_SESSION_ACTIONS[fn]], Resource: '*' }],
-  });
+  const actions = MEMBER_SESSION_ACTIONS[fn];
+  // A statement with no action is a malformed policy, which STS refuses with the whole AssumeRole: a
+  // function that needs nothing in the member account gets a session that may do nothing there.
+  const statement =
+    actions.length === 0
+      ? { Sid: 'NothingInMemberAccounts', Effect: 'Deny', Action: '*', Resource: '*' }
+      : { Sid: 'OnlyThisFunctionsActions', Effect: 'Allow', Action: [...actions], Resource: '*' };
+  return JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
 }
 
 /** The session a function asks for: its name twice (2 to 64 of [\w+=,.@-], as STS requires), its own policy. */

@@ -140,6 +140,19 @@ export const SETTINGS = {
     ),
   },
   exemptionWarnDays: { env: 'EXEMPTION_WARN_DAYS', default: '14', schema: days('EXEMPTION_WARN_DAYS', 1) },
+  // Ceilings on what a user tag may weaken: anyone who can tag a user (the user itself, under AWS's
+  // "manage your own access keys" policy) must not be able to switch its rotation off.
+  maxAgeDaysCeiling: { env: 'ROTATION_MAX_AGE_DAYS_CEILING', default: '365', schema: days('ROTATION_MAX_AGE_DAYS_CEILING', 1) },
+  exemptionMaxDays: { env: 'EXEMPTION_MAX_DAYS', default: '90', schema: days('EXEMPTION_MAX_DAYS', 1) },
+  healthCheckUrlOrigins: { env: 'HEALTH_CHECK_URL_ORIGINS', default: '', schema: list(/[,\s]+/) },
+  allowTagCheckRemoval: {
+    env: 'ALLOW_TAG_CHECK_REMOVAL',
+    default: 'false',
+    schema: z.pipe(
+      z.enum(['true', 'false'], { message: 'ALLOW_TAG_CHECK_REMOVAL must be "true" or "false"' }),
+      z.transform((text: 'true' | 'false') => text === 'true'),
+    ),
+  },
   secretNamePrefix: {
     env: 'SECRET_NAME_PREFIX',
     stackOnly: true,
@@ -262,9 +275,30 @@ export function loadConfig(
     for (const url of config.healthCheckUrls) {
       if (!/^https?:\/\/[^\s]+$/.test(url)) problems.push(`HEALTH_CHECK_URLS entry "${url}" is not an http(s) URL`);
     }
+    if (config.maxAgeDays > config.maxAgeDaysCeiling) {
+      problems.push(
+        `ROTATION_MAX_AGE_DAYS (${config.maxAgeDays}) must not be above ROTATION_MAX_AGE_DAYS_CEILING (${config.maxAgeDaysCeiling})`,
+      );
+    }
+    for (const origin of config.healthCheckUrlOrigins) {
+      if (urlOrigin(origin) !== origin)
+        problems.push(
+          `HEALTH_CHECK_URL_ORIGINS entry "${origin}" is not an origin like https://health.example.com (scheme, host, optional port)`,
+        );
+    }
     if (problems.length === 0) return config;
   }
   throw new ConfigError(`Invalid configuration, nothing was changed. Fix these settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** The origin (scheme://host[:port]) of an http(s) URL, as the URL standard writes it; undefined for anything else. */
+export function urlOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The environment variables only the stack may set (see SETTINGS); an SSM override of one is refused. */

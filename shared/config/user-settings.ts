@@ -1,7 +1,8 @@
 import type { Tag } from '../aws/iam.ts';
 import type { Config, HealthCheck, UnusedAction } from './settings.ts';
-import { HEALTH_CHECKS, UNUSED_ACTIONS } from './settings.ts';
-import { parseDuration } from '../base/duration.ts';
+import { HEALTH_CHECKS, UNUSED_ACTIONS, urlOrigin } from './settings.ts';
+import { formatDuration, parseDuration } from '../base/duration.ts';
+import { DAY_MS } from '../base/clock.ts';
 import { InvalidTagError } from '../base/errors.ts';
 
 /**
@@ -48,10 +49,25 @@ export interface UserSettings {
   readonly observationMs: number;
 }
 
+/** A tag that was applied and makes this user's rotation less strict than the account's default. */
+export interface WeakenedOverride {
+  readonly tag: string;
+  /** The tag's value as set on the user. */
+  readonly value: string;
+  /** What the account would use without the tag. */
+  readonly default: string;
+}
+
 export interface ResolvedSettings {
   readonly settings: UserSettings;
   /** One entry per tag that could not be used; its setting fell back to the account default. */
   readonly problems: readonly InvalidTagError[];
+  /**
+   * Every applied tag that weakens a default (a longer window, an exemption, fewer checks, a longer
+   * deadline, a shorter observation): tags are data anyone who may tag the user can set, so each one
+   * is shown in the scan summary and the owner's notices.
+   */
+  readonly weakened: readonly WeakenedOverride[];
 }
 
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -64,6 +80,7 @@ export function defaultSecretName(config: Pick<Config, 'secretNamePrefix'>, user
 /** One user's tag values, and the problems found reading them: an invalid tag is reported, never thrown. */
 class TagReader {
   readonly problems: InvalidTagError[] = [];
+  readonly weakened: WeakenedOverride[] = [];
   private readonly values = new Map<string, string>();
 
   constructor(
@@ -79,6 +96,11 @@ class TagReader {
 
   has(key: string): boolean {
     return this.values.has(key);
+  }
+
+  /** Records that the applied tag `key` weakens the account's `fallback`. */
+  weakens(key: string, fallback: string): void {
+    this.weakened.push({ tag: key, value: this.values.get(key) ?? '', default: fallback });
   }
 
   problem(key: string, message: string): undefined {
@@ -107,9 +129,12 @@ class TagReader {
 /**
  * Resolves one user's settings: account defaults from config, overridden by valid tags. An invalid
  * tag never throws: it is reported in `problems` and its setting keeps the default, so the scan of
- * this and every other user goes on.
+ * this and every other user goes on. A tag beyond an account ceiling (ROTATION_MAX_AGE_DAYS_CEILING,
+ * EXEMPTION_MAX_DAYS, HEALTH_CHECK_URL_ORIGINS, ALLOW_TAG_CHECK_REMOVAL) is such a problem too.
+ * `now` dates the exemption horizon; the callers that act on exemptions (the scan, Prepare) pass it,
+ * and without it only an exemption with no expiry is refused.
  */
-export function resolveUserSettings(userName: string, tags: readonly Tag[], config: Config): ResolvedSettings {
+export function resolveUserSettings(userName: string, tags: readonly Tag[], config: Config, now?: Date): ResolvedSettings {
   const tagged = new TagReader(userName, tags);
   const owner = [tagged.get(TAGS.owner), ...FALLBACK_OWNER_TAGS.map((key) => tagged.get(key))].find(
     (value): value is string => value !== undefined && value !== '',
@@ -118,21 +143,57 @@ export function resolveUserSettings(userName: string, tags: readonly Tag[], conf
     settings: {
       owner,
       ...rotationWindow(tagged, config),
-      unusedAfterDays: tagged.wholeDays(TAGS.unusedAfterDays, 1) ?? config.unusedAfterDays,
+      unusedAfterDays: longerWeakens(tagged, TAGS.unusedAfterDays, tagged.wholeDays(TAGS.unusedAfterDays, 1), config.unusedAfterDays),
       unusedAction: unusedAction(tagged, config),
-      exemption: exemption(tagged),
+      exemption: exemption(tagged, config, now),
       secretName: secretName(tagged, config, userName),
       ...healthChecks(tagged, config),
       healthCheckIntervalMs: tagged.duration(TAGS.healthCheckInterval) ?? config.healthCheckIntervalMs,
-      healthCheckDeadlineMs: tagged.duration(TAGS.healthCheckDeadline) ?? config.healthCheckDeadlineMs,
-      observationMs: tagged.duration(TAGS.observation) ?? config.observationMs,
+      healthCheckDeadlineMs: longerWeakens(
+        tagged,
+        TAGS.healthCheckDeadline,
+        tagged.duration(TAGS.healthCheckDeadline),
+        config.healthCheckDeadlineMs,
+        formatDuration,
+      ),
+      observationMs: observation(tagged, config),
     },
     problems: tagged.problems,
+    weakened: tagged.weakened,
   };
 }
 
+/** A tagged value longer than the account's (a later rotation, a longer wait with both keys Active) weakens it. */
+function longerWeakens(
+  tagged: TagReader,
+  key: string,
+  value: number | undefined,
+  fallback: number,
+  show: (value: number) => string = String,
+): number {
+  if (value === undefined) return fallback;
+  if (value > fallback) tagged.weakens(key, show(fallback));
+  return value;
+}
+
+/** A shorter observation leaves less time to roll back before the old key is deleted. */
+function observation(tagged: TagReader, config: Config): number {
+  const value = tagged.duration(TAGS.observation);
+  if (value === undefined) return config.observationMs;
+  if (value < config.observationMs) tagged.weakens(TAGS.observation, formatDuration(config.observationMs));
+  return value;
+}
+
 function rotationWindow(tagged: TagReader, config: Config): Pick<UserSettings, 'maxAgeDays' | 'warnDays'> {
-  let maxAgeDays = tagged.wholeDays(TAGS.maxAgeDays, 1) ?? config.maxAgeDays;
+  let tagAge = tagged.wholeDays(TAGS.maxAgeDays, 1);
+  if (tagAge !== undefined && tagAge > config.maxAgeDaysCeiling) {
+    tagged.problem(
+      TAGS.maxAgeDays,
+      `is above the account's ceiling of ${config.maxAgeDaysCeiling} days (ROTATION_MAX_AGE_DAYS_CEILING); the account default is used`,
+    );
+    tagAge = undefined;
+  }
+  let maxAgeDays = longerWeakens(tagged, TAGS.maxAgeDays, tagAge, config.maxAgeDays);
   let warnDays = tagged.wholeDays(TAGS.warnDays, 0) ?? config.warnDays;
   if (warnDays >= maxAgeDays) {
     if (tagged.has(TAGS.warnDays)) {
@@ -150,23 +211,41 @@ function rotationWindow(tagged: TagReader, config: Config): Pick<UserSettings, '
 function unusedAction(tagged: TagReader, config: Config): UnusedAction {
   const raw = tagged.get(TAGS.unusedAction);
   if (raw === undefined) return config.unusedAction;
-  if ((UNUSED_ACTIONS as readonly string[]).includes(raw)) return raw as UnusedAction;
+  if ((UNUSED_ACTIONS as readonly string[]).includes(raw)) {
+    if (raw === 'notify' && config.unusedAction === 'deactivate') tagged.weakens(TAGS.unusedAction, config.unusedAction);
+    return raw as UnusedAction;
+  }
   tagged.problem(TAGS.unusedAction, `must be "notify" or "deactivate"; the account default is used`);
   return config.unusedAction;
 }
 
-function exemption(tagged: TagReader): Exemption | undefined {
+function exemption(tagged: TagReader, config: Config, now: Date | undefined): Exemption | undefined {
   const raw = tagged.get(TAGS.exempt);
   if (raw === undefined || raw.toLowerCase() === 'false') return undefined;
   const reason = raw === '' || raw.toLowerCase() === 'true' ? 'no reason given' : raw;
   const rawUntil = tagged.get(TAGS.exemptUntil);
-  if (rawUntil === undefined) return { reason, until: undefined };
+  if (rawUntil === undefined) {
+    // A tag-only exemption must end: a user that tags itself exempt must not stop its rotation for good.
+    tagged.problem(
+      TAGS.exempt,
+      `has no ${TAGS.exemptUntil} date: a tag exemption must end within ${config.exemptionMaxDays} days (EXEMPTION_MAX_DAYS); the exemption is ignored until it has one`,
+    );
+    return undefined;
+  }
   const until = parseEndOfDay(rawUntil);
   if (until === undefined) {
     // An unreadable expiry must not turn into a permanent exemption: the exemption is ignored.
     tagged.problem(TAGS.exemptUntil, `must be a date like 2026-12-31; the exemption is ignored until it is fixed`);
     return undefined;
   }
+  if (now !== undefined && until.getTime() > now.getTime() + (config.exemptionMaxDays + 1) * DAY_MS) {
+    tagged.problem(
+      TAGS.exemptUntil,
+      `is more than ${config.exemptionMaxDays} days away (EXEMPTION_MAX_DAYS); the exemption is ignored until it ends sooner`,
+    );
+    return undefined;
+  }
+  tagged.weakens(TAGS.exempt, 'rotated when due');
   return { reason, until };
 }
 
@@ -194,7 +273,19 @@ function healthChecks(tagged: TagReader, config: Config): Pick<UserSettings, 'he
         `must list checks among ${HEALTH_CHECKS.join(', ')} separated by spaces; the account default is used`,
       );
     } else {
-      checks = [...new Set(items)] as HealthCheck[];
+      const tagChecks = [...new Set(items)] as HealthCheck[];
+      const removed = config.healthChecks.filter((check) => !tagChecks.includes(check));
+      if (removed.length > 0 && !config.allowTagCheckRemoval) {
+        // Adding checks only makes the gate stricter; dropping the account's needs its consent.
+        tagged.problem(
+          TAGS.healthChecks,
+          `leaves out the account's check${removed.length === 1 ? '' : 's'} ${removed.join(', ')}, which this account does not allow (ALLOW_TAG_CHECK_REMOVAL); they are kept`,
+        );
+        checks = [...config.healthChecks, ...tagChecks.filter((check) => !config.healthChecks.includes(check))];
+      } else {
+        if (removed.length > 0) tagged.weakens(TAGS.healthChecks, config.healthChecks.join(' '));
+        checks = tagChecks;
+      }
     }
   }
 
@@ -202,9 +293,23 @@ function healthChecks(tagged: TagReader, config: Config): Pick<UserSettings, 'he
   const rawUrls = tagged.get(TAGS.healthCheckUrls);
   if (rawUrls !== undefined) {
     const items = rawUrls.split(/\s+/).filter(Boolean);
+    // A health URL is fetched by the rotator: from a tag, only an origin the account allows, so a
+    // user cannot point its own gate at an endpoint it controls (or at internal addresses).
+    const allowed = new Set([
+      ...config.healthCheckUrlOrigins,
+      ...config.healthCheckUrls.map(urlOrigin).filter((origin): origin is string => origin !== undefined),
+    ]);
+    const outside = items.filter((url) => /^https?:\/\/\S+$/.test(url) && !allowed.has(urlOrigin(url) ?? ''));
     if (items.length === 0 || items.some((url) => !/^https?:\/\/\S+$/.test(url))) {
       tagged.problem(TAGS.healthCheckUrls, `must be http(s) URLs separated by spaces; the account default is used`);
+    } else if (outside.length > 0) {
+      tagged.problem(
+        TAGS.healthCheckUrls,
+        `names ${outside.join(', ')}, outside the origins this account allows (HEALTH_CHECK_URL_ORIGINS${allowed.size === 0 ? ', empty' : `: ${[...allowed].join(' ')}`}); the account default is used`,
+      );
     } else {
+      if (config.healthCheckUrls.some((url) => !items.includes(url)))
+        tagged.weakens(TAGS.healthCheckUrls, config.healthCheckUrls.join(' '));
       urls = items;
     }
   }

@@ -58,6 +58,8 @@ export interface NotificationFacts {
   readonly keyDeactivated?: boolean | undefined;
   /** A stable id for chat tools when there is no execution (the scan's dedupe id). */
   readonly reference?: string | undefined;
+  /** Applied tags that weaken an account default (tag, its value, the default): shown so the owner sees who loosened what. */
+  readonly weakened?: readonly { readonly tag: string; readonly value: string; readonly default: string }[] | undefined;
 }
 
 export interface SnsMessage {
@@ -213,6 +215,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
     ...(facts.owner === undefined
       ? ['This user has no rotation:owner, owner or email tag: add one so its owner hears about it directly.']
       : []),
+    ...(facts.weakened && facts.weakened.length > 0 ? ['', weakenedLine(facts.weakened)] : []),
   ];
   // AWS Chatbot's custom notification schema, so the same message renders in Slack and Teams.
   const compact = {
@@ -234,6 +237,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       secretArn: facts.secretArn,
       ownerKnown: facts.owner !== undefined,
       nextStepAt: facts.nextStepAt,
+      weakened: facts.weakened && facts.weakened.length > 0 ? facts.weakened : undefined,
     },
   };
   const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value === '' ? '-' : value });
@@ -251,6 +255,12 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       region: attribute(facts.region),
     },
   };
+}
+
+/** One sentence listing the tags that loosen this user's rotation, each with its value and the account's default. */
+export function weakenedLine(weakened: NonNullable<NotificationFacts['weakened']>): string {
+  const items = weakened.map((override) => `${override.tag}=${override.value} (account default: ${override.default})`);
+  return `Tags on this user weaken the account's defaults (anyone who may tag the user can set them): ${items.join('; ')}.`;
 }
 
 function truncate(text: string, limit: number): string {

@@ -4,10 +4,11 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '
 import type { Clock } from '../base/clock.ts';
 import type { Config } from '../config/settings.ts';
 import { AlreadyConfirmedError, ConfigError, NoRotationInProgressError, RotationAbortedError } from '../base/errors.ts';
-import { ABORT_TAG, CONFIRM_TAG, addMs, markerSet } from './decisions.ts';
+import { addMs } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
-import { readTags } from '../aws/iam.ts';
-import { setMarker, type MarkerAction, type MarkerResult, type RunningRotation } from './markers.ts';
+import { personDecided } from './consumer-checks.ts';
+import { rotationPhase, setMarker, type MarkerAction, type MarkerResult, type RunningRotation } from './markers.ts';
+import { decisionId, type DecisionStore } from './decision-records.ts';
 import type { AwaitConfirmationInput } from './workflow-state.ts';
 import { TOKEN_KEEP_AFTER_DEADLINE_MS, type ConfirmationTokenStore } from './confirmation-tokens.ts';
 
@@ -22,12 +23,13 @@ export interface AwaitConfirmationResult {
 /**
  * AwaitConfirmation: stores the task token where the CLI finds it and returns at once; the task
  * completes when a person runs confirm or abort, or times out at the gate's deadline. A confirm or
- * abort tag set while the gate was moving here (the CLI tags before it looks for a token) is acted
- * on now, so neither can be lost between CheckConsumers and the stored token.
+ * abort recorded in the ledger table while the gate was moving here (the CLI records it before it
+ * looks for a token) is acted on now, so neither can be lost between CheckConsumers and the stored
+ * token. This step runs only deployed, so it never reads the user's tags: a user may tag itself.
  */
 export async function awaitConfirmation(
   input: AwaitConfirmationInput,
-  deps: Pick<RotationDeps, 'iam' | 'clock' | 'logger' | 'confirmationTokens'>,
+  deps: Pick<RotationDeps, 'iam' | 'clock' | 'logger' | 'confirmationTokens' | 'decisions'>,
 ): Promise<AwaitConfirmationResult> {
   if (!deps.confirmationTokens)
     throw new ConfigError(
@@ -53,15 +55,14 @@ export async function awaitConfirmation(
     gateDeadline: input.gateDeadline,
     stored,
   });
-  const tags = await readTags(deps.iam, input.userName);
-  if (markerSet(tags, ABORT_TAG, input.newAccessKeyId)) {
+  if (await personDecided('abort', input.userName, input.newAccessKeyId, true, deps)) {
     throw new RotationAbortedError(
-      `A person aborted the rotation of ${input.userName} (tag ${ABORT_TAG}=${input.newAccessKeyId}): rolling back.`,
+      `A person aborted the rotation of ${input.userName} (iam-key-rotator abort, new key ${input.newAccessKeyId}): rolling back.`,
     );
   }
-  if (markerSet(tags, CONFIRM_TAG, input.newAccessKeyId)) {
+  if (await personDecided('confirm', input.userName, input.newAccessKeyId, true, deps)) {
     throw new AlreadyConfirmedError(
-      `A person confirmed the rotation of ${input.userName} (tag ${CONFIRM_TAG}=${input.newAccessKeyId}): deactivating the old key.`,
+      `A person confirmed the rotation of ${input.userName} (iam-key-rotator confirm, new key ${input.newAccessKeyId}): deactivating the old key.`,
     );
   }
   return { userName: input.userName, newAccessKeyId: input.newAccessKeyId, storedAt, stored };
@@ -73,6 +74,8 @@ export async function awaitConfirmation(
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export interface DecisionResult extends MarkerResult {
+  /** Where the decision was recorded: the ledger table (deployed; tags are not authority there) or a tag on the user (local runs). */
+  readonly recordedIn: 'table' | 'tag';
   /** The running rotation the decision went to (an execution name, or a local run's). */
   readonly runningExecutionName: string;
   /** `sent`: the waiting task was completed now; `stale`: a stored token no longer completed anything (deleted); `none`: no token for this rotation. */
@@ -98,17 +101,20 @@ export interface DecisionClients {
   readonly iam: IAMClient;
   readonly secretsManager: SecretsManagerClient;
   readonly sfn: SFNClient;
-  /** Undefined when no ledger table could be found, or for local runs (no task tokens): tags only. */
+  /** Undefined for local runs (no task tokens): tags only. */
   readonly tokens: ConfirmationTokenStore | undefined;
+  /** Deployed: where the decision is recorded for the workflow's checks (the ledger table). Undefined for local runs, which read tags. */
+  readonly decisions: DecisionStore | undefined;
   readonly rotations: RotationRecords;
 }
 
 /**
  * confirm / abort, for a rotation that is running (decided from its execution, never from keys and
- * labels): the tag first (CheckConsumers and CheckObservation read it; AwaitConfirmation reads it
- * once after storing its token, so a decision made while the gate moves there is not lost), then the
- * stored task token of this rotation, if any, completes the waiting task at once. With no rotation
- * running, NoRotationInProgressError, and nothing is changed.
+ * labels): the decision is recorded first (deployed, in the ledger table; locally, as a tag), where
+ * CheckConsumers and CheckObservation read it and AwaitConfirmation reads it once after storing its
+ * token, so a decision made while the gate moves there is not lost; then the stored task token of
+ * this rotation, if any, completes the waiting task at once. With no rotation running,
+ * NoRotationInProgressError, and nothing is changed.
  */
 export async function decide(
   action: MarkerAction,
@@ -123,13 +129,16 @@ export async function decide(
       `No rotation of ${userName} is running (looked in ${clients.rotations.where}), so there is nothing to ${action}. Nothing was changed. ${clients.rotations.hint}`,
     );
   }
-  const marker = { ...(await setMarker(action, userName, running, clients, config)), runningExecutionName: running.executionName };
-  if (!marker.tagged || !clients.tokens) return { ...marker, token: 'none' };
+  const marker = clients.decisions
+    ? { ...(await recordDecision(action, userName, running, clients, clients.decisions, config, clock)), recordedIn: 'table' as const }
+    : { ...(await setMarker(action, userName, running, clients, config)), recordedIn: 'tag' as const };
+  const result = { ...marker, runningExecutionName: running.executionName };
+  if (!result.tagged || !clients.tokens) return { ...result, token: 'none' };
   const stored = await clients.tokens.get(userName, clock());
-  if (!stored || stored.newAccessKeyId !== marker.newAccessKeyId) return { ...marker, token: 'none' };
+  if (!stored || stored.newAccessKeyId !== result.newAccessKeyId) return { ...result, token: 'none' };
   try {
     if (action === 'confirm') {
-      const output = { status: 'confirmed', decidedAt: clock().toISOString(), newAccessKeyId: marker.newAccessKeyId };
+      const output = { status: 'confirmed', decidedAt: clock().toISOString(), newAccessKeyId: result.newAccessKeyId };
       await clients.sfn.send(new SendTaskSuccessCommand({ taskToken: stored.taskToken, output: JSON.stringify(output) }));
     } else {
       await clients.sfn.send(
@@ -137,15 +146,41 @@ export async function decide(
           taskToken: stored.taskToken,
           // The name the state machine's Catch matches: AwaitConfirmation goes to ConfirmationAborted.
           error: 'RotationAbortedError' satisfies RotationAbortedError['name'],
-          cause: `Aborted by a person (iam-key-rotator abort ${userName}) at ${clock().toISOString()}; new key ${marker.newAccessKeyId}.`,
+          cause: `Aborted by a person (iam-key-rotator abort ${userName}) at ${clock().toISOString()}; new key ${result.newAccessKeyId}.`,
         }),
       );
     }
   } catch (error) {
     if (!(error instanceof Error) || !STALE_TOKEN_ERRORS.has(error.name)) throw error;
     await clients.tokens.remove(userName, stored.taskToken);
-    return { ...marker, token: 'stale' };
+    return { ...result, token: 'stale' };
   }
   await clients.tokens.remove(userName, stored.taskToken);
-  return { ...marker, token: 'sent', executionName: stored.executionName };
+  return { ...result, token: 'sent', executionName: stored.executionName };
+}
+
+/**
+ * Deployed: the decision goes to the ledger table, never to a tag (a user may tag itself, so tags do
+ * not confirm or abort a deployed rotation). Like the tag, a confirm during observation changes nothing.
+ */
+async function recordDecision(
+  action: MarkerAction,
+  userName: string,
+  running: RunningRotation,
+  clients: Pick<DecisionClients, 'iam' | 'secretsManager'>,
+  decisions: DecisionStore,
+  config: Config,
+  clock: Clock,
+): Promise<MarkerResult> {
+  const rotation = await rotationPhase(userName, running, clients, config);
+  const tag = decisionId(action, userName);
+  if (action === 'confirm' && rotation.phase === 'observation') return { userName, ...rotation, tagged: false, tag };
+  await decisions.put({
+    action,
+    userName,
+    newAccessKeyId: rotation.newAccessKeyId,
+    executionName: running.executionName,
+    decidedAt: clock().toISOString(),
+  });
+  return { userName, ...rotation, tagged: true, tag };
 }

@@ -11,6 +11,8 @@ import {
 } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { keyLastUsed, readTags } from '../aws/iam.ts';
+import { ConfigError } from '../base/errors.ts';
+import { decided, type DecisionAction } from './decision-records.ts';
 import type { Deactivated, Gate, NewKey, Observation, Promoted, Rotation } from './workflow-state.ts';
 
 /** URLs that did not answer 2xx within the timeout. Only the URL and status are reported, never a body. */
@@ -29,6 +31,38 @@ export async function failingUrls(urls: readonly string[], deps: Pick<RotationDe
   return results.filter((result): result is string => result !== undefined);
 }
 
+/** Whether this rotation hears people through the rotator's own channels (task token, table) and never through tags. */
+export function decidedByOperators(rotation: Pick<Rotation, 'confirmVia'>, deps: Pick<RotationDeps, 'confirmVia'>): boolean {
+  // Either side saying task-token is enough: a deployed Lambda must not fall back to tags because of an
+  // older state, and a state written by a deployed Prepare must not be read by tags anywhere.
+  return rotation.confirmVia === 'task-token' || deps.confirmVia === 'task-token';
+}
+
+/**
+ * Whether a person made this decision about the rotation whose new key is `newAccessKeyId`. Deployed,
+ * only the record `confirm`/`abort` wrote in the ledger table counts (decision-records.ts): a user
+ * may tag itself, so a tag set by a leaked key must neither pass nor sabotage its own rotation.
+ * Local runs (no task-token callbacks) read the tag marker, as the local interpreter requires.
+ */
+export async function personDecided(
+  action: DecisionAction,
+  userName: string,
+  newAccessKeyId: string,
+  operators: boolean,
+  deps: Pick<RotationDeps, 'iam' | 'decisions'>,
+  tags?: ReadonlyMap<string, string>,
+): Promise<boolean> {
+  if (operators) {
+    if (!deps.decisions)
+      throw new ConfigError(
+        `This step has no store for confirm/abort decisions (the ledger table): a person could not ${action} this rotation, and tags are not read deployed.`,
+      );
+    return (await decided(deps.decisions, action, userName, newAccessKeyId)) !== undefined;
+  }
+  const markers = tags ?? (await readTags(deps.iam, userName));
+  return markerSet(markers, action === 'confirm' ? CONFIRM_TAG : ABORT_TAG, newAccessKeyId);
+}
+
 /**
  * CheckConsumers: runs the user's configured checks once. Each check reads live evidence; the
  * verdict (healthy, waiting, overdue, aborted, awaiting-confirmation) is a pure function of it and
@@ -37,9 +71,11 @@ export async function failingUrls(urls: readonly string[], deps: Pick<RotationDe
 export async function checkConsumers(rotation: Rotation, newKey: NewKey, promoted: Promoted, deps: RotationDeps): Promise<Gate> {
   const now = deps.clock();
   const g = deps.lastUsedGranularityMs;
-  const tags = await readTags(deps.iam, rotation.userName);
+  const operators = decidedByOperators(rotation, deps);
+  // Tags are read only where they still carry decisions (local runs); deployed, never.
+  const tags = operators ? undefined : await readTags(deps.iam, rotation.userName);
   // The compromise path's gate never blocks, so it never waits for a person in AwaitConfirmation.
-  const byTaskToken = rotation.confirmVia === 'task-token' && rotation.kind !== 'compromise';
+  const byTaskToken = operators && rotation.kind !== 'compromise';
   const results: CheckResult[] = [];
   for (const check of rotation.healthChecks) {
     switch (check) {
@@ -73,7 +109,7 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
         break;
       }
       case 'manual': {
-        const passed = markerSet(tags, CONFIRM_TAG, newKey.accessKeyId);
+        const passed = await personDecided('confirm', rotation.userName, newKey.accessKeyId, operators, deps, tags);
         const how = byTaskToken ? `run iam-key-rotator confirm ${rotation.userName}` : `tag the user ${CONFIRM_TAG}=${newKey.accessKeyId}`;
         results.push({ check, passed, detail: passed ? 'confirmed by a person' : `waiting for a person to ${how}` });
         break;
@@ -81,7 +117,8 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
     }
   }
   // The compromise path has nothing to roll back to (the leaked key never comes back), so an abort marker is not read there.
-  const aborted = rotation.kind !== 'compromise' && markerSet(tags, ABORT_TAG, newKey.accessKeyId);
+  const aborted =
+    rotation.kind !== 'compromise' && (await personDecided('abort', rotation.userName, newKey.accessKeyId, operators, deps, tags));
   const verdict = evaluateGate(results, aborted, promoted.gateDeadline, now, byTaskToken);
   deps.logger.info('consumer health checked', {
     userName: rotation.userName,
@@ -99,7 +136,8 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
 }
 
 /**
- * CheckObservation: while the old key is Inactive, trouble is an abort marker, a failing health
+ * CheckObservation: while the old key is Inactive, trouble is a person's abort (deployed: the record
+ * `abort` wrote in the ledger table; locally: the tag marker), a failing health
  * URL, or the old key being used (IAM records the attempt; in moto every signed request counts):
  * a consumer still holds the old key and is failing now.
  */
@@ -110,7 +148,6 @@ export async function checkObservation(
   deps: RotationDeps,
 ): Promise<Observation> {
   const now = deps.clock();
-  const tags = await readTags(deps.iam, rotation.userName);
   const oldLastUsed = await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused');
   const oldKeyUsedWhileInactive = usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedGranularityMs);
   if (rotation.kind === 'compromise') {
@@ -129,7 +166,11 @@ export async function checkObservation(
   }
   const failedUrls = rotation.healthChecks.includes('http') ? await failingUrls(rotation.healthCheckUrls, deps) : [];
   const verdict = evaluateObservation(
-    { aborted: markerSet(tags, ABORT_TAG, newKey.accessKeyId), oldKeyUsedWhileInactive, failedUrls },
+    {
+      aborted: await personDecided('abort', rotation.userName, newKey.accessKeyId, decidedByOperators(rotation, deps), deps),
+      oldKeyUsedWhileInactive,
+      failedUrls,
+    },
     deactivated.observeUntil,
     now,
   );

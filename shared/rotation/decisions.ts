@@ -250,7 +250,7 @@ export function evaluateGate(
   const passing = results.filter((result) => result.passed).map((result) => result.check);
   const failing = results.filter((result) => !result.passed).map((result) => result.check);
   const detail = results.map((result) => `${result.check}: ${result.detail}`).join('; ');
-  if (aborted) return { status: 'aborted', passing, failing, detail: `aborted by a person (tag ${ABORT_TAG}); ${detail}` };
+  if (aborted) return { status: 'aborted', passing, failing, detail: `aborted by a person (iam-key-rotator abort); ${detail}` };
   if (results.length > 0 && failing.length === 0) return { status: 'healthy', passing, failing, detail };
   if (isPast(deadline, now)) return { status: 'overdue', passing, failing, detail };
   // Only a person is missing: wait for them in AwaitConfirmation (a task token) instead of polling.
@@ -275,7 +275,7 @@ export function evaluateObservation(
   now: Date,
 ): { status: ObservationStatus; detail: string } {
   const trouble: string[] = [];
-  if (facts.aborted) trouble.push(`aborted by a person (tag ${ABORT_TAG})`);
+  if (facts.aborted) trouble.push(`aborted by a person (iam-key-rotator abort)`);
   if (facts.oldKeyUsedWhileInactive) trouble.push('the old key was used after it was deactivated: a consumer still holds it');
   if (facts.failedUrls.length > 0) trouble.push(`health check failed: ${facts.failedUrls.join(', ')}`);
   if (trouble.length > 0) return { status: 'trouble', detail: trouble.join('; ') };

@@ -13,6 +13,7 @@ import { deployedAccountId } from '../aws/deployed-account.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { configLoader } from '../config/load-config.ts';
 import type { ConfirmationTokenStore } from './confirmation-tokens.ts';
+import type { DecisionStore } from './decision-records.ts';
 import type { ConfirmChannel } from './workflow-state.ts';
 
 /** The waits a local run compresses; they win over user tags and the configuration. */
@@ -54,6 +55,8 @@ export interface RotationDeps {
   readonly confirmVia?: ConfirmChannel;
   /** Where AwaitConfirmation stores its task token for the CLI (the ledger table); only that step needs it. */
   readonly confirmationTokens?: ConfirmationTokenStore;
+  /** With `task-token`: where confirm and abort record a person's decision (the ledger table); CheckConsumers, AwaitConfirmation and CheckObservation read it instead of tags. */
+  readonly decisions?: DecisionStore;
   /** The account the stack runs in (ROTATOR_ACCOUNT_ID deployed, STS locally); asked only when a step names an account. */
   readonly ownAccountId?: () => Promise<string>;
   /** IAM and Secrets Manager signed by another account's member role; rejects with MemberAccountAccessError when the role cannot be assumed. */
@@ -87,6 +90,8 @@ export interface LambdaClients {
   readonly stsWith?: (credentials: StsCredentials) => STSClient;
   /** AwaitConfirmation only. */
   readonly confirmationTokens?: (config: Config) => ConfirmationTokenStore;
+  /** CheckConsumers, AwaitConfirmation and CheckObservation: the decisions confirm and abort record in the ledger table. */
+  readonly decisions?: (config: Config) => DecisionStore;
   /**
    * Acting in member accounts (organization-wide rotation): the module-scope STS client that assumes
    * their member role, and builders for clients signed by it. Without it a step refuses other accounts.
@@ -161,6 +166,7 @@ export function lambdaDeps(clients: LambdaClients): DepsProvider {
       httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
       confirmVia: 'task-token',
       confirmationTokens: clients.confirmationTokens?.(loaded),
+      decisions: clients.decisions?.(loaded),
     };
   };
 }

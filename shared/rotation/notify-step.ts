@@ -66,6 +66,7 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     // The member account that holds the user; absent in the stack's own account (the notifier fills it in).
     accountId: rotation?.accountId ?? state.accountId,
     accountName: rotation?.accountName ?? state.accountName,
+    weakened: rotation?.weakened,
   };
   switch (event) {
     case 'rotation-started': {

@@ -110,7 +110,7 @@ export function inactiveKeyMessage(userName: string, accessKeyId: string, secret
 export async function prepare(input: RotationInput, deps: RotationDeps): Promise<Rotation> {
   const { userName, accessKeyId } = input;
   const user = await readUser(deps.iam, userName);
-  const { settings, problems } = resolveUserSettings(userName, user.tags, deps.config);
+  const { settings, problems, weakened } = resolveUserSettings(userName, user.tags, deps.config, deps.clock());
   for (const problem of problems) deps.logger.warn('invalid tag ignored', { userName, tag: problem.tagKey, detail: problem.message });
   // Exemptions hold on every path, not only in the scanner: a manual start or a hand-written
   // StartExecution meets the same rules here, before any key is touched.
@@ -193,5 +193,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     accountName: input.accountName ?? null,
     exemption: exemption ?? null,
     exemptionOverride: exemption === undefined ? null : (input.exemptionOverride ?? null),
+    // Tags are data anyone who may tag the user can set: the owner's notices list the ones that loosen a default.
+    weakened: weakened.map((override) => ({ ...override })),
   };
 }

@@ -82,6 +82,8 @@ export const Rotation = z.object({
   exemption: z.optional(z.nullable(z.string())),
   /** The request's reason for overriding that exemption, when it gave one. */
   exemptionOverride: z.optional(z.nullable(z.string())),
+  /** Applied tags that weaken an account default, for the owner's notices; absent in states written before it existed. */
+  weakened: z.optional(z.array(z.object({ tag: z.string(), value: z.string(), default: z.string() }))),
 });
 export type Rotation = z.output<typeof Rotation>;
 

@@ -35,6 +35,8 @@ export function planScanNotifications(
     oldAccessKeyId: key.accessKeyId,
     secretName: key.secretName,
     reason: key.reason,
+    // Tags anyone who may tag the user can set: the owner sees each one that loosens a default.
+    weakened: key.weakened,
   });
   for (const key of keys) {
     if (key.class === 'warn') {

@@ -84,6 +84,8 @@ export interface ScannedKey {
    * holds the key back (an account exemption by path or group outlasts any tag, so then null).
    */
   readonly exemptUntil: string | null;
+  /** The user's applied tags that weaken a default, for the owner's notices (absent: none). */
+  readonly weakened?: readonly { readonly tag: string; readonly value: string; readonly default: string }[];
 }
 
 export interface KeyOutcome {
@@ -114,6 +116,14 @@ export interface TagProblem {
   readonly message: string;
 }
 
+/** An applied tag that loosens an account default for this user (see WeakenedOverride). */
+export interface WeakenedTag {
+  readonly userName: string;
+  readonly tag: string;
+  readonly value: string;
+  readonly default: string;
+}
+
 export type ScanMode = 'report' | 'users' | 'all';
 
 export interface ScanResult {
@@ -137,6 +147,8 @@ export interface ScanResult {
   readonly keysDeactivated: readonly KeyOutcome[];
   readonly deactivationsSkipped: readonly SkippedAction[];
   readonly tagProblems: readonly TagProblem[];
+  /** Every applied tag that weakens a default, with its value: tags are data anyone who may tag the user can set. */
+  readonly weakened: readonly WeakenedTag[];
   readonly userErrors: readonly UserProblem[];
 }
 
@@ -144,6 +156,7 @@ interface Subject {
   readonly facts: UserFacts;
   readonly policy: PolicyUser;
   readonly owner: string | undefined;
+  readonly weakened: readonly { readonly tag: string; readonly value: string; readonly default: string }[];
   /** The user's report rows, used to skip GetAccessKeyLastUsed where the report already settles it. */
   readonly reportKeys: readonly ReportKey[];
 }
@@ -202,6 +215,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     keysDeactivated: deactivations.done,
     deactivationsSkipped: deactivations.skipped,
     tagProblems: run.tagProblems,
+    weakened: run.weakened,
     userErrors: run.userErrors,
   };
 }
@@ -219,6 +233,7 @@ class ScanRun {
   readonly now: Date;
   readonly counts = Object.fromEntries(KEY_CLASSES.map((cls) => [cls, 0])) as Record<KeyClass, number>;
   readonly tagProblems: TagProblem[] = [];
+  readonly weakened: WeakenedTag[] = [];
   readonly userErrors: UserProblem[] = [];
   readonly progress: (message: string) => void;
   private readonly concurrency: number;
@@ -231,12 +246,14 @@ class ScanRun {
 
   private subject(facts: UserFacts, reportKeys: readonly ReportKey[]): Subject {
     const { config } = this.options;
-    const { settings, problems } = resolveUserSettings(facts.userName, facts.tags, config);
+    const { settings, problems, weakened } = resolveUserSettings(facts.userName, facts.tags, config, this.now);
     for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
+    for (const override of weakened) this.weakened.push({ userName: facts.userName, ...override });
     return {
       facts,
       reportKeys,
       owner: settings.owner,
+      weakened,
       policy: {
         settings,
         accountExemption: accountExemption(config, facts.path, facts.groups),
@@ -371,6 +388,7 @@ async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<S
         dueOn: isoDay(new Date(key.createdAt.getTime() + user.policy.settings.maxAgeDays * DAY_MS)),
         secretName: user.policy.settings.secretName,
         exemptUntil: exemptUntil === undefined ? null : isoDay(exemptUntil),
+        ...(user.weakened.length > 0 ? { weakened: user.weakened } : {}),
       };
     }),
   );

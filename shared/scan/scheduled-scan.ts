@@ -14,6 +14,7 @@ import {
   type SkippedAction,
   type StartedRotation,
   type TagProblem,
+  type WeakenedTag,
   type UserProblem,
 } from './scanner.ts';
 
@@ -29,6 +30,8 @@ export interface ScanSummary {
   readonly keysDeactivated: number;
   readonly deactivationsSkipped: readonly SkippedAction[];
   readonly tagProblems: readonly TagProblem[];
+  /** Applied tags that weaken a default, each with its value and the account's default. */
+  readonly weakened: readonly WeakenedTag[];
   readonly userErrors: readonly UserProblem[];
   readonly notifications: ScanNotificationSummary;
 }
@@ -76,6 +79,7 @@ function summarize(result: ScanResult, notifications: ScanNotificationSummary): 
     keysDeactivated: result.keysDeactivated.length,
     deactivationsSkipped: result.deactivationsSkipped,
     tagProblems: result.tagProblems,
+    weakened: result.weakened,
     userErrors: result.userErrors,
     notifications,
   };
@@ -102,6 +106,7 @@ function chart(summary: ScanSummary, metrics: Metrics): void {
   metrics.addMetric('KeysDeactivated', MetricUnit.Count, summary.keysDeactivated);
   metrics.addMetric('UserErrors', MetricUnit.Count, summary.userErrors.length);
   metrics.addMetric('TagProblems', MetricUnit.Count, summary.tagProblems.length);
+  metrics.addMetric('WeakeningTags', MetricUnit.Count, summary.weakened.length);
   metrics.addMetric('NotificationsSent', MetricUnit.Count, summary.notifications.sent);
   metrics.addMetric('NotificationFailures', MetricUnit.Count, summary.notifications.failures.length);
 }
@@ -125,6 +130,9 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics | undefined,
   });
   for (const problem of summary.tagProblems)
     log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
+  // Each in plain sight: whoever may tag a user may set these, so operators see every one, every scan.
+  for (const override of summary.weakened)
+    log.warn('tag weakens a default', { userName: override.userName, tag: override.tag, value: override.value, default: override.default });
   for (const failure of summary.userErrors)
     log.error('user could not be scanned', { userName: failure.userName, errorName: failure.error, detail: failure.message });
   for (const failure of summary.notifications.failures) {

@@ -1,8 +1,11 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListUserTagsCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionName } from '#shared/base/execution-name.ts';
+import { ensureLedgerTable } from '#shared/notify/ledger.ts';
+import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { cli } from '../helpers/cli.ts';
 import { createPassStateMachine } from '../helpers/iam-seed.ts';
 import { runRotation, type StateRecord } from '#local/runner.ts';
@@ -34,7 +37,7 @@ async function rotateAndAct(userName: string, when: string, args: string[]) {
   return { report, result };
 }
 
-describe('confirm and abort, the same for local runs and deployed stacks (IAM user tags)', () => {
+describe('local runs: confirm and abort through IAM user tags (the local interpreter has no task-token callbacks)', () => {
   test(
     'confirm at the gate: the rotation moves on and succeeds',
     async () => {
@@ -116,14 +119,19 @@ describe('deployed: a rotation is running when the state machine has a RUNNING e
   let stateMachineArn = '';
   const tagsOf = async (userName: string) => (await iam.send(new ListUserTagsCommand({ UserName: userName }))).Tags ?? [];
 
+  const ledger = 'confirm-abort-running-ledger';
+
   beforeAll(async () => {
     stateMachineArn = await createPassStateMachine(sfn, 'confirm-abort-rotate-key');
+    await ensureLedgerTable(new DynamoDBClient({}), ledger);
   });
   beforeEach(() => {
     process.env.ROTATION_STATE_MACHINE_ARN = stateMachineArn;
+    process.env.NOTIFICATION_LEDGER_TABLE = ledger;
   });
   afterEach(() => {
     delete process.env.ROTATION_STATE_MACHINE_ARN;
+    delete process.env.NOTIFICATION_LEDGER_TABLE;
   });
 
   /** Both keys Active and the new one AWSCURRENT: a rotation at its gate, or one that ended NeedsAttention. */
@@ -161,17 +169,41 @@ describe('deployed: a rotation is running when the state machine has a RUNNING e
     return (JSON.parse(started.out) as { executionArn: string }).executionArn;
   }
 
-  test('its execution RUNNING: confirm tags the new key for that execution and exits 0', async () => {
+  test('its execution RUNNING: confirm records the new key for that execution in the ledger table (no tag) and exits 0', async () => {
+    // Prepare
     const { old, fresh } = await promoted('dep-running');
     const executionArn = await startedBy('dep-running', old);
+    const executionName = executionArn.split(':').at(-1) ?? '';
 
+    // Act
     const result = await cli('confirm', 'dep-running');
 
+    // Assess
     expect(result.code).toBe(0);
     expect(result.out).toContain(
-      `Confirmed: tagged dep-running rotation:confirm=${fresh.accessKeyId} for execution ${executionArn.split(':').at(-1) ?? ''}`,
+      `Confirmed: recorded confirm#dep-running (new key ${fresh.accessKeyId}) in the ledger table for execution ${executionName}`,
     );
-    expect(await tagsOf('dep-running')).toContainEqual({ Key: 'rotation:confirm', Value: fresh.accessKeyId });
+    expect(await dynamoDecisionStore(new DynamoDBClient({}), () => ledger).get('confirm', 'dep-running')).toMatchObject({
+      newAccessKeyId: fresh.accessKeyId,
+      executionName,
+    });
+    expect((await tagsOf('dep-running')).map((tag) => tag.Key)).not.toContain('rotation:confirm');
+  });
+
+  test('without a ledger table, a deployed confirm is refused (tags are not a fallback) and nothing changes', async () => {
+    // Prepare
+    const { old } = await promoted('dep-no-table');
+    await startedBy('dep-no-table', old);
+    delete process.env.NOTIFICATION_LEDGER_TABLE;
+    const before = await tagsOf('dep-no-table');
+
+    // Act
+    const result = await cli('confirm', 'dep-no-table');
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.err).toContain('a deployed rotation hears confirm only through it, never through tags');
+    expect(await tagsOf('dep-no-table')).toEqual(before);
   });
 
   test.each(['confirm', 'abort'])(
@@ -205,5 +237,128 @@ describe('deployed: a rotation is running when the state machine has a RUNNING e
       expect(await keysOf(userName)).toEqual({ [old.accessKeyId]: 'Active', [fresh.accessKeyId]: 'Active' });
       expect((await storedKey(userName)).accessKeyId).toBe(fresh.accessKeyId);
     },
+  );
+});
+
+describe('deployed (confirmVia task-token): tags are data, not authority; decisions come from the ledger table and the task token', () => {
+  // A leaked key may tag its own user (AWS's "manage your own access keys" policy allows iam:TagUser on
+  // oneself), so a deployed rotation must not let rotation:confirm or rotation:abort move it.
+  const sfn = new SFNClient({});
+  const dynamodb = new DynamoDBClient({});
+  const TABLE = 'confirm-abort-deployed-ledger';
+  let stateMachineArn = '';
+
+  beforeAll(async () => {
+    stateMachineArn = await createPassStateMachine(sfn, 'confirm-abort-deployed-rotate-key');
+    await ensureLedgerTable(dynamodb, TABLE);
+  });
+  beforeEach(() => {
+    process.env.NOTIFICATION_LEDGER_TABLE = TABLE;
+  });
+  afterEach(() => {
+    delete process.env.NOTIFICATION_LEDGER_TABLE;
+    delete process.env.ROTATION_STATE_MACHINE_ARN;
+  });
+
+  /** The user tags itself with a marker naming the new key, as a leaked key could. */
+  async function selfTag(userName: string, tag: string): Promise<string> {
+    const fresh = (await storedKey(userName)).accessKeyId;
+    await iam.send(new TagUserCommand({ UserName: userName, Tags: [{ Key: tag, Value: fresh }] }));
+    return fresh;
+  }
+
+  /** Runs a task-token rotation; `before` runs ahead of the named Task, and AwaitConfirmation's wait ends as AWS ends an unanswered one. */
+  function deployedRun(userName: string, before: Record<string, () => Promise<unknown>>) {
+    return runRotation(
+      { userName },
+      {
+        logger: quietLogger,
+        durations: FAST,
+        confirmVia: 'task-token',
+        wrapTask: (stateName, run) => async (payload) => {
+          await before[stateName]?.();
+          const output = await run(payload);
+          // The local interpreter has no callbacks: nobody completes the token, so the task times out.
+          if (stateName === 'AwaitConfirmation')
+            throw Object.assign(new Error('no one completed the task token'), { name: 'States.Timeout' });
+          return output;
+        },
+      },
+    );
+  }
+
+  test(
+    'a rotation:confirm tag the user sets on itself does not pass the manual gate: the wait runs out, NeedsAttention, the old key stays Active',
+    async () => {
+      // Prepare
+      const old = await createUser('self-confirm', { 'rotation:health-checks': 'manual' });
+      await seedSecret('self-confirm', old);
+      let tagged = '';
+
+      // Act
+      const report = await deployedRun('self-confirm', {
+        NotifyReady: async () => {
+          tagged = await selfTag('self-confirm', 'rotation:confirm');
+        },
+      });
+
+      // Assess
+      expect(tagged).toBe(report.newAccessKeyId);
+      expect(report.states.find((state) => state.name === 'CheckConsumers')?.outcome).toBe('awaiting-confirmation');
+      expect(report.states.map((state) => state.name)).not.toContain('Deactivate');
+      expect(report.status).toBe('NeedsAttention');
+      expect(await keysOf('self-confirm')).toEqual({ [old.accessKeyId]: 'Active', [tagged]: 'Active' });
+    },
+    ROTATION_MS,
+  );
+
+  test(
+    'a rotation:abort tag the user sets on itself during observation is ignored: the rotation completes and the old key is deleted',
+    async () => {
+      // Prepare
+      const old = await createUser('self-abort', { 'rotation:health-checks': 'old-key-idle' });
+      await seedSecret('self-abort', old);
+
+      // Act
+      const report = await deployedRun('self-abort', { CheckObservation: () => selfTag('self-abort', 'rotation:abort') });
+
+      // Assess
+      expect(report.status).toBe('Succeeded');
+      expect(await keysOf('self-abort')).toEqual({ [report.newAccessKeyId ?? '']: 'Active' });
+    },
+    ROTATION_MS,
+  );
+
+  test(
+    'abort during observation writes abort#<user> in the ledger table, no tag; CheckObservation reads it and rolls back',
+    async () => {
+      // Prepare: the execution moto keeps RUNNING says which rotation is running; the runner plays its steps.
+      const old = await createUser('table-abort', { 'rotation:health-checks': 'old-key-idle' });
+      await seedSecret('table-abort', old);
+      process.env.ROTATION_STATE_MACHINE_ARN = stateMachineArn;
+      const started = await cli('rotate', 'table-abort', '--key', old.accessKeyId, '--json');
+      expect(started.code).toBe(0);
+      let aborted: { code: number; out: string; err: string } | undefined;
+
+      // Act
+      const report = await deployedRun('table-abort', {
+        CheckObservation: async () => {
+          aborted ??= await cli('abort', 'table-abort');
+        },
+      });
+
+      // Assess
+      expect(aborted?.code).toBe(0);
+      expect(aborted?.out).toContain(`recorded abort#table-abort (new key ${report.newAccessKeyId ?? ''}) in the ledger table`);
+      expect(await dynamoDecisionStore(dynamodb, () => TABLE).get('abort', 'table-abort')).toMatchObject({
+        newAccessKeyId: report.newAccessKeyId,
+      });
+      const tags = (await iam.send(new ListUserTagsCommand({ UserName: 'table-abort' }))).Tags ?? [];
+      expect(tags.map((tag) => tag.Key)).not.toContain('rotation:abort');
+      expect(report.status).toBe('RolledBack');
+      expect(await keysOf('table-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
+      expect((await storedKey('table-abort')).accessKeyId).toBe(old.accessKeyId);
+    },
+    ROTATION_MS,
   );
 });

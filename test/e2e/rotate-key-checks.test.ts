@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { loadConfig } from '#shared/config/settings.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TagUserCommand } from '@aws-sdk/client-iam';
@@ -25,6 +26,20 @@ afterAll(async () => {
 });
 
 describe('consumer health checks other than new-key-used', () => {
+  test('http: a health URL tag outside the allowed origins is ignored and the account checks apply', async () => {
+    // Prepare: the user points its own gate at an endpoint it controls (always 200).
+    const old = await createUser('webapp-own-url', { 'rotation:health-checks': 'http', 'rotation:health-check-urls': healthUrl });
+    await seedSecret('webapp-own-url', old);
+    healthStatus = 200;
+
+    // Act
+    const report = await runRotation({ userName: 'webapp-own-url' }, { logger: quietLogger, durations: FAST });
+
+    // Assess: with no URL allowed, the http check cannot run, so the default new-key-used gate holds (the new key is never used here).
+    expect(report.status).toBe('NeedsAttention');
+    expect(await keysOf('webapp-own-url')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Active' });
+  });
+
   test('http: healthy at the gate, failing during observation → RolledBack', async () => {
     const old = await createUser('webapp', { 'rotation:health-checks': 'http', 'rotation:health-check-urls': healthUrl });
     await seedSecret('webapp', old);
@@ -33,7 +48,10 @@ describe('consumer health checks other than new-key-used', () => {
       if (state.name === 'NotifyDeactivated') healthStatus = 503;
     };
 
-    const report = await runRotation({ userName: 'webapp' }, { logger: quietLogger, durations: FAST, onState });
+    // A tag may name health URLs only on origins the account allows.
+    const config = loadConfig(process.env, { HEALTH_CHECK_URL_ORIGINS: new URL(healthUrl).origin });
+
+    const report = await runRotation({ userName: 'webapp' }, { logger: quietLogger, durations: FAST, onState, config });
 
     expect(report.status).toBe('RolledBack');
     expect(report.states.find((state) => state.name === 'CheckObservation')?.outcome).toBe('trouble');

@@ -66,7 +66,7 @@ const scanOn = (days: number, config: Config) =>
 describe('scan notifications against moto', () => {
   test('two daily scans in a row send each warning once; unused keys and an ending exemption are told once too', async () => {
     await createUser('soon-due', { 'rotation:owner': 'soon@example.com' });
-    await createUser('idle', { 'rotation:owner': 'idle@example.com', 'rotation:unused-after-days': '30', 'rotation:max-age-days': '400' });
+    await createUser('idle', { 'rotation:owner': 'idle@example.com', 'rotation:unused-after-days': '30', 'rotation:max-age-days': '365' });
     const exemptUntil = new Date(Date.now() + 85 * DAY_MS).toISOString().slice(0, 10);
     await createUser('held', {
       'rotation:owner': 'held@example.com',

@@ -11,6 +11,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_DEFAULT_REGION = 'us-east-1';
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
+  // The e2e scenarios choose each user's checks by tag (rotation:health-checks=manual and the like),
+  // which replaces the default check; an account allows that with ALLOW_TAG_CHECK_REMOVAL. Its false
+  // default is tested in test/unit/config/user-settings.test.ts.
+  process.env.ALLOW_TAG_CHECK_REMOVAL ??= 'true';
   // CI=true makes picocolors colour its output; tests read plain text, as a pipe would give them.
   process.env.NO_COLOR = '1';
 }

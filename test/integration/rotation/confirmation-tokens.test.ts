@@ -8,6 +8,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { ListUserTagsCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awaitConfirmationStep } from '#functions/rotate-await-confirmation.ts';
@@ -16,6 +17,7 @@ import { fixedClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { dynamoTokenStore, tokenId } from '#shared/rotation/confirmation-tokens.ts';
+import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { cli } from '../../helpers/cli.ts';
 import { bufferLogger } from '../../helpers/leak-scan.ts';
@@ -28,6 +30,7 @@ const TOKEN = 'AAAAKgAAAAIAAAAAAAAAAfake-task-token-never-in-a-log-7f3c';
 const dynamodb = new DynamoDBClient({});
 const sfn = mockClient(SFNClient);
 const tokens = dynamoTokenStore(dynamodb, () => TABLE);
+const decisions = dynamoDecisionStore(dynamodb, () => TABLE);
 
 /** The deployed state machine (mocked) has one RUNNING execution: the rotation of this user's old key. */
 function running(userName: string, old: TestKey): void {
@@ -83,6 +86,7 @@ function deps(logger: RotationDeps['logger']): () => Promise<RotationDeps> {
       lastUsedGranularityMs: 0,
       confirmVia: 'task-token',
       confirmationTokens: dynamoTokenStore(dynamodb, () => TABLE),
+      decisions,
     });
 }
 
@@ -164,7 +168,7 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
     expect((await tokens.get('token-retry', new Date()))?.taskToken).toBe(`${TOKEN}-attempt-1`);
   });
 
-  test('an abort tag set while the gate moved here fails the step with RotationAbortedError; a confirm tag with AlreadyConfirmedError', async () => {
+  test('a confirm recorded while the gate moved here fails the step with AlreadyConfirmedError', async () => {
     // Prepare
     const { old, fresh } = await atTheGate('token-tagged');
     const { logger, lines } = bufferLogger();
@@ -176,6 +180,44 @@ describe('AwaitConfirmation stores the task token in the ledger table', () => {
       name: 'AlreadyConfirmedError',
     });
     expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  test('an abort recorded while the gate moved here fails the step with RotationAbortedError', async () => {
+    // Prepare
+    const { old, fresh } = await atTheGate('token-aborted');
+    const { logger } = bufferLogger();
+    const step = awaitConfirmationStep(deps(logger), logger);
+    await cli('abort', 'token-aborted');
+
+    // Act & Assess
+    await expect(step(event('token-aborted', old, fresh), localContext('rotateAwaitConfirmation'))).rejects.toMatchObject({
+      name: 'RotationAbortedError',
+    });
+  });
+
+  test('tags the user set on itself (rotation:confirm, rotation:abort = the new key id) neither confirm nor abort: the step waits for its token', async () => {
+    // Prepare: a leaked key may tag its own user (AWS's "manage your own access keys" policy allows it).
+    const { old, fresh } = await atTheGate('token-self-tagged');
+    await iam.send(
+      new TagUserCommand({
+        UserName: 'token-self-tagged',
+        Tags: [
+          { Key: 'rotation:confirm', Value: fresh.accessKeyId },
+          { Key: 'rotation:abort', Value: fresh.accessKeyId },
+        ],
+      }),
+    );
+    const { logger } = bufferLogger();
+
+    // Act
+    const result = await awaitConfirmationStep(deps(logger), logger)(
+      event('token-self-tagged', old, fresh),
+      localContext('rotateAwaitConfirmation'),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ stored: true, newAccessKeyId: fresh.accessKeyId });
+    expect((await tokens.get('token-self-tagged', new Date()))?.taskToken).toBe(TOKEN);
   });
 });
 
@@ -201,7 +243,7 @@ describe('confirm and abort complete the waiting task with the stored token', ()
     expect(await tokens.get('cli-confirm', new Date())).toBeUndefined();
   });
 
-  test('abort sends SendTaskFailure with the error RotationAbortedError, deletes the token and still tags the user', async () => {
+  test('abort sends SendTaskFailure with the error RotationAbortedError, deletes the token, records abort#<user> in the table and tags nothing', async () => {
     // Prepare
     const { old, fresh } = await atTheGate('cli-abort');
     const { logger } = bufferLogger();
@@ -217,12 +259,12 @@ describe('confirm and abort complete the waiting task with the stored token', ()
     expect(result.out).toContain('Rolling back now');
     expect(result.out + result.err).not.toContain(TOKEN);
     expect(await tokens.get('cli-abort', new Date())).toBeUndefined();
-    const { ListUserTagsCommand } = await import('@aws-sdk/client-iam');
     const tags = await iam.send(new ListUserTagsCommand({ UserName: 'cli-abort' }));
-    expect(tags.Tags).toContainEqual({ Key: 'rotation:abort', Value: fresh.accessKeyId });
+    expect(tags.Tags?.map((tag) => tag.Key)).not.toContain('rotation:abort');
+    expect(await decisions.get('abort', 'cli-abort')).toMatchObject({ newAccessKeyId: fresh.accessKeyId, executionName: 'cli-abort-exec' });
   });
 
-  test('a token whose wait has ended (TaskTimedOut) is deleted and the tag is used instead', async () => {
+  test('a token whose wait has ended (TaskTimedOut) is deleted and the recorded decision is left for the next check', async () => {
     // Prepare
     const { old, fresh } = await atTheGate('cli-stale');
     const { logger } = bufferLogger();
@@ -234,7 +276,8 @@ describe('confirm and abort complete the waiting task with the stored token', ()
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.out).toContain(`Confirmed: tagged cli-stale rotation:confirm=${fresh.accessKeyId}`);
+    expect(result.out).toContain(`Confirmed: recorded confirm#cli-stale (new key ${fresh.accessKeyId}) in the ledger table`);
+    expect(await decisions.get('confirm', 'cli-stale')).toMatchObject({ newAccessKeyId: fresh.accessKeyId });
     expect(result.out).toContain('no longer completes anything');
     expect(await tokens.get('cli-stale', new Date())).toBeUndefined();
   });

@@ -78,9 +78,24 @@ describe('resolveUserSettings', () => {
 
   describe('exemption', () => {
     test.each<[string, Record<string, string>, string | undefined, string | undefined]>([
-      ['a reason without expiry', { 'rotation:exempt': 'vendor contract' }, 'vendor contract', undefined],
-      ['"true" gives no reason', { 'rotation:exempt': 'true' }, 'no reason given', undefined],
-      ['an empty value is still an exemption', { 'rotation:exempt': '' }, 'no reason given', undefined],
+      [
+        'a reason and an expiry',
+        { 'rotation:exempt': 'vendor contract', 'rotation:exempt-until': '2026-07-01' },
+        'vendor contract',
+        '2026-07-01T23:59:59.999Z',
+      ],
+      [
+        '"true" gives no reason',
+        { 'rotation:exempt': 'true', 'rotation:exempt-until': '2026-07-01' },
+        'no reason given',
+        '2026-07-01T23:59:59.999Z',
+      ],
+      [
+        'an empty value is still an exemption',
+        { 'rotation:exempt': '', 'rotation:exempt-until': '2026-07-01' },
+        'no reason given',
+        '2026-07-01T23:59:59.999Z',
+      ],
       [
         'an expiry is the end of that UTC day',
         { 'rotation:exempt': 'q3', 'rotation:exempt-until': '2026-09-30' },
@@ -88,11 +103,23 @@ describe('resolveUserSettings', () => {
         '2026-09-30T23:59:59.999Z',
       ],
     ])('%s', (_name, values, reason, until) => {
-      const { settings, problems } = resolve(values);
+      const { settings, problems, weakened } = resolve(values);
       expect(problems).toEqual([]);
       expect(settings.exemption?.reason).toBe(reason);
       expect(settings.exemption?.until?.toISOString()).toBe(until);
+      expect(weakened).toEqual([{ tag: 'rotation:exempt', value: values['rotation:exempt'], default: 'rotated when due' }]);
     });
+
+    test.each([['vendor contract'], ['true'], ['']])(
+      'rotation:exempt=%p without an expiry is refused (a user may tag itself): no exemption, a problem naming EXEMPTION_MAX_DAYS',
+      (value) => {
+        const { settings, problems, weakened } = resolve({ 'rotation:exempt': value });
+        expect(settings.exemption).toBeUndefined();
+        expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:exempt']);
+        expect(problems[0]?.message).toContain('EXEMPTION_MAX_DAYS');
+        expect(weakened).toEqual([]);
+      },
+    );
 
     test('"false" is no exemption', () => {
       expect(resolve({ 'rotation:exempt': 'false' }).settings.exemption).toBeUndefined();
@@ -110,6 +137,167 @@ describe('resolveUserSettings', () => {
         expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:exempt-until']);
       },
     );
+  });
+
+  describe('account ceilings: a tag beyond one is a problem, and the default applies', () => {
+    const NOW = new Date('2026-06-01T12:00:00Z');
+    const at = (values: Record<string, string>, overrides: Record<string, string> = {}) =>
+      resolveUserSettings('alice', tags(values), loadConfig({}, overrides), NOW);
+
+    test.each<[string, Record<string, string>, Record<string, string>, string, (s: ReturnType<typeof at>['settings']) => unknown, unknown]>(
+      [
+        [
+          'a max age above the ceiling (365 by default)',
+          { 'rotation:max-age-days': '366' },
+          {},
+          'rotation:max-age-days',
+          (s) => s.maxAgeDays,
+          90,
+        ],
+        [
+          'a max age above a lowered ceiling',
+          { 'rotation:max-age-days': '200' },
+          { ROTATION_MAX_AGE_DAYS_CEILING: '180' },
+          'rotation:max-age-days',
+          (s) => s.maxAgeDays,
+          90,
+        ],
+        [
+          'an exemption ending past the horizon (90 days by default)',
+          { 'rotation:exempt': 'q3', 'rotation:exempt-until': '2026-09-01' },
+          {},
+          'rotation:exempt-until',
+          (s) => s.exemption,
+          undefined,
+        ],
+        [
+          'an exemption ending past a shorter horizon',
+          { 'rotation:exempt': 'q3', 'rotation:exempt-until': '2026-06-20' },
+          { EXEMPTION_MAX_DAYS: '7' },
+          'rotation:exempt-until',
+          (s) => s.exemption,
+          undefined,
+        ],
+        [
+          'a health URL with no allowed origins',
+          { 'rotation:health-check-urls': 'https://attacker.example/ok' },
+          {},
+          'rotation:health-check-urls',
+          (s) => s.healthCheckUrls,
+          [],
+        ],
+        [
+          'a health URL outside the allowed origins',
+          { 'rotation:health-check-urls': 'https://health.example.com.evil.test/ok' },
+          { HEALTH_CHECK_URL_ORIGINS: 'https://health.example.com' },
+          'rotation:health-check-urls',
+          (s) => s.healthCheckUrls,
+          [],
+        ],
+        [
+          'a health URL on another port of an allowed host',
+          { 'rotation:health-check-urls': 'https://health.example.com:8443/ok' },
+          { HEALTH_CHECK_URL_ORIGINS: 'https://health.example.com' },
+          'rotation:health-check-urls',
+          (s) => s.healthCheckUrls,
+          [],
+        ],
+        [
+          'health checks that drop the default one',
+          { 'rotation:health-checks': 'manual' },
+          {},
+          'rotation:health-checks',
+          (s) => s.healthChecks,
+          ['new-key-used', 'manual'],
+        ],
+        [
+          'health checks that drop one of several defaults',
+          { 'rotation:health-checks': 'old-key-idle' },
+          { HEALTH_CHECKS: 'new-key-used,old-key-idle' },
+          'rotation:health-checks',
+          (s) => s.healthChecks,
+          ['new-key-used', 'old-key-idle'],
+        ],
+      ],
+    )('%s', (_name, values, overrides, tag, read, expected) => {
+      const { settings, problems, weakened } = at(values, overrides);
+      expect(problems.map((problem) => problem.tagKey)).toEqual([tag]);
+      expect(read(settings)).toEqual(expected);
+      expect(weakened).toEqual([]);
+    });
+
+    test.each<[string, Record<string, string>, Record<string, string>]>([
+      ['a max age at the ceiling', { 'rotation:max-age-days': '365' }, {}],
+      ['an exemption ending on the horizon day', { 'rotation:exempt': 'q3', 'rotation:exempt-until': '2026-08-30' }, {}],
+      [
+        'a health URL on an allowed origin',
+        { 'rotation:health-check-urls': 'https://health.example.com/a https://health.example.com/b' },
+        { HEALTH_CHECK_URL_ORIGINS: 'https://health.example.com' },
+      ],
+      [
+        'a health URL on the origin of a configured one',
+        { 'rotation:health-check-urls': 'https://svc.internal/other' },
+        { HEALTH_CHECK_URLS: 'https://svc.internal/health' },
+      ],
+      ['health checks that keep the default and add one', { 'rotation:health-checks': 'new-key-used manual' }, {}],
+      [
+        'health checks that drop the default, where the account allows it',
+        { 'rotation:health-checks': 'manual' },
+        { ALLOW_TAG_CHECK_REMOVAL: 'true' },
+      ],
+    ])('%s is applied', (_name, values, overrides) => {
+      expect(at(values, overrides).problems).toEqual([]);
+    });
+  });
+
+  describe('weakening overrides are listed with the tag, its value and the default', () => {
+    test.each<[string, Record<string, string>, Record<string, string>, { tag: string; value: string; default: string }[]]>([
+      ['a longer rotation window', { 'rotation:max-age-days': '180' }, {}, [{ tag: 'rotation:max-age-days', value: '180', default: '90' }]],
+      [
+        'a longer unused window',
+        { 'rotation:unused-after-days': '120' },
+        {},
+        [{ tag: 'rotation:unused-after-days', value: '120', default: '45' }],
+      ],
+      [
+        'notify instead of deactivate',
+        { 'rotation:unused-action': 'notify' },
+        { UNUSED_KEY_ACTION: 'deactivate' },
+        [{ tag: 'rotation:unused-action', value: 'notify', default: 'deactivate' }],
+      ],
+      [
+        'a longer gate deadline',
+        { 'rotation:health-check-deadline': '30d' },
+        {},
+        [{ tag: 'rotation:health-check-deadline', value: '30d', default: '7d' }],
+      ],
+      ['a shorter observation', { 'rotation:observation': '1h' }, {}, [{ tag: 'rotation:observation', value: '1h', default: '7d' }]],
+      [
+        'removed checks (allowed)',
+        { 'rotation:health-checks': 'manual' },
+        { ALLOW_TAG_CHECK_REMOVAL: 'true' },
+        [{ tag: 'rotation:health-checks', value: 'manual', default: 'new-key-used' }],
+      ],
+    ])('%s', (_name, values, overrides, expected) => {
+      const { weakened, problems } = resolveUserSettings(
+        'alice',
+        tags(values),
+        loadConfig({}, overrides),
+        new Date('2026-06-01T00:00:00Z'),
+      );
+      expect(problems).toEqual([]);
+      expect(weakened).toEqual(expected);
+    });
+
+    test.each<[string, Record<string, string>]>([
+      ['a shorter rotation window', { 'rotation:max-age-days': '30' }],
+      ['more checks', { 'rotation:health-checks': 'new-key-used old-key-idle' }],
+      ['a longer observation', { 'rotation:observation': '14d' }],
+      ['a shorter deadline', { 'rotation:health-check-deadline': '1d' }],
+      ['deactivate where the default is notify', { 'rotation:unused-action': 'deactivate' }],
+    ])('%s is stricter: not listed', (_name, values) => {
+      expect(resolve(values).weakened).toEqual([]);
+    });
   });
 
   describe('secret name', () => {

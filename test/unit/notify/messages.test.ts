@@ -145,3 +145,29 @@ describe('deployedAccountId', () => {
     },
   );
 });
+
+describe('tags that weaken a default', () => {
+  test('are listed in the email and the compact body, each with its value and the account default', () => {
+    // Prepare
+    const weakened = [
+      { tag: 'rotation:max-age-days', value: '180', default: '90' },
+      { tag: 'rotation:observation', value: '1h', default: '7d' },
+    ];
+
+    // Act
+    const message = buildNotification(facts({ event: 'rotation-started', weakened }));
+
+    // Assess
+    const body = JSON.parse(message.message) as { default: string; email: string };
+    expect(body.email).toContain(
+      "Tags on this user weaken the account's defaults (anyone who may tag the user can set them): " +
+        'rotation:max-age-days=180 (account default: 90); rotation:observation=1h (account default: 7d).',
+    );
+    expect((JSON.parse(body.default) as { metadata: { weakened?: unknown } }).metadata.weakened).toEqual(weakened);
+  });
+
+  test('none: no such line', () => {
+    const body = JSON.parse(buildNotification(facts({ event: 'rotation-started', weakened: [] })).message) as { email: string };
+    expect(body.email).not.toContain('weaken');
+  });
+});

@@ -111,8 +111,13 @@ describe('classifyKey with per-user settings', () => {
 });
 
 describe('exemptions', () => {
-  test('an exemption without expiry holds back a due key, and the reason says both', () => {
+  test('a tag exemption without expiry is refused (a user may tag itself): the due key is rotated', () => {
     const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'vendor contract' }), NOW);
+    expect(verdict).toMatchObject({ class: 'due', action: 'rotate' });
+  });
+
+  test('an exemption holds back a due key, and the reason says both', () => {
+    const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'vendor contract', 'rotation:exempt-until': '2026-07-15' }), NOW);
     expect(verdict).toMatchObject({ class: 'exempt', action: 'none' });
     expect(verdict.reason).toContain('vendor contract');
     expect(verdict.reason).toContain('otherwise due');

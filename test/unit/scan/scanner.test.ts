@@ -295,6 +295,28 @@ describe('scanAccount from the credential report', () => {
     expect(result.rotationsStarted.map((rotation) => rotation.userName).sort()).toEqual(['fine', 'typo']);
   });
 
+  test('tags that weaken a default are listed with the user, the value and the default; one past a ceiling is a tag problem', async () => {
+    // Prepare
+    seed([
+      { userName: 'slow', keys: [used('AKIASLOW', 170, 1)], tags: { 'rotation:max-age-days': '180' } },
+      { userName: 'forever', keys: [used('AKIAFOREVER', 100, 1)], tags: { 'rotation:max-age-days': '400' } },
+      { userName: 'fine', keys: [used('AKIAFINE', 100, 1)] },
+    ]);
+
+    // Act
+    const result = await scanAccount(options());
+
+    // Assess
+    expect(result.weakened).toEqual([{ userName: 'slow', tag: 'rotation:max-age-days', value: '180', default: '90' }]);
+    expect(result.keys.find((key) => key.userName === 'slow')?.weakened).toEqual([
+      { tag: 'rotation:max-age-days', value: '180', default: '90' },
+    ]);
+    expect(result.keys.find((key) => key.userName === 'fine')?.weakened).toBeUndefined();
+    expect(result.tagProblems.map((problem) => [problem.userName, problem.tag])).toEqual([['forever', 'rotation:max-age-days']]);
+    // 'slow' (170 days) is in its warning window before 180; 'forever' gets the account's 90 days, not its tag.
+    expect(result.rotationsStarted.map((rotation) => rotation.userName).sort()).toEqual(['fine', 'forever']);
+  });
+
   test('exempt paths and groups come from the account details', async () => {
     seed([
       { userName: 'breakglass', path: '/break-glass/', keys: [used('AKIABG', 100, 1)] },
