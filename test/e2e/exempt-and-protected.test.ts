@@ -23,6 +23,8 @@ async function userWithKey(userName: string, options: { path?: string; tags?: Re
   return created;
 }
 
+// Tag exemptions must end within EXEMPTION_MAX_DAYS (90 by default).
+const EXEMPT_UNTIL = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
 const config = (overrides: Partial<Config>): Config => ({ ...loadConfig({}), ...overrides });
 const inlinePolicies = async (userName: string): Promise<string[]> =>
   (await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? [];
@@ -32,7 +34,9 @@ const messagesOf = async (userName: string, event: string): Promise<string[]> =>
 describe('exempt users, on every path', () => {
   test('a manual rotation of a user exempt by tag is refused in Prepare (UserExemptError), naming why and the override; nothing changes', async () => {
     // Prepare
-    const key = await userWithKey('vendor-app', { tags: { 'rotation:exempt': 'vendor cannot rotate until Q3' } });
+    const key = await userWithKey('vendor-app', {
+      tags: { 'rotation:exempt': 'vendor cannot rotate until Q3', 'rotation:exempt-until': EXEMPT_UNTIL },
+    });
 
     // Act
     const report = await runRotation(
@@ -64,7 +68,7 @@ describe('exempt users, on every path', () => {
   });
 
   test('with an explicit override the exempt user is rotated, and the notices say it was exempt and why it was overridden', async () => {
-    const key = await userWithKey('vendor-two', { tags: { 'rotation:exempt': 'vendor contract' } });
+    const key = await userWithKey('vendor-two', { tags: { 'rotation:exempt': 'vendor contract', 'rotation:exempt-until': EXEMPT_UNTIL } });
 
     const report = await runRotation(
       {
@@ -82,7 +86,7 @@ describe('exempt users, on every path', () => {
     expect(report.status).toBe('NeedsAttention');
     expect(report.newAccessKeyId).not.toBeNull();
     const started = (await messagesOf('vendor-two', 'rotation-started')).join('\n');
-    expect(started).toContain('exempt (tagged rotation:exempt (vendor contract))');
+    expect(started).toContain(`exempt (tagged rotation:exempt until ${EXEMPT_UNTIL} (vendor contract))`);
     expect(started).toContain('exemption overridden: vendor confirmed the new key works');
   });
 

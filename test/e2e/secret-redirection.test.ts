@@ -257,7 +257,11 @@ describe('a secret bound to the user is used', () => {
     // Act
     const report = await runRotation(
       { userName: 'billing-export' },
-      { logger: quietLogger, durations: FAST, config: { ...loadConfig(process.env), secretKmsKeyId: STACK_KEY } },
+      {
+        logger: quietLogger,
+        durations: FAST,
+        config: { ...loadConfig(process.env), secretKmsKeyId: STACK_KEY, healthCheckUrlOrigins: [new URL(healthUrl).origin] },
+      },
     );
 
     // Assess
@@ -278,7 +282,11 @@ describe('a secret bound to the user is used', () => {
     // Act
     const report = await runRotation(
       { userName: 'reports' },
-      { logger: quietLogger, durations: FAST, config: { ...loadConfig(process.env), secretKmsKeyId: STACK_KEY } },
+      {
+        logger: quietLogger,
+        durations: FAST,
+        config: { ...loadConfig(process.env), secretKmsKeyId: STACK_KEY, healthCheckUrlOrigins: [new URL(healthUrl).origin] },
+      },
     );
 
     // Assess

@@ -481,7 +481,12 @@ describe('osls package', () => {
         if (!assumers.includes(fn)) continue;
         const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter((action) => /^(iam|secretsmanager):/.test(action));
         const policy = JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] };
-        expect({ fn, session: policy.Statement.filter((statement) => statement.Effect === 'Allow').flatMap(actionsOf).sort() }).toEqual({ fn, session: memberActions.sort() });
+        expect({
+          fn,
+          session: policy.Statement.filter((statement) => statement.Effect === 'Allow')
+            .flatMap(actionsOf)
+            .sort(),
+        }).toEqual({ fn, session: memberActions.sort() });
       }
     });
 
@@ -495,17 +500,23 @@ describe('osls package', () => {
       }
     });
 
-    test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them', () => {
+    test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them, and the decision records are read as nothing else', () => {
       const onlyTokens = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
       const neverTokens = {
         'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['token#*'] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       };
+      // The steps that read the CLI's confirm/abort records may read those items and no others (no token).
+      const onlyDecisions = {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['confirm#*', 'abort#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      };
       const writers: string[] = [];
       for (const [owner, statements] of allRoles()) {
         for (const statement of statements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('dynamodb:')))) {
-          writers.push(owner);
-          const expected = owner === 'rotateAwaitConfirmation' ? onlyTokens : neverTokens;
+          const readsDecisions = actionsOf(statement).every((action) => action === 'dynamodb:GetItem');
+          if (!readsDecisions) writers.push(owner);
+          const expected = readsDecisions ? onlyDecisions : owner === 'rotateAwaitConfirmation' ? onlyTokens : neverTokens;
           expect({ owner, condition: statement.Condition }).toEqual({ owner, condition: expected });
         }
       }
