@@ -185,33 +185,35 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
 
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
-  const report = await runRotation(
-    {
-      userName,
-      accessKeyId: flags.key,
-      kind,
-      requestedBy: await requestedBy(),
-      reason: flags.reason ?? '',
-      ...(accountId === undefined ? {} : { accountId }),
-      ...(flags.overrideExemption === undefined ? {} : { exemptionOverride: flags.overrideExemption }),
+  const report = await runRotation(await rotationRequest(userName, kind, accountId, flags), {
+    durations,
+    logger,
+    onNotice: (text) => output.err(colors.dim(text)),
+    onState: (state) => progress(stateLine(state)),
+    onStateData: ({ name, output: data }) => {
+      const parsed = name === STATES.Contain ? Contained.safeParse((data as { contained?: unknown } | undefined)?.contained) : undefined;
+      if (parsed?.success) contained = parsed.data;
     },
-    {
-      durations,
-      logger,
-      onNotice: (text) => output.err(colors.dim(text)),
-      onState: (state) => progress(stateLine(state)),
-      onStateData: ({ name, output: data }) => {
-        const parsed = name === STATES.Contain ? Contained.safeParse((data as { contained?: unknown } | undefined)?.contained) : undefined;
-        if (parsed?.success) contained = parsed.data;
-      },
-    },
-  );
+  });
   if (flags.json) output.out(JSON.stringify(report, null, 2));
   else {
     if (contained) output.out(containedLine(contained, report));
     output.out(summary(report));
   }
   return report.status === 'Succeeded' ? 0 : 1;
+}
+
+/** What the person asked for, the same for a local run and a deployed start. */
+async function rotationRequest(userName: string, kind: 'manual' | 'compromise', accountId: string | undefined, flags: RotateFlags) {
+  return {
+    userName,
+    accessKeyId: flags.key,
+    kind,
+    requestedBy: await requestedBy(),
+    reason: flags.reason ?? '',
+    ...(accountId === undefined ? {} : { accountId }),
+    ...(flags.overrideExemption === undefined ? {} : { exemptionOverride: flags.overrideExemption }),
+  };
 }
 
 /** StartExecution in the deployed stack, after the same checks the start-rotation Lambda makes. */
@@ -226,27 +228,16 @@ async function rotateDeployed(
   const silent = silentLogger();
   const config = loadConfig();
   // The stack's own account is the state machine's; another account is reached through its member role.
-  const started = await startRotation(
-    {
-      userName,
-      accessKeyId: flags.key,
-      kind,
-      requestedBy: await requestedBy(),
-      reason: flags.reason ?? '',
-      ...(accountId === undefined ? {} : { accountId }),
-      ...(flags.overrideExemption === undefined ? {} : { exemptionOverride: flags.overrideExemption }),
-    },
-    {
-      iam,
-      sfn,
-      stateMachineArn: stack.stateMachineArn,
-      logger: silent,
-      ownAccountId: async () => stackAccountId(stack.stateMachineArn),
-      iamFor: async (member) => iamWith(memberCredentials(sts, config, systemClock)(member)),
-      // The same organization filters as the deployed start-rotation: the CLI is no way around them.
-      admitAccount: accountAdmission(organizations, config),
-    },
-  );
+  const started = await startRotation(await rotationRequest(userName, kind, accountId, flags), {
+    iam,
+    sfn,
+    stateMachineArn: stack.stateMachineArn,
+    logger: silent,
+    ownAccountId: async () => stackAccountId(stack.stateMachineArn),
+    iamFor: async (member) => iamWith(memberCredentials(sts, config, systemClock)(member)),
+    // The same organization filters as the deployed start-rotation: the CLI is no way around them.
+    admitAccount: accountAdmission(organizations, config),
+  });
   if (flags.json) {
     output.out(JSON.stringify({ ...started, stateMachineArn: stack.stateMachineArn }, null, 2));
     return 0;

@@ -298,17 +298,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
     const error = new RotationInProgressError(
       `User ${input.userName} is already being rotated by this process. Nothing was changed; wait for that rotation to end, then rotate again.`,
     );
-    return {
-      status: 'Failed',
-      userName: input.userName,
-      oldAccessKeyId: input.accessKeyId ?? null,
-      newAccessKeyId: null,
-      error: { name: error.name, message: error.message },
-      topicArn: null,
-      executionName: null,
-      durationMs: Date.now() - started,
-      states: [],
-    };
+    return refusedBeforeStart(input.userName, error, started, { oldAccessKeyId: input.accessKeyId ?? null, topicArn: null });
   }
   usersInRotation.add(userKey);
   try {
@@ -332,17 +322,7 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
     } catch (error) {
       // No key to rotate is an outcome of the run, reported like any other failure.
       if (!(error instanceof RotatorError)) throw error;
-      return {
-        status: 'Failed',
-        userName: input.userName,
-        oldAccessKeyId: null,
-        newAccessKeyId: null,
-        error: { name: error.name, message: error.message },
-        topicArn: null,
-        executionName: null,
-        durationMs: Date.now() - started,
-        states: [],
-      };
+      return refusedBeforeStart(input.userName, error, started, { oldAccessKeyId: null, topicArn: null });
     }
   }
 
@@ -378,23 +358,32 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
     });
   } catch (error) {
     if (!(error instanceof RotationInProgressError)) throw error;
-    return {
-      status: 'Failed',
-      userName: input.userName,
-      oldAccessKeyId: accessKeyId,
-      newAccessKeyId: null,
-      error: { name: error.name, message: error.message },
-      topicArn,
-      executionName: null,
-      durationMs: Date.now() - started,
-      states: [],
-    };
+    return refusedBeforeStart(input.userName, error, started, { oldAccessKeyId: accessKeyId, topicArn });
   }
   try {
     return await execute(input, options, { started, accessKeyId, kind, name, topicArn, durations, deps });
   } finally {
     await lease.release();
   }
+}
+
+/** A run refused before any state ran: reported as a failed run, with nothing changed. */
+function refusedBeforeStart(
+  userName: string,
+  error: Error,
+  started: number,
+  known: Pick<RotationReport, 'oldAccessKeyId' | 'topicArn'>,
+): RotationReport {
+  return {
+    status: 'Failed',
+    userName,
+    ...known,
+    newAccessKeyId: null,
+    error: { name: error.name, message: error.message },
+    executionName: null,
+    durationMs: Date.now() - started,
+    states: [],
+  };
 }
 
 interface PreparedRun {
