@@ -41,11 +41,14 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
   test(
     'confirm at the gate: the rotation moves on and succeeds',
     async () => {
+      // Prepare: a user whose gate waits for a person, and its secret.
       const old = await createUser('gate-confirm', { 'rotation:health-checks': 'manual' });
       await seedSecret('gate-confirm', old);
 
+      // Act: rotate, and confirm once CheckConsumers has run.
       const { report, result } = await rotateAndAct('gate-confirm', 'CheckConsumers', ['confirm', 'gate-confirm']);
 
+      // Assess
       expect(result.code).toBe(0);
       expect(result.out).toContain(`Confirmed: tagged gate-confirm rotation:confirm=${report.newAccessKeyId ?? ''}`);
       expect(report.status).toBe('Succeeded');
@@ -57,11 +60,14 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
   test(
     'abort at the gate: rolled back, the old key stays Active and AWSCURRENT',
     async () => {
+      // Prepare: a user whose gate waits for a person, and its secret.
       const old = await createUser('gate-abort', { 'rotation:health-checks': 'manual' });
       await seedSecret('gate-abort', old);
 
+      // Act: rotate, and abort once CheckConsumers has run.
       const { report, result } = await rotateAndAct('gate-abort', 'CheckConsumers', ['abort', 'gate-abort']);
 
+      // Assess
       expect(result.out).toContain('stays Active and AWSCURRENT goes back to it');
       expect(report.status).toBe('RolledBack');
       expect(await keysOf('gate-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
@@ -73,11 +79,14 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
   test(
     'abort during observation: the old key is reactivated and AWSCURRENT again',
     async () => {
+      // Prepare: a user whose gate is old-key-idle, and its secret.
       const old = await createUser('observe-abort', { 'rotation:health-checks': 'old-key-idle' });
       await seedSecret('observe-abort', old);
 
+      // Act: rotate, and abort once the old key is deactivated.
       const { report, result } = await rotateAndAct('observe-abort', 'NotifyDeactivated', ['abort', 'observe-abort']);
 
+      // Assess
       expect(result.out).toContain('is reactivated and AWSCURRENT again');
       expect(report.status).toBe('RolledBack');
       expect(await keysOf('observe-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
@@ -89,11 +98,14 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
   test(
     'confirm during observation changes nothing: the gate has passed, the rotation finishes as planned',
     async () => {
+      // Prepare: a user whose gate is old-key-idle, and its secret.
       const old = await createUser('observe-confirm', { 'rotation:health-checks': 'old-key-idle' });
       await seedSecret('observe-confirm', old);
 
+      // Act: rotate, and confirm once the old key is deactivated.
       const { report, result } = await rotateAndAct('observe-confirm', 'NotifyDeactivated', ['confirm', 'observe-confirm']);
 
+      // Assess
       expect(result.code).toBe(0);
       expect(result.out).toContain('Nothing to confirm');
       expect(report.status).toBe('Succeeded');
@@ -102,11 +114,14 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
   );
 
   test('with no rotation in progress, confirm exits 1 and changes nothing', async () => {
+    // Prepare: a user with no rotation running.
     const only = await createUser('idle-user');
     await seedSecret('idle-user', only);
 
+    // Act
     const result = await cli('abort', 'idle-user');
 
+    // Assess
     expect(result.code).toBe(1);
     expect(result.err).toContain('NoRotationInProgressError');
     expect(await keysOf('idle-user')).toEqual({ [only.accessKeyId]: 'Active' });

@@ -4,9 +4,14 @@ import { spawnSync } from 'node:child_process';
 // `npm start` is a newcomer's first contact: run it as they would, in its own process with its own moto.
 describe('npm start (the local demo)', () => {
   test('rotates the due keys, holds the rest back, checks its own outcomes and exits 0', () => {
+    // Prepare: the newcomer's environment, without the test's moto endpoint (the demo starts its own).
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.AWS_ENDPOINT_URL;
+
+    // Act
     const result = spawnSync('node', ['bin/iam-key-rotator.mjs', 'demo'], { encoding: 'utf8', env, timeout: 120_000 });
+
+    // Assess
     const stdout = result.stdout;
     if (result.status !== 0) throw new Error(`demo exited ${result.status}:\n${stdout}\n${result.stderr}`);
     const row = (user: string): string => stdout.split('\n').find((line) => line.includes(`│ ${user} `)) ?? '';

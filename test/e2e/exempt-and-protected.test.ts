@@ -55,21 +55,26 @@ describe('exempt users, on every path', () => {
   });
 
   test('a scheduled rotation of a user exempt by EXEMPT_PATHS (a StartExecution past the scanner) is refused too', async () => {
+    // Prepare: a user under /legacy/.
     const key = await userWithKey('legacy-batch', { path: '/legacy/' });
 
+    // Act
     const report = await runRotation(
       { userName: 'legacy-batch', accessKeyId: key.accessKeyId, kind: 'scheduled', requestedBy: 'scanner' },
       { logger: quietLogger, durations: FAST, config: config({ exemptPaths: ['/legacy'] }) },
     );
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(await keysOf('legacy-batch')).toEqual({ [key.accessKeyId]: 'Active' });
     expect((await messagesOf('legacy-batch', 'rotation-failed')).join('\n')).toContain('EXEMPT_PATHS');
   });
 
   test('with an explicit override the exempt user is rotated, and the notices say it was exempt and why it was overridden', async () => {
+    // Prepare: a user exempt by tag.
     const key = await userWithKey('vendor-two', { tags: { 'rotation:exempt': 'vendor contract', 'rotation:exempt-until': EXEMPT_UNTIL } });
 
+    // Act: with an explicit override.
     const report = await runRotation(
       {
         userName: 'vendor-two',
@@ -81,6 +86,7 @@ describe('exempt users, on every path', () => {
       { logger: quietLogger, durations: FAST },
     );
 
+    // Assess
     // Past Prepare, a new key is issued (no consumer uses it here, so the gate ends NeedsAttention: a rotation, not a refusal).
     expect(names(report)).toContain('CreateAndStore');
     expect(report.status).toBe('NeedsAttention');
@@ -91,13 +97,16 @@ describe('exempt users, on every path', () => {
   });
 
   test('a leaked key of an exempt user is contained regardless, and the critical notice says the user was exempt', async () => {
+    // Prepare: a user under /legacy/.
     const key = await userWithKey('legacy-leak', { path: '/legacy/' });
 
+    // Act
     const report = await runRotation(
       { userName: 'legacy-leak', accessKeyId: key.accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'found in a paste' },
       { logger: quietLogger, durations: FAST, config: config({ exemptPaths: ['/legacy/'] }) },
     );
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(names(report).slice(0, 3)).toEqual(['IsCompromise', 'Contain', 'NotifyContained']);
     expect(Object.keys(await keysOf('legacy-leak'))).not.toContain(key.accessKeyId);
@@ -109,13 +118,16 @@ describe('exempt users, on every path', () => {
 
 describe('protected users: the rotator never acts on them', () => {
   test('a manual rotation of a user in PROTECTED_USERS is refused (UserProtectedError), even with an exemption override', async () => {
+    // Prepare
     const key = await userWithKey('break-glass');
 
+    // Act
     const report = await runRotation(
       { userName: 'break-glass', accessKeyId: key.accessKeyId, kind: 'manual', requestedBy: 'test', exemptionOverride: 'just do it' },
       { logger: quietLogger, durations: FAST, config: config({ protectedUsers: ['break-glass'] }) },
     );
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(names(report)).not.toContain('CreateAndStore');
     expect(await keysOf('break-glass')).toEqual({ [key.accessKeyId]: 'Active' });
@@ -125,13 +137,16 @@ describe('protected users: the rotator never acts on them', () => {
   });
 
   test('a compromise of a user under PROTECTED_PATHS is refused in Contain: the key stays Active, no deny policy, no new key', async () => {
+    // Prepare: a user under /ops/deploy/.
     const key = await userWithKey('deployer', { path: '/ops/deploy/' });
 
+    // Act
     const report = await runRotation(
       { userName: 'deployer', accessKeyId: key.accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'drill' },
       { logger: quietLogger, durations: FAST, config: config({ protectedPaths: ['/ops/'] }) },
     );
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(names(report)).not.toContain('Prepare');
     expect(await keysOf('deployer')).toEqual({ [key.accessKeyId]: 'Active' });
@@ -140,13 +155,16 @@ describe('protected users: the rotator never acts on them', () => {
   });
 
   test('a path entry covers whole segments only: /ops protects /ops/x/ but not /ops-tools/', async () => {
+    // Prepare: a user under /ops-tools/.
     const key = await userWithKey('ops-tool', { path: '/ops-tools/' });
 
+    // Act
     const report = await runRotation(
       { userName: 'ops-tool', accessKeyId: key.accessKeyId, kind: 'manual', requestedBy: 'test' },
       { logger: quietLogger, durations: FAST, config: config({ protectedPaths: ['/ops'] }) },
     );
 
+    // Assess
     expect(names(report)).toContain('CreateAndStore');
     expect(report.status).toBe('NeedsAttention');
   });

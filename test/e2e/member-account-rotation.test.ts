@@ -87,6 +87,7 @@ const names = (report: RotationReport): string[] => report.states.map((state) =>
 
 describe('rotation in a member account, run locally against moto', () => {
   test('the key is rotated in the member account, its secret lives there, the tooling account is untouched, notices name the account', async () => {
+    // Prepare: a user with a key and its secret in the member account, and a consumer that follows the rotation.
     const old = await memberUser('member-app');
     const consumer = new SimulatedConsumer({
       userName: 'member-app',
@@ -98,11 +99,13 @@ describe('rotation in a member account, run locally against moto', () => {
     consumers.push(consumer);
     consumer.start();
 
+    // Act
     const report = await runRotation(
       { userName: 'member-app', accountId: MEMBER, accountName: 'payments-prod', reason: 'test' },
       { logger: quietLogger, durations: FAST },
     );
 
+    // Assess
     expect(report).toMatchObject({ status: 'Succeeded', userName: 'member-app', oldAccessKeyId: old.accessKeyId });
     const newKeyId = report.newAccessKeyId ?? '';
     expect(await memberKeys('member-app')).toEqual({ [newKeyId]: 'Active' });
@@ -131,15 +134,20 @@ describe('rotation in a member account, run locally against moto', () => {
   });
 
   test('the stack account named explicitly behaves as single-account mode', async () => {
+    // Act
     const report = await runRotation({ userName: 'nobody-here', accountId: TOOLING }, { logger: quietLogger, durations: FAST });
+
+    // Assess
     // The user is looked up in the tooling account, where it does not exist: refused, nothing touched.
     expect(report.status).toBe('Failed');
     await toolingAccountUntouched();
   });
 
   test('compromise in a member account: the key is deactivated and old sessions denied there, then replaced there', async () => {
+    // Prepare: a leaked key of a user in the member account.
     const leaked = await memberUser('member-leaky');
 
+    // Act
     const report = await runRotation(
       {
         userName: 'member-leaky',
@@ -152,6 +160,7 @@ describe('rotation in a member account, run locally against moto', () => {
       { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 200 } },
     );
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(names(report).slice(0, 4)).toEqual(['IsCompromise', 'Contain', 'NotifyContained', 'CanReplace']);
     const replacement = report.newAccessKeyId ?? '';

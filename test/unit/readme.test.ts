@@ -14,11 +14,14 @@ function section(name: string): string {
 
 describe('README configuration reference', () => {
   test('documents every setting with its real default, and nothing that does not exist', () => {
+    // Act
     const rows = section('settings-table')
       .split('\n')
       .map((line) => /^\| `([A-Z_]+)` \| ([^|]+) \|/.exec(line))
       .filter((match): match is RegExpExecArray => match !== null);
     const documented = new Map(rows.map((row) => [row[1], (row[2] ?? '').trim()]));
+
+    // Assess
     const settings = Object.values(SETTINGS);
     expect([...documented.keys()].sort()).toEqual(settings.map((setting) => setting.env).sort());
     for (const setting of settings) {
@@ -37,10 +40,13 @@ describe('README configuration reference', () => {
   });
 
   test('documents every tag the rotator reads', () => {
+    // Act
     const documented = section('tags-table')
       .split('\n')
       .map((line) => /^\| `(rotation:[a-z-]+)` \|/.exec(line)?.[1])
       .filter((tag): tag is string => tag !== undefined);
+
+    // Assess
     expect(documented.sort()).toEqual(Object.values(TAGS).sort());
   });
 });

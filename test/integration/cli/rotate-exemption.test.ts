@@ -27,8 +27,10 @@ afterAll(() => {
 
 describe('rotate --override-exemption', () => {
   test('puts the reason into the execution input', async () => {
+    // Act
     const result = await cli('rotate', 'vendor-app', '--override-exemption', 'vendor confirmed the new key works', '--json');
 
+    // Assess
     expect(result.code).toBe(0);
     const started = JSON.parse(result.out) as { executionArn: string };
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
@@ -48,8 +50,10 @@ describe('rotate --override-exemption', () => {
       /not needed with --compromised/,
     ],
   ])('refuses %s as bad usage', async (_name, flags, message) => {
+    // Act
     const result = await cli('rotate', 'vendor-app', ...flags);
 
+    // Assess
     expect(result.code).toBe(2);
     expect(result.err).toMatch(message);
   });

@@ -75,8 +75,10 @@ const idsOf = (accounts: readonly OrgAccount[]): string[] => accounts.map((accou
 
 describe('organization accounts against moto', () => {
   test('an account outside any organization gets an OrganizationAccessError that says where to deploy', async () => {
+    // Prepare: an account outside any organization.
     await resetMoto(endpoint);
 
+    // Act & Assess
     await expect(listOrganizationAccounts(organizations, { withTags: false })).rejects.toThrow(OrganizationAccessError);
   });
 
@@ -86,13 +88,17 @@ describe('organization accounts against moto', () => {
     const byId = (id: string): OrgAccount | undefined => withTags.find((account) => account.id === id);
 
     beforeAll(async () => {
+      // Prepare: nested OUs, tagged accounts, a closed one and more sandbox accounts than one page holds.
       await resetMoto(endpoint);
       org = await createOrganization();
       calls.reset();
+
+      // Act
       withTags = await listOrganizationAccounts(organizations, { withTags: true });
     });
 
     test('every account is listed once, sorted by id, with all its ancestors nearest first', () => {
+      // Assess
       const { ous, accounts, rootId } = org;
 
       expect(idsOf(withTags)).toEqual(sorted([org.managementId, ...Object.values(accounts), ...org.sandbox]));
@@ -104,61 +110,77 @@ describe('organization accounts against moto', () => {
     });
 
     test('names, states and tags come from the organization', () => {
+      // Assess
       expect(byId(org.accounts.prodA)).toMatchObject({ name: 'prod-a', status: 'ACTIVE', tags: { env: 'prod', team: 'payments' } });
       expect(byId(org.accounts.devB)?.tags).toEqual({});
       expect(byId(org.accounts.closed)?.status).toBe('SUSPENDED');
     });
 
     test('more accounts than one page holds are all read (moto pages ListAccountsForParent by 20)', () => {
+      // Assess
       expect(withTags.filter((account) => account.parentIds[0] === org.ous.sandbox)).toHaveLength(23);
       expect(calls.byCommand.ListAccountsForParentCommand).toBe(7); // 6 parents, the sandbox in two pages
     });
 
     test('without tag filters no tag is read: two calls per OU and root, plus ListRoots', async () => {
+      // Prepare: count only this listing's calls.
       calls.reset();
 
+      // Act
       const accounts = await listOrganizationAccounts(organizations, { withTags: false });
 
+      // Assess
       expect(calls.byCommand.ListTagsForResourceCommand).toBeUndefined();
       expect(calls.total()).toBe(1 + 6 + 7);
       expect(accounts.every((account) => Object.keys(account.tags).length === 0)).toBe(true);
     });
 
     test('include by OU reaches the accounts of its nested OUs', () => {
+      // Prepare
       const { accounts } = org;
 
+      // Act
       const result = selectAccounts(withTags, filters({ includeOus: [org.ous.prod] }));
 
+      // Assess
       expect(idsOf(result.selected)).toEqual(sorted([accounts.prodA, accounts.prodEuA, accounts.legacyA]));
       expect(result.skipped.find((skip) => skip.account.id === accounts.devA)?.reason).toBe('not in an included OU');
       expect(result.skipped.find((skip) => skip.account.id === accounts.closed)?.reason).toBe('suspended');
     });
 
     test('an excluded nested OU wins over its included parent', () => {
+      // Prepare
       const { accounts, ous } = org;
 
+      // Act
       const result = selectAccounts(withTags, filters({ includeOus: [ous.prod], excludeOus: [ous.prodEu] }));
 
+      // Assess
       expect(idsOf(result.selected)).toEqual([accounts.prodA]);
       expect(result.skipped.find((skip) => skip.account.id === accounts.legacyA)?.reason).toBe(`excluded by OU ${ous.prodEu}`);
     });
 
     test('by tag: include payments, exclude dev', () => {
+      // Prepare
       const { accounts } = org;
 
+      // Act
       const result = selectAccounts(
         withTags,
         filters({ includeTags: [{ key: 'team', value: 'payments' }], excludeTags: [{ key: 'env', value: 'dev' }] }),
       );
 
+      // Assess
       expect(idsOf(result.selected)).toEqual([accounts.prodA]);
       expect(result.skipped.find((skip) => skip.account.id === accounts.devA)?.reason).toBe('tag env=dev excluded');
       expect(result.skipped.find((skip) => skip.account.id === accounts.prodEuA)?.reason).toBe('no included tag (team=payments)');
     });
 
     test('the management account running the rotator stays selected when include filters leave it out', () => {
+      // Act
       const result = selectAccounts(withTags, filters({ includeOus: [org.ous.dev] }), org.managementId);
 
+      // Assess
       expect(idsOf(result.selected)).toEqual(sorted([org.managementId, org.accounts.devA, org.accounts.devB]));
     });
   });

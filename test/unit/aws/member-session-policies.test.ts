@@ -10,13 +10,19 @@ const FUNCTIONS = Object.keys(MEMBER_SESSION_ACTIONS) as MemberFunction[];
 
 describe('member session policies', () => {
   test.each(FUNCTIONS)('%s: the packed session policy fits the STS quota of 2,048 characters', (fn) => {
+    // Act
     const { policy } = memberSessionOf(fn);
+
+    // Assess
     expect(policy).toBe(JSON.stringify(JSON.parse(policy)));
     expect(policy.length).toBeLessThanOrEqual(SESSION_POLICY_MAX_CHARS);
   });
 
   test.each(FUNCTIONS)('%s: RoleSessionName and SourceIdentity are valid for STS (2 to 64 of [\\w+=,.@-], not aws:)', (fn) => {
+    // Act
     const { sessionName, sourceIdentity } = memberSessionOf(fn);
+
+    // Assess
     for (const name of [sessionName, sourceIdentity]) {
       expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
       expect(name.toLowerCase().startsWith('aws:')).toBe(false);
@@ -25,6 +31,7 @@ describe('member session policies', () => {
   });
 
   test('only IAM and Secrets Manager actions, the services the member role grants; each function’s list without repeats', () => {
+    // Assess
     for (const fn of FUNCTIONS) {
       const actions = MEMBER_SESSION_ACTIONS[fn];
       expect({ fn, foreign: actions.filter((action) => !/^(iam|secretsmanager):[A-Za-z]+$/.test(action)) }).toEqual({ fn, foreign: [] });
@@ -33,6 +40,7 @@ describe('member session policies', () => {
   });
 
   test('notify may read the user and describe the secret, nothing that writes', () => {
+    // Act & Assess
     expect(memberSessionOf('notify').actions).toEqual(new Set(['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret']));
   });
 });

@@ -13,6 +13,7 @@ describe('filterPolicyFor', () => {
     ],
     ['both', 'unknown', 'compromise-contained', { owner: ['unknown'], event: ['compromise-contained'] }],
   ])('%s', (_name, owner, events, expected) => {
+    // Act & Assess
     expect(filterPolicyFor(owner, events)).toEqual(expected);
   });
 
@@ -21,10 +22,12 @@ describe('filterPolicyFor', () => {
     ['an empty event list', undefined, ',', /no event given/],
     ['an empty owner', ' ', undefined, /--owner must not be empty/],
   ])('%s is refused', (_name, owner, events, message) => {
+    // Act & Assess
     expect(() => filterPolicyFor(owner, events)).toThrow(message);
   });
 });
 
 test("the stack's topic name matches serverless.yml", () => {
+  // Act & Assess
   expect(stackTopicName('prod')).toBe('iam-key-rotator-prod-notifications');
 });

@@ -17,10 +17,12 @@ describe('protection', () => {
     ['a path that only shares a prefix of a segment', 'someone', '/ops-tools/', false],
     ['the root path', 'someone', '/', false],
   ])('%s', (_name, userName, path, isProtected) => {
+    // Act & Assess
     expect(protection(rules, userName, path) !== undefined).toBe(isProtected);
   });
 
   test('refuseProtected throws UserProtectedError naming why and the way out, and passes other users', () => {
+    // Act & Assess
     expect(() => refuseProtected(rules, 'someone', '/', 'manual rotation')).not.toThrow();
     expect(() => refuseProtected(rules, 'break-glass', '/', 'containment')).toThrow(UserProtectedError);
     expect(() => refuseProtected(rules, 'x', '/ops/a/', 'containment')).toThrow(
@@ -43,12 +45,16 @@ describe('exemptions', () => {
     ['by an expired tag: not exempt', '/', [], tagged('2026-01-01T23:59:59Z'), undefined],
     ['the account config first: it outlasts any tag', '/legacy/', [], tagged(), /EXEMPT_PATHS/],
   ])('%s', (_name, path, groups, settings, why) => {
+    // Act
     const found = exemptionOf(config, { path, groups }, settings, NOW);
+
+    // Assess
     if (why === undefined) expect(found).toBeUndefined();
     else expect(found).toMatch(why);
   });
 
   test('tagExemption is undefined without a tag', () => {
+    // Act & Assess
     expect(tagExemption(none, NOW)).toBeUndefined();
   });
 
@@ -59,12 +65,14 @@ describe('exemptions', () => {
     ['a compromise: containment is the point of that path', 'by path', undefined, 'compromise', false],
     ['a user that is not exempt', undefined, undefined, 'manual', false],
   ])('refuseExempt: %s → refused %s', (_name, exemption, override, kind, refused) => {
+    // Act & Assess
     const act = (): void => refuseExempt('vendor-app', exemption, override, kind);
     if (refused) expect(act).toThrow(UserExemptError);
     else expect(act).not.toThrow();
   });
 
   test('the refusal names why, the override flag and field, and the way to end the exemption', () => {
+    // Act & Assess
     expect(() => refuseExempt('vendor-app', 'tagged rotation:exempt (vendor)', undefined, 'manual')).toThrow(
       /exempt from rotation \(tagged rotation:exempt \(vendor\)\).*--override-exemption.*exemptionOverride.*rotation:exempt tag/,
     );
@@ -73,6 +81,7 @@ describe('exemptions', () => {
 
 describe('the settings', () => {
   test('PROTECTED_USERS and PROTECTED_PATHS are lists, empty by default', () => {
+    // Act & Assess
     expect(loadConfig({})).toMatchObject({ protectedUsers: [], protectedPaths: [] });
     expect(loadConfig({ PROTECTED_USERS: 'break-glass, deployer', PROTECTED_PATHS: '/break-glass/' })).toMatchObject({
       protectedUsers: ['break-glass', 'deployer'],
@@ -85,6 +94,7 @@ describe('the settings', () => {
     ['PROTECTED_PATHS', 'break-glass'],
     ['PROTECTED_USERS', 'a/b'],
   ])('%s=%j is refused at start (a bad list must not protect nothing, or everything, by surprise)', (variable, value) => {
+    // Act & Assess
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });
 });

@@ -4,7 +4,10 @@ import { ConfigError } from '#shared/base/errors.ts';
 
 describe('loadConfig', () => {
   test('an empty environment gives the documented defaults', () => {
+    // Act
     const config = loadConfig({});
+
+    // Assess
     expect(config.maxAgeDays).toBe(90);
     expect(config.warnDays).toBe(14);
     expect(config.unusedAfterDays).toBe(45);
@@ -18,11 +21,14 @@ describe('loadConfig', () => {
   });
 
   test('settings are read from the environment and lists are split', () => {
+    // Act
     const config = loadConfig({
       ROTATION_MAX_AGE_DAYS: '60',
       EXEMPT_PATHS: '/service/, /legacy/',
       HEALTH_CHECKS: 'new-key-used,old-key-idle',
     });
+
+    // Assess
     expect(config.maxAgeDays).toBe(60);
     expect(config.exemptPaths).toEqual(['/service/', '/legacy/']);
     expect(config.healthChecks).toEqual(['new-key-used', 'old-key-idle']);
@@ -39,24 +45,31 @@ describe('loadConfig', () => {
     ['HEALTH_CHECKS', 'pray'],
     ['MAX_ROTATIONS_PER_RUN', '2.5'],
   ])('%s=%s is refused with a message that names the setting', (name, value) => {
+    // Act & Assess
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
   test('a warning window as long as the rotation age is refused', () => {
+    // Act & Assess
     expect(() => loadConfig({ ROTATION_MAX_AGE_DAYS: '30', ROTATION_WARN_DAYS: '30' })).toThrow(/ROTATION_WARN_DAYS/);
   });
 
   test('the http check without URLs is refused', () => {
+    // Act & Assess
     expect(() => loadConfig({ HEALTH_CHECKS: 'http' })).toThrow(/HEALTH_CHECK_URLS/);
   });
 
   test('SSM overrides win over the environment', () => {
+    // Prepare: an SSM parameter that sets the rotation age.
     const overrides = parseSsmOverrides('/rotator/config', '{"ROTATION_MAX_AGE_DAYS": 45}');
+
+    // Act & Assess
     expect(loadConfig({ ROTATION_MAX_AGE_DAYS: '90' }, overrides).maxAgeDays).toBe(45);
   });
 
   test.each([['not json'], ['[1,2]'], ['{"NO_SUCH_SETTING":"1"}']])('SSM value %s is refused', (value) => {
+    // Act & Assess
     expect(() => parseSsmOverrides('/rotator/config', value)).toThrow(ConfigError);
   });
 
@@ -102,6 +115,7 @@ describe('loadConfig', () => {
 
 describe('notification settings', () => {
   test('defaults: every event, not quiet, exemption warnings 14 days ahead, no ledger', () => {
+    // Act & Assess
     expect(loadConfig({})).toMatchObject({
       notifyEvents: [],
       notificationsQuiet: false,
@@ -111,6 +125,7 @@ describe('notification settings', () => {
   });
 
   test('NOTIFY_EVENTS is a list of known events', () => {
+    // Act & Assess
     expect(loadConfig({ NOTIFY_EVENTS: 'action-needed, rotation-failed' }).notifyEvents).toEqual(['action-needed', 'rotation-failed']);
     expect(() => loadConfig({ NOTIFY_EVENTS: 'action-needed,rotation-done' })).toThrow(
       /NOTIFY_EVENTS entries must be among rotation-warning/,
@@ -118,11 +133,13 @@ describe('notification settings', () => {
   });
 
   test('NOTIFICATIONS_QUIET is true or false', () => {
+    // Act & Assess
     expect(loadConfig({ NOTIFICATIONS_QUIET: 'true' }).notificationsQuiet).toBe(true);
     expect(() => loadConfig({ NOTIFICATIONS_QUIET: 'yes' })).toThrow(/NOTIFICATIONS_QUIET must be "true" or "false"/);
   });
 
   test('a topic needs a ledger table, so nothing is sent twice', () => {
+    // Act & Assess
     expect(() => loadConfig({ NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' })).toThrow(
       /NOTIFICATION_LEDGER_TABLE is empty/,
     );

@@ -17,7 +17,10 @@ const facts = (overrides: Partial<NotificationFacts> = {}): NotificationFacts =>
 
 describe('buildNotification', () => {
   test.each(NOTIFICATION_EVENTS)('%s: subject is one ASCII line under 100 characters, attributes are complete', (event) => {
+    // Act
     const message = buildNotification(facts({ event, userName: `u${'x'.repeat(63)}` }));
+
+    // Assess
     expect(message.subject.length).toBeLessThan(100);
     expect(message.subject).toMatch(/^[\x20-\x7e]+$/);
     expect(Object.keys(message.attributes).sort()).toEqual(['accountId', 'event', 'owner', 'region', 'severity', 'userName']);
@@ -29,13 +32,17 @@ describe('buildNotification', () => {
   });
 
   test('a compromise is critical', () => {
+    // Act & Assess
     expect(buildNotification(facts({ event: 'compromise-contained' })).attributes.severity?.StringValue).toBe('critical');
   });
 
   test('the new-key message names the secret and its ARN, never a value', () => {
+    // Act
     const message = buildNotification(
       facts({ secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iam-key-rotator/billing-export-AbCdEf' }),
     );
+
+    // Assess
     const email = (JSON.parse(message.message) as { email: string }).email;
     expect(email).toContain('iam-key-rotator/billing-export');
     expect(email).toContain('secret:iam-key-rotator/billing-export-AbCdEf');
@@ -43,7 +50,10 @@ describe('buildNotification', () => {
   });
 
   test('a user without an owner is flagged for operations, never dropped', () => {
+    // Act
     const message = buildNotification(facts({ owner: undefined }));
+
+    // Assess
     expect(message.subject.startsWith('[owner unknown]')).toBe(true);
     expect(message.attributes.owner?.StringValue).toBe('unknown');
     expect((JSON.parse(message.message) as { email: string }).email).toMatch(/no rotation:owner, owner or email tag/);
@@ -52,7 +62,10 @@ describe('buildNotification', () => {
 
 describe('buildNotification for a member account (organization-wide rotation)', () => {
   test('subject, body and attributes name the member account and its name; the body says which stack acted', () => {
+    // Act
     const message = buildNotification(facts({ accountId: '111111111111', accountName: 'payments-prod', rotatorAccountId: '123456789012' }));
+
+    // Assess
     expect(message.subject).toBe('[payments-prod 111111111111] New access key ready for billing-export');
     expect(message.attributes.accountId?.StringValue).toBe('111111111111');
     expect(message.attributes.accountName?.StringValue).toBe('payments-prod');
@@ -66,22 +79,29 @@ describe('buildNotification for a member account (organization-wide rotation)', 
   });
 
   test('without a name the subject names the id; still one line under 100 characters', () => {
+    // Act
     const message = buildNotification(
       facts({ owner: undefined, userName: `u${'x'.repeat(63)}`, accountId: '111111111111', rotatorAccountId: '123456789012' }),
     );
+
+    // Assess
     expect(message.subject.startsWith('[owner unknown] [111111111111] ')).toBe(true);
     expect(message.subject.length).toBeLessThan(100);
     expect(message.attributes.accountName).toBeUndefined();
   });
 
   test("the stack's own account keeps the single-account subject", () => {
+    // Act & Assess
     expect(buildNotification(facts({ rotatorAccountId: '123456789012' })).subject).toBe('New access key ready for billing-export');
   });
 });
 
 describe('buildNotification for operations and scan notices', () => {
   test('without an owner tag the owner attribute is the operations address, so its subscription matches, and the subject is flagged', () => {
+    // Act
     const message = buildNotification(facts({ owner: undefined, operationsOwner: 'ops@example.com' }));
+
+    // Assess
     expect(message.attributes.owner?.StringValue).toBe('ops@example.com');
     expect(message.subject).toMatch(/^\[owner unknown\] /);
     expect(
@@ -91,19 +111,26 @@ describe('buildNotification for operations and scan notices', () => {
   });
 
   test('a known owner wins over the operations address', () => {
+    // Act & Assess
     expect(buildNotification(facts({ operationsOwner: 'ops@example.com' })).attributes.owner?.StringValue).toBe('alice@example.com');
   });
 
   test('a warning says when the rotation starts and how to hold it back', () => {
+    // Act
     const email = (
       JSON.parse(buildNotification(facts({ event: 'rotation-warning', nextStepAt: '2026-09-01' })).message) as { email: string }
     ).email;
+
+    // Assess
     expect(email).toContain('Next step: The rotation starts with the first daily scan on or after 2026-09-01.');
     expect(email).toContain('rotation:exempt-until');
   });
 
   test('an unused key the scan deactivated says so and how to undo it', () => {
+    // Act
     const message = buildNotification(facts({ event: 'unused-key', keyDeactivated: true, reason: 'never used in 50 days' }));
+
+    // Assess
     expect(message.subject).toBe('Deactivated unused access key of billing-export');
     expect((JSON.parse(message.message) as { email: string }).email).toContain('--status Active');
   });
@@ -122,22 +149,26 @@ describe('route', () => {
     ['both: an event must pass both', 'rotation-warning', { notifyEvents: ['rotation-warning'], notificationsQuiet: true }, false],
     ['a contained compromise always goes out', 'compromise-contained', { notifyEvents: ['unused-key'], notificationsQuiet: true }, true],
   ])('%s', (_name, event, overrides, send) => {
+    // Act & Assess
     expect(route(event, routing(overrides)).send).toBe(send);
   });
 
   test('quiet events are exactly action-needed, failures (of a rotation or of accounts an organization scan could not reach) and compromise', () => {
+    // Assess
     expect([...QUIET_EVENTS].sort()).toEqual(['accounts-unreachable', 'action-needed', 'compromise-contained', 'rotation-failed']);
   });
 });
 
 describe('deployedAccountId', () => {
   test('reads the account id the stack writes to ROTATOR_ACCOUNT_ID, without calling STS', async () => {
+    // Act & Assess
     await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: '123456789012' })()).resolves.toBe('123456789012');
   });
 
   test.each([undefined, '', '12345', 'arn:aws:iam::123456789012:root'])(
     'a missing or malformed id (%p) is a ConfigError naming the variable',
     async (value) => {
+      // Act & Assess
       await expect(deployedAccountId({ ROTATOR_ACCOUNT_ID: value })()).rejects.toMatchObject({
         name: 'ConfigError',
         message: expect.stringContaining('ROTATOR_ACCOUNT_ID'),
@@ -167,7 +198,10 @@ describe('tags that weaken a default', () => {
   });
 
   test('none: no such line', () => {
+    // Act
     const body = JSON.parse(buildNotification(facts({ event: 'rotation-started', weakened: [] })).message) as { email: string };
+
+    // Assess
     expect(body.email).not.toContain('weaken');
   });
 });

@@ -42,7 +42,10 @@ describe('classifyKey with the account defaults (rotate at 90, warn 14 days befo
     ['never used and past the rotation age: retired, not renewed', 'unused', 120, null, 'notify'],
     ['unused for 50 days and due: unused wins over due', 'unused', 100, 50, 'notify'],
   ])('%s → %s', (_name, expected, age, used, action) => {
+    // Act
     const verdict = classifyKey(key(age, used), user(), NOW);
+
+    // Assess
     expect(verdict.class).toBe(expected);
     expect(verdict.action).toBe(action);
     expect(verdict.ageDays).toBe(age);
@@ -50,6 +53,7 @@ describe('classifyKey with the account defaults (rotate at 90, warn 14 days befo
   });
 
   test.each([[10], [95], [400]])('an Inactive key %s days old, never used, is inactive', (age) => {
+    // Act & Assess
     expect(classifyKey(key(age, null, 'Inactive'), user(), NOW)).toMatchObject({
       class: 'inactive',
       action: 'none',
@@ -58,37 +62,49 @@ describe('classifyKey with the account defaults (rotate at 90, warn 14 days befo
   });
 
   test('ages are whole days elapsed: one millisecond short of 90 days is still day 89', () => {
+    // Prepare: a key one millisecond short of 90 days old.
     const almost = { status: 'Active' as const, createdAt: new Date(NOW.getTime() - 90 * DAY_MS + 1), lastUsedAt: NOW };
+
+    // Act & Assess
     expect(classifyKey(almost, user(), NOW).class).toBe('warn');
     expect(classifyKey({ ...almost, createdAt: daysAgo(90) }, user(), NOW).class).toBe('due');
   });
 
   test('the due reason holds no day count, so a rotation input stays the same from one day to the next', () => {
+    // Act
     const day90 = classifyKey(key(90, 1), user(), NOW).reason;
     const day95 = classifyKey(key(95, 1), user(), NOW).reason;
+
+    // Assess
     expect(day90).toBe(day95);
     expect(day90).toBe('reached the rotation age of 90 days');
   });
 
   test('the warning reason says how many days are left', () => {
+    // Act & Assess
     expect(classifyKey(key(89, 1), user(), NOW).reason).toBe('rotation due in 1 day (rotation age 90 days)');
     expect(classifyKey(key(80, 1), user(), NOW).reason).toBe('rotation due in 10 days (rotation age 90 days)');
   });
 
   test('a key created after "now" (an --as-of date in the past) counts as 0 days old', () => {
+    // Prepare: a key created three days after "now".
     const future = { status: 'Active' as const, createdAt: new Date(NOW.getTime() + 3 * DAY_MS), lastUsedAt: undefined };
+
+    // Act & Assess
     expect(classifyKey(future, user(), NOW)).toMatchObject({ class: 'ok', ageDays: 0 });
   });
 });
 
 describe('classifyKey with per-user settings', () => {
   test('rotation:max-age-days=30 makes day 30 due and day 16 a warning', () => {
+    // Act & Assess
     expect(classifyKey(key(30, 1), user({ 'rotation:max-age-days': '30' }), NOW).class).toBe('due');
     expect(classifyKey(key(16, 1), user({ 'rotation:max-age-days': '30' }), NOW).class).toBe('warn');
     expect(classifyKey(key(15, 1), user({ 'rotation:max-age-days': '30' }), NOW).class).toBe('ok');
   });
 
   test('rotation:unused-action=deactivate makes the unused action deactivate', () => {
+    // Act & Assess
     expect(classifyKey(key(50, null), user({ 'rotation:unused-action': 'deactivate' }), NOW)).toMatchObject({
       class: 'unused',
       action: 'deactivate',
@@ -96,6 +112,7 @@ describe('classifyKey with per-user settings', () => {
   });
 
   test('an invalid tag value is reported for the user and the default is used', () => {
+    // Act & Assess: resolve the tags and check the problem reported, then classify a day-90 key with what was resolved.
     const resolved = resolveUserSettings('alice', [{ Key: 'rotation:max-age-days', Value: 'soon' }], config);
     expect(resolved.problems).toHaveLength(1);
     expect(resolved.problems[0]?.message).toContain('rotation:max-age-days="soon"');
@@ -105,52 +122,75 @@ describe('classifyKey with per-user settings', () => {
   });
 
   test('two keys of one user are classified independently', () => {
+    // Prepare: one user for both keys.
     const alice = user();
+
+    // Act & Assess
     expect([classifyKey(key(100, 1), alice, NOW).class, classifyKey(key(3, 0), alice, NOW).class]).toEqual(['due', 'ok']);
   });
 });
 
 describe('exemptions', () => {
   test('a tag exemption without expiry is refused (a user may tag itself): the due key is rotated', () => {
+    // Act
     const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'vendor contract' }), NOW);
+
+    // Assess
     expect(verdict).toMatchObject({ class: 'due', action: 'rotate' });
   });
 
   test('an exemption holds back a due key, and the reason says both', () => {
+    // Act
     const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'vendor contract', 'rotation:exempt-until': '2026-07-15' }), NOW);
+
+    // Assess
     expect(verdict).toMatchObject({ class: 'exempt', action: 'none' });
     expect(verdict.reason).toContain('vendor contract');
     expect(verdict.reason).toContain('otherwise due');
   });
 
   test('an exemption until a future day holds back an unused key', () => {
+    // Act
     const verdict = classifyKey(key(100, null), user({ 'rotation:exempt': 'true', 'rotation:exempt-until': '2026-07-01' }), NOW);
+
+    // Assess
     expect(verdict.class).toBe('exempt');
     expect(verdict.reason).toContain('until 2026-07-01');
   });
 
   test('an exemption lasts through the end of its last day', () => {
+    // Prepare: an exemption whose last day is today.
     const lastDay = user({ 'rotation:exempt': 'true', 'rotation:exempt-until': '2026-06-30' });
+
+    // Act & Assess
     expect(classifyKey(key(100, 1), lastDay, NOW).class).toBe('exempt');
   });
 
   test('an expired exemption is ignored and the reason says it expired', () => {
+    // Act
     const verdict = classifyKey(key(100, 1), user({ 'rotation:exempt': 'migration', 'rotation:exempt-until': '2026-06-29' }), NOW);
+
+    // Assess
     expect(verdict.class).toBe('due');
     expect(verdict.action).toBe('rotate');
     expect(verdict.reason).toBe('reached the rotation age of 90 days; its exemption expired on 2026-06-29');
   });
 
   test('a young key of an exempt user is simply ok: exempt means held back from an action', () => {
+    // Act & Assess
     expect(classifyKey(key(10, 1), user({ 'rotation:exempt': 'vendor' }), NOW).class).toBe('ok');
   });
 
   test('an exemption does not hide that a key is Inactive', () => {
+    // Act & Assess
     expect(classifyKey(key(100, 1, 'Inactive'), user({ 'rotation:exempt': 'vendor' }), NOW).class).toBe('inactive');
   });
 
   test('an account exemption (path or group) holds back a due key', () => {
+    // Act
     const verdict = classifyKey(key(100, 1), user({}, 'member of exempt group break-glass (EXEMPT_GROUPS)'), NOW);
+
+    // Assess
     expect(verdict.class).toBe('exempt');
     expect(verdict.reason).toContain('break-glass');
   });
@@ -166,12 +206,18 @@ describe('a protected user (PROTECTED_USERS, PROTECTED_PATHS)', () => {
     ['an unused key (even with unusedAction=deactivate)', 60, 50],
     ['a key in its warning window', 80, 1],
   ])('%s needs no action: the scanner never starts or deactivates anything for it', (_name, age, used) => {
+    // Act
     const verdict = classifyKey(key(age, used), protectedUser({ 'rotation:unused-action': 'deactivate' }), NOW);
+
+    // Assess
     expect(verdict).toMatchObject({ class: 'exempt', action: 'none' });
     expect(verdict.reason).toMatch(/^protected: user alice is listed in PROTECTED_USERS; the rotator never acts on it/);
   });
   test('protection wins over an expired tag exemption, which alone would let the key rotate', () => {
+    // Act
     const verdict = classifyKey(key(100, 1), protectedUser({ 'rotation:exempt': 'vendor', 'rotation:exempt-until': '2020-01-01' }), NOW);
+
+    // Assess
     expect(verdict.action).toBe('none');
   });
 });
@@ -187,6 +233,7 @@ describe('accountExemption', () => {
     ['a member of an exempt group', '/', ['devs', 'no-rotate'], true],
     ['a member of other groups only', '/', ['devs'], false],
   ])('%s', (_name, path, groups, exempt) => {
+    // Act & Assess
     expect(accountExemption(rules, path, groups) !== undefined).toBe(exempt);
   });
 });
@@ -202,7 +249,10 @@ describe('selectRotations', () => {
   });
 
   test('picks due keys oldest first up to the cap and leaves the rest for the next run', () => {
+    // Act
     const plan = selectRotations([candidate('a', 91), candidate('b', 300), candidate('c', 120), candidate('d', 95)], 2);
+
+    // Assess
     expect(plan.selected.map((item) => item.userName)).toEqual(['b', 'c']);
     expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([
       ['d', CAP_REACHED],
@@ -211,21 +261,30 @@ describe('selectRotations', () => {
   });
 
   test('ignores keys that are not due', () => {
+    // Act
     const plan = selectRotations([candidate('a', 80, 'warn'), candidate('b', 200, 'unused'), candidate('c', 100)], 25);
+
+    // Assess
     expect(plan.selected.map((item) => item.userName)).toEqual(['c']);
     expect(plan.skipped).toEqual([]);
   });
 
   test('a cap of 0 starts nothing', () => {
+    // Act & Assess
     expect(selectRotations([candidate('a', 100)], 0).selected).toEqual([]);
   });
 
   test('keys with a running or ended execution are skipped without using the cap', () => {
+    // Prepare: a running execution for a's key and an ended one for b's.
     const existing = new Map([
       ['a-exec', 'RUNNING'],
       ['b-exec', 'FAILED'],
     ]);
+
+    // Act
     const plan = selectRotations([candidate('a', 300), candidate('b', 200), candidate('c', 100)], 1, existing);
+
+    // Assess
     expect(plan.selected.map((item) => item.userName)).toEqual(['c']);
     expect(plan.skipped.map((item) => item.reason)).toEqual([
       'rotation already running (execution a-exec)',
@@ -234,11 +293,16 @@ describe('selectRotations', () => {
   });
 
   test('a key whose manual or compromise rotation is running is not started again under another kind', () => {
+    // Prepare: a running manual rotation of alice's key and a finished one of bob's.
     const existing = new Map([
       ['alice-AKIAALICE-manual-0123456789', 'RUNNING'],
       ['bob-AKIABOB-manual-9876543210', 'SUCCEEDED'],
     ]);
+
+    // Act
     const plan = selectRotations([candidate('alice', 300), candidate('bob', 200)], 25, existing);
+
+    // Assess
     expect(plan.selected.map((item) => item.userName)).toEqual(['bob']);
     expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([
       ['alice', expect.stringContaining('another rotation of this key')],
@@ -246,13 +310,17 @@ describe('selectRotations', () => {
   });
 
   test('keys of the same age are ordered by user, so every run picks the same ones', () => {
+    // Act
     const plan = selectRotations([candidate('zed', 100), candidate('amy', 100)], 1);
+
+    // Assess
     expect(plan.selected.map((item) => item.userName)).toEqual(['amy']);
   });
 });
 
 describe('selectDeactivations', () => {
   test('picks unused keys whose action is deactivate, oldest first, up to the cap', () => {
+    // Prepare: four unused keys, three of them to deactivate.
     const make = (userName: string, age: number, action: 'notify' | 'deactivate') => ({
       userName,
       accessKeyId: `AKIA${userName}`,
@@ -260,10 +328,14 @@ describe('selectDeactivations', () => {
       class: 'unused' as const,
       action,
     });
+
+    // Act
     const plan = selectDeactivations(
       [make('a', 50, 'deactivate'), make('b', 70, 'notify'), make('c', 90, 'deactivate'), make('d', 60, 'deactivate')],
       2,
     );
+
+    // Assess
     expect(plan.selected.map((item) => item.userName)).toEqual(['c', 'd']);
     expect(plan.skipped.map((item) => [item.candidate.userName, item.reason])).toEqual([['a', CAP_REACHED]]);
   });

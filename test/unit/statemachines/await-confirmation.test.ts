@@ -152,6 +152,7 @@ describe('the manual confirmation in the rotation workflow', () => {
   });
 
   test('a confirm (SendTaskSuccess) deactivates the old key and the rotation succeeds; the state keeps status and time only', async () => {
+    // Prepare: a person confirms (SendTaskSuccess).
     const confirmed = async (): Promise<unknown> => ({
       status: 'confirmed',
       decidedAt: '2026-06-01T12:00:30.000Z',
@@ -159,8 +160,10 @@ describe('the manual confirmation in the rotation workflow', () => {
       taskToken: TASK_TOKEN,
     });
 
+    // Act
     const { visited, output } = await run(AWAITING, confirmed);
 
+    // Assess
     expect(visited.slice(visited.indexOf('ConsumersHealthy'))).toEqual([
       'ConsumersHealthy',
       'AwaitConfirmation',
@@ -179,12 +182,15 @@ describe('the manual confirmation in the rotation workflow', () => {
   });
 
   test('an abort (SendTaskFailure RotationAbortedError) rolls back, with the gate saying a person aborted', async () => {
+    // Prepare: a person aborts (SendTaskFailure).
     const aborted = async (): Promise<unknown> => {
       throw named('RotationAbortedError', 'Aborted by a person (iam-key-rotator abort billing-export)');
     };
 
+    // Act
     const { visited, output } = await run(AWAITING, aborted);
 
+    // Assess
     expect(visited.slice(visited.indexOf('AwaitConfirmation'))).toEqual([
       'AwaitConfirmation',
       'ConfirmationAborted',
@@ -202,10 +208,13 @@ describe('the manual confirmation in the rotation workflow', () => {
   });
 
   test('no answer before the gate deadline (States.Timeout) asks the owner to act and ends NeedsAttention', async () => {
+    // Prepare: no one ever answers.
     const never = (): Promise<unknown> => new Promise(() => undefined);
 
+    // Act
     const { visited, output } = await run(AWAITING, never);
 
+    // Assess
     expect(visited.slice(visited.indexOf('AwaitConfirmation'))).toEqual([
       'AwaitConfirmation',
       'ConfirmationOverdue',
@@ -219,12 +228,15 @@ describe('the manual confirmation in the rotation workflow', () => {
   }, 10_000);
 
   test('a confirm by tag that arrived while the gate moved here (AlreadyConfirmedError) deactivates', async () => {
+    // Prepare: the confirm tag arrived first.
     const byTag = async (): Promise<unknown> => {
       throw named('AlreadyConfirmedError', 'A person confirmed the rotation (tag rotation:confirm)');
     };
 
+    // Act
     const { visited, output } = await run(AWAITING, byTag);
 
+    // Assess
     expect(visited.slice(visited.indexOf('AwaitConfirmation'), visited.indexOf('AwaitConfirmation') + 2)).toEqual([
       'AwaitConfirmation',
       'Deactivate',
@@ -233,22 +245,28 @@ describe('the manual confirmation in the rotation workflow', () => {
   });
 
   test('any other failure of the step goes to MakeSafe and fails the rotation', async () => {
+    // Prepare: the step fails for another reason.
     const broken = async (): Promise<unknown> => {
       throw named('ConfigError', 'No ledger table is configured');
     };
 
+    // Act
     const result = run(AWAITING, broken);
 
+    // Assess
     await expect(result).rejects.toThrow();
   });
 
   test('without the manual check (a healthy gate) the workflow never enters AwaitConfirmation: 18 transitions', async () => {
+    // Prepare: a handler that must never run.
     const unused = async (): Promise<unknown> => {
       throw new Error('AwaitConfirmation must not run');
     };
 
+    // Act
     const { visited, output } = await run({ status: 'healthy', confirmTimeoutSeconds: 60 }, unused);
 
+    // Assess
     expect(visited).not.toContain('AwaitConfirmation');
     expect(visited).toHaveLength(18);
     expect(output.outcome).toMatchObject({ status: 'Succeeded' });
