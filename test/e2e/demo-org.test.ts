@@ -5,9 +5,14 @@ import { spawnSync } from 'node:child_process';
 // own process with its own moto.
 describe('demo --org (the organization-wide local demo)', () => {
   test('scans the member accounts through the scan-organization state machine, leaves the sandbox OU out, rotates in each account and exits 0', () => {
+    // Prepare: the demo starts its own moto, so the test's endpoint is left out.
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.AWS_ENDPOINT_URL;
+
+    // Act
     const result = spawnSync('node', ['bin/iam-key-rotator.mjs', 'demo', '--org'], { encoding: 'utf8', env, timeout: 120_000 });
+
+    // Assess
     const stdout = result.stdout;
     if (result.status !== 0) throw new Error(`demo --org exited ${result.status}:\n${stdout}\n${result.stderr}`);
     const row = (user: string): string => stdout.split('\n').find((line) => line.includes(`│ ${user} `)) ?? '';

@@ -109,13 +109,16 @@ async function rotatedUser(userName: string, tags: Record<string, string>): Prom
 
 describe('notifications against moto', () => {
   test("an SQS inbox filtered on one owner receives exactly that owner's rotation messages, each with all six attributes and no secret", async () => {
+    // Prepare: Alice's inbox, and two users with a consumer that follows the rotation.
     const queue = await inbox('alice-inbox', { owner: ['alice@example.com'] });
     const aliceOld = await rotatedUser('alice-app', { 'rotation:owner': 'alice@example.com' });
     await rotatedUser('bob-app', { owner: 'bob@example.com' });
 
+    // Act
     const alice = await runRotation({ userName: 'alice-app' }, { logger: quietLogger, durations: FAST, config: config() });
     const bob = await runRotation({ userName: 'bob-app' }, { logger: quietLogger, durations: FAST, config: config() });
 
+    // Assess
     expect([alice.status, bob.status]).toEqual(['Succeeded', 'Succeeded']);
     const delivered = await drain(queue);
     expect(delivered.map((message) => message.attributes.event)).toEqual([
@@ -151,14 +154,17 @@ describe('notifications against moto', () => {
   });
 
   test('a user without an owner tag reaches the operations inbox, flagged "owner unknown"', async () => {
+    // Prepare
     const queue = await inbox('ops-inbox', { owner: ['ops@example.com'] });
     await rotatedUser('orphan-app', {});
 
+    // Act
     const report = await runRotation(
       { userName: 'orphan-app' },
       { logger: quietLogger, durations: FAST, config: config({ OPERATIONS_OWNER: 'ops@example.com' }) },
     );
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     const delivered = await drain(queue);
     expect(delivered).toHaveLength(4);
@@ -171,18 +177,21 @@ describe('notifications against moto', () => {
   });
 
   test('quiet mode: a happy rotation sends nothing, a stuck one sends only action-needed', async () => {
+    // Prepare: one consumer that follows the rotation, one that never does.
     await rotatedUser('quiet-happy', { 'rotation:owner': 'q@example.com' });
     const stuck = await createUser('quiet-stuck', { 'rotation:owner': 'q@example.com' });
     await seedSecret('quiet-stuck', stuck);
     consumerOf('quiet-stuck', false);
     const quiet = config({ NOTIFICATIONS_QUIET: 'true' });
 
+    // Act
     const happy = await runRotation({ userName: 'quiet-happy' }, { logger: quietLogger, durations: FAST, config: quiet });
     const needs = await runRotation(
       { userName: 'quiet-stuck' },
       { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 400 }, config: quiet },
     );
 
+    // Assess
     expect([happy.status, needs.status]).toEqual(['Succeeded', 'NeedsAttention']);
     expect(await notificationsFor('quiet-happy')).toEqual([]);
     expect((await notificationsFor('quiet-stuck')).map((message) => [message.attributes.event, message.attributes.severity])).toEqual([
@@ -191,6 +200,7 @@ describe('notifications against moto', () => {
   });
 
   test('a notify step run twice for the same execution (a Step Functions retry) publishes once', async () => {
+    // Prepare
     const old = await createUser('retried', { 'rotation:owner': 'r@example.com' });
     const deps = localDeps({ config: config(), logger: quietLogger });
     const step = notifyStep(async () => deps, quietLogger);
@@ -200,10 +210,12 @@ describe('notifications against moto', () => {
       state: { userName: 'retried', accessKeyId: old.accessKeyId },
     };
 
+    // Act: the same execution's step twice, then another execution's.
     const first = await step(event, localContext('notify'));
     const second = await step(event, localContext('notify'));
     const otherExecution = await step({ ...event, executionName: 'retried-exec-2' }, localContext('notify'));
 
+    // Assess
     expect(first).toMatchObject({ status: 'sent', messageId: expect.any(String) });
     expect(second).toEqual({ status: 'already-sent', messageId: null });
     expect(otherExecution).toMatchObject({ status: 'sent' });
@@ -211,6 +223,7 @@ describe('notifications against moto', () => {
   });
 
   test('a publish that fails gives its claim back, so the retry sends the message', async () => {
+    // Prepare
     await createUser('flaky', { 'rotation:owner': 'f@example.com' });
     const request = {
       facts: { event: 'rotation-failed' as const, userName: 'flaky', owner: 'f@example.com' },
@@ -227,6 +240,7 @@ describe('notifications against moto', () => {
         logger: quietLogger,
       });
 
+    // Act & Assess: a publish to a deleted topic fails and leaves no claim; then the retry sends, and once only.
     await expect(notifierFor(`${topicArn}-deleted`).send(request)).rejects.toMatchObject({ name: 'NotFoundException' });
     const marker = await dynamodb.send(new GetItemCommand({ TableName: LOCAL_LEDGER_TABLE, Key: { id: { S: request.dedupeId } } }));
     expect(marker.Item).toBeUndefined();
@@ -237,10 +251,12 @@ describe('notifications against moto', () => {
   });
 
   test('an expired claim counts as absent even before DynamoDB TTL removes it', async () => {
+    // Prepare
     const ledger = dynamoLedger(dynamodb, LOCAL_LEDGER_TABLE);
     const entry = { id: 'key#AKIAEXPIRED#rotation-warning#2026-01-01', event: 'rotation-warning', userName: 'u', owner: 'o', subject: 's' };
     const day = (n: number) => new Date(Date.UTC(2026, 0, n));
 
+    // Act & Assess: claim, claim again before it expires, claim after it expired.
     expect(await ledger.claim({ ...entry, claimedAt: day(1), expiresAt: day(2) })).toBe(true);
     expect(await ledger.claim({ ...entry, claimedAt: day(1), expiresAt: day(2) })).toBe(false);
     expect(await ledger.claim({ ...entry, claimedAt: day(3), expiresAt: day(4) })).toBe(true);

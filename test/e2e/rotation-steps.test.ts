@@ -71,10 +71,12 @@ async function upTo<K extends 'created' | 'promoted' | 'deactivated'>(userName: 
 
 describe('every rotation step is idempotent', () => {
   test('Prepare, CreateAndStore, Verify, Promote, CheckConsumers, Deactivate, CheckObservation and DeleteOldKey each run twice with the same outcome', async () => {
+    // Prepare
     const old = await createUser('twice');
     await seedSecret('twice', old);
     const input = { userName: 'twice', accessKeyId: old.accessKeyId, kind: 'scheduled' };
 
+    // Act & Assess: each step twice in turn, each pair checked before the next step runs.
     const [rotation, rotationAgain] = await twice<Rotation>(prepareStep, input);
     expect(rotationAgain).toEqual({ ...rotation, startedAt: expect.any(String) });
 
@@ -110,9 +112,11 @@ describe('every rotation step is idempotent', () => {
   });
 
   test('Rollback twice: the old key Active and AWSCURRENT, the new key Inactive, both times', async () => {
+    // Prepare: a rotation up to Deactivate, and an observation that found trouble.
     const { old, rotation, newKey, promoted, deactivated } = await upTo('undo', 'deactivated');
     const observation = { status: 'trouble', checkedAt: new Date().toISOString(), detail: 'health check failed' };
 
+    // Act
     const [first, second] = await twice<{ currentKeyId: string; actions: string[] }>(rollbackStep, {
       rotation,
       newKey,
@@ -121,6 +125,7 @@ describe('every rotation step is idempotent', () => {
       observation,
     });
 
+    // Assess
     expect(first.actions).toEqual([
       `reactivated ${old.accessKeyId}`,
       expect.stringMatching(/^moved AWSCURRENT back/),
@@ -132,11 +137,14 @@ describe('every rotation step is idempotent', () => {
   });
 
   test('MakeSafe twice after a failure before promotion: the unpromoted new key is deleted once, then nothing is left to do', async () => {
+    // Prepare: a rotation up to CreateAndStore that failed before promotion.
     const { old, rotation, newKey } = await upTo('unsafe', 'created');
     const error = { Error: 'KeyVerificationError', Cause: 'test' };
 
+    // Act
     const [first, second] = await twice<{ actions: string[] }>(makeSafeStep, { rotation, newKey, error });
 
+    // Assess
     expect(first.actions).toEqual([`deleted ${newKey.accessKeyId}`, expect.stringMatching(/^removed AWSPENDING/)]);
     expect(second.actions).toEqual([]);
     expect(await keysOf('unsafe')).toEqual({ [old.accessKeyId]: 'Active' });
@@ -144,10 +152,13 @@ describe('every rotation step is idempotent', () => {
   });
 
   test('MakeSafe after a failure past promotion keeps the promoted key Active and reactivates the old one: two working keys', async () => {
+    // Prepare: a rotation up to Deactivate.
     const { old, rotation, newKey, promoted } = await upTo('late', 'deactivated');
 
+    // Act
     const result = await invoke<{ actions: string[] }>(makeSafeStep, { rotation, newKey, promoted, error: { Error: 'States.Timeout' } });
 
+    // Assess
     expect(result.actions).toEqual([`reactivated ${old.accessKeyId}`]);
     expect(await keysOf('late')).toEqual({ [old.accessKeyId]: 'Active', [newKey.accessKeyId]: 'Active' });
     expect((await storedKey('late')).accessKeyId).toBe(newKey.accessKeyId);
@@ -156,11 +167,13 @@ describe('every rotation step is idempotent', () => {
 
 describe('a crash between CreateAccessKey and PutSecretValue', () => {
   test('the retry deletes the orphan before creating a key: never three keys, no orphan left', async () => {
+    // Prepare
     const old = await createUser('crashy');
     await seedSecret('crashy', old);
     const rotation = await invoke<Rotation>(prepareStep, { userName: 'crashy', accessKeyId: old.accessKeyId });
     const crashing = { ...deps, secretsManager: crashingOncePut() };
 
+    // Act & Assess: CreateAndStore crashes after CreateAccessKey and leaves an orphan; then the retry.
     await expect(invoke(createAndStoreStep, { rotation }, crashing)).rejects.toThrow('between CreateAccessKey and PutSecretValue');
     const afterCrash = await keysOf('crashy');
     const orphan = Object.keys(afterCrash).find((id) => id !== old.accessKeyId) ?? '';
@@ -174,24 +187,29 @@ describe('a crash between CreateAccessKey and PutSecretValue', () => {
   });
 
   test('MakeSafe after the crash deletes the orphan and leaves the old key alone', async () => {
+    // Prepare: a rotation whose CreateAndStore crashed after CreateAccessKey, leaving an orphan.
     const old = await createUser('crashed');
     await seedSecret('crashed', old);
     const rotation = await invoke<Rotation>(prepareStep, { userName: 'crashed', accessKeyId: old.accessKeyId });
     await expect(invoke(createAndStoreStep, { rotation }, { ...deps, secretsManager: crashingOncePut() })).rejects.toThrow();
 
+    // Act
     const result = await invoke<{ actions: string[] }>(makeSafeStep, { rotation, error: { Error: 'Error', Cause: 'crash' } });
 
+    // Assess
     expect(result.actions).toHaveLength(1);
     expect(await keysOf('crashed')).toEqual({ [old.accessKeyId]: 'Active' });
   });
 
   test('a used key that no secret holds is never taken for an orphan: CreateAndStore stops and deletes nothing', async () => {
+    // Prepare: a prepared rotation, and a second key, used, that no secret holds.
     const old = await createUser('intruder');
     await seedSecret('intruder', old);
     const rotation = await invoke<Rotation>(prepareStep, { userName: 'intruder', accessKeyId: old.accessKeyId });
     const someone = await createKey('intruder');
     await useKey(someone);
 
+    // Act & Assess
     await expect(invoke(createAndStoreStep, { rotation })).rejects.toMatchObject({ name: 'KeyLimitReachedError' });
     expect(await keysOf('intruder')).toEqual({ [old.accessKeyId]: 'Active', [someone.accessKeyId]: 'Active' });
   });

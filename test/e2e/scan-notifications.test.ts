@@ -65,6 +65,7 @@ const scanOn = (days: number, config: Config) =>
 
 describe('scan notifications against moto', () => {
   test('two daily scans in a row send each warning once; unused keys and an ending exemption are told once too', async () => {
+    // Prepare: a key soon due, an unused key, an ending exemption, and a user with no owner.
     await createUser('soon-due', { 'rotation:owner': 'soon@example.com' });
     await createUser('idle', { 'rotation:owner': 'idle@example.com', 'rotation:unused-after-days': '30', 'rotation:max-age-days': '365' });
     const exemptUntil = new Date(Date.now() + 85 * DAY_MS).toISOString().slice(0, 10);
@@ -76,10 +77,12 @@ describe('scan notifications against moto', () => {
     await createUser('nobody-owns', {});
     const config = settings({ OPERATIONS_OWNER: 'ops@example.com' });
 
+    // Act: two daily scans in a row.
     // 80 and 81 days ahead: inside the default 14-day warning window before day 90.
     const first = await scanOn(80, config);
     const second = await scanOn(81, config);
 
+    // Assess
     expect(first.notifications).toEqual({ sent: 4, alreadySent: 0, notSent: 0, failures: [] });
     expect(second.notifications).toEqual({ sent: 0, alreadySent: 4, notSent: 0, failures: [] });
     const sent = async (userName: string) =>
@@ -95,10 +98,13 @@ describe('scan notifications against moto', () => {
   });
 
   test('with NOTIFY_EVENTS the scan sends only the listed events, and says how many it held back', async () => {
+    // Prepare
     await createUser('filtered-due-soon', { 'rotation:owner': 'f@example.com' });
 
+    // Act
     const summary = await scanOn(80, settings({ NOTIFY_EVENTS: 'action-needed,rotation-failed' }));
 
+    // Assess
     expect(summary.notifications).toMatchObject({ sent: 0, notSent: 1 });
     expect(await notificationsFor('filtered-due-soon')).toEqual([]);
   });

@@ -59,12 +59,15 @@ describe('iam-key-rotator scan', () => {
   });
 
   test('the table lists the columns and a summary line; --as-of starts nothing even with a state machine', async () => {
+    // Prepare
     await seedUsers(iam, 2);
     const stateMachineArn = await createPassStateMachine(sfn);
     const output = capture();
 
+    // Act
     const code = await scan(output, '--as-of', isoDay(80), '--state-machine-arn', stateMachineArn);
 
+    // Assess
     expect(code).toBe(0);
     const text = output.stdout.join('\n');
     for (const column of ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action']) expect(text).toContain(column);
@@ -74,44 +77,55 @@ describe('iam-key-rotator scan', () => {
   });
 
   test('without a state machine, scan lists and says why nothing was started', async () => {
+    // Prepare
     await seedUsers(iam, 1);
     const output = capture();
 
+    // Act & Assess
     expect(await scan(output)).toBe(0);
     expect(output.stdout.join('\n')).toContain('No access keys need action or attention.');
     expect(output.stdout.join('\n')).toContain('no state machine is configured');
   });
 
   test('--user lists every key of that user, ok ones included', async () => {
+    // Prepare
     await seedUsers(iam, 2);
     const output = capture();
 
+    // Act & Assess
     expect(await scan(output, '--json', '--user', 'user-0001')).toBe(0);
     const rows = JSON.parse(output.stdout.join('\n')) as Array<Record<string, unknown>>;
     expect(rows.map((row) => [row.userName, row.class])).toEqual([['user-0001', 'ok']]);
   });
 
   test('an unknown --user fails with exit 1 and names the user', async () => {
+    // Prepare
     const output = capture();
 
+    // Act & Assess
     expect(await scan(output, '--user', 'nobody')).toBe(1);
     expect(output.stderr.join('\n')).toMatch(/nobody does not exist/);
   });
 
   test.each([['2026-02-30'], ['tomorrow'], ['2026-1-5']])('--as-of %s is a usage error (exit 2)', async (date) => {
+    // Prepare
     const output = capture();
 
+    // Act & Assess
     expect(await scan(output, '--as-of', date)).toBe(2);
     expect(output.stderr.join('\n')).toContain('--as-of must be a calendar date');
   });
 
   test('--all with --user is a usage error (exit 2)', async () => {
+    // Act & Assess
     expect(await scan(capture(), '--all', '--user', 'x')).toBe(2);
   });
 
   test('the installed bin prints scan --help, which warns what --all costs', () => {
+    // Act
     const result = spawnSync(process.execPath, ['bin/iam-key-rotator.mjs', 'scan', '--help'], { encoding: 'utf8', timeout: 30_000 });
 
+    // Assess
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Usage: iam-key-rotator scan');
     expect(result.stdout).toContain('one ListAccessKeys call per user');
@@ -143,14 +157,22 @@ describe('iam-key-rotator scan --org', () => {
   });
 
   test('--org conflicts with --user and --all', async () => {
+    // Prepare
     const output = capture();
+
+    // Act & Assess
     expect(await scan(output, '--org', '--user', 'someone')).not.toBe(0);
     expect(output.stderr.join('\n')).toMatch(/--org.*cannot be used with|cannot be used with.*--org/);
   });
 
   test('outside an organization it says where to deploy, and exits non-zero', async () => {
+    // Prepare
     const output = capture();
+
+    // Act
     const code = await scan(output, '--org', '--dry-run');
+
+    // Assess
     expect(code).toBe(1);
     expect(output.stderr.join('\n')).toMatch(/OrganizationAccessError.*not in an AWS Organization/s);
   });

@@ -27,7 +27,10 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
   };
 
   beforeAll(async () => {
+    // Prepare
     outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-bundle-'));
+
+    // Act: build both probes with the deployed options (the metafile tests below check only this).
     iamProbe = await bundle('test/fixtures/bundle-probe.ts', 'iam');
     configProbe = await bundle('test/fixtures/bundle-config-probe.ts', 'config');
   }, 60_000);
@@ -51,23 +54,30 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
     );
 
   test('signs with the credentials Lambda puts in the environment', () => {
+    // Act
     const result = run(iamProbe.file, { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: 'us-east-1', ...credentials });
+
+    // Assess
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({ users: 0 });
   });
 
   test('without them it fails naming the variables, and does not fall back to profiles or instance metadata', () => {
+    // Act: run without credentials in the environment, with a profile and a HOME to look in.
     const result = run(iamProbe.file, {
       AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
       AWS_REGION: 'us-east-1',
       AWS_PROFILE: 'someone',
       HOME: outDir,
     });
+
+    // Assess
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)');
   });
 
   test('holds none of the default chain’s other links (SSO, ini, process, web identity, metadata)', () => {
+    // Assess
     const inputs = inputsOf(iamProbe.metafile);
     expect(inputs.some((input) => input.includes('shared/aws/clients/lambda-credentials.ts'))).toBe(true);
     expect(
@@ -91,30 +101,41 @@ describe('a Lambda bundle built with the deployed esbuild options', () => {
     const env = { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: 'us-east-1', ...credentials, ROTATION_MAX_AGE_DAYS: '60' };
 
     test('is read through the bundled SSM client when set, and wins over the environment', () => {
+      // Act
       const result = run(configProbe.file, { ...env, CONFIG_SSM_PARAMETER: parameterName });
+
+      // Assess
       expect(result.stderr).toBe('');
       expect(JSON.parse(result.stdout)).toEqual({ maxAgeDays: 30 });
     });
 
     test('a missing parameter fails with SSM’s own ParameterNotFound', () => {
+      // Act
       const result = run(configProbe.file, { ...env, CONFIG_SSM_PARAMETER: '/iam-key-rotator/no-such-parameter' });
+
+      // Assess
       expect(result.status).not.toBe(0);
       expect(result.stderr).toContain('ParameterNotFound');
     });
 
     test('is not needed without it: the environment alone configures the function', () => {
+      // Act
       const result = run(configProbe.file, { AWS_REGION: 'us-east-1', ROTATION_MAX_AGE_DAYS: '60' });
+
+      // Assess
       expect(result.stderr).toBe('');
       expect(JSON.parse(result.stdout)).toEqual({ maxAgeDays: 60 });
     });
 
     test('the bundle keeps GetParameter alone of SSM’s commands', () => {
+      // Assess
       const commands = keptInputsOf(configProbe.metafile).filter((input) => /@aws-sdk\/client-ssm\/dist-es\/commands\//.test(input));
       expect(commands.map((input) => input.replace(/.*\//, ''))).toEqual(['GetParameterCommand.js']);
     });
   });
 
   test('bundles no event-stream codec (none of our services streams events)', () => {
+    // Assess
     const inputs = inputsOf(configProbe.metafile);
     expect(inputs.some((input) => input.includes('shared/aws/clients/no-event-streams.ts'))).toBe(true);
     // Not even read: the SDK's lazy import() of the codec resolves to the stub.

@@ -276,9 +276,12 @@ describe('osls package', () => {
   let packageOutput: string;
 
   beforeAll(() => {
+    // Prepare
     outDir = mkdtempSync(join(tmpdir(), 'iam-key-rotator-package-'));
     // With protected users, so the template under test carries their Deny (stack/roles.cjs omits it when nothing is protected).
     const protectedParams = [`--param=protectedUsers=${PROTECTED_USERS.join(',')}`, `--param=protectedPaths=${PROTECTED_PATHS.join(',')}`];
+
+    // Act: package the stack; the tests below check its output, its template and its zips.
     const result = spawnSync('osls', ['package', '--stage', 'ci', '--package', outDir, ...protectedParams], {
       encoding: 'utf8',
       env: process.env,
@@ -323,12 +326,14 @@ describe('osls package', () => {
   const STATE_MACHINE_ROLES = new Set(['stateMachine', 'orgScanStateMachine']);
 
   test('validates both state machine definitions (rotation, organization scan)', () => {
+    // Assess
     expect(packageOutput).toMatch(/"rotateKey" definition is valid/);
     expect(packageOutput).toMatch(/"scanOrganization" definition is valid/);
     expect(ofType('AWS::StepFunctions::StateMachine')).toHaveLength(2);
   });
 
   test('every function runs on nodejs22.x and arm64', () => {
+    // Assess
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
@@ -338,6 +343,7 @@ describe('osls package', () => {
   });
 
   test('the scanner runs on a daily schedule by default', () => {
+    // Assess
     const rules = ofType('AWS::Events::Rule');
     expect(rules.map((rule) => rule.Properties?.ScheduleExpression)).toContain('rate(1 day)');
   });
@@ -372,9 +378,12 @@ describe('osls package', () => {
   });
 
   test('cfn-lint finds no errors (e.g. no circular dependencies) and no warnings but the framework’s redundant DependsOn (W3005)', () => {
+    // Act
     const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(outDir, 'cloudformation-template-update-stack.json')], {
       encoding: 'utf8',
     });
+
+    // Assess
     if (lint.error) throw new Error(`cfn-lint could not run (${lint.error.message}): install it with \`pip install cfn-lint\``);
     const findings = lint.stdout.split('\n').filter((line) => /:[EW]\d{4}:/.test(line));
     expect(findings.filter((line) => /:E\d{4}:/.test(line))).toEqual([]);
@@ -383,6 +392,7 @@ describe('osls package', () => {
   });
 
   test('the stack outputs what the CLI reads', () => {
+    // Assess
     expect(Object.keys(template.Outputs ?? {})).toEqual(
       expect.arrayContaining([
         'RotateKeyStateMachineArn',
@@ -396,6 +406,7 @@ describe('osls package', () => {
   });
 
   test('each function ships its own bundle (package.individually), and their sizes are printed', () => {
+    // Assess
     const zips = readdirSync(outDir).filter((name) => name.endsWith('.zip'));
     expect(zips.sort()).toEqual([...functionRoles().keys()].map((fn) => `${fn}.zip`).sort());
     const rows = zips.map((zip) => {
@@ -427,7 +438,11 @@ describe('osls package', () => {
   test('each function’s zip holds the file its Handler names, and Lambda’s require() of it finds the handler', () => {
     // Lambda resolves `functions/x.handler` to functions/x.js, .mjs or .cjs in the zip; a .cjs file is
     // CommonJS whatever package.json says, and Lambda loads it with require().
+
+    // Prepare: a temporary directory to unzip into.
     const unpacked = mkdtempSync(join(tmpdir(), 'iam-key-rotator-zips-'));
+
+    // Act & Assess: unzip each function's zip and require() the file its Handler names.
     try {
       for (const fn of ofType('AWS::Lambda::Function')) {
         const key = String(fn.Properties?.FunctionName).replace(/^iam-key-rotator-ci-/, '');
@@ -449,12 +464,14 @@ describe('osls package', () => {
 
   describe('least privilege', () => {
     test('every function has a role of its own, and no shared Lambda role is left in the stack', () => {
+      // Assess
       const roles = functionRoles();
       expect(new Set(roles.values()).size).toBe(roles.size);
       expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
     });
 
     test('every function role holds exactly the reviewed actions (a new action fails here until it is reviewed)', () => {
+      // Assess
       const actual: Record<string, string[]> = {};
       for (const [fn, role] of functionRoles()) {
         actual[fn] = [
@@ -472,6 +489,7 @@ describe('osls package', () => {
     });
 
     test('each function that assumes the member role has a session policy of exactly its role’s IAM and Secrets Manager actions', () => {
+      // Assess
       const assumers = Object.entries(ALLOWED_ACTIONS)
         .filter(([, actions]) => actions.includes('sts:AssumeRole'))
         .map(([fn]) => fn)
@@ -491,6 +509,7 @@ describe('osls package', () => {
     });
 
     test('the roles of the functions that act in member accounts have the names stack/member-role.yml trusts', () => {
+      // Assess
       for (const fn of Object.keys(MEMBER_SESSION_ACTIONS)) {
         const roleId = functionRoles().get(fn) ?? `<no role for ${fn}>`;
         expect({ fn, name: resource(roleId).Properties?.RoleName }).toEqual({
@@ -501,6 +520,7 @@ describe('osls package', () => {
     });
 
     test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them, and the decision records are read as nothing else', () => {
+      // Assess
       const onlyTokens = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
       const neverTokens = {
         'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['token#*'] },
@@ -524,12 +544,14 @@ describe('osls package', () => {
     });
 
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
+      // Assess
       for (const [owner, statements] of allRoles()) {
         for (const action of statements.flatMap(actionsOf)) expect(`${owner}: ${action}`).not.toMatch(/\*/);
       }
     });
 
     test('only the listed actions that IAM cannot scope run on Resource "*"', () => {
+      // Assess
       for (const [owner, statements] of allRoles()) {
         const unscoped = statements.filter((statement) => resourcesOf(statement).includes('*')).flatMap(actionsOf);
         expect({ owner, unscoped: unscoped.sort() }).toEqual({ owner, unscoped: [...(UNSCOPED[owner] ?? [])].sort() });
@@ -537,6 +559,7 @@ describe('osls package', () => {
     });
 
     test('logs go only to the function’s own log group', () => {
+      // Assess
       for (const [fn, role] of functionRoles()) {
         const logStatements = statementsOf(role).filter((statement) => actionsOf(statement).some((action) => LOG_ACTIONS.has(action)));
         expect(logStatements.length).toBeGreaterThan(0);
@@ -547,6 +570,7 @@ describe('osls package', () => {
     });
 
     test('IAM user actions are scoped to users under the rotation path, and writes carry the optional tag condition', () => {
+      // Assess
       const tagCondition = {
         'Fn::If': [
           'RestrictToTaggedUsers',
@@ -578,6 +602,7 @@ describe('osls package', () => {
     });
 
     test('secrets are reached only under the name prefix, KMS only through Secrets Manager or SNS, SNS and DynamoDB only on the stack’s topic and table', () => {
+      // Assess
       for (const [owner, statements] of allRoles()) {
         for (const statement of statements) {
           const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
@@ -627,6 +652,7 @@ describe('osls package', () => {
       ['rotate-key', 'RotateKeyStateMachineRole'],
       ['scan-organization', 'ScanOrganizationStateMachineRole'],
     ])('the %s state machine may invoke exactly the functions its definition names', (file, roleId) => {
+      // Assess
       const definition = readFileSync(repoPath('statemachines', `${file}.asl.json`), 'utf8');
       const named = new Set([...definition.matchAll(/"Fn::GetAtt":\s*\[\s*"(\w+)"/g)].map((match) => match[1] ?? ''));
       const logicalIds = [...named].map((fn) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`).sort();
@@ -662,6 +688,7 @@ describe('osls package', () => {
     });
 
     test('every role of the stack denies every IAM write on the protected users, by name and by path, and nothing else', () => {
+      // Assess
       const roles = entriesOfType('AWS::IAM::Role');
       expect(roles.length).toBe(functionRoles().size + 2);
       for (const [id] of roles) {
@@ -703,6 +730,7 @@ describe('osls package', () => {
     });
 
     test('every role of the stack takes the optional permissions boundary', () => {
+      // Assess
       const roles = entriesOfType('AWS::IAM::Role');
       expect(roles.length).toBe(functionRoles().size + 2);
       for (const [id, role] of roles) {
@@ -717,6 +745,7 @@ describe('osls package', () => {
 
   describe('encryption and retention', () => {
     test('one customer managed key, rotated yearly and kept on stack deletion, encrypts new secrets and both topics; CloudWatch may use it to publish alarms', () => {
+      // Assess
       const key = resource('RotatorKey') as Resource & { DeletionPolicy?: string };
       expect(key.DeletionPolicy).toBe('Retain');
       expect(key.Properties?.EnableKeyRotation).toBe(true);
@@ -734,6 +763,7 @@ describe('osls package', () => {
     });
 
     test('the ledger table is encrypted and recoverable; every log group (functions and state machine) has a retention', () => {
+      // Assess
       const table = resource('NotificationLedgerTable');
       expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
       expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -743,6 +773,7 @@ describe('osls package', () => {
     });
 
     test('the state machines log errors only, without execution data (the task token passes through the rotation)', () => {
+      // Assess
       for (const machine of ofType('AWS::StepFunctions::StateMachine'))
         expect(machine.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
     });
@@ -752,6 +783,7 @@ describe('osls package', () => {
     const alarm = (id: string): Record<string, unknown> => resource(id).Properties ?? {};
 
     test('failed and timed-out rotations alarm on the state machine’s own metrics, to the alarm topic', () => {
+      // Assess
       for (const [id, metric] of [
         ['RotationFailedAlarm', 'ExecutionsFailed'],
         ['RotationTimedOutAlarm', 'ExecutionsTimedOut'],
@@ -769,6 +801,7 @@ describe('osls package', () => {
     });
 
     test('NeedsAttention (an execution that ends Succeeded) alarms through a metric filter on the notify function’s log line', () => {
+      // Assess
       const filter = resource('NeedsAttentionMetricFilter').Properties ?? {};
       expect(filter.LogGroupName).toEqual({ Ref: 'NotifyLogGroup' });
       expect(filter.MetricTransformations).toEqual([
@@ -788,6 +821,7 @@ describe('osls package', () => {
     });
 
     test('the scan and the trigger alarm on their Lambda errors; only CloudWatch of this account may publish to the alarm topic', () => {
+      // Assess
       expect(alarm('ScanFailedAlarm')).toMatchObject({
         Namespace: 'AWS/Lambda',
         MetricName: 'Errors',
@@ -810,6 +844,7 @@ describe('osls package', () => {
     });
 
     test('the dashboard is valid JSON and charts executions, keys by class, scan actions and the alarms', () => {
+      // Assess
       const [body, values] = (resource('Dashboard').Properties?.DashboardBody as { 'Fn::Sub': [string, Record<string, unknown>] })[
         'Fn::Sub'
       ];

@@ -48,10 +48,14 @@ describe('the local run registry', () => {
   });
 
   test('while another process runs the user, a second claim is refused with RotationInProgressError naming that run', async () => {
+    // Prepare: another process holds the run of the user.
     const other = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { host: 'another-host', pid: 4242 });
     const lease = await other.claim(run('reg-busy', 'reg-busy-elsewhere'));
     try {
+      // Act
       const claim = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE).claim(run('reg-busy', 'reg-busy-here'));
+
+      // Assess
       await expect(claim).rejects.toBeInstanceOf(RotationInProgressError);
       await expect(claim).rejects.toThrow(/execution reg-busy-elsewhere.*process 4242 on another-host/);
     } finally {
@@ -60,10 +64,12 @@ describe('the local run registry', () => {
   });
 
   test('a record left by a process that is gone (same host) does not count, and the next run takes it over', async () => {
+    // Prepare: a record left by a process that is gone, and a registry that sees its pid gone.
     const dead = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { pid: 999_999 });
     await dead.claim(run('reg-crashed', 'reg-crashed-killed'));
     const registry = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { isAlive: (pid) => pid !== 999_999 });
 
+    // Act & Assess: not running; the next run takes the record over and is seen running.
     expect(await registry.running('reg-crashed')).toBeUndefined();
     const lease = await registry.claim(run('reg-crashed', 'reg-crashed-next'));
     expect(await registry.running('reg-crashed')).toMatchObject({ executionName: 'reg-crashed-next' });
@@ -71,20 +77,27 @@ describe('the local run registry', () => {
   });
 
   test('a record from another host stops counting when its lease runs out', async () => {
+    // Prepare: a run claimed on another host, and a registry two minutes later.
     const other = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { host: 'another-host', pid: 4242 });
     await other.claim(run('reg-lapsed'));
     const later = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { now: () => new Date(Date.now() + 120_000) });
 
+    // Act & Assess: seen running now, not once its lease has run out; then the next run claims it.
     expect(await localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE).running('reg-lapsed')).toBeDefined();
     expect(await later.running('reg-lapsed')).toBeUndefined();
     await (await later.claim(run('reg-lapsed', 'reg-lapsed-next'))).release();
   });
 
   test('a run longer than its lease stays recorded: the lease is renewed while it runs', async () => {
+    // Prepare: a lease of 1.5 s.
     const registry = localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { leaseMs: 1_500 });
+
+    // Act: claim, and run twice as long as the lease.
     const lease = await registry.claim(run('reg-renewed'));
     try {
       await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+      // Assess
       expect(await localRunRegistry(dynamodb, LOCAL_LEDGER_TABLE, { host: 'another-host' }).running('reg-renewed')).toBeDefined();
     } finally {
       await lease.release();
@@ -92,6 +105,7 @@ describe('the local run registry', () => {
   }, 10_000);
 
   test('no ledger table yet: nothing is running', async () => {
+    // Act & Assess
     expect(await localRunRegistry(dynamodb, 'iam-key-rotator-no-such-table').running('anyone')).toBeUndefined();
   });
 });

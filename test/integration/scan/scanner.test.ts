@@ -48,8 +48,10 @@ beforeEach(async () => {
 
 describe('scanAccount against moto', () => {
   test('an empty account: nothing to classify, nothing started', async () => {
+    // Act
     const result = await scanAccount(options(100));
 
+    // Assess
     expect(result.keys).toEqual([]);
     expect(Object.values(result.counts).every((count) => count === 0)).toBe(true);
     expect(result.rotationsStarted).toEqual([]);
@@ -57,10 +59,13 @@ describe('scanAccount against moto', () => {
   });
 
   test('one user whose key is due: one rotation, with the deterministic name and no timestamps in the input', async () => {
+    // Prepare
     await seedUsers(iam, 1, { prefix: 'solo' });
 
+    // Act
     const result = await scanAccount(options(100));
 
+    // Assess
     expect(result.counts.due).toBe(1);
     expect(result.rotationsStarted).toHaveLength(1);
     const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
@@ -68,11 +73,14 @@ describe('scanAccount against moto', () => {
   });
 
   test('250 users, none due: every user is seen, none is read live, and it costs a handful of calls', async () => {
+    // Prepare: 250 users; the calls that seeded them are not counted.
     await seedUsers(iam, 250);
     calls.reset();
 
+    // Act
     const result = await scanAccount(options(0));
 
+    // Assess
     expect(result.usersSeen).toBe(250);
     expect(result.counts.ok).toBe(250);
     expect(result.usersReadLive).toBe(0);
@@ -82,11 +90,14 @@ describe('scanAccount against moto', () => {
 
   // Seeding 250 users and two scans (one reading all 250 live) take seconds on a busy machine: a longer timeout.
   test('250 users, all due: every key is counted, the cap holds the starts to 25, oldest first, and only about 25 users are read live', async () => {
+    // Prepare: 250 due users, and all their keys as a dry run with all: true lists them.
     await seedUsers(iam, 250);
     const everyKey = (await scanAccount(options(100, {}, { all: true, dryRun: true }))).keys;
 
+    // Act
     const result = await scanAccount(options(100));
 
+    // Assess
     expect(result.counts.due).toBe(250);
     expect(result.rotationsStarted).toHaveLength(25);
     // Read in batches of 8 (the scan's concurrency) until 25 can start: 32 users, not 250.
@@ -101,11 +112,14 @@ describe('scanAccount against moto', () => {
   }, 60_000);
 
   test('two scans in a row start each rotation once', async () => {
+    // Prepare
     await seedUsers(iam, 3);
 
+    // Act
     const first = await scanAccount(options(100));
     const second = await scanAccount(options(100));
 
+    // Assess
     expect(first.rotationsStarted).toHaveLength(3);
     expect(second.rotationsStarted).toHaveLength(0);
     expect(second.rotationsSkipped.map((skip) => skip.reason)).toEqual(
@@ -116,11 +130,14 @@ describe('scanAccount against moto', () => {
   });
 
   test('a backlog drains: the next run starts the next 25, not the 25 already running', async () => {
+    // Prepare
     await seedUsers(iam, 60);
 
+    // Act: two runs a day apart.
     const first = await scanAccount(options(100));
     const second = await scanAccount(options(101));
 
+    // Assess
     const firstKeys = new Set(first.rotationsStarted.map((rotation) => rotation.accessKeyId));
     expect(second.rotationsStarted).toHaveLength(25);
     expect(second.rotationsStarted.some((rotation) => firstKeys.has(rotation.accessKeyId))).toBe(false);
@@ -128,21 +145,27 @@ describe('scanAccount against moto', () => {
   });
 
   test('a dry run starts nothing', async () => {
+    // Prepare
     await seedUsers(iam, 5);
 
+    // Act
     const result = await scanAccount(options(100, {}, { dryRun: true }));
 
+    // Assess
     expect(result.counts.due).toBe(5);
     expect(result.rotationsSkipped.map((skip) => skip.reason)).toEqual(Array(5).fill('dry run'));
     expect(await executionCount()).toBe(0);
   });
 
   test('an invalid tag on one user is reported for that user and the others are still rotated', async () => {
+    // Prepare: three users, one with a max-age tag that is not a number.
     await seedUsers(iam, 3);
     await iam.send(new TagUserCommand({ UserName: 'user-0001', Tags: [{ Key: 'rotation:max-age-days', Value: 'ninety' }] }));
 
+    // Act
     const result = await scanAccount(options(100));
 
+    // Assess
     expect(result.tagProblems).toEqual([
       { userName: 'user-0001', tag: 'rotation:max-age-days', message: expect.stringContaining('ninety') },
     ]);
@@ -150,26 +173,33 @@ describe('scanAccount against moto', () => {
   });
 
   test("a user's tag that shortens the window is honoured before the account's warning age", async () => {
+    // Prepare
     await seedUsers(iam, 2);
     await iam.send(new TagUserCommand({ UserName: 'user-0000', Tags: [{ Key: 'rotation:max-age-days', Value: '30' }] }));
 
+    // Act
     const result = await scanAccount(options(31));
 
+    // Assess
     expect(result.keys.map((key) => [key.userName, key.class])).toEqual([['user-0000', 'due']]);
     expect(result.counts).toMatchObject({ due: 1, ok: 1 });
   });
 
   test('users under an exempt path are held back', async () => {
+    // Prepare
     await seedUsers(iam, 2, { prefix: 'glass', path: '/break-glass/' });
     await seedUsers(iam, 1, { prefix: 'app' });
 
+    // Act
     const result = await scanAccount(options(100, { EXEMPT_PATHS: '/break-glass/' }));
 
+    // Assess
     expect(result.counts).toMatchObject({ exempt: 2, due: 1 });
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['app-0000']);
   });
 
   test('keys unused past the threshold are deactivated when the config says so, whether used once or never', async () => {
+    // Prepare: one key used once, one never used.
     await iam.send(new CreateUserCommand({ UserName: 'used-once' }));
     const usedKey = (await iam.send(new CreateAccessKeyCommand({ UserName: 'used-once' }))).AccessKey;
     await iam.send(new CreateUserCommand({ UserName: 'never-used' }));
@@ -180,8 +210,10 @@ describe('scanAccount against moto', () => {
       new GetCallerIdentityCommand({}),
     );
 
+    // Act
     const result = await scanAccount(options(50, { UNUSED_AFTER_DAYS: '45', UNUSED_KEY_ACTION: 'deactivate' }));
 
+    // Assess
     expect(result.keys.map((key) => [key.userName, key.class, key.action, key.lastUsedDaysAgo])).toEqual([
       ['used-once', 'unused', 'deactivate', 50],
       ['never-used', 'unused', 'deactivate', null],
@@ -192,22 +224,28 @@ describe('scanAccount against moto', () => {
   });
 
   test('named users are read directly; an unknown one is reported and the others are scanned', async () => {
+    // Prepare
     await seedUsers(iam, 2);
     calls.reset();
 
+    // Act
     const result = await scanAccount(options(100, {}, { users: ['user-0001', 'nobody'], dryRun: true }));
 
+    // Assess
     expect(calls.byCommand.GenerateCredentialReportCommand).toBeUndefined();
     expect(result.keys.map((key) => key.userName)).toEqual(['user-0001']);
     expect(result.userErrors).toEqual([{ userName: 'nobody', error: 'UserNotFoundError', message: expect.stringContaining('nobody') }]);
   });
 
   test('--all reads every user, including those with nothing to do', async () => {
+    // Prepare
     await seedUsers(iam, 4);
     calls.reset();
 
+    // Act
     const result = await scanAccount(options(0, {}, { all: true, dryRun: true }));
 
+    // Assess
     expect(result.keys).toHaveLength(4);
     expect(result.keys.every((key) => key.class === 'ok')).toBe(true);
     expect(calls.byCommand.ListAccessKeysCommand).toBe(4);

@@ -58,13 +58,16 @@ async function inputOf(name: string): Promise<Record<string, unknown>> {
 
 describe('start-rotation for a member account, against moto', () => {
   test('a request naming a member account checks the user there and passes the account into the execution input', async () => {
+    // Prepare: a user with a key in the member account.
     const accessKeyId = await memberUserWithKey('org-app');
 
+    // Act
     const [outcome] = await handleTrigger(
       { userName: 'org-app', accountId: MEMBER, accountName: 'payments-prod', requestedBy: 'cli' },
       deps,
     );
 
+    // Assess
     expect(outcome).toMatchObject({ status: 'started', userName: 'org-app', accessKeyId, accountId: MEMBER });
     const name = outcome && 'executionName' in outcome ? outcome.executionName : '';
     expect(await inputOf(name)).toEqual({
@@ -80,17 +83,21 @@ describe('start-rotation for a member account, against moto', () => {
   });
 
   test("the stack's own account named explicitly is single-account mode: the user is looked up in the stack's account, not found there, nothing started", async () => {
+    // Act & Assess
     await expect(handleTrigger({ userName: 'org-app', accountId: TOOLING }, deps)).rejects.toMatchObject({ name: 'UserNotFoundError' });
   });
 
   test("an AWS Health event about a member account's key contains it in that account", async () => {
+    // Prepare: a user with a key in the member account.
     const accessKeyId = await memberUserWithKey('org-leaky');
 
+    // Act
     const [outcome] = await handleTrigger(
       viaRule({ ...health, account: MEMBER, detail: { ...health.detail, affectedEntities: [{ entityValue: accessKeyId }] } }),
       deps,
     );
 
+    // Assess
     expect(outcome).toMatchObject({ status: 'started', userName: 'org-leaky', kind: 'compromise', accountId: MEMBER });
     const name = outcome && 'executionName' in outcome ? outcome.executionName : '';
     expect(await inputOf(name)).toMatchObject({ userName: 'org-leaky', accessKeyId, kind: 'compromise', accountId: MEMBER });

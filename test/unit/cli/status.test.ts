@@ -9,6 +9,7 @@ const input = JSON.stringify({ userName: 'full', accessKeyId: 'AKIAIOSFODNN7EXAM
 
 describe('status of a failed rotation', () => {
   test('shows the error, the timeline and the state it ended in', async () => {
+    // Prepare: a failed execution for user full, and the five states it entered.
     const sfn = mockClient(SFNClient);
     sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
     sfn.on(ListExecutionsCommand).resolves({
@@ -35,8 +36,10 @@ describe('status of a failed rotation', () => {
       })),
     });
 
+    // Act
     const [line] = await rotationStatus(sfn as unknown as SFNClient, ARN, 'full', 10);
 
+    // Assess
     expect(line).toMatchObject({
       status: 'FAILED',
       userName: 'full',
@@ -49,6 +52,7 @@ describe('status of a failed rotation', () => {
   });
 
   test('without GetExecutionHistory, falls back to DescribeExecution and says so', async () => {
+    // Prepare: a running execution whose history the caller may not read.
     const sfn = mockClient(SFNClient);
     sfn
       .on(ListExecutionsCommand)
@@ -60,8 +64,10 @@ describe('status of a failed rotation', () => {
         Object.assign(new Error('User is not authorized to perform: states:GetExecutionHistory'), { name: 'AccessDeniedException' }),
       );
 
+    // Act
     const [line] = await rotationStatus(sfn as unknown as SFNClient, ARN, undefined, 10);
 
+    // Assess
     expect(line).toMatchObject({ status: 'RUNNING', currentStep: null, timeline: [] });
     expect(line?.historyUnavailable).toContain('status from DescribeExecution only');
   });

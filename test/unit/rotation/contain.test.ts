@@ -64,6 +64,7 @@ describe('planCompromiseRoom: room for a replacement once the leaked key is Inac
       { plan: 'skip', accessKeyId: 'OTHER' },
     ],
   ])('%s', (_name, keys, versions, action, expected) => {
+    // Act & Assess
     expect(planCompromiseRoom(keys, 'LEAK', versions, action)).toMatchObject(expected);
   });
 });
@@ -72,6 +73,7 @@ describe('the session-deny policy', () => {
   const at = new Date('2026-06-01T12:34:56Z');
 
   test('its name encodes the instant, in characters IAM allows, and reads back', () => {
+    // Act & Assess
     expect(denyPolicyName(at)).toBe('iam-key-rotator-deny-sessions-before-20260601T123456Z');
     expect(denyPolicyName(at)).toMatch(/^[\w+=,.@-]{1,128}$/);
     expect(deniedBeforeOf(denyPolicyName(at))?.toISOString()).toBe('2026-06-01T12:34:56.000Z');
@@ -79,6 +81,7 @@ describe('the session-deny policy', () => {
   });
 
   test('denies everything to sessions issued before the instant, and only to them', () => {
+    // Act & Assess
     expect(JSON.parse(denySessionsPolicy(at))).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -95,6 +98,7 @@ describe('the session-deny policy', () => {
 });
 
 test('a compromise rotation never rolls back to the leaked key', () => {
+  // Act & Assess
   expect(
     planRollback({
       kind: 'compromise',

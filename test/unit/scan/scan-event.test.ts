@@ -30,8 +30,10 @@ function deps(config: Config, overrides: Partial<ScanEventDependencies> = {}): S
 // organization scope, and the schedule in account scope (test/unit/scan/scheduled-scan.test.ts, through the handler).
 describe('handleScanEvent', () => {
   test('a malformed account event is refused before the stack’s account id is read', async () => {
+    // Prepare
     const ownAccountId = jest.fn(() => Promise.resolve('123456789012'));
 
+    // Act & Assess
     await expect(
       handleScanEvent({ accountId: '12345', accountName: 'short' }, deps(loadConfig({}), { ownAccountId })),
     ).rejects.toMatchObject({
@@ -42,11 +44,14 @@ describe('handleScanEvent', () => {
   });
 
   test('a member account whose role cannot be assumed is returned as failed, for the Report', async () => {
+    // Prepare: assuming the member role fails.
     const memberIam = () =>
       Promise.reject(new MemberAccountAccessError('111111111111', 'Cannot act in account 111111111111: assuming the member role failed.'));
 
+    // Act
     const outcome = await handleScanEvent({ accountId: '111111111111', accountName: 'member' }, deps(loadConfig({}), { memberIam }));
 
+    // Assess
     expect(outcome).toEqual({
       accountId: '111111111111',
       status: 'failed',
@@ -60,6 +65,7 @@ describe('handleScanEvent', () => {
   });
 
   test('the schedule in organization scope starts the organization scan, named after the event’s time', async () => {
+    // Prepare
     const sfn = mockClient(SFNClient);
     sfn.on(StartExecutionCommand).resolves({
       executionArn: 'arn:aws:states:us-east-1:123456789012:execution:scan-organization:scan-2026-11-23T06-00',
@@ -67,8 +73,10 @@ describe('handleScanEvent', () => {
     });
     const config = loadConfig({ SCAN_SCOPE: 'organization', ORG_SCAN_STATE_MACHINE_ARN: ORG_SCAN });
 
+    // Act
     const started = await handleScanEvent({ source: 'aws.events', time: '2026-11-23T06:00:00Z' }, deps(config));
 
+    // Assess
     expect(started).toMatchObject({ scope: 'organization', executionName: 'scan-2026-11-23T06-00', alreadyStarted: false });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
     sfn.restore();

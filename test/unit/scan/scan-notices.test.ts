@@ -32,7 +32,10 @@ const plan = (keys: ScannedKey[], deactivated: string[] = [], exemptionWarnDays 
 
 describe('planScanNotifications', () => {
   test('a key due soon: one warning, keyed by key and due day, naming the secret and when the rotation starts', () => {
+    // Act
     const [warning, ...rest] = plan([key({ class: 'warn', reason: 'rotation due in 12 days' })]);
+
+    // Assess
     expect(rest).toEqual([]);
     expect(warning).toEqual({
       dedupeId: 'key#AKIAAPP0000000000001#rotation-warning#2026-06-13',
@@ -69,10 +72,12 @@ describe('planScanNotifications', () => {
     ['exempt, ending in 10 days', { class: 'exempt', exemptUntil: '2026-06-11' }, [], 'user#app#exemption-expiring#2026-06-11'],
     ['exempt, ending today', { class: 'exempt', exemptUntil: '2026-06-01' }, [], 'user#app#exemption-expiring#2026-06-01'],
   ])('%s → %s', (_name, overrides, deactivated, dedupeId) => {
+    // Act & Assess
     expect(plan([key(overrides)], deactivated).map((request) => request.dedupeId)).toEqual(dedupeId === undefined ? [] : [dedupeId]);
   });
 
   test('an ending exemption is one notice per user, listing every key it holds back', () => {
+    // Prepare: one user with two keys held back by the same ending exemption.
     const held = (id: string) =>
       key({
         accessKeyId: id,
@@ -80,7 +85,11 @@ describe('planScanNotifications', () => {
         exemptUntil: '2026-06-05',
         reason: 'exempt by tag until 2026-06-05 (vendor); otherwise due: reached the rotation age of 90 days',
       });
+
+    // Act
     const requests = plan([held('AKIAONE0000000000001'), held('AKIATWO0000000000002')]);
+
+    // Assess
     expect(requests).toHaveLength(1);
     expect(requests[0]?.facts).toMatchObject({
       event: 'exemption-expiring',
@@ -90,6 +99,7 @@ describe('planScanNotifications', () => {
   });
 
   test('a key without an owner keeps owner undefined, so the notifier routes it to operations, flagged', () => {
+    // Act & Assess
     expect(plan([key({ class: 'warn', owner: null })])[0]?.facts.owner).toBeUndefined();
   });
 });

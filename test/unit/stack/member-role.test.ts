@@ -101,6 +101,7 @@ const ROTATOR_ROLES = Object.keys(MEMBER_SESSION_ACTIONS).map((fn) => ({
 
 describe('stack/member-role.yml', () => {
   test('the allow-list it is checked against was read (the rotator’s IAM and Secrets Manager actions)', () => {
+    // Assess: the actions read from the allow-list when this file loaded.
     expect(DERIVED_ACTIONS).toEqual(
       expect.arrayContaining(['iam:CreateAccessKey', 'iam:GetCredentialReport', 'secretsmanager:PutSecretValue']),
     );
@@ -108,10 +109,12 @@ describe('stack/member-role.yml', () => {
   });
 
   test('the role holds exactly the IAM and Secrets Manager actions of the rotator’s own functions', () => {
+    // Assess
     expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(DERIVED_ACTIONS);
   });
 
   test('no wildcard action, no Deny, no KMS: secrets use the account’s aws/secretsmanager key', () => {
+    // Assess
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
       for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
@@ -121,12 +124,14 @@ describe('stack/member-role.yml', () => {
   });
 
   test('only the actions IAM cannot scope run on Resource "*"', () => {
+    // Assess
     const unscoped = statements.filter((statement) => resourcesOf(statement).includes('*')).flatMap(actionsOf);
 
     expect(unscoped.sort()).toEqual(UNSCOPED_ACTIONS);
   });
 
   test('user actions reach only users under the rotation path, secrets only under the name prefix', () => {
+    // Assess
     for (const statement of statements.filter((s) => !resourcesOf(s).includes('*'))) {
       const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
       expect(services.size).toBe(1);
@@ -140,6 +145,7 @@ describe('stack/member-role.yml', () => {
   });
 
   test('writes on users carry the optional rotation:managed tag condition, as the tooling stack’s do', () => {
+    // Assess
     const writes = statements.filter((statement) => actionsOf(statement).some((action) => USER_WRITES.includes(action)));
 
     expect(writes.flatMap(actionsOf).sort()).toEqual(USER_WRITES);
@@ -157,6 +163,7 @@ describe('stack/member-role.yml', () => {
   });
 
   test('tags are removed only from the rotation:confirm/abort markers, under the same optional tag condition', () => {
+    // Assess
     const untags = statements.filter((statement) => actionsOf(statement).includes('iam:UntagUser'));
     const markers = {
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:confirm', 'rotation:abort'] },
@@ -176,6 +183,7 @@ describe('stack/member-role.yml', () => {
 
   describe('trust', () => {
     test('only the tooling account’s rotator roles may assume it, with sts:AssumeRole and sts:SetSourceIdentity', () => {
+      // Assess
       expect(trust).toHaveLength(1);
       const [statement] = trust;
       expect(statement).toMatchObject({
@@ -186,6 +194,7 @@ describe('stack/member-role.yml', () => {
     });
 
     test('the trust names each member-acting function role of one stage (no wildcard); the ExternalId condition only when one is given', () => {
+      // Assess
       const condition = trust[0]?.Condition;
 
       expect(condition).toEqual({
@@ -201,6 +210,7 @@ describe('stack/member-role.yml', () => {
     const pattern = (name: string): RegExp => new RegExp(String(template.Parameters[name]?.AllowedPattern));
 
     test('the names and defaults the README and the StackSet commands use', () => {
+      // Assess
       expect(Object.keys(template.Parameters).sort()).toEqual(
         [
           'ExternalId',
@@ -223,6 +233,7 @@ describe('stack/member-role.yml', () => {
     });
 
     test('the ExternalId is never echoed and may be empty', () => {
+      // Act & Assess
       expect(template.Parameters.ExternalId).toMatchObject({ NoEcho: true, MinLength: 0, Default: '' });
       expect(pattern('ExternalId').test('')).toBe(true);
       expect(pattern('ExternalId').test('a')).toBe(false);
@@ -250,11 +261,13 @@ describe('stack/member-role.yml', () => {
       ['PermissionsBoundaryArn', 'arn:aws:iam::123456789012:policy/boundary', true],
       ['PermissionsBoundaryArn', 'boundary', false],
     ])('%s "%s" is allowed: %s', (name, value, allowed) => {
+      // Act & Assess
       expect(pattern(name).test(value)).toBe(allowed);
     });
   });
 
   test('the permissions boundary is optional, and the role ARN is an output', () => {
+    // Assess
     expect(role?.Properties.PermissionsBoundary).toEqual({
       'Fn::If': ['HasPermissionsBoundary', { Ref: 'PermissionsBoundaryArn' }, { Ref: 'AWS::NoValue' }],
     });
@@ -303,6 +316,7 @@ describe('stack/member-role.yml', () => {
       evaluate(conditionalPolicies, { ProtectedUsers: users, ProtectedPaths: paths });
 
     test('nothing protected: no Deny policy (a statement needs a resource)', () => {
+      // Act & Assess
       expect(template.Parameters.ProtectedUsers?.Default).toBe('');
       expect(template.Parameters.ProtectedPaths?.Default).toBe('');
       expect(denyFor('', '')).toEqual([]);
@@ -313,8 +327,11 @@ describe('stack/member-role.yml', () => {
       ['break-glass', ''],
       ['', '/break-glass/,/ops/admins/'],
     ])('users %j, paths %j: the same Deny of every IAM write on them as every role of the tooling stack', (users, paths) => {
+      // Act: the Deny the template yields for these parameter values.
       const [policy] = denyFor(users, paths) as Policy[];
       const denies = policy?.PolicyDocument.Statement ?? [];
+
+      // Assess
       expect(denies.every((statement) => statement.Effect === 'Deny')).toBe(true);
       const tooling = roles.protectedUsersPolicy({ PROTECTED_USERS: users, PROTECTED_PATHS: paths });
       const [toolingDeny] = tooling?.PolicyDocument.Statement ?? [];
@@ -330,6 +347,7 @@ describe('stack/member-role.yml', () => {
       ['ProtectedPaths', '/break-glass', false],
       ['ProtectedPaths', '/', false],
     ])('%s accepts %j: %s', (parameter, value, accepted) => {
+      // Act & Assess
       expect(new RegExp(String(template.Parameters[parameter]?.AllowedPattern)).test(value)).toBe(accepted);
     });
   });

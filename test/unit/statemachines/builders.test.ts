@@ -11,12 +11,14 @@ describe.each(WORKFLOWS.map((workflow) => [basename(fileURLToPath(workflow.path)
   const text = readFileSync(path, 'utf8');
 
   test('is what its builder generates (npm run build:asl)', () => {
+    // Act & Assess
     expect(JSON.parse(aslJson(build()))).toEqual(JSON.parse(text));
   });
 
   // Key order and layout too: serverless-step-functions deploys JSON.stringify of the parsed file, so a
   // reordered key changes the deployed definition string even where the meaning is the same.
   test('has the layout the builder writes', () => {
+    // Act & Assess
     expect(text).toBe(aslJson(build()));
   });
 });
