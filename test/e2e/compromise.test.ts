@@ -54,11 +54,14 @@ async function compromise(
 
 describe('compromise fast path, run locally against moto', () => {
   test('containment is the first Task: the key is Inactive and old sessions are denied before any new key exists; then it is replaced and deleted', async () => {
+    // Prepare
     const leaked = await createUser('leaky', { 'rotation:owner': 'team-a@example.com' });
     await seedSecret('leaky', leaked);
 
+    // Act
     const { report, contained, afterContain } = await compromise('leaky', leaked.accessKeyId);
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(names(report).slice(0, 4)).toEqual(['IsCompromise', 'Contain', 'NotifyContained', 'CanReplace']);
     expect(afterContain?.keys).toEqual({ [leaked.accessKeyId]: 'Inactive' });
@@ -79,8 +82,11 @@ describe('compromise fast path, run locally against moto', () => {
   });
 
   test('the leaked key used during the hold is recorded, never brought back', async () => {
+    // Prepare
     const leaked = await createUser('attacked');
     await seedSecret('attacked', leaked);
+
+    // Act: rotate, trying the leaked key once the hold begins.
     let attempt: Promise<unknown> | undefined;
     const report = await runRotation(
       { userName: 'attacked', accessKeyId: leaked.accessKeyId, kind: 'compromise' },
@@ -94,21 +100,26 @@ describe('compromise fast path, run locally against moto', () => {
       },
     );
     await attempt;
+
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(report.states.filter((state) => state.name === 'CheckObservation').map((state) => state.outcome)).not.toContain('trouble');
     expect(Object.keys(await keysOf('attacked'))).not.toContain(leaked.accessKeyId);
   });
 
   test('two Active keys, COMPROMISED_KEY_ACTION=keep-inactive: only the named key is contained, the other keeps working, no replacement', async () => {
+    // Prepare: the leaked key and another Active key in use.
     const leaked = await createUser('twokeys');
     const other = await createKey('twokeys');
     await seedSecret('twokeys', leaked);
     await useKey(other);
 
+    // Act
     const { report, contained } = await compromise('twokeys', leaked.accessKeyId, {
       config: { ...loadConfig({}), compromisedKeyAction: 'keep-inactive' },
     });
 
+    // Assess
     expect(report.status).toBe('NeedsAttention');
     expect(names(report)).toEqual(['IsCompromise', 'Contain', 'NotifyContained', 'CanReplace', 'NoReplacement', 'NeedsAttention']);
     expect(contained).toMatchObject({ plan: 'skip', replacement: 'skip', otherKeyId: other.accessKeyId });
@@ -117,13 +128,16 @@ describe('compromise fast path, run locally against moto', () => {
   });
 
   test('two Active keys, COMPROMISED_KEY_ACTION=delete: the leaked key makes room, the other is untouched, a replacement is issued', async () => {
+    // Prepare: the leaked key and another Active key in use.
     const leaked = await createUser('twokeys-delete');
     const other = await createKey('twokeys-delete');
     await seedSecret('twokeys-delete', leaked);
     await useKey(other);
 
+    // Act
     const { report, contained } = await compromise('twokeys-delete', leaked.accessKeyId);
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(contained).toMatchObject({ plan: 'delete-compromised', replacement: 'create' });
     const replacement = report.newAccessKeyId ?? '';
@@ -132,23 +146,29 @@ describe('compromise fast path, run locally against moto', () => {
   });
 
   test('COMPROMISED_KEY_ACTION=keep-inactive with room: replaced, and the leaked key is kept Inactive for forensics', async () => {
+    // Prepare
     const leaked = await createUser('forensics');
     await seedSecret('forensics', leaked);
 
+    // Act
     const { report } = await compromise('forensics', leaked.accessKeyId, {
       config: { ...loadConfig({}), compromisedKeyAction: 'keep-inactive' },
     });
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(await keysOf('forensics')).toEqual({ [leaked.accessKeyId]: 'Inactive', [report.newAccessKeyId ?? '']: 'Active' });
   });
 
   test('an unknown key id fails with a clear error and changes nothing', async () => {
+    // Prepare
     const key = await createUser('unknown-key');
     await seedSecret('unknown-key', key);
 
+    // Act
     const { report } = await compromise('unknown-key', 'AKIAIOSFODNN7EXAMPLE');
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(report.error?.name).toBe('AccessKeyNotFoundError');
     expect(report.error?.message).toContain('nothing was contained or changed');
@@ -157,6 +177,7 @@ describe('compromise fast path, run locally against moto', () => {
   });
 
   test('a quarantine policy AWS attached is left attached', async () => {
+    // Prepare: an AWS quarantine policy attached to the user.
     const leaked = await createUser('quarantined');
     await seedSecret('quarantined', leaked);
     const policy = await iam.send(
@@ -170,8 +191,10 @@ describe('compromise fast path, run locally against moto', () => {
     );
     await iam.send(new AttachUserPolicyCommand({ UserName: 'quarantined', PolicyArn: policy.Policy?.Arn ?? '' }));
 
+    // Act
     const { report, contained } = await compromise('quarantined', leaked.accessKeyId);
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(contained?.awsQuarantinePolicies).toEqual(['AWSCompromisedKeyQuarantineV3']);
     const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'quarantined' }));
@@ -179,8 +202,11 @@ describe('compromise fast path, run locally against moto', () => {
   });
 
   test("a compromise of a key whose scheduled rotation waits at the gate: the stopped rotation's new key is adopted, never a third key", async () => {
+    // Prepare
     const leaked = await createUser('takeover', { 'rotation:health-checks': 'manual' });
     await seedSecret('takeover', leaked);
+
+    // Act & Assess: stop a scheduled rotation at the gate, check its keys, then run the compromise and check it.
     // The scheduled rotation reaches the gate and is stopped there, as StopExecution would: no MakeSafe runs.
     const stop = new AbortController();
     const scheduled = await runRotation(

@@ -206,6 +206,7 @@ function scenarioFor(state: string): Discovery | undefined {
 beforeAll(async () => {
   // Discovery: one clean run per scenario, recording which states it visits and the AWS calls each makes.
   for (const scenario of SCENARIOS) {
+    // Prepare: a user with a seeded secret, its consumer, and the scenario's shaping faults.
     userCounter += 1;
     const userName = `fm-discover-${userCounter}`;
     const seed = await createUser(userName, { 'rotation:owner': `${userName}@example.com` });
@@ -213,6 +214,8 @@ beforeAll(async () => {
     await seedSecret(userName, seed);
     const consumer = startConsumer(userName, consumerSecrets, !scenario.stuckConsumer);
     const injector = new FaultInjector(scenario.shaping ?? []);
+
+    // Act
     let stray: Promise<void> | undefined;
     const run = await recordedRun(
       { userName, accessKeyId: seed.accessKeyId, kind: scenario.kind, requestedBy: 'fault matrix', reason: 'discovery' },
@@ -258,6 +261,7 @@ afterAll(() => {
 
 describe('the fault matrix: every step of the workflow × every fault', () => {
   test('every Task state of the workflow is reached by one of the scenarios, so every step gets its row', () => {
+    // Assess: what the discovery runs in beforeAll visited.
     const unreached = TASK_STATES.filter((state) => scenarioFor(state) === undefined);
 
     expect(unreached).toEqual([]);
@@ -293,8 +297,10 @@ describe('the fault matrix: every step of the workflow × every fault', () => {
   }
 
   test('no secret access key created during the matrix appears in logs, state data, reports or SNS messages', async () => {
+    // Act: scan what the matrix logged, captured and published for the secrets it created.
     const findings = await leak.findings();
 
+    // Assess
     expect(leak.stats().secrets).toBeGreaterThan(TASK_STATES.length);
     expect(findings).toEqual([]);
   });

@@ -50,8 +50,10 @@ afterEach(() => {
 
 describe('iam-key-rotator subscribe', () => {
   test('--owner and --events become a filter policy on message attributes; it says a confirmation email is on its way', async () => {
+    // Prepare
     const output = capture();
 
+    // Act
     const code = await cli(
       output,
       'subscribe',
@@ -63,6 +65,7 @@ describe('iam-key-rotator subscribe', () => {
       '--local',
     );
 
+    // Assess
     expect(code).toBe(0);
     const topicArn = `arn:aws:sns:us-east-1:123456789012:${LOCAL_TOPIC_NAME}`;
     const [subscription, ...others] = await subscriptions(topicArn);
@@ -81,7 +84,10 @@ describe('iam-key-rotator subscribe', () => {
   });
 
   test("--stage finds the deployed stack's topic in this account and region, and refuses a stage that was never deployed", async () => {
+    // Prepare
     const missing = capture();
+
+    // Act & Assess: subscribe to a stage never deployed, then create its topic and subscribe again.
     expect(await cli(missing, 'subscribe', 'ops@example.com', '--stage', 'prod')).toBe(2);
     expect(missing.stderr.join('\n')).toContain('deploy stage prod first (npx osls deploy --stage prod)');
 
@@ -95,8 +101,10 @@ describe('iam-key-rotator subscribe', () => {
   });
 
   test('an unknown event name is bad usage that lists the real ones, and subscribes nothing', async () => {
+    // Prepare
     const output = capture();
 
+    // Act & Assess
     expect(await cli(output, 'subscribe', 'alice@example.com', '--events', 'rotation-done', '--local')).toBe(2);
 
     expect(output.stderr.join('\n')).toMatch(/unknown event rotation-done\. Events: rotation-warning, unused-key, .*compromise-contained/);
@@ -105,7 +113,10 @@ describe('iam-key-rotator subscribe', () => {
   });
 
   test('without a topic it asks which one', async () => {
+    // Prepare
     const output = capture();
+
+    // Act & Assess
     expect(await cli(output, 'subscribe', 'alice@example.com')).toBe(2);
     expect(output.stderr.join('\n')).toContain('Which topic? Pass --stage <stage>');
   });
@@ -119,6 +130,7 @@ describe('iam-key-rotator scan and notifications', () => {
   }
 
   test('a dry run (--as-of) lists the warning but notifies no one', async () => {
+    // Prepare: a key due soon by --as-of, a topic, and a ledger table that does not exist.
     await userDueSoon();
     process.env.NOTIFICATION_TOPIC_ARN = (await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC_NAME }))).TopicArn ?? '';
     process.env.NOTIFICATION_LEDGER_TABLE = 'never-created';
@@ -127,6 +139,7 @@ describe('iam-key-rotator scan and notifications', () => {
     const asOf = new Date(Date.now() + 80 * 86_400_000).toISOString().slice(0, 10);
     const output = capture();
 
+    // Act & Assess
     expect(await cli(output, 'scan', '--as-of', asOf, '--json')).toBe(0);
 
     expect((JSON.parse(output.stdout.join('\n')) as { class: string }[]).map((row) => row.class)).toEqual(['warn']);
@@ -134,9 +147,11 @@ describe('iam-key-rotator scan and notifications', () => {
   });
 
   test('a topic without a ledger table is refused before anything is scanned', async () => {
+    // Prepare: a topic and no ledger table.
     process.env.NOTIFICATION_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:t';
     const output = capture();
 
+    // Act & Assess
     expect(await cli(output, 'scan', '--dry-run')).toBe(2);
 
     expect(output.stderr.join('\n')).toContain('NOTIFICATION_TOPIC_ARN is set but NOTIFICATION_LEDGER_TABLE is empty');

@@ -31,8 +31,10 @@ afterAll(() => {
 
 describe('rotate --account against a deployed stack', () => {
   test('checks the user in the member account and starts an execution whose input names it', async () => {
+    // Act
     const result = await cli('rotate', 'ci-deployer', '--account', MEMBER, '--json');
 
+    // Assess
     expect(result.code).toBe(0);
     const started = JSON.parse(result.out) as { executionArn: string; accessKeyId: string; accountId?: string };
     expect(started).toMatchObject({ accessKeyId: memberKeyId, accountId: MEMBER, status: 'started' });
@@ -80,15 +82,19 @@ describe('rotate --account against a deployed stack', () => {
   });
 
   test('a user that exists only in the member account is refused without --account (it is looked up in the stack’s own account)', async () => {
+    // Act
     const result = await cli('rotate', 'ci-deployer', '--json');
 
+    // Assess
     expect(result.code).not.toBe(0);
     expect(result.err).toMatch(/ci-deployer/);
   });
 
   test('an account id that is not 12 digits is a usage error', async () => {
+    // Act
     const result = await cli('rotate', 'ci-deployer', '--account', '2222');
 
+    // Assess
     expect(result.code).toBe(2);
     expect(result.err).toContain('--account must be a 12-digit AWS account id');
   });

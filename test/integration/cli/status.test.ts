@@ -35,8 +35,10 @@ afterAll(() => {
 
 describe('status --account', () => {
   test('shows only the rotations acting in that member account, with its name', async () => {
+    // Act
     const result = await cli('status', '--account', '111111111111', '--json');
 
+    // Assess
     expect(result.code).toBe(0);
     const lines = JSON.parse(result.out) as Array<{ executionName: string; accountId: string; accountName: string | null }>;
     expect(lines.map((line) => [line.executionName, line.accountId, line.accountName])).toEqual([
@@ -45,29 +47,37 @@ describe('status --account', () => {
   });
 
   test("rotations without an account act in the stack's own account (the state machine's)", async () => {
+    // Act
     const result = await cli('status', '--account', '123456789012', '--json');
 
+    // Assess
     expect((JSON.parse(result.out) as Array<{ executionName: string }>).map((line) => line.executionName)).toEqual(['in-own-account']);
   });
 
   test('the table shows an Account column when rotations act in several accounts', async () => {
+    // Act
     const result = await cli('status');
 
+    // Assess
     expect(result.out).toContain('Account');
     expect(result.out).toContain('111111111111 (workloads-a)');
     expect(result.out).toContain('222222222222 (workloads-b)');
   });
 
   test('an account that is not 12 digits is a usage error naming the flag', async () => {
+    // Act
     const result = await cli('status', '--account', '1111');
 
+    // Assess
     expect(result.code).toBe(2);
     expect(result.err).toContain('--account must be a 12-digit AWS account id');
   });
 
   test('no rotation in that account says so', async () => {
+    // Act
     const result = await cli('status', '--account', '333333333333');
 
+    // Assess
     expect(result.code).toBe(0);
     expect(result.out).toContain('No rotations in account 333333333333');
   });

@@ -47,11 +47,14 @@ async function executions(): Promise<{ name: string; status: string; input: Reco
 
 describe('start-rotation against moto', () => {
   test('a Health event starts one compromise rotation of the exposed key, found by its owner; a duplicate event starts nothing more', async () => {
+    // Prepare
     const leaked = await createUser('exposed');
 
+    // Act: the event, then the same event again.
     const [first] = await handleTrigger(healthFor(leaked.accessKeyId), deps);
     const [second] = await handleTrigger(healthFor(leaked.accessKeyId), deps);
 
+    // Assess
     const name = executionName('exposed', leaked.accessKeyId, 'compromise');
     expect(first).toMatchObject({ status: 'started', userName: 'exposed', kind: 'compromise', executionName: name });
     expect(second).toMatchObject({ status: 'already-started', executionName: name });
@@ -81,9 +84,11 @@ describe('start-rotation against moto', () => {
   });
 
   test('a malformed Health event is rejected and nothing starts or changes', async () => {
+    // Prepare
     const key = await createUser('malformed');
     const before = (await executions()).length;
 
+    // Act & Assess
     await expect(handleTrigger(viaRule({ ...health, detail: { ...health.detail, affectedEntities: [] } }), deps)).rejects.toBeInstanceOf(
       InvalidInputError,
     );
@@ -93,10 +98,12 @@ describe('start-rotation against moto', () => {
   });
 
   test("another user's key, an unknown user and an unknown key are refused with typed errors", async () => {
+    // Prepare
     await createUser('alice');
     const bobs = await createUser('bob');
     const before = (await executions()).length;
 
+    // Act & Assess: four requests refused one after another, then nothing started or changed.
     await expect(handleTrigger({ userName: 'alice', accessKeyId: bobs.accessKeyId, kind: 'compromise' }, deps)).rejects.toThrow(
       KeyOfAnotherUserError,
     );
@@ -135,18 +142,22 @@ describe('start-rotation against moto', () => {
   });
 
   test('a compromise rotation that has ended is never started again for the same key', async () => {
+    // Prepare: a compromise rotation of the key, started and stopped.
     const key = await createUser('contained-once');
     const request = { userName: 'contained-once', accessKeyId: key.accessKeyId, kind: 'compromise' as const };
     const [first] = await handleTrigger(request, deps);
     if (first?.status !== 'started') throw new Error('the compromise rotation did not start');
     await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
 
+    // Act
     const [second] = await handleTrigger(request, deps);
 
+    // Assess
     expect(second).toMatchObject({ status: 'already-started', executionName: first.executionName });
   });
 
   test('a compromise rotation stops the running scheduled rotation of the key first, then starts', async () => {
+    // Prepare: a running scheduled rotation of the key.
     const key = await createUser('superseded');
     const scheduledName = executionName('superseded', key.accessKeyId, 'scheduled');
     const scheduled = await sfn.send(
@@ -157,11 +168,13 @@ describe('start-rotation against moto', () => {
       }),
     );
 
+    // Act
     const [outcome] = await handleTrigger(
       { userName: 'superseded', accessKeyId: key.accessKeyId, kind: 'compromise', reason: 'pasted in a chat' },
       deps,
     );
 
+    // Assess
     expect(outcome).toMatchObject({ status: 'started', stopped: [scheduled.executionArn] });
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: scheduled.executionArn }));
     expect(stopped.status).toBe('ABORTED');
@@ -169,6 +182,7 @@ describe('start-rotation against moto', () => {
   });
 
   test('a manual rotation is refused while a scheduled rotation of the same user runs, and nothing starts', async () => {
+    // Prepare: a running scheduled rotation of the user.
     const key = await createUser('one-at-a-time');
     await sfn.send(
       new StartExecutionCommand({
@@ -179,8 +193,10 @@ describe('start-rotation against moto', () => {
     );
     const before = (await executions()).length;
 
+    // Act
     const attempt = handleTrigger({ userName: 'one-at-a-time', accessKeyId: key.accessKeyId, kind: 'manual', reason: 'now please' }, deps);
 
+    // Assess
     await expect(attempt).rejects.toBeInstanceOf(RotationInProgressError);
     await expect(attempt).rejects.toThrow(/already has a running rotation.*iam-key-rotator abort one-at-a-time/s);
     expect((await executions()).length).toBe(before);
@@ -215,10 +231,13 @@ describe('CLI against a deployed stack (moto)', () => {
   });
 
   test('rotate <user> starts an execution found from the stack outputs and says how to follow it', async () => {
+    // Prepare
     const key = await createUser('cli-deployed');
 
+    // Act
     const result = await run(['rotate', 'cli-deployed', '--stage', 'test', '--reason', 'owner left']);
 
+    // Assess
     expect(result.code).toBe(0);
     expect(result.out).toContain(`Started manual rotation of ${key.accessKeyId} (user cli-deployed)`);
     expect(result.out).toContain(
@@ -228,37 +247,46 @@ describe('CLI against a deployed stack (moto)', () => {
   });
 
   test('rotate --compromised --key (ROTATION_STATE_MACHINE_ARN) starts the fast path once; --json the second time says already-started', async () => {
+    // Prepare
     const key = await createUser('cli-leak');
     const env = { ROTATION_STATE_MACHINE_ARN: deps.stateMachineArn };
 
+    // Act: the same compromise rotation asked for twice.
     const first = await run(['rotate', 'cli-leak', '--compromised', '--key', key.accessKeyId], env);
     const second = await run(['rotate', 'cli-leak', '--compromised', '--key', key.accessKeyId, '--json'], env);
 
+    // Assess
     expect(first.code).toBe(0);
     expect(first.out).toContain('Started compromise rotation');
     expect(JSON.parse(second.out)).toMatchObject({ status: 'already-started', kind: 'compromise', userName: 'cli-leak' });
   });
 
   test('rotate with a key of another user exits 1 and starts nothing', async () => {
+    // Prepare
     await createUser('cli-carol');
     const daves = await createUser('cli-dave');
     const before = (await executions()).length;
 
+    // Act
     const result = await run(['rotate', 'cli-carol', '--key', daves.accessKeyId, '--stack', 'iam-key-rotator-test']);
 
+    // Assess
     expect(result.code).toBe(1);
     expect(result.err).toContain('KeyOfAnotherUserError');
     expect((await executions()).length).toBe(before);
   });
 
   test('status lists running and stopped rotations with their timeline; --json for one user', async () => {
+    // Prepare: a user with two keys, one rotation started by the CLI.
     const key = await createUser('cli-status');
     await createKey('cli-status');
     await run(['rotate', 'cli-status', '--key', key.accessKeyId, '--stage', 'test']);
 
+    // Act
     const table = await run(['status', '--stage', 'test']);
     const json = await run(['status', 'cli-status', '--json', '--stage', 'test']);
 
+    // Assess
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/cli-status .*manual .*RUNNING/s);
     expect(table.out).toContain('ABORTED');
@@ -288,6 +316,7 @@ describe('status of a succeeded execution (moto executing a trivial state machin
   });
 
   test('a finished execution shows SUCCEEDED and its last state', async () => {
+    // Prepare: an execution of a trivial state machine, which moto runs to the end.
     const arn = await createPassStateMachine(sfn, 'executed');
     await sfn.send(
       new StartExecutionCommand({
@@ -298,8 +327,10 @@ describe('status of a succeeded execution (moto executing a trivial state machin
     );
     const { rotationStatus } = await import('../../../cli/status.ts');
 
+    // Act
     const lines = await rotationStatus(sfn, arn, 'finished', 10);
 
+    // Assess
     expect(lines).toEqual([
       expect.objectContaining({ status: 'SUCCEEDED', userName: 'finished', kind: 'manual', stoppedAt: expect.any(String) }),
     ]);

@@ -15,10 +15,12 @@ describe('parseCredentialReport', () => {
   const byName = new Map(users.map((user) => [user.userName, user]));
 
   test('skips the root account row and keeps every IAM user', () => {
+    // Assess
     expect(users.map((user) => user.userName)).toEqual(['billing-export', 'no-keys', 'old-inactive', 'team+a=b,c.d@e']);
   });
 
   test('reads both key slots with their state, creation and last use', () => {
+    // Assess
     expect(byName.get('billing-export')).toEqual({
       userName: 'billing-export',
       arn: 'arn:aws:iam::123456789012:user/apps/billing-export',
@@ -31,16 +33,19 @@ describe('parseCredentialReport', () => {
   });
 
   test('N/A last_rotated means no key in that slot', () => {
+    // Assess
     expect(byName.get('no-keys')?.keys).toEqual([]);
   });
 
   test('no_information (use before IAM tracked it) reads as no recorded use, and an inactive key stays inactive', () => {
+    // Assess
     expect(byName.get('old-inactive')?.keys).toEqual([
       { slot: 1, active: false, createdAt: new Date('2014-01-01T00:00:00Z'), lastUsedAt: undefined },
     ]);
   });
 
   test('a quoted user name with a comma is read whole', () => {
+    // Assess
     expect(byName.get('team+a=b,c.d@e')?.keys).toHaveLength(1);
   });
 
@@ -48,6 +53,7 @@ describe('parseCredentialReport', () => {
     const rows = new Map(parseCredentialReport(fixture('credential-report-unquoted.csv')).map((user) => [user.userName, user]));
 
     test('an unquoted user name with a comma (as moto writes it) is rejoined when the ARN confirms it', () => {
+      // Assess
       const bob = rows.get('bob+x=y,z.w@q');
       expect(bob?.unreadable).toBeUndefined();
       expect(bob?.arn).toBe('arn:aws:iam::123456789012:user/bob+x=y,z.w@q');
@@ -57,24 +63,29 @@ describe('parseCredentialReport', () => {
     });
 
     test('the rows after it are unaffected', () => {
+      // Assess
       expect(rows.get('alice')?.keys.map((key) => key.slot)).toEqual([1, 2]);
     });
 
     test('a truncated row is marked unreadable rather than taken as keyless', () => {
+      // Assess
       expect(rows.get('broken')?.unreadable).toMatch(/fields/);
     });
 
     test('a date that is not a date marks the row unreadable', () => {
+      // Assess
       expect(rows.get('garbled')?.unreadable).toContain('access_key_1_last_rotated "yesterday"');
     });
   });
 
   test('a report without the key columns is refused with a message', () => {
+    // Act & Assess
     expect(() => parseCredentialReport('user,arn\nalice,arn:aws:iam::1:user/alice\n')).toThrow(CredentialReportFormatError);
     expect(() => parseCredentialReport('user,arn\n')).toThrow(/access_key_1_active/);
   });
 
   test('an empty report has no users', () => {
+    // Act & Assess
     expect(parseCredentialReport('')).toEqual([]);
   });
 });
@@ -107,6 +118,7 @@ describe('fetchCredentialReport', () => {
   });
 
   test('the backoff stops growing at 4 seconds', async () => {
+    // Prepare: a report that never completes, and a wait that records each delay on a fake clock.
     const iam = mockClient(IAMClient);
     iam.on(GenerateCredentialReportCommand).resolves({ State: 'INPROGRESS' });
     const waits: number[] = [];
@@ -116,6 +128,7 @@ describe('fetchCredentialReport', () => {
       clock += ms;
     };
 
+    // Act & Assess
     await expect(fetchCredentialReport(iam as unknown as IAMClient, { timeoutMs: 20_000, wait, elapsedNow: () => clock })).rejects.toThrow(
       CredentialReportTimeoutError,
     );
@@ -125,9 +138,12 @@ describe('fetchCredentialReport', () => {
   });
 
   test('gives up at the deadline with a message that says what to change', async () => {
+    // Prepare
     const iam = mockClient(IAMClient);
     iam.on(GenerateCredentialReportCommand).resolves({ State: 'INPROGRESS' });
     let clock = 0;
+
+    // Act
     const attempt = fetchCredentialReport(iam as unknown as IAMClient, {
       timeoutMs: 5000,
       wait: async (ms) => {
@@ -136,12 +152,14 @@ describe('fetchCredentialReport', () => {
       elapsedNow: () => clock,
     });
 
+    // Assess
     await expect(attempt).rejects.toThrow(/CREDENTIAL_REPORT_TIMEOUT/);
     expect(clock).toBe(5000);
     expect(iam).toHaveReceivedCommandTimes(GetCredentialReportCommand, 0);
   });
 
   test('keeps polling when Get says the report is not ready yet', async () => {
+    // Prepare: the first Get says the report is not ready.
     const iam = mockClient(IAMClient);
     iam.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
     iam
@@ -149,17 +167,21 @@ describe('fetchCredentialReport', () => {
       .rejectsOnce(Object.assign(new Error('not ready'), { name: 'CredentialReportNotReadyException' }))
       .resolves({ Content: content, GeneratedTime: generatedAt });
 
+    // Act
     const report = await fetchCredentialReport(iam as unknown as IAMClient, { timeoutMs: 60_000, wait: async () => undefined });
 
+    // Assess
     expect(report.users).toHaveLength(4);
     expect(iam).toHaveReceivedCommandTimes(GetCredentialReportCommand, 2);
   });
 
   test('other errors from Get are not swallowed', async () => {
+    // Prepare
     const iam = mockClient(IAMClient);
     iam.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
     iam.on(GetCredentialReportCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
 
+    // Act & Assess
     await expect(fetchCredentialReport(iam as unknown as IAMClient, { timeoutMs: 60_000, wait: async () => undefined })).rejects.toThrow(
       'denied',
     );
@@ -178,10 +200,12 @@ describe('parseCsv', () => {
     ['a quoted line break', 'a,"line\nbreak"\nc,d'],
     ['ragged rows', 'a,b,c\nd\ne,f\n'],
   ])('agrees with csv-parse on %s', (_name, text) => {
+    // Act & Assess
     expect(parseCsv(text)).toEqual(reference(text));
   });
 
   test('a report cut inside a quoted field is a CredentialReportFormatError, not a short row', () => {
+    // Act & Assess
     expect(() => parseCsv('user,arn\n"alice,arn:aws')).toThrow(CredentialReportFormatError);
   });
 });

@@ -5,15 +5,18 @@ import { repoPath } from '../../helpers/paths.ts';
 
 describe('validateSchedule: the scan schedule expression', () => {
   test("serverless.yml's scanSchedule param is a valid schedule expression", () => {
+    // Prepare: the scanSchedule param as serverless.yml writes it.
     const yaml = readFileSync(repoPath('serverless.yml'), 'utf8');
     const param = /^\s*scanSchedule:\s*(.+)$/m.exec(yaml)?.[1]?.trim() ?? '';
 
+    // Act & Assess
     expect(validateSchedule(param)).toBe(param);
   });
 
   test.each(['rate(1 day)', 'rate(12 hours)', 'rate(30 minutes)', 'cron(0 6 * * ? *)', 'cron(15 3 ? * MON-FRI *)'])(
     '%s is accepted',
     (expression) => {
+      // Act & Assess
       expect(validateSchedule(expression)).toBe(expression);
     },
   );
@@ -30,6 +33,7 @@ describe('validateSchedule: the scan schedule expression', () => {
     ['every day', /not a schedule expression/],
     ['', /not a schedule expression/],
   ])('%s is refused with a ConfigError that says why', (expression, why) => {
+    // Act & Assess
     expect(() => validateSchedule(expression)).toThrow(
       expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(why) }),
     );

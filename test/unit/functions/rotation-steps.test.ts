@@ -140,14 +140,17 @@ describe('notify handler', () => {
   });
 
   test('the AwsTransientError keeps the error AWS gave as its cause', async () => {
+    // Prepare: SNS throttles the publish.
     sns
       .on(PublishCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 
+    // Act
     const failure = await notifyWith(TOPIC)({ event: 'rotation-started', executionName: 'exec-1', state: { rotation } }).catch(
       (error: unknown) => error,
     );
 
+    // Assess
     expect(failure).toBeInstanceOf(AwsTransientError);
     expect((failure as Error).cause).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
   });

@@ -56,8 +56,10 @@ const reasons = (result: ReturnType<typeof selectAccounts>): Record<string, stri
 
 describe('selectAccounts', () => {
   test('with no filters every active account is selected, and suspended or closing ones are skipped with their state', () => {
+    // Act
     const result = selectAccounts(ORG, NO_FILTERS);
 
+    // Assess
     expect(ids(result.selected)).toEqual(['111111111111', '222222222222', '333333333333', '444444444444', '555555555555', '777777777777']);
     expect(reasons(result)).toEqual({ '666666666666': 'suspended', '888888888888': 'not active (PENDING_CLOSURE)' });
   });
@@ -172,24 +174,30 @@ describe('selectAccounts', () => {
       },
     ],
   ])('%s', (_name, overrides, selected, skipped) => {
+    // Act
     const result = selectAccounts(ORG, filters(overrides));
 
+    // Assess
     expect(ids(result.selected)).toEqual(selected);
     expect(reasons(result)).toEqual({ '666666666666': 'suspended', '888888888888': 'not active (PENDING_CLOSURE)', ...skipped });
   });
 
   test('tag values are matched exactly (tags are case-sensitive)', () => {
+    // Act: select an account tagged env=Prod by env=prod.
     const result = selectAccounts(
       [account('222222222222', [ROOT], { env: 'Prod' })],
       filters({ includeTags: [{ key: 'env', value: 'prod' }] }),
     );
 
+    // Assess
     expect(result.selected).toEqual([]);
   });
 
   test('the rotator’s own account is kept when include filters leave it out, and dropped when an exclude names it', () => {
+    // Prepare: the security account is the rotator's own.
     const self = '777777777777';
 
+    // Act & Assess
     expect(ids(selectAccounts(ORG, filters({ includeOus: [PROD] }), self).selected)).toEqual(
       [self, '222222222222', '333333333333', '444444444444'].sort(),
     );
@@ -198,17 +206,22 @@ describe('selectAccounts', () => {
   });
 
   test('the order is by account id, whatever order the accounts came in', () => {
+    // Prepare
     const shuffled = [...ORG].reverse();
 
+    // Act
     const result = selectAccounts(shuffled, NO_FILTERS);
 
+    // Assess
     expect(result).toEqual(selectAccounts(ORG, NO_FILTERS));
     expect(ids(result.selected)).toEqual([...ids(result.selected)].sort());
   });
 
   test('every account is either selected or skipped, once', () => {
+    // Act
     const result = selectAccounts(ORG, filters({ includeOus: [PROD], excludeTags: [{ key: 'legacy' }] }));
 
+    // Assess
     expect([...ids(result.selected), ...result.skipped.map((s) => s.account.id)].sort()).toEqual(ids(ORG).sort());
   });
 });
@@ -224,6 +237,7 @@ describe('parseTagMatchers', () => {
     ['url=a=b', [{ key: 'url', value: 'a=b' }]],
     ['Équipe=données', [{ key: 'Équipe', value: 'données' }]],
   ])('"%s" reads as %j', (text, expected) => {
+    // Act & Assess
     expect(parseTagMatchers(text, 'ORG_INCLUDE_TAGS')).toEqual(expected);
   });
 
@@ -235,17 +249,20 @@ describe('parseTagMatchers', () => {
     ['a character tags cannot hold in the key', 'e*v'],
     ['a key over 128 characters', `${'k'.repeat(129)}=v`],
   ])('%s is a ConfigError naming the setting', (_name, text) => {
+    // Act & Assess
     expect(() => parseTagMatchers(text, 'ORG_EXCLUDE_TAGS')).toThrow(ConfigError);
     expect(() => parseTagMatchers(text, 'ORG_EXCLUDE_TAGS')).toThrow(/^ORG_EXCLUDE_TAGS entry "/);
   });
 
   test('an entry with "=" and no value says how to match any value', () => {
+    // Act & Assess
     expect(() => parseTagMatchers('env=', 'ORG_INCLUDE_TAGS')).toThrow('write env=value for one value, or env alone for any value');
   });
 });
 
 describe('parseAccountIds and parseOuIds', () => {
   test('read comma or space separated ids', () => {
+    // Act & Assess
     expect(parseAccountIds('111111111111, 222222222222 333333333333', 'ORG_INCLUDE_ACCOUNTS')).toEqual([
       '111111111111',
       '222222222222',
@@ -256,6 +273,7 @@ describe('parseAccountIds and parseOuIds', () => {
   });
 
   test.each([['11111111111'], ['1111111111111'], ['account-1']])('account id "%s" is a ConfigError naming the setting', (text) => {
+    // Act & Assess
     expect(() => parseAccountIds(text, 'ORG_EXCLUDE_ACCOUNTS')).toThrow(
       new ConfigError(`ORG_EXCLUDE_ACCOUNTS must list 12-digit AWS account ids separated by commas (not "${text}")`),
     );
@@ -264,6 +282,7 @@ describe('parseAccountIds and parseOuIds', () => {
   test.each([['Production'], ['ou-ab12'], ['OU-AB12-CD34EF56']])(
     'OU "%s" (a name, or a malformed id) is a ConfigError naming the setting',
     (text) => {
+      // Act & Assess
       expect(() => parseOuIds(text, 'ORG_EXCLUDE_OUS')).toThrow(/^ORG_EXCLUDE_OUS must list OU ids like ou-ab12-cd34ef56/);
     },
   );
@@ -271,6 +290,7 @@ describe('parseAccountIds and parseOuIds', () => {
 
 describe('filtersNeedTags', () => {
   test('only tag filters need the tags', () => {
+    // Act & Assess
     expect(filtersNeedTags(NO_FILTERS)).toBe(false);
     expect(filtersNeedTags(filters({ includeOus: [PROD], excludeAccounts: ['111111111111'] }))).toBe(false);
     expect(filtersNeedTags(filters({ includeTags: [{ key: 'env' }] }))).toBe(true);
@@ -325,10 +345,13 @@ describe('listOrganizationAccounts', () => {
   }
 
   test('walks every page of the OU tree and gives each account all its ancestors, nearest first, sorted by id', async () => {
+    // Prepare
     mockTree();
 
+    // Act
     const accounts = await listOrganizationAccounts(organizations, { withTags: false });
 
+    // Assess
     expect(accounts).toEqual([
       account('111111111111', [ROOT]),
       account('222222222222', [PROD, ROOT]),
@@ -344,10 +367,13 @@ describe('listOrganizationAccounts', () => {
   });
 
   test('without tag filters it costs two calls per OU and root, plus ListRoots, and no tag reads', async () => {
+    // Prepare
     mockTree();
 
+    // Act
     await listOrganizationAccounts(organizations, { withTags: false });
 
+    // Assess
     // 5 parents (the root + 4 OUs) of one page each, but the root's OUs and PROD's accounts come in two.
     expect(organizationsMock).toHaveReceivedCommandTimes(ListRootsCommand, 1);
     expect(organizationsMock).toHaveReceivedCommandTimes(ListOrganizationalUnitsForParentCommand, 6);
@@ -356,6 +382,7 @@ describe('listOrganizationAccounts', () => {
   });
 
   test('with tags it reads every page of each account’s tags', async () => {
+    // Prepare: the tree, and two pages of tags for one account.
     mockTree();
     organizationsMock
       .on(ListTagsForResourceCommand)
@@ -365,24 +392,30 @@ describe('listOrganizationAccounts', () => {
       .on(ListTagsForResourceCommand, { ResourceId: '222222222222', NextToken: 'tags-2' })
       .resolves({ Tags: [{ Key: 'team', Value: 'payments' }] });
 
+    // Act
     const accounts = await listOrganizationAccounts(organizations, { withTags: true });
 
+    // Assess
     expect(accounts.find((a) => a.id === '222222222222')?.tags).toEqual({ env: 'prod', team: 'payments' });
     expect(accounts.find((a) => a.id === '333333333333')?.tags).toEqual({});
     expect(organizationsMock).toHaveReceivedCommandTimes(ListTagsForResourceCommand, accounts.length + 1);
   });
 
   test('an account with only the retired Status field still reads as its status', async () => {
+    // Prepare: an SDK account with Status and no State.
     organizationsMock.on(ListRootsCommand).resolves({ Roots: [{ Id: ROOT }] });
     organizationsMock.on(ListOrganizationalUnitsForParentCommand).resolves({});
     organizationsMock.on(ListAccountsForParentCommand).resolves({ Accounts: [{ Id: '111111111111', Name: 'old', Status: 'SUSPENDED' }] });
 
+    // Act
     const [only] = await listOrganizationAccounts(organizations, { withTags: false });
 
+    // Assess
     expect(only?.status).toBe('SUSPENDED');
   });
 
   test('an OU listed twice is walked once (the walk always ends)', async () => {
+    // Prepare: PROD listed twice under the root, and the root again under PROD.
     organizationsMock.on(ListRootsCommand).resolves({ Roots: [{ Id: ROOT }] });
     organizationsMock
       .on(ListOrganizationalUnitsForParentCommand, { ParentId: ROOT })
@@ -391,18 +424,23 @@ describe('listOrganizationAccounts', () => {
       .resolves({ OrganizationalUnits: [{ Id: ROOT }] });
     organizationsMock.on(ListAccountsForParentCommand).resolves({ Accounts: [] });
 
+    // Act
     await listOrganizationAccounts(organizations, { withTags: false });
 
+    // Assess
     expect(organizationsMock).toHaveReceivedCommandTimes(ListOrganizationalUnitsForParentCommand, 2);
   });
 
   test('an account outside any organization gets an OrganizationAccessError that says where to deploy', async () => {
+    // Prepare
     organizationsMock
       .on(ListRootsCommand)
       .rejects(new AWSOrganizationsNotInUseException({ message: 'Your account is not a member of an organization.', $metadata: {} }));
 
+    // Act
     const listing = listOrganizationAccounts(organizations, { withTags: false });
 
+    // Assess
     await expect(listing).rejects.toThrow(OrganizationAccessError);
     await expect(listing).rejects.toThrow(
       /not in an AWS Organization.*management account or in a delegated administrator account.*SCAN_SCOPE=account/,
@@ -410,13 +448,16 @@ describe('listOrganizationAccounts', () => {
   });
 
   test('a denied call names the action and the permissions to grant', async () => {
+    // Prepare: DEV's accounts are denied.
     mockTree();
     organizationsMock
       .on(ListAccountsForParentCommand, { ParentId: DEV })
       .rejects(new AccessDeniedException({ message: 'You don’t have permissions to access this resource.', $metadata: {} }));
 
+    // Act
     const listing = listOrganizationAccounts(organizations, { withTags: false });
 
+    // Assess
     await expect(listing).rejects.toMatchObject({
       name: 'OrganizationAccessError',
       message: expect.stringMatching(
@@ -426,18 +467,22 @@ describe('listOrganizationAccounts', () => {
   });
 
   test('a denied tag read asks for ListTagsForResource', async () => {
+    // Prepare
     mockTree();
     organizationsMock.on(ListTagsForResourceCommand).rejects(new AccessDeniedException({ message: 'denied', $metadata: {} }));
 
+    // Act & Assess
     await expect(listOrganizationAccounts(organizations, { withTags: true })).rejects.toThrow(
       /organizations:ListTagsForResource was denied.*allow the scanner’s role .*organizations:ListTagsForResource\.$/,
     );
   });
 
   test('other errors pass through unchanged', async () => {
+    // Prepare
     const throttled = new TooManyRequestsException({ message: 'slow down', $metadata: {} });
     organizationsMock.on(ListRootsCommand).rejects(throttled);
 
+    // Act & Assess
     await expect(listOrganizationAccounts(new OrganizationsClient({ maxAttempts: 1 }), { withTags: false })).rejects.toBe(throttled);
   });
 });

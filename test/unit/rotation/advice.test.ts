@@ -96,6 +96,7 @@ describe('KeyLimitReachedError names which key is safe to remove, never the one 
   });
 
   test('when AWSCURRENT holds the rotated key, the message also says how to finish instead: rotate the other key, which takes the AWSCURRENT key over', () => {
+    // Prepare: both keys Active, AWSCURRENT on the rotated one, and the refusal decideRoom gives.
     const keys: KeyFact[] = [
       { accessKeyId: ROTATED, status: 'Active' },
       { accessKeyId: OTHER, status: 'Active' },
@@ -103,19 +104,24 @@ describe('KeyLimitReachedError names which key is safe to remove, never the one 
     const room = decideRoom({ keys, oldAccessKeyId: ROTATED, userName: USER, versions: [version(ROTATED, ['AWSCURRENT'])] });
     if (room.action !== 'refuse') throw new Error('expected a refusal');
 
+    // Act & Assess
     expect(roomRefusalMessage(USER, ROTATED, SECRET, keys, room)).toContain(`iam-key-rotator rotate ${USER} --key ${OTHER}`);
   });
 });
 
 describe('KeyNotActiveError for an Inactive key', () => {
   test('AWSCURRENT holds it: reactivate or contain it, never delete it', () => {
+    // Act
     const message = inactiveKeyMessage(USER, ROTATED, SECRET, ROTATED);
+
+    // Assess
     expect(advisedForRemoval(message)).toEqual([]);
     expect(message).toContain('Do not delete it');
     expect(message).toContain('--status Active');
   });
 
   test('AWSCURRENT does not hold it: it may be deleted', () => {
+    // Act & Assess
     expect(inactiveKeyMessage(USER, ROTATED, SECRET, OTHER)).toContain('delete it if nothing needs it');
   });
 });
@@ -138,7 +144,10 @@ describe('notifications', () => {
   };
 
   test('action-needed (the run has ended): rotate again, which takes the new key over; no confirm, and never delete the new key AWSCURRENT holds', () => {
+    // Act
     const message = text(buildNotification(facts({})));
+
+    // Assess
     expect(message).toContain(`iam-key-rotator rotate ${USER}`);
     expect(message).not.toContain('iam-key-rotator confirm');
     expect(message).toContain(`Do not delete ${OTHER}`);
@@ -148,6 +157,7 @@ describe('notifications', () => {
   test.each([false, true])(
     'unused-key (deactivated: %s): deletion only when the secret does not hold the key as AWSCURRENT (the scan does not read secrets)',
     (keyDeactivated) => {
+      // Act
       const message = text(
         buildNotification(
           facts({
@@ -159,6 +169,8 @@ describe('notifications', () => {
           }),
         ),
       );
+
+      // Assess
       expect(message).toContain(`${SECRET} does not hold it as AWSCURRENT`);
     },
   );

@@ -33,6 +33,7 @@ describe('waitSeconds', () => {
     [90_000, 90],
     [HOUR, 3600],
   ])('%i ms waits %i s (never below the 1 s a Wait state can express)', (ms, seconds) => {
+    // Act & Assess
     expect(waitSeconds(ms)).toBe(seconds);
   });
 });
@@ -106,6 +107,7 @@ describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', 
       { adopt: false, why: 'current-is-rotated-key' },
     ],
   ])('%s', (_name, keys, versions, expected) => {
+    // Act & Assess
     expect(decideAdoption(keys, OLD, 'app-one', versions)).toEqual(expected);
   });
 });
@@ -170,10 +172,12 @@ describe('decideRoom: making room under the two-key limit', () => {
       { action: 'adopt', accessKeyId: OTHER },
     ],
   ])('%s', (_name, keys, versions, expected) => {
+    // Act & Assess
     expect(decideRoom({ keys, oldAccessKeyId: OLD, userName: 'app-one', versions })).toEqual(expected);
   });
 
   test('no decision ever deletes the key AWSCURRENT holds', () => {
+    // Act & Assess: decide and check for each status of the other key and user name of its version.
     for (const status of ['Active', 'Inactive'] as const) {
       for (const userName of ['app-one', null, 'someone-else']) {
         const room = decideRoom({
@@ -229,6 +233,7 @@ describe('decideNewKeySource: where CreateAndStore’s new key comes from', () =
       { source: 'create' },
     ],
   ])('%s', (_name, keys, versions, expected) => {
+    // Act & Assess
     expect(decideNewKeySource(keys, OLD, 'app-one', versions)).toEqual(expected);
   });
 });
@@ -239,6 +244,7 @@ describe('markersFor: confirm and abort markers that name a key', () => {
     ['both set for the key', { 'rotation:confirm': OTHER, 'rotation:abort': ` ${OTHER} ` }, ['rotation:confirm', 'rotation:abort']],
     ['set for another key: kept', { 'rotation:confirm': OLD, 'rotation:abort': 'AKIAELSE000000000000' }, []],
   ])('%s', (_name, tags, expected) => {
+    // Act & Assess
     expect(markersFor(new Map(Object.entries(tags)), OTHER)).toEqual(expected);
   });
 });
@@ -252,6 +258,7 @@ describe('last-used evidence', () => {
     ['minute-truncated value in the promotion minute is ambiguous', at(0), MIN, false],
     ['minute-truncated value a minute later proves use', at(MIN), MIN, true],
   ])('usedSince: %s → %s', (_name, lastUsed, granularity, expected) => {
+    // Act & Assess
     expect(usedSince(lastUsed, T0, granularity)).toBe(expected);
   });
 
@@ -263,6 +270,7 @@ describe('last-used evidence', () => {
     ['last used an hour before the quiet window', at(23 * HOUR), at(48 * HOUR), true],
     ['truncated value less than a minute before the window: the use may fall inside it', at(24 * HOUR - 30_000), at(48 * HOUR), false],
   ])('idleFor (24 h quiet, 1 min granularity): %s → %s', (_name, lastUsed, now, expected) => {
+    // Act & Assess
     expect(idleFor(lastUsed, T0, 24 * HOUR, MIN, now)).toBe(expected);
   });
 });
@@ -279,6 +287,7 @@ describe('evaluateGate', () => {
     ['abort wins over healthy', [pass('new-key-used')], true, at(0), 'aborted'],
     ['no checks never counts as healthy', [], false, at(0), 'waiting'],
   ])('%s → %s', (_name, results, aborted, now, status) => {
+    // Act & Assess
     expect(evaluateGate(results, aborted, deadline, now).status).toBe(status);
   });
 });
@@ -293,18 +302,22 @@ describe('evaluateObservation', () => {
     ['a health URL fails, even after the period', { ...calm, failedUrls: ['https://x/health (HTTP 500)'] }, at(2 * HOUR), 'trouble'],
     ['aborted by a person', { ...calm, aborted: true }, at(0), 'trouble'],
   ])('%s → %s', (_name, facts, now, status) => {
+    // Act & Assess
     expect(evaluateObservation(facts, until, now).status).toBe(status);
   });
 });
 
 describe('classifyExtraKeys', () => {
   test("an unreferenced, never-used key is an orphan; a used one is someone else's", () => {
+    // Prepare: the old key, an orphan, a used key nothing stores, and a stored key.
     const keys = [
       { accessKeyId: 'OLD', status: 'Active' as const, everUsed: true },
       { accessKeyId: 'ORPHAN', status: 'Active' as const, everUsed: false },
       { accessKeyId: 'FOREIGN', status: 'Active' as const, everUsed: true },
       { accessKeyId: 'STORED', status: 'Active' as const, everUsed: false },
     ];
+
+    // Act & Assess
     expect(classifyExtraKeys(keys, 'OLD', new Set(['STORED']))).toEqual({ orphans: ['ORPHAN'], foreign: ['FOREIGN'] });
   });
 });
@@ -391,6 +404,7 @@ describe('planMakeSafe and planRollback', () => {
       [],
     ],
   ])('MakeSafe: %s', (_name, overrides, expected) => {
+    // Act & Assess
     expect(planMakeSafe(facts(overrides))).toEqual(expected);
   });
 
@@ -435,6 +449,7 @@ describe('planMakeSafe and planRollback', () => {
       [],
     ],
   ])('Rollback: %s', (_name, overrides, expected) => {
+    // Act & Assess
     expect(planRollback(facts(overrides))).toEqual(expected);
   });
 });

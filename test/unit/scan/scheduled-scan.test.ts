@@ -116,18 +116,23 @@ describe('the scan-keys handler', () => {
   });
 
   test('emits keys per class and rotations started as metrics', async () => {
+    // Prepare
     const single = jest.spyOn(metrics, 'singleMetric');
     const add = jest.spyOn(metrics, 'addMetric');
 
+    // Act
     await handler({}, context);
 
+    // Assess
     expect(single).toHaveBeenCalledTimes(6);
     expect(add).toHaveBeenCalledWith('RotationsStarted', 'Count', 1);
   });
 
   test('the SSM parameter was read once for all the invocations of this file (it runs last)', async () => {
+    // Act: one more invocation, the last in this file.
     await handler({}, context);
 
+    // Assess
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
   });
 });

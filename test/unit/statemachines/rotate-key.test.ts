@@ -34,11 +34,16 @@ const TYPED_ERRORS = [
 
 describe('statemachines/rotate-key.asl.json', () => {
   test('is valid ASL for asl-validator once Fn::GetAtt is resolved', () => {
+    // Prepare: the definition, Fn::GetAtt resolved, in a temporary file.
     const dir = mkdtempSync(join(tmpdir(), 'asl-'));
     try {
       const file = join(dir, 'rotate-key.asl.json');
       writeFileSync(file, JSON.stringify(definition));
+
+      // Act
       const result = spawnSync('asl-validator', ['--json-path', file], { encoding: 'utf8' });
+
+      // Assess
       expect({ status: result.status, output: result.stdout + result.stderr }).toMatchObject({ status: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -46,7 +51,10 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('every Task invokes a function declared in serverless.yml', () => {
+    // Prepare
     const serverless = readFileSync(repoPath('serverless.yml'), 'utf8');
+
+    // Assess
     for (const [name, state] of tasks) {
       const functionKey = String(state.Parameters?.FunctionName).split(':').pop() ?? '';
       expect({ name, declared: new RegExp(`^  ${functionKey}:\\n    handler: functions/`, 'm').test(serverless) }).toEqual({
@@ -57,6 +65,7 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('every Task retries Lambda service errors and throttling, and never a typed business error', () => {
+    // Assess
     for (const [name, state] of tasks) {
       const retried = (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
       expect({ name, retried }).toEqual({
@@ -75,6 +84,7 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('Verify alone retries KeyNotYetValidError, for about a minute', () => {
+    // Assess
     const verify = definition.States.Verify?.Retry?.find((retrier) => retrier.ErrorEquals.includes('KeyNotYetValidError')) as
       { IntervalSeconds: number; MaxAttempts: number; BackoffRate: number } | undefined;
     expect(verify).toBeDefined();
@@ -91,6 +101,7 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('every Task but the failure path catches everything into MakeSafe, keeping the error in $.error', () => {
+    // Assess
     for (const [name, state] of tasks.filter(([taskName]) => taskName !== 'MakeSafe' && taskName !== 'NotifyFailed')) {
       expect({ name, catch: state.Catch?.at(-1) }).toEqual({
         name,
@@ -111,6 +122,7 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('every Task keeps only selected fields of its result, so no handler can put a secret into the state', () => {
+    // Assess
     for (const [name, state] of tasks) {
       const keeps = state.ResultPath === null || state.ResultSelector !== undefined;
       expect({ name, keeps }).toEqual({ name, keeps: true });
@@ -118,6 +130,7 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('every loop waits for seconds set in Prepare and has an exit decided by a deadline', () => {
+    // Assess
     expect(definition.States.WaitForConsumers?.SecondsPath).toBe('$.rotation.waitSeconds');
     expect(definition.States.WaitObserving?.SecondsPath).toBe('$.rotation.waitSeconds');
     // The compromise path's gate never blocks: anything but "waiting" moves on to the hold before deletion.
@@ -134,6 +147,7 @@ describe('statemachines/rotate-key.asl.json', () => {
   });
 
   test('every state is reachable from StartAt', () => {
+    // Prepare: a walk that follows Next, Default, Choices and Catch.
     const seen = new Set<string>();
     const visit = (name: string): void => {
       if (seen.has(name)) return;
@@ -147,7 +161,11 @@ describe('statemachines/rotate-key.asl.json', () => {
       ];
       for (const target of next) if (target) visit(target);
     };
+
+    // Act
     visit(definition.StartAt);
+
+    // Assess
     expect([...seen].sort()).toEqual(Object.keys(definition.States).sort());
   });
 });
