@@ -163,10 +163,13 @@ describe('rotating again after NeedsAttention finishes the rotation', () => {
   test(
     'the consumer has not moved yet: the rotation takes over the same key and ends NeedsAttention again, both keys Active, no third key',
     async () => {
+      // Prepare: a first rotation that ends NeedsAttention, the consumer still on the original key
       const { original, adopted } = await onboardWithoutMoving('app-two');
 
+      // Act
       const report = await runRotation({ userName: 'app-two' }, { logger: quietLogger, durations: FAST });
 
+      // Assess
       expect(report).toMatchObject({ status: 'NeedsAttention', newAccessKeyId: adopted });
       expect(await keysOf('app-two')).toEqual({ [original.accessKeyId]: 'Active', [adopted]: 'Active' });
       expect((await storedKey('app-two')).accessKeyId).toBe(adopted);
@@ -177,6 +180,7 @@ describe('rotating again after NeedsAttention finishes the rotation', () => {
   test(
     'markers left on the user for the taken-over key neither abort nor confirm the new run: the gate waits for a person again',
     async () => {
+      // Prepare: the consumer on the secret, old abort and confirm tags, a confirm at the first gate check
       const { adopted, consumer } = await onboardWithoutMoving('app-three', { 'rotation:health-checks': 'manual' });
       await consumer.stop();
       onTheSecret('app-three');
@@ -199,11 +203,13 @@ describe('rotating again after NeedsAttention finishes the rotation', () => {
         }
       };
 
+      // Act
       const report = await runRotation(
         { userName: 'app-three' },
         { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 5_000 }, onState },
       );
 
+      // Assess
       expect(firstCheck).toBe('waiting');
       expect((await confirmed)?.code).toBe(0);
       expect(report).toMatchObject({ status: 'Succeeded', newAccessKeyId: adopted });
@@ -215,10 +221,13 @@ describe('rotating again after NeedsAttention finishes the rotation', () => {
   test(
     'rotating the key AWSCURRENT holds instead is refused, and the advice removes only the original key, never the one consumers read',
     async () => {
+      // Prepare
       const { original, adopted } = await onboardWithoutMoving('app-four');
 
+      // Act: rotate the adopted key, not the original
       const report = await runRotation({ userName: 'app-four', accessKeyId: adopted }, { logger: quietLogger, durations: FAST });
 
+      // Assess
       expect(report.status).toBe('Failed');
       expect(report.error?.name).toBe('KeyLimitReachedError');
       const message = report.error?.message ?? '';

@@ -41,6 +41,7 @@ describe('consumer health checks other than new-key-used', () => {
   });
 
   test('http: healthy at the gate, failing during observation → RolledBack', async () => {
+    // Prepare: the endpoint turns unhealthy once the old key is deactivated
     const old = await createUser('webapp', { 'rotation:health-checks': 'http', 'rotation:health-check-urls': healthUrl });
     await seedSecret('webapp', old);
     healthStatus = 200;
@@ -51,8 +52,10 @@ describe('consumer health checks other than new-key-used', () => {
     // A tag may name health URLs only on origins the account allows.
     const config = loadConfig(process.env, { HEALTH_CHECK_URL_ORIGINS: new URL(healthUrl).origin });
 
+    // Act
     const report = await runRotation({ userName: 'webapp' }, { logger: quietLogger, durations: FAST, onState, config });
 
+    // Assess
     expect(report.status).toBe('RolledBack');
     expect(report.states.find((state) => state.name === 'CheckObservation')?.outcome).toBe('trouble');
     expect(await keysOf('webapp')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
@@ -60,6 +63,7 @@ describe('consumer health checks other than new-key-used', () => {
   });
 
   test('manual: the gate waits until a person tags the user rotation:confirm=<new key id>', async () => {
+    // Prepare: a person confirms the new key after two checks
     const old = await createUser('careful', { 'rotation:health-checks': 'manual' });
     await seedSecret('careful', old);
     let confirmation: Promise<unknown> | undefined;
@@ -72,9 +76,11 @@ describe('consumer health checks other than new-key-used', () => {
       );
     };
 
+    // Act
     const report = await runRotation({ userName: 'careful' }, { logger: quietLogger, durations: { ...FAST, observationMs: 100 }, onState });
     await confirmation;
 
+    // Assess
     expect(report.status).toBe('Succeeded');
     expect(
       report.states
@@ -95,9 +101,11 @@ describe('iam-key-rotator rotate --local', () => {
   };
 
   test('--json prints exactly one JSON object on stdout; progress goes to stderr; exit 1 for NeedsAttention', async () => {
+    // Prepare: no consumer, so the new key is never used
     const old = await createUser('cli-user');
     await seedSecret('cli-user', old);
 
+    // Act
     const result = await run(
       'rotate',
       'cli-user',
@@ -109,6 +117,7 @@ describe('iam-key-rotator rotate --local', () => {
       '200ms',
     );
 
+    // Assess
     expect(result.code).toBe(1);
     const report = JSON.parse(result.out) as {
       status: string;
@@ -121,9 +130,11 @@ describe('iam-key-rotator rotate --local', () => {
   });
 
   test('exit 0 and a summary for a succeeded rotation', async () => {
+    // Prepare
     const old = await createUser('cli-confirmed', { 'rotation:health-checks': 'old-key-idle' });
     await seedSecret('cli-confirmed', old);
 
+    // Act
     const result = await run(
       'rotate',
       'cli-confirmed',
@@ -136,6 +147,7 @@ describe('iam-key-rotator rotate --local', () => {
       '50ms',
     );
 
+    // Assess
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/Prepare\s+ok/);
     expect(result.out).toContain('Succeeded: cli-confirmed');
@@ -147,7 +159,10 @@ describe('iam-key-rotator rotate --local', () => {
     [['rotate', 'u', '--stack', 'no-such-stack'], 'CloudFormation stack no-such-stack was not found'],
     [['rotate', 'u', '--compromised'], '--compromised needs --key'],
   ])('bad usage %j exits 2 with a message', async (args, message) => {
+    // Act
     const result = await run(...args);
+
+    // Assess
     expect(result.code).toBe(2);
     expect(result.err).toContain(message);
   });

@@ -10,6 +10,7 @@ const names = (states: readonly StateRecord[]): string[] => states.map((state) =
 
 describe('rotate-key workflow when the user disappears', () => {
   test('the user is deleted during the health gate: Failed with UserNotFoundError, and MakeSafe does not crash', async () => {
+    // Prepare: the user and its keys are deleted when the owner is told the new key is ready
     const old = await createUser('vanishing');
     await seedSecret('vanishing', old);
     let deletion: Promise<unknown> | undefined;
@@ -22,9 +23,11 @@ describe('rotate-key workflow when the user disappears', () => {
       })();
     };
 
+    // Act
     const report = await runRotation({ userName: 'vanishing' }, { logger: quietLogger, durations: FAST, onState });
     await deletion;
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(report.error?.name).toBe('UserNotFoundError');
     expect(names(report.states).slice(-3)).toEqual(['MakeSafe', 'NotifyFailed', 'Failed']);

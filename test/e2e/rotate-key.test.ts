@@ -65,12 +65,15 @@ const names = (states: readonly StateRecord[]): string[] => states.map((state) =
 
 describe('rotate-key workflow, run locally against moto', () => {
   test('happy path: the consumer moves to the new key, the old key is deleted, the owner hears each step, in 18 transitions', async () => {
+    // Prepare: a consumer that follows the rotation
     const old = await createUser('happy', { 'rotation:owner': 'team-a@example.com' });
     await seedSecret('happy', old);
     consumerOf('happy', true);
 
+    // Act
     const report = await runRotation({ userName: 'happy', reason: 'test' }, { logger: quietLogger, durations: FAST });
 
+    // Assess
     expect(report).toMatchObject({ status: 'Succeeded', userName: 'happy', oldAccessKeyId: old.accessKeyId });
     expect(names(report.states)).toEqual(HAPPY_PATH);
     const newKeyId = report.newAccessKeyId ?? '';
@@ -93,12 +96,15 @@ describe('rotate-key workflow, run locally against moto', () => {
   });
 
   test('consumer never moves: NeedsAttention at the deadline, both keys Active, the owner asked to act', async () => {
+    // Prepare: a consumer that never moves to the new key
     const old = await createUser('stuck', { 'rotation:owner': 'team-b@example.com' });
     await seedSecret('stuck', old);
     consumerOf('stuck', false);
 
+    // Act
     const report = await runRotation({ userName: 'stuck' }, { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 500 } });
 
+    // Assess
     expect(report.status).toBe('NeedsAttention');
     expect(report.states.at(-1)?.name).toBe('NeedsAttention');
     expect(report.states.filter((state) => state.name === 'CheckConsumers').map((state) => state.outcome)).toContain('overdue');
@@ -110,6 +116,7 @@ describe('rotate-key workflow, run locally against moto', () => {
   });
 
   test('trouble during observation (a job still uses the old key): RolledBack, old key Active and AWSCURRENT again, new key kept Inactive', async () => {
+    // Prepare: a stray job uses the old key once it is deactivated
     const old = await createUser('stray', { 'rotation:owner': 'team-c@example.com' });
     await seedSecret('stray', old);
     consumerOf('stray', true);
@@ -119,6 +126,7 @@ describe('rotate-key workflow, run locally against moto', () => {
       if (state.name === 'Deactivate') strayJob = useKey(old);
     };
 
+    // Act & Assess: a rotation the stray job rolls back, then the next rotation, which succeeds
     const report = await runRotation({ userName: 'stray' }, { logger: quietLogger, durations: { ...FAST, observationMs: 5_000 }, onState });
     await strayJob;
 
@@ -136,11 +144,14 @@ describe('rotate-key workflow, run locally against moto', () => {
   });
 
   test('a user at the two-key limit with both keys Active: KeyLimitReachedError naming both keys, nothing deleted, owner notified', async () => {
+    // Prepare: two Active keys
     const first = await createUser('full', { 'rotation:owner': 'team-d@example.com' });
     const second = await createKey('full');
 
+    // Act
     const report = await runRotation({ userName: 'full', accessKeyId: first.accessKeyId }, { logger: quietLogger, durations: FAST });
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(report.error?.name).toBe('KeyLimitReachedError');
     expect(report.error?.message).toContain(second.accessKeyId);
@@ -152,6 +163,7 @@ describe('rotate-key workflow, run locally against moto', () => {
   });
 
   test('the old key is deleted by hand during the gate: Failed at Deactivate, the new key stays Active and AWSCURRENT', async () => {
+    // Prepare: the old key is deleted once the owner is told the new key is ready
     const old = await createUser('handy');
     await seedSecret('handy', old);
     consumerOf('handy', true);
@@ -161,9 +173,11 @@ describe('rotate-key workflow, run locally against moto', () => {
         deletion = iam.send(new DeleteAccessKeyCommand({ UserName: 'handy', AccessKeyId: old.accessKeyId }));
     };
 
+    // Act
     const report = await runRotation({ userName: 'handy' }, { logger: quietLogger, durations: FAST, onState });
     await deletion;
 
+    // Assess
     expect(report.status).toBe('Failed');
     expect(report.error?.name).toBe('AccessKeyNotFoundError');
     expect(report.states.find((state) => state.name === 'Deactivate')?.outcome).toBe('caught AccessKeyNotFoundError');
@@ -172,18 +186,23 @@ describe('rotate-key workflow, run locally against moto', () => {
   });
 
   test('no secret value appears in any state input or output, log line, notification or the report', async () => {
+    // Prepare: every state's data and every log line captured
     const old = await createUser('secretive', { 'rotation:owner': 'team-e@example.com' });
     await seedSecret('secretive', old);
     consumerOf('secretive', true);
     const data: unknown[] = [];
     const capture = capturingLogger();
     let report;
+
+    // Act
     try {
       const options: RunRotationOptions = { durations: FAST, logger: capture.logger, onStateData: (state) => data.push(state) };
       report = await runRotation({ userName: 'secretive' }, options);
     } finally {
       capture.restore();
     }
+
+    // Assess
     expect(report.status).toBe('Succeeded');
     const newKey: TestKey = await storedKey('secretive');
     const secrets = [old.secretAccessKey, newKey.secretAccessKey];

@@ -141,10 +141,12 @@ describe('step handlers refuse malformed and hostile state', () => {
     ['null', null, /received malformed input/],
     ['an array', [{ userName: 'alice' }], /received malformed input/],
   ])('Prepare refuses %s with an InvalidInputError naming the field', async (_case, event, message) => {
+    // Act & Assess: refused() runs the step, then checks the error and the unchanged account
     await refused(() => invoke(prepareStep, event), 'InvalidInputError', message);
   });
 
   test('Prepare refuses another user’s key id with an AccessKeyNotFoundError that says how to list the user’s keys', async () => {
+    // Act & Assess
     await refused(
       () => invoke(prepareStep, { userName: 'alice', accessKeyId: bob.accessKeyId }),
       'AccessKeyNotFoundError',
@@ -153,6 +155,7 @@ describe('step handlers refuse malformed and hostile state', () => {
   });
 
   test('Prepare refuses a user that does not exist with a UserNotFoundError', async () => {
+    // Act & Assess
     await refused(
       () => invoke(prepareStep, { userName: 'nobody', accessKeyId: alice.accessKeyId }),
       'UserNotFoundError',
@@ -161,23 +164,32 @@ describe('step handlers refuse malformed and hostile state', () => {
   });
 
   test('Prepare accepts a 64-character user name, IAM’s maximum, and changes nothing while preparing', async () => {
+    // Prepare
     const before = await snapshot();
 
+    // Act
     const rotation = (await invoke(prepareStep, { userName: LONGEST, accessKeyId: longest.accessKeyId })) as Rotation;
 
+    // Assess
     expect(rotation).toMatchObject({ userName: LONGEST, secretName: `iam-key-rotator/${LONGEST}` });
     expect(await snapshot()).toBe(before);
   });
 
   test('Prepare refuses negative and zero waits in the state it hands on: Promote rejects them as malformed', async () => {
+    // Prepare
     const rotation = await aliceRotation();
     const newKey: NewKey = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', versionId: 'v', createdAt: new Date().toISOString(), reused: false };
+
+    // Act & Assess
     await refused(() => invoke(promoteStep, { rotation: { ...rotation, waitSeconds: -5 }, newKey }), 'InvalidInputError', /waitSeconds/);
     await refused(() => invoke(promoteStep, { rotation: { ...rotation, observationMs: 0 }, newKey }), 'InvalidInputError', /observationMs/);
   });
 
   test('CreateAndStore refuses a path trick in the state’s secret name with an InvalidInputError, creating no secret and no key', async () => {
+    // Prepare
     const rotation = await aliceRotation();
+
+    // Act & Assess
     await refused(
       () => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/alice/../bob' } }),
       'InvalidInputError',
@@ -186,7 +198,10 @@ describe('step handlers refuse malformed and hostile state', () => {
   });
 
   test('CreateAndStore refuses to write into another user’s secret (the state names bob’s secret for alice) with a SecretNotBoundError', async () => {
+    // Prepare
     const rotation = await aliceRotation();
+
+    // Act & Assess
     await refused(
       () => invoke(createAndStoreStep, { rotation: { ...rotation, secretName: 'iam-key-rotator/bob' } }),
       'SecretNotBoundError',
@@ -195,12 +210,16 @@ describe('step handlers refuse malformed and hostile state', () => {
   });
 
   test('Verify refuses a new key the secret does not hold (another user’s key id) with a SecretStateError', async () => {
+    // Prepare
     const rotation = await aliceRotation();
     const newKey: NewKey = { accessKeyId: bob.accessKeyId, versionId: 'v', createdAt: new Date().toISOString(), reused: false };
+
+    // Act & Assess
     await refused(() => invoke(verifyStep, { rotation, newKey }), 'SecretStateError', /no longer holds the new key/);
   });
 
   test('Notify refuses an execution name longer than Step Functions allows and an unknown event', async () => {
+    // Act & Assess
     await refused(
       () => invoke(notifyStep, { event: 'rotation-started', executionName: 'e'.repeat(200), state: {} }),
       'InvalidInputError',
@@ -229,6 +248,7 @@ describe('the CLI refuses bad arguments with exit code 2 and changes nothing', (
     ['an unknown option', ['rotate', 'alice', '--local', '--yolo'], /unknown option/],
     ['an unknown command', ['rm-rf'], /unknown command/],
   ])('%s', async (_case, argv, message) => {
+    // Act & Assess
     await usage(argv, message);
   });
 });
@@ -245,11 +265,14 @@ describe('user tags: an unusable tag is reported as an InvalidTagError and falls
     ['a health URL that is not http(s)', 'rotation:health-check-urls', 'file:///etc/passwd', /http\(s\) URLs/],
     ['a 10,000-character health-check list', 'rotation:health-checks', 'x'.repeat(10_000), /must list checks/],
   ])('%s', (_case, key, value, message) => {
+    // Prepare
     cases += 1;
     const tags = [{ Key: key, Value: value }, ...(key === 'rotation:exempt-until' ? [{ Key: 'rotation:exempt', Value: 'migration' }] : [])];
 
+    // Act
     const { settings, problems } = resolveUserSettings('alice', tags, config);
 
+    // Assess
     expect(problems.map((problem) => problem.name)).toEqual(['InvalidTagError']);
     expect(problems[0]?.message).toMatch(message);
     expect(settings.secretName).toBe('iam-key-rotator/alice');
@@ -257,8 +280,10 @@ describe('user tags: an unusable tag is reported as an InvalidTagError and falls
   });
 
   test('an exemption that expired yesterday no longer holds the key back', () => {
+    // Prepare
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
+    // Act
     const { settings, problems } = resolveUserSettings(
       'alice',
       [
@@ -268,6 +293,7 @@ describe('user tags: an unusable tag is reported as an InvalidTagError and falls
       config,
     );
 
+    // Assess
     expect(problems).toEqual([]);
     expect(settings.exemption?.until?.getTime()).toBeLessThan(Date.now());
   });
@@ -283,10 +309,12 @@ describe('configuration and the scan schedule: a bad value fails with a ConfigEr
     ['a one-megabyte rotation age', { ROTATION_MAX_AGE_DAYS: '9'.repeat(1_000_000) }, /ROTATION_MAX_AGE_DAYS/],
     ['a secret name prefix that climbs out with ".."', { SECRET_NAME_PREFIX: '../other-team/' }, /SECRET_NAME_PREFIX/],
   ])('%s', async (_case, env, message) => {
+    // Act & Assess
     await refused(() => loadConfig(env), 'ConfigError', message);
   });
 
   test('an SSM parameter with values of the wrong type', async () => {
+    // Act & Assess
     await refused(
       () => parseSsmOverrides('/iam-key-rotator/config', '{"ROTATION_MAX_AGE_DAYS": [90]}'),
       'ConfigError',
@@ -297,6 +325,7 @@ describe('configuration and the scan schedule: a bad value fails with a ConfigEr
   test.each([['rate(0 days)'], ['rate(1 fortnight)'], ['cron(* * *)'], ['daily at noon']])(
     'a malformed scan schedule %s',
     async (expression) => {
+      // Act & Assess
       await refused(() => validateSchedule(expression), 'ConfigError', /scanSchedule/);
     },
   );
@@ -304,8 +333,10 @@ describe('configuration and the scan schedule: a bad value fails with a ConfigEr
 
 describe('the leak scan over this file', () => {
   test('a local rotation through the CLI prints no secret, and no error message or CLI output of this file holds one', async () => {
+    // Prepare
     const output = capture();
 
+    // Act
     const code = await main(
       [
         'node',
@@ -323,6 +354,8 @@ describe('the leak scan over this file', () => {
       ],
       output,
     );
+
+    // Assess: the leak scan learns the new key and reads the CLI output
     const current = await storedKey('bob');
     leak.addSecret(current.secretAccessKey, current.accessKeyId);
     leak.capture('CLI output', output.text());

@@ -50,8 +50,10 @@ describe('start-rotation and exemptions, against moto', () => {
     ['a listed user, compromise', 'sos', '/', 'compromise'],
     ['a user under a protected path, compromise', 'ops-deployer', '/ops/ci/', 'compromise'],
   ])('%s: UserProtectedError, nothing started, the key untouched', async (_name, userName, path, kind) => {
+    // Prepare
     const keyId = await userWithKey(userName, path);
 
+    // Act & Assess
     await expect(handleTrigger({ userName, accessKeyId: keyId, kind, exemptionOverride: 'please' }, deps)).rejects.toThrow(
       UserProtectedError,
     );
@@ -61,22 +63,27 @@ describe('start-rotation and exemptions, against moto', () => {
   });
 
   test('an exempt user (EXEMPT_GROUPS) without an override: UserExemptError, nothing started', async () => {
+    // Prepare: a user in the exempt group no-rotate
     const keyId = await userWithKey('grouped');
     await iam.send(new CreateGroupCommand({ GroupName: 'no-rotate' }));
     await iam.send(new AddUserToGroupCommand({ GroupName: 'no-rotate', UserName: 'grouped' }));
 
+    // Act & Assess
     await expect(handleTrigger({ userName: 'grouped', accessKeyId: keyId }, deps)).rejects.toThrow(/member of exempt group no-rotate/);
     expect(await inputsOf('grouped')).toEqual([]);
   });
 
   test('an exempt user with an explicit override starts, and the override is in the execution input (no timestamp)', async () => {
+    // Prepare: a user exempt by tag
     const keyId = await userWithKey('tagged-vendor', '/', { 'rotation:exempt': 'vendor' });
 
+    // Act
     const [outcome] = await handleTrigger(
       { userName: 'tagged-vendor', accessKeyId: keyId, requestedBy: 'alice', exemptionOverride: 'vendor confirmed' },
       deps,
     );
 
+    // Assess
     expect(outcome).toMatchObject({ status: 'started', userName: 'tagged-vendor' });
     expect(await inputsOf('tagged-vendor')).toEqual([
       {
@@ -91,24 +98,31 @@ describe('start-rotation and exemptions, against moto', () => {
   });
 
   test('a compromise of an exempt user starts without an override: containment is the point', async () => {
+    // Prepare: a user exempt by tag
     const keyId = await userWithKey('tagged-leak', '/', { 'rotation:exempt': 'vendor' });
 
+    // Act
     const [outcome] = await handleTrigger({ userName: 'tagged-leak', accessKeyId: keyId, kind: 'compromise' }, deps);
 
+    // Assess
     expect(outcome).toMatchObject({ status: 'started', kind: 'compromise' });
   });
 
   test('an expired tag exemption no longer holds', async () => {
+    // Prepare: an exemption that ended before NOW
     const keyId = await userWithKey('expired-vendor', '/', { 'rotation:exempt': 'vendor', 'rotation:exempt-until': '2026-01-31' });
 
+    // Act & Assess
     await expect(handleTrigger({ userName: 'expired-vendor', accessKeyId: keyId }, deps)).resolves.toEqual([
       expect.objectContaining({ status: 'started' }),
     ]);
   });
 
   test('an empty override is malformed, not an override', async () => {
+    // Prepare
     const keyId = await userWithKey('empty-override', '/', { 'rotation:exempt': 'vendor' });
 
+    // Act & Assess
     await expect(handleTrigger({ userName: 'empty-override', accessKeyId: keyId, exemptionOverride: '' }, deps)).rejects.toThrow(
       /exemptionOverride/,
     );
@@ -117,5 +131,6 @@ describe('start-rotation and exemptions, against moto', () => {
 });
 
 test('UserExemptError is the typed error a caller can match', () => {
+  // Act & Assess
   expect(new UserExemptError('x').name).toBe('UserExemptError');
 });

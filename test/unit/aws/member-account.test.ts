@@ -28,15 +28,18 @@ describe('memberCredentials', () => {
   const settings = { memberRoleName: 'iam-key-rotator-member', memberRoleExternalId: '' };
 
   test('assumes the member role of that account once and reuses the session until shortly before it ends', async () => {
+    // Prepare: a first session of 60 minutes, then one of 120
     sts.on(AssumeRoleCommand).resolvesOnce(session(60)).resolves(session(120));
     const provider = memberCredentials(new STSClient({}), settings, clock)('111111111111');
 
+    // Act: two calls at once, then at 50 and at 56 minutes
     const [first, second] = await Promise.all([provider(), provider()]);
     now = new Date(NOW.getTime() + 50 * 60_000);
     await provider();
     now = new Date(NOW.getTime() + 56 * 60_000);
     await provider();
 
+    // Assess
     expect(first).toMatchObject({ accessKeyId: 'ASIAMEMBER', accountId: '111111111111' });
     expect(second).toBe(first);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
@@ -47,20 +50,26 @@ describe('memberCredentials', () => {
   });
 
   test('sends the external id only when one is configured', async () => {
+    // Prepare
     sts.on(AssumeRoleCommand).resolves(session(60));
+
+    // Act: one account with an external id, one without
     await memberCredentials(new STSClient({}), { ...settings, memberRoleExternalId: 'ext-123' }, clock)('111111111111')();
     await memberCredentials(new STSClient({}), settings, clock)('222222222222')();
 
+    // Assess
     expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId)).toEqual(['ext-123', undefined]);
   });
 
   test('a refusal is a MemberAccountAccessError naming the account, the role and the fix, and is not remembered', async () => {
+    // Prepare: STS refuses once, then gives a session
     sts
       .on(AssumeRoleCommand)
       .rejectsOnce(Object.assign(new Error('User: x is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }))
       .resolves(session(60));
     const provider = memberCredentials(new STSClient({}), settings, clock)('333333333333');
 
+    // Act & Assess
     await expect(provider()).rejects.toMatchObject({
       name: 'MemberAccountAccessError',
       accountId: '333333333333',
@@ -72,25 +81,32 @@ describe('memberCredentials', () => {
   });
 
   test('the refusal STS gave is the MemberAccountAccessError’s cause', async () => {
+    // Prepare
     sts
       .on(AssumeRoleCommand)
       .rejects(Object.assign(new Error('User: x is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
 
+    // Act
     const failure = await memberCredentials(new STSClient({}), settings, clock)('444444444444')().catch((error: unknown) => error);
 
+    // Assess
     expect((failure as Error).cause).toMatchObject({ name: 'AccessDenied' });
   });
 
   test('an account id that is not 12 digits is refused before any call', () => {
+    // Act & Assess
     expect(() => memberCredentials(new STSClient({}), settings, clock)('12345')).toThrow(/12-digit/);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
   });
 
   test('a function’s session carries its own name, SourceIdentity and session policy, so the member account’s CloudTrail names it', async () => {
+    // Prepare
     sts.on(AssumeRoleCommand).resolves(session(60));
 
+    // Act
     await memberCredentials(new STSClient({}), settings, clock, memberSessionOf('notify'))('555555555555')();
 
+    // Assess
     const input = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
     expect(input).toMatchObject({ RoleSessionName: 'iam-key-rotator.notify', SourceIdentity: 'iam-key-rotator.notify' });
     expect(JSON.parse(input?.Policy ?? '{}')).toEqual({
@@ -116,22 +132,28 @@ describe('limitToSession', () => {
   }
 
   test('a client on notify’s member session refuses CreateAccessKey with AccessDenied before any request, and lets GetUser through', async () => {
+    // Prepare
     const { client, sent } = recordingClient();
     limitToSession(client, memberSessionOf('notify'));
 
+    // Act
     const refused = await client.send(new CreateAccessKeyCommand({ UserName: 'alice' })).catch((error: unknown) => error);
     await client.send(new GetUserCommand({ UserName: 'alice' }));
 
+    // Assess
     expect(refused).toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('iam:CreateAccessKey') });
     expect(sent).toEqual(['GetUserCommand']);
   });
 
   test('create-and-store’s session may create the key', async () => {
+    // Prepare
     const { client, sent } = recordingClient();
     limitToSession(client, memberSessionOf('rotateCreateAndStore'));
 
+    // Act
     await client.send(new CreateAccessKeyCommand({ UserName: 'alice' }));
 
+    // Assess
     expect(sent).toEqual(['CreateAccessKeyCommand']);
   });
 });

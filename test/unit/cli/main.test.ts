@@ -12,13 +12,19 @@ function capture(): Output & { stdout: string[]; stderr: string[] } {
 
 describe('the CLI entry point', () => {
   test('--help lists the commands and exits 0', async () => {
+    // Prepare
     const output = capture();
+
+    // Act & Assess
     expect(await main(['node', 'iam-key-rotator', '--help'], output)).toBe(0);
     expect(output.stdout.join('\n')).toMatch(/Usage: iam-key-rotator/);
   });
 
   test('an unknown command is a usage error (exit 2) with a hint', async () => {
+    // Prepare
     const output = capture();
+
+    // Act & Assess
     expect(await main(['node', 'iam-key-rotator', 'no-such-command'], output)).toBe(2);
     expect(output.stderr.join('\n')).toMatch(/--help/);
   });
@@ -26,24 +32,37 @@ describe('the CLI entry point', () => {
 
 describe('explainAwsError', () => {
   test('AccessDenied becomes a MissingPermissionError that names the action', () => {
+    // Prepare
     const denied = Object.assign(
       new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetCredentialReport on resource: *'),
       { name: 'AccessDenied' },
     );
+
+    // Act
     const explained = explainAwsError(denied);
+
+    // Assess
     expect(explained).toBeInstanceOf(MissingPermissionError);
     expect((explained as Error).message).toContain('iam:GetCredentialReport');
   });
 
   test('missing credentials become a MissingCredentialsError that says how to provide them', () => {
+    // Prepare
     const missing = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+
+    // Act
     const explained = explainAwsError(missing);
+
+    // Assess
     expect(explained).toBeInstanceOf(MissingCredentialsError);
     expect((explained as Error).message).toMatch(/AWS_PROFILE/);
   });
 
   test('other errors pass through unchanged', () => {
+    // Prepare
     const other = new Error('boom');
+
+    // Act & Assess
     expect(explainAwsError(other)).toBe(other);
   });
 });

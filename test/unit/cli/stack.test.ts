@@ -18,8 +18,10 @@ beforeEach(() => {
 
 describe('resolveDecisionTarget', () => {
   test('ROTATION_STATE_MACHINE_ARN without flags: deployed, no stack looked up', async () => {
+    // Act
     const target = await resolveDecisionTarget({}, { ROTATION_STATE_MACHINE_ARN: ARN, NOTIFICATION_LEDGER_TABLE: 'ledger' }, client);
 
+    // Assess
     expect(target).toEqual({
       mode: 'deployed',
       stateMachineArn: ARN,
@@ -30,6 +32,7 @@ describe('resolveDecisionTarget', () => {
   });
 
   test('no flags and the dev stack exists: deployed, from its outputs', async () => {
+    // Prepare: the dev stack and its outputs
     cloudFormation.on(DescribeStacksCommand, { StackName: 'iam-key-rotator-dev' }).resolves({
       Stacks: [
         {
@@ -44,6 +47,7 @@ describe('resolveDecisionTarget', () => {
       ],
     });
 
+    // Act & Assess
     expect(await resolveDecisionTarget({}, {}, client)).toEqual({
       mode: 'deployed',
       stateMachineArn: ARN,
@@ -56,8 +60,10 @@ describe('resolveDecisionTarget', () => {
     ['the local runner’s own table', {}, 'iam-key-rotator-notification-ledger'],
     ['NOTIFICATION_LEDGER_TABLE, which the local runner then uses too', { NOTIFICATION_LEDGER_TABLE: 'my-ledger' }, 'my-ledger'],
   ])('no flags, no state machine, no stack: local runs, recorded in %s', async (_name, env, table) => {
+    // Prepare: no dev stack
     cloudFormation.on(DescribeStacksCommand).rejects(missing);
 
+    // Act & Assess
     expect(await resolveDecisionTarget({}, env, client)).toEqual({
       mode: 'local',
       ledgerTableName: table,
@@ -66,8 +72,10 @@ describe('resolveDecisionTarget', () => {
   });
 
   test('a stack named by --stage must exist: ConfigError, never a silent fall back to local runs', async () => {
+    // Prepare: no stack of that name
     cloudFormation.on(DescribeStacksCommand).rejects(missing);
 
+    // Act & Assess
     await expect(resolveDecisionTarget({ stage: 'prod' }, { ROTATION_STATE_MACHINE_ARN: ARN }, client)).rejects.toBeInstanceOf(ConfigError);
   });
 });

@@ -14,8 +14,10 @@ beforeEach(() => {
 // The loader imports the SSM client lazily (shared/aws/clients/ssm.ts); mockClient replaces every instance's send.
 describe('configLoader', () => {
   test('without CONFIG_SSM_PARAMETER the environment alone is used and SSM is not called', async () => {
+    // Act
     const config = await configLoader({ ROTATION_MAX_AGE_DAYS: '60' })();
 
+    // Assess
     expect(config.maxAgeDays).toBe(60);
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 0);
   });
@@ -38,19 +40,23 @@ describe('configLoader', () => {
   });
 
   test('a failed SSM read is not cached: the next call tries again', async () => {
+    // Prepare: SSM throttles the first read
     ssm
       .on(GetParameterCommand)
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
       .resolves({ Parameter: { Value: '{}' } });
     const load = configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' });
 
+    // Act & Assess: the first load fails, the next one reads again
     await expect(load()).rejects.toThrow('Rate exceeded');
     await expect(load()).resolves.toMatchObject({ maxAgeDays: 90 });
   });
 
   test('a parameter that is not a JSON object of settings is a ConfigError naming the parameter', async () => {
+    // Prepare: an unknown setting in the parameter
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"NOPE":"1"}' } });
 
+    // Act & Assess
     await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' })()).rejects.toThrow(ConfigError);
     await expect(configLoader({ CONFIG_SSM_PARAMETER: '/rotator/config' })()).rejects.toThrow('/rotator/config');
   });

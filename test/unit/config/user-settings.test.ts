@@ -10,7 +10,10 @@ const resolve = (values: Record<string, string>) => resolveUserSettings('alice',
 
 describe('resolveUserSettings', () => {
   test('no tags: the account defaults, the default secret name and no owner', () => {
+    // Act
     const { settings, problems } = resolve({});
+
+    // Assess
     expect(problems).toEqual([]);
     expect(settings).toMatchObject({
       maxAgeDays: 90,
@@ -32,7 +35,10 @@ describe('resolveUserSettings', () => {
     ['unused after', { 'rotation:unused-after-days': '120' }, { unusedAfterDays: 120 }],
     ['values are trimmed', { 'rotation:max-age-days': ' 60 ' }, { maxAgeDays: 60 }],
   ])('a valid %s tag overrides the default', (_name, values, expected) => {
+    // Act
     const { settings, problems } = resolve(values);
+
+    // Assess
     expect(problems).toEqual([]);
     expect(settings).toMatchObject(expected);
   });
@@ -49,7 +55,10 @@ describe('resolveUserSettings', () => {
     ['an unknown health check', { 'rotation:health-checks': 'pray' }, 'rotation:health-checks'],
     ['a health URL that is not http', { 'rotation:health-check-urls': 'ftp://x' }, 'rotation:health-check-urls'],
   ])('%s is reported as a problem for that user and tag, and the default is kept', (_name, values, tag) => {
+    // Act
     const { settings, problems } = resolve(values);
+
+    // Assess: one problem, for that user and tag
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBeInstanceOf(InvalidTagError);
     expect(problems[0]).toMatchObject({ userName: 'alice', tagKey: tag });
@@ -60,7 +69,10 @@ describe('resolveUserSettings', () => {
   });
 
   test('a warning window invalid for the tagged age keeps the account warning, shortened to fit', () => {
+    // Act
     const { settings } = resolve({ 'rotation:max-age-days': '10', 'rotation:warn-days': '12' });
+
+    // Assess
     expect(settings).toMatchObject({ maxAgeDays: 10, warnDays: 9 });
   });
 
@@ -72,6 +84,7 @@ describe('resolveUserSettings', () => {
       ['an empty rotation:owner falls through', { 'rotation:owner': '', owner: 'b@example.com' }, 'b@example.com'],
       ['no owner tags', {}, undefined],
     ])('%s', (_name, values, owner) => {
+      // Act & Assess
       expect(resolve(values).settings.owner).toBe(owner);
     });
   });
@@ -103,7 +116,10 @@ describe('resolveUserSettings', () => {
         '2026-09-30T23:59:59.999Z',
       ],
     ])('%s', (_name, values, reason, until) => {
+      // Act
       const { settings, problems, weakened } = resolve(values);
+
+      // Assess
       expect(problems).toEqual([]);
       expect(settings.exemption?.reason).toBe(reason);
       expect(settings.exemption?.until?.toISOString()).toBe(until);
@@ -113,7 +129,10 @@ describe('resolveUserSettings', () => {
     test.each([['vendor contract'], ['true'], ['']])(
       'rotation:exempt=%p without an expiry is refused (a user may tag itself): no exemption, a problem naming EXEMPTION_MAX_DAYS',
       (value) => {
+        // Act
         const { settings, problems, weakened } = resolve({ 'rotation:exempt': value });
+
+        // Assess
         expect(settings.exemption).toBeUndefined();
         expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:exempt']);
         expect(problems[0]?.message).toContain('EXEMPTION_MAX_DAYS');
@@ -122,17 +141,22 @@ describe('resolveUserSettings', () => {
     );
 
     test('"false" is no exemption', () => {
+      // Act & Assess
       expect(resolve({ 'rotation:exempt': 'false' }).settings.exemption).toBeUndefined();
     });
 
     test('an expiry without rotation:exempt exempts nothing', () => {
+      // Act & Assess
       expect(resolve({ 'rotation:exempt-until': '2030-01-01' }).settings.exemption).toBeUndefined();
     });
 
     test.each([['2026-02-30'], ['2026-13-01'], ['31/12/2026'], ['soon'], ['2026-12-31T00:00:00Z']])(
       'an unreadable expiry %s is reported and the exemption is ignored, never made permanent',
       (until) => {
+        // Act
         const { settings, problems } = resolve({ 'rotation:exempt': 'vendor', 'rotation:exempt-until': until });
+
+        // Assess
         expect(settings.exemption).toBeUndefined();
         expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:exempt-until']);
       },
@@ -220,7 +244,10 @@ describe('resolveUserSettings', () => {
         ],
       ],
     )('%s', (_name, values, overrides, tag, read, expected) => {
+      // Act
       const { settings, problems, weakened } = at(values, overrides);
+
+      // Assess
       expect(problems.map((problem) => problem.tagKey)).toEqual([tag]);
       expect(read(settings)).toEqual(expected);
       expect(weakened).toEqual([]);
@@ -246,6 +273,7 @@ describe('resolveUserSettings', () => {
         { ALLOW_TAG_CHECK_REMOVAL: 'true' },
       ],
     ])('%s is applied', (_name, values, overrides) => {
+      // Act & Assess
       expect(at(values, overrides).problems).toEqual([]);
     });
   });
@@ -279,12 +307,15 @@ describe('resolveUserSettings', () => {
         [{ tag: 'rotation:health-checks', value: 'manual', default: 'new-key-used' }],
       ],
     ])('%s', (_name, values, overrides, expected) => {
+      // Act
       const { weakened, problems } = resolveUserSettings(
         'alice',
         tags(values),
         loadConfig({}, overrides),
         new Date('2026-06-01T00:00:00Z'),
       );
+
+      // Assess
       expect(problems).toEqual([]);
       expect(weakened).toEqual(expected);
     });
@@ -296,13 +327,17 @@ describe('resolveUserSettings', () => {
       ['a shorter deadline', { 'rotation:health-check-deadline': '1d' }],
       ['deactivate where the default is notify', { 'rotation:unused-action': 'deactivate' }],
     ])('%s is stricter: not listed', (_name, values) => {
+      // Act & Assess
       expect(resolve(values).weakened).toEqual([]);
     });
   });
 
   describe('secret name', () => {
     test.each([['prod/billing/aws-key'], ['team+a=b.c@x'], ['a.b/c_d-e']])('%s is accepted', (name) => {
+      // Act
       const { settings, problems } = resolve({ 'rotation:secret-name': name });
+
+      // Assess
       expect(problems).toEqual([]);
       expect(settings.secretName).toBe(name);
     });
@@ -310,7 +345,10 @@ describe('resolveUserSettings', () => {
     test.each([['../x'], ['a/./b'], ['a/../../b'], ['.'], ['with space'], ['semi;colon'], ['x'.repeat(513)]])(
       '%s is refused and the default name is used',
       (name) => {
+        // Act
         const { settings, problems } = resolve({ 'rotation:secret-name': name });
+
+        // Assess
         expect(settings.secretName).toBe('iam-key-rotator/alice');
         expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:secret-name']);
       },
@@ -318,7 +356,10 @@ describe('resolveUserSettings', () => {
   });
 
   test('problems with several tags are all reported, and good tags still apply', () => {
+    // Act
     const { settings, problems } = resolve({ 'rotation:max-age-days': 'x', 'rotation:unused-action': 'nope', 'rotation:warn-days': '7' });
+
+    // Assess
     expect(problems.map((problem) => problem.tagKey).sort()).toEqual(['rotation:max-age-days', 'rotation:unused-action']);
     expect(settings.warnDays).toBe(7);
   });

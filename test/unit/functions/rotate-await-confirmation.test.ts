@@ -17,18 +17,21 @@ describe('AwaitConfirmation never logs its event', () => {
   });
 
   test('even with POWERTOOLS_LOGGER_LOG_EVENT=true, no log line holds the task token', async () => {
+    // Prepare: a logger that would log the event (checked), and the step's handler
     const { logger, lines, restore } = capturingLogger();
     try {
       // The variable is on for this logger: without the step's explicit logEvent: false it would log the event.
       expect(logger.shouldLogEvent()).toBe(true);
       const handler = awaitConfirmationStep(async () => rotationDeps({ logger }), logger);
 
+      // Act
       // An input that fails validation: the step logs its refusal, never the event it refused.
       await handler({ taskToken: TOKEN, userName: 'alice' }, localContext('rotateAwaitConfirmation')).catch(() => undefined);
     } finally {
       restore();
     }
 
+    // Assess
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain(TOKEN);
     expect(lines.join('\n')).not.toContain('Lambda invocation event');

@@ -14,6 +14,7 @@ beforeEach(() => {
 
 describe('readSecretLabels', () => {
   test('knows a version’s key from its id alone, never reads a secret value, and leaves versions the rotator did not write unknown', async () => {
+    // Prepare: a version of each key, and one the rotator did not write
     secrets.on(DescribeSecretCommand).resolves({
       VersionIdsToStages: {
         [versionIdFor(NEW_KEY)]: ['AWSPENDING'],
@@ -22,8 +23,10 @@ describe('readSecretLabels', () => {
       },
     });
 
+    // Act
     const view = await readSecretLabels(new SecretsManagerClient({}), 'iam-key-rotator/alice', [NEW_KEY, OLD_KEY]);
 
+    // Assess
     expect(view).toEqual({
       exists: true,
       versions: [
@@ -35,8 +38,10 @@ describe('readSecretLabels', () => {
   });
 
   test('a missing secret is reported as such', async () => {
+    // Prepare
     secrets.on(DescribeSecretCommand).rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
 
+    // Act & Assess
     await expect(readSecretLabels(new SecretsManagerClient({}), 'iam-key-rotator/bob', [NEW_KEY])).resolves.toEqual({
       exists: false,
       versions: [],

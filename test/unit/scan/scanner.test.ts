@@ -148,30 +148,37 @@ describe('scanAccount from the credential report', () => {
   });
 
   test('with a cap of 0 no due-only user is read live, yet every due key is counted', async () => {
+    // Prepare
     seed([
       { userName: 'a', keys: [used('AKIAA', 120, 1)] },
       { userName: 'b', keys: [used('AKIAB', 100, 1)] },
     ]);
 
+    // Act
     const result = await scanAccount(options({}, { MAX_ROTATIONS_PER_RUN: '0' }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(ListAccessKeysCommand, 0);
     expect(result).toMatchObject({ usersReadLive: 0, dueNotReadLive: 2, counts: { due: 2 }, rotationsStarted: [] });
   });
 
   test("a tag that shortens a user's window is honoured before the account's warning age", async () => {
+    // Prepare: the same key age, one user with a 30-day tag
     seed([
       { userName: 'strict', keys: [used('AKIASTRICT', 31, 0)], tags: { 'rotation:max-age-days': '30' } },
       { userName: 'default', keys: [used('AKIADEFAULT', 31, 0)] },
     ]);
 
+    // Act
     const result = await scanAccount(options());
 
+    // Assess
     expect(result.keys.map((key) => [key.userName, key.class])).toEqual([['strict', 'due']]);
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['strict']);
   });
 
   test('every page of users is read (GetAccountAuthorizationDetails paginates)', async () => {
+    // Prepare: users on two pages of account details
     seed([]);
     const page = (names: string[]): UserDetail[] =>
       names.map((UserName) => ({ UserName, Path: '/', GroupList: [], Tags: [{ Key: 'rotation:max-age-days', Value: '20' }] }));
@@ -190,8 +197,10 @@ describe('scanAccount from the credential report', () => {
         .resolves({ AccessKeyMetadata: [{ AccessKeyId: `AKIA${name}`, Status: 'Active', CreateDate: daysAgo(25) }] });
     }
 
+    // Act
     const result = await scanAccount(options({ dryRun: true }));
 
+    // Assess
     expect(iam).toHaveReceivedNthSpecificCommandWith(2, GetAccountAuthorizationDetailsCommand, {
       Filter: ['User'],
       Marker: 'm1',
@@ -205,6 +214,7 @@ describe('scanAccount from the credential report', () => {
   });
 
   test('every page of a user’s keys is read (ListAccessKeys paginates)', async () => {
+    // Prepare: the user's keys on two pages
     seed([{ userName: 'two-pages', keys: [used('AKIAONE', 100, 1), used('AKIATWO', 95, 1)] }]);
     iam
       .on(ListAccessKeysCommand, { UserName: 'two-pages' })
@@ -215,37 +225,46 @@ describe('scanAccount from the credential report', () => {
       })
       .resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIATWO', Status: 'Active', CreateDate: daysAgo(95) }] });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true }));
 
+    // Assess
     expect(iam).toHaveReceivedNthSpecificCommandWith(2, ListAccessKeysCommand, { UserName: 'two-pages', Marker: 'k1' });
     expect(result.keys.map((key) => key.accessKeyId)).toEqual(['AKIAONE', 'AKIATWO']);
   });
 
   test('two keys created in the same second cannot be told apart in the report, so their last use is read live', async () => {
+    // Prepare
     seed([{ userName: 'twins', keys: [used('AKIATWIN1', 100, 1), used('AKIATWIN2', 100, 1)] }]);
     iam
       .on(GetAccessKeyLastUsedCommand)
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(3), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(GetAccessKeyLastUsedCommand, 2);
     expect(result.keys.map((key) => key.lastUsedDaysAgo)).toEqual([3, 3]);
   });
 
   test('GetAccessKeyLastUsed is asked only when the report would call a key unused, and a newer use wins', async () => {
+    // Prepare: the report says 60 days unused, IAM says used today
     seed([{ userName: 'quiet', keys: [used('AKIAQUIET', 100, 60)] }]);
     iam
       .on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIAQUIET' })
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(0), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(GetAccessKeyLastUsedCommand, 1);
     expect(result.keys[0]).toMatchObject({ class: 'due', lastUsedDaysAgo: 0 });
   });
 
   test('a key the report does not know (created since) gets its last use from IAM', async () => {
+    // Prepare: IAM lists a key created after the report
     seed([{ userName: 'old', keys: [used('AKIAOLD', 100, 1)] }]);
     iam.on(ListAccessKeysCommand, { UserName: 'old' }).resolves({
       AccessKeyMetadata: [
@@ -255,8 +274,10 @@ describe('scanAccount from the credential report', () => {
     });
     iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'old' });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(GetAccessKeyLastUsedCommand, 1);
     expect(iam).toHaveReceivedCommandWith(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIABRANDNEW' });
     expect(result.keys.find((key) => key.accessKeyId === 'AKIABRANDNEW')).toMatchObject({
@@ -267,6 +288,7 @@ describe('scanAccount from the credential report', () => {
   });
 
   test('a user deleted between the report and the live read is reported, and the others are still scanned', async () => {
+    // Prepare: 'gone' is deleted before its keys are listed
     seed([
       { userName: 'gone', keys: [used('AKIAGONE', 100, 1)] },
       { userName: 'still-here', keys: [used('AKIAHERE', 100, 1)] },
@@ -275,8 +297,10 @@ describe('scanAccount from the credential report', () => {
       .on(ListAccessKeysCommand, { UserName: 'gone' })
       .rejects(Object.assign(new Error('The user with name gone cannot be found.'), { name: 'NoSuchEntityException' }));
 
+    // Act
     const result = await scanAccount(options());
 
+    // Assess
     expect(result.userErrors).toEqual([
       { userName: 'gone', error: 'UserNotFoundError', message: expect.stringContaining('gone does not exist') },
     ]);
@@ -284,13 +308,16 @@ describe('scanAccount from the credential report', () => {
   });
 
   test('an invalid tag on one user is reported for that user and the scan goes on', async () => {
+    // Prepare
     seed([
       { userName: 'typo', keys: [used('AKIATYPO', 100, 1)], tags: { 'rotation:max-age-days': 'ninety' } },
       { userName: 'fine', keys: [used('AKIAFINE', 100, 1)] },
     ]);
 
+    // Act
     const result = await scanAccount(options());
 
+    // Assess
     expect(result.tagProblems).toEqual([{ userName: 'typo', tag: 'rotation:max-age-days', message: expect.stringContaining('"ninety"') }]);
     expect(result.rotationsStarted.map((rotation) => rotation.userName).sort()).toEqual(['fine', 'typo']);
   });
@@ -318,14 +345,17 @@ describe('scanAccount from the credential report', () => {
   });
 
   test('exempt paths and groups come from the account details', async () => {
+    // Prepare
     seed([
       { userName: 'breakglass', path: '/break-glass/', keys: [used('AKIABG', 100, 1)] },
       { userName: 'legacy', groups: ['no-rotate'], keys: [used('AKIALEG', 100, 1)] },
       { userName: 'normal', keys: [used('AKIANORM', 100, 1)] },
     ]);
 
+    // Act
     const result = await scanAccount(options({}, { EXEMPT_PATHS: '/break-glass/', EXEMPT_GROUPS: 'no-rotate' }));
 
+    // Assess
     expect(result.counts).toMatchObject({ exempt: 2, due: 1 });
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['normal']);
   });
@@ -333,10 +363,13 @@ describe('scanAccount from the credential report', () => {
 
 describe('starting rotations', () => {
   test('starts one execution per due key with a deterministic name and an input without timestamps', async () => {
+    // Prepare
     seed([{ userName: 'a+b@example.com', keys: [used('AKIADUE', 100, 1)] }]);
 
+    // Act
     const result = await scanAccount(options());
 
+    // Assess
     const name = executionName('a+b@example.com', 'AKIADUE', 'scheduled');
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE,
@@ -355,10 +388,13 @@ describe('starting rotations', () => {
   });
 
   test('respects the cap, oldest first, and says why the rest wait', async () => {
+    // Prepare: four due users, cap 2
     seed(['u1', 'u2', 'u3', 'u4'].map((userName, index) => ({ userName, keys: [used(`AKIA${userName}`, 100 + index, 1)] })));
 
+    // Act
     const result = await scanAccount(options({}, { MAX_ROTATIONS_PER_RUN: '2' }));
 
+    // Assess
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['u4', 'u3']);
     expect(result.rotationsSkipped).toEqual([
       { userName: 'u2', accessKeyId: 'AKIAu2', reason: 'cap reached; next run' },
@@ -367,6 +403,7 @@ describe('starting rotations', () => {
   });
 
   test('a key whose rotation is running is not started again and does not use the cap', async () => {
+    // Prepare: the oldest key's rotation is running, cap 1
     seed([
       { userName: 'running', keys: [used('AKIARUN', 200, 1)] },
       { userName: 'waiting', keys: [used('AKIAWAIT', 100, 1)] },
@@ -383,8 +420,10 @@ describe('starting rotations', () => {
       ],
     });
 
+    // Act
     const result = await scanAccount(options({}, { MAX_ROTATIONS_PER_RUN: '1' }));
 
+    // Assess
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['waiting']);
     expect(result.rotationsSkipped).toEqual([
@@ -393,6 +432,7 @@ describe('starting rotations', () => {
   });
 
   test('a failed start is reported for that key and the others are still started', async () => {
+    // Prepare: the start of one key fails
     seed([
       { userName: 'clash', keys: [used('AKIACLASH', 200, 1)] },
       { userName: 'other', keys: [used('AKIAOTHER', 100, 1)] },
@@ -401,8 +441,10 @@ describe('starting rotations', () => {
       .on(StartExecutionCommand, { name: executionName('clash', 'AKIACLASH', 'scheduled') })
       .rejects(Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }));
 
+    // Act
     const result = await scanAccount(options());
 
+    // Assess
     expect(result.rotationsStarted.map((rotation) => rotation.userName)).toEqual(['other']);
     expect(result.rotationsSkipped).toEqual([
       { userName: 'clash', accessKeyId: 'AKIACLASH', error: 'ExecutionAlreadyExists', reason: expect.stringContaining('another input') },
@@ -410,6 +452,7 @@ describe('starting rotations', () => {
   });
 
   test('a dry run starts nothing and deactivates nothing, and says so per key', async () => {
+    // Prepare
     seed([
       { userName: 'due', keys: [used('AKIADUE', 100, 1)] },
       { userName: 'idle', keys: [used('AKIAIDLE', 60, 50)] },
@@ -418,8 +461,10 @@ describe('starting rotations', () => {
       .on(GetAccessKeyLastUsedCommand)
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true }, { UNUSED_KEY_ACTION: 'deactivate' }));
 
+    // Assess
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
     expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 0);
     expect(result.rotationsSkipped).toEqual([{ userName: 'due', accessKeyId: 'AKIADUE', reason: 'dry run' }]);
@@ -427,9 +472,11 @@ describe('starting rotations', () => {
   });
 
   test('without a state machine only a dry run is allowed, and the error says how to set it', async () => {
+    // Prepare: a config without ROTATION_STATE_MACHINE_ARN
     seed([]);
     const config = loadConfig({});
 
+    // Act & Assess
     await expect(scanAccount({ ...options(), config })).rejects.toThrow(ConfigError);
     await expect(scanAccount({ ...options(), config })).rejects.toThrow(/ROTATION_STATE_MACHINE_ARN/);
     expect(iam).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 0);
@@ -438,26 +485,32 @@ describe('starting rotations', () => {
 
 describe('unused keys', () => {
   test('with UNUSED_KEY_ACTION=deactivate, a key unused past the threshold is deactivated', async () => {
+    // Prepare
     seed([{ userName: 'idle', keys: [used('AKIAIDLE', 60, 50), used('AKIABUSY', 20, 0)] }]);
     iam
       .on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIAIDLE' })
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options({}, { UNUSED_KEY_ACTION: 'deactivate' }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);
     expect(iam).toHaveReceivedCommandWith(UpdateAccessKeyCommand, { UserName: 'idle', AccessKeyId: 'AKIAIDLE', Status: 'Inactive' });
     expect(result.keysDeactivated).toEqual([{ userName: 'idle', accessKeyId: 'AKIAIDLE' }]);
   });
 
   test('with the default notify action, no key is deactivated', async () => {
+    // Prepare
     seed([{ userName: 'idle', keys: [used('AKIAIDLE', 60, 50)] }]);
     iam
       .on(GetAccessKeyLastUsedCommand)
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(50), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options());
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 0);
     expect(result.keys[0]).toMatchObject({ class: 'unused', action: 'notify' });
   });
@@ -465,6 +518,7 @@ describe('unused keys', () => {
 
 describe('scanAccount for named users', () => {
   test('reads each user directly, without the credential report, and paginates its tags', async () => {
+    // Prepare: 'alice' with two pages of tags
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
     iam
       .on(GetUserCommand, { UserName: 'alice' })
@@ -480,8 +534,10 @@ describe('scanAccount for named users', () => {
       .on(GetAccessKeyLastUsedCommand)
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(1), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true, users: ['alice'] }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 0);
     expect(iam).toHaveReceivedCommandTimes(ListGroupsForUserCommand, 0);
     expect(result.keys).toEqual([
@@ -491,6 +547,7 @@ describe('scanAccount for named users', () => {
   });
 
   test('reads groups only when exempt groups are configured', async () => {
+    // Prepare: 'bob' is in an exempt group
     iam.on(GetUserCommand).resolves({ User: { UserName: 'bob', Path: '/', Arn: 'arn', UserId: 'x', CreateDate: NOW } });
     iam.on(ListUserTagsCommand).resolves({ Tags: [] });
     iam
@@ -501,17 +558,22 @@ describe('scanAccount for named users', () => {
       .on(GetAccessKeyLastUsedCommand)
       .resolves({ AccessKeyLastUsed: { LastUsedDate: daysAgo(1), ServiceName: 's3', Region: 'us-east-1' } });
 
+    // Act
     const result = await scanAccount(options({ dryRun: true, users: ['bob'] }, { EXEMPT_GROUPS: 'no-rotate' }));
 
+    // Assess
     expect(iam).toHaveReceivedCommandTimes(ListGroupsForUserCommand, 1);
     expect(result.keys[0]?.class).toBe('exempt');
   });
 
   test('an unknown user is reported as not found', async () => {
+    // Prepare
     iam.on(GetUserCommand).rejects(Object.assign(new Error('cannot be found'), { name: 'NoSuchEntityException' }));
 
+    // Act
     const result = await scanAccount(options({ dryRun: true, users: ['nobody'] }));
 
+    // Assess
     expect(result.userErrors).toEqual([
       { userName: 'nobody', error: 'UserNotFoundError', message: expect.stringContaining('nobody does not exist') },
     ]);

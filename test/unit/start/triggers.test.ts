@@ -26,6 +26,7 @@ const rejectedEvent = (event: unknown): string => rejected(viaRule(event));
 
 describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
   test('the documented event becomes a compromise request for the exposed key; its owner is looked up later', () => {
+    // Act & Assess
     expect(parseEvent(health)).toEqual({
       type: 'requests',
       source: 'health',
@@ -42,10 +43,12 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
   });
 
   test('the same event twice makes the same request (no timestamps), so StartExecution is idempotent', () => {
+    // Act & Assess
     expect(parseEvent({ ...health, id: 'another-delivery', time: '2016-06-05T06:30:00Z' })).toEqual(parseEvent(health));
   });
 
   test('one request per distinct exposed key', () => {
+    // Prepare: one key named twice among three entities
     const event = {
       ...health,
       detail: {
@@ -57,7 +60,11 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
         ],
       },
     };
+
+    // Act
     const parsed = parseEvent(event);
+
+    // Assess
     expect(parsed.type === 'requests' && parsed.requests.map((request) => request.accessKeyId)).toEqual([
       'AKIAIOSFODNN7EXAMPLE',
       'AKIAI44QH8DHBEXAMPLE',
@@ -88,7 +95,10 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
     ['no detail', { ...health, detail: undefined }, 'detail'],
     ['the wrong detail-type', { ...health, 'detail-type': 'AWS API Call via CloudTrail' }, 'detail-type'],
   ])('%s is rejected with a message naming the problem', (_name, event, message) => {
+    // Act
     const text = rejectedEvent(event);
+
+    // Assess
     expect(text).toContain('The AWS Health event was rejected and nothing was changed');
     expect(text).toContain(message);
   });
@@ -96,6 +106,7 @@ describe('AWS Health AWS_RISK_CREDENTIALS_EXPOSED', () => {
 
 describe('GuardDuty findings', () => {
   test("a finding about an IAM user's access key becomes a compromise request for that user and key", () => {
+    // Act & Assess
     expect(parseEvent(fixture('guardduty-iamuser-finding.json'))).toEqual({
       type: 'requests',
       source: 'guardduty',
@@ -112,6 +123,7 @@ describe('GuardDuty findings', () => {
   });
 
   test('a finding about temporary role credentials is ignored: there is no user key to rotate', () => {
+    // Act & Assess
     expect(parseEvent(fixture('guardduty-instance-credentials-finding.json'))).toEqual({
       type: 'ignored',
       source: 'guardduty',
@@ -121,13 +133,17 @@ describe('GuardDuty findings', () => {
   });
 
   test('a finding without a detail id is rejected', () => {
+    // Prepare
     const finding = fixture('guardduty-iamuser-finding.json');
+
+    // Act & Assess
     expect(rejectedEvent({ ...finding, detail: { ...(finding.detail as object), id: undefined } })).toContain('detail.id');
   });
 });
 
 describe('direct requests (API, CLI)', () => {
   test('defaults: a manual rotation, recorded as a direct invoke', () => {
+    // Act & Assess
     expect(parseTrigger({ userName: 'billing-export' })).toEqual({
       type: 'requests',
       source: 'direct',
@@ -162,11 +178,15 @@ describe('direct requests (API, CLI)', () => {
     [{ userName: 'billing-export', secretAccessKey: 'x' }, 'Unrecognized key'],
     ['not an object', '(event)'],
   ])('%j is rejected', (event, message) => {
+    // Act & Assess
     expect(rejected(event)).toContain(message);
   });
 
   test('an event from another source, delivered by a rule, is rejected without echoing it at length', () => {
+    // Act
     const text = rejectedEvent({ source: `aws.s3${'x'.repeat(500)}` });
+
+    // Assess
     expect(text).toContain('do not start rotations; nothing was changed');
     expect(text.length).toBeLessThan(300);
   });
