@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint, format, unit tests, integration + e2e tests against one moto_server, and the
+// `npm test`: typecheck, lint, format, the Prepare / Act / Assess form of every test, unit tests, integration + e2e tests against one moto_server, and the
 // `osls package` check (inside the integration tier). Ends with the plain line `Tests: N passed, N failed`
 // that CI reads, and exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
@@ -71,6 +71,7 @@ if (!only || only === 'static') {
   check('typecheck', 'tsc', ['--noEmit']);
   check('lint', 'eslint', ['.']);
   check('format', 'prettier', ['--check', '.']);
+  check('test form', 'node', ['scripts/check-test-form.mjs']);
 }
 if (!only || only === 'unit') jest('unit', []);
 if (!only || only === 'integration') jest('integration', ['--runInBand']);
