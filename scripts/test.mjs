@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint, format, the Prepare / Act / Assess form of every test, unit tests, integration + e2e tests against one moto_server, and the
-// `osls package` check (inside the integration tier). Ends with the plain line `Tests: N passed, N failed`
+// `npm test`: typecheck, lint, format, the Prepare / Act / Assess form of every test, unit tests, integration + e2e
+// tests against one moto_server, and the `osls package` check (inside the integration tier). Ends with the plain line `Tests: N passed, N failed`
 // that CI reads, and exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
