@@ -4,13 +4,14 @@
 // state transitions up to and including the one that contains. Run alone: npm run bench:containment;
 // `npm run bench` calls benchContainment() and puts its figures in bench/results.md.
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { pathToFileURL } from 'node:url';
 import { startBenchMoto } from './bench-moto.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
+import { createSecretHolding } from '#shared/rotation/secret.ts';
 
 export const CONTAINMENT_RUNS = 10;
 /** The goal this bench reports against: contained within a second of the trigger, locally. */
@@ -68,17 +69,12 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
       await iam.send(new CreateUserCommand({ UserName: userName }));
       const key = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
       const accessKeyId = key.AccessKey?.AccessKeyId ?? '';
-      await secretsManager.send(
-        new CreateSecretCommand({
-          Name: `iam-key-rotator/${userName}`,
-          SecretString: JSON.stringify({
-            AccessKeyId: accessKeyId,
-            SecretAccessKey: key.AccessKey?.SecretAccessKey,
-            UserName: userName,
-            CreatedAt: new Date().toISOString(),
-          }),
-        }),
-      );
+      await createSecretHolding(secretsManager, `iam-key-rotator/${userName}`, {
+        AccessKeyId: accessKeyId,
+        SecretAccessKey: key.AccessKey?.SecretAccessKey ?? '',
+        UserName: userName,
+        CreatedAt: new Date().toISOString(),
+      });
       returned.clear();
       const trigger = performance.now();
       const report = await runRotation(

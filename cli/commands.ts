@@ -7,6 +7,7 @@ import { registerStatus } from './status.ts';
 import { registerConfirm } from './confirm.ts';
 import { registerAbort } from './abort.ts';
 import { registerSubscribe } from './subscribe.ts';
+import { registerAdoptSecret } from './adopt-secret.ts';
 
 /** Every subcommand registers itself here; each lives in its own file under cli/. */
 export function registerCommands(program: Command, output: Output, setResult: (code: number) => void): void {
@@ -16,5 +17,6 @@ export function registerCommands(program: Command, output: Output, setResult: (c
   registerConfirm(program, output, setResult);
   registerAbort(program, output, setResult);
   registerSubscribe(program, output, setResult);
+  registerAdoptSecret(program, output, setResult);
   registerDemo(program, output, setResult);
 }

@@ -1,5 +1,6 @@
 import { CreateAccessKeyCommand, CreateUserCommand, TagUserCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createSecretHolding } from '#shared/rotation/secret.ts';
 
 /** How a demo user's workload behaves during the demo. */
 export type ConsumerBehaviour = 'follows-rotation' | 'never-moves' | 'none';
@@ -113,16 +114,12 @@ export async function seedDemoUser(clients: SeedClients, user: DemoUser, secretN
   const key = first.AccessKey;
   if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${user.userName}`);
   if (user.consumer !== 'none') {
-    await clients.secretsManager.send(
-      new CreateSecretCommand({
-        Name: secretName(user.userName),
-        SecretString: JSON.stringify({
-          AccessKeyId: key.AccessKeyId,
-          SecretAccessKey: key.SecretAccessKey,
-          UserName: user.userName,
-          CreatedAt: (key.CreateDate ?? new Date()).toISOString(),
-        }),
-      }),
-    );
+    // As `iam-key-rotator adopt-secret` leaves a secret its operator wrote by hand.
+    await createSecretHolding(clients.secretsManager, secretName(user.userName), {
+      AccessKeyId: key.AccessKeyId,
+      SecretAccessKey: key.SecretAccessKey,
+      UserName: user.userName,
+      CreatedAt: (key.CreateDate ?? new Date()).toISOString(),
+    });
   }
 }

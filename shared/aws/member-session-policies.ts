@@ -5,6 +5,7 @@
  * (IAM user guide, "Session policies"), so notify's session cannot create a key even though the role
  * can. The lists are the IAM and Secrets Manager actions of each function's own role in serverless.yml:
  * test/integration/functions/package.test.ts fails when a role and its session policy drift apart.
+ * Only Verify reads a secret value: every other step learns key ids from version ids (readSecret).
  */
 export const MEMBER_SESSION_ACTIONS = {
   scanKeys: [
@@ -30,7 +31,6 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:UpdateAccessKey',
     'iam:PutUserPolicy',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
   ],
   rotatePrepare: [
     'iam:GetUser',
@@ -41,7 +41,6 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:DeleteAccessKey',
     'iam:UntagUser',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:GetResourcePolicy',
   ],
   rotateCreateAndStore: [
@@ -50,7 +49,6 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:CreateAccessKey',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:GetResourcePolicy',
     'secretsmanager:CreateSecret',
     'secretsmanager:TagResource',
@@ -60,7 +58,7 @@ export const MEMBER_SESSION_ACTIONS = {
   rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
   rotateCheckConsumers: ['iam:GetAccessKeyLastUsed'],
   rotateAwaitConfirmation: [],
-  rotateDeactivate: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+  rotateDeactivate: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret'],
   rotateCheckObservation: ['iam:GetAccessKeyLastUsed'],
   rotateRollback: [
     'iam:ListAccessKeys',
@@ -68,14 +66,12 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:UpdateAccessKey',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
   ],
   rotateDeleteOldKey: [
     'iam:ListAccessKeys',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
   ],
   rotateMakeSafe: [
@@ -84,7 +80,6 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:UpdateAccessKey',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
   ],
   notify: ['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret'],

@@ -127,7 +127,8 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   // After containment: what a replacement would need, for the notice and the route.
   const other = keys.find((candidate) => candidate.accessKeyId !== accessKeyId);
   const { settings } = resolveUserSettings(userName, facts.tags, deps.config);
-  const secretOf = async () => readSecret(deps.secretsManager, settings.secretName);
+  const secretOf = async () =>
+    readSecret(deps.secretsManager, settings.secretName, [accessKeyId, ...keys.map((candidate) => candidate.accessKeyId)]);
   const [secret, quarantine, otherUsed] = await Promise.all([
     secretOf(),
     quarantinePolicies(deps.iam, userName),

@@ -34,12 +34,7 @@ export function secondsUntil(deadline: string, now: Date): number {
 
 // ── Taking over the key AWSCURRENT holds (Prepare, CreateAndStore) ────────────────────────────────
 
-/** A labelled version and the user its JSON names (undefined when it names none). */
-export interface HeldVersionFact extends VersionFact {
-  readonly userName: string | undefined;
-}
-
-export type AdoptionRefusal = 'no-current' | 'current-is-rotated-key' | 'not-a-key-of-the-user' | 'inactive' | 'another-users-version';
+export type AdoptionRefusal = 'no-current' | 'current-is-rotated-key' | 'not-a-key-of-the-user' | 'inactive';
 
 export type Adoption =
   | { readonly adopt: true; readonly accessKeyId: string; readonly versionId: string }
@@ -49,16 +44,12 @@ export type Adoption =
  * The key the user's own secret's AWSCURRENT holds is the replacement consumers were told to move to
  * (an earlier rotation of this key promoted it, then stopped: NeedsAttention, a failure past Promote,
  * or a first rotation whose secret no consumer could be reading yet). Rotating again takes it over
- * instead of creating a third key: it must be a key of this user (IAM lists it), Active, not the key
- * being rotated, and held by a version that names this user or no one (a version naming another user
- * is refused before this, in assertOwnedBy). Nothing is created, deleted or relabelled by adopting.
+ * instead of creating a third key: it must be a key of this user (IAM lists it), Active, and not the
+ * key being rotated. A version's key is known only when the rotator wrote it (readSecret), and the
+ * secret is bound to this user (secret-binding.ts), so no other user's key can be taken over.
+ * Nothing is created, deleted or relabelled by adopting.
  */
-export function decideAdoption(
-  keys: readonly KeyFact[],
-  rotatedKeyId: string,
-  userName: string,
-  versions: readonly HeldVersionFact[],
-): Adoption {
+export function decideAdoption(keys: readonly KeyFact[], rotatedKeyId: string, versions: readonly VersionFact[]): Adoption {
   const current = versionWithStage(versions, 'AWSCURRENT');
   const heldId = current?.accessKeyId;
   if (!current || heldId === undefined) return { adopt: false, why: 'no-current' };
@@ -66,7 +57,6 @@ export function decideAdoption(
   const key = keys.find((candidate) => candidate.accessKeyId === heldId);
   if (!key) return { adopt: false, why: 'not-a-key-of-the-user' };
   if (key.status !== 'Active') return { adopt: false, why: 'inactive' };
-  if (current.userName !== undefined && current.userName !== userName) return { adopt: false, why: 'another-users-version' };
   return { adopt: true, accessKeyId: heldId, versionId: current.versionId };
 }
 
@@ -75,8 +65,7 @@ export function decideAdoption(
 export interface RoomFacts {
   readonly keys: readonly KeyFact[];
   readonly oldAccessKeyId: string;
-  readonly userName: string;
-  readonly versions: readonly HeldVersionFact[];
+  readonly versions: readonly VersionFact[];
 }
 
 export type RoomDecision =
@@ -99,10 +88,10 @@ export type RoomDecision =
  * about to reactivate it); an Active key, or one AWSCURRENT holds, is never deleted.
  */
 export function decideRoom(facts: RoomFacts): RoomDecision {
-  const { keys, oldAccessKeyId, userName, versions } = facts;
+  const { keys, oldAccessKeyId, versions } = facts;
   const other = keys.find((key) => key.accessKeyId !== oldAccessKeyId);
   if (!other) return { action: 'none' };
-  const adoption = decideAdoption(keys, oldAccessKeyId, userName, versions);
+  const adoption = decideAdoption(keys, oldAccessKeyId, versions);
   if (adoption.adopt && adoption.accessKeyId === other.accessKeyId) return { action: 'adopt', accessKeyId: other.accessKeyId };
   const currentKeyId = versionWithStage(versions, 'AWSCURRENT')?.accessKeyId;
   if (other.accessKeyId === currentKeyId) return { action: 'refuse', otherKeyId: other.accessKeyId, why: 'secret-current', currentKeyId };
@@ -120,19 +109,14 @@ export type NewKeySource =
  * reused (Active, the user's, not the old key); else the key AWSCURRENT holds when decideAdoption
  * takes it over (also a repeat after Promote already ran); else a new key is created.
  */
-export function decideNewKeySource(
-  keys: readonly KeyFact[],
-  oldAccessKeyId: string,
-  userName: string,
-  versions: readonly HeldVersionFact[],
-): NewKeySource {
+export function decideNewKeySource(keys: readonly KeyFact[], oldAccessKeyId: string, versions: readonly VersionFact[]): NewKeySource {
   const pending = versionWithStage(versions, 'AWSPENDING');
   const held = keys.find((key) => key.accessKeyId === pending?.accessKeyId);
-  // This step always writes UserName, so a pending version without it was not stored by an earlier attempt.
-  if (pending && held && held.accessKeyId !== oldAccessKeyId && held.status === 'Active' && pending.userName === userName) {
+  // A pending version's key is known only when the rotator wrote it (readSecret), so `held` is a key an earlier attempt stored.
+  if (pending && held && held.accessKeyId !== oldAccessKeyId && held.status === 'Active') {
     return { source: 'pending', accessKeyId: held.accessKeyId, versionId: pending.versionId };
   }
-  const adoption = decideAdoption(keys, oldAccessKeyId, userName, versions);
+  const adoption = decideAdoption(keys, oldAccessKeyId, versions);
   if (adoption.adopt) return { source: 'adopted', accessKeyId: adoption.accessKeyId, versionId: adoption.versionId };
   return { source: 'create' };
 }

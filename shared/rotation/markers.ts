@@ -56,7 +56,8 @@ export async function rotationPhase(
 ): Promise<{ oldAccessKeyId: string; newAccessKeyId: string; phase: RotationPhase; oldKeyInSecret: boolean }> {
   const { tags } = await readUser(clients.iam, userName);
   const secretName = resolveUserSettings(userName, tags, config).settings.secretName;
-  const [keys, secret] = await Promise.all([listUserKeys(clients.iam, userName), readSecret(clients.secretsManager, secretName)]);
+  const keys = await listUserKeys(clients.iam, userName);
+  const secret = await readSecret(clients.secretsManager, secretName, [running.oldAccessKeyId, ...keys.map((key) => key.accessKeyId)]);
   const pending = versionWithStage(secret.versions, PENDING)?.accessKeyId;
   const current = versionWithStage(secret.versions, CURRENT)?.accessKeyId;
   const oldKey = keys.find((key) => key.accessKeyId === running.oldAccessKeyId);

@@ -5,17 +5,7 @@ import { secretKmsKeyIdFor } from './step-account.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
 import { assertSecretBound } from './secret-binding.ts';
-import {
-  assertOwnedBy,
-  CURRENT,
-  ensureSecret,
-  moveStage,
-  PENDING,
-  putPending,
-  readSecret,
-  readSecretLabels,
-  readStoredKey,
-} from './secret.ts';
+import { CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
 import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
 
 /**
@@ -29,11 +19,10 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
   const { userName, oldAccessKeyId, secretName } = rotation;
   // Prepare checked the binding, but the secret (or the state's secret name) may have changed since.
   await assertSecretBound(deps, userName, secretName);
-  const secret = await readSecret(deps.secretsManager, secretName);
-  assertOwnedBy(secret, secretName, userName);
   const keys = await listUserKeys(deps.iam, userName);
+  const secret = await readSecret(deps.secretsManager, secretName, [oldAccessKeyId, ...keys.map((key) => key.accessKeyId)]);
 
-  const source = decideNewKeySource(keys, oldAccessKeyId, userName, secret.versions);
+  const source = decideNewKeySource(keys, oldAccessKeyId, secret.versions);
   if (source.source !== 'create') {
     const held = keys.find((key) => key.accessKeyId === source.accessKeyId);
     deps.logger.info(
@@ -138,8 +127,7 @@ export async function verify(rotation: Rotation, newKey: NewKey, deps: RotationD
  */
 export async function promote(rotation: Rotation, newKey: NewKey, deps: RotationDeps): Promise<Promoted> {
   const { secretName } = rotation;
-  // Labels only: the new key's version is the one the rotator wrote under versionIdFor(new key id).
-  const secret = await readSecretLabels(deps.secretsManager, secretName, [newKey.accessKeyId, rotation.oldAccessKeyId]);
+  const secret = await readSecret(deps.secretsManager, secretName, [newKey.accessKeyId, rotation.oldAccessKeyId]);
   const target = versionHoldingKey(secret.versions, newKey.accessKeyId);
   if (!target) {
     throw new SecretStateError(

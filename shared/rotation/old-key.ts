@@ -16,7 +16,7 @@ import type { Deactivated, FailureInput, NewKey, Rotation } from './workflow-sta
 /** Before the old key loses access: AWSCURRENT must hold the new key, and the new key must be Active. */
 async function assertNewKeyServes(rotation: Rotation, newKey: NewKey, deps: RotationDeps, action: string): Promise<void> {
   const [secret, keys] = await Promise.all([
-    readSecret(deps.secretsManager, rotation.secretName),
+    readSecret(deps.secretsManager, rotation.secretName, [newKey.accessKeyId, rotation.oldAccessKeyId]),
     listUserKeys(deps.iam, rotation.userName),
   ]);
   const current = versionWithStage(secret.versions, CURRENT);
@@ -69,7 +69,7 @@ export async function deleteOldKey(
     return { deletedAt: null, keptInactive: true };
   }
   await deleteKey(deps.iam, rotation.userName, rotation.oldAccessKeyId);
-  const secret = await readSecret(deps.secretsManager, rotation.secretName);
+  const secret = await readSecret(deps.secretsManager, rotation.secretName, [rotation.oldAccessKeyId]);
   const oldVersion = versionHoldingKey(secret.versions, rotation.oldAccessKeyId);
   if (oldVersion?.stages.includes(PREVIOUS))
     await moveStage(deps.secretsManager, rotation.secretName, PREVIOUS, { from: oldVersion.versionId });
@@ -77,11 +77,14 @@ export async function deleteOldKey(
   return { deletedAt: deps.clock().toISOString(), keptInactive: false };
 }
 
+/** The key ids a rotation's secret versions may hold: the user's keys and the two the rotation names. */
+function candidateKeyIds(rotation: Rotation, newAccessKeyId: string | undefined, keys: readonly { accessKeyId: string }[]): string[] {
+  return [rotation.oldAccessKeyId, ...(newAccessKeyId === undefined ? [] : [newAccessKeyId]), ...keys.map((key) => key.accessKeyId)];
+}
+
 async function gatherFacts(rotation: Rotation, newAccessKeyId: string | undefined, deps: RotationDeps): Promise<SafetyFacts> {
-  const [keys, secret] = await Promise.all([
-    listUserKeys(deps.iam, rotation.userName),
-    readSecret(deps.secretsManager, rotation.secretName),
-  ]);
+  const keys = await listUserKeys(deps.iam, rotation.userName);
+  const secret = await readSecret(deps.secretsManager, rotation.secretName, candidateKeyIds(rotation, newAccessKeyId, keys));
   const withUse = await Promise.all(
     keys.map(async (key) => ({
       accessKeyId: key.accessKeyId,
@@ -143,7 +146,7 @@ export interface RollbackResult {
 export async function rollback(rotation: Rotation, newKey: NewKey, reason: string, deps: RotationDeps): Promise<RollbackResult> {
   const facts = await gatherFacts(rotation, newKey.accessKeyId, deps);
   const actions = await apply(planRollback(facts), rotation, deps);
-  const secret = await readSecret(deps.secretsManager, rotation.secretName);
+  const secret = await readSecret(deps.secretsManager, rotation.secretName, candidateKeyIds(rotation, newKey.accessKeyId, facts.keys));
   deps.logger.warn('rotation rolled back', {
     userName: rotation.userName,
     oldAccessKeyId: rotation.oldAccessKeyId,

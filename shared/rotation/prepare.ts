@@ -1,11 +1,11 @@
-import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError } from '../base/errors.ts';
+import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError, SecretStateError } from '../base/errors.ts';
 import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
 import { decideRoom, markersFor, planCompromiseRoom, versionWithStage, waitSeconds, type KeyFact, type RoomDecision } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { deleteKey, keyLastUsed, listUserKeys, readUser, readUserGroups, type AccessKey } from '../aws/iam.ts';
 import { clearMarkers } from './markers.ts';
-import { assertOwnedBy, CURRENT, readSecret } from './secret.ts';
+import { CURRENT, readSecret } from './secret.ts';
 import { assertSecretBound } from './secret-binding.ts';
 import type { SecretView } from './secret.ts';
 import type { Rotation, RotationInput } from './workflow-state.ts';
@@ -65,10 +65,7 @@ export function roomRefusalMessage(
   const other = room.otherKeyId;
   const head = `User ${userName} already has two access keys: ${rotatedKeyId} (being rotated) and ${other}. IAM allows two keys per user and the rotator never deletes a key that may be in use, so nothing was changed.`;
   if (room.why === 'secret-current') {
-    const inactive = keys.find((key) => key.accessKeyId === other)?.status === 'Inactive';
-    if (!inactive) {
-      return `${head} Secret ${secretName} (AWSCURRENT) holds ${other}, but its version names another user, so it cannot be taken over as the replacement. Do not delete ${other}: consumers of the secret read it. Fix the user's rotation:secret-name tag or the secret, then start the rotation again.`;
-    }
+    // decideAdoption takes over an Active key AWSCURRENT holds, so a refusal for it means that key is Inactive.
     return (
       `${head} ${other} is Inactive although secret ${secretName} (AWSCURRENT) holds it: consumers that read the secret get a key that does not work. Do not delete ${other}. ` +
       `If it was deactivated by mistake, reactivate it (${updateKeyCommand(userName, other, 'Active')}) and start the rotation again: it takes ${other} over as the replacement and retires ${rotatedKeyId}. ` +
@@ -86,6 +83,24 @@ export function roomRefusalMessage(
   return (
     `${head} ${held}, not ${other}: ${other} is the key to remove if nothing uses it any more. Check its last use (\`aws iam get-access-key-last-used --access-key-id ${other}\`), ` +
     `deactivate it (${updateKeyCommand(userName, other, 'Inactive')}), delete it once nothing broke (\`aws iam delete-access-key --user-name ${userName} --access-key-id ${other}\`), then start the rotation again.${moveFirst}`
+  );
+}
+
+/**
+ * The rotator writes every version under versionIdFor(its key), so an AWSCURRENT it cannot identify
+ * was written by hand (an operator stored the key before the first rotation) or holds a key that no
+ * longer exists. Either way this run could not tell which key consumers read from the secret, nor
+ * roll AWSCURRENT back to it: refuse before anything changes, and point at adopt-secret, which reads
+ * the value with the operator's credentials (the rotator's steps never do) and re-stores it.
+ */
+export function refuseUnidentifiedCurrent(secret: SecretView, secretName: string, userName: string): void {
+  const current = versionWithStage(secret.versions, CURRENT);
+  if (current === undefined || current.accessKeyId !== undefined) return;
+  throw new SecretStateError(
+    `Secret ${secretName} (AWSCURRENT, version ${current.versionId}) was not written by the rotator: it was stored by hand, or holds a key that IAM user ${userName} no longer has. ` +
+      `The rotator reads only labels and version ids, so it cannot tell which key consumers get from it, nor roll back to it; nothing was changed. ` +
+      `Run \`iam-key-rotator adopt-secret ${userName}\`: it re-stores a hand-written key of ${userName} under the rotator's version id (consumers read the same value), ` +
+      `or says what to do when the secret holds no key of ${userName}. Then start the rotation again.`,
   );
 }
 
@@ -132,18 +147,23 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   // Before the secret's versions are read or anything is changed: a secret named by a tag must not
   // decide this rotation, nor receive the key, unless it is bound to this user.
   await assertSecretBound(deps, userName, settings.secretName);
-  const secret = await readSecret(deps.secretsManager, settings.secretName);
+  const secret = await readSecret(
+    deps.secretsManager,
+    settings.secretName,
+    keys.map((key) => key.accessKeyId),
+  );
   // On the compromise path Contain has already deactivated the key: that is the point.
   if (oldKey.status !== 'Active' && input.kind !== 'compromise') {
     throw new KeyNotActiveError(
       inactiveKeyMessage(userName, accessKeyId, settings.secretName, versionWithStage(secret.versions, CURRENT)?.accessKeyId),
     );
   }
-  assertOwnedBy(secret, settings.secretName, userName);
+  // Containment must not wait for a person: the compromise path goes on with what the labels show.
+  if (input.kind !== 'compromise') refuseUnidentifiedCurrent(secret, settings.secretName, userName);
   const room =
     input.kind === 'compromise'
       ? await compromiseRoom(keys, input, secret, deps)
-      : decideRoom({ keys, oldAccessKeyId: accessKeyId, userName, versions: secret.versions });
+      : decideRoom({ keys, oldAccessKeyId: accessKeyId, versions: secret.versions });
   if (room.action === 'refuse') throw new KeyLimitReachedError(roomRefusalMessage(userName, accessKeyId, settings.secretName, keys, room));
   if (room.action === 'delete') {
     await deleteKey(deps.iam, userName, room.accessKeyId);

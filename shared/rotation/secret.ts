@@ -12,21 +12,17 @@ import type { VersionFact } from './decisions.ts';
 
 /**
  * The user's secret. Its JSON is `{ AccessKeyId, SecretAccessKey, UserName, CreatedAt }`. Only
- * `readStoredKey` returns the secret value, for Verify to sign one STS call; everything else sees
- * labels and key ids.
+ * `readStoredKey` reads a secret value, for Verify to sign one STS call; every other step sees
+ * labels, and key ids derived from version ids (readSecret).
  */
 
 export const CURRENT = 'AWSCURRENT';
 export const PENDING = 'AWSPENDING';
 export const PREVIOUS = 'AWSPREVIOUS';
 
-export interface SecretVersion extends VersionFact {
-  readonly userName: string | undefined;
-}
-
 export interface SecretView {
   readonly exists: boolean;
-  readonly versions: readonly SecretVersion[];
+  readonly versions: readonly VersionFact[];
 }
 
 export interface StoredKey {
@@ -53,45 +49,15 @@ function parseStored(text: string | undefined): Partial<StoredKey> {
   }
 }
 
-/** Every labelled version with the key id and user it holds. Unlabelled (deprecated) versions are left out. */
-export async function readSecret(secretsManager: SecretsManagerClient, secretName: string): Promise<SecretView> {
-  let stagesByVersion: Record<string, string[]>;
-  try {
-    const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretName }));
-    stagesByVersion = described.VersionIdsToStages ?? {};
-  } catch (error) {
-    if (isNotFound(error)) return { exists: false, versions: [] };
-    throw error;
-  }
-  const versions: SecretVersion[] = [];
-  for (const [versionId, stages] of Object.entries(stagesByVersion)) {
-    const stage = stages[0];
-    if (stage === undefined) continue;
-    // VersionStage is always passed with VersionId: moto may answer a bare request with a stale version.
-    const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName, VersionId: versionId, VersionStage: stage }));
-    const stored = parseStored(value.SecretString);
-    versions.push({
-      versionId,
-      stages,
-      accessKeyId: typeof stored.AccessKeyId === 'string' ? stored.AccessKeyId : undefined,
-      userName: typeof stored.UserName === 'string' ? stored.UserName : undefined,
-    });
-  }
-  return { exists: true, versions };
-}
-
 /**
- * The labelled versions from DescribeSecret alone, no secret value read: a version's key is known
- * when its id is versionIdFor one of `keyIds` (the rotator writes every version under that id), and
- * unknown otherwise. For the steps that know which keys to look for (Promote), so their roles need
- * neither secretsmanager:GetSecretValue nor kms:Decrypt. The user is not known from labels: callers
- * that must tell whose key a version holds use readSecret.
+ * The labelled versions, from DescribeSecret alone: no secret value is read, so only Verify's role
+ * needs secretsmanager:GetSecretValue and kms:Decrypt. The rotator writes every version under
+ * versionIdFor(its key id), so a version's key is known when its id is versionIdFor one of `keyIds`
+ * (the user's keys and the ones the rotation state names); any other version was written by hand, or
+ * holds a key that no longer exists, and its `accessKeyId` is undefined. Unlabelled (deprecated)
+ * versions are left out.
  */
-export async function readSecretLabels(
-  secretsManager: SecretsManagerClient,
-  secretName: string,
-  keyIds: readonly string[],
-): Promise<SecretView> {
+export async function readSecret(secretsManager: SecretsManagerClient, secretName: string, keyIds: readonly string[]): Promise<SecretView> {
   let stagesByVersion: Record<string, string[]>;
   try {
     const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretName }));
@@ -103,7 +69,7 @@ export async function readSecretLabels(
   const keyByVersion = new Map(keyIds.map((keyId) => [versionIdFor(keyId), keyId]));
   const versions = Object.entries(stagesByVersion)
     .filter(([, stages]) => stages.length > 0)
-    .map(([versionId, stages]): SecretVersion => ({ versionId, stages, accessKeyId: keyByVersion.get(versionId), userName: undefined }));
+    .map(([versionId, stages]): VersionFact => ({ versionId, stages, accessKeyId: keyByVersion.get(versionId) }));
   return { exists: true, versions };
 }
 
@@ -130,17 +96,6 @@ export async function readStoredKey(
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
-  }
-}
-
-/** Refuses to touch a secret that holds another user's key: a misconfigured secret-name tag must not hand one user's key to another's consumers. */
-export function assertOwnedBy(view: SecretView, secretName: string, userName: string): void {
-  const foreign = view.versions.find((version) => version.userName !== undefined && version.userName !== userName);
-  if (foreign) {
-    throw new SecretStateError(
-      `Secret ${secretName} holds a key of user ${foreign.userName ?? '?'} (${foreign.stages.join(', ')}), not of ${userName}. ` +
-        `Nothing was changed. Fix the rotation:secret-name tag of ${userName}, or of ${foreign.userName ?? 'the other user'}, so each user has its own secret.`,
-    );
   }
 }
 
@@ -175,6 +130,27 @@ export async function ensureSecret(
     if (!(error instanceof Error && error.name === 'ResourceExistsException')) throw error;
     return { created: false };
   }
+}
+
+/**
+ * A new secret whose first version (AWSCURRENT) holds `value` under the rotator's version id, as
+ * adopt-secret leaves a secret an operator wrote by hand: the rotation can then tell which key
+ * consumers read from it without reading it. For seeding (the demo, tests); a rotation never calls it.
+ */
+export async function createSecretHolding(
+  secretsManager: SecretsManagerClient,
+  secretName: string,
+  value: StoredKey,
+  kmsKeyId = '',
+): Promise<void> {
+  await secretsManager.send(
+    new CreateSecretCommand({
+      Name: secretName,
+      ClientRequestToken: versionIdFor(value.AccessKeyId),
+      SecretString: JSON.stringify(value),
+      ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
+    }),
+  );
 }
 
 /** Stores a new key as AWSPENDING. Secrets Manager makes the very first version of a secret AWSCURRENT as well. */

@@ -20,6 +20,7 @@ import {
   storedKey,
   type TestKey,
 } from '../helpers/rotation-fixtures.ts';
+import { versionIdFor } from '#shared/rotation/secret.ts';
 
 const FAST = { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 5_000, observationMs: 600, oldKeyQuietMs: 100 };
 // A whole rotation plus the process's first CLI call (its SDK clients load then): Jest's default 5 s is too tight on a busy machine.
@@ -113,18 +114,19 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
     ROTATION_MS,
   );
 
-  test('with no rotation in progress, confirm exits 1 and changes nothing', async () => {
+  test.each(['confirm', 'abort'])('with no rotation in progress, %s exits 1 and changes nothing', async (command) => {
     // Prepare: a user with no rotation running.
-    const only = await createUser('idle-user');
-    await seedSecret('idle-user', only);
+    const userName = `idle-${command}`;
+    const only = await createUser(userName);
+    await seedSecret(userName, only);
 
     // Act
-    const result = await cli('abort', 'idle-user');
+    const result = await cli(command, userName);
 
     // Assess
     expect(result.code).toBe(1);
     expect(result.err).toContain('NoRotationInProgressError');
-    expect(await keysOf('idle-user')).toEqual({ [only.accessKeyId]: 'Active' });
+    expect(await keysOf(userName)).toEqual({ [only.accessKeyId]: 'Active' });
   });
 });
 
@@ -158,6 +160,8 @@ describe('deployed: a rotation is running when the state machine has a RUNNING e
     const put = await secretsManager.send(
       new PutSecretValueCommand({
         SecretId: secretId,
+        // As the rotation writes it: under the version id derived from the key id.
+        ClientRequestToken: versionIdFor(fresh.accessKeyId),
         SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }),
         VersionStages: ['AWSPENDING'],
       }),

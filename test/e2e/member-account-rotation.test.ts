@@ -20,6 +20,7 @@ import { SimulatedConsumer } from '#local/consumer.ts';
 import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { runRotation, type RotationReport } from '#local/runner.ts';
 import { iam, notificationsFor, quietLogger, secretsManager, type TestKey } from '../helpers/rotation-fixtures.ts';
+import { versionIdFor } from '#shared/rotation/secret.ts';
 
 // Organization-wide rotation against moto: the execution input names member account 111111111111,
 // and every step acts there through the member role (moto's AssumeRole of arn:aws:iam::<id>:role/<any>
@@ -53,6 +54,8 @@ async function memberUser(userName: string): Promise<TestKey> {
   await member.secretsManager.send(
     new CreateSecretCommand({
       Name: `iam-key-rotator/${userName}`,
+      // As adopt-secret leaves a secret written by hand: under the rotator's version id.
+      ClientRequestToken: versionIdFor(key.accessKeyId),
       SecretString: JSON.stringify({
         AccessKeyId: key.accessKeyId,
         SecretAccessKey: key.secretAccessKey,

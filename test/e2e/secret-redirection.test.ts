@@ -20,6 +20,7 @@ import {
   seedSecret,
   storedKey,
 } from '../helpers/rotation-fixtures.ts';
+import { versionIdFor } from '#shared/rotation/secret.ts';
 
 /**
  * Key redirection: whoever may tag a user must not be able to send its new key into a secret they
@@ -231,6 +232,7 @@ describe('a secret bound to the user is used', () => {
       new CreateSecretCommand({
         Name: secretName,
         KmsKeyId: STACK_KEY,
+        ClientRequestToken: versionIdFor(old.accessKeyId),
         SecretString: JSON.stringify({
           AccessKeyId: old.accessKeyId,
           SecretAccessKey: old.secretAccessKey,

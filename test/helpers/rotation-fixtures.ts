@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { jest } from '@jest/globals';
 import { SERVICE_NAME, silentLogger } from '#shared/base/logger.ts';
 import { publishedNotifications, type PublishedNotification } from '#local/moto-inspect.ts';
+import { createSecretHolding } from '#shared/rotation/secret.ts';
 
 /** Builders and readers for rotation tests against moto. */
 
@@ -39,17 +40,22 @@ export async function setStatus(userName: string, accessKeyId: string, status: '
   await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }));
 }
 
-/** The secret as a person would have set it up before the first rotation: the current key as AWSCURRENT. */
+/** The secret as onboarding leaves it before the first rotation (by the rotator, or adopt-secret after a hand-written one): the current key as AWSCURRENT. */
 export async function seedSecret(userName: string, key: TestKey): Promise<void> {
+  await createSecretHolding(secretsManager, `iam-key-rotator/${userName}`, {
+    AccessKeyId: key.accessKeyId,
+    SecretAccessKey: key.secretAccessKey,
+    UserName: userName,
+    CreatedAt: new Date().toISOString(),
+  });
+}
+
+/** The secret as a person writes it by hand (CreateSecret with a value): its version id is not the rotator's. */
+export async function seedHandWrittenSecret(userName: string, key: TestKey): Promise<void> {
   await secretsManager.send(
     new CreateSecretCommand({
       Name: `iam-key-rotator/${userName}`,
-      SecretString: JSON.stringify({
-        AccessKeyId: key.accessKeyId,
-        SecretAccessKey: key.secretAccessKey,
-        UserName: userName,
-        CreatedAt: new Date().toISOString(),
-      }),
+      SecretString: JSON.stringify({ AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey }),
     }),
   );
 }

@@ -94,8 +94,6 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UpdateAccessKey',
     'iam:PutUserPolicy',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
-    'kms:Decrypt',
   ],
   rotatePrepare: [
     'sts:AssumeRole',
@@ -111,10 +109,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     // Only the rotation:confirm/abort markers of a key it takes over (MARKER_UNTAG below).
     'iam:UntagUser',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     // The secret's binding to the user: a resource policy that lets others read it is refused.
     'secretsmanager:GetResourcePolicy',
-    'kms:Decrypt',
   ],
   rotateCreateAndStore: [
     'sts:AssumeRole',
@@ -125,11 +121,11 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:CreateAccessKey',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:GetResourcePolicy',
     'secretsmanager:CreateSecret',
     'secretsmanager:TagResource',
     'secretsmanager:PutSecretValue',
+    // Writing a value under a customer managed key takes both (Secrets Manager user guide, "Permissions for the KMS key").
     'kms:Decrypt',
     'kms:GenerateDataKey',
   ],
@@ -152,8 +148,6 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:ListAccessKeys',
     'iam:UpdateAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
-    'kms:Decrypt',
   ],
   rotateCheckObservation: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'dynamodb:GetItem'],
   rotateRollback: [
@@ -165,9 +159,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UpdateAccessKey',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
-    'kms:Decrypt',
   ],
   rotateDeleteOldKey: [
     'sts:AssumeRole',
@@ -176,9 +168,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:ListAccessKeys',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
-    'kms:Decrypt',
   ],
   rotateMakeSafe: [
     'sts:AssumeRole',
@@ -189,9 +179,7 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UpdateAccessKey',
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
-    'kms:Decrypt',
   ],
   notify: [
     'sts:AssumeRole',
@@ -486,6 +474,23 @@ describe('osls package', () => {
         Object.keys(actual).map((fn) => [fn, [...(ALLOWED_ACTIONS[fn] ?? ['<not in the allow-list>'])].sort()]),
       );
       expect(actual).toEqual(expected);
+    });
+
+    test('only Verify can read a secret value, in the tooling account and through its member-account session', () => {
+      // Assess: every action pattern that covers secretsmanager:GetSecretValue, in each role and each session policy.
+      const readsValues = (actions: readonly string[]): boolean =>
+        actions.some((action) =>
+          new RegExp(`^${action.replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test('secretsmanager:GetSecretValue'),
+        );
+      const roleReaders = [...functionRoles()].filter(([, role]) => readsValues(statementsOf(role).flatMap(actionsOf))).map(([fn]) => fn);
+      const sessionReaders = Object.keys(MEMBER_SESSION_ACTIONS).filter((fn) =>
+        readsValues(
+          (JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] }).Statement.filter(
+            (statement) => statement.Effect === 'Allow',
+          ).flatMap(actionsOf),
+        ),
+      );
+      expect({ roleReaders, sessionReaders }).toEqual({ roleReaders: ['rotateVerify'], sessionReaders: ['rotateVerify'] });
     });
 
     test('each function that assumes the member role has a session policy of exactly its role’s IAM and Secrets Manager actions', () => {

@@ -23,6 +23,7 @@ import { cli } from '../../helpers/cli.ts';
 import { bufferLogger } from '../../helpers/leak-scan.ts';
 import { rotationDeps } from '../../helpers/rotation-deps.ts';
 import { createKey, createUser, iam, secretsManager, seedSecret, type TestKey } from '../../helpers/rotation-fixtures.ts';
+import { versionIdFor } from '#shared/rotation/secret.ts';
 
 const TABLE = 'iam-key-rotator-token-test-ledger';
 const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:iam-key-rotator-test-rotate-key';
@@ -56,6 +57,8 @@ async function atTheGate(userName: string): Promise<{ old: TestKey; fresh: TestK
   const put = await secretsManager.send(
     new PutSecretValueCommand({
       SecretId: secretId,
+      // As the rotation writes it: under the version id derived from the key id.
+      ClientRequestToken: versionIdFor(fresh.accessKeyId),
       SecretString: JSON.stringify({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, UserName: userName }),
       VersionStages: ['AWSPENDING'],
     }),

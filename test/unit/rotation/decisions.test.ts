@@ -13,7 +13,6 @@ import {
   usedSince,
   waitSeconds,
   type CheckResult,
-  type HeldVersionFact,
   type KeyFact,
   type RoomDecision,
   type SafetyFacts,
@@ -41,16 +40,15 @@ describe('waitSeconds', () => {
 const OLD = 'AKIAOLD0000000000000';
 const OTHER = 'AKIAOTHER00000000000';
 const key = (accessKeyId: string, status: KeyFact['status'] = 'Active'): KeyFact => ({ accessKeyId, status });
-/** `userName` null: a version whose JSON names no user. */
-const version = (accessKeyId: string | undefined, stages: string[], userName: string | null = 'app-one'): HeldVersionFact => ({
-  versionId: `v-${accessKeyId ?? 'none'}`,
+/** `accessKeyId` undefined: a version the rotator did not write (readSecret cannot tell its key). */
+const version = (accessKeyId: string | undefined, stages: string[]): VersionFact => ({
+  versionId: `v-${accessKeyId ?? 'hand-written'}`,
   stages,
   accessKeyId,
-  userName: userName ?? undefined,
 });
 
 describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', () => {
-  test.each<[string, KeyFact[], HeldVersionFact[], ReturnType<typeof decideAdoption>]>([
+  test.each<[string, KeyFact[], VersionFact[], ReturnType<typeof decideAdoption>]>([
     [
       'AWSCURRENT holds the other key, Active, of this user: adopted (a first rotation that ended NeedsAttention)',
       [key(OLD), key(OTHER)],
@@ -61,12 +59,6 @@ describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', 
       'the same with AWSPREVIOUS on the rotated key (a later rotation that ended NeedsAttention): adopted',
       [key(OLD), key(OTHER)],
       [version(OTHER, ['AWSCURRENT']), version(OLD, ['AWSPREVIOUS'])],
-      { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` },
-    ],
-    [
-      'a version that names no user (seeded by hand) but holds a key IAM lists for the user: adopted',
-      [key(OLD), key(OTHER)],
-      [version(OTHER, ['AWSCURRENT'], null)],
       { adopt: true, accessKeyId: OTHER, versionId: `v-${OTHER}` },
     ],
     ['no secret yet', [key(OLD), key(OTHER)], [], { adopt: false, why: 'no-current' }],
@@ -95,10 +87,10 @@ describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', 
       { adopt: false, why: 'inactive' },
     ],
     [
-      'the version names another user',
+      'AWSCURRENT was not written by the rotator (its key is not known)',
       [key(OLD), key(OTHER)],
-      [version(OTHER, ['AWSCURRENT'], 'someone-else')],
-      { adopt: false, why: 'another-users-version' },
+      [version(undefined, ['AWSCURRENT'])],
+      { adopt: false, why: 'no-current' },
     ],
     [
       'AWSPENDING (not AWSCURRENT) holds the other key: not adopted here',
@@ -108,12 +100,12 @@ describe('decideAdoption: taking over the key the secret’s AWSCURRENT holds', 
     ],
   ])('%s', (_name, keys, versions, expected) => {
     // Act & Assess
-    expect(decideAdoption(keys, OLD, 'app-one', versions)).toEqual(expected);
+    expect(decideAdoption(keys, OLD, versions)).toEqual(expected);
   });
 });
 
 describe('decideRoom: making room under the two-key limit', () => {
-  test.each<[string, KeyFact[], HeldVersionFact[], RoomDecision]>([
+  test.each<[string, KeyFact[], VersionFact[], RoomDecision]>([
     ['one key: nothing to do', [key(OLD)], [version(OLD, ['AWSCURRENT'])], { action: 'none' }],
     ['one key, no secret yet (a first rotation): nothing to do', [key(OLD)], [], { action: 'none' }],
     [
@@ -148,10 +140,10 @@ describe('decideRoom: making room under the two-key limit', () => {
       { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER },
     ],
     [
-      'other key Active, AWSCURRENT holds it under another user’s name: refuse, never delete it',
+      'other key Active, AWSCURRENT not written by the rotator: refuse, never delete it',
       [key(OLD), key(OTHER)],
-      [version(OTHER, ['AWSCURRENT'], 'someone-else')],
-      { action: 'refuse', otherKeyId: OTHER, why: 'secret-current', currentKeyId: OTHER },
+      [version(undefined, ['AWSCURRENT'])],
+      { action: 'refuse', otherKeyId: OTHER, why: 'active', currentKeyId: undefined },
     ],
     [
       'other key Active and AWSCURRENT, no AWSPREVIOUS (the first rotation created the secret): take it over',
@@ -173,27 +165,27 @@ describe('decideRoom: making room under the two-key limit', () => {
     ],
   ])('%s', (_name, keys, versions, expected) => {
     // Act & Assess
-    expect(decideRoom({ keys, oldAccessKeyId: OLD, userName: 'app-one', versions })).toEqual(expected);
+    expect(decideRoom({ keys, oldAccessKeyId: OLD, versions })).toEqual(expected);
   });
 
   test('no decision ever deletes the key AWSCURRENT holds', () => {
-    // Act & Assess: decide and check for each status of the other key and user name of its version.
+    // Act & Assess: decide and check for each status of the other key and each other label it may carry too.
+    // (An AWSCURRENT the rotator did not write is refused before this decision: refuseUnidentifiedCurrent.)
     for (const status of ['Active', 'Inactive'] as const) {
-      for (const userName of ['app-one', null, 'someone-else']) {
+      for (const alsoLabelled of [[], ['AWSPENDING'], ['AWSPREVIOUS']]) {
         const room = decideRoom({
           keys: [key(OLD), key(OTHER, status)],
           oldAccessKeyId: OLD,
-          userName: 'app-one',
-          versions: [version(OTHER, ['AWSCURRENT'], userName)],
+          versions: [version(OTHER, ['AWSCURRENT', ...alsoLabelled])],
         });
-        expect({ status, userName, room: room.action }).not.toEqual({ status, userName, room: 'delete' });
+        expect({ status, alsoLabelled, room: room.action }).not.toEqual({ status, alsoLabelled, room: 'delete' });
       }
     }
   });
 });
 
 describe('decideNewKeySource: where CreateAndStore’s new key comes from', () => {
-  test.each<[string, KeyFact[], HeldVersionFact[], ReturnType<typeof decideNewKeySource>]>([
+  test.each<[string, KeyFact[], VersionFact[], ReturnType<typeof decideNewKeySource>]>([
     ['nothing stored yet: create', [key(OLD)], [version(OLD, ['AWSCURRENT'])], { source: 'create' }],
     ['no secret yet: create', [key(OLD)], [], { source: 'create' }],
     [
@@ -215,9 +207,9 @@ describe('decideNewKeySource: where CreateAndStore’s new key comes from', () =
       { source: 'create' },
     ],
     [
-      'AWSPENDING names no user (not written by this step): not reused',
+      'AWSPENDING not written by the rotator (its key is not known): not reused',
       [key(OLD), key(OTHER)],
-      [version(OLD, ['AWSCURRENT']), version(OTHER, ['AWSPENDING'], null)],
+      [version(OLD, ['AWSCURRENT']), version(undefined, ['AWSPENDING'])],
       { source: 'create' },
     ],
     [
@@ -234,7 +226,7 @@ describe('decideNewKeySource: where CreateAndStore’s new key comes from', () =
     ],
   ])('%s', (_name, keys, versions, expected) => {
     // Act & Assess
-    expect(decideNewKeySource(keys, OLD, 'app-one', versions)).toEqual(expected);
+    expect(decideNewKeySource(keys, OLD, versions)).toEqual(expected);
   });
 });
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { readSecretLabels, versionIdFor } from '#shared/rotation/secret.ts';
+import { readSecret, versionIdFor } from '#shared/rotation/secret.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 const NEW_KEY = 'AKIANEW0000000000000';
@@ -12,7 +12,7 @@ beforeEach(() => {
   secrets.reset();
 });
 
-describe('readSecretLabels', () => {
+describe('readSecret', () => {
   test('knows a version’s key from its id alone, never reads a secret value, and leaves versions the rotator did not write unknown', async () => {
     // Prepare: a version of each key, and one the rotator did not write
     secrets.on(DescribeSecretCommand).resolves({
@@ -24,14 +24,14 @@ describe('readSecretLabels', () => {
     });
 
     // Act
-    const view = await readSecretLabels(new SecretsManagerClient({}), 'iam-key-rotator/alice', [NEW_KEY, OLD_KEY]);
+    const view = await readSecret(new SecretsManagerClient({}), 'iam-key-rotator/alice', [NEW_KEY, OLD_KEY]);
 
     // Assess
     expect(view).toEqual({
       exists: true,
       versions: [
-        { versionId: versionIdFor(NEW_KEY), stages: ['AWSPENDING'], accessKeyId: NEW_KEY, userName: undefined },
-        { versionId: 'hand-written-version', stages: ['AWSCURRENT'], accessKeyId: undefined, userName: undefined },
+        { versionId: versionIdFor(NEW_KEY), stages: ['AWSPENDING'], accessKeyId: NEW_KEY },
+        { versionId: 'hand-written-version', stages: ['AWSCURRENT'], accessKeyId: undefined },
       ],
     });
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
@@ -42,7 +42,7 @@ describe('readSecretLabels', () => {
     secrets.on(DescribeSecretCommand).rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
 
     // Act & Assess
-    await expect(readSecretLabels(new SecretsManagerClient({}), 'iam-key-rotator/bob', [NEW_KEY])).resolves.toEqual({
+    await expect(readSecret(new SecretsManagerClient({}), 'iam-key-rotator/bob', [NEW_KEY])).resolves.toEqual({
       exists: false,
       versions: [],
     });
