@@ -1,0 +1,86 @@
+/**
+ * Who uses a key, from CloudTrail. These are the shapes every evidence source returns and every
+ * reader (the inventory, the gate, the observation, the CLI) consumes; the sources that read
+ * CloudTrail live in shared/aws/cloudtrail.ts, the local stand-in in local/.
+ */
+
+/**
+ * One call signed with a key, as CloudTrail recorded it. Only where it came from and what it did:
+ * never a request parameter, a response element or anything else the record carries.
+ */
+export interface KeyCall {
+  /** CloudTrail's eventID: the same record read twice (two sources, two slices) counts once. */
+  readonly eventId: string;
+  readonly at: Date;
+  /** userIdentity.accessKeyId. */
+  readonly accessKeyId: string;
+  /** sourceIPAddress: an IP address, or the AWS service that called on the key's behalf (e.g. `lambda.amazonaws.com`). */
+  readonly sourceIp: string;
+  /** userIdentity.invokedBy, when an AWS service made the call with the key's permissions. */
+  readonly invokedBy: string | undefined;
+  /** The userAgent as recorded (possibly truncated by CloudTrail). */
+  readonly userAgent: string;
+  /** eventSource, e.g. `s3.amazonaws.com`. */
+  readonly eventSource: string;
+  readonly eventName: string;
+  /** awsRegion. */
+  readonly region: string;
+  /** errorCode, e.g. `AccessDenied`: the call was authenticated (the key works) but refused. */
+  readonly errorCode: string | undefined;
+  /** eventCategory: Management (event history holds these), Data (only a trail that records them). */
+  readonly category: string;
+}
+
+export type CallSourceName = 'event-history' | 'trail-log-group';
+
+export interface CallQuery {
+  readonly accessKeyId: string;
+  readonly from: Date;
+  readonly to: Date;
+  /** Where to look: event history is per region (global services such as IAM and STS log in us-east-1). */
+  readonly regions: readonly string[];
+}
+
+/** What one read may spend; sources sample across the window rather than page through it when it would not last. */
+export interface ReadBudget {
+  /** API calls (pages) this read may make, across all regions and slices. */
+  readonly maxApiCalls: number;
+}
+
+export interface SourceUnavailable {
+  /** The SDK error's name, e.g. AccessDeniedException, ResourceNotFoundException. */
+  readonly errorName: string;
+  /** What a person does about it (never the SDK's raw message, which may quote a request). */
+  readonly message: string;
+}
+
+/** What one source found for one key and window. */
+export interface CallEvidence {
+  readonly source: CallSourceName;
+  readonly calls: readonly KeyCall[];
+  /**
+   * True when every call in the window was read. False when the source sampled the window or ran out
+   * of budget: a consumer that calls rarely beside a busy one may then be missed.
+   */
+  readonly complete: boolean;
+  /** API calls spent. */
+  readonly apiCalls: number;
+  /** What this source cannot see, in words for a person (e.g. "management events only: …"). */
+  readonly blindSpots: readonly string[];
+  /** Set when the source could not be read at all (denied, not configured, throttled throughout). */
+  readonly unavailable?: SourceUnavailable;
+}
+
+export interface CallSource {
+  readonly name: CallSourceName;
+  read(query: CallQuery, budget: ReadBudget): Promise<CallEvidence>;
+}
+
+/**
+ * Rations calls to a rate-limited API across everything that shares it (LookupEvents allows about two
+ * requests a second per account and region, for all callers together). `acquire` resolves when a call
+ * may be made now.
+ */
+export interface RateGate {
+  acquire(key: string): Promise<void>;
+}
