@@ -9,7 +9,10 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { sfn as defaultSfn } from '#shared/aws/clients.ts';
+import * as z from 'zod/mini';
 import { errorMessage } from '#shared/base/errors.ts';
+import { Straggler } from '#shared/rotation/workflow-state.ts';
+import { STATES } from '#statemachines/rotate-key.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP, type StackFlags } from './stack.ts';
 
@@ -42,12 +45,15 @@ export interface RotationStatusLine {
   readonly error: string | null;
   /** Why there is no timeline, when GetExecutionHistory failed (the status comes from DescribeExecution alone). */
   readonly historyUnavailable: string | null;
+  /** The consumers the last gate check found still on the old key (CloudTrail; empty when none or not read). */
+  readonly stillOnOldKey: readonly Straggler[];
 }
 
 const HELP = `
 Lists running and recent rotations of the deployed stack, newest first: user, key, kind, status,
 the current step, and each execution's timeline (the states it entered, from GetExecutionHistory).
-When the history cannot be read, the line falls back to DescribeExecution and says so.
+When the history cannot be read, the line falls back to DescribeExecution and says so. A rotation
+whose gate waits for consumers names the ones CloudTrail still sees on the old key.
 ${STACK_HELP}
 
 With an organization-wide deployment (SCAN_SCOPE=organization), --account <id> shows only the
@@ -68,6 +74,18 @@ async function listRecent(sfn: SFNClient, stateMachineArn: string, limit: number
     seen.add(item.executionArn);
     return true;
   });
+}
+
+/** The stragglers of the last CheckConsumers: its output is the workflow state, which holds ids, labels and times, never a secret. */
+function stragglersOf(events: readonly HistoryEvent[]): Straggler[] {
+  const exited = [...events].reverse().find((event) => event.stateExitedEventDetails?.name === STATES.CheckConsumers);
+  try {
+    const output = JSON.parse(exited?.stateExitedEventDetails?.output ?? '{}') as { gate?: unknown };
+    const parsed = z.optional(z.array(Straggler)).safeParse((output.gate as { stragglers?: unknown } | undefined)?.stragglers);
+    return parsed.success ? (parsed.data ?? []) : [];
+  } catch {
+    return []; // an output that is not ours (or was truncated): no stragglers to show
+  }
 }
 
 function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
@@ -99,10 +117,12 @@ export async function rotationStatus(
     const account = typeof input.accountId === 'string' && input.accountId !== '' ? input.accountId : stackAccount;
     if (accountId !== undefined && account !== accountId) continue;
     let timeline: TimelineEntry[] = [];
+    let stillOnOldKey: Straggler[] = [];
     let historyUnavailable: string | null = null;
     try {
-      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false }));
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true }));
       timeline = timelineOf(history.events ?? []);
+      stillOnOldKey = stragglersOf(history.events ?? []);
     } catch (error) {
       historyUnavailable = `GetExecutionHistory failed (${errorMessage(error)}); status from DescribeExecution only`;
     }
@@ -121,6 +141,7 @@ export async function rotationStatus(
       timeline,
       error: described.error ? `${described.error}${described.cause ? `: ${described.cause.slice(0, 300)}` : ''}` : null,
       historyUnavailable,
+      stillOnOldKey,
     });
     if (lines.length >= limit) break;
   }
@@ -160,6 +181,10 @@ function render(lines: readonly RotationStatusLine[]): string {
       head,
       ...(line.error ? [`  ${colors.red(line.error)}`] : []),
       ...(line.historyUnavailable ? [`  ${colors.yellow(line.historyUnavailable)}`] : []),
+      ...line.stillOnOldKey.map(
+        (consumer) =>
+          `  ${colors.yellow('still on the old key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
+      ),
       ...steps,
     ].join('\n');
   });

@@ -175,6 +175,7 @@ function gateDecided(status: GateStatus, detail: string): { readonly [key: strin
     'passing.$': '$.gate.passing',
     'failing.$': '$.gate.failing',
     'confirmTimeoutSeconds.$': '$.gate.confirmTimeoutSeconds',
+    'stragglers.$': '$.gate.stragglers',
   };
 }
 
@@ -315,7 +316,7 @@ function consumerGate() {
       Next: 'CheckConsumers',
     },
     CheckConsumers: step('rotateCheckConsumers', {
-      resultSelector: fromPayload<Gate>('status', 'checkedAt', 'passing', 'failing', 'detail', 'confirmTimeoutSeconds'),
+      resultSelector: fromPayload<Gate>('status', 'checkedAt', 'passing', 'failing', 'detail', 'confirmTimeoutSeconds', 'stragglers'),
       resultPath: '$.gate',
       next: 'ConsumersHealthy',
     }),

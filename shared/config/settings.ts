@@ -5,7 +5,7 @@ import { parseDuration } from '../base/duration.ts';
 import { NOTIFICATION_EVENTS } from './notification-events.ts';
 import { parseAccountIds, parseOuIds, parseTagMatchers } from './organization-filters.ts';
 
-export const HEALTH_CHECKS = ['new-key-used', 'old-key-idle', 'http', 'manual'] as const;
+export const HEALTH_CHECKS = ['consumers-moved', 'new-key-used', 'old-key-idle', 'http', 'manual'] as const;
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
 export const UNUSED_ACTIONS = ['notify', 'deactivate'] as const;
 export type UnusedAction = (typeof UNUSED_ACTIONS)[number];
@@ -168,7 +168,10 @@ export const SETTINGS = {
   secretKmsKeyId: { env: 'SECRET_KMS_KEY_ID', stackOnly: true, default: '', schema: z.string() },
   healthChecks: {
     env: 'HEALTH_CHECKS',
-    default: 'new-key-used',
+    // consumers-moved waits for every consumer CloudTrail shows; old-key-idle adds last-used, which sees
+    // the consumers event history does not (data events). Without a readable CloudTrail source,
+    // consumers-moved is judged as new-key-used (consumer-checks.ts), so the default never weakens.
+    default: 'consumers-moved old-key-idle',
     schema: z.pipe(
       list(/[,\s+]+/),
       z.array(z.enum(HEALTH_CHECKS, { message: `HEALTH_CHECKS entries must be among ${HEALTH_CHECKS.join(', ')}` })).check(z.minLength(1)),
@@ -179,6 +182,9 @@ export const SETTINGS = {
   healthCheckDeadlineMs: { env: 'HEALTH_CHECK_DEADLINE', default: '7d', schema: duration('HEALTH_CHECK_DEADLINE') },
   observationMs: { env: 'OBSERVATION_PERIOD', default: '7d', schema: duration('OBSERVATION_PERIOD') },
   oldKeyQuietMs: { env: 'OLD_KEY_QUIET_PERIOD', default: '24h', schema: duration('OLD_KEY_QUIET_PERIOD') },
+  consumerLookbackMs: { env: 'CONSUMER_LOOKBACK', default: '14d', schema: duration('CONSUMER_LOOKBACK') },
+  cloudtrailDeliveryDelayMs: { env: 'CLOUDTRAIL_DELIVERY_DELAY', default: '15m', schema: duration('CLOUDTRAIL_DELIVERY_DELAY') },
+  cloudtrailRegions: { env: 'CLOUDTRAIL_REGIONS', default: '', schema: list(/[,\s]+/) },
   verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
   compromisedKeyAction: {
     env: 'COMPROMISED_KEY_ACTION',

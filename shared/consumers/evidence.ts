@@ -84,3 +84,33 @@ export interface CallSource {
 export interface RateGate {
   acquire(key: string): Promise<void>;
 }
+
+/** Every call of one key in a window, merged from the sources that could be read, with what each source saw. */
+export interface KeyCallsRead {
+  readonly calls: readonly KeyCall[];
+  readonly evidence: readonly CallEvidence[];
+  /**
+   * How late a call may show up in what was read (CloudTrail delivers within minutes, not at once;
+   * CLOUDTRAIL_DELIVERY_DELAY deployed, next to nothing for the local stand-in): a key counts as quiet
+   * only after this long without a call.
+   */
+  readonly deliveryDelayMs: number;
+}
+
+/** How the rotation's steps read a key's calls: the deployed wiring reads CloudTrail, the local one its stand-in. */
+export type KeyCallReader = (query: { readonly accessKeyId: string; readonly from: Date; readonly to: Date }) => Promise<KeyCallsRead>;
+
+/** Whether anything was read: at least one source answered. */
+export function anySourceRead(read: KeyCallsRead): boolean {
+  return read.evidence.some((evidence) => evidence.unavailable === undefined);
+}
+
+/** What the read could not see, once per distinct gap, for a person. */
+export function gapsOf(read: KeyCallsRead): string[] {
+  const gaps = read.evidence.flatMap((evidence) => [
+    ...(evidence.unavailable ? [`${evidence.source}: ${evidence.unavailable.message}`] : []),
+    ...(evidence.complete || evidence.unavailable ? [] : [`${evidence.source}: sampled, not every call was read`]),
+    ...evidence.blindSpots,
+  ]);
+  return [...new Set(gaps)];
+}

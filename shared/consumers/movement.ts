@@ -44,7 +44,8 @@ export interface MovementVerdict {
 
 const ms = (iso: string): number => Date.parse(iso);
 
-function humanMs(value: number): string {
+/** `90 s`, `12 min`, `5 h`, `3 days`: a duration as a person reads it in a notice. */
+export function humanMs(value: number): string {
   if (value < 90_000) return `${Math.round(value / 1000)} s`;
   if (value < 5_400_000) return `${Math.round(value / 60_000)} min`;
   if (value < 172_800_000) return `${Math.round(value / 3_600_000)} h`;

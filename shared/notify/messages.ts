@@ -60,6 +60,35 @@ export interface NotificationFacts {
   readonly reference?: string | undefined;
   /** Applied tags that weaken an account default (tag, its value, the default): shown so the owner sees who loosened what. */
   readonly weakened?: readonly { readonly tag: string; readonly value: string; readonly default: string }[] | undefined;
+  /** Consumers CloudTrail saw (where they call from, with what tool, what they call, last seen): the ones to move, or still on the old key. */
+  readonly consumers?: ConsumerList | undefined;
+}
+
+export interface NamedConsumer {
+  readonly source: string;
+  readonly agent: string;
+  readonly calls: readonly string[];
+  readonly lastSeen: string;
+}
+
+export interface ConsumerList {
+  /** e.g. "Seen on the old key over the last 14 days", "Still on the old key". */
+  readonly heading: string;
+  readonly consumers: readonly NamedConsumer[];
+  /** How many more there are than listed. */
+  readonly more: number;
+}
+
+/** The lines of a consumer list in an email: one per consumer, never a request parameter. */
+export function consumerLines(list: ConsumerList): string[] {
+  return [
+    `${list.heading}:`,
+    ...list.consumers.map(
+      (consumer) =>
+        `- ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
+    ),
+    ...(list.more > 0 ? [`- and ${list.more} more (iam-key-rotator consumers <user>)`] : []),
+  ];
 }
 
 export interface SnsMessage {
@@ -206,6 +235,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
   const todo = template.todo(facts);
   const lines = [
     happened,
+    ...(facts.consumers && facts.consumers.consumers.length > 0 ? ['', ...consumerLines(facts.consumers)] : []),
     '',
     `What to do: ${todo}`,
     ...(facts.nextStepAt ? ['', `Next step: ${template.next?.(facts.nextStepAt) ?? facts.nextStepAt}`] : []),
@@ -238,6 +268,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       ownerKnown: facts.owner !== undefined,
       nextStepAt: facts.nextStepAt,
       weakened: facts.weakened && facts.weakened.length > 0 ? facts.weakened : undefined,
+      consumers: facts.consumers && facts.consumers.consumers.length > 0 ? facts.consumers : undefined,
     },
   };
   const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value === '' ? '-' : value });

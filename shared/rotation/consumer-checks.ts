@@ -13,7 +13,8 @@ import type { RotationDeps } from './deps.ts';
 import { keyLastUsed, readTags } from '../aws/iam.ts';
 import { ConfigError } from '../base/errors.ts';
 import { decided, type DecisionAction } from './decision-records.ts';
-import type { Deactivated, Gate, NewKey, Observation, Promoted, Rotation } from './workflow-state.ts';
+import type { Deactivated, Gate, NewKey, Observation, Promoted, Rotation, Straggler } from './workflow-state.ts';
+import { consumersMoved, silentSinceDeactivation } from './consumer-evidence.ts';
 
 /** URLs that did not answer 2xx within the timeout. Only the URL and status are reported, never a body. */
 export async function failingUrls(urls: readonly string[], deps: Pick<RotationDeps, 'fetch' | 'httpTimeoutMs'>): Promise<string[]> {
@@ -77,8 +78,15 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
   // The compromise path's gate never blocks, so it never waits for a person in AwaitConfirmation.
   const byTaskToken = operators && rotation.kind !== 'compromise';
   const results: CheckResult[] = [];
+  let stragglers: Straggler[] = [];
   for (const check of rotation.healthChecks) {
     switch (check) {
+      case 'consumers-moved': {
+        const moved = await consumersMoved(rotation, newKey, promoted, deps, now);
+        results.push(moved.result);
+        stragglers = moved.stragglers;
+        break;
+      }
       case 'new-key-used': {
         const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, g);
         results.push({ check, passed, detail: passed ? 'the new key is in use' : 'the new key has not been used since it was promoted' });
@@ -125,11 +133,13 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
     status: verdict.status,
     passing: verdict.passing,
     failing: verdict.failing,
+    stragglers: stragglers.length,
   });
   return {
     ...verdict,
     passing: [...verdict.passing],
     failing: [...verdict.failing],
+    stragglers,
     checkedAt: now.toISOString(),
     confirmTimeoutSeconds: secondsUntil(promoted.gateDeadline, now),
   };
@@ -137,9 +147,10 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
 
 /**
  * CheckObservation: while the old key is Inactive, trouble is a person's abort (deployed: the record
- * `abort` wrote in the ledger table; locally: the tag marker), a failing health
- * URL, or the old key being used (IAM records the attempt; in moto every signed request counts):
- * a consumer still holds the old key and is failing now.
+ * `abort` wrote in the ledger table; locally: the tag marker), a failing health URL, a consumer that
+ * called regularly and has gone silent since the cut (CloudTrail; on AWS the only sign of a consumer
+ * stuck on the Inactive key, whose requests fail authentication unrecorded), or the old key being
+ * used (moto records every signed request; AWS records none made with an Inactive key).
  */
 export async function checkObservation(
   rotation: Rotation,
@@ -170,6 +181,7 @@ export async function checkObservation(
       aborted: await personDecided('abort', rotation.userName, newKey.accessKeyId, decidedByOperators(rotation, deps), deps),
       oldKeyUsedWhileInactive,
       failedUrls,
+      silentConsumers: await silentSinceDeactivation(rotation, newKey, deactivated, deps, now),
     },
     deactivated.observeUntil,
     now,

@@ -251,6 +251,8 @@ export interface ObservationFacts {
   readonly oldKeyUsedWhileInactive: boolean;
   /** Failed http checks (empty when the check is not configured or all URLs answered 2xx). */
   readonly failedUrls: readonly string[];
+  /** Consumers that called the old key regularly and have gone silent since it was cut, one line each (consumer-evidence.ts). */
+  readonly silentConsumers?: readonly string[];
 }
 
 export function evaluateObservation(
@@ -262,6 +264,7 @@ export function evaluateObservation(
   if (facts.aborted) trouble.push(`aborted by a person (iam-key-rotator abort)`);
   if (facts.oldKeyUsedWhileInactive) trouble.push('the old key was used after it was deactivated: a consumer still holds it');
   if (facts.failedUrls.length > 0) trouble.push(`health check failed: ${facts.failedUrls.join(', ')}`);
+  for (const silence of facts.silentConsumers ?? []) trouble.push(silence);
   if (trouble.length > 0) return { status: 'trouble', detail: trouble.join('; ') };
   if (isPast(observeUntil, now)) return { status: 'over', detail: 'no trouble during the observation period' };
   return { status: 'watching', detail: `no trouble so far; observing until ${observeUntil}` };

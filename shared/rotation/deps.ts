@@ -15,6 +15,7 @@ import { configLoader } from '../config/load-config.ts';
 import type { ConfirmationTokenStore } from './confirmation-tokens.ts';
 import type { DecisionStore } from './decision-records.ts';
 import type { ConfirmChannel } from './workflow-state.ts';
+import type { KeyCallReader } from '../consumers/evidence.ts';
 
 /** The waits a local run compresses; they win over user tags and the configuration. */
 export interface Durations {
@@ -51,6 +52,8 @@ export interface RotationDeps {
   readonly lastUsedGranularityMs: number;
   readonly fetch: typeof fetch;
   readonly httpTimeoutMs: number;
+  /** Who called with a key, from CloudTrail (the consumers-moved check, the observation, new-key-ready); absent: last-used only. */
+  readonly readKeyCalls?: KeyCallReader;
   /** How the manual check hears a person: `task-token` deployed (AwaitConfirmation), `tag` (the default) in local runs, which have no callbacks. */
   readonly confirmVia?: ConfirmChannel;
   /** Where AwaitConfirmation stores its task token for the CLI (the ledger table); only that step needs it. */

@@ -9,6 +9,8 @@ import { resolveUserSettings } from '../config/user-settings.ts';
 import type { RotationDeps } from './deps.ts';
 import { readUser } from '../aws/iam.ts';
 import { causeMessage, Contained, Deactivated, FailureInput, Gate, Observation } from './workflow-state.ts';
+import type { ConsumerList } from '../notify/messages.ts';
+import { oldKeyConsumers } from './consumer-evidence.ts';
 
 /**
  * How long "this execution already sent this event" is remembered. Longer than any retry or redrive
@@ -77,8 +79,15 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     }
     case 'new-key-ready':
       return { ...base, nextStepAt: state.promoted?.gateDeadline };
-    case 'action-needed':
-      return { ...base, reason: state.gate?.detail };
+    case 'action-needed': {
+      const stragglers = state.gate?.stragglers ?? [];
+      return {
+        ...base,
+        reason: state.gate?.detail,
+        consumers:
+          stragglers.length > 0 ? { heading: 'Still on the old key (from CloudTrail)', consumers: stragglers, more: 0 } : undefined,
+      };
+    }
     case 'old-key-deactivated':
       return { ...base, nextStepAt: state.deactivated?.observeUntil };
     case 'rolled-back':
@@ -136,8 +145,28 @@ async function secretArnOf(input: NotifyInput, deps: RotationDeps): Promise<stri
 }
 
 /** Notify: one SNS message per event and execution, however often Step Functions retries the step. */
+/**
+ * For new-key-ready: the consumers CloudTrail saw on the old key before promotion, which are what the
+ * owner must move. Best effort: a notice is never held back because CloudTrail could not be read.
+ */
+async function consumersToMove(input: NotifyInput, deps: RotationDeps): Promise<ConsumerList | undefined> {
+  const { rotation, promoted } = input.state;
+  if (input.event !== 'new-key-ready' || !rotation || !promoted) return undefined;
+  try {
+    const seen = await oldKeyConsumers(rotation, promoted, deps);
+    if (!seen || seen.consumers.length === 0) return undefined;
+    const days = Math.round(deps.config.consumerLookbackMs / DAY_MS);
+    return { heading: `Seen on the old key over the last ${days} days (from CloudTrail)`, consumers: seen.consumers, more: seen.more };
+  } catch (error) {
+    deps.logger.warn('the old key’s consumers could not be read; the notice goes without them', { detail: errorMessage(error) });
+    return undefined;
+  }
+}
+
 export async function notify(input: NotifyInput, deps: RotationDeps): Promise<NotifyResult> {
-  const facts = workflowFacts(input, await ownerOf(input, deps), await secretArnOf(input, deps));
+  const base = workflowFacts(input, await ownerOf(input, deps), await secretArnOf(input, deps));
+  const toMove = await consumersToMove(input, deps);
+  const facts = toMove ? { ...base, consumers: toMove } : base;
   const outcome = await deps.notifier.send({
     facts,
     dedupeId: `execution#${input.executionName}#${input.event}`,

@@ -68,7 +68,9 @@ export async function inAccount(deps: RotationDeps, accountId: string | undefine
     );
   }
   if (accountId === (await deps.ownAccountId())) return deps;
-  return { ...deps, ...(await deps.forAccount(accountId)), memberAccountId: accountId };
+  // The stack's own CloudTrail holds none of a member key's calls: reading it would show no consumers and
+  // pass consumers-moved on no evidence. Without a reader of that account, the check says it could not read.
+  return { ...deps, readKeyCalls: undefined, ...(await deps.forAccount(accountId)), memberAccountId: accountId };
 }
 
 /** A client whose every call fails with the error that made its account unreachable. */

@@ -133,12 +133,23 @@ export type Promoted = z.output<typeof Promoted>;
 /** `awaiting-confirmation`: every check but `manual` passes and confirm arrives by task token (AwaitConfirmation). */
 export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted', 'awaiting-confirmation'] as const;
 export type GateStatus = (typeof GATE_STATUSES)[number];
+/** A consumer still on the old key, as the notices and `status` name it: where it calls from, with what, what it calls, when last seen. */
+export const Straggler = z.object({
+  source: z.string(),
+  agent: z.string(),
+  calls: z.array(z.string()),
+  lastSeen: timestamp,
+});
+export type Straggler = z.output<typeof Straggler>;
+
 export const Gate = z.object({
   status: z.enum(GATE_STATUSES),
   checkedAt: timestamp,
   passing: z.array(z.string()),
   failing: z.array(z.string()),
   detail: z.string(),
+  /** The consumers the consumers-moved check still waits for (at most MAX_STRAGGLERS); empty when it passed or did not run. */
+  stragglers: z.optional(z.array(Straggler)),
   /** Whole seconds left until the gate's deadline, at least 1: AwaitConfirmation's TimeoutSecondsPath. */
   confirmTimeoutSeconds: z.optional(z.number().check(z.int(), z.gte(1))),
 });

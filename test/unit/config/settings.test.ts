@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     expect(config.unusedAfterDays).toBe(45);
     expect(config.unusedAction).toBe('notify');
     expect(config.maxStartsPerRun).toBe(25);
-    expect(config.healthChecks).toEqual(['new-key-used']);
+    expect(config.healthChecks).toEqual(['consumers-moved', 'old-key-idle']);
     expect(config.healthCheckIntervalMs).toBe(3_600_000);
     expect(config.healthCheckDeadlineMs).toBe(7 * 86_400_000);
     expect(config.observationMs).toBe(7 * 86_400_000);

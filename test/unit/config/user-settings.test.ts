@@ -232,7 +232,7 @@ describe('resolveUserSettings', () => {
           {},
           'rotation:health-checks',
           (s) => s.healthChecks,
-          ['new-key-used', 'manual'],
+          ['consumers-moved', 'old-key-idle', 'manual'],
         ],
         [
           'health checks that drop one of several defaults',
@@ -266,7 +266,7 @@ describe('resolveUserSettings', () => {
         { 'rotation:health-check-urls': 'https://svc.internal/other' },
         { HEALTH_CHECK_URLS: 'https://svc.internal/health' },
       ],
-      ['health checks that keep the default and add one', { 'rotation:health-checks': 'new-key-used manual' }, {}],
+      ['health checks that keep the default and add one', { 'rotation:health-checks': 'consumers-moved old-key-idle manual' }, {}],
       [
         'health checks that drop the default, where the account allows it',
         { 'rotation:health-checks': 'manual' },
@@ -304,7 +304,7 @@ describe('resolveUserSettings', () => {
         'removed checks (allowed)',
         { 'rotation:health-checks': 'manual' },
         { ALLOW_TAG_CHECK_REMOVAL: 'true' },
-        [{ tag: 'rotation:health-checks', value: 'manual', default: 'new-key-used' }],
+        [{ tag: 'rotation:health-checks', value: 'manual', default: 'consumers-moved old-key-idle' }],
       ],
     ])('%s', (_name, values, overrides, expected) => {
       // Act
@@ -322,7 +322,7 @@ describe('resolveUserSettings', () => {
 
     test.each<[string, Record<string, string>]>([
       ['a shorter rotation window', { 'rotation:max-age-days': '30' }],
-      ['more checks', { 'rotation:health-checks': 'new-key-used old-key-idle' }],
+      ['more checks', { 'rotation:health-checks': 'consumers-moved old-key-idle http' }],
       ['a longer observation', { 'rotation:observation': '14d' }],
       ['a shorter deadline', { 'rotation:health-check-deadline': '1d' }],
       ['deactivate where the default is notify', { 'rotation:unused-action': 'deactivate' }],

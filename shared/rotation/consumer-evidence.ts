@@ -1,0 +1,117 @@
+import { anySourceRead, gapsOf, type KeyCallsRead } from '../consumers/evidence.ts';
+import { consumersOf, type Consumer } from '../consumers/inventory.ts';
+import { consumerMovement, describeConsumer, humanMs, silentConsumers } from '../consumers/movement.ts';
+import { keyLastUsed } from '../aws/iam.ts';
+import { usedSince, type CheckResult } from './decisions.ts';
+import type { RotationDeps } from './deps.ts';
+import type { Deactivated, NewKey, Promoted, Rotation, Straggler } from './workflow-state.ts';
+
+/** The state names at most this many stragglers: enough for a person to act on, and the state stays small. */
+export const MAX_STRAGGLERS = 10;
+
+function straggler(consumer: Consumer): Straggler {
+  return { source: consumer.source, agent: consumer.agent, calls: [...consumer.topCalls.slice(0, 3)], lastSeen: consumer.lastSeen };
+}
+
+async function read(deps: RotationDeps, accessKeyId: string, from: Date, to: Date): Promise<KeyCallsRead | undefined> {
+  if (!deps.readKeyCalls) return undefined;
+  const calls = await deps.readKeyCalls({ accessKeyId, from, to });
+  return anySourceRead(calls) ? calls : undefined;
+}
+
+const lookbackStart = (at: string, deps: RotationDeps): Date => new Date(Date.parse(at) - deps.config.consumerLookbackMs);
+
+/**
+ * The consumers-moved check: every consumer CloudTrail saw on the old key over CONSUMER_LOOKBACK
+ * has been seen on the new key since promotion (or has stopped calling, see consumerMovement), and
+ * the old key has been quiet for CloudTrail's delivery delay. Without a readable CloudTrail source
+ * it is judged as new-key-used, and says so: the default gate never becomes weaker than before.
+ */
+export async function consumersMoved(
+  rotation: Rotation,
+  newKey: NewKey,
+  promoted: Promoted,
+  deps: RotationDeps,
+  now: Date,
+): Promise<{ readonly result: CheckResult; readonly stragglers: Straggler[] }> {
+  const old = await read(deps, rotation.oldAccessKeyId, lookbackStart(promoted.promotedAt, deps), now);
+  const fresh = old ? await read(deps, newKey.accessKeyId, new Date(promoted.promotedAt), now) : undefined;
+  if (!old || !fresh) {
+    const why = deps.readKeyCalls ? 'no CloudTrail source could be read' : 'no CloudTrail source is configured';
+    const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, deps.lastUsedGranularityMs);
+    return {
+      result: {
+        check: 'consumers-moved',
+        passed,
+        detail: `${why}, so judged by the new key's last use: ${passed ? 'the new key is in use' : 'the new key has not been used since it was promoted'}`,
+      },
+      stragglers: [],
+    };
+  }
+  const verdict = consumerMovement({
+    oldKey: consumersOf(old.calls),
+    newKey: consumersOf(fresh.calls),
+    promotedAt: promoted.promotedAt,
+    now,
+    deliveryDelayMs: Math.max(old.deliveryDelayMs, fresh.deliveryDelayMs),
+  });
+  const moved = verdict.moves.filter((move) => move.state !== 'waiting').length;
+  const gaps = gapsOf(old);
+  const seen = `${verdict.moves.length} consumer${verdict.moves.length === 1 ? '' : 's'} seen on the old key, ${moved} moved or stopped`;
+  const detail = verdict.passed
+    ? `${seen}; the old key is quiet`
+    : verdict.stragglers.length > 0
+      ? `${seen}; still on the old key: ${verdict.stragglers.slice(0, 3).map(describeConsumer).join('; ')}${verdict.stragglers.length > 3 ? `; and ${verdict.stragglers.length - 3} more` : ''}`
+      : `${seen}; waiting for the old key to stay quiet for CloudTrail's delivery delay`;
+  return {
+    result: {
+      check: 'consumers-moved',
+      passed: verdict.passed,
+      detail: gaps.length > 0 ? `${detail} (not seen: ${gaps.join('; ')})` : detail,
+    },
+    stragglers: verdict.stragglers.slice(0, MAX_STRAGGLERS).map(straggler),
+  };
+}
+
+/**
+ * During observation: the consumers that called the old key regularly up to its deactivation and
+ * have been heard on neither key since (a request signed with an Inactive key fails authentication
+ * and leaves no trace, so silence is the only signal AWS gives). Empty when CloudTrail cannot be read.
+ */
+export async function silentSinceDeactivation(
+  rotation: Rotation,
+  newKey: NewKey,
+  deactivated: Deactivated,
+  deps: RotationDeps,
+  now: Date,
+): Promise<string[]> {
+  if (!rotation.healthChecks.includes('consumers-moved')) return [];
+  const cut = new Date(deactivated.deactivatedAt);
+  const before = await read(deps, rotation.oldAccessKeyId, lookbackStart(deactivated.deactivatedAt, deps), cut);
+  if (!before) return [];
+  const [oldSince, newSince] = await Promise.all([read(deps, rotation.oldAccessKeyId, cut, now), read(deps, newKey.accessKeyId, cut, now)]);
+  if (!newSince) return [];
+  const silent = silentConsumers(
+    consumersOf(before.calls),
+    consumersOf([...(oldSince?.calls ?? []), ...newSince.calls]),
+    deactivated.deactivatedAt,
+    now,
+    Math.max(before.deliveryDelayMs, newSince.deliveryDelayMs),
+  );
+  return silent.map(
+    ({ consumer, silentForMs }) =>
+      `consumer ${describeConsumer(consumer)} has gone silent: nothing from it on either key for ${humanMs(silentForMs)}, where it called about every ${humanMs(consumer.cadenceMs ?? 0)}: it is most likely failing on the deactivated old key`,
+  );
+}
+
+/** For the new-key-ready notice: who used the old key over the lookback, i.e. what the owner has to move. Undefined when CloudTrail cannot be read. */
+export async function oldKeyConsumers(
+  rotation: Rotation,
+  promoted: Promoted,
+  deps: RotationDeps,
+): Promise<{ readonly consumers: Straggler[]; readonly more: number } | undefined> {
+  const old = await read(deps, rotation.oldAccessKeyId, lookbackStart(promoted.promotedAt, deps), new Date(promoted.promotedAt));
+  if (!old) return undefined;
+  const consumers = consumersOf(old.calls);
+  return { consumers: consumers.slice(0, MAX_STRAGGLERS).map(straggler), more: Math.max(0, consumers.length - MAX_STRAGGLERS) };
+}
