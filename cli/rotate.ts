@@ -293,7 +293,10 @@ function summary(report: RotationReport): string {
   ];
   const next: Record<RotationReport['status'], string> = {
     Succeeded: 'The old key is deleted; consumers use the new key from the secret.',
-    RolledBack: 'The old key is Active and AWSCURRENT again; the new key is Inactive. Find the consumer that failed, then rotate again.',
+    RolledBack:
+      report.currentKeyId !== undefined && report.currentKeyId !== null && report.currentKeyId !== report.oldAccessKeyId
+        ? 'The old key is Active again. AWSCURRENT stays on the new key, which stays Active: no version of the secret ever held the old key, so nothing reading the secret is locked out. Find the consumer that failed, then rotate again: that run takes the new key over.'
+        : 'The old key is Active and AWSCURRENT again; the new key is Inactive. Find the consumer that failed, then rotate again.',
     NeedsAttention:
       'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again: that run takes the new key over and retires the old one. Do not delete the new key: the secret holds it.',
     // No state ran: the run was refused before the workflow started (another run of the user, no key to rotate).
@@ -303,6 +306,11 @@ function summary(report: RotationReport): string {
         : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
   };
   if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
+  for (const consumer of report.stillOnOldKey ?? []) {
+    lines.push(
+      `${colors.yellow('still on the old key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
+    );
+  }
   lines.push(next[report.status]);
   return lines.join('\n');
 }

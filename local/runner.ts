@@ -48,7 +48,7 @@ import { inAccount } from '#shared/rotation/step-account.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
-import type { ConfirmChannel, RotationKind } from '#shared/rotation/workflow-state.ts';
+import type { ConfirmChannel, RotationKind, Straggler } from '#shared/rotation/workflow-state.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
@@ -114,6 +114,10 @@ export interface RotationReport {
   readonly executionName: string | null;
   readonly durationMs: number;
   readonly states: readonly StateRecord[];
+  /** RolledBack: the key AWSCURRENT holds after the rollback (the new key when no version ever held the old one). */
+  readonly currentKeyId?: string | null;
+  /** The consumers the last gate check saw still on the old key (CloudTrail). */
+  readonly stillOnOldKey?: readonly Straggler[];
 }
 
 export interface RunRotationInput {
@@ -275,6 +279,8 @@ async function localTopic(sns: SNSClient): Promise<string> {
 interface ExecutionOutput {
   readonly outcome?: { readonly status?: string };
   readonly newKey?: { readonly accessKeyId?: string };
+  readonly rollback?: { readonly currentKeyId?: string | null };
+  readonly gate?: { readonly stragglers?: readonly Straggler[] };
 }
 
 /**
@@ -435,8 +441,10 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
   let status: RotationStatus;
   let error: RotationReport['error'];
   let newAccessKeyId: string | null = null;
+  let ended: ExecutionOutput = {};
   try {
     const output = (await execution.result) as ExecutionOutput;
+    ended = output;
     const outcome = output.outcome?.status;
     status = outcome === 'Succeeded' || outcome === 'RolledBack' || outcome === 'NeedsAttention' ? outcome : 'Failed';
     if (status === 'Failed')
@@ -459,6 +467,8 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     executionName: name,
     durationMs: Date.now() - started,
     states: recorder.states,
+    ...(ended.rollback ? { currentKeyId: ended.rollback.currentKeyId ?? null } : {}),
+    ...(ended.gate?.stragglers && ended.gate.stragglers.length > 0 ? { stillOnOldKey: ended.gate.stragglers } : {}),
   };
 }
 

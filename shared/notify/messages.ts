@@ -60,6 +60,8 @@ export interface NotificationFacts {
   readonly reference?: string | undefined;
   /** Applied tags that weaken an account default (tag, its value, the default): shown so the owner sees who loosened what. */
   readonly weakened?: readonly { readonly tag: string; readonly value: string; readonly default: string }[] | undefined;
+  /** rolled-back: the key AWSCURRENT holds after the rollback (the new key when no version ever held the old one). */
+  readonly currentKeyId?: string | undefined;
   /** Consumers CloudTrail saw (where they call from, with what tool, what they call, last seen): the ones to move, or still on the old key. */
   readonly consumers?: ConsumerList | undefined;
 }
@@ -181,8 +183,14 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
   'rolled-back': {
     severity: 'warning',
     title: (f) => `Rotation of ${f.userName} rolled back`,
-    happened: (f) => `Old key ${key(f.oldAccessKeyId)} is Active and AWSCURRENT again${f.reason ? `, because ${f.reason}` : ''}.`,
-    todo: () => 'Find why consumers failed on the new key before the next rotation.',
+    happened: (f) =>
+      f.currentKeyId !== undefined && f.currentKeyId !== f.oldAccessKeyId
+        ? `Old key ${key(f.oldAccessKeyId)} is Active again${f.reason ? `, because ${f.reason}` : ''}. ${secret(f)} keeps ${key(f.currentKeyId)} as AWSCURRENT, Active: no version of it ever held the old key, so nothing reading the secret is locked out.`
+        : `Old key ${key(f.oldAccessKeyId)} is Active and AWSCURRENT again${f.reason ? `, because ${f.reason}` : ''}.`,
+    todo: (f) =>
+      f.currentKeyId !== undefined && f.currentKeyId !== f.oldAccessKeyId
+        ? `Find why consumers failed, then rotate again (iam-key-rotator rotate ${f.userName}): that run takes ${key(f.currentKeyId)} over. Do not delete ${key(f.currentKeyId)}: the secret holds it.`
+        : 'Find why consumers failed on the new key before the next rotation.',
   },
   'rotation-completed': {
     severity: 'info',

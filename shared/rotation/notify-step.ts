@@ -91,7 +91,11 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     case 'old-key-deactivated':
       return { ...base, nextStepAt: state.deactivated?.observeUntil };
     case 'rolled-back':
-      return { ...base, reason: state.rollback?.reason ?? state.observation?.detail ?? state.gate?.detail };
+      return {
+        ...base,
+        reason: state.rollback?.reason ?? state.observation?.detail ?? state.gate?.detail,
+        currentKeyId: state.rollback?.currentKeyId ?? undefined,
+      };
     case 'rotation-completed':
       return base;
     case 'rotation-failed': {

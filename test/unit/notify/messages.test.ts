@@ -31,6 +31,44 @@ describe('buildNotification', () => {
     expect(compact).toMatchObject({ version: '1.0', source: 'custom', metadata: { event } });
   });
 
+  test.each([
+    ['the old key back in AWSCURRENT', 'AKIAOLD0000000000001', 'is Active and AWSCURRENT again'],
+    [
+      'AWSCURRENT kept on the new key (no version ever held the old one)',
+      'AKIANEW0000000000002',
+      'keeps AKIANEW0000000000002 as AWSCURRENT',
+    ],
+  ])('rolled-back says where AWSCURRENT is: %s', (_name, currentKeyId, says) => {
+    // Act
+    const body = JSON.parse(buildNotification(facts({ event: 'rolled-back', currentKeyId, reason: 'a consumer went silent' })).message) as {
+      email: string;
+    };
+
+    // Assess
+    expect(body.email).toContain(says);
+  });
+
+  test('the stragglers of action-needed are listed one per line, with address, tool, calls and last seen', () => {
+    // Act
+    const message = buildNotification(
+      facts({
+        event: 'action-needed',
+        consumers: {
+          heading: 'Still on the old key (from CloudTrail)',
+          consumers: [{ source: '198.51.100.7', agent: 'aws-cli/2', calls: ['s3:GetObject'], lastSeen: '2026-06-01T12:00:00.000Z' }],
+          more: 0,
+        },
+      }),
+    );
+
+    // Assess
+    const body = JSON.parse(message.message) as { email: string; default: string };
+    expect(body.email).toContain(
+      'Still on the old key (from CloudTrail):\n- 198.51.100.7 (aws-cli/2) calling s3:GetObject, last seen 2026-06-01T12:00:00.000Z',
+    );
+    expect(JSON.parse(body.default)).toMatchObject({ metadata: { consumers: { consumers: [{ source: '198.51.100.7' }] } } });
+  });
+
   test('a compromise is critical', () => {
     // Act & Assess
     expect(buildNotification(facts({ event: 'compromise-contained' })).attributes.severity?.StringValue).toBe('critical');
