@@ -67,25 +67,35 @@ export function pagesToFinish(window: TimeWindow, reached: Date, pagesRead: numb
 /**
  * Shares `total` calls among readers that each need some number of them (water-filling): a reader that
  * needs less than an equal share gets what it needs, and what it leaves goes to the others in equal
- * parts. Shares are whole calls, never above a need, and sum to at most `total`; a remainder goes to the
- * first readers (the caller lists the regions that matter most first).
+ * parts. A need is an estimate from one page (traffic is rarely even), so what is left once every need
+ * is met is split among the readers that need anything at all, as headroom; a reader that needs nothing
+ * (done in one page) gets nothing. Shares are whole calls and sum to at most `total`; a remainder goes
+ * to the first readers (the caller lists the regions that matter most first).
  */
 export function shareBudget(total: number, needs: readonly number[]): number[] {
   const shares = needs.map(() => 0);
+  const give = (index: number, calls: number): void => {
+    shares[index] = (shares[index] ?? 0) + calls;
+  };
   let left = Math.max(0, Math.floor(total));
-  let open = needs.map((_, index) => index).filter((index) => (needs[index] ?? 0) > 0);
+  const reading = needs.map((_, index) => index).filter((index) => (needs[index] ?? 0) > 0);
+  let open = reading;
   while (left > 0 && open.length > 0) {
     const equal = Math.floor(left / open.length);
     if (equal === 0) {
-      for (const index of open.slice(0, left)) shares[index] = (shares[index] ?? 0) + 1;
-      break;
+      for (const index of open.slice(0, left)) give(index, 1);
+      return shares;
     }
     for (const index of open) {
-      const give = Math.min(equal, (needs[index] ?? 0) - (shares[index] ?? 0));
-      shares[index] = (shares[index] ?? 0) + give;
-      left -= give;
+      const calls = Math.min(equal, (needs[index] ?? 0) - (shares[index] ?? 0));
+      give(index, calls);
+      left -= calls;
     }
     open = open.filter((index) => (shares[index] ?? 0) < (needs[index] ?? 0));
+  }
+  if (left > 0 && reading.length > 0) {
+    const equal = Math.floor(left / reading.length);
+    reading.forEach((index, position) => give(index, equal + (position < left % reading.length ? 1 : 0)));
   }
   return shares;
 }

@@ -97,7 +97,8 @@ describe('pagesToFinish', () => {
 
 describe('shareBudget', () => {
   test.each([
-    ['every need met', 10, [1, 2], [1, 2]],
+    ['every need met, and the rest as headroom', 10, [1, 2], [5, 5]],
+    ['headroom only for readers that need more pages', 10, [0, 2, 0], [0, 10, 0]],
     ['a small need leaves the rest to a large one', 10, [100, 2], [8, 2]],
     ['unknown needs share equally, the remainder to the first', 10, [Infinity, Infinity, Infinity], [4, 3, 3]],
     ['nothing to share', 0, [5, 5], [0, 0]],
