@@ -283,6 +283,24 @@ describe('eventHistorySource', () => {
     expect(evidence.blindSpots).toContainEqual(expect.stringMatching(/^us-east-1: the budget did not cover the window, so 19 pages/));
   });
 
+  test('a region whose first page misjudges the pace (quiet now, busy a week ago) still has the whole budget', async () => {
+    // Prepare: an hourly consumer throughout, and one every 5 minutes during the first week only
+    const from = query.from.getTime();
+    const trail = new SyntheticTrail(FIXTURE_KEY, [
+      { sourceIp: '198.51.100.1', userAgent: 'hourly', periodMs: 3_600_000, phaseMs: from },
+      { sourceIp: '198.51.100.2', userAgent: 'early-busy', periodMs: 300_000, phaseMs: from, untilMs: from + 7 * DAY_MS },
+    ]);
+    cloudtrail.on(LookupEventsCommand).callsFake((input: LookupEventsCommandInput) => trail.lookupEvents(input));
+
+    // Act
+    const evidence = await eventHistorySource({ clientFor, gate: recordingGate(), clock, random: () => 0.5 }).read(query, budget);
+
+    // Assess
+    expect(trail.lookupCalls).toBe(20);
+    expect(evidence).toMatchObject({ apiCalls: 20, complete: false });
+    expect(new Set(evidence.calls.map((call) => call.userAgent))).toEqual(new Set(['hourly', 'early-busy']));
+  });
+
   test('a budget smaller than the regions reads the first ones and names the others', async () => {
     // Prepare
     cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
