@@ -8,6 +8,7 @@ import { benchScan, scanTable } from './scan.ts';
 import { benchColdStart, coldStartTable, IMPORT_GOAL_MS, scaledOverhead } from './cold-start.ts';
 import { benchWorkflow, workflowTable } from './workflow.ts';
 import { benchContainment, containmentTable } from './containment.ts';
+import { benchConsumerEvidence, consumerEvidenceTable } from './consumer-evidence.ts';
 
 const sizes = (process.env.BENCH_SCAN_SIZES ?? '100,1000,10000').split(',').map(Number);
 const started = new Date();
@@ -21,6 +22,8 @@ log('state transitions of one rotation…');
 const workflow = await benchWorkflow();
 log('compromise fast path: trigger to contained, 10 runs…');
 const containment = await benchContainment();
+log('consumer evidence: CloudTrail reads of keys from 1 to 100 consumers, 1 to 10,000 calls an hour…');
+const consumerEvidence = await benchConsumerEvidence(undefined, log);
 
 const commit = (() => {
   try {
@@ -102,12 +105,16 @@ ${workflowTable(workflow)}
 ## Compromise: time to contain
 
 ${containmentTable(containment)}
+
+## Consumer evidence: CloudTrail calls per read and consumers found
+
+${consumerEvidenceTable(consumerEvidence)}
 `;
 
 writeFileSync('bench/results.md', markdown);
 writeFileSync(
   'bench/results.json',
-  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, coldStart, workflow, containment }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, coldStart, workflow, containment, consumerEvidence }, null, 2)}\n`,
 );
 console.log(markdown);
 log('wrote bench/results.md and bench/results.json');

@@ -1,0 +1,93 @@
+import type { KeyCall } from '../consumers/evidence.ts';
+
+/**
+ * One CloudTrail record → the KeyCall it tells about. The same JSON arrives three ways: as an element
+ * of a log file's `Records` array (S3), as one log event's message (a trail delivered to CloudWatch
+ * Logs), and as the `CloudTrailEvent` string of a LookupEvents event. Read leniently: CloudTrail adds
+ * fields with every minor eventVersion and leaves out the ones that do not apply ("CloudTrail record
+ * contents", AWS CloudTrail user guide), so only eventID, eventTime and userIdentity.accessKeyId are
+ * required, and nothing but the KeyCall fields is kept (requestParameters and responseElements may
+ * quote secrets).
+ */
+
+/**
+ * A record's call, or why it has none: `unreadable` when the record itself is broken (not JSON, no
+ * eventID or eventTime), not when it is simply no call signed with an access key (a console sign-in).
+ */
+export type RecordReading = { readonly call: KeyCall } | { readonly skipped: string; readonly unreadable: boolean };
+
+/** The KeyCall of one record (an object, or its JSON text), or undefined when it is not a call signed with an access key. */
+export function parseCloudTrailRecord(raw: unknown): KeyCall | undefined {
+  const reading = readCloudTrailRecord(raw);
+  return 'call' in reading ? reading.call : undefined;
+}
+
+/** As parseCloudTrailRecord, saying why a record gives no call (for scripts/check-cloudtrail-samples.ts and tests). */
+export function readCloudTrailRecord(raw: unknown): RecordReading {
+  const record = typeof raw === 'string' ? parseJson(raw) : raw;
+  if (!isObject(record)) return broken(typeof raw === 'string' ? 'not JSON' : 'not a JSON object');
+  const identity = record.userIdentity;
+  if (!isObject(identity)) return broken('no userIdentity');
+  const accessKeyId = text(identity.accessKeyId);
+  // A console sign-in, an AWS service acting on its own, a call from another account (type AWSAccount):
+  // nothing was signed with an access key of this account, so there is no consumer to name.
+  if (accessKeyId === undefined)
+    return { skipped: `no userIdentity.accessKeyId (userIdentity.type ${text(identity.type) ?? 'absent'})`, unreadable: false };
+  const eventId = text(record.eventID);
+  if (eventId === undefined) return broken('no eventID');
+  const eventTime = text(record.eventTime);
+  if (eventTime === undefined) return broken('no eventTime');
+  const at = new Date(eventTime);
+  if (Number.isNaN(at.getTime())) return broken('eventTime is not a date');
+  const invokedBy = text(identity.invokedBy);
+  return {
+    call: {
+      eventId,
+      at,
+      accessKeyId,
+      // An AWS service calling on the key's behalf records its own name here (`lambda.amazonaws.com`);
+      // an older record may leave the field out and name the service in invokedBy only.
+      sourceIp: text(record.sourceIPAddress) ?? invokedBy ?? '',
+      invokedBy,
+      // CloudTrail truncates long user agents and leaves the field out for some service calls; S3 wraps
+      // the CLI's in brackets. Kept as recorded: telling consumers apart is the reader's business.
+      userAgent: text(record.userAgent) ?? '',
+      eventSource: text(record.eventSource) ?? '',
+      eventName: text(record.eventName) ?? '',
+      region: text(record.awsRegion) ?? '',
+      errorCode: text(record.errorCode),
+      category: categoryOf(record),
+    },
+  };
+}
+
+/**
+ * eventCategory arrived with eventVersion 1.07; managementEvent (1.06) is the older way to tell a data
+ * event, and a record with neither is from before data events existed, so a management event.
+ */
+function categoryOf(record: Readonly<Record<string, unknown>>): string {
+  const category = text(record.eventCategory);
+  if (category !== undefined) return category;
+  return record.managementEvent === false ? 'Data' : 'Management';
+}
+
+function broken(skipped: string): RecordReading {
+  return { skipped, unreadable: true };
+}
+
+function parseJson(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-empty string, or undefined: CloudTrail writes "" and null as often as it leaves a field out. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
