@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
 import { DEFAULT_READ_BUDGET, eventHistorySource, trailLogGroupSource } from '#shared/aws/cloudtrail.ts';
 import { parseCloudTrailRecord } from '#shared/aws/cloudtrail-record.ts';
-import type { CallSourceName, KeyCall, RateGate } from '#shared/consumers/evidence.ts';
+import type { CallSourceName, KeyCall, RateGate } from '#shared/aws/key-calls.ts';
 import { FIXTURE_KEY } from '../test/helpers/cloudtrail-fixtures.ts';
 import { seededRandom, SyntheticTrail, type SyntheticConsumer } from '../test/helpers/synthetic-trail.ts';
 

@@ -6,7 +6,7 @@ import { listUserKeys, readUser } from '#shared/aws/iam.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { InvalidInputError } from '#shared/base/errors.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
-import { gapsOf, type CallEvidence, type KeyCallReader } from '#shared/consumers/evidence.ts';
+import { gapsOf, type CallEvidence, type KeyCallReader } from '#shared/aws/key-calls.ts';
 import { consumersOf, type Consumer } from '#shared/consumers/inventory.ts';
 import { colors, type Output } from '../local/terminal.ts';
 

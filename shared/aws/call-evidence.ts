@@ -1,6 +1,6 @@
 import type { Clock } from '../base/clock.ts';
 import { InvalidInputError } from '../base/errors.ts';
-import type { CallQuery, KeyCall } from '../consumers/evidence.ts';
+import type { CallQuery, KeyCall } from './key-calls.ts';
 import type { FailureKind } from './read-failures.ts';
 
 /** What both CloudTrail sources share: the blind spots of CloudTrail itself, the checks of a query, merging calls. */

@@ -1,4 +1,4 @@
-import type { KeyCall } from '../consumers/evidence.ts';
+import type { KeyCall } from './key-calls.ts';
 
 /**
  * Reading one key's calls over a window within a budget of API calls, whatever the API: page through

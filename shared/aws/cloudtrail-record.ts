@@ -1,4 +1,4 @@
-import type { KeyCall } from '../consumers/evidence.ts';
+import type { KeyCall } from './key-calls.ts';
 
 /**
  * One CloudTrail record → the KeyCall it tells about. The same JSON arrives three ways: as an element

@@ -1,4 +1,4 @@
-import type { CallEvidence, CallQuery, CallSource, KeyCall, ReadBudget } from '../consumers/evidence.ts';
+import type { CallEvidence, CallQuery, CallSource, KeyCall, ReadBudget } from './key-calls.ts';
 import { mergeCalls } from './call-evidence.ts';
 
 /**

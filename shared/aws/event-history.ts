@@ -1,7 +1,7 @@
 import { LookupEventsCommand, type CloudTrailClient, type LookupEventsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { DAY_MS, systemClock, type Clock } from '../base/clock.ts';
 import { InvalidInputError } from '../base/errors.ts';
-import type { CallEvidence, CallQuery, CallSource, KeyCall, RateGate, ReadBudget } from '../consumers/evidence.ts';
+import type { CallEvidence, CallQuery, CallSource, KeyCall, RateGate, ReadBudget } from './key-calls.ts';
 import {
   continueWindow,
   shareBudget,

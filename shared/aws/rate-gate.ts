@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { AwsTransientError, ConfigError, InvalidInputError, MissingPermissionError } from '../base/errors.ts';
-import type { RateGate } from '../consumers/evidence.ts';
+import type { RateGate } from './key-calls.ts';
 
 /**
  * Gates that ration a rate-limited API (LookupEvents: 2 requests a second per account and Region, for

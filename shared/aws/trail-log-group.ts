@@ -1,7 +1,7 @@
 import { FilterLogEventsCommand, type CloudWatchLogsClient, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { InvalidInputError } from '../base/errors.ts';
-import type { CallEvidence, CallQuery, CallSource, KeyCall, RateGate, ReadBudget } from '../consumers/evidence.ts';
+import type { CallEvidence, CallQuery, CallSource, KeyCall, RateGate, ReadBudget } from './key-calls.ts';
 import { readWindow, type CallPage, type PageFetch } from './call-window.ts';
 import {
   checkQuery,

@@ -1,4 +1,4 @@
-import type { KeyCall } from './evidence.ts';
+import type { KeyCall } from '../aws/key-calls.ts';
 
 /**
  * A consumer is where calls come from: the source address (or the AWS service that called with the

@@ -1,4 +1,4 @@
-import type { KeyCall } from './evidence.ts';
+import type { KeyCall } from '../aws/key-calls.ts';
 import { consumerKey, consumerOf, type ConsumerId } from './fingerprint.ts';
 
 /** One consumer of one key, from the calls CloudTrail shows. Never a request parameter or a secret. */

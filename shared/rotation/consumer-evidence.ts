@@ -1,4 +1,4 @@
-import { anySourceRead, gapsOf, type KeyCallsRead } from '../consumers/evidence.ts';
+import { anySourceRead, gapsOf, type KeyCallsRead } from '../aws/key-calls.ts';
 import { consumersOf, type Consumer } from '../consumers/inventory.ts';
 import { consumerMovement, describeConsumer, humanMs, silentConsumers } from '../consumers/movement.ts';
 import { keyLastUsed } from '../aws/iam.ts';

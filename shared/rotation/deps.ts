@@ -15,7 +15,7 @@ import { configLoader } from '../config/load-config.ts';
 import type { ConfirmationTokenStore } from './confirmation-tokens.ts';
 import type { DecisionStore } from './decision-records.ts';
 import type { ConfirmChannel } from './workflow-state.ts';
-import type { KeyCallReader } from '../consumers/evidence.ts';
+import type { KeyCallReader } from '../aws/key-calls.ts';
 
 /** The waits a local run compresses; they win over user tags and the configuration. */
 export interface Durations {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { trailLogGroupSource } from '#shared/aws/trail-log-group.ts';
-import type { CallQuery } from '#shared/consumers/evidence.ts';
+import type { CallQuery } from '#shared/aws/key-calls.ts';
 import { cloudTrailRecord, FIXTURE_KEY, syntheticRecord } from '../../helpers/cloudtrail-fixtures.ts';
 import { countCalls } from '../../helpers/call-counter.ts';
 import { OTHER_KEY } from '../../helpers/synthetic-trail.ts';

@@ -139,7 +139,17 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:UpdateSecretVersionStage',
   ],
   // Deployed, tags carry no confirm/abort: these read the ledger table's decision records, never the user's tags.
-  rotateCheckConsumers: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'dynamodb:GetItem'],
+  // CloudTrail for consumers-moved (and the LookupEvents rate counters in the ledger table, rate#* items only).
+  rotateCheckConsumers: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetAccessKeyLastUsed',
+    'dynamodb:GetItem',
+    'cloudtrail:LookupEvents',
+    'logs:FilterLogEvents',
+    'dynamodb:UpdateItem',
+  ],
   rotateAwaitConfirmation: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   rotateDeactivate: [
     'sts:AssumeRole',
@@ -149,7 +159,16 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UpdateAccessKey',
     'secretsmanager:DescribeSecret',
   ],
-  rotateCheckObservation: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'ssm:GetParameter', 'iam:GetAccessKeyLastUsed', 'dynamodb:GetItem'],
+  rotateCheckObservation: [
+    'sts:AssumeRole',
+    'sts:SetSourceIdentity',
+    'ssm:GetParameter',
+    'iam:GetAccessKeyLastUsed',
+    'dynamodb:GetItem',
+    'cloudtrail:LookupEvents',
+    'logs:FilterLogEvents',
+    'dynamodb:UpdateItem',
+  ],
   rotateRollback: [
     'sts:AssumeRole',
     'sts:SetSourceIdentity',
@@ -193,6 +212,10 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:GenerateDataKey',
     'dynamodb:PutItem',
     'dynamodb:DeleteItem',
+    // new-key-ready lists the old key's consumers from CloudTrail.
+    'cloudtrail:LookupEvents',
+    'logs:FilterLogEvents',
+    'dynamodb:UpdateItem',
   ],
   // The organization scan's first and last steps.
   listAccounts: [
@@ -228,6 +251,10 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   ],
   // One account's reads for the organization filters of an on-demand start.
   startRotation: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
+  // LookupEvents has no resource-level permission (Service Authorization Reference).
+  rotateCheckConsumers: ['cloudtrail:LookupEvents'],
+  rotateCheckObservation: ['cloudtrail:LookupEvents'],
+  notify: ['cloudtrail:LookupEvents'],
   // Step Functions' log delivery to CloudWatch Logs (vended logs) only supports "*".
   stateMachine: VENDED_LOG_ACTIONS,
   orgScanStateMachine: VENDED_LOG_ACTIONS,

@@ -6,7 +6,7 @@ import 'aws-sdk-client-mock-jest';
 import { fixedClock } from '#shared/base/clock.ts';
 import { DEFAULT_READ_BUDGET, eventHistorySource, intervalRateGate, readCalls, trailLogGroupSource } from '#shared/aws/cloudtrail.ts';
 import { parseCloudTrailRecord } from '#shared/aws/cloudtrail-record.ts';
-import type { CallEvidence, CallQuery, CallSource, KeyCall, ReadBudget } from '#shared/consumers/evidence.ts';
+import type { CallEvidence, CallQuery, CallSource, KeyCall, ReadBudget } from '#shared/aws/key-calls.ts';
 import { cloudTrailRecord, FIXTURE_KEY, lookupEventsPage } from '../../helpers/cloudtrail-fixtures.ts';
 
 const clock = fixedClock('2026-11-21T12:00:00Z');

@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
 import { eventHistorySource, MANAGEMENT_ONLY_BLIND_SPOT } from '#shared/aws/event-history.ts';
-import type { CallQuery, RateGate } from '#shared/consumers/evidence.ts';
+import type { CallQuery, RateGate } from '#shared/aws/key-calls.ts';
 import { cloudTrailRecord, FIXTURE_KEY, lookupEventsPage, syntheticRecord } from '../../helpers/cloudtrail-fixtures.ts';
 import { SyntheticTrail } from '../../helpers/synthetic-trail.ts';
 

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
 import { TRAIL_BLIND_SPOT, trailLogGroupSource } from '#shared/aws/trail-log-group.ts';
-import type { CallQuery, RateGate } from '#shared/consumers/evidence.ts';
+import type { CallQuery, RateGate } from '#shared/aws/key-calls.ts';
 import { cloudTrailRecord, FIXTURE_KEY, syntheticRecord } from '../../helpers/cloudtrail-fixtures.ts';
 import { OTHER_KEY, SyntheticTrail } from '../../helpers/synthetic-trail.ts';
 

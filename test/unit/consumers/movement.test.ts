@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { KeyCall } from '#shared/consumers/evidence.ts';
+import type { KeyCall } from '#shared/aws/key-calls.ts';
 import { consumersOf } from '#shared/consumers/inventory.ts';
 import { consumerMovement, describeConsumer, silentConsumers } from '#shared/consumers/movement.ts';
 

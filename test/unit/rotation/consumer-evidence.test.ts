@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { KeyCall, KeyCallReader } from '#shared/consumers/evidence.ts';
+import type { KeyCall, KeyCallReader } from '#shared/aws/key-calls.ts';
 import { consumersMoved, silentSinceDeactivation } from '#shared/rotation/consumer-evidence.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
 import type { NewKey, Promoted, Rotation } from '#shared/rotation/workflow-state.ts';
