@@ -179,6 +179,10 @@ export const SETTINGS = {
   healthCheckDeadlineMs: { env: 'HEALTH_CHECK_DEADLINE', default: '7d', schema: duration('HEALTH_CHECK_DEADLINE') },
   observationMs: { env: 'OBSERVATION_PERIOD', default: '7d', schema: duration('OBSERVATION_PERIOD') },
   oldKeyQuietMs: { env: 'OLD_KEY_QUIET_PERIOD', default: '24h', schema: duration('OLD_KEY_QUIET_PERIOD') },
+  // How late a use may show in GetAccessKeyLastUsed. AWS gives no bound for that call; for IAM's
+  // last-accessed data it says "Recent activity usually appears within four hours" (IAM API reference,
+  // GenerateServiceLastAccessedDetails), hence 4h. The local runner uses 0 against moto.
+  lastUsedLagMs: { env: 'LAST_USED_LAG', default: '4h', schema: duration('LAST_USED_LAG') },
   verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
   compromisedKeyAction: {
     env: 'COMPROMISED_KEY_ACTION',

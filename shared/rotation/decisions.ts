@@ -190,18 +190,37 @@ export function planCompromiseRoom(
 // ── Last-used evidence ───────────────────────────────────────────────────────────────────────────
 
 /**
- * IAM reports a key's last use truncated (AWS shows whole minutes; moto full precision), so a use
- * is provably after `since` only if it is reported at or after `since + granularity`. Verify's own
- * STS call happens before promotion and can therefore never pass for a consumer's use.
+ * How far GetAccessKeyLastUsed can be trusted. `granularityMs`: a reported time stands for some use in
+ * [reported, reported + granularity) (IAM records only the first use in any 15-minute span; moto
+ * records every request at full precision, 0). `lagMs`: a use may show up this long after it happened
+ * (IAM: up to 4 hours; moto: at once, 0).
  */
-export function usedSince(lastUsed: Date | undefined, since: string, granularityMs: number): boolean {
-  return lastUsed !== undefined && lastUsed.getTime() >= Date.parse(since) + granularityMs;
+export interface LastUsedPrecision {
+  readonly granularityMs: number;
+  readonly lagMs: number;
 }
 
-/** Idle: promoted at least a quiet period ago, and no use reported within the quiet period. */
-export function idleFor(lastUsed: Date | undefined, promotedAt: string, quietMs: number, granularityMs: number, now: Date): boolean {
-  if (now.getTime() < Date.parse(promotedAt) + quietMs) return false;
-  return lastUsed === undefined || lastUsed.getTime() + granularityMs <= now.getTime() - quietMs;
+/**
+ * A use is provably after `since` only if it is reported at or after `since + granularity`: a value
+ * inside the first span may stand for a use before `since`. Lag cannot make a reported use false, it
+ * only delays it. Verify's own STS call happens before promotion and can therefore never pass for a
+ * consumer's use.
+ */
+export function usedSince(lastUsed: Date | undefined, since: string, precision: LastUsedPrecision): boolean {
+  return lastUsed !== undefined && lastUsed.getTime() >= Date.parse(since) + precision.granularityMs;
+}
+
+/**
+ * Idle for `quietMs`: no use in the last quiet period that the data can already show, i.e. in
+ * [now − lag − quiet, now]. A use in the last `lag` may not be reported yet, so the quiet window is
+ * judged where the data is complete, [now − lag − quiet, now − lag], and it must lie wholly after
+ * promotion: hence promoted at least quiet + lag ago. A reported use stands for the span it opens
+ * (reported + granularity), so that span must end before the window starts.
+ */
+export function idleFor(lastUsed: Date | undefined, promotedAt: string, quietMs: number, precision: LastUsedPrecision, now: Date): boolean {
+  const windowStart = now.getTime() - precision.lagMs - quietMs;
+  if (windowStart < Date.parse(promotedAt)) return false;
+  return lastUsed === undefined || lastUsed.getTime() + precision.granularityMs <= windowStart;
 }
 
 // ── Consumer health gate ─────────────────────────────────────────────────────────────────────────

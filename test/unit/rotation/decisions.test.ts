@@ -14,6 +14,7 @@ import {
   waitSeconds,
   type CheckResult,
   type KeyFact,
+  type LastUsedPrecision,
   type RoomDecision,
   type SafetyFacts,
   type VersionFact,
@@ -242,28 +243,53 @@ describe('markersFor: confirm and abort markers that name a key', () => {
 });
 
 describe('last-used evidence', () => {
-  test.each<[string, Date | undefined, number, boolean]>([
-    ['never used', undefined, 0, false],
-    ['used before promotion (Verify itself)', at(-1), 0, false],
-    ['used at promotion, full precision', at(0), 0, true],
-    ['used after promotion, full precision', at(5), 0, true],
-    ['minute-truncated value in the promotion minute is ambiguous', at(0), MIN, false],
-    ['minute-truncated value a minute later proves use', at(MIN), MIN, true],
-  ])('usedSince: %s → %s', (_name, lastUsed, granularity, expected) => {
+  // AWS: IAM records the first use in a 15-minute span and may show it hours late; moto: every request, at once.
+  const FULL: LastUsedPrecision = { granularityMs: 0, lagMs: 0 };
+  const SPANS: LastUsedPrecision = { granularityMs: 15 * MIN, lagMs: 0 };
+  const AWS: LastUsedPrecision = { granularityMs: 15 * MIN, lagMs: 4 * HOUR };
+
+  test.each<[string, Date | undefined, LastUsedPrecision, boolean]>([
+    ['never used', undefined, FULL, false],
+    ['used before promotion (Verify itself)', at(-1), FULL, false],
+    ['used at promotion, full precision', at(0), FULL, true],
+    ['used after promotion, full precision', at(5), FULL, true],
+    ['recorded in the first 15-minute span after promotion: may stand for a use before it', at(15 * MIN - 1), SPANS, false],
+    ['recorded one span after promotion proves use', at(15 * MIN), SPANS, true],
+    ['lag only delays a record, it never makes one false', at(15 * MIN), AWS, true],
+    ['Verify just before promotion, with AWS precision', at(-5_000), AWS, false],
+  ])('usedSince: %s → %s', (_name, lastUsed, precision, expected) => {
     // Act & Assess
-    expect(usedSince(lastUsed, T0, granularity)).toBe(expected);
+    expect(usedSince(lastUsed, T0, precision)).toBe(expected);
   });
 
-  test.each<[string, Date | undefined, Date, boolean]>([
-    ['quiet period not over yet', undefined, at(HOUR), false],
-    ['never used, quiet period over', undefined, at(24 * HOUR), true],
-    ['last used before promotion, quiet period over', at(-HOUR), at(24 * HOUR), true],
-    ['used within the quiet period', at(20 * HOUR), at(24 * HOUR), false],
-    ['last used an hour before the quiet window', at(23 * HOUR), at(48 * HOUR), true],
-    ['truncated value less than a minute before the window: the use may fall inside it', at(24 * HOUR - 30_000), at(48 * HOUR), false],
-  ])('idleFor (24 h quiet, 1 min granularity): %s → %s', (_name, lastUsed, now, expected) => {
+  test.each<[string, Date | undefined, Date, LastUsedPrecision, boolean]>([
+    ['full precision: quiet period not over yet', undefined, at(HOUR), FULL, false],
+    ['full precision: never used, quiet period over', undefined, at(24 * HOUR), FULL, true],
+    ['full precision: last used before promotion, quiet period over', at(-HOUR), at(24 * HOUR), FULL, true],
+    ['full precision: used within the quiet period', at(20 * HOUR), at(24 * HOUR), FULL, false],
+    ['full precision: last used exactly a quiet period ago', at(24 * HOUR), at(48 * HOUR), FULL, true],
+    ['spans: last used an hour before the quiet window', at(23 * HOUR), at(48 * HOUR), SPANS, true],
+    [
+      'spans: a record less than a span before the window may stand for a use inside it',
+      at(24 * HOUR - 10 * MIN),
+      at(48 * HOUR),
+      SPANS,
+      false,
+    ],
+    ['spans: a record whose span ends where the window starts', at(24 * HOUR - 15 * MIN), at(48 * HOUR), SPANS, true],
+    ['AWS: never used, quiet period over but not quiet period + lag', undefined, at(24 * HOUR), AWS, false],
+    ['AWS: never used, one ms short of quiet period + lag', undefined, at(28 * HOUR - 1), AWS, false],
+    ['AWS: never used, quiet period + lag after promotion', undefined, at(28 * HOUR), AWS, true],
+    ['AWS: last used before promotion, quiet period + lag over', at(-HOUR), at(28 * HOUR), AWS, true],
+    ['AWS: used an hour after promotion, not a quiet period before the lag', at(HOUR), at(28 * HOUR), AWS, false],
+    ['AWS: used an hour after promotion, a quiet period + lag + span later', at(HOUR), at(29 * HOUR + 15 * MIN), AWS, true],
+    ['AWS: a record inside the lag', at(47 * HOUR), at(48 * HOUR), AWS, false],
+    ['AWS: a record a quiet period ago, but inside lag + quiet', at(24 * HOUR), at(48 * HOUR), AWS, false],
+    ['AWS: a record whose span ends lag + quiet ago', at(20 * HOUR - 15 * MIN), at(48 * HOUR), AWS, true],
+    ['AWS: a record whose span reaches 1 ms into lag + quiet', at(20 * HOUR - 15 * MIN + 1), at(48 * HOUR), AWS, false],
+  ])('idleFor (24 h quiet): %s → %s', (_name, lastUsed, now, precision, expected) => {
     // Act & Assess
-    expect(idleFor(lastUsed, T0, 24 * HOUR, MIN, now)).toBe(expected);
+    expect(idleFor(lastUsed, T0, 24 * HOUR, precision, now)).toBe(expected);
   });
 });
 
