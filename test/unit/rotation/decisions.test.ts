@@ -13,6 +13,7 @@ import {
   usedSince,
   waitSeconds,
   type CheckResult,
+  type ExtraKeyFact,
   type KeyFact,
   type LastUsedPrecision,
   type RoomDecision,
@@ -325,27 +326,98 @@ describe('evaluateObservation', () => {
   });
 });
 
-describe('classifyExtraKeys', () => {
-  test("an unreferenced, never-used key is an orphan; a used one is someone else's", () => {
-    // Prepare: the old key, an orphan, a used key nothing stores, and a stored key.
-    const keys = [
-      { accessKeyId: 'OLD', status: 'Active' as const, everUsed: true },
-      { accessKeyId: 'ORPHAN', status: 'Active' as const, everUsed: false },
-      { accessKeyId: 'FOREIGN', status: 'Active' as const, everUsed: true },
-      { accessKeyId: 'STORED', status: 'Active' as const, everUsed: false },
-    ];
+describe('classifyExtraKeys: only a never-used key this rotation created is an orphan', () => {
+  // Rotation.startedAt is Prepare's clock (milliseconds); IAM's CreateDate has whole seconds (moto: microseconds).
+  const STARTED = '2026-06-01T12:00:00.500Z';
+  const BEFORE = new Date('2026-06-01T11:59:59Z');
+  const DURING = new Date('2026-06-01T12:00:03Z');
+  const extra = (accessKeyId: string, everUsed: boolean, createdAt: Date): ExtraKeyFact => ({
+    accessKeyId,
+    status: 'Active',
+    everUsed,
+    createdAt,
+  });
+  const OLD_KEY = extra('OLD', true, new Date('2026-01-01T00:00:00Z'));
 
+  test.each<[string, ExtraKeyFact, string[], string | undefined, { orphans: string[]; foreign: string[] }]>([
+    [
+      'created during the rotation, never used, no version holds it: an orphan',
+      extra('K', false, DURING),
+      [],
+      undefined,
+      { orphans: ['K'], foreign: [] },
+    ],
+    [
+      'dated in the second the rotation started in but before it (IAM has whole seconds): not provably ours, kept',
+      extra('K', false, new Date('2026-06-01T12:00:00Z')),
+      [],
+      undefined,
+      { orphans: [], foreign: ['K'] },
+    ],
+    [
+      'created at the very instant the rotation started: an orphan',
+      extra('K', false, new Date(STARTED)),
+      [],
+      undefined,
+      { orphans: ['K'], foreign: [] },
+    ],
+    [
+      'never used but created before the rotation: foreign, kept',
+      extra('K', false, BEFORE),
+      [],
+      undefined,
+      { orphans: [], foreign: ['K'] },
+    ],
+    ['created during the rotation but used: foreign, kept', extra('K', true, DURING), [], undefined, { orphans: [], foreign: ['K'] }],
+    ['older than the rotation but the new key it recorded: an orphan', extra('K', false, BEFORE), [], 'K', { orphans: ['K'], foreign: [] }],
+    [
+      'created during the rotation and held by a labelled version: neither',
+      extra('K', false, DURING),
+      ['K'],
+      undefined,
+      { orphans: [], foreign: [] },
+    ],
+    [
+      'never used, older than the rotation, held by a labelled version: neither',
+      extra('K', false, BEFORE),
+      ['K'],
+      undefined,
+      { orphans: [], foreign: [] },
+    ],
+  ])('%s', (_name, key, referenced, newAccessKeyId, expected) => {
     // Act & Assess
-    expect(classifyExtraKeys(keys, 'OLD', new Set(['STORED']))).toEqual({ orphans: ['ORPHAN'], foreign: ['FOREIGN'] });
+    expect(classifyExtraKeys([OLD_KEY, key], 'OLD', new Set(referenced), { startedAt: STARTED, newAccessKeyId })).toEqual(expected);
+  });
+
+  test('the rotated key is never an extra key, used or not', () => {
+    // Act & Assess
+    expect(
+      classifyExtraKeys([{ ...OLD_KEY, everUsed: false }], 'OLD', new Set(), {
+        startedAt: '2025-01-01T00:00:00Z',
+        newAccessKeyId: undefined,
+      }),
+    ).toEqual({
+      orphans: [],
+      foreign: [],
+    });
   });
 });
 
 describe('planMakeSafe and planRollback', () => {
   const v = (versionId: string, accessKeyId: string, ...stages: string[]): VersionFact => ({ versionId, accessKeyId, stages });
-  const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true) => ({ accessKeyId, status, everUsed });
+  // Keys are created during the rotation unless a case says otherwise (`createdAt: BEFORE`).
+  const STARTED = T0;
+  const BEFORE = at(-HOUR);
+  const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true, createdAt = at(MIN)): ExtraKeyFact => ({
+    accessKeyId,
+    status,
+    everUsed,
+    createdAt,
+  });
   const facts = (overrides: Partial<SafetyFacts>): SafetyFacts => ({
     kind: 'scheduled',
     oldAccessKeyId: 'OLD',
+    startedAt: STARTED,
     keys: [key('OLD', 'Active')],
     newAccessKeyId: undefined,
     versions: [v('v-old', 'OLD', 'AWSCURRENT')],
@@ -412,6 +484,42 @@ describe('planMakeSafe and planRollback', () => {
       [{ action: 'delete-key', accessKeyId: 'ORPHAN' }],
     ],
     ['a used, unreferenced key is not ours: kept', { keys: [key('OLD', 'Active'), key('THEIRS', 'Active', true)] }, []],
+    [
+      'a never-used, unreferenced Active key older than the rotation is not ours: kept',
+      { keys: [key('OLD', 'Active'), key('THEIRS', 'Active', false, BEFORE)] },
+      [],
+    ],
+    [
+      'no new key recorded, AWSPENDING holds a key this rotation created (a crash after PutSecretValue): deleted, AWSPENDING removed',
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active', false)],
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPENDING')],
+      },
+      [
+        { action: 'delete-key', accessKeyId: 'NEW' },
+        { action: 'remove-pending', versionId: 'v-new' },
+      ],
+    ],
+    [
+      'no new key recorded, AWSPENDING holds a key of an earlier (stopped) execution: kept for the next rotation to reuse',
+      {
+        keys: [key('OLD', 'Active'), key('EARLIER', 'Active', false, BEFORE)],
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-earlier', 'EARLIER', 'AWSPENDING')],
+      },
+      [],
+    ],
+    [
+      'the new key this execution recorded goes even if IAM dates it before the rotation (it took over a pending key)',
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active', false, BEFORE)],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPENDING')],
+      },
+      [
+        { action: 'delete-key', accessKeyId: 'NEW' },
+        { action: 'remove-pending', versionId: 'v-new' },
+      ],
+    ],
     [
       'first rotation, secret created by this run, failed before promotion: the new key is AWSCURRENT, so it is kept',
       {
