@@ -178,10 +178,10 @@ export async function makeSafe(state: FailureInput, deps: RotationDeps): Promise
   try {
     const facts = await gatherFacts(rotation, state.newKey?.accessKeyId, deps);
     const actions = await apply(planMakeSafe(facts), rotation, deps);
-    // Keys this rotation did not create are never deleted, unused or not: the owner hears they are still there.
+    // A key no version holds is deleted only as this rotation's never-used orphan; the owner hears of every other one still there.
     const { foreign } = extraKeys(facts);
     deps.logger.warn('made safe after a failure', { userName: rotation.userName, errorName: state.error?.Error, actions, kept: foreign });
-    const kept = foreign.map((keyId) => `kept ${keyId} (no secret version holds it and this rotation did not create it)`);
+    const kept = foreign.map((keyId) => `kept ${keyId} (no secret version holds it; it is in use, or older than this rotation)`);
     const done = [...actions, ...kept];
     return { actions, detail: done.length === 0 ? 'nothing needed undoing' : done.join('; ') };
   } catch (error) {
