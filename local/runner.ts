@@ -34,7 +34,8 @@ import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notif
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
 import {
-  AWS_LAST_USED_GRANULARITY_MS,
+  awsLastUsedPrecision,
+  FULL_PRECISION,
   HTTP_CHECK_TIMEOUT_MS,
   stsWith,
   type DepsProvider,
@@ -49,6 +50,7 @@ import { memberAccountClients, memberCredentials } from '#shared/aws/member-acco
 import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import type { ConfirmChannel, RotationKind, Straggler } from '#shared/rotation/workflow-state.ts';
+import type { LastUsedPrecision } from '#shared/rotation/decisions.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
@@ -156,8 +158,8 @@ export interface RunRotationOptions {
     readonly dynamodb?: DynamoDBClient;
     readonly sts?: STSClient;
   };
-  /** Default: full precision against an emulator (AWS_ENDPOINT_URL set), whole minutes against AWS. */
-  readonly lastUsedGranularityMs?: number;
+  /** Default: full precision and no lag against an emulator (AWS_ENDPOINT_URL set); against AWS, 15-minute spans and LAST_USED_LAG. */
+  readonly lastUsedPrecision?: LastUsedPrecision;
   readonly fetch?: typeof fetch;
   /** The handlers' Powertools logger (default: the Lambdas' own, JSON lines on stdout). */
   readonly logger?: Logger;
@@ -248,7 +250,7 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     clock,
     logger,
     durations,
-    lastUsedGranularityMs: options.lastUsedGranularityMs ?? (process.env.AWS_ENDPOINT_URL ? 0 : AWS_LAST_USED_GRANULARITY_MS),
+    lastUsedPrecision: options.lastUsedPrecision ?? (process.env.AWS_ENDPOINT_URL ? FULL_PRECISION : awsLastUsedPrecision(options.config)),
     fetch: options.fetch ?? globalThis.fetch,
     // A health URL must answer within one check interval (at most the Lambdas' 5 s).
     httpTimeoutMs: Math.min(HTTP_CHECK_TIMEOUT_MS, Math.max(200, durations.healthCheckIntervalMs)),

@@ -185,6 +185,10 @@ export const SETTINGS = {
   consumerLookbackMs: { env: 'CONSUMER_LOOKBACK', default: '14d', schema: duration('CONSUMER_LOOKBACK') },
   cloudtrailDeliveryDelayMs: { env: 'CLOUDTRAIL_DELIVERY_DELAY', default: '15m', schema: duration('CLOUDTRAIL_DELIVERY_DELAY') },
   cloudtrailRegions: { env: 'CLOUDTRAIL_REGIONS', default: '', schema: list(/[,\s]+/) },
+  // How late a use may show in GetAccessKeyLastUsed. AWS gives no bound for that call; for IAM's
+  // last-accessed data it says "Recent activity usually appears within four hours" (IAM API reference,
+  // GenerateServiceLastAccessedDetails), hence 4h. The local runner uses 0 against moto.
+  lastUsedLagMs: { env: 'LAST_USED_LAG', default: '4h', schema: duration('LAST_USED_LAG') },
   verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
   compromisedKeyAction: {
     env: 'COMPROMISED_KEY_ACTION',

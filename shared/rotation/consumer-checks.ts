@@ -71,7 +71,7 @@ export async function personDecided(
  */
 export async function checkConsumers(rotation: Rotation, newKey: NewKey, promoted: Promoted, deps: RotationDeps): Promise<Gate> {
   const now = deps.clock();
-  const g = deps.lastUsedGranularityMs;
+  const precision = deps.lastUsedPrecision;
   const operators = decidedByOperators(rotation, deps);
   // Tags are read only where they still carry decisions (local runs); deployed, never.
   const tags = operators ? undefined : await readTags(deps.iam, rotation.userName);
@@ -88,7 +88,7 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
         break;
       }
       case 'new-key-used': {
-        const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, g);
+        const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, precision);
         results.push({ check, passed, detail: passed ? 'the new key is in use' : 'the new key has not been used since it was promoted' });
         break;
       }
@@ -97,7 +97,7 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
           await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused'),
           promoted.promotedAt,
           rotation.oldKeyQuietMs,
-          g,
+          precision,
           now,
         );
         results.push({
@@ -160,7 +160,11 @@ export async function checkObservation(
 ): Promise<Observation> {
   const now = deps.clock();
   const oldLastUsed = await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused');
-  const oldKeyUsedWhileInactive = usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedGranularityMs);
+  // What moto shows: it records every signed request, an Inactive key's included. On AWS this never
+  // fires: a request signed with an Inactive key fails authentication and is not recorded (AWS does
+  // not report unauthenticated requests), so there a consumer left on the old key shows only by its
+  // failures (the http check) or by a person's abort. Kept because it costs one read and is sound.
+  const oldKeyUsedWhileInactive = usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedPrecision);
   if (rotation.kind === 'compromise') {
     // A leaked key must never come back, so nothing here is trouble: its use is recorded (someone,
     // maybe the attacker, still holds it; the requests are refused) and the hold runs its course.

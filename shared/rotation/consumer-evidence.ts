@@ -38,7 +38,7 @@ export async function consumersMoved(
   const fresh = old ? await read(deps, newKey.accessKeyId, new Date(promoted.promotedAt), now) : undefined;
   if (!old || !fresh) {
     const why = deps.readKeyCalls ? 'no CloudTrail source could be read' : 'no CloudTrail source is configured';
-    const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, deps.lastUsedGranularityMs);
+    const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, deps.lastUsedPrecision);
     return {
       result: {
         check: 'consumers-moved',

@@ -137,13 +137,15 @@ export interface CompromisePlan {
  * - held by the secret's AWSPENDING or AWSCURRENT and Active: the new key of a rotation this one
  *   took over (stopped before it finished), adopted as the replacement (CreateAndStore reuses it);
  * - Inactive and not AWSCURRENT: deleted to make room, as in any rotation;
- * - Active, never used and not stored: an orphan of an interrupted attempt (CreateAndStore deletes it);
- * - Active and in use by something else: there is no room. With COMPROMISED_KEY_ACTION=delete the
- *   leaked key is deleted now to make room (it will be deleted anyway); with keep-inactive it is kept
- *   for forensics and no replacement is issued: the other key keeps working and the owner decides.
+ * - any other Active key: not the rotator's to delete, used or not. This rotation has created no key
+ *   yet, so even a never-used, unstored one (say, left by an execution that was stopped between
+ *   CreateAccessKey and PutSecretValue) may be someone's key that is about to be used. There is no
+ *   room: with COMPROMISED_KEY_ACTION=delete the leaked key is deleted now to make room (it will be
+ *   deleted anyway); with keep-inactive it is kept for forensics and no replacement is issued: the
+ *   other key keeps working and the owner decides. `everUsed` only words the notice.
  */
 export function planCompromiseRoom(
-  keys: readonly ExtraKeyFact[],
+  keys: readonly UsedKeyFact[],
   compromisedKeyId: string,
   versions: readonly VersionFact[],
   action: CompromisedKeyAction,
@@ -163,18 +165,14 @@ export function planCompromiseRoom(
   }
   if (other.status === 'Inactive' && !current)
     return { plan: 'delete-other', accessKeyId: id, why: `the other key ${id} is Inactive and unreferenced: it is deleted to make room` };
-  if (other.status === 'Active' && !other.everUsed && !holder) {
-    return {
-      plan: 'discard-orphan',
-      accessKeyId: id,
-      why: `the other key ${id} was never used or stored (left by an interrupted attempt): it is deleted to make room`,
-    };
-  }
+  const inUse = other.everUsed
+    ? 'is Active and in use'
+    : 'is Active and was never used, but this rotation did not create it (an interrupted rotation may have left it; delete it if nobody holds it)';
   if (other.status === 'Active' && action === 'delete') {
     return {
       plan: 'delete-compromised',
       accessKeyId: compromisedKeyId,
-      why: `the other key ${id} is Active and in use, so the contained key ${compromisedKeyId} is deleted now (COMPROMISED_KEY_ACTION=delete) to make room for the replacement; ${id} is left alone`,
+      why: `the other key ${id} ${inUse}, so the contained key ${compromisedKeyId} is deleted now (COMPROMISED_KEY_ACTION=delete) to make room for the replacement; ${id} is left alone`,
     };
   }
   return {
@@ -182,7 +180,7 @@ export function planCompromiseRoom(
     accessKeyId: id,
     why:
       other.status === 'Active'
-        ? `the other key ${id} is Active and in use, and the contained key is kept for forensics (COMPROMISED_KEY_ACTION=keep-inactive): no replacement is issued; ${id} keeps working`
+        ? `the other key ${id} ${inUse}, and the contained key is kept for forensics (COMPROMISED_KEY_ACTION=keep-inactive): no replacement is issued; ${id} keeps working`
         : `the other key ${id} is Inactive but the secret's AWSCURRENT holds it: no replacement is issued until a person decides about ${id}`,
   };
 }
@@ -190,18 +188,37 @@ export function planCompromiseRoom(
 // ── Last-used evidence ───────────────────────────────────────────────────────────────────────────
 
 /**
- * IAM reports a key's last use truncated (AWS shows whole minutes; moto full precision), so a use
- * is provably after `since` only if it is reported at or after `since + granularity`. Verify's own
- * STS call happens before promotion and can therefore never pass for a consumer's use.
+ * How far GetAccessKeyLastUsed can be trusted. `granularityMs`: a reported time stands for some use in
+ * [reported, reported + granularity) (IAM records only the first use in any 15-minute span; moto
+ * records every request at full precision, 0). `lagMs`: a use may show up this long after it happened
+ * (IAM: up to 4 hours; moto: at once, 0).
  */
-export function usedSince(lastUsed: Date | undefined, since: string, granularityMs: number): boolean {
-  return lastUsed !== undefined && lastUsed.getTime() >= Date.parse(since) + granularityMs;
+export interface LastUsedPrecision {
+  readonly granularityMs: number;
+  readonly lagMs: number;
 }
 
-/** Idle: promoted at least a quiet period ago, and no use reported within the quiet period. */
-export function idleFor(lastUsed: Date | undefined, promotedAt: string, quietMs: number, granularityMs: number, now: Date): boolean {
-  if (now.getTime() < Date.parse(promotedAt) + quietMs) return false;
-  return lastUsed === undefined || lastUsed.getTime() + granularityMs <= now.getTime() - quietMs;
+/**
+ * A use is provably after `since` only if it is reported at or after `since + granularity`: a value
+ * inside the first span may stand for a use before `since`. Lag cannot make a reported use false, it
+ * only delays it. Verify's own STS call happens before promotion and can therefore never pass for a
+ * consumer's use.
+ */
+export function usedSince(lastUsed: Date | undefined, since: string, precision: LastUsedPrecision): boolean {
+  return lastUsed !== undefined && lastUsed.getTime() >= Date.parse(since) + precision.granularityMs;
+}
+
+/**
+ * Idle for `quietMs`: no use in the last quiet period that the data can already show, i.e. in
+ * [now − lag − quiet, now]. A use in the last `lag` may not be reported yet, so the quiet window is
+ * judged where the data is complete, [now − lag − quiet, now − lag], and it must lie wholly after
+ * promotion: hence promoted at least quiet + lag ago. A reported use stands for the span it opens
+ * (reported + granularity), so that span must end before the window starts.
+ */
+export function idleFor(lastUsed: Date | undefined, promotedAt: string, quietMs: number, precision: LastUsedPrecision, now: Date): boolean {
+  const windowStart = now.getTime() - precision.lagMs - quietMs;
+  if (windowStart < Date.parse(promotedAt)) return false;
+  return lastUsed === undefined || lastUsed.getTime() + precision.granularityMs <= windowStart;
 }
 
 // ── Consumer health gate ─────────────────────────────────────────────────────────────────────────
@@ -311,24 +328,53 @@ export function versionHoldingKey<V extends VersionFact>(versions: readonly V[],
 
 // ── Orphans (CreateAndStore, MakeSafe) ───────────────────────────────────────────────────────────
 
-export interface ExtraKeyFact extends KeyFact {
+export interface UsedKeyFact extends KeyFact {
+  /** GetAccessKeyLastUsed reports a use (the rotated key counts as used). */
   readonly everUsed: boolean;
+}
+
+export interface ExtraKeyFact extends UsedKeyFact {
+  /** IAM's CreateDate. */
+  readonly createdAt: Date;
+}
+
+/** What tells the keys a rotation created from everyone else's. */
+export interface RotationOrigin {
+  /** Rotation.startedAt: Prepare's clock, before any key of this rotation exists. */
+  readonly startedAt: string;
+  /** The key this execution created or took over, when it got as far as recording it. */
+  readonly newAccessKeyId: string | undefined;
+}
+
+/**
+ * The key is this rotation's: the new key the execution recorded, or one IAM says was created at or
+ * after the rotation started. A CreateDate at or after startedAt proves it; nothing earlier does,
+ * including a CreateDate in the same second as startedAt: IAM's CreateDate carries whole seconds
+ * (moto: microseconds), so a key created in that second may predate the rotation. On AWS an orphan
+ * of a crash in Prepare's own second is therefore kept and reported, never deleted by a guess.
+ */
+export function createdByRotation(key: Pick<ExtraKeyFact, 'accessKeyId' | 'createdAt'>, origin: RotationOrigin): boolean {
+  return key.accessKeyId === origin.newAccessKeyId || key.createdAt.getTime() >= Date.parse(origin.startedAt);
 }
 
 /**
  * A key that is not the old key and that no labelled secret version holds is an orphan of a crash
- * between CreateAccessKey and PutSecretValue, if it has never been used: nobody but the crashed
- * step ever saw its secret. A used one belongs to someone, and is never deleted.
+ * between CreateAccessKey and PutSecretValue if this rotation created it and it has never been used:
+ * nobody but the crashed step ever saw its secret. Never-used is weak evidence (IAM reports a use up
+ * to hours late), so it is trusted only for a key this rotation made; any other key, used or older
+ * than the rotation, is someone's and is never deleted: it is `foreign`, for the caller to report.
  */
 export function classifyExtraKeys(
   keys: readonly ExtraKeyFact[],
   oldAccessKeyId: string,
   referenced: ReadonlySet<string>,
+  origin: RotationOrigin,
 ): { orphans: string[]; foreign: string[] } {
   const extra = keys.filter((key) => key.accessKeyId !== oldAccessKeyId && !referenced.has(key.accessKeyId));
+  const isOrphan = (key: ExtraKeyFact): boolean => !key.everUsed && createdByRotation(key, origin);
   return {
-    orphans: extra.filter((key) => !key.everUsed).map((key) => key.accessKeyId),
-    foreign: extra.filter((key) => key.everUsed).map((key) => key.accessKeyId),
+    orphans: extra.filter(isOrphan).map((key) => key.accessKeyId),
+    foreign: extra.filter((key) => !isOrphan(key)).map((key) => key.accessKeyId),
   };
 }
 
@@ -341,13 +387,11 @@ export type SafetyAction =
   | { readonly action: 'move-current'; readonly toVersionId: string; readonly fromVersionId: string | undefined }
   | { readonly action: 'remove-pending'; readonly versionId: string };
 
-export interface SafetyFacts {
+export interface SafetyFacts extends RotationOrigin {
   readonly kind: RotationKind;
   readonly oldAccessKeyId: string;
   /** Keys the user has now. */
   readonly keys: readonly ExtraKeyFact[];
-  /** The key this execution created, when it got as far as recording it. */
-  readonly newAccessKeyId: string | undefined;
   readonly versions: readonly VersionFact[];
 }
 
@@ -384,8 +428,11 @@ export function planRollback(facts: SafetyFacts): SafetyAction[] {
  * - The old key is reactivated if it was deactivated (not on the compromise path, where cutting it is the point).
  * - If AWSCURRENT holds a key that no longer works (deleted or Inactive), it goes back to the old key's version.
  * - The new key is deleted only if AWSCURRENT does not hold it: a promoted key may already be in use,
- *   so it stays Active next to the old one and the owner is told to finish by hand.
- * - Orphans (never stored, never used) are deleted; AWSPENDING is removed from a version that will never be promoted.
+ *   so it stays Active next to the old one and the owner is told to finish by hand. Without a recorded
+ *   new key, the key AWSPENDING holds stands for it only if this rotation created it: a pending key
+ *   of an earlier, stopped execution is left for the next rotation to reuse.
+ * - Orphans (created by this rotation, never stored, never used) are deleted; AWSPENDING is removed
+ *   from a version that will never be promoted. Every other key is kept (extraKeys names them).
  */
 export function planMakeSafe(facts: SafetyFacts): SafetyAction[] {
   const actions: SafetyAction[] = [];
@@ -404,15 +451,29 @@ export function planMakeSafe(facts: SafetyFacts): SafetyAction[] {
     currentKeyId = facts.oldAccessKeyId;
   }
 
+  const newKeyId = makeSafeNewKeyId(facts);
   const pending = versionWithStage(facts.versions, 'AWSPENDING');
-  const newKeyId = facts.newAccessKeyId ?? pending?.accessKeyId;
   if (newKeyId !== undefined && newKeyId !== facts.oldAccessKeyId && newKeyId !== currentKeyId) {
     if (live.has(newKeyId)) actions.push({ action: 'delete-key', accessKeyId: newKeyId });
     if (pending && pending.accessKeyId === newKeyId) actions.push({ action: 'remove-pending', versionId: pending.versionId });
   }
-  const referenced = new Set(facts.versions.filter((version) => version.stages.length > 0).map((version) => version.accessKeyId ?? ''));
-  if (newKeyId !== undefined) referenced.add(newKeyId);
-  for (const orphan of classifyExtraKeys(facts.keys, facts.oldAccessKeyId, referenced).orphans)
-    actions.push({ action: 'delete-key', accessKeyId: orphan });
+  for (const orphan of extraKeys(facts).orphans) actions.push({ action: 'delete-key', accessKeyId: orphan });
   return actions;
+}
+
+/** The new key MakeSafe undoes: the recorded one, else the key AWSPENDING holds if this rotation created it (or it is gone). */
+function makeSafeNewKeyId(facts: SafetyFacts): string | undefined {
+  if (facts.newAccessKeyId !== undefined) return facts.newAccessKeyId;
+  const pendingKeyId = versionWithStage(facts.versions, 'AWSPENDING')?.accessKeyId;
+  if (pendingKeyId === undefined) return undefined;
+  const key = facts.keys.find((candidate) => candidate.accessKeyId === pendingKeyId);
+  return key === undefined || createdByRotation(key, facts) ? pendingKeyId : undefined;
+}
+
+/** MakeSafe's view of the keys besides the old and the new one: orphans it deletes, and foreign keys it keeps and reports. */
+export function extraKeys(facts: SafetyFacts): { orphans: string[]; foreign: string[] } {
+  const referenced = new Set(facts.versions.filter((version) => version.stages.length > 0).map((version) => version.accessKeyId ?? ''));
+  const newKeyId = makeSafeNewKeyId(facts);
+  if (newKeyId !== undefined) referenced.add(newKeyId);
+  return classifyExtraKeys(facts.keys, facts.oldAccessKeyId, referenced, facts);
 }

@@ -14,6 +14,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { configLoader } from '../config/load-config.ts';
 import type { ConfirmationTokenStore } from './confirmation-tokens.ts';
 import type { DecisionStore } from './decision-records.ts';
+import type { LastUsedPrecision } from './decisions.ts';
 import type { ConfirmChannel } from './workflow-state.ts';
 import type { KeyCallReader } from '../aws/key-calls.ts';
 
@@ -48,8 +49,8 @@ export interface RotationDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly durations: Partial<Durations>;
-  /** How coarsely IAM reports a key's last use: AWS shows whole minutes, moto full precision. */
-  readonly lastUsedGranularityMs: number;
+  /** How far GetAccessKeyLastUsed can be trusted: awsLastUsedPrecision deployed, FULL_PRECISION against moto. */
+  readonly lastUsedPrecision: LastUsedPrecision;
   readonly fetch: typeof fetch;
   readonly httpTimeoutMs: number;
   /** Who called with a key, from CloudTrail (the consumers-moved check, the observation, new-key-ready); absent: last-used only. */
@@ -70,7 +71,21 @@ export interface RotationDeps {
 
 export type DepsProvider = () => Promise<RotationDeps>;
 
-export const AWS_LAST_USED_GRANULARITY_MS = 60_000;
+/**
+ * IAM records only the first use of a key in any 15-minute span (IAM user guide, "Getting credential
+ * reports for your AWS account", access_key_N_last_used_date: "When an access key is used more than
+ * once in a 15-minute span, only the first use is recorded in this field"), so a last-used time may
+ * stand for uses up to 15 minutes later.
+ */
+export const AWS_LAST_USED_GRANULARITY_MS = 15 * 60_000;
+
+/** On AWS: 15-minute spans, and uses that may show up to LAST_USED_LAG (default 4h) late. */
+export function awsLastUsedPrecision(config: Pick<Config, 'lastUsedLagMs'>): LastUsedPrecision {
+  return { granularityMs: AWS_LAST_USED_GRANULARITY_MS, lagMs: config.lastUsedLagMs };
+}
+
+/** moto updates GetAccessKeyLastUsed on every signed request, at once and to the microsecond. */
+export const FULL_PRECISION: LastUsedPrecision = { granularityMs: 0, lagMs: 0 };
 export const HTTP_CHECK_TIMEOUT_MS = 5_000;
 
 // A client per key cannot live at module scope: Verify signs with a key that exists for minutes.
@@ -164,7 +179,7 @@ export function lambdaDeps(clients: LambdaClients): DepsProvider {
       clock: systemClock,
       logger,
       durations: {},
-      lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
+      lastUsedPrecision: awsLastUsedPrecision(loaded),
       fetch: globalThis.fetch,
       httpTimeoutMs: HTTP_CHECK_TIMEOUT_MS,
       confirmVia: 'task-token',

@@ -11,9 +11,9 @@ import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
 /**
  * CreateAndStore, safe to repeat. A key created by an earlier attempt is reused when the secret
  * holds it, and the key AWSCURRENT holds is taken over when an earlier rotation of this key promoted
- * it (see decideNewKeySource); a key that was created but never stored (a crash between CreateAccessKey and
- * PutSecretValue) is deleted before a new one is made, so the user never reaches a third key and
- * no orphan is left behind.
+ * it (see decideNewKeySource); a key that this rotation created but never stored (a crash between
+ * CreateAccessKey and PutSecretValue) is deleted before a new one is made, so the user never reaches
+ * a third key and no orphan is left behind (classifyExtraKeys).
  */
 export async function createAndStore(rotation: Rotation, deps: RotationDeps): Promise<NewKey> {
   const { userName, oldAccessKeyId, secretName } = rotation;
@@ -46,14 +46,20 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
       .filter((key) => key.accessKeyId !== oldAccessKeyId && !referenced.has(key.accessKeyId))
       .map(async (key) => ({ ...key, everUsed: (await keyLastUsed(deps.iam, key.accessKeyId, 'unused')) !== undefined })),
   );
-  const { orphans, foreign } = classifyExtraKeys(extra, oldAccessKeyId, referenced);
+  // Nothing has been recorded yet: a key of this execution is one created since the rotation started.
+  const { orphans, foreign } = classifyExtraKeys(extra, oldAccessKeyId, referenced, {
+    startedAt: rotation.startedAt,
+    newAccessKeyId: undefined,
+  });
   // A foreign key only matters when it leaves no room (on the compromise path the leaked key may be gone already).
   if (foreign.length > 0 && keys.length - orphans.length >= 2) {
     throw new KeyLimitReachedError(
-      `User ${userName} has another key in use (${foreign.join(', ')}) that secret ${secretName} does not hold; it appeared after the rotation started. ` +
+      `User ${userName} has another key (${foreign.join(', ')}) that secret ${secretName} does not hold and that this rotation did not create ` +
+        `(it is in use, or it was created before the rotation started at ${rotation.startedAt}). ` +
         `Nothing was deleted. Find out who created it, delete it if it is not needed, then start the rotation again.`,
     );
   }
+  if (foreign.length > 0) deps.logger.info('kept a key this rotation did not create', { userName, accessKeyIds: foreign });
   for (const orphan of orphans) {
     await deleteKey(deps.iam, userName, orphan);
     deps.logger.warn('deleted an orphan key left by an interrupted attempt', { userName, accessKeyId: orphan });

@@ -1,6 +1,7 @@
 import { SecretStateError, UserNotFoundError } from '../base/errors.ts';
 import {
   addMs,
+  extraKeys,
   planMakeSafe,
   planRollback,
   versionHoldingKey,
@@ -89,10 +90,18 @@ async function gatherFacts(rotation: Rotation, newAccessKeyId: string | undefine
     keys.map(async (key) => ({
       accessKeyId: key.accessKeyId,
       status: key.status,
+      createdAt: key.createdAt,
       everUsed: key.accessKeyId === rotation.oldAccessKeyId || (await keyLastUsed(deps.iam, key.accessKeyId, 'unused')) !== undefined,
     })),
   );
-  return { kind: rotation.kind, oldAccessKeyId: rotation.oldAccessKeyId, keys: withUse, newAccessKeyId, versions: secret.versions };
+  return {
+    kind: rotation.kind,
+    oldAccessKeyId: rotation.oldAccessKeyId,
+    startedAt: rotation.startedAt,
+    keys: withUse,
+    newAccessKeyId,
+    versions: secret.versions,
+  };
 }
 
 function describe(action: SafetyAction): string {
@@ -169,8 +178,12 @@ export async function makeSafe(state: FailureInput, deps: RotationDeps): Promise
   try {
     const facts = await gatherFacts(rotation, state.newKey?.accessKeyId, deps);
     const actions = await apply(planMakeSafe(facts), rotation, deps);
-    deps.logger.warn('made safe after a failure', { userName: rotation.userName, errorName: state.error?.Error, actions });
-    return { actions, detail: actions.length === 0 ? 'nothing needed undoing' : actions.join('; ') };
+    // A key no version holds is deleted only as this rotation's never-used orphan; the owner hears of every other one still there.
+    const { foreign } = extraKeys(facts);
+    deps.logger.warn('made safe after a failure', { userName: rotation.userName, errorName: state.error?.Error, actions, kept: foreign });
+    const kept = foreign.map((keyId) => `kept ${keyId} (no secret version holds it; it is in use, or older than this rotation)`);
+    const done = [...actions, ...kept];
+    return { actions, detail: done.length === 0 ? 'nothing needed undoing' : done.join('; ') };
   } catch (error) {
     if (error instanceof UserNotFoundError) return { actions: [], detail: `user ${rotation.userName} no longer exists` };
     throw error;

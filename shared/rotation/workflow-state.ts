@@ -87,7 +87,11 @@ export const Rotation = z.object({
 });
 export type Rotation = z.output<typeof Rotation>;
 
-/** How the compromise path makes room for a replacement (see planCompromiseRoom in decisions.ts). */
+/**
+ * How the compromise path makes room for a replacement (see planCompromiseRoom in decisions.ts).
+ * `discard-orphan` is no longer planned (an unused key the rotation did not create is never deleted);
+ * it stays so that states written before still parse.
+ */
 export const COMPROMISE_PLANS = ['fresh', 'delete-other', 'adopt', 'discard-orphan', 'delete-compromised', 'skip'] as const;
 export type CompromisePlanName = (typeof COMPROMISE_PLANS)[number];
 

@@ -145,6 +145,24 @@ describe('compromise fast path, run locally against moto', () => {
     expect((await storedKey('twokeys-delete')).accessKeyId).toBe(replacement);
   });
 
+  test("an Active key that nobody used and no secret holds, older than the rotation, is not the rotator's: kept, the leaked key makes room", async () => {
+    // Prepare: the leaked key and another Active key, never used, that no secret holds (say, left by an interrupted rotation).
+    const leaked = await createUser('unused-other');
+    const other = await createKey('unused-other');
+    await seedSecret('unused-other', leaked);
+
+    // Act
+    const { report, contained } = await compromise('unused-other', leaked.accessKeyId);
+
+    // Assess
+    expect(report.status).toBe('Succeeded');
+    expect(contained).toMatchObject({ plan: 'delete-compromised', replacement: 'create', otherKeyId: other.accessKeyId });
+    expect(contained?.detail).toContain('never used');
+    const replacement = report.newAccessKeyId ?? '';
+    expect(await keysOf('unused-other')).toEqual({ [other.accessKeyId]: 'Active', [replacement]: 'Active' });
+    expect((await storedKey('unused-other')).accessKeyId).toBe(replacement);
+  });
+
   test('COMPROMISED_KEY_ACTION=keep-inactive with room: replaced, and the leaked key is kept Inactive for forensics', async () => {
     // Prepare
     const leaked = await createUser('forensics');

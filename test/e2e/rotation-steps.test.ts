@@ -3,6 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAndStoreStep } from '#functions/rotate-create-and-store.ts';
 import { checkConsumersStep } from '#functions/rotate-check-consumers.ts';
 import { checkObservationStep } from '#functions/rotate-check-observation.ts';
+import { containStep } from '#functions/rotate-contain.ts';
 import { deactivateStep } from '#functions/rotate-deactivate.ts';
 import { deleteOldKeyStep } from '#functions/rotate-delete-old-key.ts';
 import { makeSafeStep } from '#functions/rotate-make-safe.ts';
@@ -199,6 +200,35 @@ describe('a crash between CreateAccessKey and PutSecretValue', () => {
     // Assess
     expect(result.actions).toHaveLength(1);
     expect(await keysOf('crashed')).toEqual({ [old.accessKeyId]: 'Active' });
+  });
+
+  test('MakeSafe deletes the orphan this rotation left but keeps an unused Active key older than the rotation, and names it', async () => {
+    // Prepare: a leaked key next to an Active key that nobody used and no secret holds, created before the rotation.
+    const leaked = await createUser('bystander');
+    await seedSecret('bystander', leaked);
+    const bystander = await createKey('bystander');
+    const request = { userName: 'bystander', accessKeyId: leaked.accessKeyId, kind: 'compromise' };
+
+    // Act & Assess: Contain, then Prepare (the leaked key makes room), then CreateAndStore crashes after CreateAccessKey; then MakeSafe.
+    const contained = await invoke<{ plan: string; detail: string }>(containStep, {
+      request,
+      executionStartedAt: new Date().toISOString(),
+    });
+    expect(contained.plan).toBe('delete-compromised');
+    expect(contained.detail).toContain(`${bystander.accessKeyId} is Active and was never used`);
+    const rotation = await invoke<Rotation>(prepareStep, request);
+    await expect(invoke(createAndStoreStep, { rotation }, { ...deps, secretsManager: crashingOncePut() })).rejects.toThrow();
+    const orphan = Object.keys(await keysOf('bystander')).find((id) => id !== bystander.accessKeyId) ?? '';
+    expect(await keysOf('bystander')).toEqual({ [bystander.accessKeyId]: 'Active', [orphan]: 'Active' });
+
+    const result = await invoke<{ actions: string[]; detail: string }>(makeSafeStep, {
+      rotation,
+      error: { Error: 'Error', Cause: 'crash' },
+    });
+
+    expect(result.actions).toEqual([`deleted ${orphan}`]);
+    expect(result.detail).toContain(`kept ${bystander.accessKeyId}`);
+    expect(await keysOf('bystander')).toEqual({ [bystander.accessKeyId]: 'Active' });
   });
 
   test('a used key that no secret holds is never taken for an orphan: CreateAndStore stops and deletes nothing', async () => {

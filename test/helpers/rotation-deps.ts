@@ -4,7 +4,7 @@ import { fixedClock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import type { Notifier } from '#shared/notify/notifier.ts';
-import { AWS_LAST_USED_GRANULARITY_MS, stsWith, type RotationDeps } from '#shared/rotation/deps.ts';
+import { awsLastUsedPrecision, stsWith, type RotationDeps } from '#shared/rotation/deps.ts';
 
 /** The instant rotationDeps' clock stands at unless a test gives its own (a test whose assertions read the time passes its clock). */
 const DEPS_NOW = '2026-06-01T12:00:00Z';
@@ -18,20 +18,22 @@ const noNotifier: Notifier = { send: () => Promise.reject(new Error('This test g
  *
  * The defaults act like the deployed Lambdas, in the stack's own account: fresh SDK clients (unit tests
  * mock them with aws-sdk-client-mock; under moto they reach AWS_ENDPOINT_URL), the default configuration,
- * a clock fixed at DEPS_NOW, a silent logger, IAM's whole-minute last-use granularity, no notifier and
- * no member accounts (ownAccountId and forAccount unset).
+ * a clock fixed at DEPS_NOW, a silent logger, IAM's last-use precision (15-minute spans, the default
+ * LAST_USED_LAG of the configuration given), no notifier and no member accounts (ownAccountId and
+ * forAccount unset).
  */
 export function rotationDeps(overrides: Partial<RotationDeps> = {}): RotationDeps {
+  const config = overrides.config ?? loadConfig({});
   return {
     iam: new IAMClient({}),
     secretsManager: new SecretsManagerClient({}),
     notifier: noNotifier,
     stsWith,
-    config: loadConfig({}),
+    config,
     clock: fixedClock(DEPS_NOW),
     logger: silentLogger(),
     durations: {},
-    lastUsedGranularityMs: AWS_LAST_USED_GRANULARITY_MS,
+    lastUsedPrecision: awsLastUsedPrecision(config),
     fetch: globalThis.fetch,
     httpTimeoutMs: 1_000,
     ...overrides,

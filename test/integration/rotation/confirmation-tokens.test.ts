@@ -18,7 +18,7 @@ import { loadConfig } from '#shared/config/settings.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { dynamoTokenStore, tokenId } from '#shared/rotation/confirmation-tokens.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
-import type { RotationDeps } from '#shared/rotation/deps.ts';
+import { FULL_PRECISION, type RotationDeps } from '#shared/rotation/deps.ts';
 import { cli } from '../../helpers/cli.ts';
 import { bufferLogger } from '../../helpers/leak-scan.ts';
 import { rotationDeps } from '../../helpers/rotation-deps.ts';
@@ -86,7 +86,7 @@ function deps(logger: RotationDeps['logger']): () => Promise<RotationDeps> {
       config: { ...loadConfig({}), notificationLedgerTable: TABLE },
       clock: fixedClock('2026-06-01T12:00:00Z'),
       logger,
-      lastUsedGranularityMs: 0,
+      lastUsedPrecision: FULL_PRECISION,
       confirmVia: 'task-token',
       confirmationTokens: dynamoTokenStore(dynamodb, () => TABLE),
       decisions,

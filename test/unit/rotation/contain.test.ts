@@ -1,12 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { deniedBeforeOf, denyPolicyName, denySessionsPolicy } from '#shared/rotation/contain.ts';
-import { planCompromiseRoom, planRollback, type ExtraKeyFact, type VersionFact } from '#shared/rotation/decisions.ts';
+import { planCompromiseRoom, planRollback, type UsedKeyFact, type VersionFact } from '#shared/rotation/decisions.ts';
 
-const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true): ExtraKeyFact => ({ accessKeyId, status, everUsed });
+const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true): UsedKeyFact => ({ accessKeyId, status, everUsed });
 const v = (versionId: string, accessKeyId: string, ...stages: string[]): VersionFact => ({ versionId, accessKeyId, stages });
 
 describe('planCompromiseRoom: room for a replacement once the leaked key is Inactive', () => {
-  test.each<[string, ExtraKeyFact[], VersionFact[], 'delete' | 'keep-inactive', { plan: string; accessKeyId: string | null }]>([
+  test.each<[string, UsedKeyFact[], VersionFact[], 'delete' | 'keep-inactive', { plan: string; accessKeyId: string | null }]>([
     [
       'only the leaked key: a fresh replacement',
       [key('LEAK', 'Inactive')],
@@ -36,11 +36,18 @@ describe('planCompromiseRoom: room for a replacement once the leaked key is Inac
       { plan: 'adopt', accessKeyId: 'NEW' },
     ],
     [
-      'an orphan never used nor stored: discarded',
-      [key('LEAK', 'Inactive'), key('ORPHAN', 'Active', false)],
+      "an Active key never used nor stored is not this rotation's (it has created none yet), keep-inactive: kept, no replacement",
+      [key('LEAK', 'Inactive'), key('UNUSED', 'Active', false)],
       [v('v1', 'LEAK', 'AWSCURRENT')],
       'keep-inactive',
-      { plan: 'discard-orphan', accessKeyId: 'ORPHAN' },
+      { plan: 'skip', accessKeyId: 'UNUSED' },
+    ],
+    [
+      'an Active key never used nor stored, delete: kept, the leaked key makes room',
+      [key('LEAK', 'Inactive'), key('UNUSED', 'Active', false)],
+      [v('v1', 'LEAK', 'AWSCURRENT')],
+      'delete',
+      { plan: 'delete-compromised', accessKeyId: 'LEAK' },
     ],
     [
       'two Active keys in use, delete: the leaked key goes now',
@@ -103,7 +110,8 @@ test('a compromise rotation never rolls back to the leaked key', () => {
     planRollback({
       kind: 'compromise',
       oldAccessKeyId: 'LEAK',
-      keys: [key('LEAK', 'Inactive'), key('NEW', 'Active')],
+      startedAt: '2026-06-01T12:00:00.000Z',
+      keys: [key('LEAK', 'Inactive'), key('NEW', 'Active')].map((fact) => ({ ...fact, createdAt: new Date('2026-06-01T12:00:01Z') })),
       newAccessKeyId: 'NEW',
       versions: [v('v1', 'LEAK', 'AWSPREVIOUS'), v('v2', 'NEW', 'AWSCURRENT')],
     }),

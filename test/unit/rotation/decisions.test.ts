@@ -13,7 +13,9 @@ import {
   usedSince,
   waitSeconds,
   type CheckResult,
+  type ExtraKeyFact,
   type KeyFact,
+  type LastUsedPrecision,
   type RoomDecision,
   type SafetyFacts,
   type VersionFact,
@@ -242,28 +244,53 @@ describe('markersFor: confirm and abort markers that name a key', () => {
 });
 
 describe('last-used evidence', () => {
-  test.each<[string, Date | undefined, number, boolean]>([
-    ['never used', undefined, 0, false],
-    ['used before promotion (Verify itself)', at(-1), 0, false],
-    ['used at promotion, full precision', at(0), 0, true],
-    ['used after promotion, full precision', at(5), 0, true],
-    ['minute-truncated value in the promotion minute is ambiguous', at(0), MIN, false],
-    ['minute-truncated value a minute later proves use', at(MIN), MIN, true],
-  ])('usedSince: %s → %s', (_name, lastUsed, granularity, expected) => {
+  // AWS: IAM records the first use in a 15-minute span and may show it hours late; moto: every request, at once.
+  const FULL: LastUsedPrecision = { granularityMs: 0, lagMs: 0 };
+  const SPANS: LastUsedPrecision = { granularityMs: 15 * MIN, lagMs: 0 };
+  const AWS: LastUsedPrecision = { granularityMs: 15 * MIN, lagMs: 4 * HOUR };
+
+  test.each<[string, Date | undefined, LastUsedPrecision, boolean]>([
+    ['never used', undefined, FULL, false],
+    ['used before promotion (Verify itself)', at(-1), FULL, false],
+    ['used at promotion, full precision', at(0), FULL, true],
+    ['used after promotion, full precision', at(5), FULL, true],
+    ['recorded in the first 15-minute span after promotion: may stand for a use before it', at(15 * MIN - 1), SPANS, false],
+    ['recorded one span after promotion proves use', at(15 * MIN), SPANS, true],
+    ['lag only delays a record, it never makes one false', at(15 * MIN), AWS, true],
+    ['Verify just before promotion, with AWS precision', at(-5_000), AWS, false],
+  ])('usedSince: %s → %s', (_name, lastUsed, precision, expected) => {
     // Act & Assess
-    expect(usedSince(lastUsed, T0, granularity)).toBe(expected);
+    expect(usedSince(lastUsed, T0, precision)).toBe(expected);
   });
 
-  test.each<[string, Date | undefined, Date, boolean]>([
-    ['quiet period not over yet', undefined, at(HOUR), false],
-    ['never used, quiet period over', undefined, at(24 * HOUR), true],
-    ['last used before promotion, quiet period over', at(-HOUR), at(24 * HOUR), true],
-    ['used within the quiet period', at(20 * HOUR), at(24 * HOUR), false],
-    ['last used an hour before the quiet window', at(23 * HOUR), at(48 * HOUR), true],
-    ['truncated value less than a minute before the window: the use may fall inside it', at(24 * HOUR - 30_000), at(48 * HOUR), false],
-  ])('idleFor (24 h quiet, 1 min granularity): %s → %s', (_name, lastUsed, now, expected) => {
+  test.each<[string, Date | undefined, Date, LastUsedPrecision, boolean]>([
+    ['full precision: quiet period not over yet', undefined, at(HOUR), FULL, false],
+    ['full precision: never used, quiet period over', undefined, at(24 * HOUR), FULL, true],
+    ['full precision: last used before promotion, quiet period over', at(-HOUR), at(24 * HOUR), FULL, true],
+    ['full precision: used within the quiet period', at(20 * HOUR), at(24 * HOUR), FULL, false],
+    ['full precision: last used exactly a quiet period ago', at(24 * HOUR), at(48 * HOUR), FULL, true],
+    ['spans: last used an hour before the quiet window', at(23 * HOUR), at(48 * HOUR), SPANS, true],
+    [
+      'spans: a record less than a span before the window may stand for a use inside it',
+      at(24 * HOUR - 10 * MIN),
+      at(48 * HOUR),
+      SPANS,
+      false,
+    ],
+    ['spans: a record whose span ends where the window starts', at(24 * HOUR - 15 * MIN), at(48 * HOUR), SPANS, true],
+    ['AWS: never used, quiet period over but not quiet period + lag', undefined, at(24 * HOUR), AWS, false],
+    ['AWS: never used, one ms short of quiet period + lag', undefined, at(28 * HOUR - 1), AWS, false],
+    ['AWS: never used, quiet period + lag after promotion', undefined, at(28 * HOUR), AWS, true],
+    ['AWS: last used before promotion, quiet period + lag over', at(-HOUR), at(28 * HOUR), AWS, true],
+    ['AWS: used an hour after promotion, not a quiet period before the lag', at(HOUR), at(28 * HOUR), AWS, false],
+    ['AWS: used an hour after promotion, a quiet period + lag + span later', at(HOUR), at(29 * HOUR + 15 * MIN), AWS, true],
+    ['AWS: a record inside the lag', at(47 * HOUR), at(48 * HOUR), AWS, false],
+    ['AWS: a record a quiet period ago, but inside lag + quiet', at(24 * HOUR), at(48 * HOUR), AWS, false],
+    ['AWS: a record whose span ends lag + quiet ago', at(20 * HOUR - 15 * MIN), at(48 * HOUR), AWS, true],
+    ['AWS: a record whose span reaches 1 ms into lag + quiet', at(20 * HOUR - 15 * MIN + 1), at(48 * HOUR), AWS, false],
+  ])('idleFor (24 h quiet): %s → %s', (_name, lastUsed, now, precision, expected) => {
     // Act & Assess
-    expect(idleFor(lastUsed, T0, 24 * HOUR, MIN, now)).toBe(expected);
+    expect(idleFor(lastUsed, T0, 24 * HOUR, precision, now)).toBe(expected);
   });
 });
 
@@ -299,27 +326,98 @@ describe('evaluateObservation', () => {
   });
 });
 
-describe('classifyExtraKeys', () => {
-  test("an unreferenced, never-used key is an orphan; a used one is someone else's", () => {
-    // Prepare: the old key, an orphan, a used key nothing stores, and a stored key.
-    const keys = [
-      { accessKeyId: 'OLD', status: 'Active' as const, everUsed: true },
-      { accessKeyId: 'ORPHAN', status: 'Active' as const, everUsed: false },
-      { accessKeyId: 'FOREIGN', status: 'Active' as const, everUsed: true },
-      { accessKeyId: 'STORED', status: 'Active' as const, everUsed: false },
-    ];
+describe('classifyExtraKeys: only a never-used key this rotation created is an orphan', () => {
+  // Rotation.startedAt is Prepare's clock (milliseconds); IAM's CreateDate has whole seconds (moto: microseconds).
+  const STARTED = '2026-06-01T12:00:00.500Z';
+  const BEFORE = new Date('2026-06-01T11:59:59Z');
+  const DURING = new Date('2026-06-01T12:00:03Z');
+  const extra = (accessKeyId: string, everUsed: boolean, createdAt: Date): ExtraKeyFact => ({
+    accessKeyId,
+    status: 'Active',
+    everUsed,
+    createdAt,
+  });
+  const OLD_KEY = extra('OLD', true, new Date('2026-01-01T00:00:00Z'));
 
+  test.each<[string, ExtraKeyFact, string[], string | undefined, { orphans: string[]; foreign: string[] }]>([
+    [
+      'created during the rotation, never used, no version holds it: an orphan',
+      extra('K', false, DURING),
+      [],
+      undefined,
+      { orphans: ['K'], foreign: [] },
+    ],
+    [
+      'dated in the second the rotation started in but before it (IAM has whole seconds): not provably ours, kept',
+      extra('K', false, new Date('2026-06-01T12:00:00Z')),
+      [],
+      undefined,
+      { orphans: [], foreign: ['K'] },
+    ],
+    [
+      'created at the very instant the rotation started: an orphan',
+      extra('K', false, new Date(STARTED)),
+      [],
+      undefined,
+      { orphans: ['K'], foreign: [] },
+    ],
+    [
+      'never used but created before the rotation: foreign, kept',
+      extra('K', false, BEFORE),
+      [],
+      undefined,
+      { orphans: [], foreign: ['K'] },
+    ],
+    ['created during the rotation but used: foreign, kept', extra('K', true, DURING), [], undefined, { orphans: [], foreign: ['K'] }],
+    ['older than the rotation but the new key it recorded: an orphan', extra('K', false, BEFORE), [], 'K', { orphans: ['K'], foreign: [] }],
+    [
+      'created during the rotation and held by a labelled version: neither',
+      extra('K', false, DURING),
+      ['K'],
+      undefined,
+      { orphans: [], foreign: [] },
+    ],
+    [
+      'never used, older than the rotation, held by a labelled version: neither',
+      extra('K', false, BEFORE),
+      ['K'],
+      undefined,
+      { orphans: [], foreign: [] },
+    ],
+  ])('%s', (_name, key, referenced, newAccessKeyId, expected) => {
     // Act & Assess
-    expect(classifyExtraKeys(keys, 'OLD', new Set(['STORED']))).toEqual({ orphans: ['ORPHAN'], foreign: ['FOREIGN'] });
+    expect(classifyExtraKeys([OLD_KEY, key], 'OLD', new Set(referenced), { startedAt: STARTED, newAccessKeyId })).toEqual(expected);
+  });
+
+  test('the rotated key is never an extra key, used or not', () => {
+    // Act & Assess
+    expect(
+      classifyExtraKeys([{ ...OLD_KEY, everUsed: false }], 'OLD', new Set(), {
+        startedAt: '2025-01-01T00:00:00Z',
+        newAccessKeyId: undefined,
+      }),
+    ).toEqual({
+      orphans: [],
+      foreign: [],
+    });
   });
 });
 
 describe('planMakeSafe and planRollback', () => {
   const v = (versionId: string, accessKeyId: string, ...stages: string[]): VersionFact => ({ versionId, accessKeyId, stages });
-  const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true) => ({ accessKeyId, status, everUsed });
+  // Keys are created during the rotation unless a case says otherwise (`createdAt: BEFORE`).
+  const STARTED = T0;
+  const BEFORE = at(-HOUR);
+  const key = (accessKeyId: string, status: 'Active' | 'Inactive', everUsed = true, createdAt = at(MIN)): ExtraKeyFact => ({
+    accessKeyId,
+    status,
+    everUsed,
+    createdAt,
+  });
   const facts = (overrides: Partial<SafetyFacts>): SafetyFacts => ({
     kind: 'scheduled',
     oldAccessKeyId: 'OLD',
+    startedAt: STARTED,
     keys: [key('OLD', 'Active')],
     newAccessKeyId: undefined,
     versions: [v('v-old', 'OLD', 'AWSCURRENT')],
@@ -386,6 +484,42 @@ describe('planMakeSafe and planRollback', () => {
       [{ action: 'delete-key', accessKeyId: 'ORPHAN' }],
     ],
     ['a used, unreferenced key is not ours: kept', { keys: [key('OLD', 'Active'), key('THEIRS', 'Active', true)] }, []],
+    [
+      'a never-used, unreferenced Active key older than the rotation is not ours: kept',
+      { keys: [key('OLD', 'Active'), key('THEIRS', 'Active', false, BEFORE)] },
+      [],
+    ],
+    [
+      'no new key recorded, AWSPENDING holds a key this rotation created (a crash after PutSecretValue): deleted, AWSPENDING removed',
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active', false)],
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPENDING')],
+      },
+      [
+        { action: 'delete-key', accessKeyId: 'NEW' },
+        { action: 'remove-pending', versionId: 'v-new' },
+      ],
+    ],
+    [
+      'no new key recorded, AWSPENDING holds a key of an earlier (stopped) execution: kept for the next rotation to reuse',
+      {
+        keys: [key('OLD', 'Active'), key('EARLIER', 'Active', false, BEFORE)],
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-earlier', 'EARLIER', 'AWSPENDING')],
+      },
+      [],
+    ],
+    [
+      'the new key this execution recorded goes even if IAM dates it before the rotation (it took over a pending key)',
+      {
+        keys: [key('OLD', 'Active'), key('NEW', 'Active', false, BEFORE)],
+        newAccessKeyId: 'NEW',
+        versions: [v('v-old', 'OLD', 'AWSCURRENT'), v('v-new', 'NEW', 'AWSPENDING')],
+      },
+      [
+        { action: 'delete-key', accessKeyId: 'NEW' },
+        { action: 'remove-pending', versionId: 'v-new' },
+      ],
+    ],
     [
       'first rotation, secret created by this run, failed before promotion: the new key is AWSCURRENT, so it is kept',
       {
