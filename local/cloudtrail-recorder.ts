@@ -28,6 +28,19 @@ import { cloudTrailRecord, eventCategory, type KeyOwner, type ObservedCall } fro
 
 export const LOCAL_CLOUDTRAIL_LOG_GROUP = 'iam-key-rotator-local-cloudtrail';
 
+/**
+ * The configuration a local run reads CloudTrail with: against moto (AWS_ENDPOINT_URL set) the
+ * recorder's group, unless CLOUDTRAIL_LOG_GROUP was set (to a name, or to nothing); against AWS the
+ * configuration as it is.
+ */
+export function withLocalTrail<C extends { readonly cloudtrailLogGroup: string }>(
+  config: C,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): C {
+  if (config.cloudtrailLogGroup !== '' || !env.AWS_ENDPOINT_URL || env.CLOUDTRAIL_LOG_GROUP !== undefined) return config;
+  return { ...config, cloudtrailLogGroup: LOCAL_CLOUDTRAIL_LOG_GROUP };
+}
+
 /** Where a consumer's calls come from, as CloudTrail would record them. */
 export interface CallOrigin {
   /** sourceIPAddress: the machine the consumer stands for, e.g. `198.51.100.7`. */

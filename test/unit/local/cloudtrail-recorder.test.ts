@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetAccessKeyLastUsedCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { CloudTrailRecorder, refusal, signatureOf } from '#local/cloudtrail-recorder.ts';
+import { CloudTrailRecorder, refusal, signatureOf, withLocalTrail } from '#local/cloudtrail-recorder.ts';
 import type { CloudTrailRecord } from '#local/cloudtrail-record.ts';
 
 const iamMock = mockClient(IAMClient);
@@ -343,5 +343,30 @@ describe('refusal', () => {
   ])('%s (%s) refuses an invalid key with %s', (service, contentType, code) => {
     // Act & Assess
     expect(refusal(service, contentType)).toMatchObject({ name: code, $fault: 'client', $metadata: { httpStatusCode: 403 } });
+  });
+});
+
+describe('withLocalTrail', () => {
+  const none = { cloudtrailLogGroup: '' };
+
+  test('a run against moto reads the recorder’s group when no group is configured', () => {
+    // Act & Assess
+    expect(withLocalTrail(none, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual({
+      cloudtrailLogGroup: 'iam-key-rotator-local-cloudtrail',
+    });
+  });
+
+  test.each([
+    [
+      'a configured group',
+      { cloudtrailLogGroup: 'ops-trail' },
+      { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', CLOUDTRAIL_LOG_GROUP: 'ops-trail' },
+      'ops-trail',
+    ],
+    ['CLOUDTRAIL_LOG_GROUP set to nothing', none, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', CLOUDTRAIL_LOG_GROUP: '' }, ''],
+    ['a run against AWS', none, {}, ''],
+  ])('%s is left as it is', (_case, config, env, group) => {
+    // Act & Assess
+    expect(withLocalTrail(config, env).cloudtrailLogGroup).toBe(group);
   });
 });
