@@ -178,6 +178,11 @@ class KeyStatuses {
     private readonly cacheMs: number,
   ) {}
 
+  /** After a key changed: every status is read afresh (owners stay, a key never changes hands). */
+  forgetStatuses(): void {
+    this.statuses.clear();
+  }
+
   async stateOf(accessKeyId: string, now: Date): Promise<KeyState> {
     const owner = await this.ownerOf(accessKeyId);
     if (!owner) return { status: 'absent' };
@@ -238,6 +243,63 @@ class KeyStatuses {
     }
   }
 }
+
+/**
+ * Orders the calls signed with a key against the changes of that key made through a watched IAM
+ * client: a change waits for the calls already past their status check, and the calls that come
+ * after it wait for it. No call is checked before a deactivation and sent after it, which would
+ * reach moto (and move the key's last-used date) on a key that is no longer Active.
+ */
+class KeyFences {
+  private readonly fences = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, Set<Promise<void>>>();
+
+  /** A call's status check and send, once no change of its key is under way. */
+  async call<T>(accessKeyId: string, run: () => Promise<T>): Promise<T> {
+    await this.pass(accessKeyId);
+    // No await between passing and registering: a change cannot slip in between.
+    const running = run();
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    const calls = this.inFlight.get(accessKeyId) ?? new Set<Promise<void>>();
+    calls.add(settled);
+    this.inFlight.set(accessKeyId, calls);
+    try {
+      return await running;
+    } finally {
+      calls.delete(settled);
+      if (calls.size === 0 && this.inFlight.get(accessKeyId) === calls) this.inFlight.delete(accessKeyId);
+    }
+  }
+
+  /** A change of the key, once the calls under way are done; the calls that come meanwhile wait for it. */
+  async change<T>(accessKeyId: string, run: () => Promise<T>): Promise<T> {
+    await this.pass(accessKeyId);
+    let release = (): void => undefined;
+    this.fences.set(
+      accessKeyId,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    try {
+      await Promise.all(this.inFlight.get(accessKeyId) ?? []);
+      return await run();
+    } finally {
+      this.fences.delete(accessKeyId);
+      release();
+    }
+  }
+
+  private async pass(accessKeyId: string): Promise<void> {
+    for (let fence = this.fences.get(accessKeyId); fence; fence = this.fences.get(accessKeyId)) await fence;
+  }
+}
+
+/** The IAM operations that change whether a key authenticates. */
+const KEY_CHANGES = new Set(['UpdateAccessKeyCommand', 'DeleteAccessKeyCommand']);
 
 /** PutLogEvents takes up to 10,000 events and 1 MB per call; a record is about 1 KB. */
 const MAX_BATCH = 500;
@@ -383,6 +445,7 @@ let nextId = 0;
 export class CloudTrailRecorder {
   readonly logGroupName: string;
   private readonly keys: KeyStatuses;
+  private readonly fences = new KeyFences();
   private readonly writer: TrailWriter;
   private readonly clock: Clock;
   private readonly deliveryDelayMs: number;
@@ -416,6 +479,32 @@ export class CloudTrailRecorder {
     });
   }
 
+  /**
+   * Makes the key changes sent through `iam` (UpdateAccessKey, DeleteAccessKey: the rotator's
+   * Deactivate, Rollback and Delete) take effect for the recorded clients at once: the calls with
+   * that key already under way finish first, later ones wait and read the key's status afresh. A
+   * change made through any other client is seen within `statusCacheMs`.
+   */
+  watchKeyChanges<Input extends object, Output extends MetadataBearer>(iam: {
+    readonly middlewareStack: MiddlewareStack<Input, Output>;
+  }): void {
+    nextId += 1;
+    iam.middlewareStack.add(
+      (next, context) => async (args) => {
+        const accessKeyId = 'AccessKeyId' in args.input ? args.input.AccessKeyId : undefined;
+        if (!KEY_CHANGES.has(context.commandName ?? '') || typeof accessKeyId !== 'string') return next(args);
+        return this.fences.change(accessKeyId, async () => {
+          try {
+            return await next(args);
+          } finally {
+            this.keys.forgetStatuses();
+          }
+        });
+      },
+      { step: 'initialize', name: `cloudtrail-recorder-watch-${nextId}` },
+    );
+  }
+
   stats(): RecorderStats {
     return { ...this.counts };
   }
@@ -438,43 +527,47 @@ export class CloudTrailRecorder {
         );
       }
       const at = this.clock();
-      let state: KeyState;
-      try {
-        state = await this.keys.stateOf(signature.accessKeyId, at);
-      } catch (error) {
-        throw new Error(
-          `The local CloudTrail recorder could not read the status of access key ${signature.accessKeyId} from IAM, so the request was not sent.`,
-          { cause: error },
-        );
-      }
-      if (state.status !== 'Active') {
-        this.counts.refused += 1;
-        throw refusal(signature.service, header(args.request, 'content-type'));
-      }
-      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const sent = await this.fences.call(signature.accessKeyId, async () => {
+        let state: KeyState;
+        try {
+          state = await this.keys.stateOf(signature.accessKeyId, at);
+        } catch (error) {
+          throw new Error(
+            `The local CloudTrail recorder could not read the status of access key ${signature.accessKeyId} from IAM, so the request was not sent.`,
+            { cause: error },
+          );
+        }
+        if (state.status !== 'Active') {
+          this.counts.refused += 1;
+          throw refusal(signature.service, header(args.request, 'content-type'));
+        }
+        // The outcome is kept, not thrown, so the record is written outside the fence.
+        try {
+          return { ok: true as const, owner: state.owner, result: await next(args) };
+        } catch (error) {
+          return { ok: false as const, owner: state.owner, error };
+        }
+      });
       const call = {
         at,
         accessKeyId: signature.accessKeyId,
-        owner: state.owner,
+        owner: sent.owner,
         service: signature.service,
         region: signature.region,
-        operation,
+        operation: (context.commandName ?? 'Unknown').replace(/Command$/, ''),
         sourceIp: origin.sourceIp,
         userAgent: origin.userAgent ?? header(args.request, 'user-agent') ?? 'unknown',
       };
-      let result: Awaited<ReturnType<typeof next>>;
-      try {
-        result = await next(args);
-      } catch (error) {
-        const code = serviceErrorCode(error);
-        if (code !== undefined && !AUTHENTICATION_FAILURES.has(code)) {
-          const message = AUTHORIZATION_REFUSALS.has(code) && error instanceof Error ? error.message : undefined;
-          await this.record({ ...call, requestId: requestIdOf(error), error: { code, message } });
-        }
-        throw error;
+      if (sent.ok) {
+        await this.record({ ...call, requestId: requestIdOf(sent.result.output) });
+        return sent.result;
       }
-      await this.record({ ...call, requestId: requestIdOf(result.output) });
-      return result;
+      const code = serviceErrorCode(sent.error);
+      if (code !== undefined && !AUTHENTICATION_FAILURES.has(code)) {
+        const message = AUTHORIZATION_REFUSALS.has(code) && sent.error instanceof Error ? sent.error.message : undefined;
+        await this.record({ ...call, requestId: requestIdOf(sent.error), error: { code, message } });
+      }
+      throw sent.error;
     };
   }
 

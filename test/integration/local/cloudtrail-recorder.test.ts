@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteAccessKeyCommand, GetAccessKeyLastUsedCommand, GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  GetUserCommand,
+  IAMClient,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
 import type { CloudTrailRecord } from '#local/cloudtrail-record.ts';
@@ -155,6 +161,31 @@ describe('the local CloudTrail recorder', () => {
     );
     expect(await recordsOf(key.accessKeyId)).toHaveLength(1);
     expect(recorder.stats()).toEqual({ recorded: 1, refused: 2, lost: 0 });
+  });
+
+  test('a deactivation through a watched IAM client takes effect for the next call at once, after the calls under way', async () => {
+    // Prepare: calls in a loop while the key is deactivated through the watched client
+    const key = await userWithSecret('trail-watched');
+    const watched = new IAMClient({});
+    const recorder = new CloudTrailRecorder({ iam, logs, statusCacheMs: 60_000 });
+    recorder.watchKeyChanges(watched);
+    const consumer = consumerOf('trail-watched', recorder, { followsRotation: false });
+    await consumer.callOnce();
+    const calling = Promise.all([consumer.callOnce(), consumer.callOnce(), consumer.callOnce()]);
+
+    // Act
+    await watched.send(new UpdateAccessKeyCommand({ UserName: 'trail-watched', AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
+    const deactivatedAt = new Date();
+    await calling;
+    await consumer.callOnce();
+
+    // Assess: every call that reached moto did so before the deactivation returned; the last was refused
+    const lastUsed = (await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId }))).AccessKeyLastUsed?.LastUsedDate;
+    expect(lastUsed?.getTime()).toBeLessThan(deactivatedAt.getTime());
+    const { calls, failures } = consumer.snapshot();
+    expect(calls).toBe(5);
+    expect(failures).toBeGreaterThanOrEqual(1);
+    expect(await recordsOf(key.accessKeyId)).toHaveLength(calls - failures);
   });
 
   test('a key made Active again is recorded again once its status is read afresh', async () => {
