@@ -256,8 +256,8 @@ class KeyFences {
 
   /** A call's status check and send, once no change of its key is under way. */
   async call<T>(accessKeyId: string, run: () => Promise<T>): Promise<T> {
-    await this.pass(accessKeyId);
-    // No await between passing and registering: a change cannot slip in between.
+    for (let fence = this.fences.get(accessKeyId); fence; fence = this.fences.get(accessKeyId)) await fence;
+    // No await between the last look at the fences and registering: a change cannot slip in between.
     const running = run();
     const settled = running.then(
       () => undefined,
@@ -276,7 +276,8 @@ class KeyFences {
 
   /** A change of the key, once the calls under way are done; the calls that come meanwhile wait for it. */
   async change<T>(accessKeyId: string, run: () => Promise<T>): Promise<T> {
-    await this.pass(accessKeyId);
+    // As in call: the fence is put up in the same step as the look that found none.
+    for (let fence = this.fences.get(accessKeyId); fence; fence = this.fences.get(accessKeyId)) await fence;
     let release = (): void => undefined;
     this.fences.set(
       accessKeyId,
@@ -291,10 +292,6 @@ class KeyFences {
       this.fences.delete(accessKeyId);
       release();
     }
-  }
-
-  private async pass(accessKeyId: string): Promise<void> {
-    for (let fence = this.fences.get(accessKeyId); fence; fence = this.fences.get(accessKeyId)) await fence;
   }
 }
 
@@ -331,13 +328,18 @@ class TrailWriter {
       const queue = this.queues.get(stream) ?? [];
       queue.push({ event, done });
       this.queues.set(stream, queue);
-      if (!this.draining.has(stream)) {
-        this.draining.set(
-          stream,
-          this.drain(stream, queue).finally(() => this.draining.delete(stream)),
-        );
-      }
+      this.pump(stream, queue);
     });
+  }
+
+  private pump(stream: string, queue: Queued[]): void {
+    if (this.draining.has(stream)) return;
+    const draining = this.drain(stream, queue).finally(() => {
+      this.draining.delete(stream);
+      // A record queued after the drain's last look at the queue, before this ran.
+      if (queue.length > 0) this.pump(stream, queue);
+    });
+    this.draining.set(stream, draining);
   }
 
   /** Resolves when nothing is waiting to be written. */
