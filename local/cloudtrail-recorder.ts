@@ -1,16 +1,12 @@
-import {
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-  type CloudWatchLogsClient,
-  type InputLogEvent,
-} from '@aws-sdk/client-cloudwatch-logs';
-import { GetAccessKeyLastUsedCommand, GetUserCommand, ListAccessKeysCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { FinalizeRequestMiddleware, MetadataBearer, MiddlewareStack } from '@aws-sdk/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
-import { cloudTrailRecord, eventCategory, type KeyOwner, type ObservedCall } from './cloudtrail-record.ts';
+import { cloudTrailRecord, eventCategory, type ObservedCall } from './cloudtrail-record.ts';
+import { CredentialsRefusedError, KeyAuthentication, requestHeader, signatureOf, type Sent } from './key-authentication.ts';
+import { TrailWriter } from './trail-writer.ts';
 
 /**
  * The local stand-in for a trail delivered to CloudWatch Logs. moto has no CloudTrail to speak of
@@ -23,7 +19,8 @@ import { cloudTrailRecord, eventCategory, type KeyOwner, type ObservedCall } fro
  * (Inactive, deleted, never existed) fails authentication on AWS and CloudTrail records nothing
  * ("CloudTrail does not deliver logs for requests that fail authentication", S3 User Guide, "Logging
  * Amazon S3 API calls using AWS CloudTrail"); moto would serve it. Here such a request is refused
- * before it is sent, with the error AWS gives, and leaves no record.
+ * before it is sent, with the error AWS gives, and leaves no record (key-authentication.ts decides;
+ * the record's shape is cloudtrail-record.ts, the writing trail-writer.ts).
  */
 
 export const LOCAL_CLOUDTRAIL_LOG_GROUP = 'iam-key-rotator-local-cloudtrail';
@@ -87,34 +84,6 @@ export interface RecorderStats {
   readonly lost: number;
 }
 
-/**
- * What the SDK throws when AWS refuses a request's credentials: a client fault with HTTP 403 whose
- * `name` is AWS's error code. Not the service's own ServiceException class (this middleware serves
- * any client), so callers match the name, as the rotator and the consumer provider do.
- */
-export class CredentialsRefusedError extends Error {
-  readonly $fault = 'client';
-  readonly $metadata = { httpStatusCode: 403, attempts: 1, totalRetryDelay: 0 };
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = code;
-  }
-}
-
-/**
- * The error AWS answers a request whose key is not valid with, by protocol: S3 and EC2 have their
- * own codes, JSON services say UnrecognizedClientException, query services (STS, IAM, SNS, SQS…)
- * InvalidClientTokenId.
- */
-export function refusal(service: string, contentType: string | undefined): CredentialsRefusedError {
-  if (service === 's3')
-    return new CredentialsRefusedError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  if (service === 'ec2') return new CredentialsRefusedError('AuthFailure', 'AWS was not able to validate the provided access credentials');
-  const code = contentType?.startsWith('application/x-amz-json') ? 'UnrecognizedClientException' : 'InvalidClientTokenId';
-  return new CredentialsRefusedError(code, 'The security token included in the request is invalid.');
-}
-
 /** Error codes of a request that failed authentication: CloudTrail records none of them (moto returns them when its auth is on). */
 const AUTHENTICATION_FAILURES = new Set([
   'InvalidClientTokenId',
@@ -137,295 +106,6 @@ const AUTHENTICATION_FAILURES = new Set([
  */
 const AUTHORIZATION_REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError']);
 
-/** What a SigV4 Authorization header says about the request: the key id and its credential scope. */
-export interface Signature {
-  readonly accessKeyId: string;
-  readonly region: string;
-  readonly service: string;
-}
-
-/** The signature of a signed HTTP request; undefined for an unsigned one. Reads the key id only, never the signature itself. */
-export function signatureOf(request: unknown): Signature | undefined {
-  const authorization = header(request, 'authorization');
-  const scope = authorization === undefined ? null : /Credential=([A-Z0-9]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization);
-  if (!scope?.[1] || !scope[2] || !scope[3]) return undefined;
-  return { accessKeyId: scope[1], region: scope[2], service: scope[3] };
-}
-
-function header(request: unknown, name: string): string | undefined {
-  if (typeof request !== 'object' || request === null || !('headers' in request)) return undefined;
-  const headers = request.headers;
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name && typeof value === 'string') return value;
-  return undefined;
-}
-
-type KeyState = { readonly status: 'Active'; readonly owner: KeyOwner } | { readonly status: 'Inactive' | 'absent' };
-
-const isNoSuchEntity = (error: unknown): boolean =>
-  error instanceof Error && (error.name === 'NoSuchEntityException' || error.name === 'NoSuchEntity');
-
-/**
- * Who owns each key (read once: a key never changes hands) and each user's key statuses (read again
- * after `cacheMs`, or at once for a key the last read did not list).
- */
-class KeyStatuses {
-  private readonly owners = new Map<string, Promise<KeyOwner | undefined>>();
-  private readonly statuses = new Map<string, { readonly readAt: number; readonly keys: Promise<ReadonlyMap<string, string>> }>();
-
-  constructor(
-    private readonly iam: IAMClient,
-    private readonly cacheMs: number,
-  ) {}
-
-  /** After a key changed: every status is read afresh (owners stay, a key never changes hands). */
-  forgetStatuses(): void {
-    this.statuses.clear();
-  }
-
-  async stateOf(accessKeyId: string, now: Date): Promise<KeyState> {
-    const owner = await this.ownerOf(accessKeyId);
-    if (!owner) return { status: 'absent' };
-    let status = (await this.keysOf(owner.userName, now.getTime())).get(accessKeyId);
-    // A key the cached list does not hold may be newer than the list: only a fresh read may call it absent.
-    if (status === undefined) status = (await this.keysOf(owner.userName, now.getTime(), true)).get(accessKeyId);
-    if (status === 'Active') return { status, owner };
-    return { status: status === 'Inactive' ? 'Inactive' : 'absent' };
-  }
-
-  private ownerOf(accessKeyId: string): Promise<KeyOwner | undefined> {
-    const known = this.owners.get(accessKeyId);
-    if (known) return known;
-    const reading = this.readOwner(accessKeyId);
-    this.owners.set(accessKeyId, reading);
-    // Only a found owner is kept: a key unknown now (or a failed read) is asked about again.
-    const forget = (): void => {
-      if (this.owners.get(accessKeyId) === reading) this.owners.delete(accessKeyId);
-    };
-    reading.then((owner) => {
-      if (!owner) forget();
-    }, forget);
-    return reading;
-  }
-
-  private async readOwner(accessKeyId: string): Promise<KeyOwner | undefined> {
-    try {
-      const used = await this.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
-      if (!used.UserName) return undefined;
-      const user = (await this.iam.send(new GetUserCommand({ UserName: used.UserName }))).User;
-      if (!user?.Arn || !user.UserId) return undefined;
-      return { userName: used.UserName, userId: user.UserId, arn: user.Arn, accountId: user.Arn.split(':')[4] ?? '' };
-    } catch (error) {
-      if (isNoSuchEntity(error)) return undefined;
-      throw error;
-    }
-  }
-
-  private keysOf(userName: string, nowMs: number, fresh = false): Promise<ReadonlyMap<string, string>> {
-    const cached = this.statuses.get(userName);
-    if (!fresh && cached && nowMs >= cached.readAt && nowMs - cached.readAt < this.cacheMs) return cached.keys;
-    const keys = this.readKeys(userName);
-    this.statuses.set(userName, { readAt: nowMs, keys });
-    keys.catch(() => {
-      if (this.statuses.get(userName)?.keys === keys) this.statuses.delete(userName);
-    });
-    return keys;
-  }
-
-  private async readKeys(userName: string): Promise<ReadonlyMap<string, string>> {
-    try {
-      // A user has at most two keys: one page.
-      const listed = await this.iam.send(new ListAccessKeysCommand({ UserName: userName }));
-      return new Map((listed.AccessKeyMetadata ?? []).map((key) => [key.AccessKeyId ?? '', key.Status ?? '']));
-    } catch (error) {
-      if (isNoSuchEntity(error)) return new Map();
-      throw error;
-    }
-  }
-}
-
-/**
- * Orders the calls signed with a key against the changes of that key made through a watched IAM
- * client: a change waits for the calls already past their status check, and the calls that come
- * after it wait for it. No call is checked before a deactivation and sent after it, which would
- * reach moto (and move the key's last-used date) on a key that is no longer Active.
- */
-class KeyFences {
-  private readonly fences = new Map<string, Promise<void>>();
-  private readonly inFlight = new Map<string, Set<Promise<void>>>();
-
-  /** A call's status check and send, once no change of its key is under way. */
-  async call<T>(accessKeyId: string, run: () => Promise<T>): Promise<T> {
-    for (let fence = this.fences.get(accessKeyId); fence; fence = this.fences.get(accessKeyId)) await fence;
-    // No await between the last look at the fences and registering: a change cannot slip in between.
-    const running = run();
-    const settled = running.then(
-      () => undefined,
-      () => undefined,
-    );
-    const calls = this.inFlight.get(accessKeyId) ?? new Set<Promise<void>>();
-    calls.add(settled);
-    this.inFlight.set(accessKeyId, calls);
-    try {
-      return await running;
-    } finally {
-      calls.delete(settled);
-      if (calls.size === 0 && this.inFlight.get(accessKeyId) === calls) this.inFlight.delete(accessKeyId);
-    }
-  }
-
-  /** A change of the key, once the calls under way are done; the calls that come meanwhile wait for it. */
-  async change<T>(accessKeyId: string, run: () => Promise<T>): Promise<T> {
-    // As in call: the fence is put up in the same step as the look that found none.
-    for (let fence = this.fences.get(accessKeyId); fence; fence = this.fences.get(accessKeyId)) await fence;
-    let release = (): void => undefined;
-    this.fences.set(
-      accessKeyId,
-      new Promise<void>((resolve) => {
-        release = resolve;
-      }),
-    );
-    try {
-      await Promise.all(this.inFlight.get(accessKeyId) ?? []);
-      return await run();
-    } finally {
-      this.fences.delete(accessKeyId);
-      release();
-    }
-  }
-}
-
-/** The IAM operations that change whether a key authenticates. */
-const KEY_CHANGES = new Set(['UpdateAccessKeyCommand', 'DeleteAccessKeyCommand']);
-
-/** PutLogEvents takes up to 10,000 events and 1 MB per call; a record is about 1 KB. */
-const MAX_BATCH = 500;
-
-interface Queued {
-  readonly event: InputLogEvent;
-  readonly done: (written: boolean) => void;
-}
-
-/**
- * Appends records to the log group, one stream per account and region as CloudTrail names them
- * (`<account id>_CloudTrail_<region>`). Calls made meanwhile share the next PutLogEvents.
- */
-class TrailWriter {
-  private readonly streams = new Map<string, Promise<void>>();
-  private readonly queues = new Map<string, Queued[]>();
-  private readonly draining = new Map<string, Promise<void>>();
-  private group: Promise<void> | undefined;
-
-  constructor(
-    private readonly logs: CloudWatchLogsClient,
-    readonly logGroupName: string,
-    private readonly logger: Logger,
-  ) {}
-
-  /** Resolves true once written, false if the group would not take it; never rejects. */
-  write(stream: string, event: InputLogEvent): Promise<boolean> {
-    return new Promise((done) => {
-      const queue = this.queues.get(stream) ?? [];
-      queue.push({ event, done });
-      this.queues.set(stream, queue);
-      this.pump(stream, queue);
-    });
-  }
-
-  private pump(stream: string, queue: Queued[]): void {
-    if (this.draining.has(stream)) return;
-    const draining = this.drain(stream, queue).finally(() => {
-      this.draining.delete(stream);
-      // A record queued after the drain's last look at the queue, before this ran.
-      if (queue.length > 0) this.pump(stream, queue);
-    });
-    this.draining.set(stream, draining);
-  }
-
-  /** Resolves when nothing is waiting to be written. */
-  async idle(): Promise<void> {
-    while (this.draining.size > 0) await Promise.all(this.draining.values());
-  }
-
-  private async drain(stream: string, queue: Queued[]): Promise<void> {
-    while (queue.length > 0) {
-      // Within one call PutLogEvents wants the events in time order.
-      const batch = queue.splice(0, MAX_BATCH).sort((a, b) => (a.event.timestamp ?? 0) - (b.event.timestamp ?? 0));
-      const written = await this.put(
-        stream,
-        batch.map((item) => item.event),
-      );
-      batch.forEach((item, index) => item.done(written[index] ?? false));
-    }
-  }
-
-  private async put(stream: string, events: InputLogEvent[], again = true): Promise<boolean[]> {
-    try {
-      await this.ensureStream(stream);
-      const response = await this.logs.send(
-        new PutLogEventsCommand({ logGroupName: this.logGroupName, logStreamName: stream, logEvents: events }),
-      );
-      const rejected = response.rejectedLogEventsInfo;
-      return events.map(
-        (_, index) =>
-          !(
-            (rejected?.tooNewLogEventStartIndex !== undefined && index >= rejected.tooNewLogEventStartIndex) ||
-            (rejected?.tooOldLogEventEndIndex !== undefined && index <= rejected.tooOldLogEventEndIndex) ||
-            (rejected?.expiredLogEventEndIndex !== undefined && index <= rejected.expiredLogEventEndIndex)
-          ),
-      );
-    } catch (error) {
-      // The group or stream went away (a moto reset between tests): create them again, once.
-      if (again && error instanceof Error && error.name === 'ResourceNotFoundException') {
-        this.group = undefined;
-        this.streams.clear();
-        return this.put(stream, events, false);
-      }
-      this.logger.warn('local CloudTrail records not written', {
-        logGroupName: this.logGroupName,
-        logStreamName: stream,
-        records: events.length,
-        errorName: error instanceof Error ? error.name : 'unknown',
-      });
-      return events.map(() => false);
-    }
-  }
-
-  private ensureStream(stream: string): Promise<void> {
-    let ready = this.streams.get(stream);
-    if (!ready) {
-      ready = this.ensureGroup().then(() =>
-        ignoreExisting(this.logs.send(new CreateLogStreamCommand({ logGroupName: this.logGroupName, logStreamName: stream }))),
-      );
-      this.streams.set(stream, ready);
-      const created = ready;
-      created.catch(() => {
-        if (this.streams.get(stream) === created) this.streams.delete(stream);
-      });
-    }
-    return ready;
-  }
-
-  private ensureGroup(): Promise<void> {
-    if (!this.group) {
-      const creating = ignoreExisting(this.logs.send(new CreateLogGroupCommand({ logGroupName: this.logGroupName })));
-      this.group = creating;
-      creating.catch(() => {
-        if (this.group === creating) this.group = undefined;
-      });
-    }
-    return this.group;
-  }
-}
-
-async function ignoreExisting(creating: Promise<unknown>): Promise<void> {
-  try {
-    await creating;
-  } catch (error) {
-    if (!(error instanceof Error && error.name === 'ResourceAlreadyExistsException')) throw error;
-  }
-}
-
 function serviceErrorCode(error: unknown): string | undefined {
   if (!(error instanceof Error) || !('$metadata' in error)) return undefined;
   const metadata = error.$metadata;
@@ -446,8 +126,7 @@ let nextId = 0;
 
 export class CloudTrailRecorder {
   readonly logGroupName: string;
-  private readonly keys: KeyStatuses;
-  private readonly fences = new KeyFences();
+  private readonly authentication: KeyAuthentication;
   private readonly writer: TrailWriter;
   private readonly clock: Clock;
   private readonly deliveryDelayMs: number;
@@ -457,7 +136,7 @@ export class CloudTrailRecorder {
 
   constructor(options: CloudTrailRecorderOptions) {
     this.logGroupName = options.logGroupName ?? LOCAL_CLOUDTRAIL_LOG_GROUP;
-    this.keys = new KeyStatuses(options.iam, options.statusCacheMs ?? 250);
+    this.authentication = new KeyAuthentication(options.iam, options.statusCacheMs ?? 250);
     this.writer = new TrailWriter(options.logs, this.logGroupName, options.logger ?? silentLogger());
     this.clock = options.clock ?? systemClock;
     this.deliveryDelayMs = options.deliveryDelayMs ?? 0;
@@ -491,20 +170,7 @@ export class CloudTrailRecorder {
     readonly middlewareStack: MiddlewareStack<Input, Output>;
   }): void {
     nextId += 1;
-    iam.middlewareStack.add(
-      (next, context) => async (args) => {
-        const accessKeyId = 'AccessKeyId' in args.input ? args.input.AccessKeyId : undefined;
-        if (!KEY_CHANGES.has(context.commandName ?? '') || typeof accessKeyId !== 'string') return next(args);
-        return this.fences.change(accessKeyId, async () => {
-          try {
-            return await next(args);
-          } finally {
-            this.keys.forgetStatuses();
-          }
-        });
-      },
-      { step: 'initialize', name: `cloudtrail-recorder-watch-${nextId}` },
-    );
+    this.authentication.watchKeyChanges(iam, `cloudtrail-recorder-watch-${nextId}`);
   }
 
   stats(): RecorderStats {
@@ -522,34 +188,20 @@ export class CloudTrailRecorder {
       const signature = signatureOf(args.request);
       // An unsigned request names no key: there is nothing to hold it to.
       if (!signature) return next(args);
-      if (header(args.request, 'x-amz-security-token') !== undefined) {
+      if (requestHeader(args.request, 'x-amz-security-token') !== undefined) {
         throw new Error(
           'The local CloudTrail recorder records calls signed with IAM user access keys only; this request carries a session token. ' +
             'Attach it to clients that sign with a user key.',
         );
       }
       const at = this.clock();
-      const sent = await this.fences.call(signature.accessKeyId, async () => {
-        let state: KeyState;
-        try {
-          state = await this.keys.stateOf(signature.accessKeyId, at);
-        } catch (error) {
-          throw new Error(
-            `The local CloudTrail recorder could not read the status of access key ${signature.accessKeyId} from IAM, so the request was not sent.`,
-            { cause: error },
-          );
-        }
-        if (state.status !== 'Active') {
-          this.counts.refused += 1;
-          throw refusal(signature.service, header(args.request, 'content-type'));
-        }
-        // The outcome is kept, not thrown, so the record is written outside the fence.
-        try {
-          return { ok: true as const, owner: state.owner, result: await next(args) };
-        } catch (error) {
-          return { ok: false as const, owner: state.owner, error };
-        }
-      });
+      let sent: Sent<Awaited<ReturnType<typeof next>>>;
+      try {
+        sent = await this.authentication.send(signature, args.request, at, () => next(args));
+      } catch (error) {
+        if (error instanceof CredentialsRefusedError) this.counts.refused += 1;
+        throw error;
+      }
       const call = {
         at,
         accessKeyId: signature.accessKeyId,
@@ -558,7 +210,7 @@ export class CloudTrailRecorder {
         region: signature.region,
         operation: (context.commandName ?? 'Unknown').replace(/Command$/, ''),
         sourceIp: origin.sourceIp,
-        userAgent: origin.userAgent ?? header(args.request, 'user-agent') ?? 'unknown',
+        userAgent: origin.userAgent ?? requestHeader(args.request, 'user-agent') ?? 'unknown',
       };
       if (sent.ok) {
         await this.record({ ...call, requestId: requestIdOf(sent.result.output) });

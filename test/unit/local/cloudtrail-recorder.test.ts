@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetAccessKeyLastUsedCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { CloudTrailRecorder, refusal, signatureOf, withLocalTrail } from '#local/cloudtrail-recorder.ts';
+import { CloudTrailRecorder, withLocalTrail } from '#local/cloudtrail-recorder.ts';
 import type { CloudTrailRecord } from '#local/cloudtrail-record.ts';
 
 const iamMock = mockClient(IAMClient);
@@ -311,38 +311,6 @@ describe('the CloudTrail recorder middleware', () => {
     expect(text).toContain(KEY.accessKeyId);
     expect(text).not.toContain(KEY.secretAccessKey);
     expect(text).not.toMatch(/Signature=|aws4_request/);
-  });
-});
-
-describe('signatureOf', () => {
-  test('reads the key id and the credential scope of a SigV4 Authorization header', () => {
-    // Prepare
-    const request = {
-      headers: {
-        authorization: `AWS4-HMAC-SHA256 Credential=${KEY.accessKeyId}/20261130/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc123`,
-      },
-    };
-
-    // Act & Assess
-    expect(signatureOf(request)).toEqual({ accessKeyId: KEY.accessKeyId, region: 'eu-west-1', service: 's3' });
-  });
-
-  test.each([[{ headers: {} }], [{}], [null], ['text']])('an unsigned request (%p) has none', (request) => {
-    // Act & Assess
-    expect(signatureOf(request)).toBeUndefined();
-  });
-});
-
-describe('refusal', () => {
-  test.each([
-    ['sts', 'application/x-www-form-urlencoded', 'InvalidClientTokenId'],
-    ['iam', undefined, 'InvalidClientTokenId'],
-    ['secretsmanager', 'application/x-amz-json-1.1', 'UnrecognizedClientException'],
-    ['s3', undefined, 'InvalidAccessKeyId'],
-    ['ec2', 'application/x-www-form-urlencoded', 'AuthFailure'],
-  ])('%s (%s) refuses an invalid key with %s', (service, contentType, code) => {
-    // Act & Assess
-    expect(refusal(service, contentType)).toMatchObject({ name: code, $fault: 'client', $metadata: { httpStatusCode: 403 } });
   });
 });
 
