@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { CloudTrailRecorder } from './cloudtrail-recorder.ts';
 
 interface StoredCredentials {
   readonly AccessKeyId: string;
@@ -8,6 +9,9 @@ interface StoredCredentials {
 
 export interface ConsumerStats {
   readonly userName: string;
+  /** Which consumer of the user's key this is (default: the user's name). */
+  readonly name: string;
+  readonly sourceIp: string;
   readonly calls: number;
   readonly failures: number;
   /** Key IDs this consumer has signed requests with, in order of first use. */
@@ -19,6 +23,10 @@ export interface ConsumerStats {
  * secret (AWSCURRENT) and calls STS with it on an interval. A consumer that does not follow
  * rotations reads the secret once and keeps its first key forever, like a job whose config was
  * copied by hand; that is what the consumer health gate exists to catch.
+ *
+ * Each consumer stands for a machine of its own: with a recorder, every call it makes is written as
+ * a CloudTrail record from its `sourceIp` and `userAgent`, which is how the rotator tells consumers
+ * of one key apart.
  */
 export class SimulatedConsumer {
   private timer: NodeJS.Timeout | undefined;
@@ -26,6 +34,8 @@ export class SimulatedConsumer {
   private readonly stsByKey = new Map<string, STSClient>();
   private running: Promise<void> | undefined;
   private stats = { calls: 0, failures: 0, keysUsed: [] as string[] };
+  private readonly name: string;
+  private readonly sourceIp: string;
 
   constructor(
     private readonly options: {
@@ -34,8 +44,19 @@ export class SimulatedConsumer {
       readonly secretsManager: SecretsManagerClient;
       readonly followsRotation: boolean;
       readonly intervalMs: number;
+      /** Tells this consumer from others of the same key (stats, the SDK's app id); default: the user's name. */
+      readonly name?: string;
+      /** The address its calls come from; default: a documentation address (RFC 5737, RFC 3849) of its own. */
+      readonly sourceIp?: string;
+      /** The agent CloudTrail records, e.g. `aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64`; default: the SDK's own, with `name` as its app id. */
+      readonly userAgent?: string;
+      /** Writes a CloudTrail record of every call it makes, and refuses a call on a key that is not Active, as AWS does. */
+      readonly recorder?: CloudTrailRecorder;
     },
-  ) {}
+  ) {
+    this.name = options.name ?? options.userName;
+    this.sourceIp = options.sourceIp ?? nextSourceIp();
+  }
 
   start(): void {
     if (this.timer) return;
@@ -57,7 +78,7 @@ export class SimulatedConsumer {
   }
 
   snapshot(): ConsumerStats {
-    return { userName: this.options.userName, ...this.stats, keysUsed: [...this.stats.keysUsed] };
+    return { userName: this.options.userName, name: this.name, sourceIp: this.sourceIp, ...this.stats, keysUsed: [...this.stats.keysUsed] };
   }
 
   /** One unit of work: fetch credentials the way this consumer does, then use them. */
@@ -69,6 +90,11 @@ export class SimulatedConsumer {
       client = new STSClient({
         credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey },
         maxAttempts: 1,
+        userAgentAppId: appId(this.name),
+      });
+      this.options.recorder?.attach(client, {
+        sourceIp: this.sourceIp,
+        ...(this.options.userAgent === undefined ? {} : { userAgent: this.options.userAgent }),
       });
       this.stsByKey.set(credentials.AccessKeyId, client);
     }
@@ -98,4 +124,17 @@ export class SimulatedConsumer {
       return undefined;
     }
   }
+}
+
+let consumersCreated = 0;
+
+/** A distinct address per consumer of this process: TEST-NET-1 (the demos and tests configure theirs in the other two), then the IPv6 documentation prefix. */
+function nextSourceIp(): string {
+  consumersCreated += 1;
+  return consumersCreated <= 254 ? `192.0.2.${consumersCreated}` : `2001:db8::${consumersCreated.toString(16)}`;
+}
+
+/** The SDK puts `app/<id>` in its User-Agent; it allows at most 50 characters. */
+function appId(name: string): string {
+  return name.replace(/[^\w.-]/g, '-').slice(0, 50);
 }

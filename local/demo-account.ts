@@ -2,15 +2,30 @@ import { CreateAccessKeyCommand, CreateUserCommand, TagUserCommand, type IAMClie
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretHolding } from '#shared/rotation/secret.ts';
 
-/** How a demo user's workload behaves during the demo. */
-export type ConsumerBehaviour = 'follows-rotation' | 'never-moves' | 'none';
+/** How a demo workload gets its key: it reads the secret before every call, or keeps the key it was first given. */
+export type ConsumerBehaviour = 'follows-rotation' | 'never-moves';
+
+/** A workload holding a demo user's key, and where its calls come from as CloudTrail records them. */
+export interface DemoConsumer {
+  readonly behaviour: ConsumerBehaviour;
+  /** Tells it from the other consumers of the same key; default: the user's name. */
+  readonly name?: string;
+  /** Default: an address of its own (see SimulatedConsumer). */
+  readonly sourceIp?: string;
+  /** Default: the SDK's own User-Agent. */
+  readonly userAgent?: string;
+}
+
+export const FOLLOWS_ROTATION: readonly DemoConsumer[] = [{ behaviour: 'follows-rotation' }];
+export const NEVER_MOVES: readonly DemoConsumer[] = [{ behaviour: 'never-moves' }];
 
 export interface DemoUser {
   readonly userName: string;
   readonly owner: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly keys: 1 | 2;
-  readonly consumer: ConsumerBehaviour;
+  /** The workloads that use its first key; none for a key nobody uses. */
+  readonly consumers: readonly DemoConsumer[];
   /** What the demo expects to happen, shown beside what did happen. */
   readonly story: string;
 }
@@ -34,7 +49,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
     owner: 'alice@example.com',
     tags: {},
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     story: 'due at 90 days: rotated, consumer follows',
   },
   {
@@ -42,7 +57,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
     owner: 'bob@example.com',
     tags: {},
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     story: 'due at 90 days: rotated, consumer follows',
   },
   {
@@ -50,7 +65,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
     owner: 'carol@example.com',
     tags: { 'rotation:max-age-days': '110' },
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     story: 'rotates at 110 days: warned, not rotated yet',
   },
   {
@@ -59,7 +74,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
     // A tag exemption must end within EXEMPTION_MAX_DAYS (90 by default) of the scan: 60 days past the demo's scan date.
     tags: { 'rotation:exempt': 'vendor contract until Q3', 'rotation:exempt-until': daysFromNow(DEMO_SCAN_DAYS_AHEAD + 60) },
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     story: 'exempt by tag: left alone',
   },
   {
@@ -67,7 +82,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
     owner: 'erin@example.com',
     tags: {},
     keys: 2,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     story: 'two Active keys: refused, nothing deleted',
   },
   {
@@ -75,7 +90,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
     owner: 'frank@example.com',
     tags: {},
     keys: 1,
-    consumer: 'never-moves',
+    consumers: NEVER_MOVES,
     story: 'consumer never moves to the new key: needs attention, both keys kept',
   },
   {
@@ -83,15 +98,34 @@ export const DEMO_USERS: readonly DemoUser[] = [
     owner: 'grace@example.com',
     tags: { 'rotation:unused-after-days': '60' },
     keys: 1,
-    consumer: 'none',
+    consumers: [],
     story: 'never used: reported as unused, to retire rather than renew',
+  },
+  {
+    userName: 'reports-sync',
+    owner: 'heidi@example.com',
+    tags: {},
+    keys: 1,
+    consumers: [
+      { name: 'dashboard', behaviour: 'follows-rotation', sourceIp: '198.51.100.7' },
+      {
+        name: 'nightly-export',
+        behaviour: 'never-moves',
+        sourceIp: '203.0.113.25',
+        userAgent: 'aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64',
+      },
+    ],
+    // The consumers-moved gate's case: its story, and the demo's expected outcome, change with that gate.
+    story:
+      'two consumers of one key, nightly-export with it pasted in its config: the new-key-used gate sees the dashboard move and ' +
+      'cuts the export off (its calls fail, CloudTrail records none); consumers-moved is to name 203.0.113.25 and keep the old key',
   },
   {
     userName: 'ml-pipeline',
     owner: '',
     tags: { 'rotation:max-age-days': '365' },
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     story: 'within its 365-day window: ok',
   },
 ];
@@ -113,7 +147,7 @@ export async function seedDemoUser(clients: SeedClients, user: DemoUser, secretN
   if (user.keys === 2) await clients.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
   const key = first.AccessKey;
   if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM returned no access key for ${user.userName}`);
-  if (user.consumer !== 'none') {
+  if (user.consumers.length > 0) {
     // As `iam-key-rotator adopt-secret` leaves a secret its operator wrote by hand.
     await createSecretHolding(clients.secretsManager, secretName(user.userName), {
       AccessKeyId: key.AccessKeyId,

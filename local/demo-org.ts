@@ -7,7 +7,7 @@ import { colors } from './terminal.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
-import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
+import { DEMO_SCAN_DAYS_AHEAD, FOLLOWS_ROTATION, NEVER_MOVES, seedDemoUser, type DemoUser } from './demo-account.ts';
 import { motoCredentialsIn, publishedNotifications } from './moto-inspect.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Config } from '#shared/config/settings.ts';
@@ -26,7 +26,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'payments@example.com',
     tags: {},
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -36,7 +36,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'payments@example.com',
     tags: {},
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -46,7 +46,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'data@example.com',
     tags: {},
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -56,7 +56,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'data@example.com',
     tags: {},
     keys: 1,
-    consumer: 'never-moves',
+    consumers: NEVER_MOVES,
     expected: 'NeedsAttention',
     story: 'consumer never moves: both keys kept, owner told',
   },
@@ -66,7 +66,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'sandbox@example.com',
     tags: {},
     keys: 1,
-    consumer: 'follows-rotation',
+    consumers: FOLLOWS_ROTATION,
     expected: 'not rotated',
     story: 'account in the excluded sandbox OU: never scanned',
   },
@@ -98,15 +98,17 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
     await seedDemoUser({ iam, secretsManager }, user, secretName);
     output.out(`    ${`${user.account} ${accountId}`.padEnd(28)} ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
   }
-  const consumers = USERS.map(
-    (user) =>
-      new SimulatedConsumer({
-        userName: user.userName,
-        secretId: secretName(user.userName),
-        secretsManager: memberOf(user).secretsManager,
-        followsRotation: user.consumer === 'follows-rotation',
-        intervalMs: CONSUMER_INTERVAL_MS,
-      }),
+  const consumers = USERS.flatMap((user) =>
+    user.consumers.map(
+      (consumer) =>
+        new SimulatedConsumer({
+          userName: user.userName,
+          secretId: secretName(user.userName),
+          secretsManager: memberOf(user).secretsManager,
+          followsRotation: consumer.behaviour === 'follows-rotation',
+          intervalMs: CONSUMER_INTERVAL_MS,
+        }),
+    ),
   );
   step(`starting ${consumers.length} simulated consumers, each in its account (bi-export never re-reads its secret)`);
   for (const consumer of consumers) consumer.start();
@@ -263,7 +265,7 @@ async function printOutcomes(
     style: { head: [], border: [] },
   });
   let surprises = 0;
-  for (const [index, user] of USERS.entries()) {
+  for (const user of USERS) {
     const { iam, secretsManager, accountId } = memberOf(user);
     const report = reports.find((candidate, at) => candidate.userName === user.userName && inputs[at]?.accountId === accountId);
     const outcome = report ? (report.error ? `${report.status}: ${report.error.name}` : report.status) : 'not rotated';
@@ -271,7 +273,7 @@ async function printOutcomes(
     if (!asExpected) surprises += 1;
     const keys = (await iam.send(new ListAccessKeysCommand({ UserName: user.userName }))).AccessKeyMetadata ?? [];
     const current = await currentKeyId(secretsManager, secretName(user.userName));
-    const consumer = stats[index];
+    const consumer = stats.find((stat) => stat.userName === user.userName);
     table.push([
       `${user.account}\n${accountId}`,
       user.userName,

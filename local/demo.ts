@@ -9,6 +9,7 @@ import { startMoto, type MotoServer } from './moto.ts';
 import { DEMO_ENVIRONMENT, DEMO_SCAN_DAYS_AHEAD, DEMO_USERS, seedDemoAccount, type DemoUser } from './demo-account.ts';
 import { publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
+import type { RecorderStats } from './cloudtrail-recorder.ts';
 import type { RotationReport, StateRecord } from './runner.ts';
 import type { ScanResult } from '#shared/scan/scanner.ts';
 import { loadDefinition } from '#statemachines/definitions.ts';
@@ -41,6 +42,9 @@ const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not 
   'hardcoded-cron': 'NeedsAttention',
   'forgotten-bot': 'not rotated',
   'ml-pipeline': 'not rotated',
+  // What the new-key-used gate gives: it sees the dashboard move and cuts nightly-export off. Once the
+  // consumers-moved gate decides, NeedsAttention, naming 203.0.113.25.
+  'reports-sync': 'Succeeded',
 };
 
 /**
@@ -96,26 +100,47 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   const { loadConfig } = await import('#shared/config/settings.ts');
   const { defaultSecretName } = await import('#shared/config/user-settings.ts');
   const { listUserKeys } = await import('#shared/aws/iam.ts');
+  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+  const { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP, withLocalTrail } = await import('./cloudtrail-recorder.ts');
 
-  const baseConfig = loadConfig(process.env);
+  // The rotation reads CloudTrail where the recorder writes it.
+  const baseConfig = withLocalTrail(loadConfig(process.env));
   const secretName = (userName: string): string => defaultSecretName(baseConfig, userName);
 
   step(`seeding a demo account: ${DEMO_USERS.length} IAM users, a key each (two for one), and a secret per user holding its key`);
   await seedDemoAccount({ iam, secretsManager }, secretName);
   for (const user of DEMO_USERS) output.out(`    ${user.userName.padEnd(16)} ${colors.dim(user.story)}`);
 
-  const consumers = DEMO_USERS.filter((user) => user.consumer !== 'none').map(
-    (user) =>
-      new SimulatedConsumer({
-        userName: user.userName,
-        secretId: secretName(user.userName),
-        secretsManager,
-        followsRotation: user.consumer === 'follows-rotation',
-        intervalMs: CONSUMER_INTERVAL_MS,
-      }),
+  const recorder = new CloudTrailRecorder({
+    iam,
+    logs: new CloudWatchLogsClient({}),
+    logGroupName: baseConfig.cloudtrailLogGroup || LOCAL_CLOUDTRAIL_LOG_GROUP,
+  });
+  // The rotations deactivate, reactivate and delete keys with this client: a consumer's call is then
+  // either done before the change or refused after it, never sent on a key that was just cut.
+  recorder.watchKeyChanges(iam);
+  const consumers = DEMO_USERS.flatMap((user) =>
+    user.consumers.map(
+      (consumer) =>
+        new SimulatedConsumer({
+          userName: user.userName,
+          secretId: secretName(user.userName),
+          secretsManager,
+          followsRotation: consumer.behaviour === 'follows-rotation',
+          intervalMs: CONSUMER_INTERVAL_MS,
+          name: consumer.name,
+          sourceIp: consumer.sourceIp,
+          userAgent: consumer.userAgent,
+          recorder,
+        }),
+    ),
   );
   step(
-    `starting ${consumers.length} simulated consumers: each reads its user's secret and calls STS every ${CONSUMER_INTERVAL_MS} ms (hardcoded-cron never re-reads it)`,
+    `starting ${consumers.length} simulated consumers: each reads its user's secret and calls STS every ${CONSUMER_INTERVAL_MS} ms (hardcoded-cron and reports-sync's nightly-export never re-read it)`,
+  );
+  output.out(
+    `    every call is a CloudTrail record in log group ${recorder.logGroupName}, the local stand-in for a trail: ` +
+      'a call on a key that is not Active is refused, as AWS refuses it, and leaves none',
   );
   for (const consumer of consumers) consumer.start();
   await Promise.all(consumers.map((consumer) => consumer.callOnce()));
@@ -127,6 +152,7 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
     run = await scanAndRotate(await createDemoStack(baseConfig), output, step);
   } finally {
     stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
+    await recorder.flush();
   }
 
   const notifications = await publishedNotifications(moto.endpoint);
@@ -161,14 +187,22 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
     ]);
   }
   output.out(table.toString());
+  printTrail(output, recorder.logGroupName, recorder.stats());
   printNotifications(output, notifications);
 
   if (surprises > 0) {
     output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
     return 1;
   }
+  // A consumer the gate could not see is cut off by a rotation that otherwise went as expected: say so rather than "nothing broken".
+  const cutOff = stats.filter((consumer) => consumer.failures > 0);
   step(
-    colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, nothing broken`),
+    colors.green(`demo finished in ${seconds(started)}: due keys rotated with consumers moved first, the rest held back, `) +
+      (cutOff.length === 0
+        ? colors.green('nothing broken')
+        : colors.yellow(
+            `but the gate did not see ${cutOff.map((consumer) => `${consumer.userName}'s ${consumer.name} (${consumer.sourceIp}, ${consumer.failures} failed calls)`).join(', ')}`,
+          )),
   );
   return 0;
 }
@@ -279,9 +313,21 @@ function summarizeOutcome(reports: readonly RotationReport[]): string {
 }
 
 function consumerLine(user: DemoUser, stats: readonly ConsumerStats[]): string {
-  const consumer = stats.find((stat) => stat.userName === user.userName);
-  if (!consumer) return '(none)';
-  return `${consumer.calls} calls, ${consumer.failures} failed, ${consumer.keysUsed.length} key${consumer.keysUsed.length === 1 ? '' : 's'} used`;
+  const consumers = stats.filter((stat) => stat.userName === user.userName);
+  if (consumers.length === 0) return '(none)';
+  const line = (consumer: ConsumerStats): string =>
+    `${consumer.calls} calls, ${consumer.failures} failed, ${consumer.keysUsed.length} key${consumer.keysUsed.length === 1 ? '' : 's'} used`;
+  // One consumer per user reads as before; several are named, with the address CloudTrail tells them apart by.
+  if (consumers.length === 1 && consumers[0]) return line(consumers[0]);
+  return consumers.map((consumer) => `${consumer.name} (${consumer.sourceIp}):\n  ${line(consumer)}`).join('\n');
+}
+
+function printTrail(output: Output, logGroupName: string, stats: RecorderStats): void {
+  output.out(
+    `${colors.cyan('▸')} ${stats.recorded} CloudTrail records written to ${logGroupName}; ` +
+      `${stats.refused} calls refused on a key that was not Active (no record, as on AWS)` +
+      (stats.lost > 0 ? colors.red(`; ${stats.lost} records lost`) : ''),
+  );
 }
 
 export async function currentKeyId(

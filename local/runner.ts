@@ -52,6 +52,7 @@ import { STATES } from '#statemachines/rotate-key.ts';
 import type { ConfirmChannel, RotationKind, Straggler } from '#shared/rotation/workflow-state.ts';
 import type { LastUsedPrecision } from '#shared/rotation/decisions.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
+import { withLocalTrail } from './cloudtrail-recorder.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
 
@@ -319,7 +320,7 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
 const usersInRotation = new Set<string>();
 
 async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, started: number): Promise<RotationReport> {
-  const baseConfig = options.config ?? loadConfig(process.env);
+  const baseConfig = withLocalTrail(options.config ?? loadConfig(process.env));
   const sns = options.clients?.sns ?? defaultSns;
   let accessKeyId = input.accessKeyId;
   if (accessKeyId === undefined) {

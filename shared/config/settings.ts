@@ -178,6 +178,16 @@ export const SETTINGS = {
     ),
   },
   healthCheckUrls: { env: 'HEALTH_CHECK_URLS', default: '', schema: list(/[,\s]+/) },
+  // Where a trail delivers CloudTrail records, read to learn who uses a key. Stack-only: what the gate
+  // reads there decides whether an old key may be cut, and the functions' read grant names the group.
+  cloudtrailLogGroup: {
+    env: 'CLOUDTRAIL_LOG_GROUP',
+    stackOnly: true,
+    default: '',
+    schema: z
+      .string()
+      .check(z.regex(/^[\w./#-]{0,512}$/, 'CLOUDTRAIL_LOG_GROUP must be a CloudWatch Logs group name (letters, digits and _-./#)')),
+  },
   healthCheckIntervalMs: { env: 'HEALTH_CHECK_INTERVAL', default: '1h', schema: duration('HEALTH_CHECK_INTERVAL') },
   healthCheckDeadlineMs: { env: 'HEALTH_CHECK_DEADLINE', default: '7d', schema: duration('HEALTH_CHECK_DEADLINE') },
   observationMs: { env: 'OBSERVATION_PERIOD', default: '7d', schema: duration('OBSERVATION_PERIOD') },

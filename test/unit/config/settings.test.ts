@@ -34,6 +34,15 @@ describe('loadConfig', () => {
     expect(config.healthChecks).toEqual(['new-key-used', 'old-key-idle']);
   });
 
+  test('no CloudTrail log group unless one is named, and a name that cannot be a log group is refused', () => {
+    // Act & Assess
+    expect(loadConfig({}).cloudtrailLogGroup).toBe('');
+    expect(loadConfig({ CLOUDTRAIL_LOG_GROUP: 'aws-cloudtrail-logs-123456789012-org' }).cloudtrailLogGroup).toBe(
+      'aws-cloudtrail-logs-123456789012-org',
+    );
+    expect(() => loadConfig({ CLOUDTRAIL_LOG_GROUP: 'trail group*' })).toThrow(/CLOUDTRAIL_LOG_GROUP must be a CloudWatch Logs group name/);
+  });
+
   test.each([
     ['ROTATION_MAX_AGE_DAYS', 'ninety'],
     ['ROTATION_MAX_AGE_DAYS', '0'],
@@ -77,6 +86,7 @@ describe('loadConfig', () => {
     // Assess
     expect([...STACK_ONLY_SETTINGS].sort()).toEqual(
       [
+        'CLOUDTRAIL_LOG_GROUP',
         'MEMBER_ROLE_EXTERNAL_ID',
         'MEMBER_ROLE_NAME',
         'NOTIFICATION_LEDGER_TABLE',

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * One CloudTrail record of a call signed with an IAM user's access key, in the shape AWS documents
+ * ("CloudTrail record contents for management, data, and network activity events", CloudTrail User
+ * Guide) and real records show. The local stand-in writes only what a call made with a long-term
+ * user key yields: no session context, no `invokedBy`, no `tlsDetails` (moto speaks plain HTTP).
+ */
+export interface CloudTrailRecord {
+  readonly eventVersion: string;
+  readonly userIdentity: {
+    readonly type: 'IAMUser';
+    /** The user's unique id (GetUser's UserId). */
+    readonly principalId: string;
+    readonly arn: string;
+    readonly accountId: string;
+    readonly accessKeyId: string;
+    readonly userName: string;
+  };
+  /** When the request was made, to the second, UTC. */
+  readonly eventTime: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly awsRegion: string;
+  readonly sourceIPAddress: string;
+  readonly userAgent: string;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /**
+   * Always null here: the evidence readers never read them (shared/consumers/evidence.ts keeps where
+   * a call came from and what it did, nothing else), and a parameter can be a secret.
+   */
+  readonly requestParameters: null;
+  readonly responseElements: null;
+  readonly requestID: string;
+  readonly eventID: string;
+  readonly readOnly: boolean;
+  readonly eventType: 'AwsApiCall';
+  readonly managementEvent: boolean;
+  readonly recipientAccountId: string;
+  readonly eventCategory: 'Management' | 'Data';
+}
+
+/** The user behind a key, as IAM names it. */
+export interface KeyOwner {
+  readonly userName: string;
+  /** GetUser's UserId: CloudTrail's principalId for an IAM user. */
+  readonly userId: string;
+  readonly arn: string;
+  readonly accountId: string;
+}
+
+/** What the recorder saw of one request and its outcome. */
+export interface ObservedCall {
+  readonly at: Date;
+  readonly accessKeyId: string;
+  readonly owner: KeyOwner;
+  /** The SigV4 signing name of the service, e.g. `sts`, `s3`. */
+  readonly service: string;
+  /** The SigV4 signing region. */
+  readonly region: string;
+  /** The SDK's command name without its `Command` suffix, e.g. `GetCallerIdentity`. */
+  readonly operation: string;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly requestId: string | undefined;
+  /** Set when the service refused the call after authenticating it. */
+  readonly error?: { readonly code: string; readonly message: string | undefined };
+}
+
+/** The version the real STS and S3 records of IAM-user calls carry (CloudTrail raises it as fields are added). */
+const EVENT_VERSION = '1.08';
+
+/**
+ * Operations CloudTrail logs as data events (CloudTrail User Guide, "Logging data events"): a trail
+ * records them only when its event selectors ask for them, event history never. The services the
+ * simulated consumers may plausibly call; every other operation is a management event.
+ */
+const DATA_EVENTS: Readonly<Record<string, (operation: string) => boolean>> = {
+  s3: (operation) => /Object|MultipartUpload|UploadPart|^ListParts$/.test(operation),
+  lambda: (operation) => operation === 'Invoke' || operation === 'InvokeWithResponseStream',
+  dynamodb: (operation) =>
+    /^(Get|Put|Delete|Update)Item$|^Batch(Get|Write)Item$|^Transact(Get|Write)Items$|^Query$|^Scan$|^ExecuteStatement$/.test(operation),
+};
+
+export function eventCategory(service: string, operation: string): 'Management' | 'Data' {
+  return DATA_EVENTS[service]?.(operation) ? 'Data' : 'Management';
+}
+
+/** An approximation of CloudTrail's per-operation readOnly flag, by the verbs AWS uses for reads. */
+export function isReadOnly(operation: string): boolean {
+  return /^(Get|List|Describe|Head|Lookup|BatchGet|Query|Scan|Search|Filter|Select)/.test(operation);
+}
+
+/** CloudTrail writes eventTime to the second ("2021-07-29T13:02:53Z"). */
+export function eventTime(at: Date): string {
+  return `${at.toISOString().slice(0, 19)}Z`;
+}
+
+export function cloudTrailRecord(call: ObservedCall): CloudTrailRecord {
+  const category = eventCategory(call.service, call.operation);
+  return {
+    eventVersion: EVENT_VERSION,
+    userIdentity: {
+      type: 'IAMUser',
+      principalId: call.owner.userId,
+      arn: call.owner.arn,
+      accountId: call.owner.accountId,
+      accessKeyId: call.accessKeyId,
+      userName: call.owner.userName,
+    },
+    eventTime: eventTime(call.at),
+    eventSource: `${call.service}.amazonaws.com`,
+    eventName: call.operation,
+    awsRegion: call.region,
+    sourceIPAddress: call.sourceIp,
+    // S3 records the agent in brackets, as real S3 records show ("[aws-cli/2.2.23 … command/s3.ls]").
+    userAgent: call.service === 's3' ? `[${call.userAgent}]` : call.userAgent,
+    ...(call.error
+      ? { errorCode: call.error.code, ...(call.error.message === undefined ? {} : { errorMessage: call.error.message }) }
+      : {}),
+    requestParameters: null,
+    responseElements: null,
+    requestID: call.requestId ?? randomUUID(),
+    eventID: randomUUID(),
+    readOnly: isReadOnly(call.operation),
+    eventType: 'AwsApiCall',
+    managementEvent: category === 'Management',
+    recipientAccountId: call.owner.accountId,
+    eventCategory: category,
+  };
+}

@@ -1,0 +1,87 @@
+import { describe, expect, test } from '@jest/globals';
+import { cloudTrailRecord, eventCategory, eventTime, isReadOnly, type ObservedCall } from '#local/cloudtrail-record.ts';
+
+const CALL: ObservedCall = {
+  at: new Date('2026-11-30T08:15:42.999Z'),
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  owner: { userName: 'reports-sync', userId: 'AIDAEXAMPLE', arn: 'arn:aws:iam::123456789012:user/reports-sync', accountId: '123456789012' },
+  service: 's3',
+  region: 'eu-west-1',
+  operation: 'GetObject',
+  sourceIp: '198.51.100.7',
+  userAgent: 'aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64',
+  requestId: 'req-1',
+};
+
+describe('cloudTrailRecord', () => {
+  test('an S3 object read is a data event whose agent S3 writes in brackets', () => {
+    // Act
+    const record = cloudTrailRecord(CALL);
+
+    // Assess
+    expect(record).toMatchObject({
+      eventSource: 's3.amazonaws.com',
+      eventName: 'GetObject',
+      awsRegion: 'eu-west-1',
+      userAgent: '[aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64]',
+      eventCategory: 'Data',
+      managementEvent: false,
+      readOnly: true,
+      eventTime: '2026-11-30T08:15:42Z',
+    });
+  });
+
+  test('an error without a message is recorded by its code alone', () => {
+    // Act
+    const record = cloudTrailRecord({
+      ...CALL,
+      service: 'iam',
+      operation: 'GetUser',
+      error: { code: 'NoSuchEntityException', message: undefined },
+    });
+
+    // Assess
+    expect(record.errorCode).toBe('NoSuchEntityException');
+    expect(record).not.toHaveProperty('errorMessage');
+  });
+
+  test('every record gets a fresh eventID, and a request id of its own when the service gave none', () => {
+    // Act
+    const first = cloudTrailRecord({ ...CALL, requestId: undefined });
+    const second = cloudTrailRecord({ ...CALL, requestId: undefined });
+
+    // Assess
+    expect(first.eventID).not.toBe(second.eventID);
+    expect(first.requestID).not.toBe(second.requestID);
+  });
+});
+
+describe('event classification', () => {
+  test.each([
+    ['s3', 'PutObject', 'Data'],
+    ['s3', 'ListBuckets', 'Management'],
+    ['lambda', 'Invoke', 'Data'],
+    ['dynamodb', 'GetItem', 'Data'],
+    ['dynamodb', 'CreateTable', 'Management'],
+    ['sts', 'GetCallerIdentity', 'Management'],
+  ])('%s %s is a %s event', (service, operation, category) => {
+    // Act & Assess
+    expect(eventCategory(service, operation)).toBe(category);
+  });
+
+  test.each([
+    ['GetCallerIdentity', true],
+    ['ListAccessKeys', true],
+    ['DescribeSecret', true],
+    ['PutObject', false],
+    ['AssumeRole', false],
+  ])('%s is readOnly: %s', (operation, readOnly) => {
+    // Act & Assess
+    expect(isReadOnly(operation)).toBe(readOnly);
+  });
+
+  test('eventTime is to the second, as CloudTrail writes it', () => {
+    // Act & Assess
+    expect(eventTime(new Date('2026-01-02T03:04:05.678Z'))).toBe('2026-01-02T03:04:05Z');
+  });
+});
