@@ -8,6 +8,12 @@ import { registerConfirm } from './confirm.ts';
 import { registerAbort } from './abort.ts';
 import { registerSubscribe } from './subscribe.ts';
 import { registerAdoptSecret } from './adopt-secret.ts';
+import { registerConsumers } from './consumers.ts';
+import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
+import { NoCloudTrailSourceError } from '#shared/base/errors.ts';
+import { inProcessKeyCallReader } from '#shared/consumers/reader.ts';
+import { withLocalTrail } from '#local/cloudtrail-recorder.ts';
 
 /** Every subcommand registers itself here; each lives in its own file under cli/. */
 export function registerCommands(program: Command, output: Output, setResult: (code: number) => void): void {
@@ -18,5 +24,14 @@ export function registerCommands(program: Command, output: Output, setResult: (c
   registerAbort(program, output, setResult);
   registerSubscribe(program, output, setResult);
   registerAdoptSecret(program, output, setResult);
+  registerConsumers(program, output, setResult, async (config) => {
+    const reader = inProcessKeyCallReader(withLocalTrail(config), { cloudtrailFor, logs }, process.env);
+    if (!reader) {
+      throw new NoCloudTrailSourceError(
+        'No CloudTrail source to read: against moto (AWS_ENDPOINT_URL) only a trail log group can be read; set CLOUDTRAIL_LOG_GROUP, or run against AWS, where event history is read.',
+      );
+    }
+    return reader;
+  });
   registerDemo(program, output, setResult);
 }

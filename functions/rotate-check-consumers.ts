@@ -1,3 +1,6 @@
+import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
+import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
@@ -14,6 +17,7 @@ export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({
 export const handler = checkConsumersStep(
   lambdaDeps({
     iam,
+    keyCalls: (config) => deployedKeyCallReader(config, { cloudtrailFor, logs, dynamodb }, process.env.AWS_REGION ?? 'us-east-1'),
     decisions: (config) => dynamoDecisionStore(dynamodb, () => config.notificationLedgerTable),
     member: { function: 'rotateCheckConsumers', sts, iam: iamWith },
   }),

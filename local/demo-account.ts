@@ -115,10 +115,9 @@ export const DEMO_USERS: readonly DemoUser[] = [
         userAgent: 'aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64',
       },
     ],
-    // The consumers-moved gate's case: its story, and the demo's expected outcome, change with that gate.
     story:
-      'two consumers of one key, nightly-export with it pasted in its config: the new-key-used gate sees the dashboard move and ' +
-      'cuts the export off (its calls fail, CloudTrail records none); consumers-moved is to name 203.0.113.25 and keep the old key',
+      'two consumers of one key, nightly-export with it pasted in its config: CloudTrail shows the dashboard move and the export still ' +
+      'on the old key, so the consumers-moved gate keeps both keys and ends NeedsAttention naming 203.0.113.25; nothing is cut',
   },
   {
     userName: 'ml-pipeline',

@@ -42,9 +42,8 @@ const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not 
   'hardcoded-cron': 'NeedsAttention',
   'forgotten-bot': 'not rotated',
   'ml-pipeline': 'not rotated',
-  // What the new-key-used gate gives: it sees the dashboard move and cuts nightly-export off. Once the
-  // consumers-moved gate decides, NeedsAttention, naming 203.0.113.25.
-  'reports-sync': 'Succeeded',
+  // consumers-moved sees nightly-export (203.0.113.25) still on the old key: nothing is cut, and it is named.
+  'reports-sync': 'NeedsAttention',
 };
 
 /**
@@ -309,7 +308,13 @@ export async function createDemoStack(baseConfig: Config): Promise<Config> {
 
 function summarizeOutcome(reports: readonly RotationReport[]): string {
   if (reports.length === 0) return 'not rotated';
-  return reports.map((report) => (report.error ? `${report.status}: ${report.error.name}` : report.status)).join('\n');
+  return reports
+    .map((report) => {
+      const status = report.error ? `${report.status}: ${report.error.name}` : report.status;
+      const stragglers = (report.stillOnOldKey ?? []).map((consumer) => `still on the old key:\n  ${consumer.source} (${consumer.agent})`);
+      return [status, ...stragglers].join('\n');
+    })
+    .join('\n');
 }
 
 function consumerLine(user: DemoUser, stats: readonly ConsumerStats[]): string {

@@ -53,6 +53,10 @@ import type { ConfirmChannel, RotationKind, Straggler } from '#shared/rotation/w
 import type { LastUsedPrecision } from '#shared/rotation/decisions.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { withLocalTrail } from './cloudtrail-recorder.ts';
+import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
+import type { KeyCallReader } from '#shared/aws/key-calls.ts';
+import { inProcessKeyCallReader } from '#shared/consumers/reader.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
 
@@ -259,7 +263,15 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     confirmVia: options.confirmVia ?? 'tag',
     decisions: dynamoDecisionStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
     confirmationTokens: dynamoTokenStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
+    ...localKeyCalls(options.config, durations),
   };
+}
+
+/** Who calls with a key, for a local run: against moto the stand-in's records are readable at once, so the delivery delay is compressed like the other waits. */
+function localKeyCalls(config: Config, durations: Durations): { readonly readKeyCalls?: KeyCallReader } {
+  const delay = process.env.AWS_ENDPOINT_URL ? Math.min(durations.oldKeyQuietMs, config.cloudtrailDeliveryDelayMs) : undefined;
+  const reader = inProcessKeyCallReader(config, { cloudtrailFor, logs }, process.env, delay);
+  return reader ? { readKeyCalls: reader } : {};
 }
 
 /**

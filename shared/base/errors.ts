@@ -105,6 +105,11 @@ export class SecretStateError extends RotatorError {
   override readonly name = 'SecretStateError';
 }
 
+/** No CloudTrail source is configured or readable where one is needed to tell who uses a key. */
+export class NoCloudTrailSourceError extends RotatorError {
+  override readonly name = 'NoCloudTrailSourceError';
+}
+
 /** IAM did not produce the credential report in time. */
 export class CredentialReportTimeoutError extends RotatorError {
   override readonly name = 'CredentialReportTimeoutError';

@@ -74,9 +74,10 @@ export async function consumersMoved(
 }
 
 /**
- * During observation: the consumers that called the old key regularly up to its deactivation and
- * have been heard on neither key since (a request signed with an Inactive key fails authentication
- * and leaves no trace, so silence is the only signal AWS gives). Empty when CloudTrail cannot be read.
+ * During observation, whatever the gate's checks were: the consumers that called the old key
+ * regularly up to its deactivation and have been heard on neither key since (a request signed with an
+ * Inactive key fails authentication and leaves no trace, so silence is the only signal AWS gives).
+ * Empty when CloudTrail cannot be read.
  */
 export async function silentSinceDeactivation(
   rotation: Rotation,
@@ -85,7 +86,6 @@ export async function silentSinceDeactivation(
   deps: RotationDeps,
   now: Date,
 ): Promise<string[]> {
-  if (!rotation.healthChecks.includes('consumers-moved')) return [];
   const cut = new Date(deactivated.deactivatedAt);
   const before = await read(deps, rotation.oldAccessKeyId, lookbackStart(deactivated.deactivatedAt, deps), cut);
   if (!before) return [];

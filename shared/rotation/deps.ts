@@ -108,6 +108,8 @@ export interface LambdaClients {
   readonly stsWith?: (credentials: StsCredentials) => STSClient;
   /** AwaitConfirmation only. */
   readonly confirmationTokens?: (config: Config) => ConfirmationTokenStore;
+  /** CheckConsumers, CheckObservation and Notify: who calls with a key, from CloudTrail (shared/consumers/reader.ts). */
+  readonly keyCalls?: (config: Config) => KeyCallReader | undefined;
   /** CheckConsumers, AwaitConfirmation and CheckObservation: the decisions confirm and abort record in the ledger table. */
   readonly decisions?: (config: Config) => DecisionStore;
   /**
@@ -169,7 +171,9 @@ export function lambdaDeps(clients: LambdaClients): DepsProvider {
   return async () => {
     const loaded = await config();
     const forMember = memberClients?.(loaded);
+    const readKeyCalls = clients.keyCalls?.(loaded);
     return {
+      ...(readKeyCalls ? { readKeyCalls } : {}),
       ...(forMember ? { ownAccountId, forAccount: forMember } : {}),
       iam: clients.iam,
       secretsManager: clients.secretsManager ?? noSecretsManager,

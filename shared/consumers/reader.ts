@@ -1,0 +1,92 @@
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DEFAULT_READ_BUDGET,
+  eventHistorySource,
+  intervalRateGate,
+  ledgerRateGate,
+  LOOKUP_EVENTS_PER_SECOND,
+  readCalls,
+  trailLogGroupSource,
+} from '../aws/cloudtrail.ts';
+import type { Config } from '../config/settings.ts';
+import type { CallSource, KeyCallReader, RateGate, ReadBudget } from '../aws/key-calls.ts';
+
+/** Where IAM, STS's global endpoint and the other global services log their calls. */
+const GLOBAL_SERVICES_REGION = 'us-east-1';
+
+export interface KeyCallReaderOptions {
+  /** The regions whose event history is read, most important first (cloudtrailRegions). */
+  readonly regions: readonly string[];
+  /** Event history (LookupEvents); absent where it cannot exist (moto implements no LookupEvents). */
+  readonly eventHistory?: { readonly clientFor: (region: string) => CloudTrailClient; readonly gate: RateGate };
+  /** A trail's CloudWatch Logs group (CLOUDTRAIL_LOG_GROUP); absent when none is set. */
+  readonly trailLogGroup?: { readonly logs: CloudWatchLogsClient; readonly logGroupName: string; readonly gate?: RateGate };
+  /** How late a call may show in what these sources read (CLOUDTRAIL_DELIVERY_DELAY deployed). */
+  readonly deliveryDelayMs: number;
+  readonly budget?: ReadBudget;
+}
+
+/** The regions to read: CLOUDTRAIL_REGIONS, else the stack's region and us-east-1. */
+export function cloudtrailRegions(configured: readonly string[], stackRegion: string): string[] {
+  return [...new Set(configured.length > 0 ? configured : [stackRegion, GLOBAL_SERVICES_REGION])];
+}
+
+/**
+ * A key's calls from every source configured, merged. Undefined when no source is configured at all:
+ * the steps then say so (consumers-moved is judged as new-key-used), rather than read nothing and
+ * take "no calls" for "no consumers".
+ */
+export function keyCallReader(options: KeyCallReaderOptions): KeyCallReader | undefined {
+  const sources: CallSource[] = [
+    ...(options.eventHistory ? [eventHistorySource(options.eventHistory)] : []),
+    ...(options.trailLogGroup && options.trailLogGroup.logGroupName !== '' ? [trailLogGroupSource(options.trailLogGroup)] : []),
+  ];
+  if (sources.length === 0) return undefined;
+  const budget = options.budget ?? DEFAULT_READ_BUDGET;
+  return async ({ accessKeyId, from, to }) => {
+    const read = await readCalls(sources, { accessKeyId, from, to, regions: options.regions }, budget);
+    return { ...read, deliveryDelayMs: options.deliveryDelayMs };
+  };
+}
+
+/** The deployed functions' reader: event history in the configured regions, rationed across Lambdas, and the trail's log group when one is set. */
+export function deployedKeyCallReader(
+  config: Config,
+  clients: {
+    readonly cloudtrailFor: (region: string) => CloudTrailClient;
+    readonly logs: CloudWatchLogsClient;
+    readonly dynamodb: DynamoDBClient;
+  },
+  stackRegion: string,
+): KeyCallReader | undefined {
+  return keyCallReader({
+    regions: cloudtrailRegions(config.cloudtrailRegions, stackRegion),
+    eventHistory: {
+      clientFor: clients.cloudtrailFor,
+      gate: ledgerRateGate(clients.dynamodb, config.notificationLedgerTable, LOOKUP_EVENTS_PER_SECOND),
+    },
+    trailLogGroup: { logs: clients.logs, logGroupName: config.cloudtrailLogGroup },
+    deliveryDelayMs: config.cloudtrailDeliveryDelayMs,
+  });
+}
+
+/**
+ * A reader for one process (the CLI, a local run): LookupEvents is rationed in process, and against
+ * moto (AWS_ENDPOINT_URL), which implements no LookupEvents, only the trail log group is read.
+ */
+export function inProcessKeyCallReader(
+  config: Config,
+  clients: { readonly cloudtrailFor: (region: string) => CloudTrailClient; readonly logs: CloudWatchLogsClient },
+  env: Readonly<Record<string, string | undefined>>,
+  deliveryDelayMs = config.cloudtrailDeliveryDelayMs,
+): KeyCallReader | undefined {
+  const moto = env.AWS_ENDPOINT_URL !== undefined;
+  return keyCallReader({
+    regions: cloudtrailRegions(config.cloudtrailRegions, env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? GLOBAL_SERVICES_REGION),
+    ...(moto ? {} : { eventHistory: { clientFor: clients.cloudtrailFor, gate: intervalRateGate(LOOKUP_EVENTS_PER_SECOND) } }),
+    trailLogGroup: { logs: clients.logs, logGroupName: config.cloudtrailLogGroup },
+    deliveryDelayMs,
+  });
+}

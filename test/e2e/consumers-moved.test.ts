@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
+import { SimulatedConsumer } from '#local/consumer.ts';
+import { runRotation } from '#local/runner.ts';
+import { cli } from '../helpers/cli.ts';
+import { createUser, iam, keysOf, notificationsFor, quietLogger, secretsManager, seedSecret } from '../helpers/rotation-fixtures.ts';
+
+// The consumers-moved gate against the local CloudTrail stand-in: every call a simulated consumer
+// makes is a CloudTrail record in a moto log group, and a call on a key that is not Active is refused
+// with no record, as on AWS. The rotation reads that group (CLOUDTRAIL_LOG_GROUP; withLocalTrail).
+const FAST = { healthCheckIntervalMs: 150, healthCheckDeadlineMs: 2_500, observationMs: 600, oldKeyQuietMs: 300 };
+const TWO_CONSUMERS_MS = 30_000;
+
+const consumers: SimulatedConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+});
+
+function recorder(): CloudTrailRecorder {
+  const made = new CloudTrailRecorder({ iam, logs: new CloudWatchLogsClient({}), logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP });
+  // The rotation deactivates and deletes keys with this client: a consumer's call is done before the change or refused after it.
+  made.watchKeyChanges(iam);
+  return made;
+}
+
+function consumer(
+  userName: string,
+  trail: CloudTrailRecorder,
+  name: string,
+  sourceIp: string,
+  followsRotation: boolean,
+): SimulatedConsumer {
+  const made = new SimulatedConsumer({
+    userName,
+    name,
+    sourceIp,
+    secretId: `iam-key-rotator/${userName}`,
+    secretsManager,
+    followsRotation,
+    intervalMs: 40,
+    recorder: trail,
+  });
+  consumers.push(made);
+  made.start();
+  return made;
+}
+
+/** Long enough that each consumer has called a few times, so CloudTrail has seen both on the old key. */
+const warmUp = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 400));
+
+describe('consumers-moved: one key, two consumers', () => {
+  test(
+    'one never moves: NeedsAttention, both keys Active, the straggler named in the report, action-needed and the consumers command',
+    async () => {
+      // Prepare
+      const old = await createUser('two-consumers-stuck', { 'rotation:owner': 'team@example.com' });
+      await seedSecret('two-consumers-stuck', old);
+      const trail = recorder();
+      const dashboard = consumer('two-consumers-stuck', trail, 'dashboard', '198.51.100.7', true);
+      const exporter = consumer('two-consumers-stuck', trail, 'nightly-export', '203.0.113.25', false);
+      await warmUp();
+
+      // Act
+      const report = await runRotation({ userName: 'two-consumers-stuck' }, { logger: quietLogger, durations: FAST, clients: { iam } });
+
+      // Assess
+      expect(report.status).toBe('NeedsAttention');
+      const newKey = report.newAccessKeyId ?? '';
+      expect(await keysOf('two-consumers-stuck')).toEqual({ [old.accessKeyId]: 'Active', [newKey]: 'Active' });
+      expect(report.stillOnOldKey?.map((straggler) => straggler.source)).toEqual(['203.0.113.25']);
+      const [dashboardStats, exporterStats] = [await dashboard.stop(), await exporter.stop()];
+      expect(dashboardStats).toMatchObject({ failures: 0, keysUsed: [old.accessKeyId, newKey] });
+      expect(exporterStats).toMatchObject({ failures: 0, keysUsed: [old.accessKeyId] });
+      const actionNeeded = (await notificationsFor('two-consumers-stuck')).find((sent) => sent.attributes.event === 'action-needed');
+      const email = (JSON.parse(actionNeeded?.message ?? '{}') as { email?: string }).email ?? '';
+      expect(email).toContain('Still on the old key (from CloudTrail):\n- 203.0.113.25');
+      expect(email).not.toContain('198.51.100.7 (');
+      const ready = (await notificationsFor('two-consumers-stuck')).find((sent) => sent.attributes.event === 'new-key-ready');
+      const readyEmail = (JSON.parse(ready?.message ?? '{}') as { email?: string }).email ?? '';
+      expect(readyEmail).toContain('Seen on the old key over the last 14 days (from CloudTrail):');
+      expect(readyEmail).toContain('203.0.113.25');
+      await trail.flush();
+      const listed = await cli('consumers', 'two-consumers-stuck', '--json');
+      expect(listed.code).toBe(0);
+      const inventory = JSON.parse(listed.out) as { keys: { accessKeyId: string; consumers: { source: string }[] }[] };
+      const onOld = inventory.keys.find((key) => key.accessKeyId === old.accessKeyId);
+      expect(onOld?.consumers.map((seen) => seen.source).sort()).toEqual(['198.51.100.7', '203.0.113.25']);
+      expect(inventory.keys.find((key) => key.accessKeyId === newKey)?.consumers.map((seen) => seen.source)).toEqual(['198.51.100.7']);
+    },
+    TWO_CONSUMERS_MS,
+  );
+
+  test(
+    'both move: Succeeded, the old key deleted, and nobody failed a call',
+    async () => {
+      // Prepare
+      const old = await createUser('two-consumers-moving', { 'rotation:owner': 'team@example.com' });
+      await seedSecret('two-consumers-moving', old);
+      const trail = recorder();
+      const first = consumer('two-consumers-moving', trail, 'dashboard', '198.51.100.7', true);
+      const second = consumer('two-consumers-moving', trail, 'nightly-export', '203.0.113.25', true);
+      await warmUp();
+
+      // Act
+      const report = await runRotation({ userName: 'two-consumers-moving' }, { logger: quietLogger, durations: FAST, clients: { iam } });
+
+      // Assess
+      expect(report.status).toBe('Succeeded');
+      expect(await keysOf('two-consumers-moving')).toEqual({ [report.newAccessKeyId ?? '']: 'Active' });
+      for (const stats of [await first.stop(), await second.stop()]) expect(stats).toMatchObject({ failures: 0 });
+      const gate = report.states.filter((state) => state.name === 'CheckConsumers').at(-1);
+      expect(gate?.outcome).toBe('healthy');
+    },
+    TWO_CONSUMERS_MS,
+  );
+
+  test('a gate that does not ask CloudTrail lets the rotation through; the consumer cut off goes silent, and the observation rolls back naming it', async () => {
+    // Prepare: the gate only asks whether the new key is used, which the dashboard alone answers.
+    const old = await createUser('silent-consumer', { 'rotation:owner': 'team@example.com', 'rotation:health-checks': 'new-key-used' });
+    await seedSecret('silent-consumer', old);
+    const trail = recorder();
+    consumer('silent-consumer', trail, 'dashboard', '198.51.100.7', true);
+    const exporter = consumer('silent-consumer', trail, 'nightly-export', '203.0.113.25', false);
+    await warmUp();
+
+    // Act: CloudTrail times calls to the second, so a consumer calling many times a second counts as calling every
+    // second, and is silent after ten of them: the observation lasts long enough for that.
+    const report = await runRotation(
+      { userName: 'silent-consumer' },
+      { logger: quietLogger, durations: { ...FAST, observationMs: 15_000 }, clients: { iam } },
+    );
+
+    // Assess
+    expect(report.status).toBe('RolledBack');
+    const rolledBack = (await notificationsFor('silent-consumer')).find((sent) => sent.attributes.event === 'rolled-back');
+    const email = (JSON.parse(rolledBack?.message ?? '{}') as { email?: string }).email ?? '';
+    expect(email).toContain('consumer 203.0.113.25 (');
+    expect(email).toContain('has gone silent');
+    expect((await keysOf('silent-consumer'))[old.accessKeyId]).toBe('Active');
+    expect((await exporter.stop()).failures).toBeGreaterThan(0);
+  }, 45_000);
+});
