@@ -113,6 +113,8 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   else output.out(renderTable(rows));
   const report = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   report(summaryLine(result, rows.length));
+  // Before any of them is rotated: who uses each key, which the gate will wait for.
+  for (const user of users) report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
   if (dryRun) {
     report(
       listOnly && flags.dryRun !== true && flags.asOf === undefined

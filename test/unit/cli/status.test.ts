@@ -72,3 +72,40 @@ describe('status of a failed rotation', () => {
     expect(line?.historyUnavailable).toContain('status from DescribeExecution only');
   });
 });
+
+describe('status of a rotation whose gate waits for consumers', () => {
+  test('names the consumers the last gate check saw still on the old key', async () => {
+    // Prepare: a running execution; its last CheckConsumers left one straggler in the state.
+    const sfn = mockClient(SFNClient);
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [{ executionArn: EXECUTION, name: 'x', status: 'RUNNING', stateMachineArn: ARN, startDate: new Date() }] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status: 'RUNNING', input, startDate: new Date() });
+    const straggler = { source: '203.0.113.25', agent: 'aws-cli/2', calls: ['s3:GetObject'], lastSeen: '2026-06-01T11:59:00.000Z' };
+    const gate = (stragglers: unknown[]) => JSON.stringify({ gate: { status: 'waiting', stragglers } });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 1,
+          type: 'TaskStateExited',
+          timestamp: new Date(),
+          stateExitedEventDetails: { name: 'CheckConsumers', output: gate([straggler, straggler]) },
+        },
+        {
+          id: 2,
+          type: 'TaskStateExited',
+          timestamp: new Date(),
+          stateExitedEventDetails: { name: 'CheckConsumers', output: gate([straggler]) },
+        },
+        { id: 3, type: 'WaitStateEntered', timestamp: new Date(), stateEnteredEventDetails: { name: 'WaitForConsumers' } },
+      ],
+    });
+
+    // Act
+    const [line] = await rotationStatus(sfn as unknown as SFNClient, ARN, 'full', 10);
+
+    // Assess
+    expect(line?.stillOnOldKey).toEqual([straggler]);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)[0]?.args[0].input).toMatchObject({ includeExecutionData: true });
+  });
+});
