@@ -215,13 +215,23 @@ async function describeIfExists(sfn: SFNClient, executionArn: string): Promise<s
 /** Statuses of an execution that has ended; any other (RUNNING, PENDING_REDRIVE) is still going on. */
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
-/** How many manual rotations of one key may start within the 90 days Step Functions keeps an ended execution's name. */
+/** How many manual rotations, or containments, of one key may start within the 90 days Step Functions keeps an ended execution's name. */
 export const MAX_MANUAL_ATTEMPTS = 20;
+
+/** A compromise run that ended like this did not contain the key for sure: the next trigger runs containment again. */
+const UNSUCCESSFUL = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** Whether a request finds an earlier execution of its name ended, so that it starts the next attempt. */
+function startsAnotherAttempt(kind: OnDemandKind, status: string): boolean {
+  return kind === 'manual' ? ENDED.has(status) : UNSUCCESSFUL.has(status);
+}
 
 /**
  * The execution this request names, and its status if it exists. Key ids are unique across AWS, so
- * names need no account. A second trigger of a compromise rotation finds the first, running or
- * done: never a second containment. A manual request while its rotation runs finds it; once that
+ * names need no account. A second trigger of a compromise rotation finds the first while it runs or
+ * once it succeeded: never a second containment; one that failed, timed out or was stopped did not
+ * surely contain the key, so the next trigger starts the next attempt at once (the failure itself
+ * raised the failed-executions alarm). A manual request while its rotation runs finds it; once that
  * one has ended (NeedsAttention, RolledBack, Failed), asking again is a new request: the next
  * attempt's name (the only way to finish a rotation that ended NeedsAttention is to rotate again).
  */
@@ -231,18 +241,17 @@ async function executionFor(
   kind: OnDemandKind,
   deps: StartDeps,
 ): Promise<{ name: string; executionArn: string; existing?: string }> {
-  const attempts = kind === 'manual' ? MAX_MANUAL_ATTEMPTS : 1;
   let last = '';
-  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+  for (let attempt = 1; attempt <= MAX_MANUAL_ATTEMPTS; attempt += 1) {
     const name = executionName(userName, accessKeyId, kind, attempt);
     const executionArn = executionArnFor(deps.stateMachineArn, name);
     const status = await describeIfExists(deps.sfn, executionArn);
     if (status === undefined) return { name, executionArn };
-    if (kind !== 'manual' || !ENDED.has(status)) return { name, executionArn, existing: status };
+    if (!startsAnotherAttempt(kind, status)) return { name, executionArn, existing: status };
     last = name;
   }
   throw new RotationAttemptsExhaustedError(
-    `Access key ${accessKeyId} of ${userName} was already rotated by hand ${MAX_MANUAL_ATTEMPTS} times, and each attempt ended (the last: ${last}); ` +
+    `Access key ${accessKeyId} of ${userName} was already ${kind === 'manual' ? 'rotated by hand' : 'contained'} ${MAX_MANUAL_ATTEMPTS} times, and each attempt ended${kind === 'manual' ? '' : ' without success'} (the last: ${last}); ` +
       `Step Functions keeps an ended execution's name for 90 days. Nothing was started. Find out why they ended with \`iam-key-rotator status ${userName}\`.`,
   );
 }

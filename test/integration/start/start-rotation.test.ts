@@ -141,8 +141,8 @@ describe('start-rotation against moto', () => {
     expect(mine.map((execution) => execution.status).sort()).toEqual(['ABORTED', 'RUNNING']);
   });
 
-  test('a compromise rotation that has ended is never started again for the same key', async () => {
-    // Prepare: a compromise rotation of the key, started and stopped.
+  test('a compromise rotation that ended without success is contained again at the next trigger, as a new attempt; while that runs, nothing more', async () => {
+    // Prepare: a compromise rotation of the key, started and stopped (ABORTED: it may not have contained the key).
     const key = await createUser('contained-once');
     const request = { userName: 'contained-once', accessKeyId: key.accessKeyId, kind: 'compromise' as const };
     const [first] = await handleTrigger(request, deps);
@@ -151,9 +151,14 @@ describe('start-rotation against moto', () => {
 
     // Act
     const [second] = await handleTrigger(request, deps);
+    const [third] = await handleTrigger(request, deps);
 
     // Assess
-    expect(second).toMatchObject({ status: 'already-started', executionName: first.executionName });
+    expect(second).toMatchObject({ status: 'started', executionName: executionName('contained-once', key.accessKeyId, 'compromise', 2) });
+    expect(third).toMatchObject({
+      status: 'already-started',
+      executionName: executionName('contained-once', key.accessKeyId, 'compromise', 2),
+    });
   });
 
   test('a compromise rotation stops the running scheduled rotation of the key first, then starts', async () => {
