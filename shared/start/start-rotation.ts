@@ -231,7 +231,7 @@ function startsAnotherAttempt(kind: OnDemandKind, status: string): boolean {
  * names need no account. A second trigger of a compromise rotation finds the first while it runs or
  * once it succeeded: never a second containment; one that failed, timed out or was stopped did not
  * surely contain the key, so the next trigger starts the next attempt at once (the failure itself
- * raised the failed-executions alarm). A manual request while its rotation runs finds it; once that
+ * raised its alarm, when it failed or timed out). A manual request while its rotation runs finds it; once that
  * one has ended (NeedsAttention, RolledBack, Failed), asking again is a new request: the next
  * attempt's name (the only way to finish a rotation that ended NeedsAttention is to rotate again).
  */
