@@ -1,6 +1,3 @@
-import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
-import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
-import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
@@ -18,7 +15,6 @@ export const notifyStep = stepHandler('Notify', NotifyInput, notify, { runWhenAc
 export const handler = notifyStep(
   lambdaDeps({
     iam,
-    keyCalls: (config) => deployedKeyCallReader(config, { cloudtrailFor, logs, dynamodb }, process.env.AWS_REGION ?? 'us-east-1'),
     secretsManager,
     notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock),
     member: { function: 'notify', sts, iam: iamWith, secretsManager: secretsManagerWith },

@@ -1,3 +1,6 @@
+import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
+import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
@@ -6,8 +9,14 @@ import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { AfterCreate } from '#shared/rotation/workflow-state.ts';
 import { promote } from '#shared/rotation/new-key.ts';
 
-/** Promote: the new key's version becomes AWSCURRENT; the old one AWSPREVIOUS. */
+/** Promote: the new key's version becomes AWSCURRENT; the old one AWSPREVIOUS; the old key's consumers are listed for new-key-ready. */
 export const promoteStep = stepHandler('Promote', AfterCreate, ({ rotation, newKey }, deps) => promote(rotation, newKey, deps));
 export const handler = promoteStep(
-  lambdaDeps({ iam, secretsManager, member: { function: 'rotatePromote', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
+  lambdaDeps({
+    iam,
+    secretsManager,
+    // Event history only (no trail log group client): Promote lists the old key's consumers for new-key-ready.
+    keyCalls: (config) => deployedKeyCallReader(config, { cloudtrailFor, dynamodb }, process.env.AWS_REGION ?? 'us-east-1'),
+    member: { function: 'rotatePromote', sts, iam: iamWith, secretsManager: secretsManagerWith },
+  }),
 );

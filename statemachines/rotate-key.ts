@@ -298,7 +298,7 @@ function newKeyStates() {
       next: 'Promote',
     }),
     Promote: step('rotatePromote', {
-      resultSelector: fromPayload<Promoted>('promotedAt', 'previousVersionId', 'gateDeadline'),
+      resultSelector: fromPayload<Promoted>('promotedAt', 'previousVersionId', 'gateDeadline', 'consumersToMove'),
       resultPath: '$.promoted',
       next: 'NotifyReady',
     }),

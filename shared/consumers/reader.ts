@@ -56,7 +56,8 @@ export function deployedKeyCallReader(
   config: Config,
   clients: {
     readonly cloudtrailFor: (region: string) => CloudTrailClient;
-    readonly logs: CloudWatchLogsClient;
+    /** Absent in notify, whose bundle stays under 500 KB so: it reads event history alone. */
+    readonly logs?: CloudWatchLogsClient;
     readonly dynamodb: DynamoDBClient;
   },
   stackRegion: string,
@@ -67,7 +68,7 @@ export function deployedKeyCallReader(
       clientFor: clients.cloudtrailFor,
       gate: ledgerRateGate(clients.dynamodb, config.notificationLedgerTable, LOOKUP_EVENTS_PER_SECOND),
     },
-    trailLogGroup: { logs: clients.logs, logGroupName: config.cloudtrailLogGroup },
+    ...(clients.logs ? { trailLogGroup: { logs: clients.logs, logGroupName: config.cloudtrailLogGroup } } : {}),
     deliveryDelayMs: config.cloudtrailDeliveryDelayMs,
   });
 }

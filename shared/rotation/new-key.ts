@@ -6,7 +6,8 @@ import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
 import { assertSecretBound } from './secret-binding.ts';
 import { CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
-import type { NewKey, Promoted, Rotation } from './workflow-state.ts';
+import type { NewKey, Promoted, Rotation, Straggler } from './workflow-state.ts';
+import { oldKeyConsumers } from './consumer-evidence.ts';
 
 /**
  * CreateAndStore, safe to repeat. A key created by an earlier attempt is reused when the secret
@@ -149,9 +150,27 @@ export async function promote(rotation: Rotation, newKey: NewKey, deps: Rotation
     accessKeyId: newKey.accessKeyId,
     versionId: target.versionId,
   });
-  return {
+  const promoted = {
     promotedAt,
     previousVersionId: current && current.versionId !== target.versionId ? current.versionId : null,
     gateDeadline: addMs(promotedAt, rotation.healthCheckDeadlineMs),
   };
+  return { ...promoted, consumersToMove: await consumersToMove(rotation, promoted, deps) };
+}
+
+/**
+ * Who used the old key before promotion, from CloudTrail: what the owner must move, for the
+ * new-key-ready notice that follows. Best effort: the labels have moved, and a CloudTrail that cannot
+ * be read must not undo that.
+ */
+async function consumersToMove(rotation: Rotation, promoted: Omit<Promoted, 'consumersToMove'>, deps: RotationDeps): Promise<Straggler[]> {
+  try {
+    return (await oldKeyConsumers(rotation, promoted, deps))?.consumers ?? [];
+  } catch (error) {
+    deps.logger.warn('the old key’s consumers could not be read; new-key-ready goes without them', {
+      userName: rotation.userName,
+      errorName: error instanceof Error ? error.name : 'Error',
+    });
+    return [];
+  }
 }

@@ -9,8 +9,6 @@ import { resolveUserSettings } from '../config/user-settings.ts';
 import type { RotationDeps } from './deps.ts';
 import { readUser } from '../aws/iam.ts';
 import { causeMessage, Contained, Deactivated, FailureInput, Gate, Observation } from './workflow-state.ts';
-import type { ConsumerList } from '../notify/messages.ts';
-import { oldKeyConsumers } from './consumer-evidence.ts';
 
 /**
  * How long "this execution already sent this event" is remembered. Longer than any retry or redrive
@@ -77,8 +75,18 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
         : undefined;
       return { ...base, reason: why };
     }
-    case 'new-key-ready':
-      return { ...base, nextStepAt: state.promoted?.gateDeadline };
+    case 'new-key-ready': {
+      // Promote read them from CloudTrail: the consumers the owner must move to the secret.
+      const toMove = state.promoted?.consumersToMove ?? [];
+      return {
+        ...base,
+        nextStepAt: state.promoted?.gateDeadline,
+        consumers:
+          toMove.length > 0
+            ? { heading: 'Seen on the old key before the new one was promoted (from CloudTrail)', consumers: toMove, more: 0 }
+            : undefined,
+      };
+    }
     case 'action-needed': {
       const stragglers = state.gate?.stragglers ?? [];
       return {
@@ -149,28 +157,8 @@ async function secretArnOf(input: NotifyInput, deps: RotationDeps): Promise<stri
 }
 
 /** Notify: one SNS message per event and execution, however often Step Functions retries the step. */
-/**
- * For new-key-ready: the consumers CloudTrail saw on the old key before promotion, which are what the
- * owner must move. Best effort: a notice is never held back because CloudTrail could not be read.
- */
-async function consumersToMove(input: NotifyInput, deps: RotationDeps): Promise<ConsumerList | undefined> {
-  const { rotation, promoted } = input.state;
-  if (input.event !== 'new-key-ready' || !rotation || !promoted) return undefined;
-  try {
-    const seen = await oldKeyConsumers(rotation, promoted, deps);
-    if (!seen || seen.consumers.length === 0) return undefined;
-    const days = Math.round(deps.config.consumerLookbackMs / DAY_MS);
-    return { heading: `Seen on the old key over the last ${days} days (from CloudTrail)`, consumers: seen.consumers, more: seen.more };
-  } catch (error) {
-    deps.logger.warn('the old key’s consumers could not be read; the notice goes without them', { detail: errorMessage(error) });
-    return undefined;
-  }
-}
-
 export async function notify(input: NotifyInput, deps: RotationDeps): Promise<NotifyResult> {
-  const base = workflowFacts(input, await ownerOf(input, deps), await secretArnOf(input, deps));
-  const toMove = await consumersToMove(input, deps);
-  const facts = toMove ? { ...base, consumers: toMove } : base;
+  const facts = workflowFacts(input, await ownerOf(input, deps), await secretArnOf(input, deps));
   const outcome = await deps.notifier.send({
     facts,
     dedupeId: `execution#${input.executionName}#${input.event}`,

@@ -127,16 +127,6 @@ export type NewKey = z.output<typeof NewKey>;
 
 export const Verified = z.object({ arn: z.string(), verifiedAt: timestamp });
 
-export const Promoted = z.object({
-  promotedAt: timestamp,
-  previousVersionId: z.nullable(z.string()),
-  gateDeadline: timestamp,
-});
-export type Promoted = z.output<typeof Promoted>;
-
-/** `awaiting-confirmation`: every check but `manual` passes and confirm arrives by task token (AwaitConfirmation). */
-export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted', 'awaiting-confirmation'] as const;
-export type GateStatus = (typeof GATE_STATUSES)[number];
 /** A consumer still on the old key, as the notices and `status` name it: where it calls from, with what, what it calls, when last seen. */
 export const Straggler = z.object({
   source: z.string(),
@@ -145,6 +135,19 @@ export const Straggler = z.object({
   lastSeen: timestamp,
 });
 export type Straggler = z.output<typeof Straggler>;
+
+export const Promoted = z.object({
+  promotedAt: timestamp,
+  previousVersionId: z.nullable(z.string()),
+  gateDeadline: timestamp,
+  /** The old key's consumers CloudTrail saw before promotion (at most MAX_STRAGGLERS), for new-key-ready; absent in states written before. */
+  consumersToMove: z.optional(z.array(Straggler)),
+});
+export type Promoted = z.output<typeof Promoted>;
+
+/** `awaiting-confirmation`: every check but `manual` passes and confirm arrives by task token (AwaitConfirmation). */
+export const GATE_STATUSES = ['healthy', 'waiting', 'overdue', 'aborted', 'awaiting-confirmation'] as const;
+export type GateStatus = (typeof GATE_STATUSES)[number];
 
 export const Gate = z.object({
   status: z.enum(GATE_STATUSES),

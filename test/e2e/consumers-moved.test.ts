@@ -78,7 +78,7 @@ describe('consumers-moved: one key, two consumers', () => {
       expect(email).not.toContain('198.51.100.7 (');
       const ready = (await notificationsFor('two-consumers-stuck')).find((sent) => sent.attributes.event === 'new-key-ready');
       const readyEmail = (JSON.parse(ready?.message ?? '{}') as { email?: string }).email ?? '';
-      expect(readyEmail).toContain('Seen on the old key over the last 14 days (from CloudTrail):');
+      expect(readyEmail).toContain('Seen on the old key before the new one was promoted (from CloudTrail):');
       expect(readyEmail).toContain('203.0.113.25');
       await trail.flush();
       const listed = await cli('consumers', 'two-consumers-stuck', '--json');

@@ -17,3 +17,11 @@ export class EventStreamSerde {
 }
 
 export const eventStreamSerdeProvider = unsupported;
+
+/**
+ * CloudWatch Logs' client resolves its event-stream marshaller when it is built (for StartLiveTail,
+ * which the trail reader never calls): built here, it is a marshaller whose every use refuses.
+ */
+export function resolveEventStreamSerdeConfig<T extends object>(input: T): T & { readonly eventStreamMarshaller: object } {
+  return Object.assign(input, { eventStreamMarshaller: new Proxy({}, { get: () => unsupported }) });
+}

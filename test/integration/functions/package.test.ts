@@ -137,6 +137,9 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'ssm:GetParameter',
     'secretsmanager:DescribeSecret',
     'secretsmanager:UpdateSecretVersionStage',
+    // The old key's consumers from event history, for new-key-ready (notify's bundle has no room for a CloudTrail client).
+    'cloudtrail:LookupEvents',
+    'dynamodb:UpdateItem',
   ],
   // Deployed, tags carry no confirm/abort: these read the ledger table's decision records, never the user's tags.
   // CloudTrail for consumers-moved (and the LookupEvents rate counters in the ledger table, rate#* items only).
@@ -212,10 +215,6 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:GenerateDataKey',
     'dynamodb:PutItem',
     'dynamodb:DeleteItem',
-    // new-key-ready lists the old key's consumers from CloudTrail.
-    'cloudtrail:LookupEvents',
-    'logs:FilterLogEvents',
-    'dynamodb:UpdateItem',
   ],
   // The organization scan's first and last steps.
   listAccounts: [
@@ -254,7 +253,7 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   // LookupEvents has no resource-level permission (Service Authorization Reference).
   rotateCheckConsumers: ['cloudtrail:LookupEvents'],
   rotateCheckObservation: ['cloudtrail:LookupEvents'],
-  notify: ['cloudtrail:LookupEvents'],
+  rotatePromote: ['cloudtrail:LookupEvents'],
   // Step Functions' log delivery to CloudWatch Logs (vended logs) only supports "*".
   stateMachine: VENDED_LOG_ACTIONS,
   orgScanStateMachine: VENDED_LOG_ACTIONS,
@@ -563,16 +562,31 @@ describe('osls package', () => {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['confirm#*', 'abort#*'] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       };
+      // The LookupEvents rate counters (shared/aws/rate-gate.ts): UpdateItem of rate#* items and no others.
+      const onlyRateCounters = {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rate#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      };
       const writers: string[] = [];
+      const counters: string[] = [];
       for (const [owner, statements] of allRoles()) {
         for (const statement of statements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('dynamodb:')))) {
           const readsDecisions = actionsOf(statement).every((action) => action === 'dynamodb:GetItem');
-          if (!readsDecisions) writers.push(owner);
-          const expected = readsDecisions ? onlyDecisions : owner === 'rotateAwaitConfirmation' ? onlyTokens : neverTokens;
+          const countsRate = actionsOf(statement).every((action) => action === 'dynamodb:UpdateItem');
+          if (countsRate) counters.push(owner);
+          else if (!readsDecisions) writers.push(owner);
+          const expected = countsRate
+            ? onlyRateCounters
+            : readsDecisions
+              ? onlyDecisions
+              : owner === 'rotateAwaitConfirmation'
+                ? onlyTokens
+                : neverTokens;
           expect({ owner, condition: statement.Condition }).toEqual({ owner, condition: expected });
         }
       }
       expect(writers.sort()).toEqual(['notify', 'reportOrgScan', 'rotateAwaitConfirmation', 'scanKeys']);
+      expect(counters.sort()).toEqual(['rotateCheckConsumers', 'rotateCheckObservation', 'rotatePromote']);
     });
 
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
