@@ -15,9 +15,13 @@ const organization = JSON.parse(readFileSync(repoPath('test/fixtures/health-cred
  */
 export function healthDeliveries(stackRegion: string): [string, Event][] {
   const fromBackup = { ...health, region: 'us-west-2' };
+  // Outside us-west-2 a stack gets the backup Region's events forwarded too (README, Deploy).
   const deliveries: [string, Event][] =
     stackRegion === 'us-east-1'
-      ? [['published in us-east-1, delivered directly', health]]
+      ? [
+          ['published in us-east-1, delivered directly', health],
+          ['published in us-west-2 (the backup), forwarded', fromBackup],
+        ]
       : [
           ['published in us-east-1, forwarded', health],
           ['published in us-west-2 (the backup), forwarded', fromBackup],
