@@ -205,6 +205,24 @@ export const SETTINGS = {
     default: 'delete',
     schema: z.enum(COMPROMISED_KEY_ACTIONS, { message: 'COMPROMISED_KEY_ACTION must be "delete" or "keep-inactive"' }),
   },
+  // GuardDuty scores anomalies (an unusual API, a new location) low and confirmed misuse high; a
+  // containment deactivates and later deletes the key, so only High findings (7.0 and up, GuardDuty
+  // user guide, "Severity levels") contain by default.
+  guardDutyMinSeverity: {
+    env: 'GUARDDUTY_MIN_SEVERITY',
+    default: '7',
+    schema: z.coerce
+      .number({
+        message:
+          'GUARDDUTY_MIN_SEVERITY must be a number from 1 to 10 (GuardDuty severities: 1-3.9 low, 4-6.9 medium, 7-8.9 high, 9-10 critical)',
+      })
+      .check(
+        z.gte(1, 'GUARDDUTY_MIN_SEVERITY must be at least 1 (GuardDuty severities start at 1.0)'),
+        z.lte(10, 'GUARDDUTY_MIN_SEVERITY must be at most 10 (GuardDuty severities end at 10.0)'),
+      ),
+  },
+  // Empty: every finding type about an IAM user's key (above the floor) contains it.
+  guardDutyFindingTypes: { env: 'GUARDDUTY_FINDING_TYPES', default: '', schema: list(/[,\s]+/) },
   scanScope: {
     env: 'SCAN_SCOPE',
     stackOnly: true,

@@ -17,7 +17,7 @@ import {
   RotationInProgressError,
 } from '../base/errors.ts';
 import { executionArnFor, executionName } from '../base/execution-name.ts';
-import { parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
+import { DEFAULT_GUARDDUTY_POLICY, parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
 import { listUserKeys, ownerOfKey, readUserFacts } from '../aws/iam.ts';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
@@ -77,18 +77,28 @@ export const SUPERSEDED_ERROR = 'SupersededByCompromise';
 const isNamed = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
 
 /**
- * The account an AWS Health event or GuardDuty finding is about (its `account`): an organization's
- * delegated administrator receives its member accounts' events. Undefined for a direct request
- * (a bare payload with an event's `source` never gets here: parseTrigger refuses it).
+ * The account an AWS Health event or GuardDuty finding is about. An event's `account` is where it
+ * was delivered: in an organization's view (Health's delegated administrator, GuardDuty's
+ * administrator account) that is the administrator, and the account that holds the key is
+ * `detail.affectedAccount` (Health) or `detail.accountId` (GuardDuty), so those win when they are
+ * account ids. Undefined for a direct request (a bare payload with an event's `source` never gets
+ * here: parseTrigger refuses it).
  */
 export function eventAccountId(payload: unknown): string | undefined {
   // Events arrive wrapped by their rule (RULE_DELIVERY); parseTrigger has checked the wrapper already.
   const event =
     payload !== null && typeof payload === 'object' && 'deliveredBy' in payload ? (payload as { event?: unknown }).event : undefined;
   if (event === undefined || event === null || typeof event !== 'object' || !('source' in event) || !('account' in event)) return undefined;
-  const { source, account } = event as { source: unknown; account: unknown };
-  if (source !== 'aws.health' && source !== 'aws.guardduty') return undefined;
-  return typeof account === 'string' && ACCOUNT_ID.test(account) ? account : undefined;
+  const { source, account, detail } = event as {
+    source: unknown;
+    account: unknown;
+    detail?: { affectedAccount?: unknown; accountId?: unknown };
+  };
+  const accountId = (value: unknown): string | undefined => (typeof value === 'string' && ACCOUNT_ID.test(value) ? value : undefined);
+  // A field that is present but no account id (a redacted sample, say) does not name another account: the delivery account stands.
+  if (source === 'aws.health') return accountId(detail?.affectedAccount) ?? accountId(account);
+  if (source === 'aws.guardduty') return accountId(detail?.accountId) ?? accountId(account);
+  return undefined;
 }
 
 interface TargetAccount {
@@ -342,7 +352,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
 
 /** Parses any trigger and starts one rotation per request, in order. */
 export async function handleTrigger(event: unknown, deps: StartDeps): Promise<StartOutcome[]> {
-  const parsed = parseTrigger(event);
+  const parsed = parseTrigger(event, deps.config ?? DEFAULT_GUARDDUTY_POLICY);
   if (parsed.type === 'ignored') {
     deps.logger.info('trigger ignored', { source: parsed.source, reason: parsed.reason });
     return [{ status: 'ignored', reason: parsed.reason }];

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import '../base/zod-locale.ts';
 import { AccountId } from '../base/account-id.ts';
-import { InvalidInputError, UnverifiedEventSourceError } from '../base/errors.ts';
+import { InvalidInputError, TemporaryCredentialsError, UnverifiedEventSourceError } from '../base/errors.ts';
+import { SETTINGS } from '../config/settings.ts';
 
 /**
  * What can start a rotation on demand: a direct request (API call, CLI), an AWS Health
@@ -86,7 +87,10 @@ export const HealthEvent = z.object({
   }),
 });
 
-/** A GuardDuty finding; only findings whose resource is an IAM user's long-term access key start a rotation. */
+/**
+ * A GuardDuty finding. Any resource type may name an IAM user's key in `resource.accessKeyDetails`:
+ * AccessKey findings, and S3 protection findings (`resourceType: S3Bucket`) about the caller.
+ */
 export const GuardDutyFinding = z.object({
   source: z.literal(GUARDDUTY_SOURCE),
   'detail-type': z.literal(GUARDDUTY_DETAIL_TYPE),
@@ -106,8 +110,22 @@ export const GuardDutyFinding = z.object({
         }),
       ),
     }),
+    service: z.optional(z.object({ additionalInfo: z.optional(z.object({ sample: z.optional(z.unknown()) })) })),
   }),
 });
+
+/** Which GuardDuty findings contain a key (GUARDDUTY_MIN_SEVERITY, GUARDDUTY_FINDING_TYPES). */
+export interface GuardDutyPolicy {
+  readonly guardDutyMinSeverity: number;
+  /** Empty: every type. */
+  readonly guardDutyFindingTypes: readonly string[];
+}
+
+/** The settings' defaults, for callers without a loaded config (the CLI's parse script, tests). */
+export const DEFAULT_GUARDDUTY_POLICY: GuardDutyPolicy = {
+  guardDutyMinSeverity: Number(SETTINGS.guardDutyMinSeverity.default),
+  guardDutyFindingTypes: [],
+};
 
 /** One rotation to start. Without userName (a Health event names only the key) the key's owner is looked up. */
 export interface TriggerRequest {
@@ -142,11 +160,11 @@ const sourceText = (source: unknown): string => (typeof source === 'string' ? so
  * claimed source of an event that did not come through a rule (UnverifiedEventSourceError). Never
  * echoes the event itself.
  */
-export function parseTrigger(payload: unknown): ParsedTrigger {
+export function parseTrigger(payload: unknown, guardDuty: GuardDutyPolicy = DEFAULT_GUARDDUTY_POLICY): ParsedTrigger {
   if (hasKey(payload, 'deliveredBy')) {
     const delivery = RuleDelivery.safeParse(payload);
     if (!delivery.success) throw invalid('The EventBridge delivery', delivery.error);
-    return parseEvent(delivery.data.event);
+    return parseEvent(delivery.data.event, guardDuty);
   }
   if (hasKey(payload, 'source')) {
     const source = (payload as { source: unknown }).source;
@@ -165,7 +183,7 @@ export function parseTrigger(payload: unknown): ParsedTrigger {
 }
 
 /** An event a rule delivered: an AWS Health event or a GuardDuty finding, parsed as AWS documents them. */
-function parseEvent(event: { source: string }): ParsedTrigger {
+function parseEvent(event: { source: string }, guardDuty: GuardDutyPolicy): ParsedTrigger {
   const { source } = event;
   if (source === HEALTH_SOURCE) {
     const parsed = HealthEvent.safeParse(event);
@@ -188,14 +206,12 @@ function parseEvent(event: { source: string }): ParsedTrigger {
     const parsed = GuardDutyFinding.safeParse(event);
     if (!parsed.success) throw invalid('The GuardDuty finding', parsed.error);
     const { detail } = parsed.data;
-    const key = detail.resource.accessKeyDetails;
-    if (detail.resource.resourceType !== 'AccessKey' || key?.userType !== 'IAMUser' || !key.accessKeyId.startsWith('AKIA')) {
-      return {
-        type: 'ignored',
-        source: 'guardduty',
-        reason: `finding ${detail.id} (${detail.type}) is not about an IAM user's long-term access key`,
-      };
+    const target = guardDutyTarget(detail, guardDuty);
+    if ('ignored' in target) {
+      return { type: 'ignored', source: 'guardduty', reason: `finding ${detail.id} (${detail.type.slice(0, 128)}) ${target.ignored}` };
     }
+    const { key } = target;
+    if (key.accessKeyId.startsWith('ASIA')) throw temporaryCredentials(detail.id, detail.type, key.userName, key.accessKeyId);
     const request = DirectRequest.safeParse({ userName: key.userName, accessKeyId: key.accessKeyId, kind: 'compromise' });
     if (!request.success) throw invalid('The GuardDuty finding', request.error);
     return {
@@ -207,12 +223,46 @@ function parseEvent(event: { source: string }): ParsedTrigger {
           accessKeyId: request.data.accessKeyId,
           kind: 'compromise',
           requestedBy: `aws.guardduty:${detail.id}`,
-          reason: `GuardDuty finding ${detail.type} (severity ${detail.severity})`,
+          reason: `GuardDuty finding ${detail.type} (severity ${detail.severity}, resource ${detail.resource.resourceType.slice(0, 64)})`,
         },
       ],
     };
   }
   throw new InvalidInputError(
     `Events from ${sourceText(source)} do not start rotations; nothing was changed. Only AWS Health ${CREDENTIALS_EXPOSED} events and GuardDuty findings do.`,
+  );
+}
+
+type GuardDutyDetail = z.output<typeof GuardDutyFinding>['detail'];
+type AccessKeyDetails = NonNullable<GuardDutyDetail['resource']['accessKeyDetails']>;
+
+/** The IAM user's credentials a finding is about when it passes the policy, or why it starts nothing. */
+function guardDutyTarget(
+  detail: GuardDutyDetail,
+  policy: GuardDutyPolicy,
+): { readonly key: AccessKeyDetails } | { readonly ignored: string } {
+  const ignored = (reason: string) => ({ ignored: reason });
+  // CreateSampleFindings writes placeholders (GeneratedFindingUserName): a drill, not a leak.
+  if (detail.service?.additionalInfo?.sample === true) return ignored('is a GuardDuty sample finding');
+  const key = detail.resource.accessKeyDetails;
+  // Role sessions, root and federated users hold no IAM user key to rotate.
+  if (key?.userType !== 'IAMUser') return ignored("is not about an IAM user's credentials");
+  if (detail.severity < policy.guardDutyMinSeverity) {
+    return ignored(`has severity ${detail.severity}, below GUARDDUTY_MIN_SEVERITY (${policy.guardDutyMinSeverity})`);
+  }
+  if (policy.guardDutyFindingTypes.length > 0 && !policy.guardDutyFindingTypes.includes(detail.type)) {
+    return ignored('is not of a type in GUARDDUTY_FINDING_TYPES');
+  }
+  return { key };
+}
+
+function temporaryCredentials(findingId: string, type: string, userName: string, accessKeyId: string): TemporaryCredentialsError {
+  const user = userName.slice(0, 64);
+  return new TemporaryCredentialsError(
+    `GuardDuty finding ${findingId} (${type.slice(0, 128)}) is about temporary credentials ${accessKeyId.slice(0, 32)} of IAM user ${user}: ` +
+      'its own sessions, not a key the rotator can rotate. Nothing was changed. ' +
+      `Deny the user's sessions issued before now: contain the long-term key that issued them (\`iam-key-rotator rotate ${user} --key <its AKIA key> --compromised\`; ` +
+      'containment denies every session issued before it), or attach a Deny of "*" with the condition ' +
+      `DateLessThan aws:TokenIssueTime <now> to ${user} yourself (\`aws iam put-user-policy\`).`,
   );
 }

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrigger } from '#shared/start/triggers.ts';
 import { MEMBER_SESSION_ACTIONS, memberSessionOf, type MemberFunction } from '#shared/aws/member-session-policies.ts';
+import { matchesPattern } from '../../helpers/event-pattern.ts';
+import { healthDeliveries, otherHealthEvent } from '../../helpers/health-events.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
 interface Resource {
@@ -390,6 +392,23 @@ describe('osls package', () => {
     expect(delivered.map((rule) => rule.source).sort()).toEqual(['aws.guardduty', 'aws.health']);
     for (const rule of delivered) expect(rule.parsed).toMatchObject({ type: 'requests', source: rule.source.slice(4) });
   });
+
+  // Packaged for us-east-1 (the default), where AWS Health publishes IAM's events itself; the
+  // forwarded deliveries to another Region are checked in test/integration/stack/health-forwarding.test.ts.
+  test.each(healthDeliveries('us-east-1'))(
+    'the Health rule matches an AWS_RISK_CREDENTIALS_EXPOSED event %s, and no other type',
+    (_how, event) => {
+      // Prepare
+      const rules = ofType('AWS::Events::Rule').filter((rule) =>
+        JSON.stringify(rule.Properties?.EventPattern ?? {}).includes('aws.health'),
+      );
+
+      // Act & Assess
+      expect(rules).toHaveLength(1);
+      expect(matchesPattern(rules[0]?.Properties?.EventPattern, event)).toBe(true);
+      expect(matchesPattern(rules[0]?.Properties?.EventPattern, otherHealthEvent)).toBe(false);
+    },
+  );
 
   test('cfn-lint finds no errors (e.g. no circular dependencies) and no warnings but the framework’s redundant DependsOn (W3005)', () => {
     // Act

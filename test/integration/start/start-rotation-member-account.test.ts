@@ -102,4 +102,43 @@ describe('start-rotation for a member account, against moto', () => {
     const name = outcome && 'executionName' in outcome ? outcome.executionName : '';
     expect(await inputOf(name)).toMatchObject({ userName: 'org-leaky', accessKeyId, kind: 'compromise', accountId: MEMBER });
   });
+
+  test("an AWS Health event delivered to the organization's delegated administrator contains the key in its affectedAccount", async () => {
+    // Prepare: the key lives in the member account; the event was delivered to the tooling account.
+    const accessKeyId = await memberUserWithKey('org-leaky-admin-view');
+    const event = {
+      ...health,
+      account: TOOLING,
+      detail: { ...health.detail, affectedAccount: MEMBER, affectedEntities: [{ entityValue: accessKeyId }] },
+    };
+
+    // Act
+    const [outcome] = await handleTrigger(viaRule(event), deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'started', userName: 'org-leaky-admin-view', kind: 'compromise', accountId: MEMBER });
+  });
+
+  test("a GuardDuty finding delivered to the administrator account contains the key in the member's detail.accountId", async () => {
+    // Prepare
+    const accessKeyId = await memberUserWithKey('org-leaky-guardduty');
+    const finding = JSON.parse(readFileSync(repoPath('test/fixtures/guardduty-iamuser-finding.json'), 'utf8')) as {
+      detail: Record<string, unknown>;
+    };
+    const event = {
+      ...finding,
+      account: TOOLING,
+      detail: {
+        ...finding.detail,
+        accountId: MEMBER,
+        resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId, userName: 'org-leaky-guardduty', userType: 'IAMUser' } },
+      },
+    };
+
+    // Act
+    const [outcome] = await handleTrigger(viaRule(event), deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'started', userName: 'org-leaky-guardduty', kind: 'compromise', accountId: MEMBER });
+  });
 });

@@ -11,6 +11,7 @@ import {
 import { main } from '../../../cli/main.ts';
 import { InvalidInputError, KeyOfAnotherUserError, RotationInProgressError, UserNotFoundError } from '#shared/base/errors.ts';
 import { executionName } from '#shared/base/execution-name.ts';
+import { loadConfig } from '#shared/config/settings.ts';
 import { handleTrigger, SUPERSEDED_ERROR, type StartDeps } from '#shared/start/start-rotation.ts';
 import { createPassStateMachine } from '../../helpers/iam-seed.ts';
 import { createKey, createUser, iam, keysOf, quietLogger } from '../../helpers/rotation-fixtures.ts';
@@ -67,6 +68,33 @@ describe('start-rotation against moto', () => {
       requestedBy: 'aws.health:arn:aws:health:us-east-1::event/AWS_RISK_CREDENTIALS_EXPOSED_XXXXXXXXXXXXXXXXX',
       reason: `AWS Health AWS_RISK_CREDENTIALS_EXPOSED: access key ${leaked.accessKeyId} was found in public`,
     });
+  });
+
+  test("a GuardDuty finding under the deployment's GUARDDUTY_MIN_SEVERITY is ignored: the key stays Active and nothing starts", async () => {
+    // Prepare: a High (8) finding about the user's key, with the floor raised to 9.
+    const user = await createUser('guardduty-below-floor');
+    const finding = JSON.parse(readFileSync(repoPath('test/fixtures/guardduty-iamuser-finding.json'), 'utf8')) as {
+      detail: Record<string, unknown>;
+    };
+    const event = viaRule({
+      ...finding,
+      detail: {
+        ...finding.detail,
+        resource: {
+          resourceType: 'AccessKey',
+          accessKeyDetails: { accessKeyId: user.accessKeyId, userName: 'guardduty-below-floor', userType: 'IAMUser' },
+        },
+      },
+    });
+    const config = loadConfig({ GUARDDUTY_MIN_SEVERITY: '9' });
+
+    // Act
+    const outcomes = await handleTrigger(event, { ...deps, config });
+
+    // Assess
+    expect(outcomes).toEqual([{ status: 'ignored', reason: expect.stringContaining('below GUARDDUTY_MIN_SEVERITY (9)') as unknown }]);
+    expect((await executions()).filter((execution) => execution.input.userName === 'guardduty-below-floor')).toEqual([]);
+    expect(await keysOf('guardduty-below-floor')).toEqual({ [user.accessKeyId]: 'Active' });
   });
 
   test('a Health event invoked directly, not delivered by the rule, is refused: the key stays Active and nothing starts', async () => {

@@ -1,41 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { parse, type Tags } from 'yaml';
 import { createRequire } from 'node:module';
 import { MEMBER_SESSION_ACTIONS } from '#shared/aws/member-session-policies.ts';
+import { parseCloudFormationYaml } from '../../helpers/cloudformation-yaml.ts';
 import { repoPath } from '../../helpers/paths.ts';
 
 const templateText = readFileSync(repoPath('stack/member-role.yml'), 'utf8');
-
-// CloudFormation's short forms (!Sub, !If, ...) as the long forms the service sees ({"Fn::Sub": ...}).
-const INTRINSICS = [
-  'Base64',
-  'Cidr',
-  'FindInMap',
-  'GetAZs',
-  'ImportValue',
-  'Join',
-  'Select',
-  'Split',
-  'Sub',
-  'Transform',
-  'And',
-  'Equals',
-  'If',
-  'Not',
-  'Or',
-];
-const CLOUDFORMATION_TAGS: Tags = [
-  { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
-  { tag: '!Condition', resolve: (value: string) => ({ Condition: value }) },
-  { tag: '!GetAtt', resolve: (value: string) => ({ 'Fn::GetAtt': value.split('.') }) },
-  { tag: '!GetAtt', collection: 'seq', resolve: (value) => ({ 'Fn::GetAtt': value.toJSON() }) },
-  ...INTRINSICS.flatMap((name) => [
-    { tag: `!${name}`, resolve: (value: string) => ({ [`Fn::${name}`]: value }) },
-    { tag: `!${name}`, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }) },
-    { tag: `!${name}`, collection: 'map' as const, resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }) },
-  ]),
-];
 
 interface Statement {
   Sid?: string;
@@ -52,7 +22,7 @@ interface Template {
   Outputs: Record<string, { Value: unknown }>;
 }
 
-const template = parse(templateText, { customTags: CLOUDFORMATION_TAGS }) as Template;
+const template = parseCloudFormationYaml(templateText) as Template;
 const role = template.Resources.MemberRole;
 type Policy = { PolicyName: string; PolicyDocument: { Statement: Statement[] } };
 const policies = role?.Properties.Policies as unknown[];

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { InvalidInputError, UnverifiedEventSourceError } from '#shared/base/errors.ts';
+import { InvalidInputError, TemporaryCredentialsError, UnverifiedEventSourceError } from '#shared/base/errors.ts';
+import { eventAccountId } from '#shared/start/start-rotation.ts';
 import { parseTrigger } from '#shared/start/triggers.ts';
 import { repoPath } from '../../helpers/paths.ts';
 import { SAMPLE_RULE_ARN, viaRule } from '../../helpers/rule-delivery.ts';
@@ -116,7 +117,7 @@ describe('GuardDuty findings', () => {
           accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
           kind: 'compromise',
           requestedBy: 'aws.guardduty:16afba5c5c43e07c9e3e5e2e544e95df',
-          reason: 'GuardDuty finding UnauthorizedAccess:IAMUser/MaliciousIPCaller (severity 5)',
+          reason: 'GuardDuty finding UnauthorizedAccess:IAMUser/MaliciousIPCaller (severity 8, resource AccessKey)',
         },
       ],
     });
@@ -128,8 +129,118 @@ describe('GuardDuty findings', () => {
       type: 'ignored',
       source: 'guardduty',
       reason:
-        "finding 26afba5c5c43e07c9e3e5e2e544e95df (UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS) is not about an IAM user's long-term access key",
+        "finding 26afba5c5c43e07c9e3e5e2e544e95df (UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS) is not about an IAM user's credentials",
     });
+  });
+
+  test("an S3 protection finding about an IAM user's key contains that key like an AccessKey finding", () => {
+    // Act & Assess
+    expect(parseEvent(fixture('guardduty-s3-iamuser-finding.json'))).toEqual({
+      type: 'requests',
+      source: 'guardduty',
+      requests: [
+        {
+          userName: 'reports-sync',
+          accessKeyId: 'AKIAI44QH8DHBEXAMPLE',
+          kind: 'compromise',
+          requestedBy: 'aws.guardduty:3ebf0b1e7d2a4c19a6f0c2d4e8b1a7f3',
+          reason: 'GuardDuty finding Exfiltration:S3/MaliciousIPCaller (severity 8, resource S3Bucket)',
+        },
+      ],
+    });
+  });
+
+  test("a finding about an IAM user's own sessions (ASIA) is refused with TemporaryCredentialsError saying how to deny them", () => {
+    // Prepare
+    let refused: unknown;
+
+    // Act
+    try {
+      parseEvent(fixture('guardduty-iamuser-session-finding.json'));
+    } catch (error) {
+      refused = error;
+    }
+
+    // Assess
+    expect(refused).toBeInstanceOf(TemporaryCredentialsError);
+    expect((refused as Error).name).toBe('TemporaryCredentialsError');
+    expect((refused as Error).message).toContain('temporary credentials ASIAI44QH8DHBEXAMPLE of IAM user billing-export');
+    expect((refused as Error).message).toContain('Nothing was changed');
+    expect((refused as Error).message).toContain('iam-key-rotator rotate billing-export --key <its AKIA key> --compromised');
+    expect((refused as Error).message).toContain('aws:TokenIssueTime');
+  });
+
+  const finding = fixture('guardduty-iamuser-finding.json');
+  const findingDetail = finding.detail as Record<string, unknown>;
+  const withDetail = (changes: Record<string, unknown>) => ({ ...finding, detail: { ...findingDetail, ...changes } });
+  const sessionFinding = fixture('guardduty-iamuser-session-finding.json');
+
+  test.each([
+    [
+      'a medium finding under the default floor (7)',
+      withDetail({ severity: 5 }),
+      undefined,
+      'has severity 5, below GUARDDUTY_MIN_SEVERITY (7)',
+    ],
+    [
+      'a finding under a raised floor',
+      withDetail({ severity: 8 }),
+      { guardDutyMinSeverity: 8.5, guardDutyFindingTypes: [] },
+      'below GUARDDUTY_MIN_SEVERITY (8.5)',
+    ],
+    [
+      'a finding of a type outside GUARDDUTY_FINDING_TYPES',
+      withDetail({}),
+      { guardDutyMinSeverity: 7, guardDutyFindingTypes: ['UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS'] },
+      'is not of a type in GUARDDUTY_FINDING_TYPES',
+    ],
+    [
+      'a low finding about a user session: under the floor, no alarm',
+      { ...sessionFinding, detail: { ...(sessionFinding.detail as object), severity: 2 } },
+      undefined,
+      'below GUARDDUTY_MIN_SEVERITY',
+    ],
+    [
+      'a sample finding (CreateSampleFindings placeholders)',
+      withDetail({
+        service: { additionalInfo: { sample: true } },
+        resource: {
+          resourceType: 'AccessKey',
+          accessKeyDetails: { accessKeyId: 'GeneratedFindingAccessKeyId', userName: 'GeneratedFindingUserName', userType: 'IAMUser' },
+        },
+      }),
+      undefined,
+      'is a GuardDuty sample finding',
+    ],
+    [
+      'a finding about the root user',
+      withDetail({
+        resource: {
+          resourceType: 'AccessKey',
+          accessKeyDetails: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'Root', userType: 'Root' },
+        },
+      }),
+      undefined,
+      "is not about an IAM user's credentials",
+    ],
+  ])('%s is ignored, naming why', (_case, event, policy, reason) => {
+    // Act
+    const parsed = parseTrigger(viaRule(event), policy);
+
+    // Assess
+    expect(parsed.type).toBe('ignored');
+    expect(parsed.type === 'ignored' && parsed.reason).toContain(reason);
+  });
+
+  test('a finding at the floor, of a listed type, contains the key', () => {
+    // Act
+    const parsed = parseTrigger(viaRule(withDetail({ severity: 7 })), {
+      guardDutyMinSeverity: 7,
+      guardDutyFindingTypes: ['UnauthorizedAccess:IAMUser/MaliciousIPCaller'],
+    });
+
+    // Assess
+    expect(parsed).toMatchObject({ type: 'requests', requests: [{ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', kind: 'compromise' }] });
   });
 
   test('a finding without a detail id is rejected', () => {
@@ -226,5 +337,32 @@ describe('payloads that claim an AWS event source they did not come with', () =>
     // Act & Assess
     expect(rejected(payload)).toContain('The EventBridge delivery was rejected');
     expect(rejected(payload)).toContain(message);
+  });
+});
+
+describe('the account an event is about', () => {
+  const guardDuty = fixture('guardduty-iamuser-finding.json');
+
+  test.each([
+    ['a Health event in the account it is about', health, '123456789012'],
+    [
+      "a Health event in an organization's delegated administrator: its affectedAccount",
+      fixture('health-credentials-exposed-organization.json'),
+      '444455556666',
+    ],
+    [
+      'a Health event whose affectedAccount is no account id (a redacted sample): where it was delivered',
+      { ...health, detail: { ...detail, affectedAccount: 'AKIAXXXXXXXXXX' } },
+      '123456789012',
+    ],
+    ['a GuardDuty finding in its own account', guardDuty, '123456789012'],
+    [
+      "a GuardDuty finding in the administrator account: the member's detail.accountId",
+      { ...guardDuty, account: '111122223333', detail: { ...(guardDuty.detail as object), accountId: '444455556666' } },
+      '444455556666',
+    ],
+  ])('%s', (_case, event, account) => {
+    // Act & Assess
+    expect(eventAccountId(viaRule(event))).toBe(account);
   });
 });
