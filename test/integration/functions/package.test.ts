@@ -93,7 +93,13 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:ListAttachedUserPolicies',
     'iam:UpdateAccessKey',
     'iam:PutUserPolicy',
+    // Revoking the older sessions of the roles the leaked key assumed (AWSRevokeOlderSessions).
+    'iam:PutRolePolicy',
     'secretsmanager:DescribeSecret',
+    // What the leaked key did, from CloudTrail: event history, the trail's log group, the rate counters.
+    'cloudtrail:LookupEvents',
+    'logs:FilterLogEvents',
+    'dynamodb:UpdateItem',
   ],
   rotatePrepare: [
     'sts:AssumeRole',
@@ -252,6 +258,7 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   // One account's reads for the organization filters of an on-demand start.
   startRotation: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
   // LookupEvents has no resource-level permission (Service Authorization Reference).
+  rotateContain: ['cloudtrail:LookupEvents'],
   rotateCheckConsumers: ['cloudtrail:LookupEvents'],
   rotateCheckObservation: ['cloudtrail:LookupEvents'],
   notify: ['cloudtrail:LookupEvents'],
@@ -259,6 +266,13 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   stateMachine: VENDED_LOG_ACTIONS,
   orgScanStateMachine: VENDED_LOG_ACTIONS,
 };
+
+/**
+ * IAM actions a function uses in the stack's own account only, left out of its member session: Contain
+ * revokes role sessions only where it can read the leaked key's calls, and in a member account it has no
+ * CloudTrail reader (step-account.ts inAccount), so the member role never needs iam:PutRolePolicy.
+ */
+const THIS_ACCOUNT_ONLY: Readonly<Record<string, readonly string[]>> = { rotateContain: ['iam:PutRolePolicy'] };
 
 /** Writes on IAM users: each must carry the optional rotation:managed tag condition. */
 const USER_WRITES = new Set(['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy']);
@@ -529,7 +543,9 @@ describe('osls package', () => {
       expect(Object.keys(MEMBER_SESSION_ACTIONS).sort()).toEqual(assumers);
       for (const [fn, role] of functionRoles()) {
         if (!assumers.includes(fn)) continue;
-        const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter((action) => /^(iam|secretsmanager):/.test(action));
+        const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter(
+          (action) => /^(iam|secretsmanager):/.test(action) && !(THIS_ACCOUNT_ONLY[fn] ?? []).includes(action),
+        );
         const policy = JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] };
         expect({
           fn,
