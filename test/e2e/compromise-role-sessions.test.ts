@@ -53,14 +53,14 @@ function recorder(): CloudTrailRecorder {
   return made;
 }
 
-async function contained(userName: string, accessKeyId: string, revoke: string[]) {
+async function contained(userName: string, accessKeyId: string, revoke: string[], cloudtrailLogGroup?: string) {
   let state: Contained | undefined;
   const report = await runRotation(
     { userName, accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'found on a public repository' },
     {
       logger: quietLogger,
       durations: FAST,
-      config: { ...loadConfig({}), compromiseRevokeRoleSessions: revoke },
+      config: { ...loadConfig({}), compromiseRevokeRoleSessions: revoke, ...(cloudtrailLogGroup ? { cloudtrailLogGroup } : {}) },
       clients: { iam },
       onStateData: ({ name, output }) => {
         const parsed = Contained.safeParse((output as { contained?: unknown } | undefined)?.contained);
@@ -138,5 +138,21 @@ describe('compromise: the role sessions and keys the leaked key opened', () => {
     expect(email).toContain(
       `aws iam put-role-policy --role-name reporting --policy-name ${REVOKE_OLDER_SESSIONS_POLICY} --policy-document '${revokeOlderSessionsPolicy(deniedBefore)}'`,
     );
+  });
+
+  test('a CloudTrail that cannot be read does not stop containment: the key is cut, and the notice says what it could not check', async () => {
+    // Prepare: the log group named does not exist.
+    const leaked = await createUser('leaky-blind', { 'rotation:owner': 'team-a@example.com' });
+    await seedSecret('leaky-blind', leaked);
+
+    // Act
+    const { report, state, email } = await contained('leaky-blind', leaked.accessKeyId, ['all'], 'no-such-trail-group');
+
+    // Assess
+    expect(report.status).toBe('Succeeded');
+    expect(state).toMatchObject({ keyWasActive: true, incident: { read: false, roles: [], writes: [] } });
+    expect(state?.incident?.gaps).toHaveLength(1);
+    expect(email).toContain('What the leaked key did could not be read from CloudTrail');
+    expect(email).toContain('sessions of roles it assumed are NOT cut');
   });
 });
