@@ -17,3 +17,10 @@ export class EventStreamSerde {
 }
 
 export const eventStreamSerdeProvider = unsupported;
+
+/**
+ * Every CloudWatch Logs client resolves its event-stream config at construction (StartLiveTail
+ * streams), so this must not throw: the client is built without a marshaller, and only a streaming
+ * call, which the rotator never makes, would fail.
+ */
+export const resolveEventStreamSerdeConfig = <T extends object>(input: T): T => input;
