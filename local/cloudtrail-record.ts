@@ -27,11 +27,12 @@ export interface CloudTrailRecord {
   readonly errorCode?: string;
   readonly errorMessage?: string;
   /**
-   * Always null here: the evidence readers never read them (shared/consumers/evidence.ts keeps where
-   * a call came from and what it did, nothing else), and a parameter can be a secret.
+   * Null but for the names containment reads (shared/aws/cloudtrail-record.ts): the role an AssumeRole
+   * targeted and the user a CreateAccessKey acted on. Nothing else is written: a parameter can be a secret.
    */
-  readonly requestParameters: null;
-  readonly responseElements: null;
+  readonly requestParameters: RecordedParameters | null;
+  /** Null but for the id of the key a CreateAccessKey created, as AWS records it (AWS leaves the secret out; so does this). */
+  readonly responseElements: { readonly accessKey: { readonly accessKeyId: string } } | null;
   readonly requestID: string;
   readonly eventID: string;
   readonly readOnly: boolean;
@@ -39,6 +40,12 @@ export interface CloudTrailRecord {
   readonly managementEvent: boolean;
   readonly recipientAccountId: string;
   readonly eventCategory: 'Management' | 'Data';
+}
+
+/** The request parameters the stand-in records: those AWS records under these names for AssumeRole and CreateAccessKey. */
+export interface RecordedParameters {
+  readonly roleArn?: string;
+  readonly userName?: string;
 }
 
 /** The user behind a key, as IAM names it. */
@@ -66,6 +73,40 @@ export interface ObservedCall {
   readonly requestId: string | undefined;
   /** Set when the service refused the call after authenticating it. */
   readonly error?: { readonly code: string; readonly message: string | undefined };
+  /** What the call acted on (recordedParameters). */
+  readonly parameters?: RecordedParameters;
+  /** The key a CreateAccessKey created (its id only). */
+  readonly createdAccessKeyId?: string;
+}
+
+/**
+ * The parameters CloudTrail would record that containment reads, from the SDK command's input: the
+ * target role of an AssumeRole, the user of a CreateAccessKey. Only those names are copied; every
+ * other field of the input (a policy document, a session policy, a password) is left behind.
+ */
+export function recordedParameters(operation: string, input: unknown): RecordedParameters | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const field = (name: string): string | undefined => {
+    const value = (input as Readonly<Record<string, unknown>>)[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  if (operation === 'AssumeRole') {
+    const roleArn = field('RoleArn');
+    return roleArn === undefined ? undefined : { roleArn };
+  }
+  if (operation === 'CreateAccessKey') {
+    const userName = field('UserName');
+    return userName === undefined ? undefined : { userName };
+  }
+  return undefined;
+}
+
+/** The id of the key a CreateAccessKey output holds; never its SecretAccessKey. */
+export function createdAccessKeyIdOf(operation: string, output: unknown): string | undefined {
+  if (operation !== 'CreateAccessKey' || typeof output !== 'object' || output === null || !('AccessKey' in output)) return undefined;
+  const key = output.AccessKey;
+  if (typeof key !== 'object' || key === null || !('AccessKeyId' in key)) return undefined;
+  return typeof key.AccessKeyId === 'string' ? key.AccessKeyId : undefined;
 }
 
 /** The version the real STS and S3 records of IAM-user calls carry (CloudTrail raises it as fields are added). */
@@ -119,8 +160,8 @@ export function cloudTrailRecord(call: ObservedCall): CloudTrailRecord {
     ...(call.error
       ? { errorCode: call.error.code, ...(call.error.message === undefined ? {} : { errorMessage: call.error.message }) }
       : {}),
-    requestParameters: null,
-    responseElements: null,
+    requestParameters: call.parameters ?? null,
+    responseElements: call.createdAccessKeyId === undefined ? null : { accessKey: { accessKeyId: call.createdAccessKeyId } },
     requestID: call.requestId ?? randomUUID(),
     eventID: randomUUID(),
     readOnly: isReadOnly(call.operation),

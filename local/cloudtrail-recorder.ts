@@ -4,7 +4,7 @@ import type { FinalizeRequestMiddleware, MetadataBearer, MiddlewareStack } from 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
-import { cloudTrailRecord, eventCategory, type ObservedCall } from './cloudtrail-record.ts';
+import { cloudTrailRecord, createdAccessKeyIdOf, eventCategory, recordedParameters, type ObservedCall } from './cloudtrail-record.ts';
 import { CredentialsRefusedError, KeyAuthentication, requestHeader, signatureOf, type Sent } from './key-authentication.ts';
 import { TrailWriter } from './trail-writer.ts';
 
@@ -202,18 +202,26 @@ export class CloudTrailRecorder {
         if (error instanceof CredentialsRefusedError) this.counts.refused += 1;
         throw error;
       }
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const parameters = recordedParameters(operation, args.input);
       const call = {
         at,
         accessKeyId: signature.accessKeyId,
         owner: sent.owner,
         service: signature.service,
         region: signature.region,
-        operation: (context.commandName ?? 'Unknown').replace(/Command$/, ''),
+        operation,
         sourceIp: origin.sourceIp,
         userAgent: origin.userAgent ?? requestHeader(args.request, 'user-agent') ?? 'unknown',
+        ...(parameters ? { parameters } : {}),
       };
       if (sent.ok) {
-        await this.record({ ...call, requestId: requestIdOf(sent.result.output) });
+        const createdAccessKeyId = createdAccessKeyIdOf(operation, sent.result.output);
+        await this.record({
+          ...call,
+          requestId: requestIdOf(sent.result.output),
+          ...(createdAccessKeyId === undefined ? {} : { createdAccessKeyId }),
+        });
         return sent.result;
       }
       const code = serviceErrorCode(sent.error);

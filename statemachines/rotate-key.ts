@@ -213,7 +213,7 @@ function compromisePath() {
     // and the execution's start time, by which a retry finds the deny policy it already attached.
     Contain: task('rotateContain', {
       comment:
-        'Compromise path, first Task: validates the input, deactivates the leaked key, attaches an inline deny-all policy for sessions issued before now (idempotent per execution), and plans the replacement.',
+        "Compromise path, first Task: validates the input, deactivates the leaked key, attaches an inline deny-all policy for the user's sessions issued before now plus a propagation margin (idempotent per execution), revokes (or names) the older sessions of the roles the key assumed, summarizes what the key did from CloudTrail (bounded), and plans the replacement.",
       payload: { 'request.$': '$', 'executionStartedAt.$': '$$.Execution.StartTime' },
       resultSelector: fromPayload<Contained>(
         'containedAt',
@@ -221,6 +221,7 @@ function compromisePath() {
         'denyPolicyName',
         'deniedBefore',
         'awsQuarantinePolicies',
+        'incident',
         'otherKeyId',
         'plan',
         'replacement',

@@ -1,4 +1,4 @@
-import type { KeyCall } from './key-calls.ts';
+import { MAX_TARGET_LENGTH, type KeyCall } from './key-calls.ts';
 
 /**
  * One CloudTrail record → the KeyCall it tells about. The same JSON arrives three ways: as an element
@@ -6,8 +6,9 @@ import type { KeyCall } from './key-calls.ts';
  * Logs), and as the `CloudTrailEvent` string of a LookupEvents event. Read leniently: CloudTrail adds
  * fields with every minor eventVersion and leaves out the ones that do not apply ("CloudTrail record
  * contents", AWS CloudTrail user guide), so only eventID, eventTime and userIdentity.accessKeyId are
- * required, and nothing but the KeyCall fields is kept (requestParameters and responseElements may
- * quote secrets).
+ * required, and nothing but the KeyCall fields is kept: of requestParameters and responseElements
+ * (which may quote secrets: a CreateAccessKey's secretAccessKey, an AssumeRole's sessionToken, a
+ * CreateLoginProfile's password) only the names targetOf and createdKeyOf pick.
  */
 
 /**
@@ -40,6 +41,10 @@ export function readCloudTrailRecord(raw: unknown): RecordReading {
   const at = new Date(eventTime);
   if (Number.isNaN(at.getTime())) return broken('eventTime is not a date');
   const invokedBy = text(identity.invokedBy);
+  const eventName = text(record.eventName) ?? '';
+  // Only a write's target: a read (ListAccessKeys of a user) tells nothing containment acts on.
+  const target = READ_VERBS.test(eventName) ? undefined : targetOf(record.requestParameters);
+  const createdAccessKeyId = createdKeyOf(record.responseElements);
   return {
     call: {
       eventId,
@@ -53,12 +58,35 @@ export function readCloudTrailRecord(raw: unknown): RecordReading {
       // the CLI's in brackets. Kept as recorded: telling consumers apart is the reader's business.
       userAgent: text(record.userAgent) ?? '',
       eventSource: text(record.eventSource) ?? '',
-      eventName: text(record.eventName) ?? '',
+      eventName,
       region: text(record.awsRegion) ?? '',
       errorCode: text(record.errorCode),
       category: categoryOf(record),
+      ...(target === undefined ? {} : { target }),
+      ...(createdAccessKeyId === undefined ? {} : { createdAccessKeyId }),
     },
   };
+}
+
+/** The verbs AWS names its reads with. */
+const READ_VERBS = /^(Get|List|Describe|Head|Lookup|BatchGet|Query|Scan|Search|Filter|Select|Generate|Simulate|Decode)/;
+
+/**
+ * The resource a write acted on, by the parameter names IAM and STS record: roleArn (AssumeRole),
+ * roleName (CreateRole, UpdateAssumeRolePolicy, Attach/PutRolePolicy), userName (CreateUser,
+ * CreateAccessKey, Create/UpdateLoginProfile, Attach/PutUserPolicy). Only these names are read.
+ */
+function targetOf(parameters: unknown): string | undefined {
+  if (!isObject(parameters)) return undefined;
+  const found = text(parameters.roleArn) ?? text(parameters.roleName) ?? text(parameters.userName);
+  return found?.slice(0, MAX_TARGET_LENGTH);
+}
+
+/** responseElements.accessKey.accessKeyId of a CreateAccessKey (CloudTrail leaves the secret out; it is never read here). */
+function createdKeyOf(elements: unknown): string | undefined {
+  if (!isObject(elements) || !isObject(elements.accessKey)) return undefined;
+  const id = text(elements.accessKey.accessKeyId);
+  return id !== undefined && /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface UserFacts {
   readonly path: string;
   readonly groups: readonly string[];
   readonly tags: readonly Tag[];
+  /** GetUser's Arn (it names the account), when IAM returned one. */
+  readonly arn?: string;
 }
 
 const PAGE_SIZE = 1000;
@@ -107,7 +109,7 @@ export async function readUserFacts(iam: IAMClient, userName: string, withGroups
         for (const group of page.Groups ?? []) if (group.GroupName !== undefined) groups.push(group.GroupName);
       }
     }
-    return { userName, path: user.User?.Path ?? '/', groups, tags };
+    return { userName, path: user.User?.Path ?? '/', groups, tags, ...(user.User?.Arn ? { arn: user.User.Arn } : {}) };
   });
 }
 

@@ -5,8 +5,9 @@
  */
 
 /**
- * One call signed with a key, as CloudTrail recorded it. Only where it came from and what it did:
- * never a request parameter, a response element or anything else the record carries.
+ * One call signed with a key, as CloudTrail recorded it: where it came from and what it did, and for
+ * a write, the name of what it acted on (`target`, `createdAccessKeyId`). Nothing else of the request
+ * parameters or response elements is kept: they may quote secrets.
  */
 export interface KeyCall {
   /** CloudTrail's eventID: the same record read twice (two sources, two slices) counts once. */
@@ -29,7 +30,18 @@ export interface KeyCall {
   readonly errorCode: string | undefined;
   /** eventCategory: Management (event history holds these), Data (only a trail that records them). */
   readonly category: string;
+  /**
+   * What the call acted on, by ARN or name, when the record names it (requestParameters.roleArn of
+   * an AssumeRole, roleName of a role write, userName of a user write), at most MAX_TARGET_LENGTH
+   * characters. Containment reads it to find the roles a leaked key assumed and the users it touched.
+   */
+  readonly target?: string;
+  /** responseElements.accessKey.accessKeyId of a CreateAccessKey: the key the call created (an id, never its secret). */
+  readonly createdAccessKeyId?: string;
 }
+
+/** IAM ARNs are at most 2048 characters; names far less. A longer value is cut, never trusted whole. */
+export const MAX_TARGET_LENGTH = 2048;
 
 export type CallSourceName = 'event-history' | 'trail-log-group';
 

@@ -200,6 +200,33 @@ export const SETTINGS = {
   // GenerateServiceLastAccessedDetails), hence 4h. The local runner uses 0 against moto.
   lastUsedLagMs: { env: 'LAST_USED_LAG', default: '4h', schema: duration('LAST_USED_LAG') },
   verifyTimeoutMs: { env: 'VERIFY_TIMEOUT', default: '60s', schema: duration('VERIFY_TIMEOUT') },
+  // How far back Contain reads the leaked key's calls: the roles it assumed, the writes it made. Event
+  // history keeps 90 days, so the default reads all of it.
+  compromiseLookbackMs: { env: 'COMPROMISE_LOOKBACK', default: '90d', schema: duration('COMPROMISE_LOOKBACK') },
+  // Whose older sessions Contain revokes on the roles the leaked key assumed: none (the notice gives the
+  // command), `all`, or these role names. Off by default: the revocation cuts every session of the role
+  // issued before containment, the legitimate ones too.
+  compromiseRevokeRoleSessions: {
+    env: 'COMPROMISE_REVOKE_ROLE_SESSIONS',
+    // The stack grants iam:PutRolePolicy only when it is set (serverless.yml), so it is the stack's to decide.
+    stackOnly: true,
+    default: '',
+    schema: z.pipe(
+      list(/[,\s]+/),
+      z
+        .array(
+          z
+            .string()
+            .check(z.regex(/^[\w+=,.@-]{1,64}$/, 'COMPROMISE_REVOKE_ROLE_SESSIONS must be "all" or IAM role names, comma-separated')),
+        )
+        .check(
+          z.refine(
+            (names: string[]) => !names.includes('all') || names.length === 1,
+            'COMPROMISE_REVOKE_ROLE_SESSIONS: "all" stands alone',
+          ),
+        ),
+    ),
+  },
   compromisedKeyAction: {
     env: 'COMPROMISED_KEY_ACTION',
     default: 'delete',

@@ -64,6 +64,8 @@ export interface NotificationFacts {
   readonly currentKeyId?: string | undefined;
   /** Consumers CloudTrail saw (where they call from, with what tool, what they call, last seen): the ones to move, or still on the old key. */
   readonly consumers?: ConsumerList | undefined;
+  /** compromise-contained: what is and is not cut, and what the leaked key did (shared/rotation/incident.ts), one line each. */
+  readonly details?: readonly string[] | undefined;
 }
 
 export interface NamedConsumer {
@@ -208,8 +210,11 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     severity: 'critical',
     title: (f) => `CRITICAL: leaked access key of ${f.userName} contained`,
     happened: (f) =>
-      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was deactivated and sessions issued before now are denied${f.reason ? `: ${f.reason}` : ''}. A replacement is being issued to ${secret(f)}.`,
-    todo: () => 'Review CloudTrail for the leaked key, and tell consumers that requests failed until they read the new key.',
+      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was deactivated, and the user's own sessions made with it (GetSessionToken, GetFederationToken) are denied${f.reason ? `: ${f.reason}` : ''}. ` +
+      `Sessions of roles assumed with the key are NOT cut by the user's deny (a role session has the role's permissions): see the roles below. A replacement is being issued to ${secret(f)}.`,
+    todo: () =>
+      'Revoke the sessions of the roles listed below that are not revoked yet, contain every key flagged below, review the writes listed below for persistence (users, keys, login profiles, policies, trust), ' +
+      'and tell consumers that requests failed until they read the new key.',
   },
   // To operations, once per organization scan: `reason` lists each account that failed and why.
   'accounts-unreachable': {
@@ -244,6 +249,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
   const lines = [
     happened,
     ...(facts.consumers && facts.consumers.consumers.length > 0 ? ['', ...consumerLines(facts.consumers)] : []),
+    ...(facts.details && facts.details.length > 0 ? ['', ...facts.details] : []),
     '',
     `What to do: ${todo}`,
     ...(facts.nextStepAt ? ['', `Next step: ${template.next?.(facts.nextStepAt) ?? facts.nextStepAt}`] : []),
@@ -277,6 +283,7 @@ export function buildNotification(facts: NotificationFacts): SnsMessage {
       nextStepAt: facts.nextStepAt,
       weakened: facts.weakened && facts.weakened.length > 0 ? facts.weakened : undefined,
       consumers: facts.consumers && facts.consumers.consumers.length > 0 ? facts.consumers : undefined,
+      details: facts.details && facts.details.length > 0 ? facts.details : undefined,
     },
   };
   const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value === '' ? '-' : value });

@@ -1,4 +1,10 @@
-import { PutUserPolicyCommand, paginateListAttachedUserPolicies, paginateListUserPolicies, type IAMClient } from '@aws-sdk/client-iam';
+import {
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+  paginateListAttachedUserPolicies,
+  paginateListUserPolicies,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import '../base/zod-locale.ts';
 import { AccessKeyNotFoundError } from '../base/errors.ts';
@@ -9,11 +15,30 @@ import { exemptionOf, refuseProtected } from '../config/exemptions.ts';
 import { keyLastUsed, listUserKeys, readUserFacts, setKeyStatus } from '../aws/iam.ts';
 import { readSecret } from './secret.ts';
 import { RotationInput, type Contained } from './workflow-state.ts';
+import { anySourceRead, gapsOf } from '../aws/key-calls.ts';
+import { errorName } from '../base/errors.ts';
+import {
+  PROPAGATION_MARGIN_MS,
+  REVOKE_OLDER_SESSIONS_POLICY,
+  revokeCommand,
+  revokeOlderSessionsPolicy,
+  summarizeIncident,
+  unreadIncident,
+  type AssumedRole,
+  type Incident,
+} from './incident.ts';
 
 /**
  * Contain: the first Task of the compromise path, before any new key exists. It cuts the leaked key
- * (Inactive) and every session already issued with it (an inline deny-all policy conditioned on
- * aws:TokenIssueTime), then reads what it needs to announce whether a replacement follows.
+ * (Inactive) and the user's own sessions issued with it (GetSessionToken, GetFederationToken: an
+ * inline deny-all policy on the user conditioned on aws:TokenIssueTime). That deny does NOT reach
+ * role sessions opened with the key: a role session's permissions are the role's ("the policies that
+ * are attached to the credentials that made the original call to AssumeRole are not evaluated", IAM
+ * user guide, "Permissions for temporary security credentials"), so they keep working until they
+ * expire (up to 12 hours). Contain therefore reads what the key did from CloudTrail and, for each
+ * role it assumed in this account, revokes the role's older sessions as the IAM console does (when
+ * COMPROMISE_REVOKE_ROLE_SESSIONS allows it), or names the command. CloudTrail being unreadable never
+ * stops containment: the notice then says what could not be checked.
  */
 
 export const DENY_POLICY_PREFIX = 'iam-key-rotator-deny-sessions-before-';
@@ -101,8 +126,9 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
     );
   }
 
-  // First cut the key, then deny sessions issued up to now: after the key is Inactive no new session
-  // can be made with it, so no session issued with the leaked key escapes the condition.
+  // First cut the key, then deny sessions issued up to now plus PROPAGATION_MARGIN_MS: once the
+  // deactivation has reached every endpoint no session can be made with the key, and the margin
+  // covers the ones made while it travelled.
   if (key.status === 'Active') await setKeyStatus(deps.iam, userName, accessKeyId, 'Inactive');
   const startedAt = Date.parse(input.executionStartedAt);
   const ours = policies
@@ -115,7 +141,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
     policyName = ours.name;
     deniedBefore = ours.before;
   } else {
-    deniedBefore = ceilToSecond(deps.clock());
+    deniedBefore = ceilToSecond(new Date(deps.clock().getTime() + PROPAGATION_MARGIN_MS));
     policyName = denyPolicyName(deniedBefore);
     await deps.iam.send(
       new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: denySessionsPolicy(deniedBefore) }),
@@ -129,10 +155,16 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   const { settings } = resolveUserSettings(userName, facts.tags, deps.config);
   const secretOf = async () =>
     readSecret(deps.secretsManager, settings.secretName, [accessKeyId, ...keys.map((candidate) => candidate.accessKeyId)]);
-  const [secret, quarantine, otherUsed] = await Promise.all([
+  const [secret, quarantine, otherUsed, incident] = await Promise.all([
     secretOf(),
     quarantinePolicies(deps.iam, userName),
     other ? keyLastUsed(deps.iam, other.accessKeyId, 'unused') : Promise.resolve(undefined),
+    incidentOf(deps, {
+      accessKeyId,
+      deniedBefore,
+      accountId: deps.memberAccountId ?? facts.arn?.split(':')[4],
+      otherActiveKey: other?.status === 'Active' ? other : undefined,
+    }),
   ]);
   const plan = planCompromiseRoom(
     keys.map((candidate) => ({
@@ -150,6 +182,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
     denyPolicyName: policyName,
     deniedBefore: deniedBefore.toISOString(),
     awsQuarantinePolicies: quarantine,
+    incident,
     otherKeyId: other?.accessKeyId ?? null,
     plan: plan.plan,
     replacement: plan.plan === 'skip' ? 'skip' : 'create',
@@ -158,4 +191,70 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
     // Containment is the point of this path, exempt or not; the notice says the user was exempt.
     exemption: exemptionOf(deps.config, facts, settings, deps.clock()) ?? null,
   };
+}
+
+/**
+ * What the leaked key did over COMPROMISE_LOOKBACK, with each role it assumed settled: revoked, or
+ * the command to do it. Never throws: without CloudTrail the incident says it could not be read.
+ */
+async function incidentOf(
+  deps: RotationDeps,
+  at: {
+    readonly accessKeyId: string;
+    readonly deniedBefore: Date;
+    readonly accountId: string | undefined;
+    readonly otherActiveKey: { readonly accessKeyId: string; readonly createdAt: Date } | undefined;
+  },
+): Promise<Incident> {
+  const to = deps.clock();
+  const from = new Date(to.getTime() - deps.config.compromiseLookbackMs);
+  if (!deps.readKeyCalls) {
+    const why = deps.memberAccountId
+      ? `no CloudTrail reader for account ${deps.memberAccountId}`
+      : 'no CloudTrail source is configured (CLOUDTRAIL_LOG_GROUP, event history)';
+    return unreadIncident(from, to, why);
+  }
+  let summary: Incident;
+  try {
+    const read = await deps.readKeyCalls({ accessKeyId: at.accessKeyId, from, to });
+    if (!anySourceRead(read)) return unreadIncident(from, to, gapsOf(read).join('; ') || 'no CloudTrail source could be read');
+    summary = summarizeIncident({ calls: read.calls, from, to, gaps: gapsOf(read), otherActiveKey: at.otherActiveKey });
+  } catch (error) {
+    // The key is already cut: a CloudTrail failure only narrows what the notice can tell.
+    deps.logger.warn('the leaked key’s calls could not be read; the notice says so', { errorName: errorName(error) });
+    return unreadIncident(from, to, `CloudTrail could not be read (${errorName(error)})`);
+  }
+  const roles: AssumedRole[] = [];
+  for (const role of summary.roles) roles.push(await settleRole(deps, role, at.accountId, at.deniedBefore));
+  return { ...summary, roles };
+}
+
+function revokes(deps: RotationDeps, roleName: string): boolean {
+  const names = deps.config.compromiseRevokeRoleSessions;
+  return names.includes('all') || names.includes(roleName);
+}
+
+/** One role the key assumed: revoked when it is in this account and the setting names it; else the command, and why. */
+async function settleRole(deps: RotationDeps, role: AssumedRole, accountId: string | undefined, before: Date): Promise<AssumedRole> {
+  const command = revokeCommand(role.roleName, before);
+  if (accountId === undefined || role.accountId !== accountId) return { ...role, outcome: 'other-account', command };
+  if (!revokes(deps, role.roleName)) return { ...role, outcome: 'not-enabled', command };
+  try {
+    // Idempotent: a retry writes the same document (deniedBefore is the user policy's, reused on retry).
+    await deps.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: role.roleName,
+        PolicyName: REVOKE_OLDER_SESSIONS_POLICY,
+        PolicyDocument: revokeOlderSessionsPolicy(before),
+      }),
+    );
+    deps.logger.warn('older sessions of a role the leaked key assumed revoked', { roleName: role.roleName, before: before.toISOString() });
+    return { ...role, outcome: 'revoked' };
+  } catch (error) {
+    deps.logger.warn('the older sessions of a role could not be revoked; the notice gives the command', {
+      roleName: role.roleName,
+      errorName: errorName(error),
+    });
+    return { ...role, outcome: 'failed', command, error: errorName(error) };
+  }
 }

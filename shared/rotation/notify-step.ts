@@ -9,6 +9,7 @@ import { resolveUserSettings } from '../config/user-settings.ts';
 import type { RotationDeps } from './deps.ts';
 import { readUser } from '../aws/iam.ts';
 import { causeMessage, Contained, Deactivated, FailureInput, Gate, Observation } from './workflow-state.ts';
+import { incidentLines, PROPAGATION_MARGIN_MS } from './incident.ts';
 
 /**
  * How long "this execution already sent this event" is remembered. Longer than any retry or redrive
@@ -114,17 +115,32 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
       const why = rotation?.reason || state.reason || 'suspected leak';
       const contained = state.contained;
       if (!contained) return { ...base, reason: why };
-      const quarantine =
-        contained.awsQuarantinePolicies.length > 0 ? `; AWS quarantine ${contained.awsQuarantinePolicies.join(', ')} stays attached` : '';
       const exempt = contained.exemption
         ? `; the user is exempt from rotation (${contained.exemption}), but a leaked key is contained regardless`
         : '';
       return {
         ...base,
-        reason: `${why} (sessions issued before ${contained.deniedBefore} denied by inline policy ${contained.denyPolicyName}${quarantine}${exempt}; replacement: ${contained.detail})`,
+        reason: `${why} (replacement: ${contained.detail}${exempt})`,
+        details: containedDetails(contained, base.userName),
       };
     }
   }
+}
+
+/** What is cut and what is not, and what the leaked key did: the critical notice's body. */
+function containedDetails(contained: Contained, userName: string): string[] {
+  const denied =
+    `The user's sessions issued before ${contained.deniedBefore} are denied by the inline policy ${contained.denyPolicyName} (containment time ` +
+    `plus ${PROPAGATION_MARGIN_MS / 60_000} minutes, so a session minted while the deactivation was still reaching IAM's endpoints is denied too; ` +
+    'a legitimate session requested in those minutes must be requested again). The key itself no longer authenticates.';
+  const quarantine = contained.awsQuarantinePolicies.map(
+    (policy) =>
+      `AWS attached ${policy} to ${userName}. It restricts every credential of the user, the replacement key too: it denies iam:CreateAccessKey, ` +
+      `ec2:RunInstances, lambda:CreateFunction and more, so consumers on the new key may be refused those calls. The rotator never detaches it; ` +
+      `after the investigation: aws iam detach-user-policy --user-name ${userName} --policy-arn arn:aws:iam::aws:policy/${policy}`,
+  );
+  const incident = contained.incident ? incidentLines(contained.incident, contained.deniedBefore) : [];
+  return [denied, ...quarantine, ...incident];
 }
 
 /** The owner from the state; after a failure in Prepare, from the user's tags; undefined when no tag names one. */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../base/zod-locale.ts';
 import { COMPROMISED_KEY_ACTIONS, HEALTH_CHECKS } from '../config/settings.ts';
+import { Incident } from './incident.ts';
 import { AccountId } from '../base/account-id.ts';
 import { InvalidInputError } from '../base/errors.ts';
 
@@ -105,6 +106,8 @@ export const Contained = z.object({
   deniedBefore: timestamp,
   /** AWS-managed quarantine policies found attached (AWSCompromisedKeyQuarantine*); the rotator never detaches them. */
   awsQuarantinePolicies: z.array(z.string()),
+  /** What the leaked key did (CloudTrail, COMPROMISE_LOOKBACK) and what became of the role sessions it opened; bounded (incident.ts). */
+  incident: z.optional(Incident),
   /** The user's other key, if any. */
   otherKeyId: z.nullable(z.string()),
   plan: z.enum(COMPROMISE_PLANS),

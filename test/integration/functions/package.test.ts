@@ -95,7 +95,12 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:ListAttachedUserPolicies',
     'iam:UpdateAccessKey',
     'iam:PutUserPolicy',
+    // Revoking the older sessions of the roles the leaked key assumed (AWSRevokeOlderSessions).
+    'iam:PutRolePolicy',
     'secretsmanager:DescribeSecret',
+    // What the leaked key did, from CloudTrail: event history, the trail's log group, the rate counters.
+    'cloudtrail:LookupEvents',
+    'dynamodb:UpdateItem',
   ],
   rotatePrepare: [
     'sts:AssumeRole',
@@ -253,6 +258,7 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   // One account's reads for the organization filters of an on-demand start.
   startRotation: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
   // LookupEvents has no resource-level permission (Service Authorization Reference).
+  rotateContain: ['cloudtrail:LookupEvents'],
   rotateCheckConsumers: ['cloudtrail:LookupEvents'],
   rotateCheckObservation: ['cloudtrail:LookupEvents'],
   rotatePromote: ['cloudtrail:LookupEvents'],
@@ -260,6 +266,13 @@ const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   stateMachine: VENDED_LOG_ACTIONS,
   orgScanStateMachine: VENDED_LOG_ACTIONS,
 };
+
+/**
+ * IAM actions a function uses in the stack's own account only, left out of its member session: Contain
+ * revokes role sessions only where it can read the leaked key's calls, and in a member account it has no
+ * CloudTrail reader (step-account.ts inAccount), so the member role never needs iam:PutRolePolicy.
+ */
+const THIS_ACCOUNT_ONLY: Readonly<Record<string, readonly string[]>> = { rotateContain: ['iam:PutRolePolicy'] };
 
 /** Writes on IAM users: each must carry the optional rotation:managed tag condition. */
 const USER_WRITES = new Set(['iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy']);
@@ -547,7 +560,9 @@ describe('osls package', () => {
       expect(Object.keys(MEMBER_SESSION_ACTIONS).sort()).toEqual(assumers);
       for (const [fn, role] of functionRoles()) {
         if (!assumers.includes(fn)) continue;
-        const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter((action) => /^(iam|secretsmanager):/.test(action));
+        const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter(
+          (action) => /^(iam|secretsmanager):/.test(action) && !(THIS_ACCOUNT_ONLY[fn] ?? []).includes(action),
+        );
         const policy = JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] };
         expect({
           fn,
@@ -605,7 +620,7 @@ describe('osls package', () => {
         }
       }
       expect(writers.sort()).toEqual(['notify', 'reportOrgScan', 'rotateAwaitConfirmation', 'scanKeys']);
-      expect(counters.sort()).toEqual(['rotateCheckConsumers', 'rotateCheckObservation', 'rotatePromote']);
+      expect(counters.sort()).toEqual(['rotateCheckConsumers', 'rotateCheckObservation', 'rotateContain', 'rotatePromote']);
     });
 
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {
@@ -647,6 +662,22 @@ describe('osls package', () => {
         for (const statement of statements) {
           const actions = actionsOf(statement);
           if (!actions.some((action) => action.startsWith('iam:')) || resourcesOf(statement).includes('*')) continue;
+          // Contain's one role write (AWSRevokeOlderSessions on a role the leaked key assumed): this account's roles
+          // only, and only when the stack parameter CompromiseRevokeRoleSessions turns it on.
+          if (actions.includes('iam:PutRolePolicy')) {
+            expect({ owner, actions, resource: statement.Resource }).toEqual({
+              owner: 'rotateContain',
+              actions: ['iam:PutRolePolicy'],
+              resource: {
+                'Fn::If': [
+                  'RevokesRoleSessions',
+                  { 'Fn::Sub': 'arn:aws:iam::${AWS::AccountId}:role/*' },
+                  { 'Fn::Sub': 'arn:aws:iam::${AWS::AccountId}:role/iam-key-rotator-role-session-revocation-is-off' },
+                ],
+              },
+            });
+            continue;
+          }
           expect({ owner, resources: resourcesOf(statement).map(subOf) }).toEqual({
             owner,
             resources: ['arn:aws:iam::${AWS::AccountId}:user/*'],

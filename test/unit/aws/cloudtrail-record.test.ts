@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseCloudTrailRecord, readCloudTrailRecord } from '#shared/aws/cloudtrail-record.ts';
-import { cloudTrailRecord, FIXTURE_KEY, lookupEventsPage } from '../../helpers/cloudtrail-fixtures.ts';
+import { cloudTrailRecord, FIXTURE_KEY, lookupEventsPage, syntheticRecord } from '../../helpers/cloudtrail-fixtures.ts';
 
 const KEY_CALL_FIELDS = [
   'accessKeyId',
@@ -17,6 +17,66 @@ const KEY_CALL_FIELDS = [
 ].sort();
 
 describe('parseCloudTrailRecord', () => {
+  test('an AssumeRole names the role it targeted, and nothing of the credentials it returned', () => {
+    // Prepare: a session token and secret in the response, as STS returns them (CloudTrail redacts the secret; this does not rely on it).
+    const record = {
+      ...syntheticRecord({
+        eventId: 'assume-1',
+        at: new Date('2026-11-29T10:00:00Z'),
+        accessKeyId: FIXTURE_KEY,
+        eventName: 'AssumeRole',
+        requestParameters: { roleArn: 'arn:aws:iam::111122223333:role/deployer', roleSessionName: 'x', policy: '{"Statement":[]}' },
+      }),
+      responseElements: { credentials: { accessKeyId: 'ASIAEXAMPLE', sessionToken: 'TOKEN-SECRET', secretAccessKey: 'SECRET' } },
+    };
+
+    // Act
+    const call = parseCloudTrailRecord(record);
+
+    // Assess
+    expect(call).toMatchObject({ eventName: 'AssumeRole', target: 'arn:aws:iam::111122223333:role/deployer' });
+    expect(call?.createdAccessKeyId).toBeUndefined();
+    expect(JSON.stringify(call)).not.toMatch(/TOKEN-SECRET|SECRET"|roleSessionName|Statement/);
+  });
+
+  test('a CreateAccessKey names the user and the key it created, never the secret', () => {
+    // Prepare
+    const record = {
+      ...syntheticRecord({
+        eventId: 'create-1',
+        at: new Date('2026-11-29T10:01:00Z'),
+        accessKeyId: FIXTURE_KEY,
+        eventName: 'CreateAccessKey',
+        requestParameters: { userName: 'backdoor' },
+      }),
+      responseElements: { accessKey: { accessKeyId: 'AKIABACKDOOR00000001', status: 'Active', secretAccessKey: 'SECRET-VALUE' } },
+    };
+
+    // Act
+    const call = parseCloudTrailRecord(record);
+
+    // Assess
+    expect(call).toMatchObject({ target: 'backdoor', createdAccessKeyId: 'AKIABACKDOOR00000001' });
+    expect(JSON.stringify(call)).not.toContain('SECRET-VALUE');
+  });
+
+  test('a read keeps no target: only writes say what they acted on', () => {
+    // Prepare
+    const record = syntheticRecord({
+      eventId: 'read-1',
+      at: new Date('2026-11-29T10:02:00Z'),
+      accessKeyId: FIXTURE_KEY,
+      eventName: 'ListAccessKeys',
+      requestParameters: { userName: 'someone' },
+    });
+
+    // Act
+    const call = parseCloudTrailRecord(record);
+
+    // Assess
+    expect(Object.keys(call ?? {}).sort()).toEqual(KEY_CALL_FIELDS);
+  });
+
   test('an IAM user’s aws-cli/2 call: where it came from and what it did, nothing of the request', () => {
     // Prepare
     const record = cloudTrailRecord('iam-user-awscli');

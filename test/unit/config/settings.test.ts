@@ -87,6 +87,7 @@ describe('loadConfig', () => {
     expect([...STACK_ONLY_SETTINGS].sort()).toEqual(
       [
         'CLOUDTRAIL_LOG_GROUP',
+        'COMPROMISE_REVOKE_ROLE_SESSIONS',
         'MEMBER_ROLE_EXTERNAL_ID',
         'MEMBER_ROLE_NAME',
         'NOTIFICATION_LEDGER_TABLE',

@@ -16,6 +16,7 @@ import { WORKFLOW_EVENTS } from '#shared/config/notification-events.ts';
 import { createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
 import type { RotationDeps } from '#shared/rotation/deps.ts';
 import { isTransient } from '#shared/rotation/step-handler.ts';
+import { unreadIncident } from '#shared/rotation/incident.ts';
 import { workflowFacts, type NotifyInput } from '#shared/rotation/notify-step.ts';
 import type { Rotation } from '#shared/rotation/workflow-state.ts';
 import { rotationDeps } from '../../helpers/rotation-deps.ts';
@@ -266,6 +267,42 @@ describe('workflowFacts', () => {
       oldAccessKeyId: 'AKIAOLD0000000000000',
       ...expected,
     });
+  });
+
+  test('a contained compromise says what is cut and what is not, and what the AWS quarantine does to the replacement', () => {
+    // Prepare
+    const contained = {
+      containedAt: '2026-06-01T12:00:00.000Z',
+      keyWasActive: true,
+      denyPolicyName: 'iam-key-rotator-deny-sessions-before-20260601T120200Z',
+      deniedBefore: '2026-06-01T12:02:00.000Z',
+      awsQuarantinePolicies: ['AWSCompromisedKeyQuarantineV3'],
+      incident: unreadIncident(new Date('2026-03-03T12:00:00Z'), new Date('2026-06-01T12:00:00Z'), 'no CloudTrail source is configured'),
+      otherKeyId: null,
+      plan: 'fresh' as const,
+      replacement: 'create' as const,
+      compromisedKeyAction: 'delete' as const,
+      detail: 'a fresh replacement',
+    };
+
+    // Act
+    const facts = workflowFacts(
+      { event: 'compromise-contained', executionName: 'e', state: { rotation, contained } },
+      undefined,
+      undefined,
+    );
+
+    // Assess
+    const text = (facts.details ?? []).join('\n');
+    expect(text).toContain(
+      'sessions issued before 2026-06-01T12:02:00.000Z are denied by the inline policy iam-key-rotator-deny-sessions-before-20260601T120200Z',
+    );
+    expect(text).toContain('plus 2 minutes');
+    expect(text).toContain('it denies iam:CreateAccessKey, ec2:RunInstances, lambda:CreateFunction and more');
+    expect(text).toContain(
+      'aws iam detach-user-policy --user-name billing-export --policy-arn arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3',
+    );
+    expect(text).toContain('sessions of roles it assumed are NOT cut');
   });
 
   test('covers every workflow event', () => {

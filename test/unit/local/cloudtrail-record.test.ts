@@ -1,5 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
-import { cloudTrailRecord, eventCategory, eventTime, isReadOnly, type ObservedCall } from '#local/cloudtrail-record.ts';
+import {
+  cloudTrailRecord,
+  createdAccessKeyIdOf,
+  eventCategory,
+  eventTime,
+  isReadOnly,
+  recordedParameters,
+  type ObservedCall,
+} from '#local/cloudtrail-record.ts';
+import { parseCloudTrailRecord } from '#shared/aws/cloudtrail-record.ts';
 
 const CALL: ObservedCall = {
   at: new Date('2026-11-30T08:15:42.999Z'),
@@ -83,5 +92,49 @@ describe('event classification', () => {
   test('eventTime is to the second, as CloudTrail writes it', () => {
     // Act & Assess
     expect(eventTime(new Date('2026-01-02T03:04:05.678Z'))).toBe('2026-01-02T03:04:05Z');
+  });
+});
+
+describe('the parameters the stand-in records', () => {
+  test('an AssumeRole records its role ARN, nothing else of its input', () => {
+    // Act
+    const parameters = recordedParameters('AssumeRole', {
+      RoleArn: 'arn:aws:iam::123456789012:role/deployer',
+      RoleSessionName: 's',
+      Policy: '{}',
+    });
+
+    // Assess
+    expect(parameters).toEqual({ roleArn: 'arn:aws:iam::123456789012:role/deployer' });
+  });
+
+  test('a CreateAccessKey records its user and the created key id, never the secret; the shared parser reads both back', () => {
+    // Prepare
+    const parameters = recordedParameters('CreateAccessKey', { UserName: 'backdoor' });
+    const createdAccessKeyId = createdAccessKeyIdOf('CreateAccessKey', {
+      AccessKey: { AccessKeyId: 'AKIABACKDOOR00000001', SecretAccessKey: 'SECRET-VALUE', UserName: 'backdoor' },
+    });
+
+    // Act
+    const record = cloudTrailRecord({
+      ...CALL,
+      service: 'iam',
+      region: 'us-east-1',
+      operation: 'CreateAccessKey',
+      ...(parameters ? { parameters } : {}),
+      ...(createdAccessKeyId ? { createdAccessKeyId } : {}),
+    });
+
+    // Assess
+    expect(record.requestParameters).toEqual({ userName: 'backdoor' });
+    expect(record.responseElements).toEqual({ accessKey: { accessKeyId: 'AKIABACKDOOR00000001' } });
+    expect(JSON.stringify(record)).not.toContain('SECRET-VALUE');
+    expect(parseCloudTrailRecord(record)).toMatchObject({ target: 'backdoor', createdAccessKeyId: 'AKIABACKDOOR00000001' });
+  });
+
+  test('any other operation records no parameters', () => {
+    // Act & Assess
+    expect(recordedParameters('PutUserPolicy', { UserName: 'u', PolicyDocument: '{}' })).toBeUndefined();
+    expect(createdAccessKeyIdOf('GetCallerIdentity', { AccessKey: { AccessKeyId: 'AKIA' } })).toBeUndefined();
   });
 });

@@ -52,7 +52,10 @@ const actionsIn = (text: string, services: RegExp): string[] =>
     .filter((action) => services.test(action))
     .sort();
 const MEMBER_SERVICES = /^(iam|secretsmanager):/;
-const DERIVED_ACTIONS = actionsIn(allowList('ALLOWED_ACTIONS'), MEMBER_SERVICES);
+// Contain's iam:PutRolePolicy acts in the stack's own account only (THIS_ACCOUNT_ONLY in the package test):
+// in a member account Contain has no CloudTrail reader, so it finds no role to revoke there.
+const THIS_ACCOUNT_ONLY = ['iam:PutRolePolicy'];
+const DERIVED_ACTIONS = actionsIn(allowList('ALLOWED_ACTIONS'), MEMBER_SERVICES).filter((action) => !THIS_ACCOUNT_ONLY.includes(action));
 const UNSCOPED_ACTIONS = actionsIn(
   allowList('UNSCOPED')
     .split('\n')
