@@ -89,7 +89,7 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
       const deactivated = returned.get('UpdateAccessKeyCommand');
       const denied = returned.get('PutUserPolicyCommand');
       if (report.status !== 'Succeeded' || deactivated === undefined || denied === undefined) {
-        throw new Error(`run ${run} did not contain the key: ${report.status} ${report.error?.name ?? ''}`);
+        throw new Error(`run ${run} did not contain the key: ${report.status} ${report.error?.name ?? ''} ${report.error?.message ?? ''}`);
       }
       times.push(Math.max(deactivated, denied) - trigger);
       const contain = report.states.findIndex((state) => state.name === STATES.Contain);
