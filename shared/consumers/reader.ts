@@ -56,7 +56,7 @@ export function deployedKeyCallReader(
   config: Config,
   clients: {
     readonly cloudtrailFor: (region: string) => CloudTrailClient;
-    /** Absent in notify, whose bundle stays under 500 KB so: it reads event history alone. */
+    /** Absent in Promote and Contain, whose bundles stay under 500 KB so: they read event history alone. */
     readonly logs?: CloudWatchLogsClient;
     readonly dynamodb: DynamoDBClient;
   },
