@@ -1,3 +1,4 @@
+import { formatDuration } from '../base/duration.ts';
 import type { Consumer } from './inventory.ts';
 
 /**
@@ -44,14 +45,6 @@ export interface MovementVerdict {
 
 const ms = (iso: string): number => Date.parse(iso);
 
-/** `90 s`, `12 min`, `5 h`, `3 days`: a duration as a person reads it in a notice. */
-export function humanMs(value: number): string {
-  if (value < 90_000) return `${Math.round(value / 1000)} s`;
-  if (value < 5_400_000) return `${Math.round(value / 60_000)} min`;
-  if (value < 172_800_000) return `${Math.round(value / 3_600_000)} h`;
-  return `${Math.round(value / 86_400_000)} days`;
-}
-
 /**
  * Moved: seen on the new key since promotion (same address and tool). Left: it called the old key
  * regularly and has not for LEFT_AFTER_INTERVALS of its intervals (a replaced instance, a retired
@@ -70,7 +63,7 @@ export function consumerMovement(facts: MovementFacts): MovementVerdict {
       return {
         consumer,
         state: 'left',
-        detail: `stopped calling the old key ${humanMs(silentFor)} ago (it called about every ${humanMs(consumer.cadenceMs)})`,
+        detail: `stopped calling the old key ${formatDuration(silentFor)} ago (it called about every ${formatDuration(consumer.cadenceMs)})`,
       };
     }
     return { consumer, state: 'waiting', detail: `still on the old key: last seen ${consumer.lastSeen}` };

@@ -1,6 +1,7 @@
 import { anySourceRead, gapsOf, type KeyCallsRead } from '../aws/key-calls.ts';
 import { consumersOf, type Consumer } from '../consumers/inventory.ts';
-import { consumerMovement, describeConsumer, humanMs, silentConsumers } from '../consumers/movement.ts';
+import { consumerMovement, describeConsumer, silentConsumers } from '../consumers/movement.ts';
+import { formatDuration } from '../base/duration.ts';
 import { keyLastUsed } from '../aws/iam.ts';
 import { usedSince, type CheckResult } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
@@ -100,7 +101,7 @@ export async function silentSinceDeactivation(
   );
   return silent.map(
     ({ consumer, silentForMs }) =>
-      `consumer ${describeConsumer(consumer)} has gone silent: nothing from it on either key for ${humanMs(silentForMs)}, where it called about every ${humanMs(consumer.cadenceMs ?? 0)}: it is most likely failing on the deactivated old key`,
+      `consumer ${describeConsumer(consumer)} has gone silent: nothing from it on either key for ${formatDuration(silentForMs)}, where it called about every ${formatDuration(consumer.cadenceMs ?? 0)}: it is most likely failing on the deactivated old key`,
   );
 }
 
