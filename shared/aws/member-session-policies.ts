@@ -59,7 +59,7 @@ export const MEMBER_SESSION_ACTIONS = {
   rotateCheckConsumers: ['iam:GetAccessKeyLastUsed'],
   rotateAwaitConfirmation: [],
   rotateDeactivate: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret'],
-  rotateCheckObservation: ['iam:GetAccessKeyLastUsed'],
+  rotateCheckObservation: [],
   rotateRollback: [
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',

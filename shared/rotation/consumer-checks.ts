@@ -147,10 +147,11 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
 
 /**
  * CheckObservation: while the old key is Inactive, trouble is a person's abort (deployed: the record
- * `abort` wrote in the ledger table; locally: the tag marker), a failing health URL, a consumer that
- * called regularly and has gone silent since the cut (CloudTrail; on AWS the only sign of a consumer
- * stuck on the Inactive key, whose requests fail authentication unrecorded), or the old key being
- * used (moto records every signed request; AWS records none made with an Inactive key).
+ * `abort` wrote in the ledger table; locally: the tag marker), a failing health URL, or a consumer that
+ * called regularly and has gone silent since the cut (CloudTrail). The old key's own last use is not
+ * read: a request signed with an Inactive key fails authentication and AWS records it nowhere, neither
+ * in last-used data nor in CloudTrail (../shared/TOOLCHAIN.md), so a consumer stuck on it shows only by
+ * its silence or its failures.
  */
 export async function checkObservation(
   rotation: Rotation,
@@ -159,31 +160,16 @@ export async function checkObservation(
   deps: RotationDeps,
 ): Promise<Observation> {
   const now = deps.clock();
-  const oldLastUsed = await keyLastUsed(deps.iam, rotation.oldAccessKeyId, 'unused');
-  // What moto shows: it records every signed request, an Inactive key's included. On AWS this never
-  // fires: a request signed with an Inactive key fails authentication and is not recorded (AWS does
-  // not report unauthenticated requests), so there a consumer left on the old key shows only by its
-  // failures (the http check) or by a person's abort. Kept because it costs one read and is sound.
-  const oldKeyUsedWhileInactive = usedSince(oldLastUsed, deactivated.deactivatedAt, deps.lastUsedPrecision);
   if (rotation.kind === 'compromise') {
-    // A leaked key must never come back, so nothing here is trouble: its use is recorded (someone,
-    // maybe the attacker, still holds it; the requests are refused) and the hold runs its course.
-    const verdict = evaluateObservation({ aborted: false, oldKeyUsedWhileInactive: false, failedUrls: [] }, deactivated.observeUntil, now);
-    const used = oldKeyUsedWhileInactive
-      ? `the leaked key ${rotation.oldAccessKeyId} was used after containment (last ${oldLastUsed?.toISOString() ?? '?'}; refused); `
-      : '';
-    deps.logger.info('observation checked', {
-      userName: rotation.userName,
-      status: verdict.status,
-      leakedKeyUsed: oldKeyUsedWhileInactive,
-    });
-    return { status: verdict.status, detail: `${used}${verdict.detail}`, checkedAt: now.toISOString() };
+    // A leaked key must never come back, so nothing here is trouble: the hold runs its course.
+    const verdict = evaluateObservation({ aborted: false, failedUrls: [] }, deactivated.observeUntil, now);
+    deps.logger.info('observation checked', { userName: rotation.userName, status: verdict.status });
+    return { status: verdict.status, detail: verdict.detail, checkedAt: now.toISOString() };
   }
   const failedUrls = rotation.healthChecks.includes('http') ? await failingUrls(rotation.healthCheckUrls, deps) : [];
   const verdict = evaluateObservation(
     {
       aborted: await personDecided('abort', rotation.userName, newKey.accessKeyId, decidedByOperators(rotation, deps), deps),
-      oldKeyUsedWhileInactive,
       failedUrls,
       silentConsumers: await silentSinceDeactivation(rotation, newKey, deactivated, deps, now),
     },

@@ -264,8 +264,6 @@ export function evaluateGate(
 
 export interface ObservationFacts {
   readonly aborted: boolean;
-  /** The old key was used after it was deactivated: a consumer still holds it and is failing. */
-  readonly oldKeyUsedWhileInactive: boolean;
   /** Failed http checks (empty when the check is not configured or all URLs answered 2xx). */
   readonly failedUrls: readonly string[];
   /** Consumers that called the old key regularly and have gone silent since it was cut, one line each (consumer-evidence.ts). */
@@ -279,7 +277,6 @@ export function evaluateObservation(
 ): { status: ObservationStatus; detail: string } {
   const trouble: string[] = [];
   if (facts.aborted) trouble.push(`aborted by a person (iam-key-rotator abort)`);
-  if (facts.oldKeyUsedWhileInactive) trouble.push('the old key was used after it was deactivated: a consumer still holds it');
   if (facts.failedUrls.length > 0) trouble.push(`health check failed: ${facts.failedUrls.join(', ')}`);
   for (const silence of facts.silentConsumers ?? []) trouble.push(silence);
   if (trouble.length > 0) return { status: 'trouble', detail: trouble.join('; ') };

@@ -81,7 +81,7 @@ describe('compromise fast path, run locally against moto', () => {
     expect(critical[0]?.attributes.severity).toBe('critical');
   });
 
-  test('the leaked key used during the hold is recorded, never brought back', async () => {
+  test('the leaked key tried during the hold is never brought back', async () => {
     // Prepare
     const leaked = await createUser('attacked');
     await seedSecret('attacked', leaked);
@@ -94,7 +94,7 @@ describe('compromise fast path, run locally against moto', () => {
         logger: quietLogger,
         durations: { ...FAST, observationMs: 300 },
         onState: (state) => {
-          // moto records a use of an Inactive key (AWS refuses the request, IAM still logs the attempt).
+          // Whoever holds it tries again (AWS refuses it; moto serves it): the hold runs its course.
           if (state.name === 'HoldCompromisedKey') attempt = useKey(leaked).catch(() => undefined);
         },
       },

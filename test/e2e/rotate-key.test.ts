@@ -12,10 +12,10 @@ import {
   secretsManager,
   seedSecret,
   storedKey,
-  useKey,
   type TestKey,
   quietLogger,
 } from '../helpers/rotation-fixtures.ts';
+import { cli } from '../helpers/cli.ts';
 
 // The real ASL, the real handlers, in-process, against moto; waits compressed to milliseconds.
 // An observation period of one interval means one observation check on the happy path.
@@ -115,27 +115,31 @@ describe('rotate-key workflow, run locally against moto', () => {
     expect(actionNeeded?.message).toContain(old.accessKeyId);
   });
 
-  test('trouble during observation (a job still uses the old key): RolledBack, old key Active and AWSCURRENT again, new key kept Inactive', async () => {
-    // Prepare: a stray job uses the old key once it is deactivated
+  test('trouble during observation (a person aborts): RolledBack, old key Active and AWSCURRENT again, new key kept Inactive', async () => {
+    // Prepare: the owner aborts once the old key is deactivated. (A job left on the old key cannot be the trouble
+    // here: AWS refuses and records nothing of a request signed with an Inactive key; consumers-moved.test.ts
+    // shows how its silence is seen.)
     const old = await createUser('stray', { 'rotation:owner': 'team-c@example.com' });
     await seedSecret('stray', old);
     consumerOf('stray', true);
-    let strayJob: Promise<void> | undefined;
+    let aborted: Promise<{ code: number }> | undefined;
     const onState = (state: StateRecord): void => {
-      // A weekly job with a copied key runs right after the old key was deactivated.
-      if (state.name === 'Deactivate') strayJob = useKey(old);
+      if (state.name === 'NotifyDeactivated' && aborted === undefined) aborted = cli('abort', 'stray');
     };
 
-    // Act & Assess: a rotation the stray job rolls back, then the next rotation, which succeeds
-    const report = await runRotation({ userName: 'stray' }, { logger: quietLogger, durations: { ...FAST, observationMs: 5_000 }, onState });
-    await strayJob;
+    // Act & Assess: a rotation the abort rolls back, then the next rotation, which succeeds
+    const report = await runRotation(
+      { userName: 'stray' },
+      { logger: quietLogger, durations: { ...FAST, observationMs: 20_000 }, onState },
+    );
 
+    expect((await aborted)?.code).toBe(0);
     expect(report.status).toBe('RolledBack');
     expect(names(report.states).slice(-3)).toEqual(['Rollback', 'NotifyRolledBack', 'RolledBack']);
     expect(await keysOf('stray')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
     expect((await storedKey('stray')).accessKeyId).toBe(old.accessKeyId);
     const rolledBack = (await notificationsFor('stray')).find((notification) => notification.attributes.event === 'rolled-back');
-    expect(rolledBack?.message).toContain('the old key was used after it was deactivated');
+    expect(rolledBack?.message).toContain('aborted by a person');
 
     // The next rotation makes room by deleting the Inactive, unreferenced new key, and succeeds.
     const again = await runRotation({ userName: 'stray' }, { logger: quietLogger, durations: FAST });

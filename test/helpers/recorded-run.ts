@@ -40,6 +40,7 @@ export interface RecordedRunOptions {
   readonly durations: RunRotationOptions['durations'];
   readonly wrapper?: TaskWrapper;
   readonly onState?: (state: StateRecord) => void;
+  readonly config?: RunRotationOptions['config'];
   /** Read what this run published (two reads of moto's data.json per run); the soak reads them once at the end instead. */
   readonly trackNotifications?: boolean;
 }
@@ -54,6 +55,7 @@ export async function recordedRun(input: RunRotationInput, options: RecordedRunO
     clients: options.clients.clients,
     stsWith: options.clients.stsWith,
     durations: options.durations,
+    ...(options.config ? { config: options.config } : {}),
     logger: leak.logger,
     ...(options.wrapper ? { wrapTask: options.wrapper.wrapTask } : {}),
     onNotice: (text) => leak.capture('runner notices', text),

@@ -1,4 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { RotationStatus, StateRecord } from '#local/runner.ts';
@@ -9,7 +11,8 @@ import { FAULTS, FaultInjector, taskWrapper, type Fault, type FaultRule, type Sd
 import { endStateViolations, KeySampler, liveKeys, type RunRecord } from '../helpers/invariants.ts';
 import { LeakScanner } from '../helpers/leak-scan.ts';
 import { faultedClients, recordedRun, startConsumer } from '../helpers/recorded-run.ts';
-import { createUser, seedSecret, useKey } from '../helpers/rotation-fixtures.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
+import { createUser, seedSecret } from '../helpers/rotation-fixtures.ts';
 
 // The fault matrix: every Task state of statemachines/rotate-key.asl.json (read at test time, so new
 // steps are covered as they land) × every fault, each cell a local run of the real workflow against
@@ -35,6 +38,31 @@ const HAS_COMPROMISE_PATH = Object.values(definition.States).some(
   (state) => state.Type === 'Task' && functionOf(state) === 'rotateContain',
 );
 
+// The consumers' health endpoints, one per user: 503 once the user's consumer broke, else 200.
+const brokenConsumers = new Set<string>();
+let healthServer: Server | undefined;
+let healthOrigin = '';
+/** The run's configuration: health URLs are allowed on the local endpoint's origin only. */
+let config: Config | undefined;
+
+async function userWithConsumer(userName: string, scenario: Scenario) {
+  const tags: Record<string, string> = { 'rotation:owner': `${userName}@example.com` };
+  if (scenario.consumerBreaksAtCut) {
+    tags['rotation:health-checks'] = 'http';
+    tags['rotation:health-check-urls'] = `${healthOrigin}/health/${userName}`;
+  }
+  const seed = await createUser(userName, tags);
+  leak.addSecret(seed.secretAccessKey, seed.accessKeyId);
+  await seedSecret(userName, seed);
+  return { seed, consumer: startConsumer(userName, consumerSecrets, !scenario.stuckConsumer) };
+}
+
+function breaksAtCut(scenario: Scenario, userName: string): (record: StateRecord) => void {
+  return (record) => {
+    if (scenario.consumerBreaksAtCut && record.name === 'Deactivate') brokenConsumers.add(userName);
+  };
+}
+
 const FAST: Partial<Durations> = { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 4_000, observationMs: 50, oldKeyQuietMs: 50 };
 
 interface Scenario {
@@ -45,8 +73,11 @@ interface Scenario {
   readonly expected: RotationStatus;
   /** Faults that shape the scenario itself (e.g. a refused permission that sends it down the failure path). */
   readonly shaping?: readonly FaultRule[];
-  /** A forgotten job uses the old key right after it is deactivated: the observation sees trouble. */
-  readonly strayJob?: boolean;
+  /**
+   * The consumer's health URL (the user's http check) fails once the old key is deactivated: the
+   * observation sees trouble. (Not a job using the Inactive key: AWS refuses and records nothing of it.)
+   */
+  readonly consumerBreaksAtCut?: boolean;
   /** The consumer keeps its first key: the gate never passes. */
   readonly stuckConsumer?: boolean;
 }
@@ -63,11 +94,11 @@ const SCENARIOS: readonly Scenario[] = [
     stuckConsumer: true,
   },
   {
-    name: 'stray use of the old key',
+    name: 'consumer fails after the cut',
     kind: 'scheduled',
     durations: { ...FAST, observationMs: 4_000 },
     expected: 'RolledBack',
-    strayJob: true,
+    consumerBreaksAtCut: true,
   },
   {
     name: 'STS refuses the new key',
@@ -122,20 +153,13 @@ async function runCell(
 ): Promise<CellResult> {
   userCounter += 1;
   const userName = `fm-${userCounter}-${(state ?? scenario.name).replace(/[^A-Za-z]/g, '').slice(0, 20)}`;
-  const seed = await createUser(userName, { 'rotation:owner': `${userName}@example.com` });
-  leak.addSecret(seed.secretAccessKey, seed.accessKeyId);
-  await seedSecret(userName, seed);
-  const consumer = startConsumer(userName, consumerSecrets, !scenario.stuckConsumer);
+  const { seed, consumer } = await userWithConsumer(userName, scenario);
   const rules: FaultRule[] = [...(scenario.shaping ?? [])];
   if (fault !== 'none' && fault !== 'twice' && state !== undefined && target !== undefined)
     rules.push({ fault, command: target, state, occurrence: 1 });
   const injector = new FaultInjector(rules);
   const clients = faultedClients(injector, leak);
   const wrapper = taskWrapper(injector, fault === 'twice' && state !== undefined ? { state } : undefined);
-  let stray: Promise<void> | undefined;
-  const onState = (record: StateRecord): void => {
-    if (scenario.strayJob && record.name === 'Deactivate' && stray === undefined) stray = useKey(seed);
-  };
   const input = {
     userName,
     accessKeyId: seed.accessKeyId,
@@ -146,14 +170,26 @@ async function runCell(
   const runs: RunRecord[] = [];
   let oldKeyGoneBeforeRedrive = false;
   try {
-    runs.push(await recordedRun(input, { leak, sampler, clients, durations: scenario.durations, wrapper, onState }));
-    await stray;
+    runs.push(
+      await recordedRun(input, {
+        leak,
+        sampler,
+        clients,
+        durations: scenario.durations,
+        wrapper,
+        onState: breaksAtCut(scenario, userName),
+        config,
+      }),
+    );
     const first = runs[0]?.report;
     if (first?.status === 'Failed') {
       oldKeyGoneBeforeRedrive = !(await liveKeys(userName)).some((key) => key.accessKeyId === seed.accessKeyId);
       // Redrive: the same rotation again, without faults, as a person would after reading the failure.
       injector.setRules([]);
-      runs.push(await recordedRun(input, { leak, sampler, clients, durations: scenario.durations, wrapper: taskWrapper(injector) }));
+      brokenConsumers.delete(userName);
+      runs.push(
+        await recordedRun(input, { leak, sampler, clients, durations: scenario.durations, wrapper: taskWrapper(injector), config }),
+      );
     }
   } finally {
     await consumer.stop();
@@ -194,9 +230,9 @@ async function runCell(
   return { text: `${ok ? 'pass' : 'FAIL'}: ${statuses.join(' → redrive ')}`, violations, problems };
 }
 
-/** A redrive runs without faults and without the stray job: a scenario that failed or rolled back because of them succeeds. */
+/** A redrive runs without faults and with a healthy consumer: a scenario that failed or rolled back because of them succeeds. */
 function redriveExpected(scenario: Scenario): RotationStatus {
-  return scenario.expected === 'Failed' || scenario.strayJob ? 'Succeeded' : scenario.expected;
+  return scenario.expected === 'Failed' || scenario.consumerBreaksAtCut ? 'Succeeded' : scenario.expected;
 }
 
 function scenarioFor(state: string): Discovery | undefined {
@@ -204,19 +240,25 @@ function scenarioFor(state: string): Discovery | undefined {
 }
 
 beforeAll(async () => {
+  healthServer = createServer((request, response) => {
+    const userName = decodeURIComponent(request.url?.split('/').pop() ?? '');
+    response.statusCode = brokenConsumers.has(userName) ? 503 : 200;
+    response.end();
+  });
+  const server = healthServer;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  healthOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  config = loadConfig(process.env, { HEALTH_CHECK_URL_ORIGINS: healthOrigin });
+
   // Discovery: one clean run per scenario, recording which states it visits and the AWS calls each makes.
   for (const scenario of SCENARIOS) {
     // Prepare: a user with a seeded secret, its consumer, and the scenario's shaping faults.
     userCounter += 1;
     const userName = `fm-discover-${userCounter}`;
-    const seed = await createUser(userName, { 'rotation:owner': `${userName}@example.com` });
-    leak.addSecret(seed.secretAccessKey, seed.accessKeyId);
-    await seedSecret(userName, seed);
-    const consumer = startConsumer(userName, consumerSecrets, !scenario.stuckConsumer);
+    const { seed, consumer } = await userWithConsumer(userName, scenario);
     const injector = new FaultInjector(scenario.shaping ?? []);
 
     // Act
-    let stray: Promise<void> | undefined;
     const run = await recordedRun(
       { userName, accessKeyId: seed.accessKeyId, kind: scenario.kind, requestedBy: 'fault matrix', reason: 'discovery' },
       {
@@ -225,18 +267,18 @@ beforeAll(async () => {
         clients: faultedClients(injector, leak),
         durations: scenario.durations,
         wrapper: taskWrapper(injector),
-        onState: (record) => {
-          if (scenario.strayJob && record.name === 'Deactivate' && stray === undefined) stray = useKey(seed);
-        },
+        onState: breaksAtCut(scenario, userName),
+        config,
       },
     ).finally(() => consumer.stop());
-    await stray;
     expect(run.report.status).toBe(scenario.expected);
     discoveries.push({ scenario, visited: new Set(run.report.states.map((record) => record.name)), calls: injector.calls });
   }
 }, 60_000);
 
-afterAll(() => {
+afterAll(async () => {
+  const server = healthServer;
+  if (server) await new Promise((resolve) => server.close(resolve));
   const header = `| Task state (scenario) | ${FAULTS.join(' | ')} |`;
   const rule = `|${'---|'.repeat(FAULTS.length + 1)}`;
   const rows = TASK_STATES.map((state) => {

@@ -173,7 +173,6 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'sts:AssumeRole',
     'sts:SetSourceIdentity',
     'ssm:GetParameter',
-    'iam:GetAccessKeyLastUsed',
     'dynamodb:GetItem',
     'cloudtrail:LookupEvents',
     'logs:FilterLogEvents',

@@ -241,7 +241,11 @@ describe('workflowFacts', () => {
       detail: 'the new key was not used',
     },
     deactivated: { deactivatedAt: '2026-06-02T12:00:00.000Z', observeUntil: '2026-06-09T12:00:00.000Z' },
-    rollback: { reason: 'the old key was used after it was deactivated', currentKeyId: 'AKIAOLD0000000000000', actions: [] },
+    rollback: {
+      reason: 'health check failed: https://app.example.com/health (HTTP 503)',
+      currentKeyId: 'AKIAOLD0000000000000',
+      actions: [],
+    },
     safe: { actions: [], detail: 'nothing to undo' },
     error: { Error: 'KeyLimitReachedError', Cause: '{"errorType":"KeyLimitReachedError","errorMessage":"both keys are Active"}' },
   };
@@ -250,7 +254,7 @@ describe('workflowFacts', () => {
     ['new-key-ready', { nextStepAt: '2026-06-08T12:01:00.000Z', secretName: 'iam-key-rotator/billing-export' }],
     ['action-needed', { reason: 'the new key was not used' }],
     ['old-key-deactivated', { nextStepAt: '2026-06-09T12:00:00.000Z' }],
-    ['rolled-back', { reason: 'the old key was used after it was deactivated' }],
+    ['rolled-back', { reason: 'health check failed: https://app.example.com/health (HTTP 503)' }],
     ['rotation-completed', { newAccessKeyId: 'AKIANEW0000000000000' }],
     ['rotation-failed', { reason: 'KeyLimitReachedError: both keys are Active. Made safe: nothing to undo' }],
     ['compromise-contained', { reason: 'key is 91 days old' }],

@@ -313,11 +313,11 @@ describe('evaluateGate', () => {
 
 describe('evaluateObservation', () => {
   const until = at(HOUR).toISOString();
-  const calm = { aborted: false, oldKeyUsedWhileInactive: false, failedUrls: [] };
+  const calm = { aborted: false, failedUrls: [] };
   test.each<[string, Parameters<typeof evaluateObservation>[0], Date, string]>([
     ['calm, period running', calm, at(0), 'watching'],
     ['calm, period over', calm, at(HOUR), 'over'],
-    ['old key used while Inactive', { ...calm, oldKeyUsedWhileInactive: true }, at(0), 'trouble'],
+    ['a consumer gone silent', { ...calm, silentConsumers: ['consumer 203.0.113.25 (aws-cli/2) has gone silent'] }, at(0), 'trouble'],
     ['a health URL fails, even after the period', { ...calm, failedUrls: ['https://x/health (HTTP 500)'] }, at(2 * HOUR), 'trouble'],
     ['aborted by a person', { ...calm, aborted: true }, at(0), 'trouble'],
   ])('%s → %s', (_name, facts, now, status) => {
