@@ -8,11 +8,11 @@ import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { checkConsumers } from '#shared/rotation/consumer-checks.ts';
-import { AfterPromote } from '#shared/rotation/workflow-state.ts';
+import { GateCheckInput } from '#shared/rotation/workflow-state.ts';
 
 /** CheckConsumers: one pass of the user's health checks; healthy, waiting, overdue or aborted. */
-export const checkConsumersStep = stepHandler('CheckConsumers', AfterPromote, ({ rotation, newKey, promoted }, deps) =>
-  checkConsumers(rotation, newKey, promoted, deps),
+export const checkConsumersStep = stepHandler('CheckConsumers', GateCheckInput, ({ rotation, newKey, promoted, gate }, deps) =>
+  checkConsumers(rotation, newKey, promoted, deps, gate),
 );
 export const handler = checkConsumersStep(
   lambdaDeps({

@@ -65,11 +65,18 @@ export async function personDecided(
 }
 
 /**
- * CheckConsumers: runs the user's configured checks once. Each check reads live evidence; the
+ * CheckConsumers: runs the user's configured checks once. Each check reads live evidence (and
+ * consumers-moved remembers the consumers the previous check, `previous`, still waited for); the
  * verdict (healthy, waiting, overdue, aborted, awaiting-confirmation) is a pure function of it and
  * the deadline. `confirmTimeoutSeconds` is how long AwaitConfirmation may wait for a person.
  */
-export async function checkConsumers(rotation: Rotation, newKey: NewKey, promoted: Promoted, deps: RotationDeps): Promise<Gate> {
+export async function checkConsumers(
+  rotation: Rotation,
+  newKey: NewKey,
+  promoted: Promoted,
+  deps: RotationDeps,
+  previous?: Gate,
+): Promise<Gate> {
   const now = deps.clock();
   const precision = deps.lastUsedPrecision;
   const operators = decidedByOperators(rotation, deps);
@@ -82,7 +89,8 @@ export async function checkConsumers(rotation: Rotation, newKey: NewKey, promote
   for (const check of rotation.healthChecks) {
     switch (check) {
       case 'consumers-moved': {
-        const moved = await consumersMoved(rotation, newKey, promoted, deps, now);
+        const remembered = [...(promoted.consumersToMove ?? []), ...(previous?.stragglers ?? [])];
+        const moved = await consumersMoved(rotation, newKey, promoted, deps, now, remembered);
         results.push(moved.result);
         stragglers = moved.stragglers;
         break;

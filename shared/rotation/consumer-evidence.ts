@@ -1,4 +1,5 @@
 import { anySourceRead, gapsOf, type KeyCallsRead } from '../aws/key-calls.ts';
+import { consumerKey } from '../consumers/fingerprint.ts';
 import { consumersOf, type Consumer } from '../consumers/inventory.ts';
 import { consumerMovement, describeConsumer, silentConsumers } from '../consumers/movement.ts';
 import { formatDuration } from '../base/duration.ts';
@@ -20,6 +21,32 @@ async function read(deps: RotationDeps, accessKeyId: string, from: Date, to: Dat
   return anySourceRead(calls) ? calls : undefined;
 }
 
+/**
+ * The consumers read, and the remembered ones this read missed, as far as a Straggler tells: too few
+ * calls known to judge a cadence, so consumerMovement keeps them waiting until they are seen on the new key.
+ */
+function withRemembered(read: readonly Consumer[], remembered: readonly Straggler[]): Consumer[] {
+  const seen = new Set(read.map((consumer) => consumer.key));
+  const missed = new Map<string, Consumer>();
+  for (const straggler of remembered) {
+    const key = consumerKey(straggler);
+    if (seen.has(key) || missed.has(key)) continue;
+    missed.set(key, {
+      source: straggler.source,
+      agent: straggler.agent,
+      key,
+      firstSeen: straggler.lastSeen,
+      lastSeen: straggler.lastSeen,
+      calls: 0,
+      services: [...new Set(straggler.calls.map((call) => call.split(':')[0] ?? call))],
+      topCalls: [...straggler.calls],
+      errors: {},
+      cadenceMs: undefined,
+    });
+  }
+  return [...read, ...missed.values()];
+}
+
 const lookbackStart = (at: string, deps: RotationDeps): Date => new Date(Date.parse(at) - deps.config.consumerLookbackMs);
 
 /**
@@ -27,6 +54,11 @@ const lookbackStart = (at: string, deps: RotationDeps): Date => new Date(Date.pa
  * has been seen on the new key since promotion (or has stopped calling, see consumerMovement), and
  * the old key has been quiet for CloudTrail's delivery delay. Without a readable CloudTrail source
  * it is judged as new-key-used, and says so: the default gate never becomes weaker than before.
+ *
+ * `remembered` are the consumers an earlier read of this rotation saw on the old key (Promote's and
+ * the previous check's): a sampled read may miss a rare consumer that an earlier one found, and a
+ * consumer once seen must not pass the gate by the luck of the next sample. Such a consumer waits
+ * until it is seen on the new key, or until a read that sees it again shows it has stopped calling.
  */
 export async function consumersMoved(
   rotation: Rotation,
@@ -34,6 +66,7 @@ export async function consumersMoved(
   promoted: Promoted,
   deps: RotationDeps,
   now: Date,
+  remembered: readonly Straggler[] = [],
 ): Promise<{ readonly result: CheckResult; readonly stragglers: Straggler[] }> {
   const old = await read(deps, rotation.oldAccessKeyId, lookbackStart(promoted.promotedAt, deps), now);
   const fresh = old ? await read(deps, newKey.accessKeyId, new Date(promoted.promotedAt), now) : undefined;
@@ -50,7 +83,7 @@ export async function consumersMoved(
     };
   }
   const verdict = consumerMovement({
-    oldKey: consumersOf(old.calls),
+    oldKey: withRemembered(consumersOf(old.calls), remembered),
     newKey: consumersOf(fresh.calls),
     promotedAt: promoted.promotedAt,
     now,

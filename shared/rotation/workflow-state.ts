@@ -198,6 +198,8 @@ export type CaughtError = z.output<typeof CaughtError>;
 export const AfterPrepare = z.object({ rotation: Rotation });
 export const AfterCreate = z.extend(AfterPrepare, { newKey: NewKey });
 export const AfterPromote = z.extend(AfterCreate, { promoted: Promoted });
+/** CheckConsumers' input: from its second check on, the gate the previous check wrote. */
+export const GateCheckInput = z.extend(AfterPromote, { gate: z.optional(Gate) });
 export const AfterDeactivate = z.extend(AfterPromote, { deactivated: Deactivated });
 export const RollbackInput = z.extend(AfterPromote, {
   gate: z.optional(Gate),

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
-import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, GetUserCommand, IAMClient, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KeyCall, KeyCallReader } from '#shared/aws/key-calls.ts';
+import { checkConsumers } from '#shared/rotation/consumer-checks.ts';
 import { consumersMoved, silentSinceDeactivation } from '#shared/rotation/consumer-evidence.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
-import type { NewKey, Promoted, Rotation } from '#shared/rotation/workflow-state.ts';
+import type { Gate, NewKey, Promoted, Rotation } from '#shared/rotation/workflow-state.ts';
 import { rotationDeps } from '../../helpers/rotation-deps.ts';
 
 const iam = mockClient(IAMClient);
@@ -93,6 +94,32 @@ describe('consumersMoved', () => {
     expect(moved).toMatchObject({ result: { passed: true }, stragglers: [] });
   });
 
+  test('a rare consumer an earlier read found and this sample missed still holds the gate, until it is seen on the new key', async () => {
+    // Prepare: the chatty consumer moved; the daily one was found by an earlier check, and this read's sample has none of its calls.
+    const t = Date.parse(PROMOTED_AT);
+    const chatty = [
+      ...callsOf(OLD, '198.51.100.7', t - 60 * MIN, t + 2 * MIN, MIN),
+      ...callsOf(NEW, '198.51.100.7', t + 3 * MIN, t + 60 * MIN, MIN),
+    ];
+    const daily = { source: '203.0.113.9', agent: 'aws-cli/2', calls: ['s3:ListBuckets'], lastSeen: at(-20 * 60 * MIN).toISOString() };
+    const deps = rotationDeps({ readKeyCalls: readerOver(chatty) });
+    const dailyMoved = rotationDeps({
+      readKeyCalls: readerOver([...chatty, ...callsOf(NEW, '203.0.113.9', t + 50 * MIN, t + 51 * MIN, MIN)]),
+    });
+
+    // Act
+    const forgotten = await consumersMoved(rotation, newKey, promoted, deps, at(60 * MIN));
+    const remembered = await consumersMoved(rotation, newKey, promoted, deps, at(60 * MIN), [daily]);
+    const afterItMoved = await consumersMoved(rotation, newKey, promoted, dailyMoved, at(60 * MIN), [daily]);
+
+    // Assess: without the memory the sample alone would pass the gate and break the daily job at deactivation.
+    expect(forgotten.result.passed).toBe(true);
+    expect(remembered.result).toMatchObject({ passed: false });
+    expect(remembered.result.detail).toContain('still on the old key: 203.0.113.9 (aws-cli/2)');
+    expect(remembered.stragglers).toEqual([daily]);
+    expect(afterItMoved).toMatchObject({ result: { passed: true }, stragglers: [] });
+  });
+
   test('without a readable CloudTrail source it is judged as new-key-used, and says so', async () => {
     // Prepare: the only source is denied.
     const denied: KeyCallReader = async () => ({
@@ -140,6 +167,47 @@ describe('consumersMoved', () => {
     expect(member.readKeyCalls).toBeUndefined();
     expect(result).toMatchObject({ passed: false });
     expect(result.detail).toContain('no CloudTrail source is configured');
+  });
+});
+
+describe('checkConsumers remembers who it waits for', () => {
+  test('the previous check’s stragglers and the consumers Promote saw hold the gate when this read misses them', async () => {
+    // Prepare: this read sees nobody on the old key; Promote saw the nightly job, the previous check the dashboard.
+    iam.on(GetUserCommand).resolves({
+      User: {
+        UserName: 'app-one',
+        UserId: 'AIDA0',
+        Arn: 'arn:aws:iam::111111111111:user/app-one',
+        Path: '/',
+        CreateDate: new Date(0),
+        Tags: [],
+      },
+    });
+    iam.on(ListUserTagsCommand).resolves({ Tags: [], IsTruncated: false });
+    const seen = (source: string) => ({
+      source,
+      agent: 'aws-cli/2',
+      calls: ['sts:GetCallerIdentity'],
+      lastSeen: at(-2 * 60 * MIN).toISOString(),
+    });
+    const fromPromote: Promoted = { ...promoted, consumersToMove: [seen('203.0.113.9')] };
+    const previous: Gate = {
+      status: 'waiting',
+      checkedAt: at(50 * MIN).toISOString(),
+      passing: [],
+      failing: ['consumers-moved'],
+      detail: '',
+      stragglers: [seen('198.51.100.7')],
+    };
+    const deps = rotationDeps({ readKeyCalls: readerOver([]) });
+    const checksConsumers = { ...rotation, healthChecks: ['consumers-moved'] } as Rotation;
+
+    // Act
+    const gate = await checkConsumers(checksConsumers, newKey, fromPromote, deps, previous);
+
+    // Assess
+    expect(gate).toMatchObject({ status: 'waiting', failing: ['consumers-moved'] });
+    expect(gate.stragglers?.map((straggler) => straggler.source).sort()).toEqual(['198.51.100.7', '203.0.113.9']);
   });
 });
 
