@@ -198,7 +198,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   if (flags.json) output.out(JSON.stringify(report, null, 2));
   else {
     if (contained) output.out(containedLine(contained, report));
-    output.out(summary(report));
+    output.out(summary(report, contained));
   }
   return report.status === 'Succeeded' ? 0 : 1;
 }
@@ -261,9 +261,16 @@ async function rotateDeployed(
 function containedLine(contained: Contained, report: RotationReport): string {
   const quarantine =
     contained.awsQuarantinePolicies.length > 0 ? ` AWS quarantine kept attached: ${contained.awsQuarantinePolicies.join(', ')}.` : '';
+  const policy = `(inline policy ${contained.denyPolicyName}; remove it by hand once the investigation is done).${quarantine}`;
+  if (contained.session) {
+    return (
+      `${colors.red('Contained')}: the sessions of ${report.userName} issued before ${contained.deniedBefore} are denied ${policy} ` +
+      `No key was deactivated: ${report.oldAccessKeyId ?? ''} is a session's temporary key id.\n${contained.session.detail}`
+    );
+  }
   return (
     `${colors.red('Contained')}: ${report.oldAccessKeyId ?? ''} is Inactive and sessions issued before ${contained.deniedBefore} are denied ` +
-    `(inline policy ${contained.denyPolicyName}; remove it by hand once the investigation is done).${quarantine}\nReplacement: ${contained.detail}.`
+    `${policy}\nReplacement: ${contained.detail}.`
   );
 }
 
@@ -285,7 +292,17 @@ const STATUS_COLOR: Record<RotationReport['status'], (text: string) => string> =
   Failed: colors.red,
 };
 
-function summary(report: RotationReport): string {
+/** What a person does after a compromise run that issued no replacement (NoReplacement): the critical notice's to-do, in short. */
+function uncontainedNext(report: RotationReport, contained: Contained): string {
+  if (contained.session) {
+    return contained.session.issuedBy
+      ? `If access key ${contained.session.issuedBy}, which opened the session, leaked too, contain it: iam-key-rotator rotate ${report.userName} --key ${contained.session.issuedBy} --compromised. Then review what the session did (the critical notice lists it).`
+      : 'Find how the session was obtained (a leaked key, a console password) and contain that; the critical notice lists what the session did.';
+  }
+  return `No replacement was issued (${contained.detail}); the user's other key keeps working. Follow the critical notice.`;
+}
+
+function summary(report: RotationReport, contained?: Contained): string {
   const lines = [
     '',
     `${STATUS_COLOR[report.status](report.status)}: ${report.userName}, old key ${report.oldAccessKeyId ?? '(none)'}, new key ${report.newAccessKeyId ?? '(none)'} ` +
@@ -311,6 +328,7 @@ function summary(report: RotationReport): string {
       `${colors.yellow('still on the old key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
     );
   }
-  lines.push(next[report.status]);
+  const noReplacement = contained !== undefined && report.states.some((state) => state.name === 'NoReplacement');
+  lines.push(noReplacement ? uncontainedNext(report, contained) : next[report.status]);
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
 import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
 import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
+import { trailLogGroupSource } from '#shared/aws/trail-log-group.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
@@ -17,7 +18,12 @@ export const checkObservationStep = stepHandler('CheckObservation', AfterDeactiv
 export const handler = checkObservationStep(
   lambdaDeps({
     iam,
-    keyCalls: (config) => deployedKeyCallReader(config, { cloudtrailFor, logs, dynamodb }, process.env.AWS_REGION ?? 'us-east-1'),
+    keyCalls: (config) =>
+      deployedKeyCallReader(
+        config,
+        { cloudtrailFor, dynamodb, trailLogGroup: (logGroupName) => trailLogGroupSource({ logs, logGroupName }) },
+        process.env.AWS_REGION ?? 'us-east-1',
+      ),
     decisions: (config) => dynamoDecisionStore(dynamodb, () => config.notificationLedgerTable),
     member: { function: 'rotateCheckObservation', sts, iam: iamWith },
   }),

@@ -31,8 +31,15 @@ export interface CloudTrailRecord {
    * targeted and the user a CreateAccessKey acted on. Nothing else is written: a parameter can be a secret.
    */
   readonly requestParameters: RecordedParameters | null;
-  /** Null but for the id of the key a CreateAccessKey created, as AWS records it (AWS leaves the secret out; so does this). */
-  readonly responseElements: { readonly accessKey: { readonly accessKeyId: string } } | null;
+  /**
+   * Null but for the id of the key a CreateAccessKey created (AWS leaves the secret out; so does this),
+   * or of the session a GetSessionToken, GetFederationToken or AssumeRole opened (AWS also records the
+   * session token; this leaves it out: nothing reads it).
+   */
+  readonly responseElements:
+    | { readonly accessKey: { readonly accessKeyId: string } }
+    | { readonly credentials: { readonly accessKeyId: string; readonly expiration?: string } }
+    | null;
   readonly requestID: string;
   readonly eventID: string;
   readonly readOnly: boolean;
@@ -77,6 +84,8 @@ export interface ObservedCall {
   readonly parameters?: RecordedParameters;
   /** The key a CreateAccessKey created (its id only). */
   readonly createdAccessKeyId?: string;
+  /** The session a GetSessionToken, GetFederationToken or AssumeRole opened (its key id and expiry only). */
+  readonly session?: { readonly accessKeyId: string; readonly expiration?: string };
 }
 
 /**
@@ -107,6 +116,19 @@ export function createdAccessKeyIdOf(operation: string, output: unknown): string
   const key = output.AccessKey;
   if (typeof key !== 'object' || key === null || !('AccessKeyId' in key)) return undefined;
   return typeof key.AccessKeyId === 'string' ? key.AccessKeyId : undefined;
+}
+
+const SESSION_OPERATIONS = new Set(['GetSessionToken', 'GetFederationToken', 'AssumeRole']);
+
+/** The key id and expiry of the session an STS output holds; never its SecretAccessKey or SessionToken. */
+export function sessionOf(operation: string, output: unknown): ObservedCall['session'] {
+  if (!SESSION_OPERATIONS.has(operation) || typeof output !== 'object' || output === null || !('Credentials' in output)) return undefined;
+  const credentials = output.Credentials;
+  if (typeof credentials !== 'object' || credentials === null || !('AccessKeyId' in credentials)) return undefined;
+  if (typeof credentials.AccessKeyId !== 'string') return undefined;
+  const expiration =
+    'Expiration' in credentials && credentials.Expiration instanceof Date ? credentials.Expiration.toISOString() : undefined;
+  return { accessKeyId: credentials.AccessKeyId, ...(expiration === undefined ? {} : { expiration }) };
 }
 
 /** The version the real STS and S3 records of IAM-user calls carry (CloudTrail raises it as fields are added). */
@@ -161,7 +183,12 @@ export function cloudTrailRecord(call: ObservedCall): CloudTrailRecord {
       ? { errorCode: call.error.code, ...(call.error.message === undefined ? {} : { errorMessage: call.error.message }) }
       : {}),
     requestParameters: call.parameters ?? null,
-    responseElements: call.createdAccessKeyId === undefined ? null : { accessKey: { accessKeyId: call.createdAccessKeyId } },
+    responseElements:
+      call.createdAccessKeyId !== undefined
+        ? { accessKey: { accessKeyId: call.createdAccessKeyId } }
+        : call.session !== undefined
+          ? { credentials: call.session }
+          : null,
     requestID: call.requestId ?? randomUUID(),
     eventID: randomUUID(),
     readOnly: isReadOnly(call.operation),

@@ -4,7 +4,14 @@ import type { FinalizeRequestMiddleware, MetadataBearer, MiddlewareStack } from 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
-import { cloudTrailRecord, createdAccessKeyIdOf, eventCategory, recordedParameters, type ObservedCall } from './cloudtrail-record.ts';
+import {
+  cloudTrailRecord,
+  createdAccessKeyIdOf,
+  eventCategory,
+  recordedParameters,
+  sessionOf,
+  type ObservedCall,
+} from './cloudtrail-record.ts';
 import { CredentialsRefusedError, KeyAuthentication, requestHeader, signatureOf, type Sent } from './key-authentication.ts';
 import { TrailWriter } from './trail-writer.ts';
 
@@ -217,10 +224,12 @@ export class CloudTrailRecorder {
       };
       if (sent.ok) {
         const createdAccessKeyId = createdAccessKeyIdOf(operation, sent.result.output);
+        const session = sessionOf(operation, sent.result.output);
         await this.record({
           ...call,
           requestId: requestIdOf(sent.result.output),
           ...(createdAccessKeyId === undefined ? {} : { createdAccessKeyId }),
+          ...(session === undefined ? {} : { session }),
         });
         return sent.result;
       }

@@ -213,7 +213,7 @@ function compromisePath() {
     // and the execution's start time, by which a retry finds the deny policy it already attached.
     Contain: task('rotateContain', {
       comment:
-        "Compromise path, first Task: validates the input, deactivates the leaked key, attaches an inline deny-all policy for the user's sessions issued before now plus a propagation margin (idempotent per execution), revokes (or names) the older sessions of the roles the key assumed, summarizes what the key did from CloudTrail (bounded), and plans the replacement.",
+        "Compromise path, first Task: validates the input, deactivates the leaked key (none when the trigger named a session's ASIA key: then only the sessions are denied), attaches an inline deny-all policy for the user's sessions issued before now plus a propagation margin (idempotent per execution), revokes (or names) the older sessions of the roles the key assumed, summarizes what the key did from CloudTrail (bounded), and plans the replacement.",
       payload: { 'request.$': '$', 'executionStartedAt.$': '$$.Execution.StartTime' },
       resultSelector: fromPayload<Contained>(
         'containedAt',
@@ -228,6 +228,7 @@ function compromisePath() {
         'compromisedKeyAction',
         'detail',
         'exemption',
+        'session',
       ),
       resultPath: '$.contained',
       next: 'NotifyContained',

@@ -45,6 +45,8 @@ export function readCloudTrailRecord(raw: unknown): RecordReading {
   // Only a write's target: a read (ListAccessKeys of a user) tells nothing containment acts on.
   const target = READ_VERBS.test(eventName) ? undefined : targetOf(record.requestParameters);
   const createdAccessKeyId = createdKeyOf(record.responseElements);
+  const sessionAccessKeyId = sessionKeyOf(record.responseElements);
+  const passedRole = READ_VERBS.test(eventName) ? undefined : passedRoleOf(record.requestParameters);
   return {
     call: {
       eventId,
@@ -64,6 +66,8 @@ export function readCloudTrailRecord(raw: unknown): RecordReading {
       category: categoryOf(record),
       ...(target === undefined ? {} : { target }),
       ...(createdAccessKeyId === undefined ? {} : { createdAccessKeyId }),
+      ...(sessionAccessKeyId === undefined ? {} : { sessionAccessKeyId }),
+      ...(passedRole === undefined ? {} : { passedRole }),
     },
   };
 }
@@ -87,6 +91,34 @@ function createdKeyOf(elements: unknown): string | undefined {
   if (!isObject(elements) || !isObject(elements.accessKey)) return undefined;
   const id = text(elements.accessKey.accessKeyId);
   return id !== undefined && /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined;
+}
+
+/** responseElements.credentials.accessKeyId of a call that opened a session (the sessionToken beside it is never read). */
+function sessionKeyOf(elements: unknown): string | undefined {
+  if (!isObject(elements) || !isObject(elements.credentials)) return undefined;
+  const id = text(elements.credentials.accessKeyId);
+  return id !== undefined && /^ASIA[A-Z0-9]{12,124}$/.test(id) ? id : undefined;
+}
+
+/**
+ * The role a write passes to a service, by the parameter names the services record it under: `role`
+ * (Lambda CreateFunction, UpdateFunctionConfiguration; Glue), `roleARN` (CloudFormation), `taskRoleArn`
+ * and `executionRoleArn` (ECS), `serviceRole` (CodeBuild), `iamInstanceProfile.arn` or `.name` (EC2
+ * RunInstances, AssociateIamInstanceProfile). `roleArn` is the call's target already (targetOf).
+ */
+function passedRoleOf(parameters: unknown): string | undefined {
+  if (!isObject(parameters)) return undefined;
+  const profile = isObject(parameters.iamInstanceProfile) ? parameters.iamInstanceProfile : undefined;
+  const found =
+    text(parameters.role) ??
+    text(parameters.roleARN) ??
+    text(parameters.taskRoleArn) ??
+    text(parameters.executionRoleArn) ??
+    text(parameters.serviceRole) ??
+    (profile
+      ? (text(profile.arn) ?? (text(profile.name) === undefined ? undefined : `instance profile ${text(profile.name) ?? ''}`))
+      : undefined);
+  return found?.slice(0, MAX_TARGET_LENGTH);
 }
 
 /**

@@ -38,6 +38,18 @@ export interface KeyCall {
   readonly target?: string;
   /** responseElements.accessKey.accessKeyId of a CreateAccessKey: the key the call created (an id, never its secret). */
   readonly createdAccessKeyId?: string;
+  /**
+   * responseElements.credentials.accessKeyId of a GetSessionToken, GetFederationToken or AssumeRole:
+   * the ASIA key id of the session the call opened (never its secret or token). Tells which long-term
+   * key issued a session a finding names.
+   */
+  readonly sessionAccessKeyId?: string;
+  /**
+   * The role a write handed to a service (iam:PassRole is checked on it, and CloudTrail records no
+   * PassRole of its own): a Lambda function's `role`, an instance profile, a task's role, a stack's
+   * service role. Whatever runs with it keeps the role's permissions after the key is cut.
+   */
+  readonly passedRole?: string;
 }
 
 /** IAM ARNs are at most 2048 characters; names far less. A longer value is cut, never trusted whole. */

@@ -217,13 +217,3 @@ export class UserExemptError extends RotatorError {
 export class UserProtectedError extends RotatorError {
   override readonly name = 'UserProtectedError';
 }
-
-/**
- * A finding names an IAM user's temporary credentials (an ASIA key: the user's own sessions, from
- * GetSessionToken), not a long-term key: there is nothing to rotate, and the workflow rotates keys.
- * Raised so the start fails loudly (the trigger alarm) instead of ignoring a live misuse; the
- * message says how to deny the user's sessions. Nothing was changed.
- */
-export class TemporaryCredentialsError extends RotatorError {
-  override readonly name = 'TemporaryCredentialsError';
-}

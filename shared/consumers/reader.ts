@@ -21,8 +21,11 @@ export interface KeyCallReaderOptions {
   readonly regions: readonly string[];
   /** Event history (LookupEvents); absent where it cannot exist (moto implements no LookupEvents). */
   readonly eventHistory?: { readonly clientFor: (region: string) => CloudTrailClient; readonly gate: RateGate };
-  /** A trail's CloudWatch Logs group (CLOUDTRAIL_LOG_GROUP); absent when none is set. */
-  readonly trailLogGroup?: { readonly logs: CloudWatchLogsClient; readonly logGroupName: string; readonly gate?: RateGate };
+  /**
+   * A trail's CloudWatch Logs group (CLOUDTRAIL_LOG_GROUP), its source already made (trailLogGroupSource);
+   * absent when none is set. Made by the caller so that a bundle without it carries no CloudWatch Logs client.
+   */
+  readonly trailLogGroup?: CallSource;
   /** How late a call may show in what these sources read (CLOUDTRAIL_DELIVERY_DELAY deployed). */
   readonly deliveryDelayMs: number;
   readonly budget?: ReadBudget;
@@ -41,7 +44,7 @@ export function cloudtrailRegions(configured: readonly string[], stackRegion: st
 export function keyCallReader(options: KeyCallReaderOptions): KeyCallReader | undefined {
   const sources: CallSource[] = [
     ...(options.eventHistory ? [eventHistorySource(options.eventHistory)] : []),
-    ...(options.trailLogGroup && options.trailLogGroup.logGroupName !== '' ? [trailLogGroupSource(options.trailLogGroup)] : []),
+    ...(options.trailLogGroup ? [options.trailLogGroup] : []),
   ];
   if (sources.length === 0) return undefined;
   const budget = options.budget ?? DEFAULT_READ_BUDGET;
@@ -56,8 +59,11 @@ export function deployedKeyCallReader(
   config: Config,
   clients: {
     readonly cloudtrailFor: (region: string) => CloudTrailClient;
-    /** Absent in Promote and Contain, whose bundles stay under 500 KB so: they read event history alone. */
-    readonly logs?: CloudWatchLogsClient;
+    /**
+     * The trail log group's source for a group name (trailLogGroupSource over the function's CloudWatch Logs
+     * client). Absent in Promote and Contain, whose bundles stay under 500 KB so: they read event history alone.
+     */
+    readonly trailLogGroup?: (logGroupName: string) => CallSource;
     readonly dynamodb: DynamoDBClient;
   },
   stackRegion: string,
@@ -68,7 +74,9 @@ export function deployedKeyCallReader(
       clientFor: clients.cloudtrailFor,
       gate: ledgerRateGate(clients.dynamodb, config.notificationLedgerTable, LOOKUP_EVENTS_PER_SECOND),
     },
-    ...(clients.logs ? { trailLogGroup: { logs: clients.logs, logGroupName: config.cloudtrailLogGroup } } : {}),
+    ...(clients.trailLogGroup && config.cloudtrailLogGroup !== ''
+      ? { trailLogGroup: clients.trailLogGroup(config.cloudtrailLogGroup) }
+      : {}),
     deliveryDelayMs: config.cloudtrailDeliveryDelayMs,
   });
 }
@@ -87,7 +95,9 @@ export function inProcessKeyCallReader(
   return keyCallReader({
     regions: cloudtrailRegions(config.cloudtrailRegions, env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? GLOBAL_SERVICES_REGION),
     ...(moto ? {} : { eventHistory: { clientFor: clients.cloudtrailFor, gate: intervalRateGate(LOOKUP_EVENTS_PER_SECOND) } }),
-    trailLogGroup: { logs: clients.logs, logGroupName: config.cloudtrailLogGroup },
+    ...(config.cloudtrailLogGroup === ''
+      ? {}
+      : { trailLogGroup: trailLogGroupSource({ logs: clients.logs, logGroupName: config.cloudtrailLogGroup }) }),
     deliveryDelayMs,
   });
 }

@@ -66,6 +66,8 @@ export interface NotificationFacts {
   readonly consumers?: ConsumerList | undefined;
   /** compromise-contained: what is and is not cut, and what the leaked key did (shared/rotation/incident.ts), one line each. */
   readonly details?: readonly string[] | undefined;
+  /** compromise-contained about temporary credentials (oldAccessKeyId is then the session's ASIA key): the key that opened it, if CloudTrail shows it. */
+  readonly session?: { readonly issuedBy: string | null; readonly detail: string } | undefined;
 }
 
 export interface NamedConsumer {
@@ -208,13 +210,20 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
   },
   'compromise-contained': {
     severity: 'critical',
-    title: (f) => `CRITICAL: leaked access key of ${f.userName} contained`,
+    title: (f) => (f.session ? `CRITICAL: sessions of ${f.userName} contained` : `CRITICAL: leaked access key of ${f.userName} contained`),
     happened: (f) =>
-      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was deactivated, and the user's own sessions made with it (GetSessionToken, GetFederationToken) are denied${f.reason ? `: ${f.reason}` : ''}. ` +
-      `Sessions of roles assumed with the key are NOT cut by the user's deny (a role session has the role's permissions): see the roles below. A replacement is being issued to ${secret(f)}.`,
-    todo: () =>
-      'Revoke the sessions of the roles listed below that are not revoked yet, contain every key flagged below, review the writes listed below for persistence (users, keys, login profiles, policies, trust), ' +
-      'and tell consumers that requests failed until they read the new key.',
+      f.session
+        ? `The sessions of IAM user ${f.userName} issued before now are denied: the trigger named its temporary credentials ${key(f.oldAccessKeyId)}${f.reason ? ` (${f.reason})` : ''}. ` +
+          `No access key was deactivated: the user's keys carry no session issue time and keep working. ${f.session.detail} ` +
+          `Sessions of roles assumed with it are NOT cut by the user's deny: see the roles below.`
+        : `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was deactivated, and the user's own sessions made with it (GetSessionToken, GetFederationToken) are denied${f.reason ? `: ${f.reason}` : ''}. ` +
+          `Sessions of roles assumed with the key are NOT cut by the user's deny (a role session has the role's permissions): see the roles below. A replacement is being issued to ${secret(f)}.`,
+    todo: (f) =>
+      f.session
+        ? `${f.session.issuedBy ? `If access key ${f.session.issuedBy}, which opened the session, leaked too, contain it: iam-key-rotator rotate ${f.userName} --key ${f.session.issuedBy} --compromised. ` : 'Find how the session was obtained (a leaked key, a console password) and contain that. '}` +
+          'Revoke the sessions of the roles listed below that are not revoked yet, and review the writes listed below for persistence. Legitimate sessions of the user must be requested again.'
+        : 'Revoke the sessions of the roles listed below that are not revoked yet, contain every key flagged below, review the writes listed below for persistence (users, keys, login profiles, policies, trust), ' +
+          'and tell consumers that requests failed until they read the new key.',
   },
   // To operations, once per organization scan: `reason` lists each account that failed and why.
   'accounts-unreachable': {

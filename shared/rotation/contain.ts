@@ -17,6 +17,7 @@ import { readSecret } from './secret.ts';
 import { RotationInput, type Contained } from './workflow-state.ts';
 import { anySourceRead, gapsOf } from '../aws/key-calls.ts';
 import { errorName } from '../base/errors.ts';
+import { isSessionKeyId } from '../base/access-key-id.ts';
 import {
   PROPAGATION_MARGIN_MS,
   REVOKE_OLDER_SESSIONS_POLICY,
@@ -38,7 +39,9 @@ import {
  * expire (up to 12 hours). Contain therefore reads what the key did from CloudTrail and, for each
  * role it assumed in this account, revokes the role's older sessions as the IAM console does (when
  * COMPROMISE_REVOKE_ROLE_SESSIONS allows it), or names the command. CloudTrail being unreadable never
- * stops containment: the notice then says what could not be checked.
+ * stops containment: the notice then says what could not be checked. When the trigger names temporary
+ * credentials of the user (an ASIA key id) there is no key to cut: only the sessions are denied
+ * (containSessions).
  */
 
 export const DENY_POLICY_PREFIX = 'iam-key-rotator-deny-sessions-before-';
@@ -118,6 +121,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   ]);
   // A protected user (break-glass, the deployer) is never acted on, a leak included: its roles deny it too.
   refuseProtected(deps.config, userName, facts.path, 'containment');
+  if (isSessionKeyId(accessKeyId)) return containSessions(input, deps, { keys, policies, facts });
   const key = keys.find((candidate) => candidate.accessKeyId === accessKeyId);
   if (!key) {
     throw new AccessKeyNotFoundError(
@@ -130,23 +134,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   // deactivation has reached every endpoint no session can be made with the key, and the margin
   // covers the ones made while it travelled.
   if (key.status === 'Active') await setKeyStatus(deps.iam, userName, accessKeyId, 'Inactive');
-  const startedAt = Date.parse(input.executionStartedAt);
-  const ours = policies
-    .map((name) => ({ name, before: deniedBeforeOf(name) }))
-    .find((policy) => policy.before !== undefined && policy.before.getTime() >= startedAt - 1000);
-  let policyName: string;
-  let deniedBefore: Date;
-  if (ours?.before) {
-    // A retry of this step: the policy this execution attached already covers every session before the cut.
-    policyName = ours.name;
-    deniedBefore = ours.before;
-  } else {
-    deniedBefore = ceilToSecond(new Date(deps.clock().getTime() + PROPAGATION_MARGIN_MS));
-    policyName = denyPolicyName(deniedBefore);
-    await deps.iam.send(
-      new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: denySessionsPolicy(deniedBefore) }),
-    );
-  }
+  const { policyName, deniedBefore } = await denyOlderSessions(deps, userName, policies, input.executionStartedAt);
   const containedAt = deps.clock().toISOString();
   deps.logger.warn('leaked key contained', { userName, accessKeyId, keyWasActive: key.status === 'Active', policyName });
 
@@ -190,7 +178,119 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
     detail: plan.why,
     // Containment is the point of this path, exempt or not; the notice says the user was exempt.
     exemption: exemptionOf(deps.config, facts, settings, deps.clock()) ?? null,
+    session: null,
   };
+}
+
+/**
+ * The inline deny of every session of the user issued before now plus PROPAGATION_MARGIN_MS; a retry
+ * of this step (a policy attached since the execution started) reuses the one it attached.
+ */
+async function denyOlderSessions(
+  deps: RotationDeps,
+  userName: string,
+  policies: readonly string[],
+  executionStartedAt: string,
+): Promise<{ readonly policyName: string; readonly deniedBefore: Date }> {
+  const startedAt = Date.parse(executionStartedAt);
+  const ours = policies
+    .map((name) => ({ name, before: deniedBeforeOf(name) }))
+    .find((policy) => policy.before !== undefined && policy.before.getTime() >= startedAt - 1000);
+  if (ours?.before) return { policyName: ours.name, deniedBefore: ours.before };
+  const deniedBefore = ceilToSecond(new Date(deps.clock().getTime() + PROPAGATION_MARGIN_MS));
+  const policyName = denyPolicyName(deniedBefore);
+  await deps.iam.send(
+    new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: denySessionsPolicy(deniedBefore) }),
+  );
+  return { policyName, deniedBefore };
+}
+
+/** GetSessionToken and GetFederationToken sessions last at most 36 hours: a live one was opened within them. */
+export const SESSION_MAX_MS = 36 * 60 * 60_000;
+
+/**
+ * A finding about temporary credentials of the user (GuardDuty names the session's ASIA key): there is
+ * no key to cut or replace, so only the user's sessions issued before now are denied (the same inline
+ * deny as for a leaked key; the user's long-term keys carry no aws:TokenIssueTime and keep working).
+ * CloudTrail then tells what the session did (roles it assumed are settled as for a leaked key) and
+ * which of the user's keys opened it, for the notice: if that key leaked too, a person contains it.
+ */
+async function containSessions(
+  input: ContainInput,
+  deps: RotationDeps,
+  read: {
+    readonly keys: readonly { readonly accessKeyId: string }[];
+    readonly policies: readonly string[];
+    readonly facts: Awaited<ReturnType<typeof readUserFacts>>;
+  },
+): Promise<Contained> {
+  const { userName, accessKeyId } = input.request;
+  const { policyName, deniedBefore } = await denyOlderSessions(deps, userName, read.policies, input.executionStartedAt);
+  const containedAt = deps.clock().toISOString();
+  deps.logger.warn('sessions of a user contained', { userName, sessionAccessKeyId: accessKeyId, policyName });
+  const { settings } = resolveUserSettings(userName, read.facts.tags, deps.config);
+  const [quarantine, incident, session] = await Promise.all([
+    quarantinePolicies(deps.iam, userName),
+    incidentOf(deps, {
+      accessKeyId,
+      deniedBefore,
+      accountId: deps.memberAccountId ?? read.facts.arn?.split(':')[4],
+      otherActiveKey: undefined,
+    }),
+    sessionIssuer(
+      deps,
+      accessKeyId,
+      read.keys.map((key) => key.accessKeyId),
+    ),
+  ]);
+  return {
+    containedAt,
+    keyWasActive: false,
+    denyPolicyName: policyName,
+    deniedBefore: deniedBefore.toISOString(),
+    awsQuarantinePolicies: quarantine,
+    incident,
+    otherKeyId: null,
+    plan: 'skip',
+    replacement: 'skip',
+    compromisedKeyAction: deps.config.compromisedKeyAction,
+    detail: 'none: the finding names temporary credentials, not a key; no key was deactivated',
+    exemption: exemptionOf(deps.config, read.facts, settings, deps.clock()) ?? null,
+    session,
+  };
+}
+
+/** Which of the user's keys opened the session `sessionKeyId`, from the GetSessionToken/GetFederationToken records of the last SESSION_MAX_MS. */
+async function sessionIssuer(
+  deps: RotationDeps,
+  sessionKeyId: string,
+  userKeys: readonly string[],
+): Promise<{ readonly issuedBy: string | null; readonly detail: string }> {
+  const unknown = (why: string) => ({ issuedBy: null, detail: `Which key opened it is not known: ${why}` });
+  if (!deps.readKeyCalls) return unknown('no CloudTrail source is configured (CLOUDTRAIL_LOG_GROUP, event history)');
+  const readCalls = deps.readKeyCalls;
+  const to = deps.clock();
+  const from = new Date(to.getTime() - SESSION_MAX_MS);
+  try {
+    const reads = await Promise.all(userKeys.map((key) => readCalls({ accessKeyId: key, from, to })));
+    for (const [index, read] of reads.entries()) {
+      const opened = read.calls.find((call) => call.sessionAccessKeyId === sessionKeyId && call.errorCode === undefined);
+      if (opened) {
+        const key = userKeys[index] ?? opened.accessKeyId;
+        return {
+          issuedBy: key,
+          detail: `It was opened with the user's access key ${key} (${opened.eventName} at ${opened.at.toISOString()} from ${opened.sourceIp}).`,
+        };
+      }
+    }
+    // What the evidence could not cover is in the incident's gaps; here only whether it could be read at all.
+    if (reads.length === 0) return unknown('the user has no access key to have opened it: a console sign-in, most likely.');
+    if (!reads.some(anySourceRead)) return unknown('CloudTrail could not be read (the gaps are listed below).');
+    return unknown("no key of the user opened it in CloudTrail's records of the last 36 hours: a console sign-in, or a record not read.");
+  } catch (error) {
+    deps.logger.warn('the key that opened a session could not be looked up; the notice says so', { errorName: errorName(error) });
+    return unknown(`CloudTrail could not be read (${errorName(error)}).`);
+  }
 }
 
 /**

@@ -82,6 +82,8 @@ export const KeyWrite = z.object({
   eventSource: z.string(),
   eventName: z.string(),
   target: z.optional(z.string()),
+  /** The role the write handed to a service (KeyCall.passedRole): what runs with it outlives the key. */
+  passedRole: z.optional(z.string()),
   sourceIp: z.string(),
   userAgent: z.string(),
   errorCode: z.optional(z.string()),
@@ -154,6 +156,10 @@ const READ = /^(Get|List|Describe|Head|Lookup|BatchGet|Query|Scan|Search|Filter|
 const isWrite = (call: KeyCall): boolean =>
   call.category === 'Management' && !SESSION_CALLS.has(call.eventName) && !READ.test(call.eventName);
 
+/** A write that persists: a new principal, credential, permission or trust, or a role handed to something that runs. */
+const persists = (call: KeyCall): boolean =>
+  PERSISTENCE.has(call.eventName) || (call.passedRole !== undefined && call.errorCode === undefined);
+
 const iso = (at: Date): string => at.toISOString();
 
 export interface IncidentInput {
@@ -193,10 +199,7 @@ export function summarizeIncident(input: IncidentInput): Incident {
   }
   const writes = calls.filter(isWrite);
   // Persistence first, each group in time order: a person reads the notice from the top.
-  const ordered = [
-    ...writes.filter((call) => PERSISTENCE.has(call.eventName)),
-    ...writes.filter((call) => !PERSISTENCE.has(call.eventName)),
-  ];
+  const ordered = [...writes.filter(persists), ...writes.filter((call) => !persists(call))];
   const created = calls.filter((call) => call.eventName === 'CreateAccessKey' && call.createdAccessKeyId !== undefined);
   const suspicious = calls.find((call) => isWrite(call) || (call.eventName === 'AssumeRole' && call.errorCode === undefined));
   return {
@@ -212,6 +215,7 @@ export function summarizeIncident(input: IncidentInput): Incident {
       eventSource: call.eventSource,
       eventName: call.eventName,
       ...(call.target === undefined ? {} : { target: call.target }),
+      ...(call.passedRole === undefined ? {} : { passedRole: call.passedRole }),
       sourceIp: call.sourceIp,
       userAgent: call.userAgent.slice(0, MAX_AGENT),
       ...(call.errorCode === undefined ? {} : { errorCode: call.errorCode }),
@@ -254,6 +258,14 @@ export function unreadIncident(from: Date, to: Date, why: string): Incident {
   };
 }
 
+/** What a write that handed a role to a service means for the person reading the notice. */
+function passes(write: KeyWrite): string {
+  if (write.passedRole === undefined) return '';
+  if (write.errorCode !== undefined) return `, passing role ${write.passedRole}`;
+  const service = write.eventSource.replace(/\.amazonaws\.com$/, '');
+  return `, passing role ${write.passedRole} to ${service}: what runs with it keeps that role's permissions after the key is cut; remove it`;
+}
+
 /** The incident as lines of the critical notice. */
 export function incidentLines(incident: Incident, deniedBefore: string): string[] {
   if (!incident.read) {
@@ -287,7 +299,7 @@ export function incidentLines(incident: Incident, deniedBefore: string): string[
   else lines.push('- Writes made with the leaked key:');
   for (const write of incident.writes)
     lines.push(
-      `  - ${write.at} ${write.eventName}${write.target ? ` ${write.target}` : ''}${write.errorCode ? ` (refused: ${write.errorCode})` : ''} from ${write.sourceIp}, ${write.userAgent}`,
+      `  - ${write.at} ${write.eventName}${write.target ? ` ${write.target}` : ''}${passes(write)}${write.errorCode ? ` (refused: ${write.errorCode})` : ''} from ${write.sourceIp}, ${write.userAgent}`,
     );
   if (incident.moreWrites > 0) lines.push(`  - and ${incident.moreWrites} more writes (see CloudTrail).`);
   if (incident.gaps.length > 0) lines.push(`- Not covered by this evidence: ${incident.gaps.join('; ')}.`);

@@ -118,6 +118,8 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
       const exempt = contained.exemption
         ? `; the user is exempt from rotation (${contained.exemption}), but a leaked key is contained regardless`
         : '';
+      if (contained.session)
+        return { ...base, reason: why, session: contained.session, details: containedDetails(contained, base.userName) };
       return {
         ...base,
         reason: `${why} (replacement: ${contained.detail}${exempt})`,
@@ -132,7 +134,7 @@ function containedDetails(contained: Contained, userName: string): string[] {
   const denied =
     `The user's sessions issued before ${contained.deniedBefore} are denied by the inline policy ${contained.denyPolicyName} (containment time ` +
     `plus ${PROPAGATION_MARGIN_MS / 60_000} minutes, so a session minted while the deactivation was still reaching IAM's endpoints is denied too; ` +
-    'a legitimate session requested in those minutes must be requested again). The key itself no longer authenticates.';
+    `a legitimate session requested in those minutes must be requested again).${contained.session ? '' : ' The key itself no longer authenticates.'}`;
   const quarantine = contained.awsQuarantinePolicies.map(
     (policy) =>
       `AWS attached ${policy} to ${userName}. It restricts every credential of the user, the replacement key too: it denies iam:CreateAccessKey, ` +

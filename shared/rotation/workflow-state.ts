@@ -116,6 +116,13 @@ export const Contained = z.object({
   detail: z.string(),
   /** Why the user is exempt (null: it is not): a leaked key is contained regardless, and the notice says so. */
   exemption: z.optional(z.nullable(z.string())),
+  /**
+   * Set when the trigger named temporary credentials of the user (an ASIA key id): only the user's
+   * sessions were denied, no key was cut. `issuedBy`: the long-term key CloudTrail shows opening that
+   * session (GetSessionToken, GetFederationToken), null when it shows none; `detail` says what was found.
+   * Null for a leaked key (the ASL's ResultSelector names every field, so each is always present).
+   */
+  session: z.optional(z.nullable(z.object({ issuedBy: z.nullable(z.string()), detail: z.string() }))),
 });
 export type Contained = z.output<typeof Contained>;
 

@@ -19,6 +19,7 @@ import {
 import { executionArnFor, executionName } from '../base/execution-name.ts';
 import { DEFAULT_GUARDDUTY_POLICY, parseTrigger, type OnDemandKind, type TriggerRequest } from './triggers.ts';
 import { listUserKeys, ownerOfKey, readUserFacts } from '../aws/iam.ts';
+import { isSessionKeyId } from '../base/access-key-id.ts';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
 import type { Config } from '../config/settings.ts';
@@ -140,6 +141,15 @@ export async function resolveTarget(request: TriggerRequest, iam: IAMClient): Pr
     }
   }
   const keys = await listUserKeys(iam, userName);
+  // Temporary credentials of the user (a finding about its sessions): no key of its own to find; Contain denies the sessions.
+  if (request.accessKeyId !== undefined && isSessionKeyId(request.accessKeyId)) {
+    if (request.kind !== 'compromise') {
+      throw new KeyNotActiveError(
+        `${request.accessKeyId} is a session's temporary key id (ASIA…), not an access key of ${userName}: only containment acts on it (--compromised). Nothing was started.`,
+      );
+    }
+    return { userName, accessKeyId: request.accessKeyId };
+  }
   if (request.accessKeyId === undefined) {
     const oldest = keys.filter((key) => key.status === 'Active').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
     if (!oldest) throw new KeyNotActiveError(`IAM user ${userName} has no Active access key: there is nothing to rotate.`);
@@ -307,7 +317,8 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
       );
     }
   }
-  if (kind === 'compromise') {
+  // Containing a session touches no key: a rotation of the user's keys goes on beside it.
+  if (kind === 'compromise' && !isSessionKeyId(accessKeyId)) {
     for (const running of await runningRotationsOf(deps.sfn, deps.stateMachineArn, userName, account.accountId)) {
       if (running.kind === 'compromise') continue;
       await deps.sfn.send(

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import '../base/zod-locale.ts';
 import { AccountId } from '../base/account-id.ts';
-import { InvalidInputError, TemporaryCredentialsError, UnverifiedEventSourceError } from '../base/errors.ts';
+import { InvalidInputError, UnverifiedEventSourceError } from '../base/errors.ts';
+import { isSessionKeyId } from '../base/access-key-id.ts';
 import { SETTINGS } from '../config/settings.ts';
 
 /**
@@ -211,7 +212,6 @@ function parseEvent(event: { source: string }, guardDuty: GuardDutyPolicy): Pars
       return { type: 'ignored', source: 'guardduty', reason: `finding ${detail.id} (${detail.type.slice(0, 128)}) ${target.ignored}` };
     }
     const { key } = target;
-    if (key.accessKeyId.startsWith('ASIA')) throw temporaryCredentials(detail.id, detail.type, key.userName, key.accessKeyId);
     const request = DirectRequest.safeParse({ userName: key.userName, accessKeyId: key.accessKeyId, kind: 'compromise' });
     if (!request.success) throw invalid('The GuardDuty finding', request.error);
     return {
@@ -223,7 +223,10 @@ function parseEvent(event: { source: string }, guardDuty: GuardDutyPolicy): Pars
           accessKeyId: request.data.accessKeyId,
           kind: 'compromise',
           requestedBy: `aws.guardduty:${detail.id}`,
-          reason: `GuardDuty finding ${detail.type} (severity ${detail.severity}, resource ${detail.resource.resourceType.slice(0, 64)})`,
+          reason: `GuardDuty finding ${detail.type} (severity ${detail.severity}, resource ${detail.resource.resourceType.slice(0, 64)}${
+            // An ASIA key: the user's own sessions, which Contain denies; there is no key to rotate.
+            isSessionKeyId(key.accessKeyId) ? ', about temporary credentials of the user' : ''
+          })`,
         },
       ],
     };
@@ -254,15 +257,4 @@ function guardDutyTarget(
     return ignored('is not of a type in GUARDDUTY_FINDING_TYPES');
   }
   return { key };
-}
-
-function temporaryCredentials(findingId: string, type: string, userName: string, accessKeyId: string): TemporaryCredentialsError {
-  const user = userName.slice(0, 64);
-  return new TemporaryCredentialsError(
-    `GuardDuty finding ${findingId} (${type.slice(0, 128)}) is about temporary credentials ${accessKeyId.slice(0, 32)} of IAM user ${user}: ` +
-      'its own sessions, not a key the rotator can rotate. Nothing was changed. ' +
-      `Deny the user's sessions issued before now: contain the long-term key that issued them (\`iam-key-rotator rotate ${user} --key <its AKIA key> --compromised\`; ` +
-      'containment denies every session issued before it), or attach a Deny of "*" with the condition ' +
-      `DateLessThan aws:TokenIssueTime <now> to ${user} yourself (\`aws iam put-user-policy\`).`,
-  );
 }

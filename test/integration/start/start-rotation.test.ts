@@ -214,6 +214,60 @@ describe('start-rotation against moto', () => {
     expect(SUPERSEDED_ERROR).toBe('SupersededByCompromise');
   });
 
+  test("a GuardDuty finding about a user's temporary credentials starts containment of its sessions and stops no rotation of its keys", async () => {
+    // Prepare: a running scheduled rotation of the user's key, and a finding about a session of the user (an ASIA key id).
+    const key = await createUser('session-finding');
+    const scheduled = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: executionName('session-finding', key.accessKeyId, 'scheduled'),
+        input: JSON.stringify({ userName: 'session-finding', accessKeyId: key.accessKeyId, kind: 'scheduled' }),
+      }),
+    );
+    const finding = JSON.parse(readFileSync(repoPath('test/fixtures/guardduty-iamuser-finding.json'), 'utf8')) as {
+      detail: Record<string, unknown>;
+    };
+    const session = 'ASIAQEXAMPLESESSION9';
+    const event = viaRule({
+      ...finding,
+      detail: {
+        ...finding.detail,
+        resource: {
+          resourceType: 'AccessKey',
+          accessKeyDetails: { accessKeyId: session, userName: 'session-finding', userType: 'IAMUser' },
+        },
+      },
+    });
+
+    // Act
+    const [outcome] = await handleTrigger(event, deps);
+
+    // Assess
+    expect(outcome).toMatchObject({
+      status: 'started',
+      userName: 'session-finding',
+      accessKeyId: session,
+      kind: 'compromise',
+      stopped: [],
+    });
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: scheduled.executionArn }))).status).toBe('RUNNING');
+    expect(await keysOf('session-finding')).toEqual({ [key.accessKeyId]: 'Active' });
+  });
+
+  test('an ASIA key id named for a scheduled or manual rotation is refused: only containment acts on sessions', async () => {
+    // Prepare
+    await createUser('session-manual');
+
+    // Act
+    const refused = handleTrigger({ userName: 'session-manual', accessKeyId: 'ASIAQEXAMPLESESSION8', kind: 'manual' }, deps);
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({
+      name: 'KeyNotActiveError',
+      message: expect.stringContaining('--compromised') as unknown,
+    });
+  });
+
   test('a manual rotation is refused while a scheduled rotation of the same user runs, and nothing starts', async () => {
     // Prepare: a running scheduled rotation of the user.
     const key = await createUser('one-at-a-time');

@@ -60,6 +60,71 @@ describe('parseCloudTrailRecord', () => {
     expect(JSON.stringify(call)).not.toContain('SECRET-VALUE');
   });
 
+  test('a GetSessionToken names the session it opened by its ASIA key id, never its token or secret', () => {
+    // Prepare
+    const record = {
+      ...syntheticRecord({
+        eventId: 'session-1',
+        at: new Date('2026-11-29T10:03:00Z'),
+        accessKeyId: FIXTURE_KEY,
+        eventName: 'GetSessionToken',
+      }),
+      responseElements: {
+        credentials: { accessKeyId: 'ASIAQEXAMPLESESSION1', sessionToken: 'TOKEN-VALUE', expiration: 'Nov 30, 2026, 10:03:00 AM' },
+      },
+    };
+
+    // Act
+    const call = parseCloudTrailRecord(record);
+
+    // Assess
+    expect(call?.sessionAccessKeyId).toBe('ASIAQEXAMPLESESSION1');
+    expect(JSON.stringify(call)).not.toContain('TOKEN-VALUE');
+  });
+
+  test.each([
+    [
+      'Lambda CreateFunction',
+      'CreateFunction',
+      { functionName: 'miner', role: 'arn:aws:iam::123456789012:role/admin' },
+      'arn:aws:iam::123456789012:role/admin',
+    ],
+    [
+      'EC2 RunInstances',
+      'RunInstances',
+      { iamInstanceProfile: { arn: 'arn:aws:iam::123456789012:instance-profile/ops' } },
+      'arn:aws:iam::123456789012:instance-profile/ops',
+    ],
+    ['EC2 RunInstances by name', 'RunInstances', { iamInstanceProfile: { name: 'ops' } }, 'instance profile ops'],
+    [
+      'ECS RegisterTaskDefinition',
+      'RegisterTaskDefinition',
+      { taskRoleArn: 'arn:aws:iam::123456789012:role/task' },
+      'arn:aws:iam::123456789012:role/task',
+    ],
+    [
+      'CloudFormation CreateStack',
+      'CreateStack',
+      { stackName: 's', roleARN: 'arn:aws:iam::123456789012:role/cfn' },
+      'arn:aws:iam::123456789012:role/cfn',
+    ],
+  ])('a write that hands a role to a service (%s) names the role passed', (_name, eventName, requestParameters, passed) => {
+    // Prepare
+    const record = syntheticRecord({
+      eventId: `pass-${eventName}`,
+      at: new Date('2026-11-29T10:04:00Z'),
+      accessKeyId: FIXTURE_KEY,
+      eventName,
+      requestParameters,
+    });
+
+    // Act
+    const call = parseCloudTrailRecord(record);
+
+    // Assess
+    expect(call?.passedRole).toBe(passed);
+  });
+
   test('a read keeps no target: only writes say what they acted on', () => {
     // Prepare
     const record = syntheticRecord({

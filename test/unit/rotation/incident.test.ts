@@ -138,6 +138,28 @@ describe('summarizeIncident: what the leaked key did', () => {
     expect(incident.gaps).toEqual(['event-history: management events only']);
   });
 
+  test('a write that hands a role to a service counts as persistence, and the notice says to remove what runs with it', () => {
+    // Prepare
+    const calls = [
+      call('TerminateInstances', '2026-11-29T09:40:00Z', { eventSource: 'ec2.amazonaws.com' }),
+      call('CreateFunction', '2026-11-29T10:00:00Z', {
+        eventSource: 'lambda.amazonaws.com',
+        passedRole: 'arn:aws:iam::123456789012:role/admin',
+      }),
+    ];
+
+    // Act
+    const incident = summarizeIncident({ calls, from: FROM, to: TO, gaps: [], otherActiveKey: undefined });
+    const lines = incidentLines(incident, '2026-11-29T12:00:00Z');
+
+    // Assess
+    expect(incident.writes.map((write) => write.eventName)).toEqual(['CreateFunction', 'TerminateInstances']);
+    expect(incident.writes[0]?.passedRole).toBe('arn:aws:iam::123456789012:role/admin');
+    expect(lines.join('\n')).toContain(
+      "CreateFunction, passing role arn:aws:iam::123456789012:role/admin to lambda: what runs with it keeps that role's permissions after the key is cut; remove it",
+    );
+  });
+
   test('the writes are bounded, and the summary says how many more there were', () => {
     // Prepare
     const calls = Array.from({ length: MAX_WRITES + 7 }, (_, index) =>

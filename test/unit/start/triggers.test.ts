@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { InvalidInputError, TemporaryCredentialsError, UnverifiedEventSourceError } from '#shared/base/errors.ts';
+import { InvalidInputError, UnverifiedEventSourceError } from '#shared/base/errors.ts';
 import { eventAccountId } from '#shared/start/start-rotation.ts';
 import { parseTrigger } from '#shared/start/triggers.ts';
 import { repoPath } from '../../helpers/paths.ts';
@@ -150,24 +150,18 @@ describe('GuardDuty findings', () => {
     });
   });
 
-  test("a finding about an IAM user's own sessions (ASIA) is refused with TemporaryCredentialsError saying how to deny them", () => {
-    // Prepare
-    let refused: unknown;
-
+  test("a finding about an IAM user's own sessions (ASIA) starts a containment of those sessions, not a key rotation", () => {
     // Act
-    try {
-      parseEvent(fixture('guardduty-iamuser-session-finding.json'));
-    } catch (error) {
-      refused = error;
-    }
+    const parsed = parseEvent(fixture('guardduty-iamuser-session-finding.json'));
 
-    // Assess
-    expect(refused).toBeInstanceOf(TemporaryCredentialsError);
-    expect((refused as Error).name).toBe('TemporaryCredentialsError');
-    expect((refused as Error).message).toContain('temporary credentials ASIAI44QH8DHBEXAMPLE of IAM user billing-export');
-    expect((refused as Error).message).toContain('Nothing was changed');
-    expect((refused as Error).message).toContain('iam-key-rotator rotate billing-export --key <its AKIA key> --compromised');
-    expect((refused as Error).message).toContain('aws:TokenIssueTime');
+    // Assess: Contain tells an ASIA key id from a key and denies the user's sessions only.
+    expect(parsed).toMatchObject({
+      type: 'requests',
+      source: 'guardduty',
+      requests: [{ userName: 'billing-export', accessKeyId: 'ASIAI44QH8DHBEXAMPLE', kind: 'compromise' }],
+    });
+    const [request] = parsed.type === 'requests' ? parsed.requests : [];
+    expect(request?.reason).toContain('about temporary credentials of the user');
   });
 
   const finding = fixture('guardduty-iamuser-finding.json');
