@@ -1,13 +1,16 @@
 // Containment speed of the compromise fast path: the real ASL run by the local runner against its own
-// moto, 10 times. For each run: the time from the trigger (runRotation called) to "leaked key Inactive
-// and session-deny policy attached" (the later of the two IAM calls returning), and the number of
-// state transitions up to and including the one that contains. Run alone: npm run bench:containment;
+// moto, 10 times. Before each run the leaked key assumes a role, recorded by the local CloudTrail
+// stand-in, and revocation is on. For each run: the time from the trigger (runRotation called) to
+// "leaked key Inactive and session-deny policy attached" (the later of the two IAM calls returning),
+// to "role sessions denied" (the role's AWSRevokeOlderSessions written, after Contain read CloudTrail),
+// and the number of state transitions up to and including the one that contains. Run alone: npm run bench:containment;
 // `npm run bench` calls benchContainment() and puts its figures in bench/results.md.
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { pathToFileURL } from 'node:url';
 import { startBenchMoto } from './bench-moto.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
@@ -22,6 +25,9 @@ export interface ContainmentResult {
   /** Per run: trigger (runRotation called) -> the later of UpdateAccessKey (Inactive) and PutUserPolicy (deny) returning. */
   readonly timesMs: readonly number[];
   readonly medianMs: number;
+  /** Per run: trigger -> the PutRolePolicy that revokes the older sessions of the role the key assumed, returning. */
+  readonly roleTimesMs: readonly number[];
+  readonly roleMedianMs: number;
   /** States entered up to and including Contain, and their names (the same in every run). */
   readonly transitionsToContain: number;
   readonly statesToContain: readonly string[];
@@ -40,11 +46,15 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
   try {
     const { runRotation } = await import('#local/runner.ts');
     const { silentLogger } = await import('#shared/base/logger.ts');
+    const { loadConfig } = await import('#shared/config/settings.ts');
+    const { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } = await import('#local/cloudtrail-recorder.ts');
     // Explicit endpoints for every client: `npm run bench` runs other benches in this process, each with
     // its own moto, and the runner's default clients keep the endpoint of the first.
     const endpoint = moto.endpoint;
     const secretsManager = new SecretsManagerClient({ endpoint });
-    const others = { sns: new SNSClient({ endpoint }), dynamodb: new DynamoDBClient({ endpoint }), sts: new STSClient({ endpoint }) };
+    const logs = new CloudWatchLogsClient({ endpoint });
+    const others = { sns: new SNSClient({ endpoint }), dynamodb: new DynamoDBClient({ endpoint }), sts: new STSClient({ endpoint }), logs };
+    const config = { ...loadConfig(process.env), compromiseRevokeRoleSessions: ['all'], cloudtrailLogGroup: LOCAL_CLOUDTRAIL_LOG_GROUP };
     const logger = silentLogger();
 
     // The runner's IAM client, instrumented: when did the two containing calls return?
@@ -53,15 +63,21 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
     iam.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        if (context.commandName === 'UpdateAccessKeyCommand' || context.commandName === 'PutUserPolicyCommand') {
-          if (!returned.has(context.commandName)) returned.set(context.commandName, performance.now());
-        }
+        const command = context.commandName ?? '';
+        if (['UpdateAccessKeyCommand', 'PutUserPolicyCommand', 'PutRolePolicyCommand'].includes(command) && !returned.has(command))
+          returned.set(command, performance.now());
         return result;
       },
       { step: 'initialize', name: 'containmentTimer' },
     );
 
     const times: number[] = [];
+    const roleTimes: number[] = [];
+    const trail = new CloudTrailRecorder({ iam, logs, logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }],
+    });
     const transitions: number[] = [];
     let statesToContain: string[] = [];
     for (let run = 0; run < runs; run += 1) {
@@ -75,12 +91,24 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
         UserName: userName,
         CreatedAt: new Date().toISOString(),
       });
+      // What an attacker does first with a leaked key: open a role session, which the user's deny does not reach.
+      const role = await iam.send(new CreateRoleCommand({ RoleName: `bench-target-${run}`, AssumeRolePolicyDocument: trust }));
+      const attacker = new STSClient({
+        endpoint,
+        credentials: { accessKeyId, secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' },
+        maxAttempts: 1,
+      });
+      trail.attach(attacker, { sourceIp: '203.0.113.66', userAgent: 'attacker-tool/0.1' });
+      await attacker.send(new AssumeRoleCommand({ RoleArn: role.Role?.Arn ?? '', RoleSessionName: 'persist' }));
+      attacker.destroy();
+      await trail.flush();
       returned.clear();
       const trigger = performance.now();
       const report = await runRotation(
         { userName, accessKeyId, kind: 'compromise', requestedBy: 'bench', reason: 'bench' },
         {
           logger,
+          config,
           clients: { iam, secretsManager, ...others },
           stsWith: (credentials) => new STSClient({ endpoint, credentials, maxAttempts: 1 }),
           durations: { healthCheckIntervalMs: 50, healthCheckDeadlineMs: 100, observationMs: 50, oldKeyQuietMs: 50 },
@@ -88,10 +116,14 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
       );
       const deactivated = returned.get('UpdateAccessKeyCommand');
       const denied = returned.get('PutUserPolicyCommand');
-      if (report.status !== 'Succeeded' || deactivated === undefined || denied === undefined) {
-        throw new Error(`run ${run} did not contain the key: ${report.status} ${report.error?.name ?? ''} ${report.error?.message ?? ''}`);
+      const roleDenied = returned.get('PutRolePolicyCommand');
+      if (report.status !== 'Succeeded' || deactivated === undefined || denied === undefined || roleDenied === undefined) {
+        throw new Error(
+          `run ${run} did not contain the key and the role's sessions: ${report.status} ${report.error?.name ?? ''} ${report.error?.message ?? ''}`,
+        );
       }
       times.push(Math.max(deactivated, denied) - trigger);
+      roleTimes.push(roleDenied - trigger);
       const contain = report.states.findIndex((state) => state.name === STATES.Contain);
       transitions.push(contain + 1);
       statesToContain = report.states.slice(0, contain + 1).map((state) => state.name);
@@ -101,6 +133,8 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
       runs,
       timesMs: times.map((ms) => Number(ms.toFixed(1))),
       medianMs,
+      roleTimesMs: roleTimes.map((ms) => Number(ms.toFixed(1))),
+      roleMedianMs: Number(median(roleTimes).toFixed(1)),
       transitionsToContain: median(transitions),
       statesToContain,
       goalMs: CONTAINMENT_GOAL_MS,
@@ -112,15 +146,16 @@ export async function benchContainment(runs = CONTAINMENT_RUNS): Promise<Contain
 }
 
 export function containmentTable(result: ContainmentResult): string {
-  const rows = result.timesMs.map((ms, run) => `| ${run + 1} | ${ms.toFixed(1)} |`);
+  const rows = result.timesMs.map((ms, run) => `| ${run + 1} | ${ms.toFixed(1)} | ${(result.roleTimesMs[run] ?? 0).toFixed(1)} |`);
   return [
-    `Compromise fast path, local runner against moto, ${result.runs} runs (the first includes validating the ASL once per process).`,
+    `Compromise fast path, local runner against moto, ${result.runs} runs (the first includes validating the ASL once per process). Before each run the leaked key assumed a role (recorded by the local CloudTrail stand-in); COMPROMISE_REVOKE_ROLE_SESSIONS=all.`,
     '',
-    '| run | trigger → contained (ms) |',
-    '|---:|---:|',
+    '| run | trigger → key Inactive, user sessions denied (ms) | trigger → role sessions denied (ms) |',
+    '|---:|---:|---:|',
     ...rows,
     '',
     `Median trigger → old key Inactive and sessions denied (session-deny policy attached): **${result.medianMs} ms**.`,
+    `Median trigger → the assumed role's older sessions denied (AWSRevokeOlderSessions written, after reading CloudTrail): **${result.roleMedianMs} ms**. On AWS add event history's pace (2 LookupEvents a second per account and region; a 90-day read of a busy key takes its 20-call budget, about 10 s).`,
     `State transitions up to containment: ${result.transitionsToContain} (${result.statesToContain.join(' → ')}); Contain is the first Task after the routing.`,
     `Goal: under ${result.goalMs} ms locally → ${result.goalMet ? 'met' : 'NOT met'}.`,
   ].join('\n');

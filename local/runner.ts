@@ -54,6 +54,7 @@ import type { LastUsedPrecision } from '#shared/rotation/decisions.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { withLocalTrail } from './cloudtrail-recorder.ts';
 import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
 import type { KeyCallReader } from '#shared/aws/key-calls.ts';
 import { inProcessKeyCallReader } from '#shared/consumers/reader.ts';
@@ -162,6 +163,8 @@ export interface RunRotationOptions {
     readonly sns?: SNSClient;
     readonly dynamodb?: DynamoDBClient;
     readonly sts?: STSClient;
+    /** Reads the local CloudTrail stand-in's log group (default: a client from the environment). */
+    readonly logs?: CloudWatchLogsClient;
   };
   /** Default: full precision and no lag against an emulator (AWS_ENDPOINT_URL set); against AWS, 15-minute spans and LAST_USED_LAG. */
   readonly lastUsedPrecision?: LastUsedPrecision;
@@ -263,14 +266,14 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     confirmVia: options.confirmVia ?? 'tag',
     decisions: dynamoDecisionStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
     confirmationTokens: dynamoTokenStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
-    ...localKeyCalls(options.config, durations),
+    ...localKeyCalls(options.config, durations, options.clients?.logs ?? logs),
   };
 }
 
 /** Who calls with a key, for a local run: against moto the stand-in's records are readable at once, so the delivery delay is compressed like the other waits. */
-function localKeyCalls(config: Config, durations: Durations): { readonly readKeyCalls?: KeyCallReader } {
+function localKeyCalls(config: Config, durations: Durations, trailLogs: CloudWatchLogsClient): { readonly readKeyCalls?: KeyCallReader } {
   const delay = process.env.AWS_ENDPOINT_URL ? Math.min(durations.oldKeyQuietMs, config.cloudtrailDeliveryDelayMs) : undefined;
-  const reader = inProcessKeyCallReader(config, { cloudtrailFor, logs }, process.env, delay);
+  const reader = inProcessKeyCallReader(config, { cloudtrailFor, logs: trailLogs }, process.env, delay);
   return reader ? { readKeyCalls: reader } : {};
 }
 
