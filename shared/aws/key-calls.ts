@@ -122,7 +122,13 @@ export interface KeyCallsRead {
 }
 
 /** How the rotation's steps read a key's calls: the deployed wiring reads CloudTrail, the local one its stand-in. */
-export type KeyCallReader = (query: { readonly accessKeyId: string; readonly from: Date; readonly to: Date }) => Promise<KeyCallsRead>;
+export type KeyCallReader = (query: {
+  readonly accessKeyId: string;
+  readonly from: Date;
+  readonly to: Date;
+  /** Fewer API calls than the reader's budget, for a narrow look (a role session's few hours). */
+  readonly maxApiCalls?: number;
+}) => Promise<KeyCallsRead>;
 
 /** Whether anything was read: at least one source answered. */
 export function anySourceRead(read: KeyCallsRead): boolean {

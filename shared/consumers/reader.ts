@@ -48,8 +48,9 @@ export function keyCallReader(options: KeyCallReaderOptions): KeyCallReader | un
   ];
   if (sources.length === 0) return undefined;
   const budget = options.budget ?? DEFAULT_READ_BUDGET;
-  return async ({ accessKeyId, from, to }) => {
-    const read = await readCalls(sources, { accessKeyId, from, to, regions: options.regions }, budget);
+  return async ({ accessKeyId, from, to, maxApiCalls }) => {
+    const limited = maxApiCalls === undefined ? budget : { maxApiCalls: Math.min(budget.maxApiCalls, maxApiCalls) };
+    const read = await readCalls(sources, { accessKeyId, from, to, regions: options.regions }, limited);
     return { ...read, deliveryDelayMs: options.deliveryDelayMs };
   };
 }

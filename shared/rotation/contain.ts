@@ -15,7 +15,7 @@ import { exemptionOf, refuseProtected } from '../config/exemptions.ts';
 import { keyLastUsed, listUserKeys, readUserFacts, setKeyStatus } from '../aws/iam.ts';
 import { readSecret } from './secret.ts';
 import { RotationInput, type Contained } from './workflow-state.ts';
-import { anySourceRead, gapsOf } from '../aws/key-calls.ts';
+import { anySourceRead, gapsOf, type KeyCall } from '../aws/key-calls.ts';
 import { errorName } from '../base/errors.ts';
 import { isSessionKeyId } from '../base/access-key-id.ts';
 import {
@@ -27,6 +27,7 @@ import {
   unreadIncident,
   type AssumedRole,
   type Incident,
+  type SessionCall,
 } from './incident.ts';
 
 /**
@@ -207,6 +208,11 @@ async function denyOlderSessions(
 
 /** GetSessionToken and GetFederationToken sessions last at most 36 hours: a live one was opened within them. */
 export const SESSION_MAX_MS = 36 * 60 * 60_000;
+/**
+ * API calls per user key when looking for the call that opened a session: with the incident's own read
+ * and the followed role sessions, Contain stays within about 30 s of LookupEvents (2 a second) per region.
+ */
+const SESSION_ISSUER_READ_CALLS = 10;
 
 /**
  * A finding about temporary credentials of the user (GuardDuty names the session's ASIA key): there is
@@ -272,7 +278,9 @@ async function sessionIssuer(
   const to = deps.clock();
   const from = new Date(to.getTime() - SESSION_MAX_MS);
   try {
-    const reads = await Promise.all(userKeys.map((key) => readCalls({ accessKeyId: key, from, to })));
+    const reads = await Promise.all(
+      userKeys.map((key) => readCalls({ accessKeyId: key, from, to, maxApiCalls: SESSION_ISSUER_READ_CALLS })),
+    );
     for (const [index, read] of reads.entries()) {
       const opened = read.calls.find((call) => call.sessionAccessKeyId === sessionKeyId && call.errorCode === undefined);
       if (opened) {
@@ -318,7 +326,15 @@ async function incidentOf(
   try {
     const read = await deps.readKeyCalls({ accessKeyId: at.accessKeyId, from, to });
     if (!anySourceRead(read)) return unreadIncident(from, to, gapsOf(read).join('; ') || 'no CloudTrail source could be read');
-    summary = summarizeIncident({ calls: read.calls, from, to, gaps: gapsOf(read), otherActiveKey: at.otherActiveKey });
+    const followed = await followRoleSessions(deps.readKeyCalls, read.calls, to);
+    summary = summarizeIncident({
+      calls: read.calls,
+      chained: followed.calls,
+      from,
+      to,
+      gaps: [...gapsOf(read), ...followed.gaps],
+      otherActiveKey: at.otherActiveKey,
+    });
   } catch (error) {
     // The key is already cut: a CloudTrail failure only narrows what the notice can tell.
     deps.logger.warn('the leaked key’s calls could not be read; the notice says so', { errorName: errorName(error) });
@@ -327,6 +343,52 @@ async function incidentOf(
   const roles: AssumedRole[] = [];
   for (const role of summary.roles) roles.push(await settleRole(deps, role, at.accountId, at.deniedBefore));
   return { ...summary, roles };
+}
+
+/** Role sessions followed per containment, and the API calls each may spend: Contain has a minute, and each is a few hours of calls. */
+export const MAX_FOLLOWED_SESSIONS = 5;
+const SESSION_READ_CALLS = 4;
+/** A role session lasts at most 12 hours (MaxSessionDuration); chained, at most one. */
+const ROLE_SESSION_MAX_MS = 12 * 60 * 60_000;
+
+/**
+ * The roles assumed from the role sessions the key opened (role chaining), as far as CloudTrail shows:
+ * each AssumeRole record names its session's ASIA key id, whose own calls are then read over that
+ * session's life, two levels deep and at most MAX_FOLLOWED_SESSIONS sessions in all.
+ */
+async function followRoleSessions(
+  readCalls: NonNullable<RotationDeps['readKeyCalls']>,
+  calls: readonly KeyCall[],
+  to: Date,
+): Promise<{ readonly calls: SessionCall[]; readonly gaps: string[] }> {
+  const opened = (made: readonly KeyCall[], depth: number) =>
+    made
+      .filter((call) => call.eventName === 'AssumeRole' && call.errorCode === undefined && call.sessionAccessKeyId && call.target)
+      .map((call) => ({ call, depth }));
+  const queue = opened(calls, 1);
+  const found: SessionCall[] = [];
+  const seen = new Set<string>();
+  let followed = 0;
+  while (queue.length > 0 && followed < MAX_FOLLOWED_SESSIONS) {
+    const next = queue.shift();
+    const session = next?.call.sessionAccessKeyId;
+    if (!next || session === undefined || seen.has(session)) continue;
+    seen.add(session);
+    followed += 1;
+    const until = new Date(Math.min(to.getTime(), next.call.at.getTime() + ROLE_SESSION_MAX_MS));
+    const read = await readCalls({ accessKeyId: session, from: next.call.at, to: until, maxApiCalls: SESSION_READ_CALLS });
+    const via = next.call.target ?? '';
+    for (const call of read.calls) if (call.eventName === 'AssumeRole') found.push({ call, via });
+    if (next.depth < 2) queue.push(...opened(read.calls, next.depth + 1));
+  }
+  const left = queue.filter((item) => item.call.sessionAccessKeyId !== undefined && !seen.has(item.call.sessionAccessKeyId)).length;
+  return {
+    calls: found,
+    gaps:
+      left > 0
+        ? [`${left} more role session${left === 1 ? '' : 's'} the key opened were not followed for the roles they assumed in turn`]
+        : [],
+  };
 }
 
 function revokes(deps: RotationDeps, roleName: string): boolean {

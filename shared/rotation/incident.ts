@@ -74,6 +74,8 @@ export const AssumedRole = z.object({
   command: z.optional(z.string()),
   /** Why a write failed: the SDK error's name only. */
   error: z.optional(z.string()),
+  /** Set when it was assumed from a session of another role the key opened (role chaining): that role's ARN. */
+  via: z.optional(z.string()),
 });
 export type AssumedRole = z.output<typeof AssumedRole>;
 
@@ -162,8 +164,16 @@ const persists = (call: KeyCall): boolean =>
 
 const iso = (at: Date): string => at.toISOString();
 
+/** A call made with a role session the leaked key opened (or one opened from it), and the role whose session it was. */
+export interface SessionCall {
+  readonly call: KeyCall;
+  readonly via: string;
+}
+
 export interface IncidentInput {
   readonly calls: readonly KeyCall[];
+  /** AssumeRole calls made with the role sessions the key opened, as far as they were followed (role chaining). */
+  readonly chained?: readonly SessionCall[];
   readonly from: Date;
   readonly to: Date;
   readonly gaps: readonly string[];
@@ -174,11 +184,14 @@ export interface IncidentInput {
 /** The summary before any role is acted on: every assumed role starts as `not-enabled`; containment settles each. */
 export function summarizeIncident(input: IncidentInput): Incident {
   const calls = [...input.calls].sort((a, b) => a.at.getTime() - b.at.getTime());
-  const assumed = new Map<string, { firstAt: Date; lastAt: Date; times: number; ips: Set<string> }>();
-  for (const call of calls) {
+  const assumed = new Map<string, { firstAt: Date; lastAt: Date; times: number; ips: Set<string>; via?: string }>();
+  const direct = calls.map((call) => ({ call, via: undefined }));
+  const chained = [...(input.chained ?? [])].sort((a, b) => a.call.at.getTime() - b.call.at.getTime());
+  for (const { call, via } of [...direct, ...chained]) {
     if (call.eventName !== 'AssumeRole' || call.errorCode !== undefined || call.target === undefined) continue;
-    const seen = assumed.get(call.target) ?? { firstAt: call.at, lastAt: call.at, times: 0, ips: new Set<string>() };
-    seen.lastAt = call.at;
+    const seen = assumed.get(call.target) ?? { firstAt: call.at, lastAt: call.at, times: 0, ips: new Set<string>(), ...(via ? { via } : {}) };
+    if (call.at < seen.firstAt) seen.firstAt = call.at;
+    if (call.at > seen.lastAt) seen.lastAt = call.at;
     seen.times += 1;
     seen.ips.add(call.sourceIp);
     assumed.set(call.target, seen);
@@ -195,6 +208,7 @@ export function summarizeIncident(input: IncidentInput): Incident {
       times: seen.times,
       sourceIps: [...seen.ips].slice(0, MAX_IPS),
       outcome: 'not-enabled',
+      ...(seen.via === undefined ? {} : { via: seen.via }),
     });
   }
   const writes = calls.filter(isWrite);
@@ -276,7 +290,7 @@ export function incidentLines(incident: Incident, deniedBefore: string): string[
   const lines = [`From CloudTrail, ${incident.from} to ${incident.to} (${incident.calls} calls of the leaked key read):`];
   if (incident.roles.length === 0) lines.push('- Roles assumed with the leaked key: none seen.');
   for (const role of incident.roles) {
-    const seen = `role ${role.roleArn} assumed ${role.times} time(s), last ${role.lastAt}, from ${role.sourceIps.join(', ')}`;
+    const seen = `role ${role.roleArn} assumed ${role.times} time(s)${role.via ? ` from a session of role ${role.via}` : ''}, last ${role.lastAt}, from ${role.sourceIps.join(', ')}`;
     if (role.outcome === 'revoked')
       lines.push(`- ${seen}: its sessions issued before ${deniedBefore} are revoked (${REVOKE_OLDER_SESSIONS_POLICY} on the role).`);
     else {

@@ -7,8 +7,9 @@ import {
   ListRolePoliciesCommand,
   ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { cloudTrailRecord, type ObservedCall } from '#local/cloudtrail-record.ts';
-import { LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
+import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
 import { TrailWriter } from '#local/trail-writer.ts';
 import { runRotation } from '#local/runner.ts';
 import { silentLogger } from '#shared/base/logger.ts';
@@ -35,26 +36,32 @@ async function owner(userName: string) {
   return { userName, userId: user?.UserId ?? '', arn, accountId: arn.split(':')[4] ?? '' };
 }
 
-/** Writes the records of a session opened with `accessKeyId` and of the session assuming `roleArn`, minutes ago. */
-async function sessionRecords(userName: string, accessKeyId: string, roleArn: string): Promise<void> {
+type Made = Partial<ObservedCall> & Pick<ObservedCall, 'at' | 'accessKeyId' | 'operation'>;
+
+/** Writes CloudTrail records of STS calls the user's credentials made, from the attacker's address. */
+async function writeRecords(userName: string, calls: readonly Made[]): Promise<void> {
   const user = await owner(userName);
-  const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
-  const call = (made: Partial<ObservedCall> & Pick<ObservedCall, 'at' | 'accessKeyId' | 'operation'>): ObservedCall => ({
-    owner: user,
-    service: 'sts',
-    region: 'us-east-1',
-    requestId: undefined,
-    ...ATTACKER,
-    ...made,
-  });
   const writer = new TrailWriter(new CloudWatchLogsClient({}), LOCAL_CLOUDTRAIL_LOG_GROUP, silentLogger());
   const stream = `${user.accountId}_CloudTrail_us-east-1`;
-  const records = [
-    call({ at: at(30), accessKeyId, operation: 'GetSessionToken', session: { accessKeyId: SESSION_KEY } }),
-    call({ at: at(20), accessKeyId: SESSION_KEY, operation: 'AssumeRole', parameters: { roleArn } }),
-  ];
-  for (const record of records)
-    expect(await writer.write(stream, { timestamp: record.at.getTime(), message: JSON.stringify(cloudTrailRecord(record)) })).toBe(true);
+  for (const made of calls) {
+    const record = cloudTrailRecord({ owner: user, service: 'sts', region: 'us-east-1', requestId: undefined, ...ATTACKER, ...made });
+    expect(await writer.write(stream, { timestamp: made.at.getTime(), message: JSON.stringify(record) })).toBe(true);
+  }
+}
+
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+
+/** Writes the records of a session opened with `accessKeyId` and of the session assuming `roleArn`, minutes ago. */
+async function sessionRecords(userName: string, accessKeyId: string, roleArn: string): Promise<void> {
+  await writeRecords(userName, [
+    { at: minutesAgo(30), accessKeyId, operation: 'GetSessionToken', session: { accessKeyId: SESSION_KEY } },
+    { at: minutesAgo(20), accessKeyId: SESSION_KEY, operation: 'AssumeRole', parameters: { roleArn } },
+  ]);
+}
+
+async function createRole(roleName: string): Promise<string> {
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] };
+  return (await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }))).Role?.Arn ?? '';
 }
 
 describe('compromise: a finding about the temporary credentials of a user', () => {
@@ -62,10 +69,8 @@ describe('compromise: a finding about the temporary credentials of a user', () =
     // Prepare
     const key = await createUser('session-leak', { 'rotation:owner': 'team-s@example.com' });
     await seedSecret('session-leak', key);
-    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] };
-    const roleArn = (await iam.send(new CreateRoleCommand({ RoleName: 'session-target', AssumeRolePolicyDocument: JSON.stringify(trust) })))
-      .Role?.Arn;
-    await sessionRecords('session-leak', key.accessKeyId, roleArn ?? '');
+    const roleArn = await createRole('session-target');
+    await sessionRecords('session-leak', key.accessKeyId, roleArn);
 
     // Act
     let state: Contained | undefined;
@@ -118,7 +123,7 @@ describe('compromise: a finding about the temporary credentials of a user', () =
     expect(email).toContain(`No access key was deactivated`);
     expect(email).toContain(`It was opened with the user's access key ${key.accessKeyId} (GetSessionToken`);
     expect(email).toContain(`iam-key-rotator rotate session-leak --key ${key.accessKeyId} --compromised`);
-    expect(email).toContain(`role ${roleArn ?? ''} assumed 1 time(s)`);
+    expect(email).toContain(`role ${roleArn} assumed 1 time(s)`);
   });
 
   test('without a record of the session being opened, the notice says the key that opened it is not known', async () => {
@@ -145,5 +150,52 @@ describe('compromise: a finding about the temporary credentials of a user', () =
     const email = (JSON.parse(notice?.message ?? '{}') as { email?: string }).email ?? '';
     expect(email).toContain('Which key opened it is not known: no key of the user opened it in CloudTrail');
     expect(email).toContain('Find how the session was obtained');
+  });
+
+  test('a leaked key’s role session that assumed another role: both roles are found and revoked, the second named as chained', async () => {
+    // Prepare: the leaked key assumes `hop-one` (recorded by the stand-in, as AWS records it), and that session
+    // assumes `hop-two`. The stand-in records only calls signed with a user's key, so the second record is written as AWS would.
+    const leaked = await createUser('chain-leak', { 'rotation:owner': 'team-s@example.com' });
+    await seedSecret('chain-leak', leaked);
+    const [hopOne, hopTwo] = [await createRole('hop-one'), await createRole('hop-two')];
+    const trail = new CloudTrailRecorder({ iam, logs: new CloudWatchLogsClient({}), logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP });
+    const sts = new STSClient({
+      credentials: { accessKeyId: leaked.accessKeyId, secretAccessKey: leaked.secretAccessKey },
+      maxAttempts: 1,
+    });
+    trail.attach(sts, ATTACKER);
+    const session = (await sts.send(new AssumeRoleCommand({ RoleArn: hopOne, RoleSessionName: 'hop' }))).Credentials?.AccessKeyId ?? '';
+    sts.destroy();
+    await trail.flush();
+    await writeRecords('chain-leak', [{ at: new Date(), accessKeyId: session, operation: 'AssumeRole', parameters: { roleArn: hopTwo } }]);
+
+    // Act
+    let state: Contained | undefined;
+    const report = await runRotation(
+      { userName: 'chain-leak', accessKeyId: leaked.accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'found in a paste' },
+      {
+        logger: quietLogger,
+        durations: FAST,
+        config: { ...loadConfig({}), compromiseRevokeRoleSessions: ['all'] },
+        clients: { iam },
+        onStateData: ({ name, output }) => {
+          const parsed = Contained.safeParse((output as { contained?: unknown } | undefined)?.contained);
+          if (name === 'Contain' && parsed.success) state = parsed.data;
+        },
+      },
+    );
+
+    // Assess
+    expect(session).toMatch(/^ASIA/);
+    expect(report.status).toBe('Succeeded');
+    expect(state?.incident?.roles).toEqual([
+      expect.objectContaining({ roleArn: hopOne, outcome: 'revoked' }),
+      expect.objectContaining({ roleArn: hopTwo, outcome: 'revoked', via: hopOne }),
+    ]);
+    for (const roleName of ['hop-one', 'hop-two'])
+      expect((await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames).toEqual([REVOKE_OLDER_SESSIONS_POLICY]);
+    const notice = (await notificationsFor('chain-leak')).find((sent) => sent.attributes.event === 'compromise-contained');
+    const email = (JSON.parse(notice?.message ?? '{}') as { email?: string }).email ?? '';
+    expect(email).toContain(`role ${hopTwo} assumed 1 time(s) from a session of role ${hopOne}`);
   });
 });
