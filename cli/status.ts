@@ -11,7 +11,8 @@ import {
 import { sfn as defaultSfn } from '#shared/aws/clients.ts';
 import * as z from 'zod/mini';
 import { errorMessage } from '#shared/base/errors.ts';
-import { Straggler } from '#shared/rotation/workflow-state.ts';
+import { incidentLines, type Incident } from '#shared/rotation/incident.ts';
+import { Contained, Straggler } from '#shared/rotation/workflow-state.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP, type StackFlags } from './stack.ts';
@@ -47,6 +48,15 @@ export interface RotationStatusLine {
   readonly historyUnavailable: string | null;
   /** The consumers the last gate check found still on the old key (CloudTrail; empty when none or not read). */
   readonly stillOnOldKey: readonly Straggler[];
+  /** A compromise rotation's containment, from Contain's output: what was cut and what the leaked key did (CloudTrail). Null otherwise. */
+  readonly containment: {
+    readonly deniedBefore: string;
+    readonly denyPolicyName: string;
+    readonly keyWasActive: boolean;
+    /** Set when the trigger named a session (an ASIA key id): the key that opened it, if CloudTrail shows it. */
+    readonly session: { readonly issuedBy: string | null; readonly detail: string } | null;
+    readonly incident: Incident | null;
+  } | null;
 }
 
 const HELP = `
@@ -88,6 +98,21 @@ function stragglersOf(events: readonly HistoryEvent[]): Straggler[] {
   }
 }
 
+/** What Contain reported, from its output (the workflow state: ids, names, times, never a secret). */
+function containmentOf(events: readonly HistoryEvent[]): RotationStatusLine['containment'] {
+  const exited = events.find((event) => event.stateExitedEventDetails?.name === STATES.Contain);
+  if (!exited) return null;
+  try {
+    const output = JSON.parse(exited.stateExitedEventDetails?.output ?? '{}') as { contained?: unknown };
+    const parsed = Contained.safeParse(output.contained);
+    if (!parsed.success) return null;
+    const { deniedBefore, denyPolicyName, keyWasActive, session, incident } = parsed.data;
+    return { deniedBefore, denyPolicyName, keyWasActive, session: session ?? null, incident: incident ?? null };
+  } catch {
+    return null; // an output that is not ours (or was truncated)
+  }
+}
+
 function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
   return events
     .filter((event) => event.stateEnteredEventDetails?.name !== undefined)
@@ -118,11 +143,13 @@ export async function rotationStatus(
     if (accountId !== undefined && account !== accountId) continue;
     let timeline: TimelineEntry[] = [];
     let stillOnOldKey: Straggler[] = [];
+    let containment: RotationStatusLine['containment'] = null;
     let historyUnavailable: string | null = null;
     try {
       const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true }));
       timeline = timelineOf(history.events ?? []);
       stillOnOldKey = stragglersOf(history.events ?? []);
+      containment = containmentOf(history.events ?? []);
     } catch (error) {
       historyUnavailable = `GetExecutionHistory failed (${errorMessage(error)}); status from DescribeExecution only`;
     }
@@ -142,6 +169,7 @@ export async function rotationStatus(
       error: described.error ? `${described.error}${described.cause ? `: ${described.cause.slice(0, 300)}` : ''}` : null,
       historyUnavailable,
       stillOnOldKey,
+      containment,
     });
     if (lines.length >= limit) break;
   }
@@ -185,10 +213,20 @@ function render(lines: readonly RotationStatusLine[]): string {
         (consumer) =>
           `  ${colors.yellow('still on the old key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
       ),
+      ...containmentLines(line.containment),
       ...steps,
     ].join('\n');
   });
   return [table.toString(), '', ...details].join('\n');
+}
+
+function containmentLines(containment: RotationStatusLine['containment']): string[] {
+  if (!containment) return [];
+  const cut = containment.session
+    ? `the user's sessions issued before ${containment.deniedBefore} are denied (${containment.denyPolicyName}); no key was cut. ${containment.session.detail}`
+    : `${containment.keyWasActive ? 'the key was deactivated' : 'the key was already Inactive'}; the user's sessions issued before ${containment.deniedBefore} are denied (${containment.denyPolicyName})`;
+  const incident = containment.incident ? incidentLines(containment.incident, containment.deniedBefore) : [];
+  return [`  ${colors.red('contained:')} ${cut}`, ...incident.map((text) => `  ${text}`)];
 }
 
 export function registerStatus(program: Command, output: Output, setResult: (code: number) => void, sfn: SFNClient = defaultSfn): void {
