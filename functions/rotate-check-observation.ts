@@ -1,6 +1,6 @@
-import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { cloudtrailFor, cloudtrailWith } from '#shared/aws/clients/cloudtrail.ts';
 import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
-import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
+import { deployedKeyCallReader, memberKeyCallReader } from '#shared/consumers/reader.ts';
 import { trailLogGroupSource } from '#shared/aws/trail-log-group.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
@@ -25,6 +25,18 @@ export const handler = checkObservationStep(
         process.env.AWS_REGION ?? 'us-east-1',
       ),
     decisions: (config) => dynamoDecisionStore(dynamodb, () => config.notificationLedgerTable),
-    member: { function: 'rotateCheckObservation', sts, iam: iamWith },
+    member: {
+      function: 'rotateCheckObservation',
+      sts,
+      iam: iamWith,
+      // That account's event history, read with the member session (memberKeyCallReader).
+      keyCalls: (config, credentials, accountId, limit) =>
+        memberKeyCallReader(
+          config,
+          { cloudtrailFor: cloudtrailWith(credentials, limit), dynamodb },
+          accountId,
+          process.env.AWS_REGION ?? 'us-east-1',
+        ),
+    },
   }),
 );

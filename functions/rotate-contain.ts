@@ -1,9 +1,9 @@
-import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { cloudtrailFor, cloudtrailWith } from '#shared/aws/clients/cloudtrail.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
-import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
+import { deployedKeyCallReader, memberKeyCallReader } from '#shared/consumers/reader.ts';
 import { contain, ContainInput } from '#shared/rotation/contain.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
@@ -19,6 +19,19 @@ export const handler = containStep(
     secretsManager,
     // Event history only: IAM and STS writes are management events, and the bundle stays under 500 KB so.
     keyCalls: (config) => deployedKeyCallReader(config, { cloudtrailFor, dynamodb }, process.env.AWS_REGION ?? 'us-east-1'),
-    member: { function: 'rotateContain', sts, iam: iamWith, secretsManager: secretsManagerWith },
+    member: {
+      function: 'rotateContain',
+      sts,
+      iam: iamWith,
+      secretsManager: secretsManagerWith,
+      // That account's event history, read with the member session (memberKeyCallReader).
+      keyCalls: (config, credentials, accountId, limit) =>
+        memberKeyCallReader(
+          config,
+          { cloudtrailFor: cloudtrailWith(credentials, limit), dynamodb },
+          accountId,
+          process.env.AWS_REGION ?? 'us-east-1',
+        ),
+    },
   }),
 );

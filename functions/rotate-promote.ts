@@ -1,6 +1,6 @@
-import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
+import { cloudtrailFor, cloudtrailWith } from '#shared/aws/clients/cloudtrail.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
-import { deployedKeyCallReader } from '#shared/consumers/reader.ts';
+import { deployedKeyCallReader, memberKeyCallReader } from '#shared/consumers/reader.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
@@ -17,6 +17,19 @@ export const handler = promoteStep(
     secretsManager,
     // Event history only (no trail log group client): Promote lists the old key's consumers for new-key-ready.
     keyCalls: (config) => deployedKeyCallReader(config, { cloudtrailFor, dynamodb }, process.env.AWS_REGION ?? 'us-east-1'),
-    member: { function: 'rotatePromote', sts, iam: iamWith, secretsManager: secretsManagerWith },
+    member: {
+      function: 'rotatePromote',
+      sts,
+      iam: iamWith,
+      secretsManager: secretsManagerWith,
+      // That account's event history, read with the member session (memberKeyCallReader).
+      keyCalls: (config, credentials, accountId, limit) =>
+        memberKeyCallReader(
+          config,
+          { cloudtrailFor: cloudtrailWith(credentials, limit), dynamodb },
+          accountId,
+          process.env.AWS_REGION ?? 'us-east-1',
+        ),
+    },
   }),
 );

@@ -37,7 +37,9 @@ export const LOOKUP_EVENTS_PAGE_SIZE = 50;
 export const LOOKUP_EVENTS_PER_SECOND = 2;
 export const EVENT_HISTORY_DAYS = 90;
 
-export const lookupEventsGateKey = (region: string): string => `lookup-events:${region}`;
+/** The quota is per account and region: a member account's reads are rationed apart from the stack's own. */
+export const lookupEventsGateKey = (region: string, accountId?: string): string =>
+  accountId === undefined ? `lookup-events:${region}` : `lookup-events:${accountId}:${region}`;
 
 export const MANAGEMENT_ONLY_BLIND_SPOT =
   'management events only: data events (such as S3 GetObject, Lambda Invoke, DynamoDB GetItem) are not in event history; set CLOUDTRAIL_LOG_GROUP to the log group of a trail that records them';
@@ -47,6 +49,8 @@ export interface EventHistoryOptions {
   readonly clientFor: (region: string) => CloudTrailClient;
   /** Rations LookupEvents across every reader of the account (ledgerRateGate across Lambdas). */
   readonly gate: RateGate;
+  /** The member account the clients read (organization-wide rotation); absent for the stack's own. */
+  readonly accountId?: string;
   readonly clock?: Clock;
   /** Places the sample points (sampleSlices); injectable so tests can fix them. */
   readonly random?: () => number;
@@ -161,7 +165,7 @@ function evidenceOf(outcomes: readonly RegionOutcome[], unread: readonly string[
 /** The page fetcher of one region: gate, LookupEvents, and the records narrowed to the key. */
 function lookupPages(options: EventHistoryOptions, region: string, accessKeyId: string): PageFetch {
   return async (window, token) => {
-    await options.gate.acquire(lookupEventsGateKey(region));
+    await options.gate.acquire(lookupEventsGateKey(region, options.accountId));
     const output = await options.clientFor(region).send(
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: accessKeyId }],

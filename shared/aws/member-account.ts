@@ -109,7 +109,7 @@ export function memberCredentials(
  */
 export function memberAccountClients<C>(
   credentialsFor: (accountId: string) => AwsCredentialIdentityProvider,
-  build: (credentials: AwsCredentialIdentityProvider) => C,
+  build: (credentials: AwsCredentialIdentityProvider, accountId: string) => C,
 ): (accountId: string) => Promise<C> {
   const cache = new Map<string, C>();
   return async (accountId) => {
@@ -117,7 +117,7 @@ export function memberAccountClients<C>(
     await credentials();
     let clients = cache.get(accountId);
     if (!clients) {
-      clients = build(credentials);
+      clients = build(credentials, accountId);
       cache.set(accountId, clients);
     }
     return clients;
@@ -132,7 +132,7 @@ export function memberAccountClientsOnFirstUse<C>(
   sts: STSClient,
   clock: Clock,
   session: MemberSession,
-  build: (credentials: AwsCredentialIdentityProvider) => C,
+  build: (credentials: AwsCredentialIdentityProvider, accountId: string) => C,
 ): (settings: MemberRoleSettings) => (accountId: string) => Promise<C> {
   let clients: ((accountId: string) => Promise<C>) | undefined;
   return (settings) => (clients ??= memberAccountClients(memberCredentials(sts, settings, clock, session), build));
@@ -144,7 +144,11 @@ export class SessionPolicyDeniedError extends RotatorError {
   override readonly name = 'AccessDenied';
 }
 
-const SERVICE_PREFIX: Readonly<Record<string, string>> = { IAMClient: 'iam', SecretsManagerClient: 'secretsmanager' };
+const SERVICE_PREFIX: Readonly<Record<string, string>> = {
+  IAMClient: 'iam',
+  SecretsManagerClient: 'secretsmanager',
+  CloudTrailClient: 'cloudtrail',
+};
 
 /**
  * The session policy again, in process: a client built on a function's member session refuses, with

@@ -3,7 +3,8 @@
  * AssumeRole of the member role (stack/member-role.yml). The member role holds the union of these
  * actions; a session gets only the intersection of the role's policy and its session policy
  * (IAM user guide, "Session policies"), so notify's session cannot create a key even though the role
- * can. The lists are the IAM and Secrets Manager actions of each function's own role in serverless.yml:
+ * can. The lists are the IAM and Secrets Manager actions of each function's own role in serverless.yml,
+ * and cloudtrail:LookupEvents for the functions that read who uses a key (that account's event history):
  * test/integration/functions/package.test.ts fails when a role and its session policy drift apart.
  * Only Verify reads a secret value: every other step learns key ids from version ids (readSecret).
  */
@@ -31,6 +32,7 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:UpdateAccessKey',
     'iam:PutUserPolicy',
     'secretsmanager:DescribeSecret',
+    'cloudtrail:LookupEvents',
   ],
   rotatePrepare: [
     'iam:GetUser',
@@ -55,11 +57,11 @@ export const MEMBER_SESSION_ACTIONS = {
     'secretsmanager:PutSecretValue',
   ],
   rotateVerify: ['secretsmanager:GetSecretValue'],
-  rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
-  rotateCheckConsumers: ['iam:GetAccessKeyLastUsed'],
+  rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage', 'cloudtrail:LookupEvents'],
+  rotateCheckConsumers: ['iam:GetAccessKeyLastUsed', 'cloudtrail:LookupEvents'],
   rotateAwaitConfirmation: [],
   rotateDeactivate: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'secretsmanager:DescribeSecret'],
-  rotateCheckObservation: [],
+  rotateCheckObservation: ['cloudtrail:LookupEvents'],
   rotateRollback: [
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',

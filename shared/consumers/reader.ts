@@ -19,8 +19,12 @@ const GLOBAL_SERVICES_REGION = 'us-east-1';
 export interface KeyCallReaderOptions {
   /** The regions whose event history is read, most important first (cloudtrailRegions). */
   readonly regions: readonly string[];
-  /** Event history (LookupEvents); absent where it cannot exist (moto implements no LookupEvents). */
-  readonly eventHistory?: { readonly clientFor: (region: string) => CloudTrailClient; readonly gate: RateGate };
+  /** Event history (LookupEvents); absent where it cannot exist (moto implements no LookupEvents). `accountId`: a member account's. */
+  readonly eventHistory?: {
+    readonly clientFor: (region: string) => CloudTrailClient;
+    readonly gate: RateGate;
+    readonly accountId?: string;
+  };
   /**
    * A trail's CloudWatch Logs group (CLOUDTRAIL_LOG_GROUP), its source already made (trailLogGroupSource);
    * absent when none is set. Made by the caller so that a bundle without it carries no CloudWatch Logs client.
@@ -78,6 +82,29 @@ export function deployedKeyCallReader(
     ...(clients.trailLogGroup && config.cloudtrailLogGroup !== ''
       ? { trailLogGroup: clients.trailLogGroup(config.cloudtrailLogGroup) }
       : {}),
+    deliveryDelayMs: config.cloudtrailDeliveryDelayMs,
+  });
+}
+
+/**
+ * A member account's reader (organization-wide rotation): that account's event history, read with the
+ * function's member session and rationed apart from the stack's own (each account has its own quota).
+ * The stack's trail log group is not read for it: unless it receives an organization trail it holds
+ * none of the member's calls, and "no calls" must never pass for "no consumers".
+ */
+export function memberKeyCallReader(
+  config: Config,
+  clients: { readonly cloudtrailFor: (region: string) => CloudTrailClient; readonly dynamodb: DynamoDBClient },
+  accountId: string,
+  stackRegion: string,
+): KeyCallReader | undefined {
+  return keyCallReader({
+    regions: cloudtrailRegions(config.cloudtrailRegions, stackRegion),
+    eventHistory: {
+      clientFor: clients.cloudtrailFor,
+      gate: ledgerRateGate(clients.dynamodb, config.notificationLedgerTable, LOOKUP_EVENTS_PER_SECOND),
+      accountId,
+    },
     deliveryDelayMs: config.cloudtrailDeliveryDelayMs,
   });
 }

@@ -400,6 +400,8 @@ function revokes(deps: RotationDeps, roleName: string): boolean {
 async function settleRole(deps: RotationDeps, role: AssumedRole, accountId: string | undefined, before: Date): Promise<AssumedRole> {
   const command = revokeCommand(role.roleName, before);
   if (accountId === undefined || role.accountId !== accountId) return { ...role, outcome: 'other-account', command };
+  // The member role (stack/member-role.yml) writes users' keys and policies, never roles.
+  if (deps.memberAccountId !== undefined) return { ...role, outcome: 'member-account', command };
   if (!revokes(deps, role.roleName)) return { ...role, outcome: 'not-enabled', command };
   try {
     // Idempotent: a retry writes the same document (deniedBefore is the user policy's, reused on retry).

@@ -2,12 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { Config } from '../config/settings.ts';
 import { ConfigError } from '../base/errors.ts';
 import { logger } from '../base/logger.ts';
-import { limitToSession, memberAccountClientsOnFirstUse, type MemberRoleSettings } from '../aws/member-account.ts';
+import { limitToSession, memberAccountClientsOnFirstUse } from '../aws/member-account.ts';
 import { memberSessionOf, type MemberFunction } from '../aws/member-session-policies.ts';
 import { deployedAccountId } from '../aws/deployed-account.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -30,6 +31,8 @@ export interface Durations {
 export interface AccountClients {
   readonly iam: IAMClient;
   readonly secretsManager: SecretsManagerClient;
+  /** That account's CloudTrail, read with the member session; absent where the function reads none (or locally). */
+  readonly readKeyCalls?: KeyCallReader;
 }
 
 export interface StsCredentials {
@@ -123,6 +126,16 @@ export interface LambdaClients {
     readonly iam: (credentials: AwsCredentialIdentityProvider) => IAMClient;
     /** Omitted by the steps that have no Secrets Manager client. */
     readonly secretsManager?: (credentials: AwsCredentialIdentityProvider) => SecretsManagerClient;
+    /**
+     * The steps that read CloudTrail: that account's reader (memberKeyCallReader), over CloudTrail clients
+     * signed by the member session; `limit` applies the session policy to them in process, as to IAM.
+     */
+    readonly keyCalls?: (
+      config: Config,
+      credentials: AwsCredentialIdentityProvider,
+      accountId: string,
+      limit: <C extends CloudTrailClient>(client: C) => C,
+    ) => KeyCallReader | undefined;
   };
 }
 
@@ -152,15 +165,23 @@ const noSecretsManager = notBundledClient<SecretsManagerClient>('The Secrets Man
  */
 export function lambdaMemberClients(
   member: NonNullable<LambdaClients['member']>,
-): (settings: MemberRoleSettings) => (accountId: string) => Promise<AccountClients> {
+): (config: Config) => (accountId: string) => Promise<AccountClients> {
   const session = memberSessionOf(member.function);
-  return memberAccountClientsOnFirstUse(member.sts, systemClock, session, (credentials): AccountClients => {
+  // The clients of an account are built once, on first use, after the configuration was loaded.
+  let loaded: Config | undefined;
+  const clients = memberAccountClientsOnFirstUse(member.sts, systemClock, session, (credentials, accountId): AccountClients => {
     const secretsManager = member.secretsManager?.(credentials);
+    const readKeyCalls = loaded && member.keyCalls?.(loaded, credentials, accountId, (client) => limitToSession(client, session));
     return {
       iam: limitToSession(member.iam(credentials), session),
       secretsManager: secretsManager ? limitToSession(secretsManager, session) : noSecretsManager,
+      ...(readKeyCalls ? { readKeyCalls } : {}),
     };
   });
+  return (config) => {
+    loaded = config;
+    return clients(config);
+  };
 }
 
 /** The deployed Lambdas' dependencies: the function's module-scope clients, configuration read once per container. */

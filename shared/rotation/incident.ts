@@ -57,9 +57,11 @@ export function revokeCommand(roleName: string, before: Date): string {
 /**
  * What became of one role's sessions: `revoked` (the deny is on the role), `not-enabled`
  * (COMPROMISE_REVOKE_ROLE_SESSIONS leaves it to a person: `command`), `other-account` (the rotator
- * does not write there: `command`, run in that account), `failed` (the write was refused: `command`).
+ * does not write there: `command`, run in that account), `member-account` (the key is in a member
+ * account, whose member role grants no role writes: `command`, run there), `failed` (the write was
+ * refused: `command`).
  */
-export const ROLE_SESSION_OUTCOMES = ['revoked', 'not-enabled', 'other-account', 'failed'] as const;
+export const ROLE_SESSION_OUTCOMES = ['revoked', 'not-enabled', 'other-account', 'member-account', 'failed'] as const;
 
 export const AssumedRole = z.object({
   roleArn: z.string(),
@@ -189,7 +191,13 @@ export function summarizeIncident(input: IncidentInput): Incident {
   const chained = [...(input.chained ?? [])].sort((a, b) => a.call.at.getTime() - b.call.at.getTime());
   for (const { call, via } of [...direct, ...chained]) {
     if (call.eventName !== 'AssumeRole' || call.errorCode !== undefined || call.target === undefined) continue;
-    const seen = assumed.get(call.target) ?? { firstAt: call.at, lastAt: call.at, times: 0, ips: new Set<string>(), ...(via ? { via } : {}) };
+    const seen = assumed.get(call.target) ?? {
+      firstAt: call.at,
+      lastAt: call.at,
+      times: 0,
+      ips: new Set<string>(),
+      ...(via ? { via } : {}),
+    };
     if (call.at < seen.firstAt) seen.firstAt = call.at;
     if (call.at > seen.lastAt) seen.lastAt = call.at;
     seen.times += 1;
@@ -297,9 +305,11 @@ export function incidentLines(incident: Incident, deniedBefore: string): string[
       const why =
         role.outcome === 'other-account'
           ? `it is in account ${role.accountId}, where the rotator does not act; run there`
-          : role.outcome === 'failed'
-            ? `revoking failed (${role.error ?? 'error'}); run`
-            : 'COMPROMISE_REVOKE_ROLE_SESSIONS does not name it; to revoke, run';
+          : role.outcome === 'member-account'
+            ? `the member role of account ${role.accountId} grants no role writes; run there`
+            : role.outcome === 'failed'
+              ? `revoking failed (${role.error ?? 'error'}); run`
+              : 'COMPROMISE_REVOKE_ROLE_SESSIONS does not name it; to revoke, run';
       lines.push(`- ${seen}: its sessions still work for up to 12 hours; ${why}: ${role.command ?? ''}`);
     }
   }

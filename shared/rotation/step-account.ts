@@ -69,8 +69,10 @@ export async function inAccount(deps: RotationDeps, accountId: string | undefine
   }
   if (accountId === (await deps.ownAccountId())) return deps;
   // The stack's own CloudTrail holds none of a member key's calls: reading it would show no consumers and
-  // pass consumers-moved on no evidence. Without a reader of that account, the check says it could not read.
-  return { ...deps, readKeyCalls: undefined, ...(await deps.forAccount(accountId)), memberAccountId: accountId };
+  // pass consumers-moved on no evidence. Only that account's own reader counts (its event history, with the
+  // member session); without one, the check says it could not read.
+  const member = await deps.forAccount(accountId);
+  return { ...deps, readKeyCalls: member.readKeyCalls, ...member, memberAccountId: accountId };
 }
 
 /** A client whose every call fails with the error that made its account unreachable. */

@@ -1,4 +1,5 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { CLIENT_DEFAULTS } from './defaults.ts';
 
 const byRegion = new Map<string, CloudTrailClient>();
@@ -14,4 +15,23 @@ export function cloudtrailFor(region: string): CloudTrailClient {
     byRegion.set(region, client);
   }
   return client;
+}
+
+/**
+ * The same per region, signed by other credentials (a member account's role session): one client per
+ * region, made on first use by the reader built for that account, and kept with it.
+ */
+export function cloudtrailWith(
+  credentials: AwsCredentialIdentityProvider,
+  prepare: (client: CloudTrailClient) => CloudTrailClient = (client) => client,
+): (region: string) => CloudTrailClient {
+  const clients = new Map<string, CloudTrailClient>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = prepare(new CloudTrailClient({ ...CLIENT_DEFAULTS, region, credentials }));
+      clients.set(region, client);
+    }
+    return client;
+  };
 }

@@ -1,3 +1,4 @@
+import { loadConfig } from '#shared/config/settings.ts';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   CreateAccessKeyCommand,
@@ -19,7 +20,7 @@ import { lambdaMemberClients } from '#shared/rotation/deps.ts';
 const endpoint = (): string => process.env.AWS_ENDPOINT_URL ?? '';
 const MANAGEMENT = '123456789012';
 const MEMBER_ROLE = 'iam-key-rotator-member';
-const SETTINGS = { memberRoleName: MEMBER_ROLE, memberRoleExternalId: '' };
+const SETTINGS = { ...loadConfig({}), memberRoleName: MEMBER_ROLE, memberRoleExternalId: '' };
 const ADMIN_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
 /** What stack/member-role.yml grants on users, all of it: the session policy alone must keep notify from writing. */
 const MEMBER_ROLE_POLICY = JSON.stringify({

@@ -170,6 +170,28 @@ describe('consumersMoved', () => {
   });
 });
 
+describe('consumersMoved in a member account', () => {
+  test('reads that account’s own CloudTrail when the function has a reader for it (its event history, with the member session)', async () => {
+    // Prepare: the stack's reader would show nobody; the member account's shows a consumer still on the old key.
+    const t = Date.parse(PROMOTED_AT);
+    const memberReader = readerOver(callsOf(OLD, '198.51.100.44', t - 60 * MIN, t + 60 * MIN, MIN));
+    const deps = rotationDeps({
+      readKeyCalls: readerOver([]),
+      ownAccountId: async () => '111111111111',
+      forAccount: async () => ({ iam: new IAMClient({}), secretsManager: rotationDeps().secretsManager, readKeyCalls: memberReader }),
+    });
+
+    // Act
+    const member = await inAccount(deps, '222222222222');
+    const { result } = await consumersMoved(rotation, newKey, promoted, member, at(60 * MIN));
+
+    // Assess
+    expect(member.readKeyCalls).toBe(memberReader);
+    expect(result).toMatchObject({ passed: false });
+    expect(result.detail).toContain('still on the old key: 198.51.100.44 (aws-cli/2)');
+  });
+});
+
 describe('checkConsumers remembers who it waits for', () => {
   test('the previous check’s stragglers and the consumers Promote saw hold the gate when this read misses them', async () => {
     // Prepare: this read sees nobody on the old key; Promote saw the nightly job, the previous check the dashboard.
