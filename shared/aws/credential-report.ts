@@ -119,14 +119,45 @@ export function parseCredentialReport(csv: string): ReportUser[] {
       if (createdAt === undefined) continue;
       keys.push({
         slot,
-        active: row.get(`access_key_${slot}_active`) === 'true',
+        // Reports in the wild write TRUE/FALSE as well as true/false.
+        active: (row.get(`access_key_${slot}_active`) ?? '').toLowerCase() === 'true',
         createdAt,
         lastUsedAt: readDate(row, `access_key_${slot}_last_used_date`, problems),
       });
     }
     users.push({ userName, arn: row.get('arn') ?? '', keys, unreadable: problems.length > 0 ? problems.join('; ') : undefined });
   }
-  return users;
+  return mergeRowsOfOneUser(users);
+}
+
+/**
+ * One entry per user. Real reports can hold a user on two rows (one without keys, one with): keeping
+ * either row alone could hide a key. The rows are merged, in the order of the first: for each key
+ * slot the later-created key wins (a newer key replaced the older in that slot), and what could not be
+ * read of either row is kept.
+ */
+function mergeRowsOfOneUser(rows: readonly ReportUser[]): ReportUser[] {
+  const byUser = new Map<string, ReportUser>();
+  for (const row of rows) {
+    const seen = byUser.get(row.userName);
+    if (!seen) {
+      byUser.set(row.userName, row);
+      continue;
+    }
+    const slots = new Map<number, ReportKey>();
+    for (const key of [...seen.keys, ...row.keys]) {
+      const held = slots.get(key.slot);
+      if (!held || key.createdAt.getTime() > held.createdAt.getTime()) slots.set(key.slot, key);
+    }
+    const unreadable = [seen.unreadable, row.unreadable].filter((text): text is string => text !== undefined);
+    byUser.set(row.userName, {
+      userName: row.userName,
+      arn: seen.arn || row.arn,
+      keys: [...slots.values()].sort((a, b) => a.slot - b.slot),
+      unreadable: unreadable.length > 0 ? unreadable.join('; ') : undefined,
+    });
+  }
+  return [...byUser.values()];
 }
 
 function readDate(row: ReadonlyMap<string, string>, column: string, problems: string[]): Date | undefined {

@@ -78,6 +78,57 @@ describe('parseCredentialReport', () => {
     });
   });
 
+  describe('as reports in the wild write them', () => {
+    const header = fixture('credential-report.csv').split('\n')[0] ?? '';
+    const columns = header.split(',');
+    /** A row of the fixture's columns: the named ones set, the rest N/A or false. */
+    const row = (values: Record<string, string>): string =>
+      columns.map((column) => values[column] ?? (/_active$|_enabled$/.test(column) ? 'false' : 'N/A')).join(',');
+    const arn = (name: string) => `arn:aws:iam::123456789012:user/${name}`;
+
+    test('a user on two rows, the one with the key last or first: one user, the key kept either way', () => {
+      // Prepare
+      const keyless = row({ user: 'twice', arn: arn('twice') });
+      const keyed = row({
+        user: 'twice',
+        arn: arn('twice'),
+        access_key_1_active: 'true',
+        access_key_1_last_rotated: '2026-01-02T03:04:05+00:00',
+      });
+
+      // Act
+      const keyLast = parseCredentialReport([header, keyless, keyed].join('\n'));
+      const keyFirst = parseCredentialReport([header, keyed, keyless].join('\n'));
+
+      // Assess
+      for (const users of [keyLast, keyFirst]) {
+        expect(users.map((user) => user.userName)).toEqual(['twice']);
+        expect(users[0]?.keys).toEqual([{ slot: 1, active: true, createdAt: new Date('2026-01-02T03:04:05Z'), lastUsedAt: undefined }]);
+      }
+    });
+
+    test('booleans in upper case read as booleans', () => {
+      // Prepare
+      const upper = row({
+        user: 'shouting',
+        arn: arn('shouting'),
+        access_key_1_active: 'TRUE',
+        access_key_1_last_rotated: '2026-01-02T03:04:05+00:00',
+        access_key_2_active: 'FALSE',
+        access_key_2_last_rotated: '2026-02-02T03:04:05+00:00',
+      });
+
+      // Act
+      const [user] = parseCredentialReport([header, upper].join('\n'));
+
+      // Assess
+      expect(user?.keys.map((key) => [key.slot, key.active])).toEqual([
+        [1, true],
+        [2, false],
+      ]);
+    });
+  });
+
   test('a report without the key columns is refused with a message', () => {
     // Act & Assess
     expect(() => parseCredentialReport('user,arn\nalice,arn:aws:iam::1:user/alice\n')).toThrow(CredentialReportFormatError);
