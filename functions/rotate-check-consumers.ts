@@ -1,6 +1,6 @@
 import { cloudtrailFor, cloudtrailWith } from '#shared/aws/clients/cloudtrail.ts';
 import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
-import { deployedKeyCallReader, memberKeyCallReader } from '#shared/consumers/reader.ts';
+import { deployedKeyCallReader, memberKeyCalls } from '#shared/consumers/reader.ts';
 import { trailLogGroupSource } from '#shared/aws/trail-log-group.ts';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
@@ -29,14 +29,8 @@ export const handler = checkConsumersStep(
       function: 'rotateCheckConsumers',
       sts,
       iam: iamWith,
-      // That account's event history, read with the member session (memberKeyCallReader).
-      keyCalls: (config, credentials, accountId, limit) =>
-        memberKeyCallReader(
-          config,
-          { cloudtrailFor: cloudtrailWith(credentials, limit), dynamodb },
-          accountId,
-          process.env.AWS_REGION ?? 'us-east-1',
-        ),
+      // That account's event history, read with the member session.
+      keyCalls: memberKeyCalls(cloudtrailWith, dynamodb, process.env.AWS_REGION ?? 'us-east-1'),
     },
   }),
 );

@@ -3,7 +3,7 @@ import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
-import { deployedKeyCallReader, memberKeyCallReader } from '#shared/consumers/reader.ts';
+import { deployedKeyCallReader, memberKeyCalls } from '#shared/consumers/reader.ts';
 import { contain, ContainInput } from '#shared/rotation/contain.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
@@ -24,14 +24,8 @@ export const handler = containStep(
       sts,
       iam: iamWith,
       secretsManager: secretsManagerWith,
-      // That account's event history, read with the member session (memberKeyCallReader).
-      keyCalls: (config, credentials, accountId, limit) =>
-        memberKeyCallReader(
-          config,
-          { cloudtrailFor: cloudtrailWith(credentials, limit), dynamodb },
-          accountId,
-          process.env.AWS_REGION ?? 'us-east-1',
-        ),
+      // That account's event history, read with the member session.
+      keyCalls: memberKeyCalls(cloudtrailWith, dynamodb, process.env.AWS_REGION ?? 'us-east-1'),
     },
   }),
 );

@@ -1,6 +1,7 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import {
   DEFAULT_READ_BUDGET,
   eventHistorySource,
@@ -107,6 +108,28 @@ export function memberKeyCallReader(
     },
     deliveryDelayMs: config.cloudtrailDeliveryDelayMs,
   });
+}
+
+/**
+ * The member-account reader builder the steps pass to lambdaDeps (`member.keyCalls`): that account's
+ * event history over CloudTrail clients signed by the member session (`cloudtrailWith`), held to the
+ * session policy by `limit`.
+ */
+export function memberKeyCalls(
+  cloudtrailWith: (
+    credentials: AwsCredentialIdentityProvider,
+    limit: (client: CloudTrailClient) => CloudTrailClient,
+  ) => (region: string) => CloudTrailClient,
+  dynamodb: DynamoDBClient,
+  stackRegion: string,
+): (
+  config: Config,
+  credentials: AwsCredentialIdentityProvider,
+  accountId: string,
+  limit: (client: CloudTrailClient) => CloudTrailClient,
+) => KeyCallReader | undefined {
+  return (config, credentials, accountId, limit) =>
+    memberKeyCallReader(config, { cloudtrailFor: cloudtrailWith(credentials, limit), dynamodb }, accountId, stackRegion);
 }
 
 /**

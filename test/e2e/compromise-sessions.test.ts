@@ -11,7 +11,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { cloudTrailRecord, type ObservedCall } from '#local/cloudtrail-record.ts';
 import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
 import { TrailWriter } from '#local/trail-writer.ts';
-import { runRotation } from '#local/runner.ts';
+import { runRotation, type RotationReport, type RunRotationInput } from '#local/runner.ts';
 import { silentLogger } from '#shared/base/logger.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { denySessionsPolicy } from '#shared/rotation/contain.ts';
@@ -64,6 +64,22 @@ async function createRole(roleName: string): Promise<string> {
   return (await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }))).Role?.Arn ?? '';
 }
 
+/** A compromise run with role-session revocation on, and what Contain reported. */
+async function containWithRevocation(input: RunRotationInput): Promise<{ report: RotationReport; state: Contained | undefined }> {
+  let state: Contained | undefined;
+  const report = await runRotation(input, {
+    logger: quietLogger,
+    durations: FAST,
+    config: { ...loadConfig({}), compromiseRevokeRoleSessions: ['all'] },
+    clients: { iam },
+    onStateData: ({ name, output }) => {
+      const parsed = Contained.safeParse((output as { contained?: unknown } | undefined)?.contained);
+      if (name === 'Contain' && parsed.success) state = parsed.data;
+    },
+  });
+  return { report, state };
+}
+
 describe('compromise: a finding about the temporary credentials of a user', () => {
   test('denies the user’s older sessions, cuts no key, revokes the role the session assumed and names the key that opened it', async () => {
     // Prepare
@@ -73,26 +89,13 @@ describe('compromise: a finding about the temporary credentials of a user', () =
     await sessionRecords('session-leak', key.accessKeyId, roleArn);
 
     // Act
-    let state: Contained | undefined;
-    const report = await runRotation(
-      {
-        userName: 'session-leak',
-        accessKeyId: SESSION_KEY,
-        kind: 'compromise',
-        requestedBy: 'aws.guardduty:f1',
-        reason: 'GuardDuty finding',
-      },
-      {
-        logger: quietLogger,
-        durations: FAST,
-        config: { ...loadConfig({}), compromiseRevokeRoleSessions: ['all'] },
-        clients: { iam },
-        onStateData: ({ name, output }) => {
-          const parsed = Contained.safeParse((output as { contained?: unknown } | undefined)?.contained);
-          if (name === 'Contain' && parsed.success) state = parsed.data;
-        },
-      },
-    );
+    const { report, state } = await containWithRevocation({
+      userName: 'session-leak',
+      accessKeyId: SESSION_KEY,
+      kind: 'compromise',
+      requestedBy: 'aws.guardduty:f1',
+      reason: 'GuardDuty finding',
+    });
 
     // Assess: the run stops after the notice, with the key untouched.
     expect(report.status).toBe('NeedsAttention');
@@ -170,20 +173,13 @@ describe('compromise: a finding about the temporary credentials of a user', () =
     await writeRecords('chain-leak', [{ at: new Date(), accessKeyId: session, operation: 'AssumeRole', parameters: { roleArn: hopTwo } }]);
 
     // Act
-    let state: Contained | undefined;
-    const report = await runRotation(
-      { userName: 'chain-leak', accessKeyId: leaked.accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'found in a paste' },
-      {
-        logger: quietLogger,
-        durations: FAST,
-        config: { ...loadConfig({}), compromiseRevokeRoleSessions: ['all'] },
-        clients: { iam },
-        onStateData: ({ name, output }) => {
-          const parsed = Contained.safeParse((output as { contained?: unknown } | undefined)?.contained);
-          if (name === 'Contain' && parsed.success) state = parsed.data;
-        },
-      },
-    );
+    const { report, state } = await containWithRevocation({
+      userName: 'chain-leak',
+      accessKeyId: leaked.accessKeyId,
+      kind: 'compromise',
+      requestedBy: 'test',
+      reason: 'found in a paste',
+    });
 
     // Assess
     expect(session).toMatch(/^ASIA/);
