@@ -1,12 +1,21 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { CreateAccessKeyCommand, CreateRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
 import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
 import { runRotation } from '#local/runner.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { PROPAGATION_MARGIN_MS, REVOKE_OLDER_SESSIONS_POLICY, revokeOlderSessionsPolicy } from '#shared/rotation/incident.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
+import { cli } from '../helpers/cli.ts';
 import { createUser, iam, keysOf, notificationsFor, quietLogger, seedSecret, type TestKey } from '../helpers/rotation-fixtures.ts';
 
 // Role sessions opened with a leaked key: the user's TokenIssueTime deny does not reach them (a role
@@ -55,6 +64,7 @@ function recorder(): CloudTrailRecorder {
 
 async function contained(userName: string, accessKeyId: string, revoke: string[], cloudtrailLogGroup?: string) {
   let state: Contained | undefined;
+  const exits: { name: string; output: unknown }[] = [];
   const report = await runRotation(
     { userName, accessKeyId, kind: 'compromise', requestedBy: 'test', reason: 'found on a public repository' },
     {
@@ -63,14 +73,35 @@ async function contained(userName: string, accessKeyId: string, revoke: string[]
       config: { ...loadConfig({}), compromiseRevokeRoleSessions: revoke, ...(cloudtrailLogGroup ? { cloudtrailLogGroup } : {}) },
       clients: { iam },
       onStateData: ({ name, output }) => {
+        exits.push({ name, output });
         const parsed = Contained.safeParse((output as { contained?: unknown } | undefined)?.contained);
         if (name === 'Contain' && parsed.success) state = parsed.data;
       },
     },
   );
+  // The run as Step Functions' execution history records it: each state entered, then exited with its output.
+  const history: HistoryEvent[] = [];
+  for (const entered of report.states) {
+    history.push({
+      id: history.length + 1,
+      type: 'TaskStateEntered',
+      timestamp: new Date(entered.enteredAt),
+      stateEnteredEventDetails: { name: entered.name },
+    });
+    const exit = exits.findIndex((candidate) => candidate.name === entered.name);
+    if (exit >= 0) {
+      const output = exits.splice(exit, 1)[0]?.output;
+      history.push({
+        id: history.length + 1,
+        type: 'TaskStateExited',
+        timestamp: new Date(entered.enteredAt),
+        stateExitedEventDetails: { name: entered.name, output: JSON.stringify(output) },
+      });
+    }
+  }
   const notice = (await notificationsFor(userName)).find((sent) => sent.attributes.event === 'compromise-contained');
   const email = (JSON.parse(notice?.message ?? '{}') as { email?: string }).email ?? '';
-  return { report, state, email };
+  return { report, state, email, history };
 }
 
 async function rolePolicies(roleName: string): Promise<string[]> {
@@ -114,6 +145,49 @@ describe('compromise: the role sessions and keys the leaked key opened', () => {
     expect(email).toContain('Sessions of roles assumed with the key are NOT cut by the user');
     // The created key is reported, never rotated or cut by this run.
     expect((await keysOf('victim'))[createdKey]).toBe('Active');
+  });
+
+  test('status shows what Contain cut and what the key did, read from the execution history of the run', async () => {
+    // Prepare: a real containment; Step Functions answers status with that run's history (moto keeps no history of a local run).
+    const leaked = await createUser('leaky-status', { 'rotation:owner': 'team-a@example.com' });
+    await seedSecret('leaky-status', leaked);
+    await createUser('victim-status');
+    const roleArn = await createRole('status-deployer');
+    const createdKey = await attack(recorder(), leaked, roleArn, 'victim-status');
+    const { report, state, history } = await contained('leaky-status', leaked.accessKeyId, ['all']);
+    const stateMachineArn = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:iam-key-rotator-dev-rotate-key`;
+    const executionArn = `arn:aws:states:us-east-1:${ACCOUNT}:execution:iam-key-rotator-dev-rotate-key:${report.executionName ?? 'leak'}`;
+    const sfn = mockClient(SFNClient);
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [{ executionArn, stateMachineArn, name: report.executionName ?? 'leak', status: 'SUCCEEDED', startDate: new Date() }],
+    });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn,
+      name: report.executionName ?? 'leak',
+      status: 'SUCCEEDED',
+      input: JSON.stringify({ userName: 'leaky-status', accessKeyId: leaked.accessKeyId, kind: 'compromise' }),
+      startDate: new Date(),
+    });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history });
+    process.env.ROTATION_STATE_MACHINE_ARN = stateMachineArn;
+
+    // Act
+    const shown = await cli('status', 'leaky-status').finally(() => {
+      delete process.env.ROTATION_STATE_MACHINE_ARN;
+      sfn.restore();
+    });
+
+    // Assess
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(
+      `contained: the key was deactivated; the user's sessions issued before ${state?.deniedBefore ?? '?'} are denied`,
+    );
+    expect(shown.out).toContain(`role ${roleArn} assumed 1 time(s)`);
+    expect(shown.out).toContain(
+      `its sessions issued before ${state?.deniedBefore ?? '?'} are revoked (${REVOKE_OLDER_SESSIONS_POLICY} on the role)`,
+    );
+    expect(shown.out).toContain(`CONTAIN TOO: access key ${createdKey} of victim-status`);
+    expect(shown.out).toContain(`CreateAccessKey victim-status from ${ATTACKER.sourceIp}`);
   });
 
   test('with revocation off (the default), no role is written and the notice gives the exact command', async () => {
