@@ -4,7 +4,7 @@
 import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { benchScan, scanTable } from './scan.ts';
+import { benchScan, benchScanPastExecutions, pastExecutionsTable, scanTable } from './scan.ts';
 import { benchColdStart, coldStartTable, IMPORT_GOAL_MS, scaledOverhead } from './cold-start.ts';
 import { benchWorkflow, workflowTable } from './workflow.ts';
 import { benchContainment, containmentTable } from './containment.ts';
@@ -16,6 +16,8 @@ const log = (text: string): void => console.error(`[bench] ${text}`);
 
 log(`scan at ${sizes.join(', ')} users…`);
 const scan = await benchScan(sizes, log);
+log('scan: Step Functions reads beside 0 and 10,000 past executions…');
+const pastExecutions = await benchScanPastExecutions([0, 10_000], log);
 log('cold start of every function bundle…');
 const coldStart = await benchColdStart();
 log('state transitions of one rotation…');
@@ -90,6 +92,14 @@ moto ignores pagination for \`ListUsers\` and \`GetAccountAuthorizationDetails\`
 adds one \`GetAccountAuthorizationDetails\` page per 1,000 users and the naive scan one \`ListUsers\`
 page per 100 (or 1,000) users.
 
+## Scan: Step Functions reads beside the execution history
+
+${pastExecutionsTable(pastExecutions)}
+
+The scan lists only running executions and describes each due key's scheduled execution by name, so its
+Step Functions calls do not grow with the 90 days of ended executions Step Functions keeps; the last
+column is what listing every execution would cost.
+
 ## Cold start: bundle size and import time
 
 ${coldStartTable(coldStart)}
@@ -114,7 +124,7 @@ ${consumerEvidenceTable(consumerEvidence)}
 writeFileSync('bench/results.md', markdown);
 writeFileSync(
   'bench/results.json',
-  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, coldStart, workflow, containment, consumerEvidence }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, pastExecutions, coldStart, workflow, containment, consumerEvidence }, null, 2)}\n`,
 );
 console.log(markdown);
 log('wrote bench/results.md and bench/results.json');

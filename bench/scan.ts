@@ -9,7 +9,7 @@ import {
   paginateListUserTags,
   paginateListUsers,
 } from '@aws-sdk/client-iam';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { pathToFileURL } from 'node:url';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
 import { mapWithConcurrency } from '#shared/base/concurrency.ts';
@@ -136,6 +136,88 @@ export async function benchScan(sizes: readonly number[], log: (text: string) =>
   return results;
 }
 
+export interface PastExecutionsResult {
+  readonly pastExecutions: number;
+  readonly dueKeys: number;
+  /** The scan's Step Functions calls (RotationExecutions): running ones listed, due keys' names described. */
+  readonly listExecutions: number;
+  readonly describeExecution: number;
+  readonly seconds: number;
+  /** What listing every execution (the scan before) costs with that history: ListExecutions pages of 1,000. */
+  readonly listEveryPages: number;
+  readonly listEverySeconds: number;
+}
+
+/**
+ * The scanner's Step Functions reads against the history Step Functions keeps (90 days of ended
+ * executions): 10 due keys, scanned as a dry run (which reads as a real run does and starts nothing)
+ * with no past executions, then beside `past` ended ones.
+ */
+export async function benchScanPastExecutions(
+  pastCounts: readonly number[] = [0, 10_000],
+  log: (text: string) => void = console.error,
+): Promise<PastExecutionsResult[]> {
+  const moto = await startMoto();
+  const results: PastExecutionsResult[] = [];
+  try {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_REGION: 'us-east-1',
+    });
+    const iam = new IAMClient({ endpoint: moto.endpoint });
+    const sfn = new SFNClient({ endpoint: moto.endpoint });
+    const dueKeys = 10;
+    await seedUsers(iam, dueKeys, { prefix: 'due' });
+    const stateMachineArn = await createPassStateMachine(sfn);
+    const config = loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365' });
+    let seeded = 0;
+    for (const past of [...pastCounts].sort((a, b) => a - b)) {
+      const names = Array.from({ length: past - seeded }, (_, index) => `past-${seeded + index}`);
+      await mapWithConcurrency(names, 32, async (name) => {
+        const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: '{}' }));
+        await sfn.send(new StopExecutionCommand({ executionArn: started.executionArn }));
+      });
+      seeded = past;
+      log(`scan bench: ${past} ended executions in the history`);
+      const started = performance.now();
+      const result = await scanAccount({ iam, sfn, config, clock: fixedClock(new Date(Date.now() + 100 * DAY_MS)), dryRun: true });
+      const seconds = (performance.now() - started) / 1000;
+      const listing = performance.now();
+      let listEveryPages = 0;
+      for await (const page of paginateListExecutions({ client: sfn, pageSize: 1000 }, { stateMachineArn }))
+        listEveryPages += page.executions ? 1 : 0;
+      const listEverySeconds = (performance.now() - listing) / 1000;
+      results.push({
+        pastExecutions: past,
+        dueKeys: result.counts.due,
+        ...result.stepFunctionsCalls,
+        seconds,
+        listEveryPages,
+        listEverySeconds,
+      });
+    }
+    iam.destroy();
+    sfn.destroy();
+  } finally {
+    await moto.stop();
+  }
+  return results;
+}
+
+export function pastExecutionsTable(results: readonly PastExecutionsResult[]): string {
+  const lines = [
+    '| past executions | due keys | ListExecutions (RUNNING) | DescribeExecution | scan wall time | listing every execution instead |',
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of results)
+    lines.push(
+      `| ${row.pastExecutions} | ${row.dueKeys} | ${row.listExecutions} | ${row.describeExecution} | ${row.seconds.toFixed(2)} s | ${row.listEveryPages} ListExecutions pages, ${row.listEverySeconds.toFixed(2)} s |`,
+    );
+  return lines.join('\n');
+}
+
 export function scanTable(results: readonly ScanSizeResult[]): string {
   const lines = ['| users | scan | IAM calls | SFN calls | wall time | result |', '|---:|---|---:|---:|---:|---|'];
   for (const size of results) {
@@ -149,6 +231,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const sizes = (process.env.BENCH_SCAN_SIZES ?? '1000').split(',').map(Number);
   const results = await benchScan(sizes);
   console.log(`\n${scanTable(results)}\n`);
+  const past = (process.env.BENCH_PAST_EXECUTIONS ?? '0,10000').split(',').map(Number);
+  console.log(`\n${pastExecutionsTable(await benchScanPastExecutions(past))}\n`);
   for (const size of results) {
     console.log(
       `${size.users} users: naive/ours call ratio ${size.callRatioNoneDue.toFixed(0)}× with nothing due, ${size.callRatioAllDue.toFixed(1)}× with everything due`,

@@ -250,6 +250,10 @@ async function rotateDeployed(
       ? `${colors.green('Started')} ${what}`
       : `${colors.yellow('Already started')}: ${what}; no second execution was started.`,
   );
+  if (started.previousAttempt)
+    output.out(
+      `This is a new attempt: the previous one, ${started.previousAttempt.executionName}, ended ${started.previousAttempt.status}.`,
+    );
   output.out(`Execution: ${started.executionArn}`);
   output.out(
     `Follow it: iam-key-rotator status ${started.userName}${started.accountId ? ` --account ${started.accountId}` : ''}${flags.stage ? ` --stage ${flags.stage}` : ''}${flags.stack ? ` --stack ${flags.stack}` : ''}`,

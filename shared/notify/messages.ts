@@ -1,3 +1,4 @@
+import { rotateCommand } from '../base/cli-commands.ts';
 import { QUIET_EVENTS, type NotificationEvent } from '../config/notification-events.ts';
 
 /**
@@ -116,6 +117,10 @@ interface Template {
 
 const key = (id: string | undefined): string => id ?? '(unknown key)';
 const secret = (facts: NotificationFacts): string => facts.secretName ?? `the secret of ${facts.userName}`;
+/** The member account to name in a command, when the user is not in the rotator's own account. */
+const memberAccount = (facts: NotificationFacts): string | undefined =>
+  facts.rotatorAccountId !== undefined && facts.rotatorAccountId !== facts.accountId ? facts.accountId : undefined;
+const rotateAgain = (facts: NotificationFacts, keyId?: string): string => rotateCommand(facts.userName, keyId, memberAccount(facts));
 const stopIt = (facts: NotificationFacts): string =>
   `To stop it: iam-key-rotator abort ${facts.userName} (the old key is kept or restored).`;
 
@@ -173,7 +178,7 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
       `Consumers of IAM user ${f.userName} did not move to the new key ${key(f.newAccessKeyId)}${f.reason ? `: ${f.reason}` : ''}. Both keys are still Active; nothing was cut.`,
     // The run has ended, so there is nothing left to confirm: the next rotation of the old key takes the new one over.
     todo: (f) =>
-      `Point every consumer at ${secret(f)} (AWSCURRENT, which holds ${key(f.newAccessKeyId)}), then rotate again: iam-key-rotator rotate ${f.userName}. ` +
+      `Point every consumer at ${secret(f)} (AWSCURRENT, which holds ${key(f.newAccessKeyId)}), then rotate again: ${rotateAgain(f, f.oldAccessKeyId)}. ` +
       `That run takes ${key(f.newAccessKeyId)} over instead of creating another key, checks consumers again and retires ${key(f.oldAccessKeyId)} once they use it. ` +
       `Do not delete ${key(f.newAccessKeyId)}: it is the key consumers move to.`,
   },
@@ -193,8 +198,8 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
         : `Old key ${key(f.oldAccessKeyId)} is Active and AWSCURRENT again${f.reason ? `, because ${f.reason}` : ''}.`,
     todo: (f) =>
       f.currentKeyId !== undefined && f.currentKeyId !== f.oldAccessKeyId
-        ? `Find why consumers failed, then rotate again (iam-key-rotator rotate ${f.userName}): that run takes ${key(f.currentKeyId)} over. Do not delete ${key(f.currentKeyId)}: the secret holds it.`
-        : 'Find why consumers failed on the new key before the next rotation.',
+        ? `Find why consumers failed, then rotate again (${rotateAgain(f, f.oldAccessKeyId)}): that run takes ${key(f.currentKeyId)} over. Do not delete ${key(f.currentKeyId)}: the secret holds it.`
+        : `Find why consumers failed on the new key, then rotate again: ${rotateAgain(f, f.oldAccessKeyId)}. The daily scan does not start a rotation that ended so again.`,
   },
   'rotation-completed': {
     severity: 'info',
@@ -206,7 +211,8 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     severity: 'warning',
     title: (f) => `Rotation of ${f.userName} failed`,
     happened: (f) => `The rotation of key ${key(f.oldAccessKeyId)} stopped: ${f.reason ?? 'unknown error'}. The user kept a working key.`,
-    todo: () => 'Fix the cause named above, then rotate again: iam-key-rotator rotate <user>.',
+    todo: (f) =>
+      `Fix the cause named above, then rotate again: ${rotateAgain(f, f.oldAccessKeyId)}. The daily scan does not start a rotation that failed again.`,
   },
   'compromise-contained': {
     severity: 'critical',

@@ -47,6 +47,8 @@ export const RotationInput = z.object({
    * without it Prepare refuses with UserExemptError. Recorded in the notices. Text only, no timestamp.
    */
   exemptionOverride: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  /** The earlier run of this key and kind, when it had ended and this request starts the next attempt (start-rotation.ts). */
+  previousAttempt: z.optional(z.object({ executionName: z.string().check(z.maxLength(80)), status: z.string().check(z.maxLength(32)) })),
 });
 export type RotationInput = z.output<typeof RotationInput>;
 

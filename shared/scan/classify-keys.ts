@@ -1,3 +1,4 @@
+import { rotateCommand } from '../base/cli-commands.ts';
 import { daysBetween } from '../base/clock.ts';
 import type { UserSettings } from '../config/user-settings.ts';
 import type { KeyStatus } from '../aws/iam.ts';
@@ -130,6 +131,7 @@ export function selectRotations<T extends RotationCandidate>(
   candidates: readonly T[],
   cap: number,
   existing: ReadonlyMap<string, string> = new Map(),
+  accountId?: string,
 ): { readonly selected: readonly T[]; readonly skipped: readonly Skipped<T>[] } {
   const due = candidates.filter((candidate) => candidate.class === 'due').sort(oldestFirst);
   const keysInRotation = runningKeyIds(existing);
@@ -143,7 +145,9 @@ export function selectRotations<T extends RotationCandidate>(
     } else if (status !== undefined) {
       skipped.push({
         candidate,
-        reason: `a rotation of this key already ended with status ${status} (execution ${candidate.executionName}); it is not restarted automatically: look at that execution, then rotate by hand`,
+        reason:
+          `a scheduled rotation of this key already ended ${status} (execution ${candidate.executionName}); the scan does not start it again. ` +
+          `See why with \`iam-key-rotator status ${candidate.userName}\`, then start it again: \`${rotateCommand(candidate.userName, candidate.accessKeyId, accountId)}\``,
       });
     } else if (selected.length < cap) selected.push(candidate);
     else skipped.push({ candidate, reason: CAP_REACHED });

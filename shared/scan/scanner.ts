@@ -1,5 +1,5 @@
 import { UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { StartExecutionCommand, paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { DAY_MS, type Clock } from '../base/clock.ts';
 import { mapWithConcurrency } from '../base/concurrency.ts';
 import type { Config } from '../config/settings.ts';
@@ -19,6 +19,7 @@ import {
 } from './classify-keys.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
 import { protection } from '../config/exemptions.ts';
+import { RotationExecutions } from './rotation-executions.ts';
 
 export const SCHEDULED_KIND = 'scheduled';
 
@@ -146,6 +147,8 @@ export interface ScanResult {
   readonly rotationsSkipped: readonly SkippedAction[];
   readonly keysDeactivated: readonly KeyOutcome[];
   readonly deactivationsSkipped: readonly SkippedAction[];
+  /** Step Functions reads this scan made to find which due keys may start (RotationExecutions). */
+  readonly stepFunctionsCalls: { readonly listExecutions: number; readonly describeExecution: number };
   readonly tagProblems: readonly TagProblem[];
   /** Every applied tag that weakens a default, with its value: tags are data anyone who may tag the user can set. */
   readonly weakened: readonly WeakenedTag[];
@@ -193,12 +196,12 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
 
   if (plan.toRead.length > 0) run.progress(`reading the keys of ${plan.toRead.length} user${plan.toRead.length === 1 ? '' : 's'}…`);
   const keys = await run.readKeysOf(plan.toRead);
-  const existing =
-    keys.some((key) => key.class === 'due') || plan.dueOnly.length > 0 ? await existingExecutions(options) : new Map<string, string>();
-  const deferredRead = await run.readDueOldestFirst(plan.dueOnly, keys, existing);
+  const executions = new RotationExecutions(options.sfn, config.stateMachineArn, run.concurrency);
+  if (keys.some((key) => key.class === 'due') || plan.dueOnly.length > 0) await executions.loadRunning();
+  const deferredRead = await run.readDueOldestFirst(plan.dueOnly, keys, executions);
   for (const key of keys) run.counts[key.class] += 1;
 
-  const rotations = await startRotations(options, keys, existing);
+  const rotations = await startRotations(options, keys, executions);
   const deactivations = await deactivateUnused(options, keys);
   return {
     asOf: run.now.toISOString(),
@@ -214,6 +217,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     rotationsSkipped: rotations.skipped,
     keysDeactivated: deactivations.done,
     deactivationsSkipped: deactivations.skipped,
+    stepFunctionsCalls: { ...executions.calls },
     tagProblems: run.tagProblems,
     weakened: run.weakened,
     userErrors: run.userErrors,
@@ -236,7 +240,7 @@ class ScanRun {
   readonly weakened: WeakenedTag[] = [];
   readonly userErrors: UserProblem[] = [];
   readonly progress: (message: string) => void;
-  private readonly concurrency: number;
+  readonly concurrency: number;
 
   constructor(private readonly options: ScanOptions) {
     this.now = options.clock();
@@ -345,13 +349,17 @@ class ScanRun {
   async readDueOldestFirst(
     dueOnly: DeferredUser[],
     keys: ScannedKey[],
-    existing: ReadonlyMap<string, string>,
+    executions: RotationExecutions,
   ): Promise<{ usersRead: number; dueNotReadLive: number }> {
     const cap = this.options.config.maxStartsPerRun;
     dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
     let next = 0;
-    const startable = (): number => selectRotations(dueCandidates(keys), cap, existing).selected.length;
-    while (next < dueOnly.length && startable() < cap) {
+    const startable = async (): Promise<number> => {
+      const candidates = dueCandidates(keys);
+      await executions.resolve(candidates, cap);
+      return selectRotations(candidates, cap, executions.statuses).selected.length;
+    };
+    while (next < dueOnly.length && (await startable()) < cap) {
       const batch = dueOnly.slice(next, next + this.concurrency).map((deferred) => deferred.user);
       next += batch.length;
       if (next === batch.length) this.progress(`reading the keys of the users with the oldest due keys…`);
@@ -427,23 +435,10 @@ function dueCandidates(keys: readonly ScannedKey[]) {
     }));
 }
 
-/** Executions of the rotation state machine by name → status; none without a state machine (a dry run). */
-async function existingExecutions(options: ScanOptions): Promise<Map<string, string>> {
-  const existing = new Map<string, string>();
-  if (options.config.stateMachineArn === '') return existing;
-  for await (const page of paginateListExecutions(
-    { client: options.sfn, pageSize: 1000 },
-    { stateMachineArn: options.config.stateMachineArn },
-  )) {
-    for (const execution of page.executions ?? []) if (execution.name && execution.status) existing.set(execution.name, execution.status);
-  }
-  return existing;
-}
-
 async function startRotations(
   options: ScanOptions,
   keys: readonly ScannedKey[],
-  existing: ReadonlyMap<string, string>,
+  executions: RotationExecutions,
 ): Promise<{ started: StartedRotation[]; skipped: SkippedAction[] }> {
   const { sfn, config, dryRun } = options;
   const candidates = dueCandidates(keys);
@@ -455,7 +450,8 @@ async function startRotations(
     return { started, skipped };
   }
 
-  const plan = selectRotations(candidates, config.maxStartsPerRun, existing);
+  await executions.resolve(candidates, config.maxStartsPerRun);
+  const plan = selectRotations(candidates, config.maxStartsPerRun, executions.statuses, options.account?.accountId);
   for (const { candidate, reason } of plan.skipped) skipped.push({ ...outcome(candidate), reason });
   for (const candidate of plan.selected) {
     if (dryRun) {

@@ -68,6 +68,13 @@ export interface StartedExecution {
   readonly accountId?: string;
   /** Executions stopped because this compromise rotation took over. */
   readonly stopped: readonly string[];
+  /** The attempt before this one, when an earlier run of this key and kind had ended (recorded in the new run's input). */
+  readonly previousAttempt?: PreviousAttempt;
+}
+
+export interface PreviousAttempt {
+  readonly executionName: string;
+  readonly status: string;
 }
 
 export type StartOutcome = StartedExecution | { readonly status: 'ignored'; readonly reason: string };
@@ -260,15 +267,17 @@ async function executionFor(
   accessKeyId: string,
   kind: OnDemandKind,
   deps: StartDeps,
-): Promise<{ name: string; executionArn: string; existing?: string }> {
+): Promise<{ name: string; executionArn: string; existing?: string; previous?: PreviousAttempt }> {
   let last = '';
+  let previous: PreviousAttempt | undefined;
   for (let attempt = 1; attempt <= MAX_MANUAL_ATTEMPTS; attempt += 1) {
     const name = executionName(userName, accessKeyId, kind, attempt);
     const executionArn = executionArnFor(deps.stateMachineArn, name);
     const status = await describeIfExists(deps.sfn, executionArn);
-    if (status === undefined) return { name, executionArn };
+    if (status === undefined) return { name, executionArn, ...(previous === undefined ? {} : { previous }) };
     if (!startsAnotherAttempt(kind, status)) return { name, executionArn, existing: status };
     last = name;
+    previous = { executionName: name, status };
   }
   throw new RotationAttemptsExhaustedError(
     `Access key ${accessKeyId} of ${userName} was already ${kind === 'manual' ? 'rotated by hand' : 'contained'} ${MAX_MANUAL_ATTEMPTS} times, and each attempt ended${kind === 'manual' ? '' : ' without success'} (the last: ${last}); ` +
@@ -296,7 +305,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
   const { userName, accessKeyId } = await resolveTarget(request, account.iam);
   const kind = request.kind;
   if (deps.config) await refuseHeldBack(userName, request, account.iam, deps.config, deps.clock ?? systemClock);
-  const { name, executionArn, existing } = await executionFor(userName, accessKeyId, kind, deps);
+  const { name, executionArn, existing, previous } = await executionFor(userName, accessKeyId, kind, deps);
   const inAccount = account.accountId === undefined ? {} : { accountId: account.accountId };
   const result = { userName, accessKeyId, kind, executionName: name, executionArn, ...inAccount };
 
@@ -347,13 +356,21 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     ...(account.accountName === undefined ? {} : { accountName: account.accountName }),
     // Absent unless the request overrides an exemption, so inputs of every other request stay as they were.
     ...(request.exemptionOverride === undefined ? {} : { exemptionOverride: request.exemptionOverride }),
+    // Absent on a first attempt: a repeated trigger then sends the same input, which Step Functions treats as the same start.
+    ...(previous === undefined ? {} : { previousAttempt: previous }),
   };
   try {
     const response = await deps.sfn.send(
       new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }),
     );
     deps.logger.info('rotation started', { userName, accessKeyId, kind, executionName: name });
-    return { ...result, executionArn: response.executionArn ?? executionArn, status: 'started', stopped };
+    return {
+      ...result,
+      executionArn: response.executionArn ?? executionArn,
+      status: 'started',
+      stopped,
+      ...(previous === undefined ? {} : { previousAttempt: previous }),
+    };
   } catch (error) {
     // Started by a concurrent trigger between our look and our start.
     if (isNamed(error, 'ExecutionAlreadyExists')) return { ...result, status: 'already-started', stopped };

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { cli } from '../../helpers/cli.ts';
@@ -62,6 +62,22 @@ describe('rotate --account against a deployed stack', () => {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(callerArn).toMatch(/^arn:aws:/);
     expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ requestedBy: `cli:${callerArn}`, reason: 'owner left' });
+  });
+
+  test('rotating again after the run ended starts a new attempt and says how the previous one ended', async () => {
+    // Prepare: a manual rotation of the key, stopped.
+    await new IAMClient({}).send(new CreateUserCommand({ UserName: 'retried-app' }));
+    await new IAMClient({}).send(new CreateAccessKeyCommand({ UserName: 'retried-app' }));
+    const first = JSON.parse((await cli('rotate', 'retried-app', '--json')).out) as { executionArn: string; executionName: string };
+    await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+
+    // Act
+    const again = await cli('rotate', 'retried-app');
+
+    // Assess
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('Started manual rotation');
+    expect(again.out).toContain(`This is a new attempt: the previous one, ${first.executionName}, ended ABORTED.`);
   });
 
   test('an account the organization filters exclude is refused naming the filter, and nothing starts', async () => {

@@ -54,6 +54,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:UpdateAccessKey',
     'states:StartExecution',
     'states:ListExecutions',
+    // A due key's scheduled execution, by its deterministic name.
+    'states:DescribeExecution',
     // Organization scans: the IAM reads and the deactivation above, in a member account through its member role.
     'sts:AssumeRole',
     'sts:SetSourceIdentity',

@@ -1,12 +1,20 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mapWithConcurrency } from '#shared/base/concurrency.ts';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { resetMoto } from '#local/moto.ts';
 import { scanAccount, type ScanOptions } from '#shared/scan/scanner.ts';
 import { countCalls } from '../../helpers/call-counter.ts';
+import { cli } from '../../helpers/cli.ts';
 import { createPassStateMachine, seedUsers } from '../../helpers/iam-seed.ts';
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
@@ -128,6 +136,45 @@ describe('scanAccount against moto', () => {
     expect(second.rotationsSkipped).toHaveLength(3);
     expect(await executionCount()).toBe(3);
   });
+
+  test('a stopped scheduled rotation is not started again by the scan, whose summary gives the command that does; 300 past executions cost the scan nothing', async () => {
+    // Prepare: one due key whose scheduled rotation was started and stopped, beside 300 ended executions of other keys.
+    const [userName = ''] = await seedUsers(iam, 1, { prefix: 'stopped' });
+    const [first] = (await scanAccount(options(100))).rotationsStarted;
+    if (!first) throw new Error('the first scan started nothing');
+    await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+    await mapWithConcurrency(
+      Array.from({ length: 300 }, (_, index) => `past-${index}`),
+      16,
+      async (name) => {
+        const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: '{}' }));
+        await sfn.send(new StopExecutionCommand({ executionArn: started.executionArn }));
+      },
+    );
+
+    // Act
+    const again = await scanAccount(options(100));
+    process.env.ROTATION_STATE_MACHINE_ARN = stateMachineArn;
+    const rotated = await cli('rotate', userName, '--key', first.accessKeyId, '--json').finally(() => {
+      delete process.env.ROTATION_STATE_MACHINE_ARN;
+      process.exitCode = undefined;
+    });
+
+    // Assess: one RUNNING listing and one DescribeExecution, whatever the history holds.
+    expect(again.stepFunctionsCalls).toEqual({ listExecutions: 1, describeExecution: 1 });
+    expect(again.rotationsStarted).toEqual([]);
+    const command = `iam-key-rotator rotate ${userName} --key ${first.accessKeyId}`;
+    expect(again.rotationsSkipped).toEqual([
+      expect.objectContaining({ userName, reason: expect.stringContaining(`ended ABORTED (execution ${first.executionName})`) }),
+    ]);
+    expect(again.rotationsSkipped[0]?.reason).toContain(`\`${command}\``);
+    expect(rotated.code).toBe(0);
+    const started = JSON.parse(rotated.out) as { executionArn: string; status: string };
+    expect(started.status).toBe('started');
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(execution.status).toBe('RUNNING');
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ userName, accessKeyId: first.accessKeyId, kind: 'manual' });
+  }, 60_000);
 
   test('a backlog drains: the next run starts the next 25, not the 25 already running', async () => {
     // Prepare

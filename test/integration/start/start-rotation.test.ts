@@ -167,6 +167,12 @@ describe('start-rotation against moto', () => {
     expect(againRepeated).toMatchObject({ status: 'already-started', executionName: executionName('again', key.accessKeyId, 'manual', 2) });
     const mine = (await executions()).filter((execution) => execution.input.userName === 'again');
     expect(mine.map((execution) => execution.status).sort()).toEqual(['ABORTED', 'RUNNING']);
+    // The new attempt says which run it follows and how that one ended, in its result and in its input.
+    expect(again).toMatchObject({ previousAttempt: { executionName: first.executionName, status: 'ABORTED' } });
+    expect(mine.find((execution) => execution.status === 'RUNNING')?.input).toMatchObject({
+      previousAttempt: { executionName: first.executionName, status: 'ABORTED' },
+    });
+    expect(mine.find((execution) => execution.status === 'ABORTED')?.input).not.toHaveProperty('previousAttempt');
   });
 
   test('a compromise rotation that ended without success is contained again at the next trigger, as a new attempt; while that runs, nothing more', async () => {
@@ -182,7 +188,11 @@ describe('start-rotation against moto', () => {
     const [third] = await handleTrigger(request, deps);
 
     // Assess
-    expect(second).toMatchObject({ status: 'started', executionName: executionName('contained-once', key.accessKeyId, 'compromise', 2) });
+    expect(second).toMatchObject({
+      status: 'started',
+      executionName: executionName('contained-once', key.accessKeyId, 'compromise', 2),
+      previousAttempt: { executionName: first.executionName, status: 'ABORTED' },
+    });
     expect(third).toMatchObject({
       status: 'already-started',
       executionName: executionName('contained-once', key.accessKeyId, 'compromise', 2),

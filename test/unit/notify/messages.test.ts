@@ -48,6 +48,26 @@ describe('buildNotification', () => {
     expect(body.email).toContain(says);
   });
 
+  test.each([
+    ['rotation-failed', undefined],
+    ['rolled-back', 'AKIAOLD0000000000001'],
+    ['action-needed', undefined],
+  ] as const)(
+    '%s gives the command that starts the rotation again, naming the key and, for a member account, the account',
+    (event, currentKeyId) => {
+      // Act
+      const own = JSON.parse(buildNotification(facts({ event, currentKeyId })).message) as { email: string };
+      const member = JSON.parse(
+        buildNotification(facts({ event, currentKeyId, accountId: '111111111111', rotatorAccountId: '123456789012' })).message,
+      ) as { email: string };
+
+      // Assess
+      expect(own.email).toContain('iam-key-rotator rotate billing-export --key AKIAOLD0000000000001.');
+      expect(member.email).toContain('iam-key-rotator rotate billing-export --key AKIAOLD0000000000001 --account 111111111111.');
+      expect(own.email).not.toContain('<user>');
+    },
+  );
+
   test('the stragglers of action-needed are listed one per line, with address, tool, calls and last seen', () => {
     // Act
     const message = buildNotification(

@@ -288,8 +288,24 @@ describe('selectRotations', () => {
     expect(plan.selected.map((item) => item.userName)).toEqual(['c']);
     expect(plan.skipped.map((item) => item.reason)).toEqual([
       'rotation already running (execution a-exec)',
-      expect.stringContaining('already ended with status FAILED'),
+      expect.stringContaining('already ended FAILED (execution b-exec)'),
     ]);
+  });
+
+  test('a scheduled rotation that ended without success gives the command that starts it again, in its account', () => {
+    // Prepare: b's scheduled rotation rolled back; b lives in a member account.
+    const existing = new Map([['b-exec', 'RolledBack']]);
+
+    // Act
+    const plan = selectRotations([candidate('b', 200)], 5, existing, '111111111111');
+
+    // Assess
+    expect(plan.selected).toEqual([]);
+    expect(plan.skipped[0]?.reason).toContain('ended RolledBack (execution b-exec); the scan does not start it again');
+    expect(plan.skipped[0]?.reason).toContain('`iam-key-rotator status b`');
+    expect(plan.skipped[0]?.reason).toContain(
+      `\`iam-key-rotator rotate b --key ${candidate('b', 200).accessKeyId} --account 111111111111\``,
+    );
   });
 
   test('a key whose manual or compromise rotation is running is not started again under another kind', () => {

@@ -12,7 +12,13 @@ import {
   UpdateAccessKeyCommand,
   type UserDetail,
 } from '@aws-sdk/client-iam';
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
@@ -62,6 +68,8 @@ function seed(users: readonly SeedUser[]): void {
     });
   }
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  // No scheduled execution of any key yet: each due key's name is free.
+  sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
   sfn
     .on(StartExecutionCommand)
     .callsFake((input: { name: string }) => ({ executionArn: `${STATE_MACHINE}:${input.name}`, startDate: NOW }));
@@ -431,6 +439,31 @@ describe('starting rotations', () => {
     ]);
   });
 
+  test('Step Functions is read by name: the running executions, then one DescribeExecution per due key until the cap is filled', async () => {
+    // Prepare: 40 due users, cap 3; the oldest key's scheduled rotation failed earlier (its execution is kept for 90 days).
+    const users = Array.from({ length: 40 }, (_, index) => ({
+      userName: `due-${String(index).padStart(2, '0')}`,
+      keys: [used(`AKIADUE${String(index).padStart(13, '0')}`, 100 + index, 1)],
+    }));
+    seed(users);
+    const failedName = executionName('due-39', 'AKIADUE0000000000039', 'scheduled');
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${failedName}` })
+      .resolves({ status: 'FAILED', name: failedName, executionArn: 'arn:x', stateMachineArn: STATE_MACHINE, startDate: NOW });
+
+    // Act
+    const result = await scanAccount(options({ concurrency: 2 }, { MAX_ROTATIONS_PER_RUN: '3' }));
+
+    // Assess: one RUNNING listing, never the whole history; four names described (the failed one and the three started).
+    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.statusFilter)).toEqual(['RUNNING']);
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 4);
+    expect(result.stepFunctionsCalls).toEqual({ listExecutions: 1, describeExecution: 4 });
+    expect(result.rotationsStarted.map((started) => started.userName)).toEqual(['due-38', 'due-37', 'due-36']);
+    expect(result.rotationsSkipped.find((skipped) => skipped.userName === 'due-39')?.reason).toContain(
+      'iam-key-rotator rotate due-39 --key AKIADUE0000000000039`',
+    );
+  });
+
   test('a failed start is reported for that key and the others are still started', async () => {
     // Prepare: the start of one key fails
     seed([
@@ -520,6 +553,7 @@ describe('scanAccount for named users', () => {
   test('reads each user directly, without the credential report, and paginates its tags', async () => {
     // Prepare: 'alice' with two pages of tags
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
     iam
       .on(GetUserCommand, { UserName: 'alice' })
       .resolves({ User: { UserName: 'alice', Path: '/', Arn: 'arn', UserId: 'x', CreateDate: NOW } });

@@ -6,7 +6,13 @@ import {
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -74,6 +80,8 @@ beforeEach(() => {
     .on(ListAccessKeysCommand, { UserName: 'almost-user' })
     .resolves({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAALMOST', Status: 'Active', CreateDate: almost }] });
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  // No scheduled execution of any key yet: each due key's name is free.
+  sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
   sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:x`, startDate: new Date() });
 });
 
