@@ -118,6 +118,8 @@ export interface RotationCandidate extends KeyRef {
 export interface Skipped<T> {
   readonly candidate: T;
   readonly reason: string;
+  /** For a scheduled rotation that ended without success: the command that starts it again. */
+  readonly restartWith?: string;
 }
 
 export const CAP_REACHED = 'cap reached; next run';
@@ -143,11 +145,13 @@ export function selectRotations<T extends RotationCandidate>(
     else if (status === undefined && keysInRotation.has(candidate.accessKeyId)) {
       skipped.push({ candidate, reason: 'another rotation of this key (manual or compromise) is running; the next scan looks again' });
     } else if (status !== undefined) {
+      const restartWith = rotateCommand(candidate.userName, candidate.accessKeyId, accountId);
       skipped.push({
         candidate,
         reason:
           `a scheduled rotation of this key already ended ${status} (execution ${candidate.executionName}); the scan does not start it again. ` +
-          `See why with \`iam-key-rotator status ${candidate.userName}\`, then start it again: \`${rotateCommand(candidate.userName, candidate.accessKeyId, accountId)}\``,
+          `See why with \`iam-key-rotator status ${candidate.userName}\`, then start it again: \`${restartWith}\``,
+        restartWith,
       });
     } else if (selected.length < cap) selected.push(candidate);
     else skipped.push({ candidate, reason: CAP_REACHED });

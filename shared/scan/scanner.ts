@@ -103,6 +103,8 @@ export interface SkippedAction extends KeyOutcome {
   readonly reason: string;
   /** The error's name when the action was tried and failed; absent when it was skipped by design. */
   readonly error?: string;
+  /** A scheduled rotation that ended without success, which the scan does not start again: the command that does. */
+  readonly restartWith?: string;
 }
 
 export interface UserProblem {
@@ -452,7 +454,8 @@ async function startRotations(
 
   await executions.resolve(candidates, config.maxStartsPerRun);
   const plan = selectRotations(candidates, config.maxStartsPerRun, executions.statuses, options.account?.accountId);
-  for (const { candidate, reason } of plan.skipped) skipped.push({ ...outcome(candidate), reason });
+  for (const { candidate, reason, restartWith } of plan.skipped)
+    skipped.push({ ...outcome(candidate), reason, ...(restartWith === undefined ? {} : { restartWith }) });
   for (const candidate of plan.selected) {
     if (dryRun) {
       skipped.push({ ...outcome(candidate), reason: 'dry run' });

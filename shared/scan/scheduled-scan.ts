@@ -128,6 +128,14 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics | undefined,
     notificationsAlreadySent: summary.notifications.alreadySent,
     notificationsNotSent: summary.notifications.notSent,
   });
+  // Each one waits for a person: the scan never starts it again.
+  for (const ended of summary.rotationsSkipped)
+    if (ended.restartWith !== undefined)
+      log.warn('scheduled rotation ended without success; not started again', {
+        userName: ended.userName,
+        accessKeyId: ended.accessKeyId,
+        restartWith: ended.restartWith,
+      });
   for (const problem of summary.tagProblems)
     log.warn('invalid tag', { userName: problem.userName, tag: problem.tag, detail: problem.message });
   // Each in plain sight: whoever may tag a user may set these, so operators see every one, every scan.

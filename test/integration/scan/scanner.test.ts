@@ -168,6 +168,7 @@ describe('scanAccount against moto', () => {
       expect.objectContaining({ userName, reason: expect.stringContaining(`ended ABORTED (execution ${first.executionName})`) }),
     ]);
     expect(again.rotationsSkipped[0]?.reason).toContain(`\`${command}\``);
+    expect(again.rotationsSkipped[0]?.restartWith).toBe(command);
     expect(rotated.code).toBe(0);
     const started = JSON.parse(rotated.out) as { executionArn: string; status: string };
     expect(started.status).toBe('started');

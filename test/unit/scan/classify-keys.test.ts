@@ -303,6 +303,7 @@ describe('selectRotations', () => {
     expect(plan.selected).toEqual([]);
     expect(plan.skipped[0]?.reason).toContain('ended RolledBack (execution b-exec); the scan does not start it again');
     expect(plan.skipped[0]?.reason).toContain('`iam-key-rotator status b`');
+    expect(plan.skipped[0]?.restartWith).toBe(`iam-key-rotator rotate b --key ${candidate('b', 200).accessKeyId} --account 111111111111`);
     expect(plan.skipped[0]?.reason).toContain(
       `\`iam-key-rotator rotate b --key ${candidate('b', 200).accessKeyId} --account 111111111111\``,
     );
