@@ -184,8 +184,8 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
         names.get(result.accountId) ?? '',
         result.status === 'scanned' ? colors.green('scanned') : colors.red('failed'),
         String(result.keysDue ?? 0),
-        String(result.rotationsStarted),
-        String(result.problems),
+        String(result.rotationsStarted ?? 0),
+        String(result.problems ?? 0),
       ]);
     }
     if (run.results.length > 0) output.out(table.toString());
@@ -199,16 +199,19 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
     return 1;
   }
   const failed = run.report?.failed ?? [];
+  const failedCount = run.report?.failedCount ?? failed.length;
   for (const entry of failed)
     output.err(
       colors.red(`error: account ${entry.accountId} (${entry.accountName}): ${entry.error}: ${entry.cause} To fix: ${entry.fix}.`),
     );
+  if (failedCount > failed.length)
+    output.err(colors.red(`error: … and ${failedCount - failed.length} more failed accounts (the table above lists every one)`));
   report(
-    `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failed.length} failed, ${skippedCount} skipped; ` +
+    `Organization scan: ${run.report?.scanned ?? 0} accounts scanned, ${failedCount} failed, ${skippedCount} skipped; ` +
       `${run.report?.rotationsStarted ?? 0} rotations started.` +
       (dryRun ? ` ${orgDryRunReason(flags, config.stateMachineArn)}` : ''),
   );
-  return failed.length > 0 ? 1 : 0;
+  return failedCount > 0 ? 1 : 0;
 }
 
 /** Sends the scan's owner notices (after the table, so a slow SNS never hides the results); returns how many failed. */

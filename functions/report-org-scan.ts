@@ -7,12 +7,18 @@ import { logger } from '#shared/base/logger.ts';
 import { configLoader } from '#shared/config/load-config.ts';
 import { lambdaNotifier } from '#shared/notify/notifier.ts';
 import { reportOrgScan, type OrgScanReport } from '#shared/org/scan-report.ts';
+import { dynamoOrgScanStore } from '#shared/org/scan-store.ts';
 
 const config = configLoader(process.env);
 const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 
-/** Report (last state of scan-organization): every account's outcome logged, one notice to operations when any failed. */
+/** Report (last state of scan-organization): every account's outcome read from the ledger table and logged, one notice to operations when any failed. */
 export const handler = middy(async (event: unknown): Promise<OrgScanReport> => {
   const loaded = await config();
-  return reportOrgScan(event, { notifier: notifierFor(loaded), config: loaded, logger });
+  return reportOrgScan(event, {
+    notifier: notifierFor(loaded),
+    config: loaded,
+    logger,
+    store: dynamoOrgScanStore(dynamodb, loaded.notificationLedgerTable),
+  });
 }).use(injectLambdaContext(logger));

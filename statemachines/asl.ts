@@ -80,6 +80,8 @@ export interface LambdaTaskOptions<N extends string> {
   readonly resultSelector?: { readonly [key: string]: Json };
   /** Where the result goes; null discards it (the state passes through unchanged). Absent: the result replaces the state. */
   readonly resultPath?: string | null;
+  /** null: the state's output is `{}` (a Map's last state whose output the Map would otherwise gather). */
+  readonly outputPath?: null;
   readonly retry: readonly Retrier[];
   readonly catch?: readonly Catcher<N>[];
 }
@@ -96,6 +98,7 @@ export interface TaskState<N extends string> {
   readonly TimeoutSecondsPath?: string;
   readonly ResultSelector?: { readonly [key: string]: Json };
   readonly ResultPath?: string | null;
+  readonly OutputPath?: null;
   readonly Retry: readonly Retrier[];
   readonly Catch?: readonly Catcher<N>[];
   readonly Next?: N;
@@ -118,6 +121,7 @@ export function lambdaTask<N extends string>(
     ...(options.timeoutSecondsPath === undefined ? {} : { TimeoutSecondsPath: options.timeoutSecondsPath }),
     ...(options.resultSelector === undefined ? {} : { ResultSelector: options.resultSelector }),
     ...(options.resultPath === undefined ? {} : { ResultPath: options.resultPath }),
+    ...(options.outputPath === undefined ? {} : { OutputPath: options.outputPath }),
     Retry: options.retry,
     ...(options.catch === undefined ? {} : { Catch: options.catch }),
     ...('next' in options ? { Next: options.next } : { End: true }),
@@ -168,19 +172,26 @@ export interface FailState {
 
 export interface MapState<N extends string, M extends string> {
   readonly Type: 'Map';
+  readonly Comment?: string;
   readonly ItemsPath: string;
   readonly ItemSelector: { readonly [key: string]: Json };
-  readonly MaxConcurrencyPath: string;
+  readonly MaxConcurrency?: number;
+  readonly MaxConcurrencyPath?: string;
+  /** Distributed mode only: the share of child executions that may fail before the Map Run fails (default 0). */
+  readonly ToleratedFailurePercentage?: number;
   readonly ItemProcessor: {
     readonly ProcessorConfig: { readonly Mode: 'DISTRIBUTED' | 'INLINE'; readonly ExecutionType?: 'STANDARD' | 'EXPRESS' };
     readonly StartAt: M;
     readonly States: { readonly [K in M]: State<M> };
   };
-  readonly ResultPath: string;
-  readonly Next: N;
+  /** null discards the gathered results from the state; they still count toward the 256 KB limit (see scan-organization.ts). */
+  readonly ResultPath: string | null;
+  readonly Next?: N;
+  readonly End?: true;
 }
 
-// A Map nested in a Map would need another name parameter; no workflow has one.
+// A Map's ItemProcessor names its states with its own parameter M; a Map nested in it types its own
+// states as plain strings (State<string>), which the drift test and the local runner still check.
 export type State<N extends string> =
   TaskState<N> | ChoiceState<N> | PassState<N> | WaitState<N> | SucceedState | FailState | MapState<N, string>;
 

@@ -17,10 +17,10 @@ export type AccountScanEvent = z.infer<typeof AccountScanEventSchema>;
 
 /**
  * What one account's scan returns to the Map state. Deliberately small and flat (the Map's
- * ResultSelector picks exactly these fields): the Map collects one per account into its output,
- * which Step Functions caps at 256 KB, so 1,000 accounts leave about 250 bytes each. Hence no
- * account name (the Report joins it from list-accounts' output), counts instead of lists, and a
- * cause cut to CAUSE_LIMIT characters (the Report adds the fix for each error name).
+ * ResultSelector picks exactly these fields): a page's child execution gathers one per account of
+ * its page (at most 200) into one state, which Step Functions caps at 256 KiB, and records them in
+ * one ledger item. Hence no account name (the Report joins it from the page's accounts), counts
+ * instead of lists, and a cause cut to CAUSE_LIMIT characters (the Report adds the fix for each error name).
  */
 export interface AccountScanOutcome {
   readonly accountId: string;

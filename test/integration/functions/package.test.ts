@@ -231,8 +231,21 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'organizations:ListOrganizationalUnitsForParent',
     'organizations:ListAccountsForParent',
     'organizations:ListTagsForResource',
+    // The selected accounts go to the ledger table in pages (orgscan#* only), never into the state.
+    'dynamodb:BatchWriteItem',
   ],
-  reportOrgScan: ['ssm:GetParameter', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  // One page of the organization scan: its accounts read, its outcomes recorded (orgscan#* only).
+  orgScanPages: ['ssm:GetParameter', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+  reportOrgScan: [
+    'ssm:GetParameter',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    // Every page's accounts and outcomes (orgscan#* only).
+    'dynamodb:BatchGetItem',
+  ],
 };
 
 const VENDED_LOG_ACTIONS = [
@@ -585,11 +598,16 @@ describe('osls package', () => {
       }
     });
 
-    test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them, and the decision records are read as nothing else', () => {
+    test('the ledger’s token items (token#<user>) are written only by AwaitConfirmation; every other ledger writer is kept off them and off the organization scan’s pages, which only its steps reach; the decision records are read as nothing else', () => {
       // Assess
       const onlyTokens = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
       const neverTokens = {
-        'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['token#*'] },
+        'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['token#*', 'orgscan#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      };
+      // The organization scan's pages (shared/org/scan-store.ts): batch reads and writes of orgscan#* items and no others.
+      const onlyOrgScanPages = {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['orgscan#*'] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       };
       // The steps that read the CLI's confirm/abort records may read those items and no others (no token).
@@ -604,24 +622,32 @@ describe('osls package', () => {
       };
       const writers: string[] = [];
       const counters: string[] = [];
+      const pageUsers: string[] = [];
       for (const [owner, statements] of allRoles()) {
         for (const statement of statements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('dynamodb:')))) {
           const readsDecisions = actionsOf(statement).every((action) => action === 'dynamodb:GetItem');
           const countsRate = actionsOf(statement).every((action) => action === 'dynamodb:UpdateItem');
+          const usesPages = actionsOf(statement).every(
+            (action) => action === 'dynamodb:BatchGetItem' || action === 'dynamodb:BatchWriteItem',
+          );
           if (countsRate) counters.push(owner);
+          else if (usesPages) pageUsers.push(owner);
           else if (!readsDecisions) writers.push(owner);
           const expected = countsRate
             ? onlyRateCounters
-            : readsDecisions
-              ? onlyDecisions
-              : owner === 'rotateAwaitConfirmation'
-                ? onlyTokens
-                : neverTokens;
+            : usesPages
+              ? onlyOrgScanPages
+              : readsDecisions
+                ? onlyDecisions
+                : owner === 'rotateAwaitConfirmation'
+                  ? onlyTokens
+                  : neverTokens;
           expect({ owner, condition: statement.Condition }).toEqual({ owner, condition: expected });
         }
       }
       expect(writers.sort()).toEqual(['notify', 'reportOrgScan', 'rotateAwaitConfirmation', 'scanKeys']);
       expect(counters.sort()).toEqual(['rotateCheckConsumers', 'rotateCheckObservation', 'rotateContain', 'rotatePromote']);
+      expect(pageUsers.sort()).toEqual(['listAccounts', 'orgScanPages', 'reportOrgScan']);
     });
 
     test('no role grants a wildcard action (no "*" and no "service:*")', () => {

@@ -12,6 +12,7 @@ import { loadConfig } from '#shared/config/settings.ts';
 import type { Notifier } from '#shared/notify/notifier.ts';
 import { listAccounts, SKIPPED_IN_STATE } from '#shared/org/list-accounts.ts';
 import { reportOrgScan } from '#shared/org/scan-report.ts';
+import { memoryOrgScanStore } from '#shared/org/scan-store.ts';
 import { startOrganizationScan } from '#shared/scan/start-organization-scan.ts';
 
 const silent = silentLogger();
@@ -28,11 +29,22 @@ describe('the organization scan state stays small', () => {
     organizations.on(ListAccountsForParentCommand).resolves({ Accounts: Array.from({ length: 450 }, (_, index) => account(index)) });
     const config = loadConfig({ ORG_INCLUDE_ACCOUNTS: '100000000007' });
 
+    const store = memoryOrgScanStore();
+
     // Act
-    const list = await listAccounts({ organizations: new OrganizationsClient({}), config, ownAccountId: '999999999999', logger: silent });
+    const list = await listAccounts({
+      organizations: new OrganizationsClient({}),
+      config,
+      ownAccountId: '999999999999',
+      logger: silent,
+      store,
+      executionName: 'scan-2026-11-23',
+      clock: () => new Date('2026-11-23T06:00:00Z'),
+    });
 
     // Assess
-    expect(list.accounts).toEqual([{ accountId: '100000000007', accountName: 'account-7' }]);
+    expect(list).toMatchObject({ pages: [0], pageCount: 1, accountCount: 1 });
+    expect(await store.getAccountPage('scan-2026-11-23', 0)).toEqual([{ accountId: '100000000007', accountName: 'account-7' }]);
     expect(list.skippedCount).toBe(449);
     expect(list.skipped).toHaveLength(SKIPPED_IN_STATE);
     expect(list.skipped[0]).toEqual({ accountId: '100000000000', accountName: 'account-0', reason: 'not in the included accounts' });
@@ -43,21 +55,28 @@ describe('the organization scan state stays small', () => {
   test('the report counts every skipped account, not only those the state lists', async () => {
     // Prepare
     const notifier: Notifier = { send: () => Promise.reject(new Error('no account failed: nothing to send')) };
+    const store = memoryOrgScanStore();
+    await store.putAccountPages('scan-2026-11-23', [[{ accountId: '100000000007', accountName: 'account-7' }]], 0);
+    await store.putResultPage(
+      'scan-2026-11-23',
+      0,
+      [{ accountId: '100000000007', status: 'scanned', keysDue: 2, rotationsStarted: 2, problems: 0, error: null, cause: null }],
+      0,
+    );
 
     // Act
     const report = await reportOrgScan(
       {
         executionName: 'scan-2026-11-23',
-        accounts: [{ accountId: '100000000007', accountName: 'account-7' }],
+        pageCount: 1,
         skipped: [{ accountId: '100000000000', accountName: 'account-0', reason: 'not in the included accounts' }],
         skippedCount: 449,
-        results: [{ accountId: '100000000007', status: 'scanned', keysDue: 2, rotationsStarted: 2, problems: 0, error: null, cause: null }],
       },
-      { notifier, config: loadConfig({}), logger: silent },
+      { notifier, config: loadConfig({}), logger: silent, store },
     );
 
     // Assess
-    expect(report).toMatchObject({ scanned: 1, rotationsStarted: 2, skipped: 449, failed: [], notification: 'none' });
+    expect(report).toMatchObject({ scanned: 1, rotationsStarted: 2, skipped: 449, failedCount: 0, failed: [], notification: 'none' });
   });
 });
 
