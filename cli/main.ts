@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { InvalidInputError, RotatorError, ConfigError, errorMessage } from '#shared/base/errors.ts';
+import { InvalidInputError, RotatorError, ConfigError, HistoryBoundError, errorMessage } from '#shared/base/errors.ts';
 import { explainAwsError } from './errors.ts';
 import { consoleOutput, type Output } from '../local/terminal.ts';
 import { registerCommands } from './commands.ts';
@@ -41,6 +41,11 @@ export async function main(argv: readonly string[], output: Output = consoleOutp
     const explained = explainAwsError(error);
     if (explained instanceof InvalidInputError || explained instanceof ConfigError) {
       output.err(`error: ${explained.message}`);
+      return EXIT_USAGE;
+    }
+    // Waits the person asked for (flags, settings) that could pass the history bound: bad usage too.
+    if (explained instanceof HistoryBoundError) {
+      output.err(`error (${explained.name}): ${explained.message}`);
       return EXIT_USAGE;
     }
     if (explained instanceof RotatorError) {
