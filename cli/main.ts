@@ -1,5 +1,12 @@
 import { Command, CommanderError } from 'commander';
-import { InvalidInputError, RotatorError, ConfigError, HistoryBoundError, errorMessage } from '#shared/base/errors.ts';
+import {
+  InvalidInputError,
+  RotatorError,
+  ConfigError,
+  HistoryBoundError,
+  StackOutputMissingError,
+  errorMessage,
+} from '#shared/base/errors.ts';
 import { explainAwsError } from './errors.ts';
 import { consoleOutput, type Output } from '../local/terminal.ts';
 import { registerCommands } from './commands.ts';
@@ -43,8 +50,8 @@ export async function main(argv: readonly string[], output: Output = consoleOutp
       output.err(`error: ${explained.message}`);
       return EXIT_USAGE;
     }
-    // Waits the person asked for (flags, settings) that could pass the history bound: bad usage too.
-    if (explained instanceof HistoryBoundError) {
+    // Waits the person asked for that could pass the history bound, a stack without an output the CLI needs: bad usage too.
+    if (explained instanceof HistoryBoundError || explained instanceof StackOutputMissingError) {
       output.err(`error (${explained.name}): ${explained.message}`);
       return EXIT_USAGE;
     }

@@ -143,7 +143,10 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
     .argument('<user>', 'IAM user name')
     .option('--local', 'run the workflow in this process (against AWS_ENDPOINT_URL or your credentials)')
     .option('--key <access-key-id>', "the key to replace (default: the user's oldest Active key)")
-    .option('--account <id>', 'the member account the user lives in (organization-wide deployments; assumes MEMBER_ROLE_NAME there)')
+    .option(
+      '--account <id>',
+      "the member account the user lives in (organization-wide deployments): assumes the stack's MEMBER_ROLE_NAME there (its StackSettings output; the environment's with ROTATION_STATE_MACHINE_ARN, or with --local)",
+    )
     .option('--json', 'print one JSON object with the outcome and every state on stdout')
     .option(
       '--health-check-interval <duration>',
@@ -251,7 +254,8 @@ async function rotateDeployed(
 ): Promise<number> {
   const stack = await resolveStack(flags);
   const silent = silentLogger();
-  const config = loadConfig();
+  // The member role, its external id and the organization filters as the stack's functions use them.
+  const config = loadConfig(process.env, stack.settings);
   // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(await rotationRequest(userName, kind, accountId, flags), {
     iam,

@@ -35,6 +35,23 @@ export class HistoryBoundError extends RotatorError {
   }
 }
 
+/**
+ * The deployed stack the CLI was pointed at lacks an output it needs (or holds one it cannot read),
+ * e.g. a stack deployed before that output existed. Nothing was changed; the message names the
+ * stack, the output and the fix.
+ */
+export class StackOutputMissingError extends RotatorError {
+  override readonly name = 'StackOutputMissingError';
+  constructor(
+    readonly stackName: string,
+    readonly outputKey: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A `rotation:*` tag on one IAM user has a value we cannot use. Reported for that user only. */
 export class InvalidTagError extends RotatorError {
   override readonly name = 'InvalidTagError';
