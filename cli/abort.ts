@@ -18,7 +18,9 @@ kept for inspection (the next rotation deletes it), except when no version of th
 the old key (its first rotation created the secret): then AWSCURRENT and the new key stay as they
 are, so nobody reading the secret is locked out. A compromise rotation ignores it: a leaked key is
 never brought back. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
-NotificationLedgerTableName output (--stage/--stack); the token is never printed.
+NotificationLedgerTableName output (--stage/--stack); the token is never printed. The user's secret
+is found under the stack's SECRET_NAME_PREFIX (its StackSettings output) when the rotation runs in a
+stack, under the environment's with ROTATION_STATE_MACHINE_ARN or for local runs.
 
 Exit code: 0 when the abort is recorded; 1 when no rotation of the user is running (nothing is
 changed); 2 for bad usage.

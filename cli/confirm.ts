@@ -23,7 +23,9 @@ once (SendTaskSuccess) and the old key is deactivated now; otherwise the workflo
 the record. A deployed rotation never reads a rotation:confirm tag: a user may tag itself. Local runs
 (no task-token callbacks) are confirmed by tagging the user rotation:confirm=<new key id>, which their
 next check reads. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
-NotificationLedgerTableName output (--stage/--stack); the token is never printed.
+NotificationLedgerTableName output (--stage/--stack); the token is never printed. The user's secret
+is found under the stack's SECRET_NAME_PREFIX (its StackSettings output) when the rotation runs in a
+stack, under the environment's with ROTATION_STATE_MACHINE_ARN or for local runs.
 After the gate has passed (the old key is Inactive), there is nothing to confirm and nothing is
 changed; to stop the rotation instead, run iam-key-rotator abort <user>.
 A rotation that ended NeedsAttention is not running: move its consumers to the secret and rotate
@@ -134,7 +136,8 @@ export async function decideFromCli(
     action,
     userName,
     { iam, secretsManager, sfn, tokens, decisions, rotations },
-    loadConfig(process.env),
+    // Deployed from a stack: its secret prefix, so the decision reads the secret its rotation writes.
+    loadConfig(process.env, target.mode === 'deployed' ? target.settings : {}),
     systemClock,
   );
   return { target, result };

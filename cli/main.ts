@@ -1,5 +1,12 @@
 import { Command, CommanderError } from 'commander';
-import { InvalidInputError, RotatorError, ConfigError, errorMessage } from '#shared/base/errors.ts';
+import {
+  InvalidInputError,
+  RotatorError,
+  ConfigError,
+  HistoryBoundError,
+  StackOutputMissingError,
+  errorMessage,
+} from '#shared/base/errors.ts';
 import { explainAwsError } from './errors.ts';
 import { consoleOutput, type Output } from '../local/terminal.ts';
 import { registerCommands } from './commands.ts';
@@ -41,6 +48,11 @@ export async function main(argv: readonly string[], output: Output = consoleOutp
     const explained = explainAwsError(error);
     if (explained instanceof InvalidInputError || explained instanceof ConfigError) {
       output.err(`error: ${explained.message}`);
+      return EXIT_USAGE;
+    }
+    // Waits the person asked for that could pass the history bound, a stack without an output the CLI needs: bad usage too.
+    if (explained instanceof HistoryBoundError || explained instanceof StackOutputMissingError) {
+      output.err(`error (${explained.name}): ${explained.message}`);
       return EXIT_USAGE;
     }
     if (explained instanceof RotatorError) {

@@ -6,7 +6,8 @@ import { iamWith } from '#shared/aws/clients/iam.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { memberCredentials } from '#shared/aws/member-account.ts';
-import { InvalidInputError, MissingCredentialsError } from '#shared/base/errors.ts';
+import { HistoryBoundError, InvalidInputError, MissingCredentialsError } from '#shared/base/errors.ts';
+import { HISTORY_BOUND_EVENTS, historyBoundExcess } from '#shared/config/history-budget.ts';
 import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
@@ -59,6 +60,9 @@ with aws-local-stepfunctions, every step bound to its real handler, against AWS_
 moto) or, when it is unset, the account of your AWS credentials. Waits are compressed: by default
 the health check runs every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, gives up after ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, and the old key is
 observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. Durations accept ms, s, m, h and d (e.g. 500ms, 30s, 1h).
+Waits that could take the execution history past ${HISTORY_BOUND_EVENTS.toLocaleString('en-US')} events (Step Functions fails an execution at
+25,000, without MakeSafe) are refused, as deployed: the error gives the smallest interval allowed for
+the deadline and observation asked for (see "Execution history bound" in the README).
 
 The workflow: create a new key, store it as AWSPENDING in the user's secret, verify it with STS,
 promote it to AWSCURRENT, wait until consumers are healthy on it (default check: the new key has
@@ -83,6 +87,26 @@ function durationFlag(flag: string, text: string | undefined): number | undefine
   const value = parseDuration(text);
   if (value === undefined) throw new InvalidInputError(`${flag} must be a positive duration like 500ms, 30s, 5m, 1h or 7d (got "${text}")`);
   return value;
+}
+
+/**
+ * The flags' waits (the local defaults for those not given) are held to the execution history bound
+ * before anything starts, naming the flags: the local run mirrors AWS, where so many polls would fail
+ * the execution without MakeSafe. The runner checks again; this check speaks in flags.
+ */
+function refuseOverHistoryBound(given: Partial<Durations>): void {
+  const durations: Durations = { ...LOCAL_DURATIONS, ...given };
+  const excess = historyBoundExcess(durations, '--health-check-interval');
+  if (excess === undefined) return;
+  const flag = (name: string, key: keyof Durations): string =>
+    `${name} ${formatDuration(durations[key])}${given[key] === undefined ? ' (the local default)' : ''}`;
+  throw new HistoryBoundError(
+    excess.events,
+    excess.bound,
+    excess.smallestIntervalMs,
+    `${flag('--health-check-interval', 'healthCheckIntervalMs')} with ${flag('--health-check-deadline', 'healthCheckDeadlineMs')} and ` +
+      `${flag('--observation', 'observationMs')} ${excess.detail} Nothing was started.`,
+  );
 }
 
 /** The workflow input keeps requestedBy to 256 characters (shared/rotation/workflow-state.ts). */
@@ -119,7 +143,10 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
     .argument('<user>', 'IAM user name')
     .option('--local', 'run the workflow in this process (against AWS_ENDPOINT_URL or your credentials)')
     .option('--key <access-key-id>', "the key to replace (default: the user's oldest Active key)")
-    .option('--account <id>', 'the member account the user lives in (organization-wide deployments; assumes MEMBER_ROLE_NAME there)')
+    .option(
+      '--account <id>',
+      "the member account the user lives in (organization-wide deployments): assumes the stack's MEMBER_ROLE_NAME there (its StackSettings output; the environment's with ROTATION_STATE_MACHINE_ARN, or with --local)",
+    )
     .option('--json', 'print one JSON object with the outcome and every state on stdout')
     .option(
       '--health-check-interval <duration>',
@@ -179,6 +206,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
       );
     return rotateDeployed(userName, kind, accountId, flags, output);
   }
+  refuseOverHistoryBound(durations);
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
@@ -226,7 +254,8 @@ async function rotateDeployed(
 ): Promise<number> {
   const stack = await resolveStack(flags);
   const silent = silentLogger();
-  const config = loadConfig();
+  // The member role, its external id and the organization filters as the stack's functions use them.
+  const config = loadConfig(process.env, stack.settings);
   // The stack's own account is the state machine's; another account is reached through its member role.
   const started = await startRotation(await rotationRequest(userName, kind, accountId, flags), {
     iam,

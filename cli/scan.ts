@@ -11,6 +11,7 @@ import { planScanNotifications, sendScanNotifications } from '#shared/scan/scan-
 import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scan/scanner.ts';
 import { runOrganizationScan } from '#local/org-runner.ts';
 import { colors, type Output } from '../local/terminal.ts';
+import { addStackOptions, resolveStack } from './stack.ts';
 
 interface ScanFlags {
   readonly user?: string[];
@@ -20,6 +21,8 @@ interface ScanFlags {
   readonly json?: boolean;
   readonly org?: boolean;
   readonly stateMachineArn: string | undefined;
+  readonly stage?: string;
+  readonly stack?: string;
 }
 
 /** One listed key as `--json` prints it. */
@@ -37,11 +40,18 @@ Which keys are listed:
 
 Classes: ok, warn (rotation due soon), due, unused (retire rather than renew), exempt, inactive.
 
-Actions: with a state machine (ROTATION_STATE_MACHINE_ARN or --state-machine-arn) and without
---dry-run, scan starts a rotation for each due key (at most MAX_ROTATIONS_PER_RUN, oldest first)
-and deactivates unused keys when UNUSED_KEY_ACTION=deactivate, like the scheduled scanner; with
-NOTIFICATION_TOPIC_ARN set it also sends the owners' warnings (due soon, unused, exemption ending),
-each once per key and threshold across scans (recorded in NOTIFICATION_LEDGER_TABLE).
+Actions: with a state machine and without --dry-run, scan starts a rotation for each due key (at
+most MAX_ROTATIONS_PER_RUN, oldest first) and deactivates unused keys when UNUSED_KEY_ACTION=deactivate,
+like the scheduled scanner; with a notification topic it also sends the owners' warnings (due soon,
+unused, exemption ending), each once per key and threshold across scans (recorded in the ledger table).
+
+Where the state machine, topic and ledger table come from:
+  --stage STAGE / --stack NAME: the deployed stack iam-key-rotator-<stage> (or NAME), from its
+  outputs RotateKeyStateMachineArn, NotificationTopicArn and NotificationLedgerTableName, with the
+  stack-only settings of its StackSettings output (SECRET_NAME_PREFIX, MEMBER_ROLE_NAME,
+  MEMBER_ROLE_EXTERNAL_ID, the ORG_* filters), whatever the environment says; the stack must exist.
+  Otherwise: --state-machine-arn, else ROTATION_STATE_MACHINE_ARN, with NOTIFICATION_TOPIC_ARN and
+  NOTIFICATION_LEDGER_TABLE from the environment (--state-machine-arn and --stage/--stack conflict).
 Without a state machine, scan only lists, and says that nothing was started. --as-of implies
 --dry-run: it answers "what will be due then?" and never acts on a date that has not come. A dry run
 notifies no one.
@@ -54,16 +64,17 @@ credentials), at most ORG_MAX_CONCURRENT_ACCOUNTS at a time, and rotations it st
 It prints one line per account, the skipped accounts with the reason, and the failed ones with the fix;
 the exit code is 1 when any account failed. --dry-run and --as-of act as above; --json prints the run.
 
-Settings come from the environment (see "Configuration" in the README).
+Every other setting comes from the environment (see "Configuration" in the README).
 
 Examples:
   $ iam-key-rotator scan --dry-run
+  $ iam-key-rotator scan --stage prod
   $ iam-key-rotator scan --as-of 2026-12-31 --json
   $ iam-key-rotator scan --user billing-export --user onprem-backup
   $ iam-key-rotator scan --org --dry-run`;
 
 export function registerScan(program: Command, output: Output, setResult: (code: number) => void): void {
-  program
+  const command = program
     .command('scan')
     .description('Find access keys that are due for rotation, due soon, unused or exempt, and start the rotations that are due.')
     .addOption(
@@ -88,13 +99,35 @@ export function registerScan(program: Command, output: Output, setResult: (code:
     .action(async (flags: ScanFlags) => {
       setResult(await runScan(flags, output));
     });
+  addStackOptions(command);
+}
+
+/**
+ * What scan acts with beyond the environment: a deployed stack's state machine, topic, ledger table
+ * and stack-only settings (--stage/--stack), as the scheduled scanner in that stack does; else the
+ * state machine of --state-machine-arn. Overrides for loadConfig, so they win over the environment.
+ */
+async function scanOverrides(flags: ScanFlags): Promise<Record<string, string>> {
+  if (flags.stage === undefined && flags.stack === undefined) {
+    return flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn };
+  }
+  if (flags.stateMachineArn !== undefined) {
+    throw new InvalidInputError('--state-machine-arn and --stage/--stack both say which state machine to start: pass one of them.');
+  }
+  const stack = await resolveStack(flags);
+  return {
+    ROTATION_STATE_MACHINE_ARN: stack.stateMachineArn,
+    ...(stack.topicArn === undefined ? {} : { NOTIFICATION_TOPIC_ARN: stack.topicArn }),
+    ...(stack.ledgerTableName === undefined ? {} : { NOTIFICATION_LEDGER_TABLE: stack.ledgerTableName }),
+    ...stack.settings,
+  };
 }
 
 async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   if (flags.org) return runOrgScan(flags, output);
   const users = flags.user ?? [];
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
-  const config = loadConfig(process.env, flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn });
+  const config = loadConfig(process.env, await scanOverrides(flags));
   const listOnly = config.stateMachineArn === '';
   const dryRun = flags.dryRun === true || flags.asOf !== undefined || listOnly;
   const result = await scanAccount({
@@ -118,7 +151,7 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   if (dryRun) {
     report(
       listOnly && flags.dryRun !== true && flags.asOf === undefined
-        ? 'No rotation was started: no state machine is configured (set ROTATION_STATE_MACHINE_ARN or pass --state-machine-arn).'
+        ? 'No rotation was started: no state machine is configured (pass --stage or --stack for a deployed stack, or set ROTATION_STATE_MACHINE_ARN, or pass --state-machine-arn).'
         : 'Dry run: no rotation was started and no key was changed.',
     );
   }
@@ -142,7 +175,7 @@ function orgDryRunReason(flags: ScanFlags, stateMachineArn: string): string {
       : flags.asOf !== undefined
         ? ' (--as-of is a what-if: it never acts)'
         : stateMachineArn === ''
-          ? ' (no state machine is configured: set ROTATION_STATE_MACHINE_ARN or pass --state-machine-arn)'
+          ? ' (no state machine is configured: pass --stage or --stack, set ROTATION_STATE_MACHINE_ARN, or pass --state-machine-arn)'
           : '';
   return `Dry run${why}: no rotation was started, no key was changed and no one was notified.`;
 }
@@ -150,7 +183,7 @@ function orgDryRunReason(flags: ScanFlags, stateMachineArn: string): string {
 /** `scan --org`: the organization scan, run locally with this CLI's credentials (local/org-runner.ts). */
 async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
-  const config = loadConfig(process.env, flags.stateMachineArn === undefined ? {} : { ROTATION_STATE_MACHINE_ARN: flags.stateMachineArn });
+  const config = loadConfig(process.env, await scanOverrides(flags));
   const dryRun = flags.dryRun === true || flags.asOf !== undefined || config.stateMachineArn === '';
   // The handlers' JSON log lines are for CloudWatch; on a terminal the lines below say the same.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
 import { ACCOUNT_ID } from '#shared/base/account-id.ts';
-import { ConfigError, InvalidInputError } from '#shared/base/errors.ts';
+import { ConfigError, InvalidInputError, StackOutputMissingError } from '#shared/base/errors.ts';
 import { LOCAL_LEDGER_TABLE } from '#local/run-registry.ts';
 
 /** How the deployed-mode commands find the stack: --stack, else --stage, else ROTATION_STATE_MACHINE_ARN, else stage dev. */
@@ -10,18 +10,47 @@ export interface StackFlags {
   readonly stack?: string;
 }
 
+/**
+ * The stack-only settings the CLI takes from the stack's StackSettings output (serverless.yml), as
+ * environment names to values: the secret prefix, the member role and its external id, the
+ * organization filters. The functions run with these; a CLI acting with other values would read
+ * the wrong secret, assume the wrong role or admit an account the stack excludes.
+ */
+export const STACK_SETTINGS = [
+  'SECRET_NAME_PREFIX',
+  'MEMBER_ROLE_NAME',
+  'MEMBER_ROLE_EXTERNAL_ID',
+  'ORG_INCLUDE_OUS',
+  'ORG_EXCLUDE_OUS',
+  'ORG_INCLUDE_ACCOUNTS',
+  'ORG_EXCLUDE_ACCOUNTS',
+  'ORG_INCLUDE_TAGS',
+  'ORG_EXCLUDE_TAGS',
+] as const;
+export const STACK_SETTINGS_OUTPUT = 'StackSettings';
+
+/** Setting overrides for loadConfig: what wins over the environment because the stack says so. */
+export type StackSettings = Readonly<Record<string, string>>;
+
 export interface DeployedStack {
   readonly stateMachineArn: string;
   readonly topicArn: string | undefined;
+  /** The stack's NotificationLedgerTableName (or NOTIFICATION_LEDGER_TABLE when the ARN came from the environment). */
+  readonly ledgerTableName: string | undefined;
   /** Where the ARN came from, for messages. */
   readonly source: string;
+  /** From the stack's StackSettings output; empty when the state machine came from ROTATION_STATE_MACHINE_ARN (then the environment's apply). */
+  readonly settings: StackSettings;
 }
 
 export const STACK_HELP = `
 Deployed mode finds the rotation state machine in the outputs of the CloudFormation stack
-iam-key-rotator-<stage> (RotateKeyStateMachineArn, NotificationTopicArn): --stack NAME names the
-stack, --stage STAGE (default dev) builds the name. Without either flag, ROTATION_STATE_MACHINE_ARN
-is used when set.`;
+iam-key-rotator-<stage> (RotateKeyStateMachineArn, NotificationTopicArn, NotificationLedgerTableName):
+--stack NAME names the stack, --stage STAGE (default dev) builds the name. The settings only the
+stack decides (SECRET_NAME_PREFIX, MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID and the ORG_* filters)
+come from its StackSettings output too, as its functions run with them, whatever the environment
+says. Without either flag, ROTATION_STATE_MACHINE_ARN is used when set, and then every setting comes
+from the environment.`;
 
 export function addStackOptions(command: Command): Command {
   return command
@@ -33,10 +62,18 @@ export async function resolveStack(
   flags: StackFlags,
   env: Readonly<Record<string, string | undefined>> = process.env,
   cloudFormation: CloudFormationClient = new CloudFormationClient({}),
+  /** `settings: false` for a command that acts with none of them (status reads executions only). */
+  options: { readonly settings?: boolean } = {},
 ): Promise<DeployedStack> {
   const fromEnv = env.ROTATION_STATE_MACHINE_ARN?.trim();
   if (flags.stack === undefined && flags.stage === undefined && fromEnv) {
-    return { stateMachineArn: fromEnv, topicArn: env.NOTIFICATION_TOPIC_ARN?.trim() || undefined, source: 'ROTATION_STATE_MACHINE_ARN' };
+    return {
+      stateMachineArn: fromEnv,
+      topicArn: env.NOTIFICATION_TOPIC_ARN?.trim() || undefined,
+      ledgerTableName: env.NOTIFICATION_LEDGER_TABLE?.trim() || undefined,
+      source: 'ROTATION_STATE_MACHINE_ARN',
+      settings: {},
+    };
   }
   const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
   if (outputs === undefined) {
@@ -45,13 +82,72 @@ export async function resolveStack(
         'name another with --stack or --stage, set ROTATION_STATE_MACHINE_ARN, or run the rotation in this process with --local.',
     );
   }
+  return {
+    stateMachineArn: rotationStateMachine(stackName, outputs, flags),
+    topicArn: outputs.get('NotificationTopicArn'),
+    ledgerTableName: outputs.get('NotificationLedgerTableName'),
+    source: `stack ${stackName}`,
+    settings: options.settings === false ? {} : stackSettings(stackName, outputs, flags),
+  };
+}
+
+/** `--stage prod` / `--stack name`, to repeat in a message. */
+function stackFlagsText(flags: StackFlags): string {
+  return flags.stack !== undefined ? `--stack ${flags.stack}` : `--stage ${flags.stage ?? 'dev'}`;
+}
+
+function rotationStateMachine(stackName: string, outputs: ReadonlyMap<string, string>, flags: StackFlags): string {
   const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
   if (!stateMachineArn) {
-    throw new ConfigError(
-      `Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`,
+    throw new StackOutputMissingError(
+      stackName,
+      'RotateKeyStateMachineArn',
+      `Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Nothing was changed. ` +
+        `Redeploy it (npx osls deploy ${stackFlagsText(flags)}), or set ROTATION_STATE_MACHINE_ARN without --stage/--stack.`,
     );
   }
-  return { stateMachineArn, topicArn: outputs.get('NotificationTopicArn'), source: `stack ${stackName}` };
+  return stateMachineArn;
+}
+
+/**
+ * The stack-only settings from the StackSettings output. A stack deployed before that output existed
+ * is refused rather than read with the environment's values, which may not be the ones it runs with.
+ */
+export function stackSettings(stackName: string, outputs: ReadonlyMap<string, string>, flags: StackFlags = {}): StackSettings {
+  const fix =
+    `Redeploy the stack (npx osls deploy ${stackFlagsText(flags)}) so the CLI can read them, or set ROTATION_STATE_MACHINE_ARN and export ` +
+    `${STACK_SETTINGS.join(', ')} as the stack was deployed with, without --stage/--stack. Nothing was changed.`;
+  const text = outputs.get(STACK_SETTINGS_OUTPUT);
+  if (text === undefined) {
+    throw new StackOutputMissingError(
+      stackName,
+      STACK_SETTINGS_OUTPUT,
+      `Stack ${stackName} has no ${STACK_SETTINGS_OUTPUT} output, which tells the CLI the secret prefix, member role and organization filters its functions use: it was deployed by an older version. ${fix}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StackOutputMissingError(
+      stackName,
+      STACK_SETTINGS_OUTPUT,
+      `Stack ${stackName}'s ${STACK_SETTINGS_OUTPUT} output is not a JSON object. ${fix}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  const missing = STACK_SETTINGS.filter((setting) => typeof record[setting] !== 'string');
+  if (missing.length > 0) {
+    throw new StackOutputMissingError(
+      stackName,
+      STACK_SETTINGS_OUTPUT,
+      `Stack ${stackName}'s ${STACK_SETTINGS_OUTPUT} output lacks ${missing.join(', ')}. ${fix}`,
+    );
+  }
+  return Object.fromEntries(STACK_SETTINGS.map((setting) => [setting, String(record[setting])]));
 }
 
 /** Where confirm/abort look for the manual check's task token. */
@@ -67,7 +163,14 @@ export interface LedgerTable {
  * Local: no state machine, so the local runner's records in its ledger table say it.
  */
 export type DecisionTarget =
-  | { readonly mode: 'deployed'; readonly stateMachineArn: string; readonly source: string; readonly ledger: LedgerTable }
+  | {
+      readonly mode: 'deployed';
+      readonly stateMachineArn: string;
+      readonly source: string;
+      readonly ledger: LedgerTable;
+      /** The stack's StackSettings (its secret prefix above all); empty when the state machine came from the environment. */
+      readonly settings: StackSettings;
+    }
   | { readonly mode: 'local'; readonly ledgerTableName: string; readonly source: string };
 
 /**
@@ -88,7 +191,7 @@ export async function resolveDecisionTarget(
     const ledger = tableFromEnv
       ? { tableName: tableFromEnv, source: 'NOTIFICATION_LEDGER_TABLE' }
       : { tableName: undefined, source: 'NOTIFICATION_LEDGER_TABLE is not set' };
-    return { mode: 'deployed', stateMachineArn: machineFromEnv, source: 'ROTATION_STATE_MACHINE_ARN', ledger };
+    return { mode: 'deployed', stateMachineArn: machineFromEnv, source: 'ROTATION_STATE_MACHINE_ARN', ledger, settings: {} };
   }
   const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
   if (outputs === undefined) {
@@ -104,19 +207,15 @@ export async function resolveDecisionTarget(
       source: `no stack ${stackName} and no ROTATION_STATE_MACHINE_ARN`,
     };
   }
-  const stateMachineArn = outputs.get('RotateKeyStateMachineArn');
-  if (!stateMachineArn) {
-    throw new ConfigError(
-      `Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Redeploy it, or set ROTATION_STATE_MACHINE_ARN.`,
-    );
-  }
+  const stateMachineArn = rotationStateMachine(stackName, outputs, flags);
+  const settings = stackSettings(stackName, outputs, flags);
   const tableName = tableFromEnv ?? outputs.get('NotificationLedgerTableName');
   const ledger = tableFromEnv
     ? { tableName: tableFromEnv, source: 'NOTIFICATION_LEDGER_TABLE' }
     : tableName
       ? { tableName, source: `stack ${stackName}` }
       : { tableName: undefined, source: `stack ${stackName} (no NotificationLedgerTableName output)` };
-  return { mode: 'deployed', stateMachineArn, source: `stack ${stackName}`, ledger };
+  return { mode: 'deployed', stateMachineArn, source: `stack ${stackName}`, ledger, settings };
 }
 
 /** The stack named by the flags and its outputs; `outputs` is undefined when no such stack exists. */

@@ -241,7 +241,8 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
     .action(async (userName: string | undefined, flags: StatusFlags) => {
       const limit = Number.parseInt(flags.limit ?? '20', 10);
       const accountId = parseAccountFlag(flags.account);
-      const stack = await resolveStack(flags);
+      // Status reads executions only: it needs none of the stack's settings, so an older stack still answers.
+      const stack = await resolveStack(flags, process.env, undefined, { settings: false });
       const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, Number.isFinite(limit) && limit > 0 ? limit : 20, accountId);
       if (flags.json) output.out(JSON.stringify(lines, null, 2));
       else if (lines.length === 0)

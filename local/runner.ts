@@ -27,7 +27,15 @@ import {
 } from '#shared/aws/clients.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
-import { AccessKeyNotFoundError, ConfigError, KeyNotActiveError, RotationInProgressError, RotatorError } from '#shared/base/errors.ts';
+import {
+  AccessKeyNotFoundError,
+  ConfigError,
+  HistoryBoundError,
+  KeyNotActiveError,
+  RotationInProgressError,
+  RotatorError,
+} from '#shared/base/errors.ts';
+import { describeWaits, historyBoundExcess } from '#shared/config/history-budget.ts';
 import { executionName } from '#shared/base/execution-name.ts';
 import { ensureLedgerTable } from '#shared/notify/ledger.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
@@ -78,6 +86,26 @@ export const LOCAL_DURATIONS: Durations = {
   observationMs: 1_000,
   oldKeyQuietMs: 2_000,
 };
+
+/**
+ * A local run's waits: LOCAL_DURATIONS with the caller's overrides, held to the execution history
+ * bound as the deployed settings are. The local runner mirrors AWS, where a rotation whose polls
+ * reach 25,000 history events fails without MakeSafe; aws-local-stepfunctions has no such limit, so
+ * without this a compressed run would pass where the same waits fail deployed.
+ */
+export function localDurations(given: Partial<Durations> = {}): Durations {
+  const durations: Durations = { ...LOCAL_DURATIONS, ...given };
+  const excess = historyBoundExcess(durations, 'healthCheckIntervalMs (--health-check-interval)');
+  if (excess !== undefined) {
+    throw new HistoryBoundError(
+      excess.events,
+      excess.bound,
+      excess.smallestIntervalMs,
+      `The local run's waits, ${describeWaits(durations)}, ${excess.detail} Nothing was started.`,
+    );
+  }
+  return durations;
+}
 
 /** Every Lambda of the workflow, by its function key in serverless.yml (the name in `Fn::GetAtt`). */
 const STEPS: Readonly<Record<string, (deps: DepsProvider, logger: Logger) => (event: unknown, context: LocalContext) => Promise<unknown>>> =
@@ -335,6 +363,8 @@ export async function runRotation(input: RunRotationInput, options: RunRotationO
 const usersInRotation = new Set<string>();
 
 async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, started: number): Promise<RotationReport> {
+  // Before anything is read or created: waits that could pass the history bound are a bad configuration.
+  const durations = localDurations(options.durations);
   const baseConfig = withLocalTrail(options.config ?? loadConfig(process.env));
   const sns = options.clients?.sns ?? defaultSns;
   let accessKeyId = input.accessKeyId;
@@ -364,7 +394,6 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
   }
   const kind = input.kind ?? 'manual';
   const name = options.executionName ?? localExecutionName(input.userName, accessKeyId, kind, new Date(started));
-  const durations: Durations = { ...LOCAL_DURATIONS, ...options.durations };
   const deps = localDeps({ ...options, durations, config: { ...baseConfig, topicArn, notificationLedgerTable: ledgerTable } });
 
   // What `confirm` and `abort` read to know this run is going on (a deployed run is an execution they can list).

@@ -12,6 +12,46 @@ export class ConfigError extends RotatorError {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * A combination of health-check interval, gate deadline and observation period whose polls could
+ * take one execution's history past the bound of shared/config/history-budget.ts (Step Functions
+ * fails an execution at 25,000 events, and then no Catch runs: no MakeSafe). Raised where durations
+ * are given outside the validated settings (CLI flags, the local runner, Prepare's final check)
+ * before anything is changed; settings and tags report the same problem as a ConfigError and an
+ * InvalidTagError.
+ */
+export class HistoryBoundError extends RotatorError {
+  override readonly name = 'HistoryBoundError';
+  constructor(
+    /** The most events the waits could use. */
+    readonly events: number,
+    /** The bound they must stay within. */
+    readonly bound: number,
+    /** The smallest interval that fits the same deadline and observation. */
+    readonly smallestIntervalMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The deployed stack the CLI was pointed at lacks an output it needs (or holds one it cannot read),
+ * e.g. a stack deployed before that output existed. Nothing was changed; the message names the
+ * stack, the output and the fix.
+ */
+export class StackOutputMissingError extends RotatorError {
+  override readonly name = 'StackOutputMissingError';
+  constructor(
+    readonly stackName: string,
+    readonly outputKey: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A `rotation:*` tag on one IAM user has a value we cannot use. Reported for that user only. */
 export class InvalidTagError extends RotatorError {
   override readonly name = 'InvalidTagError';

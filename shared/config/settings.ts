@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import '../base/zod-locale.ts';
 import { ConfigError } from '../base/errors.ts';
-import { parseDuration } from '../base/duration.ts';
+import { formatDuration, parseDuration } from '../base/duration.ts';
+import { historyBoundExcess } from './history-budget.ts';
 import { NOTIFICATION_EVENTS } from './notification-events.ts';
 import { parseAccountIds, parseOuIds, parseTagMatchers } from './organization-filters.ts';
 
@@ -334,6 +335,8 @@ export function loadConfig(
     if (config.healthCheckIntervalMs > config.healthCheckDeadlineMs) {
       problems.push('HEALTH_CHECK_INTERVAL must not be longer than HEALTH_CHECK_DEADLINE');
     }
+    const historyProblem = historyBoundProblem(config, overrides);
+    if (historyProblem !== undefined) problems.push(historyProblem);
     if (config.healthChecks.includes('http') && config.healthCheckUrls.length === 0) {
       problems.push('HEALTH_CHECKS includes "http" but HEALTH_CHECK_URLS is empty: list the consumer health URLs');
     }
@@ -354,6 +357,22 @@ export function loadConfig(
     if (problems.length === 0) return config;
   }
   throw new ConfigError(`Invalid configuration, nothing was changed. Fix these settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+/**
+ * The account's waits must keep every rotation's execution history within the bound of
+ * history-budget.ts: a rotation that reaches Step Functions' 25,000 events fails without MakeSafe.
+ * The message names the three settings, and the SSM parameter when it set one of them.
+ */
+function historyBoundProblem(config: Config, overrides: Readonly<Record<string, string>>): string | undefined {
+  const excess = historyBoundExcess(config, 'HEALTH_CHECK_INTERVAL');
+  if (excess === undefined) return undefined;
+  const setting = (env: string, value: number): string =>
+    `${env}=${formatDuration(value)}${env in overrides ? ' (from the SSM parameter CONFIG_SSM_PARAMETER)' : ''}`;
+  return (
+    `${setting('HEALTH_CHECK_INTERVAL', config.healthCheckIntervalMs)} with ${setting('HEALTH_CHECK_DEADLINE', config.healthCheckDeadlineMs)} ` +
+    `and ${setting('OBSERVATION_PERIOD', config.observationMs)} ${excess.detail}`
+  );
 }
 
 /** The origin (scheme://host[:port]) of an http(s) URL, as the URL standard writes it; undefined for anything else. */

@@ -4,6 +4,7 @@ import { HEALTH_CHECKS, UNUSED_ACTIONS, urlOrigin } from './settings.ts';
 import { formatDuration, parseDuration } from '../base/duration.ts';
 import { DAY_MS } from '../base/clock.ts';
 import { InvalidTagError } from '../base/errors.ts';
+import { describeWaits, historyBoundExcess, type RotationWaits } from './history-budget.ts';
 
 /**
  * Per-user overrides, read from IAM user tags. IAM tag values may only hold letters, digits,
@@ -148,15 +149,7 @@ export function resolveUserSettings(userName: string, tags: readonly Tag[], conf
       exemption: exemption(tagged, config, now),
       secretName: secretName(tagged, config, userName),
       ...healthChecks(tagged, config),
-      healthCheckIntervalMs: tagged.duration(TAGS.healthCheckInterval) ?? config.healthCheckIntervalMs,
-      healthCheckDeadlineMs: longerWeakens(
-        tagged,
-        TAGS.healthCheckDeadline,
-        tagged.duration(TAGS.healthCheckDeadline),
-        config.healthCheckDeadlineMs,
-        formatDuration,
-      ),
-      observationMs: observation(tagged, config),
+      ...waits(tagged, config),
     },
     problems: tagged.problems,
     weakened: tagged.weakened,
@@ -176,12 +169,50 @@ function longerWeakens(
   return value;
 }
 
-/** A shorter observation leaves less time to roll back before the old key is deleted. */
-function observation(tagged: TagReader, config: Config): number {
-  const value = tagged.duration(TAGS.observation);
-  if (value === undefined) return config.observationMs;
-  if (value < config.observationMs) tagged.weakens(TAGS.observation, formatDuration(config.observationMs));
-  return value;
+/**
+ * The interval, deadline and observation from tags, checked together against the execution history
+ * bound (history-budget.ts): each tag may be fine alone and the three too many polls together. Such
+ * tags are reported like any invalid tag, on the first of them set, and the account's three waits
+ * (checked together when the configuration loaded) are used instead, so no mix of tagged and account
+ * values can pass the bound either. A longer deadline or a shorter observation weakens the account's.
+ */
+function waits(tagged: TagReader, config: Config): RotationWaits {
+  const account: RotationWaits = {
+    healthCheckIntervalMs: config.healthCheckIntervalMs,
+    healthCheckDeadlineMs: config.healthCheckDeadlineMs,
+    observationMs: config.observationMs,
+  };
+  const fromTags = {
+    healthCheckIntervalMs: tagged.duration(TAGS.healthCheckInterval),
+    healthCheckDeadlineMs: tagged.duration(TAGS.healthCheckDeadline),
+    observationMs: tagged.duration(TAGS.observation),
+  };
+  const chosen: RotationWaits = {
+    healthCheckIntervalMs: fromTags.healthCheckIntervalMs ?? account.healthCheckIntervalMs,
+    healthCheckDeadlineMs: fromTags.healthCheckDeadlineMs ?? account.healthCheckDeadlineMs,
+    observationMs: fromTags.observationMs ?? account.observationMs,
+  };
+  const keys = [
+    [TAGS.healthCheckInterval, fromTags.healthCheckIntervalMs],
+    [TAGS.healthCheckDeadline, fromTags.healthCheckDeadlineMs],
+    [TAGS.observation, fromTags.observationMs],
+  ] as const;
+  const taggedKeys = keys.filter(([, value]) => value !== undefined).map(([key]) => key);
+  const first = taggedKeys[0];
+  const excess = first === undefined ? undefined : historyBoundExcess(chosen, TAGS.healthCheckInterval);
+  if (first !== undefined && excess !== undefined) {
+    tagged.problem(
+      first,
+      `gives ${describeWaits(chosen)} (tag${taggedKeys.length === 1 ? '' : 's'} ${taggedKeys.join(', ')} with the account's settings), which ${excess.detail} ` +
+        `This user's ${taggedKeys.join(', ')} ${taggedKeys.length === 1 ? 'is' : 'are'} ignored and the account's waits are used: ${describeWaits(account)}.`,
+    );
+    return account;
+  }
+  if (chosen.healthCheckDeadlineMs > account.healthCheckDeadlineMs)
+    tagged.weakens(TAGS.healthCheckDeadline, formatDuration(account.healthCheckDeadlineMs));
+  // A shorter observation leaves less time to roll back before the old key is deleted.
+  if (chosen.observationMs < account.observationMs) tagged.weakens(TAGS.observation, formatDuration(account.observationMs));
+  return chosen;
 }
 
 function rotationWindow(tagged: TagReader, config: Config): Pick<UserSettings, 'maxAgeDays' | 'warnDays'> {

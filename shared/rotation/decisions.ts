@@ -14,9 +14,13 @@ export interface KeyFact {
 
 // ── Waits and deadlines ──────────────────────────────────────────────────────────────────────────
 
-/** Wait states take whole seconds; a sub-second interval (local runs compress waits) still waits 1 s in AWS. */
+/**
+ * Wait states take whole seconds; a sub-second interval (local runs compress waits) still waits 1 s in
+ * AWS. Rounded up, so a poll never comes sooner than the interval: the execution history bound
+ * (shared/config/history-budget.ts) counts polls from the interval.
+ */
 export function waitSeconds(intervalMs: number): number {
-  return Math.max(1, Math.round(intervalMs / 1000));
+  return Math.max(1, Math.ceil(intervalMs / 1000));
 }
 
 export function addMs(at: Date | string, ms: number): string {

@@ -1,8 +1,9 @@
-import { AccessKeyNotFoundError, KeyLimitReachedError, KeyNotActiveError, SecretStateError } from '../base/errors.ts';
+import { AccessKeyNotFoundError, HistoryBoundError, KeyLimitReachedError, KeyNotActiveError, SecretStateError } from '../base/errors.ts';
 import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
-import { resolveUserSettings } from '../config/user-settings.ts';
+import { resolveUserSettings, type UserSettings } from '../config/user-settings.ts';
+import { describeWaits, historyBoundExcess } from '../config/history-budget.ts';
 import { decideRoom, markersFor, planCompromiseRoom, versionWithStage, waitSeconds, type KeyFact, type RoomDecision } from './decisions.ts';
-import type { RotationDeps } from './deps.ts';
+import type { Durations, RotationDeps } from './deps.ts';
 import { deleteKey, keyLastUsed, listUserKeys, readUser, readUserGroups, type AccessKey } from '../aws/iam.ts';
 import { clearMarkers } from './markers.ts';
 import { CURRENT, readSecret } from './secret.ts';
@@ -117,6 +118,34 @@ export function inactiveKeyMessage(userName: string, accessKeyId: string, secret
 }
 
 /**
+ * The waits this rotation runs with: the local runner's (compressed) where it gives them, else the
+ * user's settings; a compromise gate gives up within the hour. Settings and tags were each checked
+ * against the execution history bound, and so are the local runner's; checked here once more, before
+ * any key is touched, because this is where they are finally combined.
+ */
+function rotationDurations(input: RotationInput, settings: UserSettings, deps: RotationDeps): Durations {
+  const durations = {
+    healthCheckIntervalMs: deps.durations.healthCheckIntervalMs ?? settings.healthCheckIntervalMs,
+    healthCheckDeadlineMs: Math.min(
+      deps.durations.healthCheckDeadlineMs ?? settings.healthCheckDeadlineMs,
+      input.kind === 'compromise' ? COMPROMISE_GATE_DEADLINE_MS : Number.POSITIVE_INFINITY,
+    ),
+    observationMs: deps.durations.observationMs ?? settings.observationMs,
+    oldKeyQuietMs: deps.durations.oldKeyQuietMs ?? deps.config.oldKeyQuietMs,
+  };
+  const excess = historyBoundExcess(durations, 'health-check interval');
+  if (excess !== undefined) {
+    throw new HistoryBoundError(
+      excess.events,
+      excess.bound,
+      excess.smallestIntervalMs,
+      `The rotation of ${input.userName} would run with ${describeWaits(durations)}, which ${excess.detail} Nothing was changed.`,
+    );
+  }
+  return durations;
+}
+
+/**
  * Prepare: a live read of the user (the scan's credential report may be hours old), its settings
  * from tags, and room under the two-key limit. Fails with a typed error, changing nothing, when the
  * secret is not bound to the user (SecretNotBoundError), when the key is not the user's Active key
@@ -135,6 +164,8 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   refuseExempt(userName, exemption, input.exemptionOverride, input.kind);
   if (exemption !== undefined)
     deps.logger.warn('rotating an exempt user', { userName, kind: input.kind, exemption, override: input.exemptionOverride });
+
+  const durations = rotationDurations(input, settings, deps);
 
   const keys = await listUserKeys(deps.iam, userName);
   const oldKey = keys.find((key) => key.accessKeyId === accessKeyId);
@@ -180,15 +211,6 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     });
   }
 
-  const durations = {
-    healthCheckIntervalMs: deps.durations.healthCheckIntervalMs ?? settings.healthCheckIntervalMs,
-    healthCheckDeadlineMs: Math.min(
-      deps.durations.healthCheckDeadlineMs ?? settings.healthCheckDeadlineMs,
-      input.kind === 'compromise' ? COMPROMISE_GATE_DEADLINE_MS : Number.POSITIVE_INFINITY,
-    ),
-    observationMs: deps.durations.observationMs ?? settings.observationMs,
-    oldKeyQuietMs: deps.durations.oldKeyQuietMs ?? deps.config.oldKeyQuietMs,
-  };
   return {
     userName,
     userArn: user.arn,

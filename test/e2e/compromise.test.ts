@@ -231,7 +231,7 @@ describe('compromise fast path, run locally against moto', () => {
       { userName: 'takeover', accessKeyId: leaked.accessKeyId, kind: 'scheduled' },
       {
         logger: quietLogger,
-        durations: { ...FAST, healthCheckDeadlineMs: 60_000 },
+        durations: { ...FAST, healthCheckDeadlineMs: 20_000 },
         signal: stop.signal,
         onState: (state) => {
           if (state.name === 'CheckConsumers') stop.abort();

@@ -8,6 +8,7 @@ import { MEMBER_SESSION_ACTIONS, memberSessionOf, type MemberFunction } from '#s
 import { matchesPattern } from '../../helpers/event-pattern.ts';
 import { healthDeliveries, otherHealthEvent } from '../../helpers/health-events.ts';
 import { repoPath } from '../../helpers/paths.ts';
+import { STACK_SETTINGS } from '../../../cli/stack.ts';
 
 interface Resource {
   Type: string;
@@ -461,8 +462,26 @@ describe('osls package', () => {
         'NotificationLedgerTableName',
         'AlarmTopicArn',
         'SecretsKmsKeyArn',
+        'StackSettings',
       ]),
     );
+  });
+
+  test('StackSettings holds, as JSON, the stack-only settings the functions run with, so the CLI acts with the same', () => {
+    // Prepare: the functions' environment as packaged.
+    const environment =
+      (
+        Object.values(template.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function')?.Properties?.Environment as
+          { Variables?: Record<string, unknown> } | undefined
+      )?.Variables ?? {};
+    const output = (template.Outputs?.StackSettings as { Value?: unknown } | undefined)?.Value;
+
+    // Act
+    const settings = JSON.parse(String(output)) as Record<string, string>;
+
+    // Assess
+    expect(Object.keys(settings).sort()).toEqual([...STACK_SETTINGS].sort());
+    for (const [name, value] of Object.entries(settings)) expect(environment[name]).toBe(value);
   });
 
   test('each function ships its own bundle (package.individually), and their sizes are printed', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { STACK_SETTINGS } from '../../../cli/stack.ts';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -321,7 +322,18 @@ describe('CLI against a deployed stack (moto)', () => {
         StackName: 'iam-key-rotator-test',
         TemplateBody: JSON.stringify({
           Resources: { Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'iam-key-rotator-test-notifications' } } },
-          Outputs: { RotateKeyStateMachineArn: { Value: deps.stateMachineArn }, NotificationTopicArn: { Value: { Ref: 'Topic' } } },
+          Outputs: {
+            RotateKeyStateMachineArn: { Value: deps.stateMachineArn },
+            NotificationTopicArn: { Value: { Ref: 'Topic' } },
+            // The stack-only settings as a default deployment outputs them (serverless.yml).
+            StackSettings: {
+              Value: JSON.stringify({
+                ...Object.fromEntries(STACK_SETTINGS.map((setting) => [setting, ''])),
+                SECRET_NAME_PREFIX: 'iam-key-rotator/',
+                MEMBER_ROLE_NAME: 'iam-key-rotator-member',
+              }),
+            },
+          },
         }),
       }),
     );

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
-import { resolveDecisionTarget } from '../../../cli/stack.ts';
-import { ConfigError } from '#shared/base/errors.ts';
+import { resolveDecisionTarget, resolveStack } from '../../../cli/stack.ts';
+import { ConfigError, StackOutputMissingError } from '#shared/base/errors.ts';
 
 // Where confirm and abort learn whether a rotation is running: a deployed state machine's
 // executions, or, with no state machine at all, the local runner's records.
@@ -10,6 +10,28 @@ import { ConfigError } from '#shared/base/errors.ts';
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:iam-key-rotator-prod-rotate-key';
 const cloudFormation = mockClient(CloudFormationClient);
 const client = new CloudFormationClient({});
+const SETTINGS = {
+  SECRET_NAME_PREFIX: 'team-a/keys/',
+  MEMBER_ROLE_NAME: 'key-rotator-member',
+  MEMBER_ROLE_EXTERNAL_ID: 'ext-123',
+  ORG_INCLUDE_OUS: '',
+  ORG_EXCLUDE_OUS: '',
+  ORG_INCLUDE_ACCOUNTS: '',
+  ORG_EXCLUDE_ACCOUNTS: '',
+  ORG_INCLUDE_TAGS: '',
+  ORG_EXCLUDE_TAGS: 'env=sandbox',
+};
+/** A stack named `name` with these outputs, as DescribeStacks answers. */
+const stackWith = (name: string, outputs: Record<string, string>) => ({
+  Stacks: [
+    {
+      StackName: name,
+      CreationTime: new Date(),
+      StackStatus: 'CREATE_COMPLETE' as const,
+      Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+    },
+  ],
+});
 const missing = Object.assign(new Error('Stack with id iam-key-rotator-dev does not exist'), { name: 'ValidationError' });
 
 beforeEach(() => {
@@ -27,32 +49,28 @@ describe('resolveDecisionTarget', () => {
       stateMachineArn: ARN,
       source: 'ROTATION_STATE_MACHINE_ARN',
       ledger: { tableName: 'ledger', source: 'NOTIFICATION_LEDGER_TABLE' },
+      settings: {},
     });
     expect(cloudFormation.calls()).toHaveLength(0);
   });
 
-  test('no flags and the dev stack exists: deployed, from its outputs', async () => {
+  test('no flags and the dev stack exists: deployed, from its outputs, with its stack-only settings', async () => {
     // Prepare: the dev stack and its outputs
-    cloudFormation.on(DescribeStacksCommand, { StackName: 'iam-key-rotator-dev' }).resolves({
-      Stacks: [
-        {
-          StackName: 'iam-key-rotator-dev',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'RotateKeyStateMachineArn', OutputValue: ARN },
-            { OutputKey: 'NotificationLedgerTableName', OutputValue: 'stack-ledger' },
-          ],
-        },
-      ],
-    });
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'iam-key-rotator-dev' }).resolves(
+      stackWith('iam-key-rotator-dev', {
+        RotateKeyStateMachineArn: ARN,
+        NotificationLedgerTableName: 'stack-ledger',
+        StackSettings: JSON.stringify(SETTINGS),
+      }),
+    );
 
     // Act & Assess
-    expect(await resolveDecisionTarget({}, {}, client)).toEqual({
+    expect(await resolveDecisionTarget({}, { SECRET_NAME_PREFIX: 'from-env/' }, client)).toEqual({
       mode: 'deployed',
       stateMachineArn: ARN,
       source: 'stack iam-key-rotator-dev',
       ledger: { tableName: 'stack-ledger', source: 'stack iam-key-rotator-dev' },
+      settings: SETTINGS,
     });
   });
 
@@ -77,5 +95,63 @@ describe('resolveDecisionTarget', () => {
 
     // Act & Assess
     await expect(resolveDecisionTarget({ stage: 'prod' }, { ROTATION_STATE_MACHINE_ARN: ARN }, client)).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+describe('resolveStack', () => {
+  test('--stage: the stack outputs, its ledger table and its stack-only settings, whatever the environment says', async () => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'iam-key-rotator-prod' }).resolves(
+      stackWith('iam-key-rotator-prod', {
+        RotateKeyStateMachineArn: ARN,
+        NotificationTopicArn: 'arn:aws:sns:us-east-1:123456789012:topic',
+        NotificationLedgerTableName: 'prod-ledger',
+        StackSettings: JSON.stringify(SETTINGS),
+      }),
+    );
+
+    // Act
+    const stack = await resolveStack({ stage: 'prod' }, { ROTATION_STATE_MACHINE_ARN: 'arn:other', MEMBER_ROLE_NAME: 'from-env' }, client);
+
+    // Assess
+    expect(stack).toEqual({
+      stateMachineArn: ARN,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:topic',
+      ledgerTableName: 'prod-ledger',
+      source: 'stack iam-key-rotator-prod',
+      settings: SETTINGS,
+    });
+  });
+
+  test('ROTATION_STATE_MACHINE_ARN without flags: the environment, no stack read, no stack settings', async () => {
+    // Act
+    const stack = await resolveStack({}, { ROTATION_STATE_MACHINE_ARN: ARN, NOTIFICATION_LEDGER_TABLE: 'env-ledger' }, client);
+
+    // Assess
+    expect(stack).toMatchObject({ stateMachineArn: ARN, ledgerTableName: 'env-ledger', settings: {} });
+    expect(cloudFormation.calls()).toHaveLength(0);
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ['no StackSettings output (a stack deployed before it existed)', { RotateKeyStateMachineArn: ARN }, /has no StackSettings output/],
+    ['a StackSettings output that is not JSON', { RotateKeyStateMachineArn: ARN, StackSettings: 'prefix=x' }, /is not a JSON object/],
+    [
+      'a StackSettings output without MEMBER_ROLE_NAME',
+      { RotateKeyStateMachineArn: ARN, StackSettings: JSON.stringify({ ...SETTINGS, MEMBER_ROLE_NAME: undefined }) },
+      /lacks MEMBER_ROLE_NAME/,
+    ],
+    ['no RotateKeyStateMachineArn output', { StackSettings: JSON.stringify(SETTINGS) }, /has no RotateKeyStateMachineArn output/],
+  ])('%s: StackOutputMissingError naming the stack, the output and the fix', async (_name, outputs, message) => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand).resolves(stackWith('iam-key-rotator-old', outputs));
+
+    // Act
+    const resolved = resolveStack({ stack: 'iam-key-rotator-old' }, {}, client);
+
+    // Assess
+    await expect(resolved).rejects.toBeInstanceOf(StackOutputMissingError);
+    await expect(resolved).rejects.toThrow(message);
+    await expect(resolved).rejects.toThrow(/Stack iam-key-rotator-old/);
+    await expect(resolved).rejects.toThrow(/Redeploy .*npx osls deploy --stack iam-key-rotator-old/);
   });
 });

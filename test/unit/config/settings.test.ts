@@ -69,6 +69,34 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HEALTH_CHECKS: 'http' })).toThrow(/HEALTH_CHECK_URLS/);
   });
 
+  test('waits that could take a rotation past the execution history bound are refused, naming the settings, the events, the bound and the smallest interval', () => {
+    // Act & Assess
+    expect(() => loadConfig({ HEALTH_CHECK_INTERVAL: '5m' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HEALTH_CHECK_INTERVAL: '5m' })).toThrow(
+      /HEALTH_CHECK_INTERVAL=5m with HEALTH_CHECK_DEADLINE=7d and OBSERVATION_PERIOD=7d could take one rotation's execution history to 109,292 events .*above the bound of 22,500.*the smallest HEALTH_CHECK_INTERVAL allowed is 1483s/,
+    );
+  });
+
+  test.each([
+    ['1483s', true],
+    ['1482s', false],
+  ])('HEALTH_CHECK_INTERVAL=%s with the default 7d deadline and observation: accepted %s (the edge of the bound)', (interval, accepted) => {
+    // Act
+    const load = () => loadConfig({ HEALTH_CHECK_INTERVAL: interval });
+
+    // Assess
+    if (accepted) expect(load().healthCheckIntervalMs).toBe(1_483_000);
+    else expect(load).toThrow(/above the bound of 22,500/);
+  });
+
+  test('a deadline set from SSM that passes the bound is refused, and the message says the SSM parameter set it', () => {
+    // Prepare
+    const overrides = parseSsmOverrides('/rotator/config', '{"HEALTH_CHECK_DEADLINE": "60d"}');
+
+    // Act & Assess
+    expect(() => loadConfig({}, overrides)).toThrow(/HEALTH_CHECK_DEADLINE=60d \(from the SSM parameter CONFIG_SSM_PARAMETER\)/);
+  });
+
   test('SSM overrides win over the environment', () => {
     // Prepare: an SSM parameter that sets the rotation age.
     const overrides = parseSsmOverrides('/rotator/config', '{"ROTATION_MAX_AGE_DAYS": 45}');

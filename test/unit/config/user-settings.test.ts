@@ -295,9 +295,9 @@ describe('resolveUserSettings', () => {
       ],
       [
         'a longer gate deadline',
-        { 'rotation:health-check-deadline': '30d' },
+        { 'rotation:health-check-deadline': '14d' },
         {},
-        [{ tag: 'rotation:health-check-deadline', value: '30d', default: '7d' }],
+        [{ tag: 'rotation:health-check-deadline', value: '14d', default: '7d' }],
       ],
       ['a shorter observation', { 'rotation:observation': '1h' }, {}, [{ tag: 'rotation:observation', value: '1h', default: '7d' }]],
       [
@@ -362,5 +362,76 @@ describe('resolveUserSettings', () => {
     // Assess
     expect(problems.map((problem) => problem.tagKey).sort()).toEqual(['rotation:max-age-days', 'rotation:unused-action']);
     expect(settings.warnDays).toBe(7);
+  });
+
+  describe('waits and the execution history bound', () => {
+    const accountWaits = {
+      healthCheckIntervalMs: config.healthCheckIntervalMs,
+      healthCheckDeadlineMs: config.healthCheckDeadlineMs,
+      observationMs: config.observationMs,
+    };
+
+    test("a 5m interval tag with the account's 7d deadline and observation is reported on that tag, and the account's waits are used", () => {
+      // Act
+      const { settings, problems } = resolve({ 'rotation:health-check-interval': '5m' });
+
+      // Assess
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({ userName: 'alice', tagKey: 'rotation:health-check-interval' });
+      expect(problems[0]?.message).toContain('User alice: tag rotation:health-check-interval="5m"');
+      expect(problems[0]?.message).toContain('109,292 events');
+      expect(problems[0]?.message).toContain('above the bound of 22,500');
+      expect(problems[0]?.message).toContain('the smallest rotation:health-check-interval allowed is 1483s');
+      expect(problems[0]?.message).toContain("the account's waits are used: a 1h interval, a 7d gate deadline and a 7d observation");
+      expect(settings).toMatchObject(accountWaits);
+    });
+
+    test.each([
+      ['1483s', []],
+      ['1482s', ['rotation:health-check-interval']],
+    ])('an interval tag of %s with the default 7d deadline and observation: problems %j', (interval, expected) => {
+      // Act
+      const { settings, problems } = resolve({ 'rotation:health-check-interval': interval });
+
+      // Assess: the smallest interval the bound allows passes; one second less does not.
+      expect(problems.map((problem) => problem.tagKey)).toEqual(expected);
+      expect(settings.healthCheckIntervalMs).toBe(expected.length === 0 ? 1_483_000 : config.healthCheckIntervalMs);
+    });
+
+    test("a 30d deadline tag with the account's 1h interval is too many polls: reported, not applied, not listed as weakened", () => {
+      // Act
+      const { settings, problems, weakened } = resolve({ 'rotation:health-check-deadline': '30d' });
+
+      // Assess
+      expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:health-check-deadline']);
+      expect(problems[0]?.message).toContain(
+        'With a 30d gate deadline and a 7d observation, the smallest rotation:health-check-interval allowed is 3916s',
+      );
+      expect(settings).toMatchObject(accountWaits);
+      expect(weakened).toEqual([]);
+    });
+
+    test('interval, deadline and observation tags that fit together are all applied', () => {
+      // Act
+      const { settings, problems } = resolve({
+        'rotation:health-check-interval': '5m',
+        'rotation:health-check-deadline': '1d',
+        'rotation:observation': '1d',
+      });
+
+      // Assess
+      expect(problems).toEqual([]);
+      expect(settings).toMatchObject({ healthCheckIntervalMs: 300_000, healthCheckDeadlineMs: 86_400_000, observationMs: 86_400_000 });
+    });
+
+    test('tags that fit alone but not together are reported on the first of them, naming all, and none is applied', () => {
+      // Act
+      const { settings, problems } = resolve({ 'rotation:health-check-interval': '10m', 'rotation:observation': '5d' });
+
+      // Assess
+      expect(problems.map((problem) => problem.tagKey)).toEqual(['rotation:health-check-interval']);
+      expect(problems[0]?.message).toContain('tags rotation:health-check-interval, rotation:observation');
+      expect(settings).toMatchObject(accountWaits);
+    });
   });
 });

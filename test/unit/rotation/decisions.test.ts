@@ -30,10 +30,11 @@ describe('waitSeconds', () => {
   test.each([
     [500, 1],
     [1_000, 1],
-    [1_499, 1],
+    [1_001, 2],
+    [1_499, 2],
     [90_000, 90],
     [HOUR, 3600],
-  ])('%i ms waits %i s (never below the 1 s a Wait state can express)', (ms, seconds) => {
+  ])('%i ms waits %i s (never below the 1 s a Wait state can express, never shorter than the interval)', (ms, seconds) => {
     // Act & Assess
     expect(waitSeconds(ms)).toBe(seconds);
   });
