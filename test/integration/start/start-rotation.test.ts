@@ -299,6 +299,25 @@ describe('start-rotation against moto', () => {
     await expect(attempt).rejects.toThrow(/already has a running rotation.*iam-key-rotator abort one-at-a-time/s);
     expect((await executions()).length).toBe(before);
   });
+
+  test('a manual rotation asked for while a compromise rotation of the key runs is refused, not pointed at the manual run it stopped', async () => {
+    // Prepare: a manual rotation, then a compromise rotation of the same key, which stops it.
+    const key = await createUser('manual-then-leak');
+    const manual = { userName: 'manual-then-leak', accessKeyId: key.accessKeyId, kind: 'manual' as const };
+    const [first] = await handleTrigger(manual, deps);
+    const [leak] = await handleTrigger({ ...manual, kind: 'compromise' as const }, deps);
+    if (first?.status !== 'started' || leak?.status !== 'started') throw new Error('the rotations did not start');
+    const before = (await executions()).length;
+
+    // Act
+    const again = handleTrigger(manual, deps);
+
+    // Assess
+    expect(leak.stopped).toEqual([first.executionArn]);
+    await expect(again).rejects.toBeInstanceOf(RotationInProgressError);
+    await expect(again).rejects.toThrow(/already has a running rotation.*compromise/s);
+    expect((await executions()).length).toBe(before);
+  });
 });
 
 describe('CLI against a deployed stack (moto)', () => {
