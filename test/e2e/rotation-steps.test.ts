@@ -95,7 +95,8 @@ describe('every rotation step is idempotent', () => {
     // Verify again after Promote (a redrive) still finds the key, now as AWSCURRENT.
     expect((await invoke<{ arn: string }>(verifyStep, { rotation, newKey })).arn).toBe(verified.arn);
 
-    await sleep(5);
+    // Past the old key's quiet period (counted from Promote), so both checks can pass; the run's speed must not decide it.
+    await sleep(FAST.oldKeyQuietMs + 20);
     await useKey(afterPromote);
     const gates = await twice<{ status: string }>(checkConsumersStep, { rotation, newKey, promoted });
     expect(gates.map((gate) => gate.status)).toEqual(['healthy', 'healthy']);
