@@ -6,6 +6,5 @@ export { iam } from './clients/iam.ts';
 export { secretsManager } from './clients/secrets-manager.ts';
 export { sfn } from './clients/sfn.ts';
 export { sns } from './clients/sns.ts';
-export { ssm } from './clients/ssm.ts';
 export { sts } from './clients/sts.ts';
 export { organizations } from './clients/organizations.ts';

@@ -13,7 +13,6 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DAY_MS } from '#shared/base/clock.ts';
@@ -24,7 +23,6 @@ import { credentialReportCsv } from '../../helpers/credential-report-csv.ts';
 const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:rotate-key';
 const iam = mockClient(IAMClient);
 const sfn = mockClient(SFNClient);
-const ssm = mockClient(SSMClient);
 
 // The handler reads its settings on first use: set them before it is imported.
 process.env.ROTATION_STATE_MACHINE_ARN = STATE_MACHINE;
@@ -50,12 +48,21 @@ const context = {
 };
 
 // The SSM parameter moves the rotation age from 90 to 95 days: a 92-day-old key shows whether it was applied.
-ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"ROTATION_MAX_AGE_DAYS":"95"}' } });
+// It is read with one signed GetParameter request (shared/aws/clients/ssm.ts), answered here in place of SSM.
+const parameterReads: string[] = [];
+const answerSsm = (): void => {
+  jest.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
+    const headers = new Headers(init?.headers);
+    parameterReads.push(`${headers.get('x-amz-target') ?? ''} ${String(init?.body)}`);
+    return new Response(JSON.stringify({ Parameter: { Value: '{"ROTATION_MAX_AGE_DAYS":"95"}' } }), { status: 200 });
+  });
+};
 
 beforeEach(() => {
   iam.reset();
   sfn.reset();
   jest.restoreAllMocks();
+  answerSsm();
   const created = new Date(Date.now() - 100 * DAY_MS);
   const almost = new Date(Date.now() - 92 * DAY_MS);
   const recent = new Date(Date.now() - DAY_MS);
@@ -141,6 +148,6 @@ describe('the scan-keys handler', () => {
     await handler({}, context);
 
     // Assess
-    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(parameterReads).toEqual(['AmazonSSM.GetParameter {"Name":"/iam-key-rotator/config","WithDecryption":true}']);
   });
 });
