@@ -1,6 +1,7 @@
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
+import { securityHubApi } from '#shared/aws/clients/security-hub.ts';
 import { sns } from '#shared/aws/clients/sns.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
 import { systemClock } from '#shared/base/clock.ts';
@@ -17,6 +18,7 @@ export const handler = notifyStep(
     iam,
     secretsManager,
     notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock),
+    securityHub: securityHubApi,
     member: { function: 'notify', sts, iam: iamWith, secretsManager: secretsManagerWith },
   }),
 );

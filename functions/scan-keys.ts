@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
+import { securityHubApi } from '#shared/aws/clients/security-hub.ts';
 import { sfn } from '#shared/aws/clients/sfn.ts';
 import { sns } from '#shared/aws/clients/sns.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
@@ -37,6 +38,7 @@ export const handler = middy(async (event: unknown): Promise<ScanEventResult> =>
     logger,
     metrics,
     notifier: notifierFor(loaded),
+    securityHub: { api: securityHubApi, accountId: ownAccountId, region: process.env.AWS_REGION ?? 'us-east-1' },
     ownAccountId,
     memberIam: memberIam(loaded),
   });

@@ -25,6 +25,7 @@ import {
   sns as defaultSns,
   sts as defaultSts,
 } from '#shared/aws/clients.ts';
+import { securityHub } from '#shared/aws/security-hub.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import {
@@ -295,6 +296,19 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     decisions: dynamoDecisionStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
     confirmationTokens: dynamoTokenStore(options.clients?.dynamodb ?? defaultDynamodb, () => options.config.notificationLedgerTable),
     ...localKeyCalls(options.config, durations, options.clients?.logs ?? logs),
+    // SECURITY_HUB_FINDINGS: the caller's Security Hub (moto's locally), signed with the IAM client's credentials.
+    ...(options.config.securityHubFindings
+      ? {
+          securityHub: {
+            api: securityHub({
+              region: process.env.AWS_REGION ?? 'us-east-1',
+              credentials: (options.clients?.iam ?? defaultIam).config.credentials,
+            }),
+            accountId,
+            region: process.env.AWS_REGION ?? 'us-east-1',
+          },
+        }
+      : {}),
   };
 }
 

@@ -257,3 +257,16 @@ export class UserExemptError extends RotatorError {
 export class UserProtectedError extends RotatorError {
   override readonly name = 'UserProtectedError';
 }
+
+/** A Security Hub call failed (SECURITY_HUB_FINDINGS). Never stops a scan or a rotation: findings are written again at the next event. */
+export class SecurityHubError extends RotatorError {
+  override readonly name = 'SecurityHubError';
+  constructor(
+    message: string,
+    /** Security Hub's error type (x-amzn-ErrorType), or HTTP<status>. */
+    readonly errorType: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -22,8 +22,9 @@ export const SCAN_EVENTS = [
   'exemption-expiring',
   'accounts-unreachable',
 ] as const satisfies readonly NotificationEvent[];
+export type WorkflowEvent = Exclude<NotificationEvent, (typeof SCAN_EVENTS)[number]>;
 export const WORKFLOW_EVENTS = NOTIFICATION_EVENTS.filter(
-  (event): event is Exclude<NotificationEvent, (typeof SCAN_EVENTS)[number]> => !(SCAN_EVENTS as readonly string[]).includes(event),
+  (event): event is WorkflowEvent => !(SCAN_EVENTS as readonly string[]).includes(event),
 );
 
 /** What NOTIFICATIONS_QUIET=true still sends: a person must act, or something broke. */

@@ -146,6 +146,17 @@ export const SETTINGS = {
   maxAgeDaysCeiling: { env: 'ROTATION_MAX_AGE_DAYS_CEILING', default: '365', schema: days('ROTATION_MAX_AGE_DAYS_CEILING', 1) },
   exemptionMaxDays: { env: 'EXEMPTION_MAX_DAYS', default: '90', schema: days('EXEMPTION_MAX_DAYS', 1) },
   healthCheckUrlOrigins: { env: 'HEALTH_CHECK_URL_ORIGINS', default: '', schema: list(/[,\s]+/) },
+  // Security Hub findings per key (shared/findings/): the stack grants securityhub:BatchImportFindings only
+  // when its parameter is on, so the setting follows the stack.
+  securityHubFindings: {
+    env: 'SECURITY_HUB_FINDINGS',
+    stackOnly: true,
+    default: 'false',
+    schema: z.pipe(
+      z.enum(['true', 'false'], { message: 'SECURITY_HUB_FINDINGS must be "true" or "false"' }),
+      z.transform((text: 'true' | 'false') => text === 'true'),
+    ),
+  },
   allowTagCheckRemoval: {
     env: 'ALLOW_TAG_CHECK_REMOVAL',
     default: 'false',

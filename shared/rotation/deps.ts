@@ -11,6 +11,7 @@ import { logger } from '../base/logger.ts';
 import { limitToSession, memberAccountClientsOnFirstUse } from '../aws/member-account.ts';
 import { memberSessionOf, type MemberFunction } from '../aws/member-session-policies.ts';
 import { deployedAccountId } from '../aws/deployed-account.ts';
+import type { SecurityHubApi } from '../aws/security-hub.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { configLoader } from '../config/load-config.ts';
 import type { ConfirmationTokenStore } from './confirmation-tokens.ts';
@@ -70,6 +71,14 @@ export interface RotationDeps {
   readonly forAccount?: (accountId: string) => Promise<AccountClients>;
   /** Set (by inAccount) when this step acts in a member account: `iam` and `secretsManager` are that account's. */
   readonly memberAccountId?: string;
+  /** Notify only, with SECURITY_HUB_FINDINGS: the rotator account's Security Hub, where the workflow's events become findings. */
+  readonly securityHub?: SecurityHubTarget;
+}
+
+export interface SecurityHubTarget {
+  readonly api: SecurityHubApi;
+  readonly accountId: () => Promise<string>;
+  readonly region: string;
 }
 
 export type DepsProvider = () => Promise<RotationDeps>;
@@ -115,6 +124,8 @@ export interface LambdaClients {
   readonly keyCalls?: (config: Config) => KeyCallReader | undefined;
   /** CheckConsumers, AwaitConfirmation and CheckObservation: the decisions confirm and abort record in the ledger table. */
   readonly decisions?: (config: Config) => DecisionStore;
+  /** Notify only: Security Hub (SECURITY_HUB_FINDINGS), in the rotator's own account. */
+  readonly securityHub?: SecurityHubApi;
   /**
    * Acting in member accounts (organization-wide rotation): the module-scope STS client that assumes
    * their member role, and builders for clients signed by it. Without it a step refuses other accounts.
@@ -210,6 +221,9 @@ export function lambdaDeps(clients: LambdaClients): DepsProvider {
       confirmVia: 'task-token',
       confirmationTokens: clients.confirmationTokens?.(loaded),
       decisions: clients.decisions?.(loaded),
+      ...(clients.securityHub
+        ? { securityHub: { api: clients.securityHub, accountId: ownAccountId, region: process.env.AWS_REGION ?? 'us-east-1' } }
+        : {}),
     };
   };
 }

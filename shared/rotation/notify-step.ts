@@ -10,6 +10,7 @@ import type { RotationDeps } from './deps.ts';
 import { readUser } from '../aws/iam.ts';
 import { causeMessage, Contained, Deactivated, FailureInput, Gate, Observation } from './workflow-state.ts';
 import { incidentLines, PROPAGATION_MARGIN_MS } from './incident.ts';
+import { recordWorkflowFinding } from './workflow-findings.ts';
 
 /**
  * How long "this execution already sent this event" is remembered. Longer than any retry or redrive
@@ -182,5 +183,16 @@ export async function notify(input: NotifyInput, deps: RotationDeps): Promise<No
     dedupeId: `execution#${input.executionName}#${input.event}`,
     keepForMs: WORKFLOW_NOTICE_KEEP_MS,
   });
+  // After the notice, so Security Hub never delays or stops it (recordWorkflowFinding never throws).
+  await recordWorkflowFinding(
+    {
+      name: input.event,
+      executionName: input.executionName,
+      startedAt: input.state.rotation?.startedAt ?? input.state.contained?.containedAt,
+      kind: input.state.rotation?.kind ?? input.state.kind,
+    },
+    facts,
+    deps,
+  );
   return { messageId: outcome.status === 'sent' ? outcome.messageId : null, status: outcome.status };
 }

@@ -62,6 +62,11 @@ export interface ScanOptions {
    * carry it in their input, so the workflow acts there through the member role.
    */
   readonly account?: ScanAccountTarget | undefined;
+  /**
+   * Also read the keys of the due users the cap left for later runs (one ListAccessKeys each), into
+   * `deferredKeys`: Security Hub findings name each key, which the credential report does not.
+   */
+  readonly readDeferredKeys?: boolean | undefined;
 }
 
 export interface ScannedKey {
@@ -149,6 +154,14 @@ export interface ScanResult {
   readonly rotationsSkipped: readonly SkippedAction[];
   readonly keysDeactivated: readonly KeyOutcome[];
   readonly deactivationsSkipped: readonly SkippedAction[];
+  /**
+   * Who the scan covered, by user: counted from the report alone because every key is ok or Inactive
+   * (`settled`), or due and left for a later run without a live read (`deferred`); users read live
+   * have their keys in `keys`. Empty for named-user scans. What a finding's stale key is checked against.
+   */
+  readonly coverage: { readonly settled: readonly string[]; readonly deferred: readonly string[] };
+  /** With `readDeferredKeys`: the keys of the `deferred` users, read live but not acted on (counts and actions leave them out); null without. */
+  readonly deferredKeys: readonly ScannedKey[] | null;
   /** Step Functions reads this scan made to find which due keys may start (RotationExecutions). */
   readonly stepFunctionsCalls: { readonly listExecutions: number; readonly describeExecution: number };
   readonly tagProblems: readonly TagProblem[];
@@ -203,6 +216,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
   const deferredRead = await run.readDueOldestFirst(plan.dueOnly, keys, executions);
   for (const key of keys) run.counts[key.class] += 1;
 
+  const deferredKeys = options.readDeferredKeys ? await run.readKeysOf(deferredRead.deferredSubjects) : null;
   const rotations = await startRotations(options, keys, executions);
   const deactivations = await deactivateUnused(options, keys);
   return {
@@ -220,6 +234,8 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
     keysDeactivated: deactivations.done,
     deactivationsSkipped: deactivations.skipped,
     stepFunctionsCalls: { ...executions.calls },
+    coverage: { settled: run.settled, deferred: deferredRead.deferredSubjects.map((user) => user.facts.userName) },
+    deferredKeys,
     tagProblems: run.tagProblems,
     weakened: run.weakened,
     userErrors: run.userErrors,
@@ -241,6 +257,8 @@ class ScanRun {
   readonly tagProblems: TagProblem[] = [];
   readonly weakened: WeakenedTag[] = [];
   readonly userErrors: UserProblem[] = [];
+  /** Users counted from the report alone: every key ok or Inactive. */
+  readonly settled: string[] = [];
   readonly progress: (message: string) => void;
   readonly concurrency: number;
 
@@ -325,6 +343,7 @@ class ScanRun {
         dueOnly.push({ user, oldestDue, classes: verdicts.map((verdict) => verdict.class) });
       } else {
         for (const verdict of verdicts) this.counts[verdict.class] += 1;
+        this.settled.push(facts.userName);
       }
     }
     // Users in the report but gone from IAM were deleted since; they have no keys left to act on.
@@ -352,7 +371,7 @@ class ScanRun {
     dueOnly: DeferredUser[],
     keys: ScannedKey[],
     executions: RotationExecutions,
-  ): Promise<{ usersRead: number; dueNotReadLive: number }> {
+  ): Promise<{ usersRead: number; dueNotReadLive: number; deferredSubjects: Subject[] }> {
     const cap = this.options.config.maxStartsPerRun;
     dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
     let next = 0;
@@ -368,11 +387,13 @@ class ScanRun {
       keys.push(...(await this.readKeysOf(batch)));
     }
     let dueNotReadLive = 0;
+    const deferredSubjects: Subject[] = [];
     for (const deferred of dueOnly.slice(next)) {
       for (const cls of deferred.classes) this.counts[cls] += 1;
       dueNotReadLive += deferred.classes.filter((cls) => cls === 'due').length;
+      deferredSubjects.push(deferred.user);
     }
-    return { usersRead: next, dueNotReadLive };
+    return { usersRead: next, dueNotReadLive, deferredSubjects };
   }
 }
 

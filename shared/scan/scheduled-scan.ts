@@ -7,6 +7,8 @@ import type { Config } from '../config/settings.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from './classify-keys.ts';
 import { planScanNotifications, sendScanNotifications, type ScanNotificationSummary } from './scan-notices.ts';
+import type { SecurityHubApi } from '../aws/security-hub.ts';
+import { syncScanFindings, type ScanFindingsOutcome } from './scan-findings.ts';
 import {
   scanAccount,
   type ScanAccountTarget,
@@ -34,6 +36,8 @@ export interface ScanSummary {
   readonly weakened: readonly WeakenedTag[];
   readonly userErrors: readonly UserProblem[];
   readonly notifications: ScanNotificationSummary;
+  /** SECURITY_HUB_FINDINGS: what this scan wrote to Security Hub; null when off, a dry run, or a member account. */
+  readonly securityHub: ScanFindingsOutcome | null;
 }
 
 export interface ScanDependencies {
@@ -45,6 +49,8 @@ export interface ScanDependencies {
   /** Absent in local runs (the CLI), where EMF lines on stdout would only be noise. */
   readonly metrics?: Metrics;
   readonly notifier: Notifier;
+  /** Where findings go when SECURITY_HUB_FINDINGS is on, in the account the scan runs in. */
+  readonly securityHub?: { readonly api: SecurityHubApi; readonly accountId: () => Promise<string>; readonly region: string };
 }
 
 /** The scheduled scan: scan, act within the cap, tell owners what is coming, then log and chart what happened. */
@@ -60,14 +66,41 @@ export async function runScheduledScan(
     clock: deps.clock,
     dryRun,
     account: options.account,
+    // Findings name each key: the due users the cap leaves for later are read too (one ListAccessKeys each).
+    readDeferredKeys: deps.config.securityHubFindings && deps.securityHub !== undefined && !dryRun && options.account === undefined,
   });
   const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
-  const summary = summarize(result, await sendScanNotifications(notices, deps.notifier));
+  const summary = summarize(
+    result,
+    await sendScanNotifications(notices, deps.notifier),
+    await findingsOf(result, deps, dryRun, options.account),
+  );
   record(summary, deps.logger, deps.metrics, options.account);
   return summary;
 }
 
-function summarize(result: ScanResult, notifications: ScanNotificationSummary): ScanSummary {
+/**
+ * Security Hub findings for this scan, when the deployment writes them. A member account's findings
+ * would have to be imported in that account (BatchImportFindings accepts a finding only from the
+ * account it names, an integrated product, or the Security Hub administrator); the member session
+ * grants no Security Hub action, so they are not written and the log says so.
+ */
+async function findingsOf(
+  result: ScanResult,
+  deps: ScanDependencies,
+  dryRun: boolean,
+  account: ScanAccountTarget | undefined,
+): Promise<ScanFindingsOutcome | null> {
+  if (!deps.config.securityHubFindings || dryRun || deps.securityHub === undefined) return null;
+  if (account !== undefined) {
+    deps.logger.info('Security Hub findings are written for the rotator account only', { accountId: account.accountId });
+    return null;
+  }
+  const accountId = await deps.securityHub.accountId();
+  return syncScanFindings(deps.securityHub.api, result, { accountId, region: deps.securityHub.region }, deps.logger);
+}
+
+function summarize(result: ScanResult, notifications: ScanNotificationSummary, securityHub: ScanFindingsOutcome | null): ScanSummary {
   return {
     asOf: result.asOf,
     counts: result.counts,
@@ -82,6 +115,7 @@ function summarize(result: ScanResult, notifications: ScanNotificationSummary): 
     weakened: result.weakened,
     userErrors: result.userErrors,
     notifications,
+    securityHub,
   };
 }
 
@@ -127,6 +161,13 @@ function record(summary: ScanSummary, log: Logger, metrics: Metrics | undefined,
     notificationsSent: summary.notifications.sent,
     notificationsAlreadySent: summary.notifications.alreadySent,
     notificationsNotSent: summary.notifications.notSent,
+    ...(summary.securityHub === null
+      ? {}
+      : {
+          securityHubWritten: summary.securityHub.written,
+          securityHubArchived: summary.securityHub.archived,
+          securityHubFailed: summary.securityHub.failed,
+        }),
   });
   // Each one waits for a person: the scan never starts it again.
   for (const ended of summary.rotationsSkipped)

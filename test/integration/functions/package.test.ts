@@ -57,6 +57,9 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'states:ListExecutions',
     // A due key's scheduled execution, by its deterministic name.
     'states:DescribeExecution',
+    // SECURITY_HUB_FINDINGS: the scan's findings, and which active ones to archive.
+    'securityhub:BatchImportFindings',
+    'securityhub:GetFindings',
     // Organization scans: the IAM reads and the deactivation above, in a member account through its member role.
     'sts:AssumeRole',
     'sts:SetSourceIdentity',
@@ -224,6 +227,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'kms:GenerateDataKey',
     'dynamodb:PutItem',
     'dynamodb:DeleteItem',
+    // SECURITY_HUB_FINDINGS: the workflow's findings (granted only with the parameter; see the test of it).
+    'securityhub:BatchImportFindings',
   ],
   // The organization scan's first and last steps.
   listAccounts: [

@@ -131,6 +131,8 @@ describe('loadConfig', () => {
         'SCAN_SCOPE',
         'SECRET_KMS_KEY_ID',
         'SECRET_NAME_PREFIX',
+        // The stack grants the Security Hub write only when its parameter is on.
+        'SECURITY_HUB_FINDINGS',
       ].sort(),
     );
   });
