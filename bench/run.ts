@@ -4,7 +4,7 @@
 import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { benchScan, benchScanPastExecutions, pastExecutionsTable, scanTable } from './scan.ts';
+import { benchScan, benchScanPastExecutions, benchSecurityHubScan, pastExecutionsTable, scanTable, securityHubTable } from './scan.ts';
 import { benchColdStart, coldStartTable, IMPORT_GOAL_MS, scaledOverhead } from './cold-start.ts';
 import { benchWorkflow, workflowTable } from './workflow.ts';
 import { benchContainment, containmentTable } from './containment.ts';
@@ -19,6 +19,8 @@ log(`scan at ${sizes.join(', ')} users…`);
 const scan = await benchScan(sizes, log);
 log('scan: Step Functions reads beside 0 and 10,000 past executions…');
 const pastExecutions = await benchScanPastExecutions([0, 10_000], log);
+log('scan: Security Hub calls with 1,000 due keys…');
+const securityHubScan = await benchSecurityHubScan(1000, log);
 log('cold start of every function bundle…');
 const coldStart = await benchColdStart();
 log('state transitions of one rotation…');
@@ -108,6 +110,13 @@ The scan lists only running executions and describes each due key's scheduled ex
 Step Functions calls do not grow with the 90 days of ended executions Step Functions keeps; the last
 column is what listing every execution would cost.
 
+## Scan: Security Hub calls with 1,000 due keys (SECURITY_HUB_FINDINGS=true)
+
+${securityHubTable(securityHubScan)}
+
+Two scheduled scans in a row: findings go in batches of 100, and the second scan reads the first one's
+findings back (one GetFindings page per 100) to know which to archive.
+
 ## Cold start: bundle size and import time
 
 ${coldStartTable(coldStart)}
@@ -140,7 +149,7 @@ state the old definition built was 191 KB at 1,000 accounts all scanned and 372�
 writeFileSync('bench/results.md', markdown);
 writeFileSync(
   'bench/results.json',
-  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, pastExecutions, coldStart, workflow, containment, consumerEvidence, orgScan }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, scan, pastExecutions, securityHubScan, coldStart, workflow, containment, consumerEvidence, orgScan }, null, 2)}\n`,
 );
 console.log(markdown);
 log('wrote bench/results.md and bench/results.json');

@@ -15,6 +15,10 @@ import { DAY_MS, fixedClock } from '#shared/base/clock.ts';
 import { mapWithConcurrency } from '#shared/base/concurrency.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { scanAccount } from '#shared/scan/scanner.ts';
+import { runScheduledScan } from '#shared/scan/scheduled-scan.ts';
+import { securityHub } from '#shared/aws/security-hub.ts';
+import { silentLogger } from '#shared/base/logger.ts';
+import type { Notifier } from '#shared/notify/notifier.ts';
 import { startMoto } from '#local/moto.ts';
 import { countCalls, type CallCounter } from '../test/helpers/call-counter.ts';
 import { createPassStateMachine, seedUsers } from '../test/helpers/iam-seed.ts';
@@ -206,6 +210,85 @@ export async function benchScanPastExecutions(
   return results;
 }
 
+export interface SecurityHubScanResult {
+  readonly dueKeys: number;
+  readonly batchImportFindings: number;
+  readonly getFindings: number;
+  readonly written: number;
+  readonly seconds: number;
+}
+
+/**
+ * Security Hub calls of a scheduled scan with findings on (SECURITY_HUB_FINDINGS): `dueKeys` due keys,
+ * scanned twice (the second scan reads the first one's findings back). Counts the requests the
+ * signed client sends to moto's Security Hub.
+ */
+export async function benchSecurityHubScan(dueKeys = 1000, log: (text: string) => void = console.error): Promise<SecurityHubScanResult[]> {
+  const moto = await startMoto();
+  try {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_REGION: 'us-east-1',
+    });
+    const iam = new IAMClient({ endpoint: moto.endpoint });
+    const sfn = new SFNClient({ endpoint: moto.endpoint });
+    await seedUsers(iam, dueKeys, { concurrency: 32 });
+    const stateMachineArn = await createPassStateMachine(sfn);
+    const calls = { import: 0, get: 0 };
+    const counting: typeof fetch = async (url, init) => {
+      const path = new URL(String(url)).pathname;
+      if (path.endsWith('/findings/import')) calls.import += 1;
+      else if (path.endsWith('/findings')) calls.get += 1;
+      return fetch(url, init);
+    };
+    const api = securityHub({ region: 'us-east-1', credentials: iam.config.credentials, endpoint: moto.endpoint, fetch: counting });
+    const config = loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365', SECURITY_HUB_FINDINGS: 'true' });
+    const results: SecurityHubScanResult[] = [];
+    for (const run of [1, 2]) {
+      calls.import = 0;
+      calls.get = 0;
+      const started = performance.now();
+      const summary = await runScheduledScan({
+        iam,
+        sfn,
+        config,
+        clock: fixedClock(new Date(Date.now() + 100 * DAY_MS)),
+        logger: silentLogger(),
+        notifier: { send: async () => ({ status: 'no-topic' }) } satisfies Notifier,
+        securityHub: { api, accountId: async () => '123456789012', region: 'us-east-1' },
+      });
+      results.push({
+        dueKeys: summary.counts.due,
+        batchImportFindings: calls.import,
+        getFindings: calls.get,
+        written: summary.securityHub?.written ?? 0,
+        seconds: (performance.now() - started) / 1000,
+      });
+      log(`scan bench: Security Hub scan ${run} of ${dueKeys} due keys measured`);
+    }
+    iam.destroy();
+    sfn.destroy();
+    return results;
+  } finally {
+    await moto.stop();
+  }
+}
+
+export function securityHubTable(results: readonly SecurityHubScanResult[]): string {
+  const lines = [
+    '| scan | due keys | findings written | BatchImportFindings | GetFindings | wall time |',
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
+  results.forEach((row, index) =>
+    lines.push(
+      `| ${index + 1} | ${row.dueKeys} | ${row.written} | ${row.batchImportFindings} | ${row.getFindings} | ${row.seconds.toFixed(2)} s |`,
+    ),
+  );
+  return lines.join('\n');
+}
+
 export function pastExecutionsTable(results: readonly PastExecutionsResult[]): string {
   const lines = [
     '| past executions | due keys | ListExecutions (RUNNING) | DescribeExecution | scan wall time | listing every execution instead |',
@@ -233,6 +316,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`\n${scanTable(results)}\n`);
   const past = (process.env.BENCH_PAST_EXECUTIONS ?? '0,10000').split(',').map(Number);
   console.log(`\n${pastExecutionsTable(await benchScanPastExecutions(past))}\n`);
+  console.log(`\n${securityHubTable(await benchSecurityHubScan(Number(process.env.BENCH_SECURITY_HUB_KEYS ?? '1000')))}\n`);
   for (const size of results) {
     console.log(
       `${size.users} users: naive/ours call ratio ${size.callRatioNoneDue.toFixed(0)}× with nothing due, ${size.callRatioAllDue.toFixed(1)}× with everything due`,
