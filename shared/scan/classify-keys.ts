@@ -129,6 +129,10 @@ export const CAP_REACHED = 'cap reached; next run';
  * that name (running, or ended without removing the key) never count against the cap, so a backlog
  * drains at `cap` new rotations per run while earlier ones are still in their health gate.
  */
+/** Why a user's second due key waits: its other key is rotating, or starts in this run. */
+export const ONE_PER_USER =
+  'another key of this user is rotating or starts in this run; one rotation per user at a time, so this key waits for a later scan';
+
 export function selectRotations<T extends RotationCandidate>(
   candidates: readonly T[],
   cap: number,
@@ -139,6 +143,12 @@ export function selectRotations<T extends RotationCandidate>(
   const keysInRotation = runningKeyIds(existing);
   const selected: T[] = [];
   const skipped: Skipped<T>[] = [];
+  // One rotation per user at a time: two would fight over the two-key limit and the user's secret.
+  const busyUsers = new Set(
+    due
+      .filter((candidate) => existing.get(candidate.executionName) === 'RUNNING' || keysInRotation.has(candidate.accessKeyId))
+      .map((candidate) => candidate.userName),
+  );
   for (const candidate of due) {
     const status = existing.get(candidate.executionName);
     if (status === 'RUNNING') skipped.push({ candidate, reason: `rotation already running (execution ${candidate.executionName})` });
@@ -153,8 +163,12 @@ export function selectRotations<T extends RotationCandidate>(
           `See why with \`iam-key-rotator status ${candidate.userName}\`, then start it again: \`${restartWith}\``,
         restartWith,
       });
-    } else if (selected.length < cap) selected.push(candidate);
-    else skipped.push({ candidate, reason: CAP_REACHED });
+    } else if (busyUsers.has(candidate.userName)) {
+      skipped.push({ candidate, reason: ONE_PER_USER });
+    } else if (selected.length < cap) {
+      selected.push(candidate);
+      busyUsers.add(candidate.userName);
+    } else skipped.push({ candidate, reason: CAP_REACHED });
   }
   return { selected, skipped };
 }

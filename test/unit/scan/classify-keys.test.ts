@@ -3,6 +3,7 @@ import { DAY_MS } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import {
   CAP_REACHED,
+  ONE_PER_USER,
   accountExemption,
   classifyKey,
   selectDeactivations,
@@ -246,6 +247,25 @@ describe('selectRotations', () => {
     class: cls,
     action: cls === 'due' ? ('rotate' as const) : ('none' as const),
     executionName: `${userName}-exec`,
+  });
+
+  test('one rotation per user per run: a user with two due keys gets one, and a user whose other key rotates gets none', () => {
+    // Prepare: twin has two due keys; busy's older key is rotating; a is alone.
+    const twinOld = { ...candidate('twin', 300), accessKeyId: 'AKIATWIN1', executionName: 'twin-1' };
+    const twinNew = { ...candidate('twin', 200), accessKeyId: 'AKIATWIN2', executionName: 'twin-2' };
+    const busyOld = { ...candidate('busy', 250), accessKeyId: 'AKIABUSY1', executionName: 'busy-1' };
+    const busyNew = { ...candidate('busy', 150), accessKeyId: 'AKIABUSY2', executionName: 'busy-2' };
+
+    // Act
+    const plan = selectRotations([twinOld, twinNew, busyOld, busyNew, candidate('a', 100)], 25, new Map([['busy-1', 'RUNNING']]));
+
+    // Assess
+    expect(plan.selected.map((item) => item.accessKeyId)).toEqual(['AKIATWIN1', 'AKIAA']);
+    expect(plan.skipped.map((item) => [item.candidate.accessKeyId, item.reason])).toEqual([
+      ['AKIABUSY1', 'rotation already running (execution busy-1)'],
+      ['AKIATWIN2', ONE_PER_USER],
+      ['AKIABUSY2', ONE_PER_USER],
+    ]);
   });
 
   test('picks due keys oldest first up to the cap and leaves the rest for the next run', () => {
