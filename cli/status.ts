@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { sfn as defaultSfn } from '#shared/aws/clients.ts';
 import * as z from 'zod/mini';
-import { errorMessage } from '#shared/base/errors.ts';
+import { errorMessage, InvalidInputError } from '#shared/base/errors.ts';
 import { incidentLines, type Incident } from '#shared/rotation/incident.ts';
 import { Contained, Straggler } from '#shared/rotation/workflow-state.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
@@ -239,11 +239,13 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
     .option('--account <id>', 'only rotations acting in this AWS account (organization-wide deployments)')
     .addHelpText('after', HELP)
     .action(async (userName: string | undefined, flags: StatusFlags) => {
-      const limit = Number.parseInt(flags.limit ?? '20', 10);
+      const text = flags.limit ?? '20';
+      if (!/^[1-9]\d{0,3}$/.test(text)) throw new InvalidInputError(`--limit must be a whole number from 1 to 9999 (got "${text}")`);
+      const limit = Number(text);
       const accountId = parseAccountFlag(flags.account);
       // Status reads executions only: it needs none of the stack's settings, so an older stack still answers.
       const stack = await resolveStack(flags, process.env, undefined, { settings: false });
-      const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, Number.isFinite(limit) && limit > 0 ? limit : 20, accountId);
+      const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, limit, accountId);
       if (flags.json) output.out(JSON.stringify(lines, null, 2));
       else if (lines.length === 0)
         output.out(

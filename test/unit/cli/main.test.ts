@@ -20,6 +20,18 @@ describe('the CLI entry point', () => {
     expect(output.stdout.join('\n')).toMatch(/Usage: iam-key-rotator/);
   });
 
+  test.each(['0', '-3', 'ten', '2.5'])(
+    'status --limit %s is a usage error (exit 2) naming the flag, before anything is read',
+    async (limit) => {
+      // Prepare
+      const output = capture();
+
+      // Act & Assess
+      expect(await main(['node', 'iam-key-rotator', 'status', '--limit', limit], output)).toBe(2);
+      expect(output.stderr.join('\n')).toContain(`--limit must be a whole number from 1 to 9999 (got "${limit}")`);
+    },
+  );
+
   test('an unknown command is a usage error (exit 2) with a hint', async () => {
     // Prepare
     const output = capture();
