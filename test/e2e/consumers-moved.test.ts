@@ -47,8 +47,15 @@ function consumer(
   return made;
 }
 
-/** Long enough that each consumer has called a few times, so CloudTrail has seen both on the old key. */
-const warmUp = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 400));
+/**
+ * Until each consumer has called the old key often enough for its cadence and silence to count
+ * (MIN_CALLS_FOR_SILENCE is 5): a fixed pause left a slow machine with fewer calls, and then the
+ * silence said nothing and the observation passed.
+ */
+async function warmUp(): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (consumers.some((made) => made.snapshot().calls < 8) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 describe('consumers-moved: one key, two consumers', () => {
   test(
