@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
-import { SimulatedConsumer } from '#local/consumer.ts';
 import { runRotation } from '#local/runner.ts';
 import { cli } from '../helpers/cli.ts';
-import { createUser, keysOf, notificationsFor, quietLogger, secretsManager, seedSecret } from '../helpers/rotation-fixtures.ts';
+import { createUser, keysOf, notificationsFor, quietLogger, seedSecret } from '../helpers/rotation-fixtures.ts';
+import { TrailedConsumers } from '../helpers/trailed-consumers.ts';
 
 // The consumers-moved gate against the local CloudTrail stand-in: every call a simulated consumer
 // makes is a CloudTrail record in a moto log group, and a call on a key that is not Active is refused
@@ -13,54 +10,8 @@ import { createUser, keysOf, notificationsFor, quietLogger, secretsManager, seed
 const FAST = { healthCheckIntervalMs: 150, healthCheckDeadlineMs: 2_500, observationMs: 600, oldKeyQuietMs: 300 };
 const TWO_CONSUMERS_MS = 30_000;
 
-const consumers: SimulatedConsumer[] = [];
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
-});
-
-/**
- * Each test's own recorder, and its own IAM client for the rotation to change keys with, which the
- * recorder watches: a consumer's call is done before a change or refused after it. A client of its
- * own, so no earlier test's recorder still watches the changes this test makes.
- */
-function recorder(): { trail: CloudTrailRecorder; rotatorIam: IAMClient } {
-  const rotatorIam = new IAMClient({});
-  const made = new CloudTrailRecorder({ iam: rotatorIam, logs: new CloudWatchLogsClient({}), logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP });
-  made.watchKeyChanges(rotatorIam);
-  return { trail: made, rotatorIam };
-}
-
-function consumer(
-  userName: string,
-  trail: CloudTrailRecorder,
-  name: string,
-  sourceIp: string,
-  followsRotation: boolean,
-): SimulatedConsumer {
-  const made = new SimulatedConsumer({
-    userName,
-    name,
-    sourceIp,
-    secretId: `iam-key-rotator/${userName}`,
-    secretsManager,
-    followsRotation,
-    intervalMs: 40,
-    recorder: trail,
-  });
-  consumers.push(made);
-  made.start();
-  return made;
-}
-
-/**
- * Until each consumer has called the old key often enough for its cadence and silence to count
- * (MIN_CALLS_FOR_SILENCE is 5): a fixed pause left a slow machine with fewer calls, and then the
- * silence said nothing and the observation passed.
- */
-async function warmUp(): Promise<void> {
-  const until = Date.now() + 10_000;
-  while (consumers.some((made) => made.snapshot().calls < 8) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
-}
+const consumers = new TrailedConsumers();
+afterEach(() => consumers.stopAll());
 
 describe('consumers-moved: one key, two consumers', () => {
   test(
@@ -69,10 +20,10 @@ describe('consumers-moved: one key, two consumers', () => {
       // Prepare
       const old = await createUser('two-consumers-stuck', { 'rotation:owner': 'team@example.com' });
       await seedSecret('two-consumers-stuck', old);
-      const { trail, rotatorIam } = recorder();
-      const dashboard = consumer('two-consumers-stuck', trail, 'dashboard', '198.51.100.7', true);
-      const exporter = consumer('two-consumers-stuck', trail, 'nightly-export', '203.0.113.25', false);
-      await warmUp();
+      const { trail, rotatorIam } = consumers.recorder();
+      const dashboard = consumers.start('two-consumers-stuck', trail, 'dashboard', '198.51.100.7', true);
+      const exporter = consumers.start('two-consumers-stuck', trail, 'nightly-export', '203.0.113.25', false);
+      await consumers.warmUp();
 
       // Act
       const report = await runRotation(
@@ -113,10 +64,10 @@ describe('consumers-moved: one key, two consumers', () => {
       // Prepare
       const old = await createUser('two-consumers-moving', { 'rotation:owner': 'team@example.com' });
       await seedSecret('two-consumers-moving', old);
-      const { trail, rotatorIam } = recorder();
-      const first = consumer('two-consumers-moving', trail, 'dashboard', '198.51.100.7', true);
-      const second = consumer('two-consumers-moving', trail, 'nightly-export', '203.0.113.25', true);
-      await warmUp();
+      const { trail, rotatorIam } = consumers.recorder();
+      const first = consumers.start('two-consumers-moving', trail, 'dashboard', '198.51.100.7', true);
+      const second = consumers.start('two-consumers-moving', trail, 'nightly-export', '203.0.113.25', true);
+      await consumers.warmUp();
 
       // Act
       const report = await runRotation(

@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
-import { SimulatedConsumer } from '#local/consumer.ts';
 import { runRotation } from '#local/runner.ts';
-import { createUser, keysOf, notificationsFor, quietLogger, secretsManager, seedSecret } from '../helpers/rotation-fixtures.ts';
+import { createUser, keysOf, notificationsFor, quietLogger, seedSecret } from '../helpers/rotation-fixtures.ts';
+import { TrailedConsumers } from '../helpers/trailed-consumers.ts';
 
 // The observation's silence check against the local CloudTrail stand-in (in a file of its own, so it
 // starts from a fresh account; see consumers-moved.test.ts for the gate): every call a simulated consumer
@@ -13,54 +10,8 @@ import { createUser, keysOf, notificationsFor, quietLogger, secretsManager, seed
 const FAST = { healthCheckIntervalMs: 150, healthCheckDeadlineMs: 2_500, observationMs: 600, oldKeyQuietMs: 300 };
 const SILENCE_OBSERVATION_MS = 60_000;
 
-const consumers: SimulatedConsumer[] = [];
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
-});
-
-/**
- * Each test's own recorder, and its own IAM client for the rotation to change keys with, which the
- * recorder watches: a consumer's call is done before a change or refused after it. A client of its
- * own, so no earlier test's recorder still watches the changes this test makes.
- */
-function recorder(): { trail: CloudTrailRecorder; rotatorIam: IAMClient } {
-  const rotatorIam = new IAMClient({});
-  const made = new CloudTrailRecorder({ iam: rotatorIam, logs: new CloudWatchLogsClient({}), logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP });
-  made.watchKeyChanges(rotatorIam);
-  return { trail: made, rotatorIam };
-}
-
-function consumer(
-  userName: string,
-  trail: CloudTrailRecorder,
-  name: string,
-  sourceIp: string,
-  followsRotation: boolean,
-): SimulatedConsumer {
-  const made = new SimulatedConsumer({
-    userName,
-    name,
-    sourceIp,
-    secretId: `iam-key-rotator/${userName}`,
-    secretsManager,
-    followsRotation,
-    intervalMs: 40,
-    recorder: trail,
-  });
-  consumers.push(made);
-  made.start();
-  return made;
-}
-
-/**
- * Until each consumer has called the old key often enough for its cadence and silence to count
- * (MIN_CALLS_FOR_SILENCE is 5): a fixed pause left a slow machine with fewer calls, and then the
- * silence said nothing and the observation passed.
- */
-async function warmUp(): Promise<void> {
-  const until = Date.now() + 10_000;
-  while (consumers.some((made) => made.snapshot().calls < 8) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
-}
+const consumers = new TrailedConsumers();
+afterEach(() => consumers.stopAll());
 
 describe('consumers-moved: a consumer the gate let through goes silent', () => {
   test(
@@ -69,10 +20,10 @@ describe('consumers-moved: a consumer the gate let through goes silent', () => {
       // Prepare: the gate only asks whether the new key is used, which the dashboard alone answers.
       const old = await createUser('silent-consumer', { 'rotation:owner': 'team@example.com', 'rotation:health-checks': 'new-key-used' });
       await seedSecret('silent-consumer', old);
-      const { trail, rotatorIam } = recorder();
-      consumer('silent-consumer', trail, 'dashboard', '198.51.100.7', true);
-      const exporter = consumer('silent-consumer', trail, 'nightly-export', '203.0.113.25', false);
-      await warmUp();
+      const { trail, rotatorIam } = consumers.recorder();
+      consumers.start('silent-consumer', trail, 'dashboard', '198.51.100.7', true);
+      const exporter = consumers.start('silent-consumer', trail, 'nightly-export', '203.0.113.25', false);
+      await consumers.warmUp();
 
       // Act: CloudTrail times calls to the second, so a consumer calling many times a second counts as calling every
       // second (every two or three on a loaded machine), and is silent after ten of its intervals. Trouble ends the
