@@ -1,6 +1,6 @@
-import { DescribeExecutionCommand, paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
+import { describeExecutionIfExists } from '../aws/step-functions.ts';
 import { mapWithConcurrency } from '../base/concurrency.ts';
-import { errorName } from '../base/errors.ts';
 import { executionArnFor } from '../base/execution-name.ts';
 import { oldestFirst, runningKeyIds } from './classify-keys.ts';
 
@@ -86,14 +86,8 @@ export class RotationExecutions {
 
   private async describe(name: string): Promise<string | undefined> {
     this.calls.describeExecution += 1;
-    try {
-      const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnFor(this.stateMachineArn, name) }));
-      return outcomeOf(described.status, described.output);
-    } catch (error) {
-      // Never started, or ended more than 90 days ago: Step Functions then accepts the name again.
-      if (errorName(error) === 'ExecutionDoesNotExist') return undefined;
-      throw error;
-    }
+    const described = await describeExecutionIfExists(this.sfn, executionArnFor(this.stateMachineArn, name));
+    return described === undefined ? undefined : outcomeOf(described.status, described.output);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { describeExecutionIfExists } from '../aws/step-functions.ts';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeExecutionCommand,
@@ -230,15 +231,6 @@ export async function runningRotationsOf(
   return found;
 }
 
-async function describeIfExists(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
-  try {
-    return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
-  } catch (error) {
-    if (isNamed(error, 'ExecutionDoesNotExist')) return undefined;
-    throw error;
-  }
-}
-
 /** Statuses of an execution that has ended; any other (RUNNING, PENDING_REDRIVE) is still going on. */
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
@@ -273,7 +265,7 @@ async function executionFor(
   for (let attempt = 1; attempt <= MAX_MANUAL_ATTEMPTS; attempt += 1) {
     const name = executionName(userName, accessKeyId, kind, attempt);
     const executionArn = executionArnFor(deps.stateMachineArn, name);
-    const status = await describeIfExists(deps.sfn, executionArn);
+    const status = (await describeExecutionIfExists(deps.sfn, executionArn))?.status;
     if (status === undefined) return { name, executionArn, ...(previous === undefined ? {} : { previous }) };
     if (!startsAnotherAttempt(kind, status)) return { name, executionArn, existing: status };
     last = name;
