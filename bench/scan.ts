@@ -82,20 +82,31 @@ async function measure(
   };
 }
 
+/** A fresh moto_server with IAM and Step Functions clients for it, for one measurement; stopped however `run` ends. */
+async function onFreshMoto<T>(run: (clients: { iam: IAMClient; sfn: SFNClient; endpoint: string }) => Promise<T>): Promise<T> {
+  const moto = await startMoto();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_REGION: 'us-east-1',
+  });
+  const iam = new IAMClient({ endpoint: moto.endpoint });
+  const sfn = new SFNClient({ endpoint: moto.endpoint });
+  try {
+    return await run({ iam, sfn, endpoint: moto.endpoint });
+  } finally {
+    iam.destroy();
+    sfn.destroy();
+    await moto.stop();
+  }
+}
+
 /** Measures each size on a fresh moto_server, so one size's executions and users never skew the next. */
 export async function benchScan(sizes: readonly number[], log: (text: string) => void = console.error): Promise<ScanSizeResult[]> {
   const results: ScanSizeResult[] = [];
   for (const users of sizes) {
-    const moto = await startMoto();
-    try {
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL: moto.endpoint,
-        AWS_ACCESS_KEY_ID: 'bench',
-        AWS_SECRET_ACCESS_KEY: 'bench',
-        AWS_REGION: 'us-east-1',
-      });
-      const iam = new IAMClient({ endpoint: moto.endpoint });
-      const sfn = new SFNClient({ endpoint: moto.endpoint });
+    await onFreshMoto(async ({ iam, sfn }) => {
       const counters = { iam: countCalls(iam), sfn: countCalls(sfn) };
       const seedStart = performance.now();
       await seedUsers(iam, users, { concurrency: 32 });
@@ -131,11 +142,7 @@ export async function benchScan(sizes: readonly number[], log: (text: string) =>
         callRatioAllDue: (naive?.iamCalls ?? 0) / Math.max(1, allDue?.iamCalls ?? 1),
       });
       log(`scan bench: ${users} users measured`);
-      iam.destroy();
-      sfn.destroy();
-    } finally {
-      await moto.stop();
-    }
+    });
   }
   return results;
 }
@@ -161,17 +168,8 @@ export async function benchScanPastExecutions(
   pastCounts: readonly number[] = [0, 10_000],
   log: (text: string) => void = console.error,
 ): Promise<PastExecutionsResult[]> {
-  const moto = await startMoto();
   const results: PastExecutionsResult[] = [];
-  try {
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_REGION: 'us-east-1',
-    });
-    const iam = new IAMClient({ endpoint: moto.endpoint });
-    const sfn = new SFNClient({ endpoint: moto.endpoint });
+  await onFreshMoto(async ({ iam, sfn }) => {
     const dueKeys = 10;
     await seedUsers(iam, dueKeys, { prefix: 'due' });
     const stateMachineArn = await createPassStateMachine(sfn);
@@ -202,11 +200,7 @@ export async function benchScanPastExecutions(
         listEverySeconds,
       });
     }
-    iam.destroy();
-    sfn.destroy();
-  } finally {
-    await moto.stop();
-  }
+  });
   return results;
 }
 
@@ -224,16 +218,7 @@ export interface SecurityHubScanResult {
  * signed client sends to moto's Security Hub.
  */
 export async function benchSecurityHubScan(dueKeys = 1000, log: (text: string) => void = console.error): Promise<SecurityHubScanResult[]> {
-  const moto = await startMoto();
-  try {
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_REGION: 'us-east-1',
-    });
-    const iam = new IAMClient({ endpoint: moto.endpoint });
-    const sfn = new SFNClient({ endpoint: moto.endpoint });
+  return onFreshMoto(async ({ iam, sfn, endpoint }) => {
     await seedUsers(iam, dueKeys, { concurrency: 32 });
     const stateMachineArn = await createPassStateMachine(sfn);
     const calls = { import: 0, get: 0 };
@@ -243,7 +228,7 @@ export async function benchSecurityHubScan(dueKeys = 1000, log: (text: string) =
       else if (path.endsWith('/findings')) calls.get += 1;
       return fetch(url, init);
     };
-    const api = securityHub({ region: 'us-east-1', credentials: iam.config.credentials, endpoint: moto.endpoint, fetch: counting });
+    const api = securityHub({ region: 'us-east-1', credentials: iam.config.credentials, endpoint, fetch: counting });
     const config = loadConfig({ ROTATION_STATE_MACHINE_ARN: stateMachineArn, UNUSED_AFTER_DAYS: '365', SECURITY_HUB_FINDINGS: 'true' });
     const results: SecurityHubScanResult[] = [];
     for (const run of [1, 2]) {
@@ -268,12 +253,8 @@ export async function benchSecurityHubScan(dueKeys = 1000, log: (text: string) =
       });
       log(`scan bench: Security Hub scan ${run} of ${dueKeys} due keys measured`);
     }
-    iam.destroy();
-    sfn.destroy();
     return results;
-  } finally {
-    await moto.stop();
-  }
+  });
 }
 
 export function securityHubTable(results: readonly SecurityHubScanResult[]): string {
