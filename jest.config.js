@@ -5,6 +5,9 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: {
     '^@middy/([^/]+)$': '<rootDir>/node_modules/@middy/$1/index.js',
+    // Vega's ES modules use top-level await, which Jest's CommonJS cannot run: tests load the UMD builds the packages ship.
+    '^vega$': '<rootDir>/node_modules/vega/build/vega.js',
+    '^vega-lite$': '<rootDir>/node_modules/vega-lite/build/vega-lite.min.js',
     '^#shared/(.*)\\.ts$': '<rootDir>/shared/$1.ts',
     '^#shared/(.*)$': '<rootDir>/shared/$1.ts',
     '^#functions/(.*)\\.ts$': '<rootDir>/functions/$1.ts',

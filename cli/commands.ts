@@ -9,6 +9,7 @@ import { registerAbort } from './abort.ts';
 import { registerSubscribe } from './subscribe.ts';
 import { registerAdoptSecret } from './adopt-secret.ts';
 import { registerConsumers } from './consumers.ts';
+import { registerReport } from './report.ts';
 import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
 import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
 import { NoCloudTrailSourceError } from '#shared/base/errors.ts';
@@ -33,5 +34,6 @@ export function registerCommands(program: Command, output: Output, setResult: (c
     }
     return reader;
   });
+  registerReport(program, output, setResult);
   registerDemo(program, output, setResult);
 }

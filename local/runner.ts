@@ -35,6 +35,7 @@ import {
   KeyNotActiveError,
   RotationInProgressError,
   RotatorError,
+  errorMessage,
 } from '#shared/base/errors.ts';
 import { describeWaits, historyBoundExcess } from '#shared/config/history-budget.ts';
 import { executionName } from '#shared/base/execution-name.ts';
@@ -68,6 +69,8 @@ import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
 import type { KeyCallReader } from '#shared/aws/key-calls.ts';
 import { inProcessKeyCallReader } from '#shared/consumers/reader.ts';
 import { localContext, type LocalContext } from './lambda-context.ts';
+import { recordLocalRun } from './run-history.ts';
+import { secondsBetween, type RotationRecord } from '#shared/report/rotation-history.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
 
 /**
@@ -340,7 +343,8 @@ interface ExecutionOutput {
   readonly outcome?: { readonly status?: string };
   readonly newKey?: { readonly accessKeyId?: string };
   readonly rollback?: { readonly currentKeyId?: string | null };
-  readonly gate?: { readonly stragglers?: readonly Straggler[] };
+  readonly gate?: { readonly stragglers?: readonly Straggler[]; readonly checkedAt?: string };
+  readonly promoted?: { readonly promotedAt?: string };
 }
 
 /**
@@ -428,7 +432,7 @@ async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, 
     return refusedBeforeStart(input.userName, error, started, { oldAccessKeyId: accessKeyId, topicArn });
   }
   try {
-    return await execute(input, options, { started, accessKeyId, kind, name, topicArn, durations, deps });
+    return await execute(input, options, { started, accessKeyId, kind, name, topicArn, durations, deps, ledgerTable });
   } finally {
     await lease.release();
   }
@@ -461,6 +465,8 @@ interface PreparedRun {
   readonly topicArn: string;
   readonly durations: Durations;
   readonly deps: RotationDeps;
+  /** Where the ended run is recorded for the compliance report (local/run-history.ts). */
+  readonly ledgerTable: string;
 }
 
 async function execute(input: RunRotationInput, options: RunRotationOptions, run: PreparedRun): Promise<RotationReport> {
@@ -518,6 +524,11 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
   }
   await recording;
   recorder.reportTheRest();
+  await recordEnded(options, run, input, {
+    outcome: options.signal?.aborted ? 'Aborted' : status,
+    newAccessKeyId: newAccessKeyId ?? recorder.newAccessKeyId,
+    gateWaitSeconds: secondsBetween(ended.promoted?.promotedAt, ended.gate?.checkedAt),
+  });
   return {
     status,
     userName: input.userName,
@@ -531,6 +542,34 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     ...(ended.rollback ? { currentKeyId: ended.rollback.currentKeyId ?? null } : {}),
     ...(ended.gate?.stragglers && ended.gate.stragglers.length > 0 ? { stillOnOldKey: ended.gate.stragglers } : {}),
   };
+}
+
+/** The ended run, for the compliance report; a failure to record it is told and never fails the run. */
+async function recordEnded(
+  options: RunRotationOptions,
+  run: PreparedRun,
+  input: RunRotationInput,
+  ending: Pick<RotationRecord, 'outcome' | 'newAccessKeyId' | 'gateWaitSeconds'>,
+): Promise<void> {
+  try {
+    await recordLocalRun(
+      options.clients?.dynamodb ?? defaultDynamodb,
+      run.ledgerTable,
+      {
+        executionName: run.name,
+        accountId: input.accountId ?? null,
+        userName: input.userName,
+        oldAccessKeyId: run.accessKeyId,
+        kind: run.kind,
+        startedAt: new Date(run.started).toISOString(),
+        stoppedAt: new Date().toISOString(),
+        ...ending,
+      },
+      new Date(),
+    );
+  } catch (error) {
+    options.onNotice?.(`The run's record for the compliance report could not be written to ${run.ledgerTable}: ${errorMessage(error)}`);
+  }
 }
 
 /** Every Task bound to its real handler, in process, with retries a few milliseconds apart (seconds in AWS). */

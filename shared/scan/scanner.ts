@@ -81,6 +81,8 @@ export interface ScannedKey {
   readonly reason: string;
   readonly action: KeyAction;
   readonly owner: string | null;
+  /** The user's rotation window: the age in days at which the key is due. */
+  readonly maxAgeDays: number;
   /** The UTC day the key reaches its user's rotation age. */
   readonly dueOn: string;
   /** The secret that holds (or will hold) the user's key. */
@@ -416,6 +418,7 @@ async function readUserKeys(iam: IAMClient, user: Subject, now: Date): Promise<S
         reason: verdict.reason,
         action: verdict.action,
         owner: user.owner ?? null,
+        maxAgeDays: user.policy.settings.maxAgeDays,
         dueOn: isoDay(new Date(key.createdAt.getTime() + user.policy.settings.maxAgeDays * DAY_MS)),
         secretName: user.policy.settings.secretName,
         exemptUntil: exemptUntil === undefined ? null : isoDay(exemptUntil),

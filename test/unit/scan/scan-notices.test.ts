@@ -16,6 +16,7 @@ const key = (overrides: Partial<ScannedKey>): ScannedKey => ({
   reason: 'within its rotation window',
   action: 'none',
   owner: 'team@example.com',
+  maxAgeDays: 90,
   dueOn: '2026-06-13',
   secretName: 'iam-key-rotator/app',
   exemptUntil: null,
