@@ -5,7 +5,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { dynamodb, iam, organizations, sfn, sts } from '#shared/aws/clients.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
-import { DAY_MS, systemClock, type Clock } from '#shared/base/clock.ts';
+import { DAY_MS, endOfUtcDay, fixedClock, systemClock, type Clock } from '#shared/base/clock.ts';
 import { mapWithConcurrency } from '#shared/base/concurrency.ts';
 import { InvalidInputError, errorMessage, errorName } from '#shared/base/errors.ts';
 import { silentLogger } from '#shared/base/logger.ts';
@@ -27,6 +27,7 @@ interface ReportFlags extends StackFlags {
   readonly json?: boolean;
   readonly org?: boolean;
   readonly days: string;
+  readonly asOf?: string;
   readonly stateMachineArn?: string;
 }
 
@@ -64,6 +65,7 @@ export function registerReport(program: Command, output: Output, setResult: (cod
     .option('--json', 'print the report as JSON on stdout')
     .addOption(new Option('--org', 'report on every selected account of the organization, through its member role'))
     .option('--days <n>', 'rotation history of the last N days (1–90: Step Functions keeps ended executions 90 days)', '90')
+    .option('--as-of <date>', 'count key ages to the end of this UTC day, today or later (YYYY-MM-DD): where keys will stand on an audit date')
     .option('--state-machine-arn <arn>', 'rotation state machine whose executions are the history (default: $ROTATION_STATE_MACHINE_ARN)')
     .addHelpText('after', HELP)
     .action(async (flags: ReportFlags) => {
@@ -168,14 +170,29 @@ async function readHistory(
   };
 }
 
+/** The day key ages are counted to: today, or a later day asked for with --as-of (an earlier one would need the keys as they were then). */
+function asOfClock(text: string | undefined, now: Date): Clock {
+  if (text === undefined) return () => now;
+  const asOf = endOfUtcDay(text);
+  if (asOf.getTime() < endOfUtcDay(now.toISOString().slice(0, 10)).getTime()) {
+    throw new InvalidInputError(
+      `--as-of ${text} is in the past: IAM shows keys as they are now, so ages can only be counted to today or a later day. For where keys stood then, keep each report (--json, --csv) as it is made.`,
+    );
+  }
+  return fixedClock(asOf);
+}
+
+/** Reads and builds the report. `clock` is the real time: history is read back from it, and --as-of counts from it. */
 export async function buildReport(flags: ReportFlags, output: Output, clock: Clock = systemClock): Promise<ComplianceReport> {
   const days = parseDays(flags.days);
-  const config = await reportConfig(flags);
   const now = clock();
-  const accounts = await readAccounts(flags, config, clock, output);
+  const ageClock = asOfClock(flags.asOf, now);
+  const config = await reportConfig(flags);
+  const accounts = await readAccounts(flags, config, ageClock, output);
   const { history, source, note } = await readHistory(config, new Date(now.getTime() - days * DAY_MS), output);
   return buildComplianceReport({
     generatedAt: now,
+    asOf: ageClock(),
     defaultMaxAgeDays: config.maxAgeDays,
     accounts,
     history: { source, since: history.since, note, rotations: history.records },

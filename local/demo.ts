@@ -91,6 +91,9 @@ function isolateFromRealAws(moto: MotoServer): void {
   Object.assign(process.env, DEMO_ENVIRONMENT);
 }
 
+/** Where `npm start` writes the demo's compliance report (ignored by git). */
+export const DEMO_REPORT_DIRECTORY = 'demo-report';
+
 export const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
 async function runAgainst(moto: MotoServer, output: Output, step: (text: string) => void, started: number): Promise<number> {
@@ -147,8 +150,9 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   // Stopped however the run ends: a running consumer keeps the process alive.
   let run: Awaited<ReturnType<typeof scanAndRotate>>;
   let stats: ConsumerStats[];
+  const demoConfig = await createDemoStack(baseConfig);
   try {
-    run = await scanAndRotate(await createDemoStack(baseConfig), output, step);
+    run = await scanAndRotate(demoConfig, output, step);
   } finally {
     stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
     await recorder.flush();
@@ -189,6 +193,16 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
   printTrail(output, recorder.logGroupName, recorder.stats());
   printNotifications(output, notifications);
 
+  const { writeDemoReport } = await import('./demo-report.ts');
+  const files = await writeDemoReport({
+    config: demoConfig,
+    daysAhead: DEMO_SCAN_DAYS_AHEAD,
+    rotationsFrom: run.scannedAt,
+    directory: DEMO_REPORT_DIRECTORY,
+  });
+  step(`compliance report of the demo account (iam-key-rotator report writes the same for yours): ${files.html}`);
+  output.out(`    ${colors.dim(`also ${files.csv} and ${files.json}`)}`);
+
   if (surprises > 0) {
     output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
     return 1;
@@ -211,7 +225,7 @@ async function scanAndRotate(
   config: Config,
   output: Output,
   step: (text: string) => void,
-): Promise<{ scan: ScanResult; reports: RotationReport[] }> {
+): Promise<{ scan: ScanResult; reports: RotationReport[]; scannedAt: Date }> {
   const { iam, sfn, sns, dynamodb, sts } = await import('#shared/aws/clients.ts');
   const { scanAccount } = await import('#shared/scan/scanner.ts');
   const { runRotation } = await import('./runner.ts');
@@ -219,7 +233,8 @@ async function scanAndRotate(
   const { planScanNotifications, sendScanNotifications } = await import('#shared/scan/scan-notices.ts');
   const { silentLogger } = await import('#shared/base/logger.ts');
 
-  const asOf = new Date(Date.now() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
+  const scannedAt = new Date();
+  const asOf = new Date(scannedAt.getTime() + DEMO_SCAN_DAYS_AHEAD * DAY_MS);
   step(
     `scanning as of ${asOf.toISOString().slice(0, 10)}, ${DEMO_SCAN_DAYS_AHEAD} days from now (moto cannot backdate keys, so the demo moves the scanner's clock)`,
   );
@@ -275,7 +290,7 @@ async function scanAndRotate(
       );
     }),
   );
-  return { scan, reports };
+  return { scan, reports, scannedAt };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { InvalidInputError } from './errors.ts';
 /** Every decision takes "now" from a clock so tests and `--as-of` can move time. */
 export type Clock = () => Date;
 
@@ -14,4 +15,15 @@ export const DAY_MS = 86_400_000;
 /** Whole days elapsed from `from` to `to` (floored; negative if `from` is in the future). */
 export function daysBetween(from: Date, to: Date): number {
   return Math.floor((to.getTime() - from.getTime()) / DAY_MS);
+}
+
+/** `YYYY-MM-DD` → the last millisecond of that UTC day: an `--as-of` day counts whole. */
+export function endOfUtcDay(text: string, flag = '--as-of'): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const [year, month, day] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3])];
+  const date = new Date(Date.UTC(year, month - 1, day, 23, 59, 59, 999));
+  if (!match || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    throw new InvalidInputError(`${flag} must be a calendar date like 2026-12-31 (got "${text}")`);
+  }
+  return date;
 }

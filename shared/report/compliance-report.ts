@@ -68,6 +68,8 @@ export interface AccountSummary {
 
 export interface ComplianceReport {
   readonly generatedAt: string;
+  /** The instant key ages are counted to: generatedAt, or the end of an --as-of day. */
+  readonly asOf: string;
   /** The account default window (ROTATION_MAX_AGE_DAYS); a user's tag may shorten it, each key carries its own. */
   readonly defaultMaxAgeDays: number;
   readonly summary: ComplianceSummary;
@@ -87,6 +89,7 @@ export interface ComplianceReport {
 
 export interface ReportInput {
   readonly generatedAt: Date;
+  readonly asOf?: Date;
   readonly defaultMaxAgeDays: number;
   readonly accounts: readonly AccountKeys[];
   readonly history: Pick<ComplianceReport['history'], 'source' | 'since' | 'note'> & { readonly rotations: readonly RotationRecord[] };
@@ -221,6 +224,7 @@ export function buildComplianceReport(input: ReportInput): ComplianceReport {
   const rotations = [...input.history.rotations].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   return {
     generatedAt: input.generatedAt.toISOString(),
+    asOf: (input.asOf ?? input.generatedAt).toISOString(),
     defaultMaxAgeDays: input.defaultMaxAgeDays,
     summary: total,
     accounts,

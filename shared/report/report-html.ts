@@ -122,7 +122,7 @@ export async function reportHtml(report: ComplianceReport, title: string): Promi
 <title>${e(title)}</title><style>${STYLE}</style></head>
 <body>
 <h1>${e(title)}</h1>
-<p class="meta">Generated ${e(report.generatedAt.replace('T', ' ').slice(0, 19))} UTC by iam-key-rotator · ${report.summary.keys} access keys in ${report.accounts.length} account${report.accounts.length === 1 ? '' : 's'} · default rotation window ${report.defaultMaxAgeDays} days · rotations since ${e(report.history.since.slice(0, 10))}</p>
+<p class="meta">Generated ${e(report.generatedAt.replace('T', ' ').slice(0, 19))} UTC by iam-key-rotator${report.asOf === report.generatedAt ? '' : ` · key ages as of ${e(report.asOf.slice(0, 10))}`} · ${report.summary.keys} access keys in ${report.accounts.length} account${report.accounts.length === 1 ? '' : 's'} · default rotation window ${report.defaultMaxAgeDays} days · rotations since ${e(report.history.since.slice(0, 10))}</p>
 <section id="summary"><h2>Summary</h2><div class="cards">${summaryCards(report)}</div></section>
 <section><h2>Key ages against the rotation window</h2><figure id="ages-chart">${ages}<figcaption>Active keys by age; colour is each key's state against its own window (a user's tag may shorten it). The dashed line is the account default.</figcaption></figure></section>
 <section><h2>Rotations per week</h2>${historyNote}${weeks === null ? '<p>No rotation started in the period.</p>' : `<figure id="weeks-chart">${weeks}<figcaption>Rotations by the week they started, by how they ended.</figcaption></figure>`}</section>
