@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { SETTINGS, STACK_ONLY_SETTINGS } from '#shared/config/settings.ts';
 import { TAGS } from '#shared/config/user-settings.ts';
+import { REPORT_CSV_COLUMNS } from '#shared/report/report-csv.ts';
 import { repoPath } from '../helpers/paths.ts';
 
 const readme = readFileSync(repoPath('README.md'), 'utf8');
@@ -48,5 +49,18 @@ describe('README configuration reference', () => {
 
     // Assess
     expect(documented.sort()).toEqual(Object.values(TAGS).sort());
+  });
+});
+
+describe('README compliance report', () => {
+  test('documents every CSV column, in the order the report writes them', () => {
+    // Act
+    const documented = section('report-csv-columns')
+      .split('\n')
+      .map((line) => /^\| `([a-z_]+)` \|/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+
+    // Assess
+    expect(documented).toEqual(REPORT_CSV_COLUMNS.map((column) => column.name));
   });
 });
