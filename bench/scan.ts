@@ -83,7 +83,7 @@ async function measure(
 }
 
 /** A fresh moto_server with IAM and Step Functions clients for it, for one measurement; stopped however `run` ends. */
-async function onFreshMoto<T>(run: (clients: { iam: IAMClient; sfn: SFNClient; endpoint: string }) => Promise<T>): Promise<T> {
+export async function onFreshMoto<T>(run: (clients: { iam: IAMClient; sfn: SFNClient; endpoint: string }) => Promise<T>): Promise<T> {
   const moto = await startMoto();
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: moto.endpoint,
