@@ -65,7 +65,10 @@ export function registerReport(program: Command, output: Output, setResult: (cod
     .option('--json', 'print the report as JSON on stdout')
     .addOption(new Option('--org', 'report on every selected account of the organization, through its member role'))
     .option('--days <n>', 'rotation history of the last N days (1–90: Step Functions keeps ended executions 90 days)', '90')
-    .option('--as-of <date>', 'count key ages to the end of this UTC day, today or later (YYYY-MM-DD): where keys will stand on an audit date')
+    .option(
+      '--as-of <date>',
+      'count key ages to the end of this UTC day, today or later (YYYY-MM-DD): where keys will stand on an audit date',
+    )
     .option('--state-machine-arn <arn>', 'rotation state machine whose executions are the history (default: $ROTATION_STATE_MACHINE_ARN)')
     .addHelpText('after', HELP)
     .action(async (flags: ReportFlags) => {
