@@ -2,6 +2,7 @@ import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { secretsManager, secretsManagerWith } from '#shared/aws/clients/secrets-manager.ts';
 import { securityHubApi } from '#shared/aws/clients/security-hub.ts';
+import { securityHub } from '#shared/aws/security-hub.ts';
 import { sns } from '#shared/aws/clients/sns.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
 import { systemClock } from '#shared/base/clock.ts';
@@ -19,6 +20,12 @@ export const handler = notifyStep(
     secretsManager,
     notifier: lambdaNotifier({ sns, dynamodb }, logger, systemClock),
     securityHub: securityHubApi,
-    member: { function: 'notify', sts, iam: iamWith, secretsManager: secretsManagerWith },
+    member: {
+      function: 'notify',
+      sts,
+      iam: iamWith,
+      secretsManager: secretsManagerWith,
+      securityHub: (credentials) => securityHub({ region: process.env.AWS_REGION ?? 'us-east-1', credentials }),
+    },
   }),
 );

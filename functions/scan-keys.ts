@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { dynamodb } from '#shared/aws/clients/dynamodb.ts';
 import { iam, iamWith } from '#shared/aws/clients/iam.ts';
 import { securityHubApi } from '#shared/aws/clients/security-hub.ts';
+import { securityHub } from '#shared/aws/security-hub.ts';
 import { sfn } from '#shared/aws/clients/sfn.ts';
 import { sns } from '#shared/aws/clients/sns.ts';
 import { sts } from '#shared/aws/clients/sts.ts';
@@ -23,13 +24,17 @@ const notifierFor = lambdaNotifier({ sns, dynamodb }, logger, systemClock);
 // One IAM client per member account per container, all sharing one STS client; each assumes the
 // member role on first use and renews it before it ends (shared/aws/member-account.ts).
 const scanKeysSession = memberSessionOf('scanKeys');
-const memberIam = memberAccountClientsOnFirstUse(sts, systemClock, scanKeysSession, (credentials) =>
-  limitToSession(iamWith(credentials), scanKeysSession),
-);
+const region = process.env.AWS_REGION ?? 'us-east-1';
+// The member account's Security Hub is signed by the same session (SECURITY_HUB_FINDINGS): one AssumeRole per account for both.
+const memberClients = memberAccountClientsOnFirstUse(sts, systemClock, scanKeysSession, (credentials) => ({
+  iam: limitToSession(iamWith(credentials), scanKeysSession),
+  securityHub: securityHub({ region, credentials }),
+}));
 
 /** scan-keys: the schedule's scan of this account, the start of an organization scan, or one account of one (handleScanEvent tells them apart). */
 export const handler = middy(async (event: unknown): Promise<ScanEventResult> => {
   const loaded = await config();
+  const member = memberClients(loaded);
   return handleScanEvent(event, {
     iam,
     sfn,
@@ -38,9 +43,14 @@ export const handler = middy(async (event: unknown): Promise<ScanEventResult> =>
     logger,
     metrics,
     notifier: notifierFor(loaded),
-    securityHub: { api: securityHubApi, accountId: ownAccountId, region: process.env.AWS_REGION ?? 'us-east-1' },
+    securityHub: {
+      api: securityHubApi,
+      accountId: ownAccountId,
+      region,
+      memberApi: async (accountId) => (await member(accountId)).securityHub,
+    },
     ownAccountId,
-    memberIam: memberIam(loaded),
+    memberIam: async (accountId) => (await member(accountId)).iam,
   });
 })
   .use(injectLambdaContext(logger))

@@ -19,6 +19,7 @@ import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { ConfigError, InvalidInputError } from '#shared/base/errors.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
+import { securityHub } from '#shared/aws/security-hub.ts';
 import { callerAccountId, createNotifier, ledgerFor, type Notifier } from '#shared/notify/notifier.ts';
 import { logger as defaultLogger } from '#shared/base/logger.ts';
 import { loadOrgScanDefinition } from '#statemachines/definitions.ts';
@@ -300,7 +301,24 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
     logger,
   });
   // Sessions expire in real time: the scan's clock may be moved forward (--as-of, tests), the member role's sessions are not.
-  const memberIam = options.memberIam ?? memberAccountClients(memberCredentials(sts, config, systemClock), iamWith);
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const member = memberAccountClients(memberCredentials(sts, config, systemClock), (credentials) => ({
+    iam: iamWith(credentials),
+    securityHub: securityHub({ region, credentials }),
+  }));
+  const memberIam = options.memberIam ?? (async (accountId: string) => (await member(accountId)).iam);
+  const ownIam = options.clients?.iam ?? defaultIam;
+  // SECURITY_HUB_FINDINGS: each account's findings in its own Security Hub (moto's locally), as the deployed scan keeps them.
+  const findings = config.securityHubFindings
+    ? {
+        securityHub: {
+          api: securityHub({ region, credentials: ownIam.config.credentials }),
+          accountId: async () => ownAccountId,
+          region,
+          memberApi: async (accountId: string) => (await member(accountId)).securityHub,
+        },
+      }
+    : {};
   // With the stack's table (deployed, or a test's in moto) the pages go where the Lambdas put them; without one
   // (scan --org against an account) every step runs in this process, so memory serves and no table is created.
   const store = config.notificationLedgerTable === '' ? memoryOrgScanStore() : dynamoOrgScanStore(dynamodb, config.notificationLedgerTable);
@@ -320,8 +338,9 @@ export async function runOrganizationScan(options: OrgScanOptions = {}): Promise
           clock,
           logger,
           ownAccountId,
-          ownIam: options.clients?.iam ?? defaultIam,
+          ownIam,
           memberIam,
+          ...findings,
           notifier,
           dryRun: options.dryRun ?? false,
         }),

@@ -281,6 +281,9 @@ export function localDeps(options: RunRotationOptions & { readonly config: Confi
     forAccount: memberAccountClients(memberCredentials(sts, options.config, clock), (credentials) => ({
       iam: new IAMClient({ credentials }),
       secretsManager: new SecretsManagerClient({ credentials }),
+      ...(options.config.securityHubFindings
+        ? { securityHub: securityHub({ region: process.env.AWS_REGION ?? 'us-east-1', credentials }) }
+        : {}),
     })),
     iam: options.clients?.iam ?? defaultIam,
     secretsManager: options.clients?.secretsManager ?? defaultSecretsManager,

@@ -4,7 +4,8 @@
  * actions; a session gets only the intersection of the role's policy and its session policy
  * (IAM user guide, "Session policies"), so notify's session cannot create a key even though the role
  * can. The lists are the IAM and Secrets Manager actions of each function's own role in serverless.yml,
- * and cloudtrail:LookupEvents for the functions that read who uses a key (that account's event history):
+ * cloudtrail:LookupEvents for the functions that read who uses a key (that account's event history), and
+ * the Security Hub actions of the two that keep findings (SECURITY_HUB_FINDINGS; the member role grants them only then):
  * test/integration/functions/package.test.ts fails when a role and its session policy drift apart.
  * Only Verify reads a secret value: every other step learns key ids from version ids (readSecret).
  */
@@ -19,6 +20,8 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:ListAccessKeys',
     'iam:GetAccessKeyLastUsed',
     'iam:UpdateAccessKey',
+    'securityhub:BatchImportFindings',
+    'securityhub:GetFindings',
   ],
   startRotation: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:GetUser', 'iam:ListUserTags', 'iam:ListGroupsForUser'],
   rotateContain: [
@@ -84,7 +87,7 @@ export const MEMBER_SESSION_ACTIONS = {
     'secretsmanager:DescribeSecret',
     'secretsmanager:UpdateSecretVersionStage',
   ],
-  notify: ['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret'],
+  notify: ['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret', 'securityhub:BatchImportFindings'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A serverless.yml function key that acts in member accounts. */

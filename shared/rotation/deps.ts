@@ -34,6 +34,8 @@ export interface AccountClients {
   readonly secretsManager: SecretsManagerClient;
   /** That account's CloudTrail, read with the member session; absent where the function reads none (or locally). */
   readonly readKeyCalls?: KeyCallReader;
+  /** Notify: that account's Security Hub, where its keys' findings go (SECURITY_HUB_FINDINGS), signed by the member session. */
+  readonly securityHub?: SecurityHubApi;
 }
 
 export interface StsCredentials {
@@ -71,7 +73,7 @@ export interface RotationDeps {
   readonly forAccount?: (accountId: string) => Promise<AccountClients>;
   /** Set (by inAccount) when this step acts in a member account: `iam` and `secretsManager` are that account's. */
   readonly memberAccountId?: string;
-  /** Notify only, with SECURITY_HUB_FINDINGS: the rotator account's Security Hub, where the workflow's events become findings. */
+  /** Notify only, with SECURITY_HUB_FINDINGS: the Security Hub of the account the step acts in (inAccount), where the workflow's events become findings. */
   readonly securityHub?: SecurityHubTarget;
 }
 
@@ -147,6 +149,8 @@ export interface LambdaClients {
       accountId: string,
       limit: <C extends CloudTrailClient>(client: C) => C,
     ) => KeyCallReader | undefined;
+    /** Notify: that account's Security Hub, for its keys' findings. */
+    readonly securityHub?: (credentials: AwsCredentialIdentityProvider) => SecurityHubApi;
   };
 }
 
@@ -183,10 +187,12 @@ export function lambdaMemberClients(
   const clients = memberAccountClientsOnFirstUse(member.sts, systemClock, session, (credentials, accountId): AccountClients => {
     const secretsManager = member.secretsManager?.(credentials);
     const readKeyCalls = loaded && member.keyCalls?.(loaded, credentials, accountId, (client) => limitToSession(client, session));
+    const securityHub = member.securityHub?.(credentials);
     return {
       iam: limitToSession(member.iam(credentials), session),
       secretsManager: secretsManager ? limitToSession(secretsManager, session) : noSecretsManager,
       ...(readKeyCalls ? { readKeyCalls } : {}),
+      ...(securityHub ? { securityHub } : {}),
     };
   });
   return (config) => {

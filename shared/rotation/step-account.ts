@@ -71,8 +71,12 @@ export async function inAccount(deps: RotationDeps, accountId: string | undefine
   // The stack's own CloudTrail holds none of a member key's calls: reading it would show no consumers and
   // pass consumers-moved on no evidence. Only that account's own reader counts (its event history, with the
   // member session); without one, the check says it could not read.
-  const member = await deps.forAccount(accountId);
-  return { ...deps, readKeyCalls: member.readKeyCalls, ...member, memberAccountId: accountId };
+  const { securityHub, ...member } = await deps.forAccount(accountId);
+  // A member account's findings are imported in that account, with its session: BatchImportFindings takes
+  // a finding only from the account it names. Without a member Security Hub client, no finding is written there.
+  const memberFindings =
+    securityHub && deps.securityHub ? { api: securityHub, accountId: async () => accountId, region: deps.securityHub.region } : undefined;
+  return { ...deps, readKeyCalls: member.readKeyCalls, ...member, memberAccountId: accountId, securityHub: memberFindings };
 }
 
 /** A client whose every call fails with the error that made its account unreachable. */
@@ -95,7 +99,13 @@ export async function inAccountOrUnreachable(deps: RotationDeps, accountId: stri
       accountId: error.accountId,
       detail: error.message,
     });
-    return { ...deps, iam: unreachableClient(error), secretsManager: unreachableClient(error), memberAccountId: error.accountId };
+    return {
+      ...deps,
+      iam: unreachableClient(error),
+      secretsManager: unreachableClient(error),
+      securityHub: undefined,
+      memberAccountId: error.accountId,
+    };
   }
 }
 

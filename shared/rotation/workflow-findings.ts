@@ -31,8 +31,8 @@ function remedyOf(state: KeyFindingState, facts: NotificationRequestFacts): stri
 }
 
 /**
- * The finding a workflow event leaves on the rotated key, in the rotator's own account (a member
- * account's findings would have to be imported there). Never throws and never delays the notice:
+ * The finding a workflow event leaves on the rotated key, in the Security Hub of the account that
+ * holds it (a member account's through Notify's member session). Never throws and never delays the notice:
  * it runs after the notice went out, and a failure is logged for the next event to repair.
  */
 export async function recordWorkflowFinding(
@@ -48,12 +48,21 @@ export async function recordWorkflowFinding(
   // A contained leak stays CRITICAL after its replacement is done: a person closes it, having read the incident.
   const state = event.kind === 'compromise' && event.name === 'rotation-completed' ? undefined : STATE_OF[event.name];
   const target = deps.securityHub;
-  if (!deps.config.securityHubFindings || state === undefined || target === undefined || facts.oldAccessKeyId === undefined) return null;
+  if (!deps.config.securityHubFindings || state === undefined || facts.oldAccessKeyId === undefined) return null;
+  if (target === undefined) {
+    if (deps.memberAccountId !== undefined) {
+      deps.logger.info('Security Hub finding not written: no Security Hub client for the member account', {
+        accountId: deps.memberAccountId,
+      });
+    }
+    return null;
+  }
   try {
     const accountId = await target.accountId();
     const userAccount = facts.accountId ?? accountId;
+    // A finding is imported only by the account it names: the step's clients must be that account's (inAccount).
     if (userAccount !== accountId || (deps.memberAccountId !== undefined && deps.memberAccountId !== accountId)) {
-      deps.logger.info('Security Hub findings are written for the rotator account only', { accountId: userAccount });
+      deps.logger.info('Security Hub finding not written: the step acts in another account than the key', { accountId: userAccount });
       return null;
     }
     const finding = keyFinding(

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Clock } from '../base/clock.ts';
+import { errorMessage, errorName } from '../base/errors.ts';
 import type { Config } from '../config/settings.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { KEY_CLASSES, type KeyClass } from './classify-keys.ts';
@@ -36,7 +37,7 @@ export interface ScanSummary {
   readonly weakened: readonly WeakenedTag[];
   readonly userErrors: readonly UserProblem[];
   readonly notifications: ScanNotificationSummary;
-  /** SECURITY_HUB_FINDINGS: what this scan wrote to Security Hub; null when off, a dry run, or a member account. */
+  /** SECURITY_HUB_FINDINGS: what this scan wrote to Security Hub; null when off, a dry run, or a member account it cannot write in. */
   readonly securityHub: ScanFindingsOutcome | null;
 }
 
@@ -49,8 +50,14 @@ export interface ScanDependencies {
   /** Absent in local runs (the CLI), where EMF lines on stdout would only be noise. */
   readonly metrics?: Metrics;
   readonly notifier: Notifier;
-  /** Where findings go when SECURITY_HUB_FINDINGS is on, in the account the scan runs in. */
-  readonly securityHub?: { readonly api: SecurityHubApi; readonly accountId: () => Promise<string>; readonly region: string };
+  /** Where findings go when SECURITY_HUB_FINDINGS is on: the rotator account's Security Hub, and a member account's own. */
+  readonly securityHub?: {
+    readonly api: SecurityHubApi;
+    readonly accountId: () => Promise<string>;
+    readonly region: string;
+    /** A member account's Security Hub, signed by its member session (the member role grants it with SecurityHubFindings=true). */
+    readonly memberApi?: (accountId: string) => Promise<SecurityHubApi>;
+  };
 }
 
 /** The scheduled scan: scan, act within the cap, tell owners what is coming, then log and chart what happened. */
@@ -67,7 +74,7 @@ export async function runScheduledScan(
     dryRun,
     account: options.account,
     // Findings name each key: the due users the cap leaves for later are read too (one ListAccessKeys each).
-    readDeferredKeys: deps.config.securityHubFindings && deps.securityHub !== undefined && !dryRun && options.account === undefined,
+    readDeferredKeys: writesFindings(deps, dryRun, options.account),
   });
   const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
   const summary = summarize(
@@ -79,11 +86,17 @@ export async function runScheduledScan(
   return summary;
 }
 
+function writesFindings(deps: ScanDependencies, dryRun: boolean, account: ScanAccountTarget | undefined): boolean {
+  if (!deps.config.securityHubFindings || dryRun || deps.securityHub === undefined) return false;
+  return account === undefined || deps.securityHub.memberApi !== undefined;
+}
+
 /**
  * Security Hub findings for this scan, when the deployment writes them. A member account's findings
- * would have to be imported in that account (BatchImportFindings accepts a finding only from the
- * account it names, an integrated product, or the Security Hub administrator); the member session
- * grants no Security Hub action, so they are not written and the log says so.
+ * are imported in that account, through its member session: BatchImportFindings accepts a finding
+ * with the default product only from the account it names (Security Hub API reference,
+ * BatchImportFindings). A member account whose Security Hub cannot be reached is logged, and the
+ * next scan tries again; it never fails the scan.
  */
 async function findingsOf(
   result: ScanResult,
@@ -91,13 +104,26 @@ async function findingsOf(
   dryRun: boolean,
   account: ScanAccountTarget | undefined,
 ): Promise<ScanFindingsOutcome | null> {
-  if (!deps.config.securityHubFindings || dryRun || deps.securityHub === undefined) return null;
-  if (account !== undefined) {
-    deps.logger.info('Security Hub findings are written for the rotator account only', { accountId: account.accountId });
+  const target = deps.securityHub;
+  if (!deps.config.securityHubFindings || dryRun || target === undefined) return null;
+  if (account === undefined) {
+    return syncScanFindings(target.api, result, { accountId: await target.accountId(), region: target.region }, deps.logger);
+  }
+  if (target.memberApi === undefined) {
+    deps.logger.info('Security Hub findings not written: no member-account Security Hub client', { accountId: account.accountId });
     return null;
   }
-  const accountId = await deps.securityHub.accountId();
-  return syncScanFindings(deps.securityHub.api, result, { accountId, region: deps.securityHub.region }, deps.logger);
+  let api: SecurityHubApi;
+  try {
+    api = await target.memberApi(account.accountId);
+  } catch (error) {
+    deps.logger.warn('Security Hub findings not written: the member account could not be reached', {
+      accountId: account.accountId,
+      detail: `${errorName(error)}: ${errorMessage(error)}`,
+    });
+    return null;
+  }
+  return syncScanFindings(api, result, { accountId: account.accountId, region: target.region }, deps.logger);
 }
 
 function summarize(result: ScanResult, notifications: ScanNotificationSummary, securityHub: ScanFindingsOutcome | null): ScanSummary {

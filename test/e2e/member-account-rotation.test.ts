@@ -15,7 +15,9 @@ import {
   ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { loadConfig } from '#shared/config/settings.ts';
 import { SimulatedConsumer } from '#local/consumer.ts';
 import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { runRotation, type RotationReport } from '#local/runner.ts';
@@ -31,12 +33,16 @@ const MEMBER = '111111111111';
 const TOOLING = '123456789012';
 const FAST = { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 3_000, observationMs: 100, oldKeyQuietMs: 100 };
 
-let member: { iam: IAMClient; secretsManager: SecretsManagerClient };
+let member: { iam: IAMClient; secretsManager: SecretsManagerClient; securityHub: SecurityHubClient };
 
 beforeAll(async () => {
   const sts = new STSClient({});
   const credentials = await motoCredentialsIn(sts, MEMBER, 'member-account-test');
-  member = { iam: new IAMClient({ credentials }), secretsManager: new SecretsManagerClient({ credentials }) };
+  member = {
+    iam: new IAMClient({ credentials }),
+    secretsManager: new SecretsManagerClient({ credentials }),
+    securityHub: new SecurityHubClient({ credentials }),
+  };
   const identity = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
   expect(identity.Account).toBe(MEMBER);
 });
@@ -134,6 +140,40 @@ describe('rotation in a member account, run locally against moto', () => {
     }
     // The new-key notice names the member account's secret ARN.
     expect((JSON.parse(sent[1]?.message ?? '{}') as { email: string }).email).toContain(`:${MEMBER}:secret:iam-key-rotator/member-app`);
+  });
+
+  test('with SECURITY_HUB_FINDINGS, the rotated key’s finding is written in the member account’s Security Hub, none in the tooling account’s', async () => {
+    // Prepare
+    const old = await memberUser('member-audited');
+    const consumer = new SimulatedConsumer({
+      userName: 'member-audited',
+      secretId: 'iam-key-rotator/member-audited',
+      secretsManager: member.secretsManager,
+      followsRotation: true,
+      intervalMs: 25,
+    });
+    consumers.push(consumer);
+    consumer.start();
+
+    // Act
+    const report = await runRotation(
+      { userName: 'member-audited', accountId: MEMBER, accountName: 'payments-prod', reason: 'test' },
+      { logger: quietLogger, durations: FAST, config: loadConfig({ ...process.env, SECURITY_HUB_FINDINGS: 'true' }) },
+    );
+
+    // Assess
+    expect(report.status).toBe('Succeeded');
+    const inMember = (await member.securityHub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? [];
+    expect(inMember).toEqual([
+      expect.objectContaining({
+        Id: `iam-key-rotator/${MEMBER}/member-audited/${old.accessKeyId}`,
+        AwsAccountId: MEMBER,
+        RecordState: 'ARCHIVED',
+        Compliance: { Status: 'PASSED' },
+      }),
+    ]);
+    const inTooling = (await new SecurityHubClient({}).send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? [];
+    expect(inTooling.filter((finding) => finding.AwsAccountId === MEMBER)).toEqual([]);
   });
 
   test('the stack account named explicitly behaves as single-account mode', async () => {

@@ -589,7 +589,7 @@ describe('osls package', () => {
       expect({ roleReaders, sessionReaders }).toEqual({ roleReaders: ['rotateVerify'], sessionReaders: ['rotateVerify'] });
     });
 
-    test('each function that assumes the member role has a session policy of exactly its role’s IAM, Secrets Manager and event-history actions', () => {
+    test('each function that assumes the member role has a session policy of exactly its role’s IAM, Secrets Manager, event-history and Security Hub actions', () => {
       // Assess
       const assumers = Object.entries(ALLOWED_ACTIONS)
         .filter(([, actions]) => actions.includes('sts:AssumeRole'))
@@ -599,7 +599,9 @@ describe('osls package', () => {
       for (const [fn, role] of functionRoles()) {
         if (!assumers.includes(fn)) continue;
         const memberActions = [...new Set(statementsOf(role).flatMap(actionsOf))].filter(
-          (action) => /^(iam|secretsmanager):|^cloudtrail:LookupEvents$/.test(action) && !(THIS_ACCOUNT_ONLY[fn] ?? []).includes(action),
+          (action) =>
+            /^(iam|secretsmanager):|^cloudtrail:LookupEvents$|^securityhub:/.test(action) &&
+            !(THIS_ACCOUNT_ONLY[fn] ?? []).includes(action),
         );
         const policy = JSON.parse(memberSessionOf(fn as MemberFunction).policy) as { Statement: Statement[] };
         expect({

@@ -30,18 +30,24 @@ describe('member session policies', () => {
     expect(sessionName).toContain(fn);
   });
 
-  test('only IAM, Secrets Manager and event-history actions, what the member role grants; each function’s list without repeats', () => {
+  test('only IAM, Secrets Manager and event-history actions, what the member role grants, and Security Hub only for the two that keep findings; each function’s list without repeats', () => {
     // Assess
+    const keepsFindings = new Set<string>(['scanKeys', 'notify']);
     for (const fn of FUNCTIONS) {
       const actions = MEMBER_SESSION_ACTIONS[fn];
-      const granted = (action: string) => /^(iam|secretsmanager):[A-Za-z]+$/.test(action) || action === 'cloudtrail:LookupEvents';
+      const granted = (action: string) =>
+        /^(iam|secretsmanager):[A-Za-z]+$/.test(action) ||
+        action === 'cloudtrail:LookupEvents' ||
+        (keepsFindings.has(fn) && ['securityhub:BatchImportFindings', 'securityhub:GetFindings'].includes(action));
       expect({ fn, foreign: actions.filter((action) => !granted(action)) }).toEqual({ fn, foreign: [] });
       expect(new Set(actions).size).toBe(actions.length);
     }
   });
 
-  test('notify may read the user and describe the secret, nothing that writes', () => {
+  test('notify may read the user and describe the secret, and import a finding; nothing that writes IAM or Secrets Manager', () => {
     // Act & Assess
-    expect(memberSessionOf('notify').actions).toEqual(new Set(['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret']));
+    expect(memberSessionOf('notify').actions).toEqual(
+      new Set(['iam:GetUser', 'iam:ListUserTags', 'secretsmanager:DescribeSecret', 'securityhub:BatchImportFindings']),
+    );
   });
 });

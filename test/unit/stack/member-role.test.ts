@@ -201,6 +201,7 @@ describe('stack/member-role.yml', () => {
           'RotatorRegion',
           'RotatorStage',
           'SecretNamePrefix',
+          'SecurityHubFindings',
           'ToolingAccountId',
         ].sort(),
       );
@@ -292,6 +293,30 @@ describe('stack/member-role.yml', () => {
       evaluate(template.Conditions[name], parameters) === true;
     const denyFor = (users: string, paths: string): unknown =>
       evaluate(conditionalPolicies, { ProtectedUsers: users, ProtectedPaths: paths });
+
+    test('Security Hub: no grant by default; with SecurityHubFindings=true exactly the actions the scan and Notify sessions ask for, on this account’s own product and hub', () => {
+      // Act
+      const off = evaluate(conditionalPolicies, { SecurityHubFindings: 'false' }) as Policy[];
+      const on = (evaluate(conditionalPolicies, { SecurityHubFindings: 'true' }) as Policy[]).find(
+        (policy) => policy.PolicyName === 'keep-key-findings',
+      );
+
+      // Assess
+      expect(template.Parameters.SecurityHubFindings?.Default).toBe('false');
+      expect(off.map((policy) => policy.PolicyName)).not.toContain('keep-key-findings');
+      const sessionActions = [
+        ...new Set(
+          Object.values(MEMBER_SESSION_ACTIONS)
+            .flat()
+            .filter((action) => action.startsWith('securityhub:')),
+        ),
+      ].sort();
+      expect((on?.PolicyDocument.Statement ?? []).flatMap(actionsOf).sort()).toEqual(sessionActions);
+      expect((on?.PolicyDocument.Statement ?? []).flatMap(resourcesOf)).toEqual([
+        { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${RotatorRegion}:${AWS::AccountId}:product/${AWS::AccountId}/default' },
+        { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${RotatorRegion}:${AWS::AccountId}:hub/default' },
+      ]);
+    });
 
     test('nothing protected: no Deny policy (a statement needs a resource)', () => {
       // Act & Assess
