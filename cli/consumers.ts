@@ -41,6 +41,12 @@ export interface KeyConsumers {
   readonly sources: readonly Omit<CallEvidence, 'calls'>[];
   /** What the evidence could not see, for a person. */
   readonly notSeen: readonly string[];
+  /**
+   * Consumers that read a secret with this key and first appeared after the window began: with
+   * self-refresh (SELF_REFRESH_USERS) a key can fetch its successor, so a newcomer doing so is either
+   * a consumer someone just set up, or whoever holds a leaked copy of the key. Their `key`s.
+   */
+  readonly newSecretReaders: readonly string[];
 }
 
 export interface ConsumersReport {
@@ -69,9 +75,19 @@ export async function consumersReport(
       consumers: consumersOf(read.calls),
       sources: read.evidence.map(({ calls: _calls, ...rest }) => rest),
       notSeen: gapsOf(read),
+      newSecretReaders: newSecretReaders(consumersOf(read.calls), from),
     });
   }
   return { userName, days, keys };
+}
+
+/** A consumer present from the window's first day was reading before it; one first seen later is new. */
+const NEW_AFTER_MS = DAY_MS;
+
+export function newSecretReaders(consumers: readonly Consumer[], from: Date): string[] {
+  return consumers
+    .filter((consumer) => consumer.readsSecret && Date.parse(consumer.firstSeen) >= from.getTime() + NEW_AFTER_MS)
+    .map((consumer) => consumer.key);
 }
 
 export function parseDays(text: string | undefined, config: Config): number {
@@ -83,7 +99,7 @@ export function parseDays(text: string | undefined, config: Config): number {
   return days;
 }
 
-function renderKey(key: KeyConsumers): string {
+function renderKey(key: KeyConsumers, userName: string): string {
   const head = `${colors.bold(key.accessKeyId)} (${key.status}): ${key.consumers.length} consumer${key.consumers.length === 1 ? '' : 's'} from ${key.from.slice(0, 10)} to ${key.to.slice(0, 16).replace('T', ' ')} UTC`;
   const table = new Table({
     head: ['Source', 'Tool', 'Calls', 'Calls most', 'First seen', 'Last seen', 'Refused'],
@@ -114,6 +130,14 @@ function renderKey(key: KeyConsumers): string {
     ...(key.consumers.length > 0 ? [table.toString()] : [colors.dim('  no calls seen')]),
     colors.dim(`  read: ${read || 'no source configured'}`),
     ...key.notSeen.map((gap) => colors.yellow(`  not seen: ${gap}`)),
+    ...key.consumers
+      .filter((consumer) => key.newSecretReaders.includes(consumer.key))
+      .map((consumer) =>
+        colors.red(
+          `  new secret reader: ${consumer.source} (${consumer.agent}), first seen ${consumer.firstSeen.slice(0, 16).replace('T', ' ')} UTC, reads a secret with this key. ` +
+            `If you did not set it up, treat the key as leaked: iam-key-rotator rotate ${userName} --compromised --key ${key.accessKeyId}`,
+        ),
+      ),
   ].join('\n');
 }
 
@@ -137,7 +161,7 @@ export function registerConsumers(
       const report = await consumersReport(userName, days, { iam, readKeyCalls: await readerFor(config), now: new Date() });
       if (flags.json) output.out(JSON.stringify(report, null, 2));
       else if (report.keys.length === 0) output.out(`${userName} has no access keys.`);
-      else output.out(report.keys.map(renderKey).join('\n\n'));
+      else output.out(report.keys.map((key) => renderKey(key, userName)).join('\n\n'));
       setResult(0);
     });
 }

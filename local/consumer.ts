@@ -1,6 +1,7 @@
-import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CloudTrailRecorder } from './cloudtrail-recorder.ts';
+import { enforceSecretResourcePolicy } from './secret-policy-check.ts';
 
 interface StoredCredentials {
   readonly AccessKeyId: string;
@@ -14,6 +15,8 @@ export interface ConsumerStats {
   readonly sourceIp: string;
   readonly calls: number;
   readonly failures: number;
+  /** Reads of the secret AWS (or the local stand-in of its resource policy) refused. */
+  readonly secretReadsRefused: number;
   /** Key IDs this consumer has signed requests with, in order of first use. */
   readonly keysUsed: readonly string[];
 }
@@ -32,8 +35,10 @@ export class SimulatedConsumer {
   private timer: NodeJS.Timeout | undefined;
   private pinned: StoredCredentials | undefined;
   private readonly stsByKey = new Map<string, STSClient>();
+  private readonly readerByKey = new Map<string, SecretsManagerClient>();
+  private current: StoredCredentials | undefined;
   private running: Promise<void> | undefined;
-  private stats = { calls: 0, failures: 0, keysUsed: [] as string[] };
+  private stats = { calls: 0, failures: 0, secretReadsRefused: 0, keysUsed: [] as string[] };
   private readonly name: string;
   private readonly sourceIp: string;
 
@@ -52,6 +57,11 @@ export class SimulatedConsumer {
       readonly userAgent?: string;
       /** Writes a CloudTrail record of every call it makes, and refuses a call on a key that is not Active, as AWS does. */
       readonly recorder?: CloudTrailRecorder;
+      /**
+       * Self-refresh (SELF_REFRESH_USERS): it was handed `initialKey` once and reads the secret signed with
+       * its current key, so only the secret's resource policy lets it (enforced as AWS would, local/secret-policy-check.ts).
+       */
+      readonly selfRefresh?: { readonly userArn: string; readonly initialKey: StoredCredentials; readonly sourceVpce?: string };
     },
   ) {
     this.name = options.name ?? options.userName;
@@ -73,7 +83,7 @@ export class SimulatedConsumer {
     this.timer = undefined;
     if (timer) clearTimeout(timer);
     await this.running;
-    for (const client of this.stsByKey.values()) client.destroy();
+    for (const client of [...this.stsByKey.values(), ...this.readerByKey.values()]) client.destroy();
     return this.snapshot();
   }
 
@@ -107,19 +117,52 @@ export class SimulatedConsumer {
     }
   }
 
+  /** The client that reads the secret: the account's, or, with self-refresh, one signed with the key this consumer holds. */
+  private secretReader(): SecretsManagerClient {
+    const selfRefresh = this.options.selfRefresh;
+    if (selfRefresh === undefined) return this.options.secretsManager;
+    const key = this.current ?? selfRefresh.initialKey;
+    let client = this.readerByKey.get(key.AccessKeyId);
+    if (!client) {
+      client = new SecretsManagerClient({
+        credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey },
+        maxAttempts: 1,
+        userAgentAppId: appId(this.name),
+      });
+      enforceSecretResourcePolicy(client, this.options.secretsManager, {
+        userArn: selfRefresh.userArn,
+        sourceIp: this.sourceIp,
+        ...(selfRefresh.sourceVpce === undefined ? {} : { sourceVpce: selfRefresh.sourceVpce }),
+      });
+      this.options.recorder?.attach(client, {
+        sourceIp: this.sourceIp,
+        ...(this.options.userAgent === undefined ? {} : { userAgent: this.options.userAgent }),
+      });
+      this.readerByKey.set(key.AccessKeyId, client);
+    }
+    return client;
+  }
+
   private async credentials(): Promise<StoredCredentials | undefined> {
     if (!this.options.followsRotation && this.pinned) return this.pinned;
     try {
-      const secret = await this.options.secretsManager.send(
+      const secret = await this.secretReader().send(
         new GetSecretValueCommand({ SecretId: this.options.secretId, VersionStage: 'AWSCURRENT' }),
       );
       const parsed = JSON.parse(secret.SecretString ?? '{}') as Partial<StoredCredentials>;
       if (typeof parsed.AccessKeyId !== 'string' || typeof parsed.SecretAccessKey !== 'string') return undefined;
       const credentials = { AccessKeyId: parsed.AccessKeyId, SecretAccessKey: parsed.SecretAccessKey };
       if (!this.options.followsRotation) this.pinned = credentials;
+      this.current = credentials;
       return credentials;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
+      const selfRefresh = this.options.selfRefresh;
+      if (selfRefresh !== undefined && error instanceof Error && error.name === 'AccessDeniedException') {
+        // Refused a refresh, it goes on with the key it holds, as long as that key works.
+        this.stats.secretReadsRefused += 1;
+        return this.current ?? selfRefresh.initialKey;
+      }
       this.stats.failures += 1;
       return undefined;
     }

@@ -58,6 +58,7 @@ export const MEMBER_SESSION_ACTIONS = {
     'secretsmanager:CreateSecret',
     'secretsmanager:TagResource',
     'secretsmanager:PutSecretValue',
+    'secretsmanager:PutResourcePolicy',
   ],
   rotateVerify: ['secretsmanager:GetSecretValue'],
   rotatePromote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage', 'cloudtrail:LookupEvents'],

@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from '../base/duration.ts';
 import { historyBoundExcess } from './history-budget.ts';
 import { NOTIFICATION_EVENTS } from './notification-events.ts';
 import { parseAccountIds, parseOuIds, parseTagMatchers } from './organization-filters.ts';
+import { parseSelfRefreshUsers } from './self-refresh.ts';
 
 export const HEALTH_CHECKS = ['consumers-moved', 'new-key-used', 'old-key-idle', 'http', 'manual'] as const;
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
@@ -156,6 +157,14 @@ export const SETTINGS = {
       z.enum(['true', 'false'], { message: 'SECURITY_HUB_FINDINGS must be "true" or "false"' }),
       z.transform((text: 'true' | 'false') => text === 'true'),
     ),
+  },
+  // Users whose own key may read their own secret (self-refresh, shared/config/self-refresh.ts). Stack-only:
+  // it decides who may read future keys, and the stack grants secretsmanager:PutResourcePolicy only when set.
+  selfRefreshUsers: {
+    env: 'SELF_REFRESH_USERS',
+    stackOnly: true,
+    default: '',
+    schema: parsedBy(parseSelfRefreshUsers, 'SELF_REFRESH_USERS'),
   },
   allowTagCheckRemoval: {
     env: 'ALLOW_TAG_CHECK_REMOVAL',

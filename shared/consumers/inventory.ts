@@ -18,6 +18,8 @@ export interface Consumer extends ConsumerId {
    * tells a daily job from a consumer that calls every minute. Undefined when there is too little to tell.
    */
   readonly cadenceMs: number | undefined;
+  /** It read a secret with the key (GetSecretValue, not refused): a self-refresh consumer, or whoever holds the key doing the same. */
+  readonly readsSecret: boolean;
 }
 
 const MIN_CALLS_FOR_CADENCE = 3;
@@ -62,6 +64,9 @@ function summarise(id: ConsumerId, calls: readonly KeyCall[]): Consumer {
     topCalls: ranked(actions, TOP_CALLS),
     errors,
     cadenceMs: calls.length >= MIN_CALLS_FOR_CADENCE ? median(gaps.filter((gap) => gap > 0)) : undefined,
+    readsSecret: calls.some(
+      (call) => call.eventSource === 'secretsmanager.amazonaws.com' && call.eventName === 'GetSecretValue' && call.errorCode === undefined,
+    ),
   };
 }
 

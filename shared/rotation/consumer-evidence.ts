@@ -42,6 +42,7 @@ function withRemembered(read: readonly Consumer[], remembered: readonly Straggle
       topCalls: [...straggler.calls],
       errors: {},
       cadenceMs: undefined,
+      readsSecret: straggler.calls.includes('secretsmanager:GetSecretValue'),
     });
   }
   return [...read, ...missed.values()];

@@ -4,7 +4,8 @@ import { addMs, classifyExtraKeys, decideNewKeySource, versionHoldingKey, versio
 import { secretKmsKeyIdFor } from './step-account.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
-import { assertSecretBound } from './secret-binding.ts';
+import { assertSecretBound, readSecretFacts } from './secret-binding.ts';
+import { isSelfRefreshPolicy, putSelfRefreshPolicy, selfRefreshFenceOf } from './self-refresh-policy.ts';
 import { CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
 import type { NewKey, Promoted, Rotation, Straggler } from './workflow-state.ts';
 import { oldKeyConsumers } from './consumer-evidence.ts';
@@ -19,7 +20,7 @@ import { oldKeyConsumers } from './consumer-evidence.ts';
 export async function createAndStore(rotation: Rotation, deps: RotationDeps): Promise<NewKey> {
   const { userName, oldAccessKeyId, secretName } = rotation;
   // Prepare checked the binding, but the secret (or the state's secret name) may have changed since.
-  await assertSecretBound(deps, userName, secretName);
+  await assertSecretBound(deps, userName, secretName, rotation.userArn);
   const keys = await listUserKeys(deps.iam, userName);
   const secret = await readSecret(deps.secretsManager, secretName, [oldAccessKeyId, ...keys.map((key) => key.accessKeyId)]);
 
@@ -68,7 +69,8 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
 
   const ensured = await ensureSecret(deps.secretsManager, secretName, userName, secretKmsKeyIdFor(deps));
   // A secret that someone else created after the check above is checked before the key exists.
-  if (!ensured.created) await assertSecretBound(deps, userName, secretName);
+  if (!ensured.created) await assertSecretBound(deps, userName, secretName, rotation.userArn);
+  await keepSelfRefreshPolicy(rotation, deps);
   const created = await createKey(deps.iam, userName);
   const versionId = await putPending(deps.secretsManager, secretName, {
     AccessKeyId: created.accessKeyId,
@@ -78,6 +80,26 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
   });
   deps.logger.info('new key created and stored as AWSPENDING', { userName, accessKeyId: created.accessKeyId, versionId });
   return { accessKeyId: created.accessKeyId, versionId, createdAt: created.createdAt.toISOString(), reused: false };
+}
+
+/**
+ * SELF_REFRESH_USERS: the user's own key may read its secret, so a consumer holding the current key
+ * fetches the next one. The policy is put before the new key exists, and again on every rotation, so
+ * a changed fence takes effect with the next key. (A user no longer listed is refused by the binding
+ * check until a person removes the policy: the stack may no longer hold the grant to remove it.)
+ */
+async function keepSelfRefreshPolicy(rotation: Rotation, deps: RotationDeps): Promise<void> {
+  const fence = selfRefreshFenceOf(deps, rotation.userArn, rotation.userName);
+  if (fence === undefined) return;
+  const current = (await readSecretFacts(deps.secretsManager, rotation.secretName)).resourcePolicy;
+  if (current !== undefined && isSelfRefreshPolicy(current, rotation.userArn, fence)) return;
+  await putSelfRefreshPolicy(deps.secretsManager, rotation.secretName, rotation.userArn, fence);
+  deps.logger.info('self-refresh: the user may read its own secret', {
+    userName: rotation.userName,
+    secretName: rotation.secretName,
+    sourceCidrs: fence.sourceCidrs.length,
+    sourceVpces: fence.sourceVpces.length,
+  });
 }
 
 /** STS errors that mean "this key does not work (yet)": IAM needs a few seconds to spread a new key. */

@@ -177,7 +177,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   }
   // Before the secret's versions are read or anything is changed: a secret named by a tag must not
   // decide this rotation, nor receive the key, unless it is bound to this user.
-  await assertSecretBound(deps, userName, settings.secretName);
+  await assertSecretBound(deps, userName, settings.secretName, user.arn);
   const secret = await readSecret(
     deps.secretsManager,
     settings.secretName,

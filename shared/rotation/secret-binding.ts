@@ -4,6 +4,7 @@ import { defaultSecretName } from '../config/user-settings.ts';
 import type { RotationDeps } from './deps.ts';
 import { secretKmsKeyIdFor } from './step-account.ts';
 import { IAM_USER_TAG, MANAGED_BY_TAG } from './secret.ts';
+import { selfRefreshFenceOf, selfRefreshReader } from './self-refresh-policy.ts';
 
 /**
  * Which secret may receive a user's new key. Tags are data, not authority: whoever can tag a user
@@ -41,6 +42,10 @@ export interface BindingRule {
   readonly defaultName: string;
   /** The KMS key the rotator encrypts this user's secrets with; '' for the AWS managed key. */
   readonly expectedKmsKeyId: string;
+  /** The user's ARN, when known: a self-refresh policy must name exactly this user. */
+  readonly userArn?: string | undefined;
+  /** SELF_REFRESH_USERS lists the user: its own self-refresh policy (selfRefreshPolicy) is no grant to others. */
+  readonly selfRefresh?: boolean;
 }
 
 export type BindingProblemKind = 'not-created-for-user' | 'bound-to-other-user' | 'foreign-kms-key' | 'readable-by-others';
@@ -153,8 +158,19 @@ export function bindingProblems(facts: SecretFacts, rule: BindingRule): BindingP
       fix: `re-encrypt it with the rotator's key (\`aws secretsmanager update-secret --secret-id ${secretName} --kms-key-id ${rule.expectedKmsKeyId || AWS_MANAGED_KEY}\`)`,
     });
   }
-  const grants = facts.resourcePolicy === undefined ? [] : readGrants(facts.resourcePolicy);
-  if (grants.length > 0) {
+  const reader = facts.resourcePolicy === undefined ? undefined : selfRefreshReader(facts.resourcePolicy);
+  const ownSelfRefresh = reader !== undefined && rule.selfRefresh === true && reader === rule.userArn;
+  const grants = facts.resourcePolicy === undefined || ownSelfRefresh ? [] : readGrants(facts.resourcePolicy);
+  if (reader !== undefined && !ownSelfRefresh && reader.endsWith(`/${userName}`)) {
+    // The rotator's own self-refresh policy, for a user SELF_REFRESH_USERS no longer lists: it is not put back or kept.
+    problems.push({
+      kind: 'readable-by-others',
+      detail: `its resource policy lets ${reader} read it with its own key (self-refresh), but SELF_REFRESH_USERS does not list ${userName}`,
+      fix:
+        `delete the policy (\`aws secretsmanager delete-resource-policy --secret-id ${secretName}\`) so only the secret's readers get the next key, ` +
+        `or list ${userName} in SELF_REFRESH_USERS (README: "Consumers that fetch their own next key")`,
+    });
+  } else if (grants.length > 0) {
     problems.push({
       kind: 'readable-by-others',
       detail: `its resource policy lets other principals read it or change who may (${grants.join(', ')})`,
@@ -197,12 +213,14 @@ export async function readSecretFacts(secretsManager: SecretsManagerClient, secr
  * Refuses, with SecretNotBoundError, a secret not bound to the user. Prepare calls it before any key
  * exists; CreateAndStore again before it writes, since the secret may have changed between steps.
  */
-export async function assertSecretBound(deps: RotationDeps, userName: string, secretName: string): Promise<void> {
+export async function assertSecretBound(deps: RotationDeps, userName: string, secretName: string, userArn: string): Promise<void> {
   const rule: BindingRule = {
     userName,
     secretName,
     defaultName: defaultSecretName(deps.config, userName),
     expectedKmsKeyId: secretKmsKeyIdFor(deps),
+    userArn,
+    selfRefresh: selfRefreshFenceOf(deps, userArn, userName) !== undefined,
   };
   const problems = bindingProblems(await readSecretFacts(deps.secretsManager, secretName), rule);
   if (problems.length > 0) {

@@ -138,6 +138,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'secretsmanager:CreateSecret',
     'secretsmanager:TagResource',
     'secretsmanager:PutSecretValue',
+    // SELF_REFRESH_USERS: the policy that lets a listed user read its own secret (on nothing without the parameter).
+    'secretsmanager:PutResourcePolicy',
     // Writing a value under a customer managed key takes both (Secrets Manager user guide, "Permissions for the KMS key").
     'kms:Decrypt',
     'kms:GenerateDataKey',
@@ -757,6 +759,18 @@ describe('osls package', () => {
           const services = new Set(actionsOf(statement).map((action) => action.split(':')[0]));
           const resources = resourcesOf(statement);
           if (services.has('secretsmanager')) {
+            // A grant that depends on a stack parameter: granted, under the prefix; not granted, on a name no secret under it can have.
+            const conditional = (resources[0] as { 'Fn::If'?: [string, unknown, unknown] } | undefined)?.['Fn::If'];
+            if (conditional) {
+              expect({ owner, condition: conditional[0], granted: conditional[1], off: subOf(conditional[2]) }).toEqual({
+                owner: 'rotateCreateAndStore',
+                condition: 'SelfRefresh',
+                granted: { 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:iam-key-rotator/*' },
+                off: 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:iam-key-rotator-self-refresh-is-off',
+              });
+              expect(actionsOf(statement)).toEqual(['secretsmanager:PutResourcePolicy']);
+              continue;
+            }
             expect({ owner, resources: resources.map(subOf) }).toEqual({
               owner,
               resources: ['arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:iam-key-rotator/*'],

@@ -133,6 +133,7 @@ describe('loadConfig', () => {
         'SECRET_NAME_PREFIX',
         // The stack grants the Security Hub write only when its parameter is on.
         'SECURITY_HUB_FINDINGS',
+        'SELF_REFRESH_USERS',
       ].sort(),
     );
   });

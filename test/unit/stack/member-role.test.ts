@@ -63,6 +63,8 @@ const UNSCOPED_ACTIONS = actionsIn(
     .join('\n'),
   MEMBER_SERVICES,
 );
+/** Granted only with SelfRefresh=true (checked with the conditional policies below). */
+const GRANTED_WITH_SELF_REFRESH = ['secretsmanager:PutResourcePolicy'];
 const USER_WRITES = ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:PutUserPolicy', 'iam:UpdateAccessKey'];
 
 const USERS = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user${RotationUserPath}*' };
@@ -86,9 +88,11 @@ describe('stack/member-role.yml', () => {
     ]);
   });
 
-  test('the role holds exactly the IAM, Secrets Manager and event-history actions of the rotator’s own functions', () => {
+  test('the role holds exactly the IAM, Secrets Manager and event-history actions of the rotator’s own functions (self-refresh’s with its parameter)', () => {
     // Assess
-    expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(DERIVED_ACTIONS);
+    expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(
+      DERIVED_ACTIONS.filter((action) => !GRANTED_WITH_SELF_REFRESH.includes(action)),
+    );
   });
 
   test('no wildcard action, no Deny, no KMS: secrets use the account’s aws/secretsmanager key', () => {
@@ -202,6 +206,7 @@ describe('stack/member-role.yml', () => {
           'RotatorStage',
           'SecretNamePrefix',
           'SecurityHubFindings',
+          'SelfRefresh',
           'ToolingAccountId',
         ].sort(),
       );
@@ -316,6 +321,21 @@ describe('stack/member-role.yml', () => {
         { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${RotatorRegion}:${AWS::AccountId}:product/${AWS::AccountId}/default' },
         { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${RotatorRegion}:${AWS::AccountId}:hub/default' },
       ]);
+    });
+
+    test('self-refresh: no grant by default; with SelfRefresh=true only PutResourcePolicy, on the secrets under the prefix', () => {
+      // Act
+      const off = evaluate(conditionalPolicies, { SelfRefresh: 'false' }) as Policy[];
+      const on = (evaluate(conditionalPolicies, { SelfRefresh: 'true' }) as Policy[]).find(
+        (policy) => policy.PolicyName === 'let-users-read-own-secret',
+      );
+
+      // Assess
+      expect(template.Parameters.SelfRefresh?.Default).toBe('false');
+      expect(off.map((policy) => policy.PolicyName)).not.toContain('let-users-read-own-secret');
+      expect((on?.PolicyDocument.Statement ?? []).flatMap(actionsOf)).toEqual(GRANTED_WITH_SELF_REFRESH);
+      expect((on?.PolicyDocument.Statement ?? []).flatMap(resourcesOf)).toEqual([SECRETS]);
+      expect(MEMBER_SESSION_ACTIONS.rotateCreateAndStore).toContain('secretsmanager:PutResourcePolicy');
     });
 
     test('nothing protected: no Deny policy (a statement needs a resource)', () => {
