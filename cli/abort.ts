@@ -39,11 +39,13 @@ export function registerAbort(program: Command, output: Output, setResult: (code
     .action(async (userName: string, flags: StackFlags) => {
       const { target, result } = await decideFromCli('abort', userName, flags);
       // Rollback (planRollback) moves AWSCURRENT back only to a version that holds the old key.
-      const what = !result.oldKeyInSecret
-        ? `old key ${result.oldAccessKeyId} ${result.phase === 'observation' ? 'is reactivated' : 'stays Active'}; no version of the secret ever held it, so AWSCURRENT stays on new key ${result.newAccessKeyId}, which stays Active`
-        : result.phase === 'observation'
-          ? `old key ${result.oldAccessKeyId} is reactivated and AWSCURRENT again; new key ${result.newAccessKeyId} is deactivated`
-          : `old key ${result.oldAccessKeyId} stays Active and AWSCURRENT goes back to it; new key ${result.newAccessKeyId} is deactivated`;
+      const what = result.retirement
+        ? `key ${result.oldAccessKeyId} ${result.phase === 'observation' ? 'is reactivated' : 'stays Active'} and the retirement ends`
+        : !result.oldKeyInSecret
+          ? `old key ${result.oldAccessKeyId} ${result.phase === 'observation' ? 'is reactivated' : 'stays Active'}; no version of the secret ever held it, so AWSCURRENT stays on new key ${result.newAccessKeyId}, which stays Active`
+          : result.phase === 'observation'
+            ? `old key ${result.oldAccessKeyId} is reactivated and AWSCURRENT again; new key ${result.newAccessKeyId} is deactivated`
+            : `old key ${result.oldAccessKeyId} stays Active and AWSCURRENT goes back to it; new key ${result.newAccessKeyId} is deactivated`;
       if (result.token === 'sent' && target.mode === 'deployed') {
         output.out(
           `${colors.yellow('Aborted')}: ${recordedLine(result)} and failed the manual check waiting in execution ${result.executionName ?? '?'} ` +

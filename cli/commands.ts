@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Output } from '../local/terminal.ts';
 import { registerScan } from './scan.ts';
 import { registerRotate } from './rotate.ts';
+import { registerRetire } from './retire.ts';
 import { registerDemo } from './demo.ts';
 import { registerStatus } from './status.ts';
 import { registerConfirm } from './confirm.ts';
@@ -20,6 +21,7 @@ import { withLocalTrail } from '#local/cloudtrail-recorder.ts';
 export function registerCommands(program: Command, output: Output, setResult: (code: number) => void): void {
   registerScan(program, output, setResult);
   registerRotate(program, output, setResult);
+  registerRetire(program, output, setResult);
   registerStatus(program, output, setResult);
   registerConfirm(program, output, setResult);
   registerAbort(program, output, setResult);

@@ -18,7 +18,7 @@ import { accountAdmission } from '#shared/org/account-admission.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
 
-interface RotateFlags {
+export interface RotateFlags {
   readonly local?: boolean;
   readonly key?: string;
   readonly account?: string;
@@ -31,7 +31,11 @@ interface RotateFlags {
   readonly overrideExemption?: string;
   readonly stage?: string;
   readonly stack?: string;
+  /** retire only: schedule the user's secret for deletion once the key is deleted. */
+  readonly deleteSecret?: boolean;
 }
+
+type RequestedKind = 'manual' | 'compromise' | 'retire';
 
 const HELP = `
 Without --local, the rotation starts in the deployed stack (StartExecution on its state machine)
@@ -173,7 +177,8 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
   addStackOptions(command);
 }
 
-async function rotate(userName: string, flags: RotateFlags, output: Output): Promise<number> {
+/** A rotation, or with `retirement` a retirement: the same checks, the same local run or deployed start. */
+export async function rotate(userName: string, flags: RotateFlags, output: Output, retirement = false): Promise<number> {
   if (flags.key !== undefined && !/^[A-Z0-9]{16,128}$/.test(flags.key)) {
     throw new InvalidInputError(`--key must be an access key id like AKIAIOSFODNN7EXAMPLE (got "${flags.key}")`);
   }
@@ -188,7 +193,7 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   if (flags.compromised && flags.key === undefined) {
     throw new InvalidInputError('--compromised needs --key <access-key-id>: name the leaked key, so only that key is contained.');
   }
-  const kind = flags.compromised ? 'compromise' : 'manual';
+  const kind: RequestedKind = retirement ? 'retire' : flags.compromised ? 'compromise' : 'manual';
   if (flags.overrideExemption !== undefined && flags.overrideExemption.trim() === '') {
     throw new InvalidInputError(
       '--override-exemption needs a reason: it is recorded in the notices, so say why this exempt user is rotated anyway.',
@@ -226,13 +231,13 @@ async function rotate(userName: string, flags: RotateFlags, output: Output): Pro
   if (flags.json) output.out(JSON.stringify(report, null, 2));
   else {
     if (contained) output.out(containedLine(contained, report));
-    output.out(summary(report, contained));
+    output.out(retirement ? retirementSummary(report) : summary(report, contained));
   }
   return report.status === 'Succeeded' ? 0 : 1;
 }
 
 /** What the person asked for, the same for a local run and a deployed start. */
-async function rotationRequest(userName: string, kind: 'manual' | 'compromise', accountId: string | undefined, flags: RotateFlags) {
+async function rotationRequest(userName: string, kind: RequestedKind, accountId: string | undefined, flags: RotateFlags) {
   return {
     userName,
     accessKeyId: flags.key,
@@ -241,13 +246,14 @@ async function rotationRequest(userName: string, kind: 'manual' | 'compromise', 
     reason: flags.reason ?? '',
     ...(accountId === undefined ? {} : { accountId }),
     ...(flags.overrideExemption === undefined ? {} : { exemptionOverride: flags.overrideExemption }),
+    ...(flags.deleteSecret ? { deleteSecret: true } : {}),
   };
 }
 
 /** StartExecution in the deployed stack, after the same checks the start-rotation Lambda makes. */
 async function rotateDeployed(
   userName: string,
-  kind: 'manual' | 'compromise',
+  kind: RequestedKind,
   accountId: string | undefined,
   flags: RotateFlags,
   output: Output,
@@ -273,7 +279,7 @@ async function rotateDeployed(
   }
   for (const stopped of started.stopped)
     output.out(colors.yellow(`Stopped running rotation ${stopped}: the compromise rotation takes over.`));
-  const what = `${kind} rotation of ${started.accessKeyId} (user ${started.userName}${started.accountId ? ` in account ${started.accountId}` : ''})`;
+  const what = `${kind === 'retire' ? 'retirement' : `${kind} rotation`} of ${started.accessKeyId} (user ${started.userName}${started.accountId ? ` in account ${started.accountId}` : ''})`;
   output.out(
     started.status === 'started'
       ? `${colors.green('Started')} ${what}`
@@ -363,5 +369,30 @@ function summary(report: RotationReport, contained?: Contained): string {
   }
   const noReplacement = contained !== undefined && report.states.some((state) => state.name === 'NoReplacement');
   lines.push(noReplacement ? uncontainedNext(report, contained) : next[report.status]);
+  return lines.join('\n');
+}
+
+function retirementSummary(report: RotationReport): string {
+  const lines = [
+    '',
+    `${STATUS_COLOR[report.status](report.status)}: ${report.userName}, key ${report.oldAccessKeyId ?? '(none)'} ` +
+      `(${report.states.length} states, ${(report.durationMs / 1000).toFixed(1)}s)`,
+  ];
+  const next: Record<RotationReport['status'], string> = {
+    Succeeded: 'The key is deleted; no consumer had used it for the quiet period.',
+    RolledBack: 'The key is Active again. Find what still needs it (iam-key-rotator consumers), move it off, then retire the key again.',
+    NeedsAttention: 'The key is still used, so it was not cut: it stays Active. Move the consumers listed off it, then retire it again.',
+    Failed:
+      report.states.length === 0
+        ? 'Nothing was started and nothing was changed.'
+        : 'The key was left Active (MakeSafe reactivates it if it was cut) and the owner was notified.',
+  };
+  if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
+  for (const consumer of report.stillOnOldKey ?? []) {
+    lines.push(
+      `${colors.yellow('still using the key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
+    );
+  }
+  lines.push(next[report.status]);
   return lines.join('\n');
 }

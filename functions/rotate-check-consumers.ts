@@ -9,12 +9,16 @@ import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { checkConsumers } from '#shared/rotation/consumer-checks.ts';
-import { GateCheckInput } from '#shared/rotation/workflow-state.ts';
+import { OldKeyStepInput, promotedOf } from '#shared/rotation/workflow-state.ts';
+import { checkRetirement } from '#shared/rotation/retirement.ts';
 
 /** CheckConsumers: one pass of the user's health checks; healthy, waiting, overdue or aborted. */
-export const checkConsumersStep = stepHandler('CheckConsumers', GateCheckInput, ({ rotation, newKey, promoted, gate }, deps) =>
-  checkConsumers(rotation, newKey, promoted, deps, gate),
-);
+export const checkConsumersStep = stepHandler('CheckConsumers', OldKeyStepInput, (input, deps) => {
+  // A retirement's gate (CheckQuiet) runs this Lambda too: it waits for the key to fall quiet, not for a move.
+  if (input.rotation.kind === 'retire') return checkRetirement(input.rotation, deps);
+  const { newKey, promoted } = promotedOf(input);
+  return checkConsumers(input.rotation, newKey, promoted, deps, input.gate);
+});
 export const handler = checkConsumersStep(
   lambdaDeps({
     iam,

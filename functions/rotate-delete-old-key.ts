@@ -4,10 +4,10 @@ import { sts } from '#shared/aws/clients/sts.ts';
 import { lambdaDeps } from '#shared/rotation/deps.ts';
 import { deleteOldKey } from '#shared/rotation/old-key.ts';
 import { stepHandler } from '#shared/rotation/step-handler.ts';
-import { AfterPromote } from '#shared/rotation/workflow-state.ts';
+import { OldKeyStepInput } from '#shared/rotation/workflow-state.ts';
 
 /** DeleteOldKey: the observation period passed without trouble. */
-export const deleteOldKeyStep = stepHandler('DeleteOldKey', AfterPromote, ({ rotation, newKey }, deps) =>
+export const deleteOldKeyStep = stepHandler('DeleteOldKey', OldKeyStepInput, ({ rotation, newKey }, deps) =>
   deleteOldKey(rotation, newKey, deps),
 );
 export const handler = deleteOldKeyStep(

@@ -172,6 +172,8 @@ export interface RunRotationInput {
   readonly accountName?: string;
   /** Rotate an exempt user anyway, for this reason (recorded in the execution input and the notices). */
   readonly exemptionOverride?: string;
+  /** A retirement: also schedule the user's secret for deletion once the key is deleted. */
+  readonly deleteSecret?: boolean;
 }
 
 export interface RunRotationOptions {
@@ -485,6 +487,7 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
       ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
       ...(input.accountName === undefined ? {} : { accountName: input.accountName }),
       ...(input.exemptionOverride === undefined ? {} : { exemptionOverride: input.exemptionOverride }),
+      ...(input.deleteSecret === undefined ? {} : { deleteSecret: input.deleteSecret }),
     },
     {
       context: {
@@ -499,6 +502,7 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
         ...localTasks(definition, deps, options),
         waitTimeOverrides: {
           [STATES.WaitForConsumers]: durations.healthCheckIntervalMs,
+          [STATES.WaitForQuiet]: durations.healthCheckIntervalMs,
           [STATES.WaitObserving]: durations.healthCheckIntervalMs,
         },
       },
@@ -650,7 +654,7 @@ class StateRecorder {
           if (typeof key === 'string') this.newAccessKeyId = key;
           if (current && current.type !== 'Choice' && !this.reported.has(current)) {
             const status =
-              event.state.name === STATES.CheckConsumers
+              event.state.name === STATES.CheckConsumers || event.state.name === STATES.CheckQuiet
                 ? output?.gate?.status
                 : event.state.name === STATES.CheckObservation
                   ? output?.observation?.status

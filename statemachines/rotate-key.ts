@@ -44,6 +44,12 @@ export const STATES = {
   NotifyContained: 'NotifyContained',
   CanReplace: 'CanReplace',
   NoReplacement: 'NoReplacement',
+  // Retirement: no new key; the key is cut once no consumer has used it for the quiet period.
+  PrepareRetirement: 'PrepareRetirement',
+  NotifyRetirementStarted: 'NotifyRetirementStarted',
+  WaitForQuiet: 'WaitForQuiet',
+  CheckQuiet: 'CheckQuiet',
+  KeyQuiet: 'KeyQuiet',
   // Every rotation: a new key, stored, verified and promoted.
   Prepare: 'Prepare',
   NotifyStarted: 'NotifyStarted',
@@ -179,6 +185,35 @@ function gateDecided(status: GateStatus, detail: string): { readonly [key: strin
   };
 }
 
+/** Prepare's result, on both paths: every field of the rotation, each always present (null where it does not apply). */
+const PREPARED = fromPayload<Rotation>(
+  'userName',
+  'userArn',
+  'oldAccessKeyId',
+  'kind',
+  'requestedBy',
+  'reason',
+  'owner',
+  'secretName',
+  'startedAt',
+  'healthChecks',
+  'healthCheckUrls',
+  'waitSeconds',
+  'healthCheckDeadlineMs',
+  'observationMs',
+  'oldKeyQuietMs',
+  'removedKeyId',
+  'confirmVia',
+  'accountId',
+  'accountName',
+  'exemption',
+  'exemptionOverride',
+  'weakened',
+  'deleteSecret',
+);
+
+const GATE = fromPayload<Gate>('status', 'checkedAt', 'passing', 'failing', 'detail', 'confirmTimeoutSeconds', 'stragglers');
+
 // In a few states the Comment comes after the other fields: that is its place in the definition as
 // deployed before this builder, kept so the deployed definition string stays the same. The phases
 // are spread in the order of the deployed definition, for the same reason.
@@ -187,7 +222,7 @@ export function rotateKeyDefinition(): StateMachine<RotateKeyState> {
     Comment:
       'Rotates one IAM user access key: create, store (AWSPENDING), verify, promote (AWSCURRENT), wait for healthy consumers, deactivate, observe, delete; rolls back on trouble. Input: { userName, accessKeyId, kind, requestedBy, reason }. Kind "compromise" contains the key first (deactivate it, deny its sessions, critical notice), then replaces it without ever bringing it back. The state carries ids, labels, timestamps and statuses only.',
     StartAt: 'IsCompromise',
-    States: { ...compromisePath(), ...newKeyStates(), ...consumerGate(), ...retireOldKey(), ...failurePath() },
+    States: { ...compromisePath(), ...newKeyStates(), ...consumerGate(), ...retireOldKey(), ...failurePath(), ...retirementPath() },
   };
 }
 
@@ -196,7 +231,8 @@ function compromisePath() {
   return {
     IsCompromise: {
       Type: 'Choice',
-      Comment: 'The compromise fast path contains the leaked key before anything else; every other kind starts with Prepare.',
+      Comment:
+        'The compromise fast path contains the leaked key before anything else; a retirement takes the key out of service with no replacement; every other kind starts with Prepare.',
       Choices: [
         {
           // IsPresent first: StringEquals on a missing field is a runtime error, and kind is optional (default manual).
@@ -205,6 +241,13 @@ function compromisePath() {
             { Variable: '$.kind', StringEquals: 'compromise' },
           ],
           Next: 'Contain',
+        },
+        {
+          And: [
+            { Variable: '$.kind', IsPresent: true },
+            { Variable: '$.kind', StringEquals: 'retire' },
+          ],
+          Next: 'PrepareRetirement',
         },
       ],
       Default: 'Prepare',
@@ -257,30 +300,7 @@ function newKeyStates() {
     Prepare: step('rotatePrepare', {
       comment:
         "Live read of the user and key; settings from tags; makes room under the two-key limit or fails with KeyLimitReachedError, deleting nothing Active. On the compromise path the key is already Inactive and the gate's deadline is short.",
-      resultSelector: fromPayload<Rotation>(
-        'userName',
-        'userArn',
-        'oldAccessKeyId',
-        'kind',
-        'requestedBy',
-        'reason',
-        'owner',
-        'secretName',
-        'startedAt',
-        'healthChecks',
-        'healthCheckUrls',
-        'waitSeconds',
-        'healthCheckDeadlineMs',
-        'observationMs',
-        'oldKeyQuietMs',
-        'removedKeyId',
-        'confirmVia',
-        'accountId',
-        'accountName',
-        'exemption',
-        'exemptionOverride',
-        'weakened',
-      ),
+      resultSelector: PREPARED,
       resultPath: '$.rotation',
       next: 'NotifyStarted',
     }),
@@ -318,7 +338,7 @@ function consumerGate() {
       Next: 'CheckConsumers',
     },
     CheckConsumers: step('rotateCheckConsumers', {
-      resultSelector: fromPayload<Gate>('status', 'checkedAt', 'passing', 'failing', 'detail', 'confirmTimeoutSeconds', 'stragglers'),
+      resultSelector: GATE,
       resultPath: '$.gate',
       next: 'ConsumersHealthy',
     }),
@@ -435,7 +455,7 @@ function retireOldKey() {
     RolledBack: { Type: 'Succeed' },
     DeleteOldKey: {
       ...step('rotateDeleteOldKey', {
-        resultSelector: fromPayload<Awaited<ReturnType<typeof deleteOldKey>>>('deletedAt', 'keptInactive'),
+        resultSelector: fromPayload<Awaited<ReturnType<typeof deleteOldKey>>>('deletedAt', 'keptInactive', 'secret'),
         resultPath: '$.deleted',
         next: 'NotifyCompleted',
       }),
@@ -465,5 +485,42 @@ function failurePath() {
       next: 'Failed',
     }),
     Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+  } satisfies Partial<RotateKeyStates>;
+}
+
+/**
+ * Retirement (kind `retire`): Prepare checks the key and changes nothing; the gate, inverted, waits
+ * until no consumer has used the key for the quiet period (or a person aborts, or the deadline
+ * passes); then the key leaves as an old key does: Deactivate, the observation (rolled back by
+ * reactivation on trouble), DeleteOldKey. Separate states, so a rotation pays no transition for it.
+ */
+function retirementPath() {
+  return {
+    PrepareRetirement: step('rotatePrepare', {
+      comment:
+        'Live read of the user and key: the key must be Active; with deleteSecret the secret must be bound to the user and hold nothing else of it. Changes nothing.',
+      resultSelector: PREPARED,
+      resultPath: '$.rotation',
+      next: 'NotifyRetirementStarted',
+    }),
+    NotifyRetirementStarted: notify('rotation-started', { next: 'WaitForQuiet' }),
+    WaitForQuiet: {
+      Type: 'Wait',
+      Comment: 'Health-check interval from Prepare; the loop is bounded by the health-check deadline from the start.',
+      SecondsPath: '$.rotation.waitSeconds',
+      Next: 'CheckQuiet',
+    },
+    CheckQuiet: step('rotateCheckConsumers', {
+      comment:
+        "The consumer gate inverted: healthy once neither CloudTrail nor the key's last use shows a use within the quiet period; stragglers are the consumers still on it.",
+      resultSelector: GATE,
+      resultPath: '$.gate',
+      next: 'KeyQuiet',
+    }),
+    KeyQuiet: {
+      Type: 'Choice',
+      Choices: [gateIs('healthy', 'Deactivate'), gateIs('overdue', 'NotifyActionNeeded'), gateIs('aborted', 'Rollback')],
+      Default: 'WaitForQuiet',
+    },
   } satisfies Partial<RotateKeyStates>;
 }

@@ -79,6 +79,7 @@ export const MEMBER_SESSION_ACTIONS = {
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
     'secretsmanager:UpdateSecretVersionStage',
+    'secretsmanager:DeleteSecret',
   ],
   rotateMakeSafe: [
     'iam:ListAccessKeys',

@@ -67,6 +67,8 @@ export interface NotificationFacts {
   readonly consumers?: ConsumerList | undefined;
   /** compromise-contained: what is and is not cut, and what the leaked key did (shared/rotation/incident.ts), one line each. */
   readonly details?: readonly string[] | undefined;
+  /** A retirement (kind retire): the key leaves with no replacement; `secret` is what became of the user's secret at the end. */
+  readonly retirement?: { readonly secret: 'kept' | 'scheduled-for-deletion' | 'deletion-failed' } | undefined;
   /** compromise-contained about temporary credentials (oldAccessKeyId is then the session's ASIA key): the key that opened it, if CloudTrail shows it. */
   readonly session?: { readonly issuedBy: string | null; readonly detail: string } | undefined;
 }
@@ -243,6 +245,59 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
   },
 };
 
+/** A retirement's notices: the same events, told of a key that leaves with no replacement. */
+const RETIREMENT_TEMPLATES: Partial<Record<NotificationEvent, Template>> = {
+  'rotation-started': {
+    severity: 'info',
+    title: (f) => `Retiring access key ${key(f.oldAccessKeyId)} of ${f.userName}`,
+    happened: (f) =>
+      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} is being retired, with no replacement${f.reason ? `: ${f.reason}` : ''}. ` +
+      'It stays Active until no consumer has used it for the quiet period (OLD_KEY_QUIET_PERIOD).',
+    todo: (f) => `Move whatever still uses it to a role (iam-key-rotator usage ${f.userName} --propose-role). ${stopIt(f)}`,
+  },
+  'action-needed': {
+    severity: 'warning',
+    title: (f) => `Action needed: access key of ${f.userName} still in use`,
+    happened: (f) =>
+      `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} was not retired: it did not fall quiet by the deadline${f.reason ? ` (${f.reason})` : ''}. It is still Active; nothing was cut.`,
+    todo: (f) =>
+      `Move the consumers listed here off the key, then retire it again: iam-key-rotator retire ${f.userName} --key ${key(f.oldAccessKeyId)}.`,
+  },
+  'old-key-deactivated': {
+    severity: 'info',
+    title: (f) => `Access key ${key(f.oldAccessKeyId)} of ${f.userName} deactivated`,
+    happened: (f) => `Key ${key(f.oldAccessKeyId)} is now Inactive: no consumer had used it for the quiet period.`,
+    todo: (f) =>
+      `If anything breaks, abort and it is reactivated: iam-key-rotator abort ${f.userName}. A request signed with an Inactive key leaves no CloudTrail record, so a consumer that was silent all along shows only by its own failures.`,
+    next: (at) => `The key is deleted at the end of the observation period, ${at}.`,
+  },
+  'rolled-back': {
+    severity: 'warning',
+    title: (f) => `Retirement of ${f.userName}'s access key undone`,
+    happened: (f) => `Key ${key(f.oldAccessKeyId)} is Active again${f.reason ? `, because ${f.reason}` : ''}.`,
+    todo: (f) =>
+      `Find what still needs it (iam-key-rotator consumers ${f.userName}), move it off the key, then retire it again: iam-key-rotator retire ${f.userName} --key ${key(f.oldAccessKeyId)}.`,
+  },
+  'rotation-completed': {
+    severity: 'info',
+    title: (f) => `Access key ${key(f.oldAccessKeyId)} of ${f.userName} retired`,
+    happened: (f) =>
+      `Key ${key(f.oldAccessKeyId)} was deleted.` +
+      (f.retirement?.secret === 'scheduled-for-deletion'
+        ? ` ${secret(f)} is scheduled for deletion and can be restored for 30 days (aws secretsmanager restore-secret --secret-id ${secret(f)}).`
+        : f.retirement?.secret === 'deletion-failed'
+          ? ` ${secret(f)} could not be scheduled for deletion: delete it by hand if nothing reads it.`
+          : ''),
+    todo: () => 'Nothing.',
+  },
+  'rotation-failed': {
+    severity: 'warning',
+    title: (f) => `Retirement of ${f.userName}'s access key failed`,
+    happened: (f) => `The retirement of key ${key(f.oldAccessKeyId)} stopped: ${f.reason ?? 'unknown error'}. The key was left Active.`,
+    todo: (f) => `Fix the cause named above, then retire it again: iam-key-rotator retire ${f.userName} --key ${key(f.oldAccessKeyId)}.`,
+  },
+};
+
 const SUBJECT_LIMIT = 99;
 
 export function severityOf(event: NotificationEvent): Severity {
@@ -251,7 +306,7 @@ export function severityOf(event: NotificationEvent): Severity {
 
 /** Builds the SNS message for one event. Pure: same facts, same message. */
 export function buildNotification(facts: NotificationFacts): SnsMessage {
-  const template = TEMPLATES[facts.event];
+  const template = (facts.retirement ? RETIREMENT_TEMPLATES[facts.event] : undefined) ?? TEMPLATES[facts.event];
   // Without an owner tag the message goes to the operations audience, so their filter matches it.
   const owner = facts.owner ?? (facts.operationsOwner || UNKNOWN_OWNER);
   const account = facts.accountName ? `${facts.accountId} (${facts.accountName})` : facts.accountId;

@@ -7,7 +7,14 @@ import { AlreadyConfirmedError, ConfigError, NoRotationInProgressError, Rotation
 import { addMs } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { personDecided } from './consumer-checks.ts';
-import { rotationPhase, setMarker, type MarkerAction, type MarkerResult, type RunningRotation } from './markers.ts';
+import {
+  refuseConfirmingRetirement,
+  rotationPhase,
+  setMarker,
+  type MarkerAction,
+  type MarkerResult,
+  type RunningRotation,
+} from './markers.ts';
 import { decisionId, type DecisionStore } from './decision-records.ts';
 import type { AwaitConfirmationInput } from './workflow-state.ts';
 import { TOKEN_KEEP_AFTER_DEADLINE_MS, type ConfirmationTokenStore } from './confirmation-tokens.ts';
@@ -173,6 +180,7 @@ async function recordDecision(
   clock: Clock,
 ): Promise<MarkerResult> {
   const rotation = await rotationPhase(userName, running, clients, config);
+  refuseConfirmingRetirement(action, userName, rotation);
   const tag = decisionId(action, userName);
   if (action === 'confirm' && rotation.phase === 'observation') return { userName, ...rotation, tagged: false, tag };
   await decisions.put({

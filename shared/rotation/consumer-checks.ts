@@ -13,7 +13,16 @@ import type { RotationDeps } from './deps.ts';
 import { keyLastUsed, readTags } from '../aws/iam.ts';
 import { ConfigError } from '../base/errors.ts';
 import { decided, type DecisionAction } from './decision-records.ts';
-import type { Deactivated, Gate, NewKey, Observation, Promoted, Rotation, Straggler } from './workflow-state.ts';
+import {
+  newKeyOf,
+  type Deactivated,
+  type Gate,
+  type NewKey,
+  type Observation,
+  type Promoted,
+  type Rotation,
+  type Straggler,
+} from './workflow-state.ts';
 import { consumersMoved, silentSinceDeactivation } from './consumer-evidence.ts';
 
 /** URLs that did not answer 2xx within the timeout. Only the URL and status are reported, never a body. */
@@ -163,7 +172,7 @@ export async function checkConsumers(
  */
 export async function checkObservation(
   rotation: Rotation,
-  newKey: NewKey,
+  newKey: NewKey | undefined,
   deactivated: Deactivated,
   deps: RotationDeps,
 ): Promise<Observation> {
@@ -175,11 +184,15 @@ export async function checkObservation(
     return { status: verdict.status, detail: verdict.detail, checkedAt: now.toISOString() };
   }
   const failedUrls = rotation.healthChecks.includes('http') ? await failingUrls(rotation.healthCheckUrls, deps) : [];
+  // A retirement is decided by its own key (there is no new one), and it waited until no consumer called,
+  // so no consumer can fall silent since: an abort or a failing URL is all that tells of trouble.
+  const decidedKey = rotation.kind === 'retire' ? rotation.oldAccessKeyId : newKeyOf(rotation, newKey).accessKeyId;
   const verdict = evaluateObservation(
     {
-      aborted: await personDecided('abort', rotation.userName, newKey.accessKeyId, decidedByOperators(rotation, deps), deps),
+      aborted: await personDecided('abort', rotation.userName, decidedKey, decidedByOperators(rotation, deps), deps),
       failedUrls,
-      silentConsumers: await silentSinceDeactivation(rotation, newKey, deactivated, deps, now),
+      silentConsumers:
+        rotation.kind === 'retire' ? [] : await silentSinceDeactivation(rotation, newKeyOf(rotation, newKey), deactivated, deps, now),
     },
     deactivated.observeUntil,
     now,

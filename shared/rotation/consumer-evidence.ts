@@ -11,11 +11,12 @@ import type { Deactivated, NewKey, Promoted, Rotation, Straggler } from './workf
 /** The state names at most this many stragglers: enough for a person to act on, and the state stays small. */
 export const MAX_STRAGGLERS = 10;
 
-function straggler(consumer: Consumer): Straggler {
+export function straggler(consumer: Consumer): Straggler {
   return { source: consumer.source, agent: consumer.agent, calls: [...consumer.topCalls.slice(0, 3)], lastSeen: consumer.lastSeen };
 }
 
-async function read(deps: RotationDeps, accessKeyId: string, from: Date, to: Date): Promise<KeyCallsRead | undefined> {
+/** The key's calls from every CloudTrail source that could be read; undefined when none could (or none is configured). */
+export async function read(deps: RotationDeps, accessKeyId: string, from: Date, to: Date): Promise<KeyCallsRead | undefined> {
   if (!deps.readKeyCalls) return undefined;
   const calls = await deps.readKeyCalls({ accessKeyId, from, to });
   return anySourceRead(calls) ? calls : undefined;

@@ -2,7 +2,7 @@ import { TagUserCommand, UntagUserCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Config } from '../config/settings.ts';
-import { NoRotationInProgressError } from '../base/errors.ts';
+import { InvalidInputError, NoRotationInProgressError } from '../base/errors.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
 import { ABORT_TAG, CONFIRM_TAG, versionHoldingKey, versionWithStage } from './decisions.ts';
 import { listUserKeys, readUser } from '../aws/iam.ts';
@@ -31,6 +31,8 @@ export interface MarkerResult {
   readonly phase: RotationPhase;
   /** Whether a version of the secret holds the old key: when none does (its first rotation created the secret), a rollback leaves AWSCURRENT on the new key. */
   readonly oldKeyInSecret: boolean;
+  /** A retirement (kind retire): there is no new key, and a decision names the retired key itself. */
+  readonly retirement: boolean;
   /** False when there was nothing to do (a confirm after the gate passed). */
   readonly tagged: boolean;
   readonly tag: string;
@@ -53,7 +55,8 @@ export async function rotationPhase(
   running: RunningRotation,
   clients: { readonly iam: IAMClient; readonly secretsManager: SecretsManagerClient },
   config: Config,
-): Promise<{ oldAccessKeyId: string; newAccessKeyId: string; phase: RotationPhase; oldKeyInSecret: boolean }> {
+): Promise<{ oldAccessKeyId: string; newAccessKeyId: string; phase: RotationPhase; oldKeyInSecret: boolean; retirement: boolean }> {
+  if (running.kind === 'retire') return retirementPhase(userName, running, clients.iam);
   const { tags } = await readUser(clients.iam, userName);
   const secretName = resolveUserSettings(userName, tags, config).settings.secretName;
   const keys = await listUserKeys(clients.iam, userName);
@@ -78,7 +81,26 @@ export async function rotationPhase(
   const phase: RotationPhase =
     pending !== undefined && pending === newKey.accessKeyId ? 'pending' : oldKey.status === 'Active' ? 'gate' : 'observation';
   const oldKeyInSecret = versionHoldingKey(secret.versions, oldKey.accessKeyId) !== undefined;
-  return { oldAccessKeyId: oldKey.accessKeyId, newAccessKeyId: newKey.accessKeyId, phase, oldKeyInSecret };
+  return { oldAccessKeyId: oldKey.accessKeyId, newAccessKeyId: newKey.accessKeyId, phase, oldKeyInSecret, retirement: false };
+}
+
+/**
+ * A retirement has no new key: its decisions name the retired key (retirement.ts reads them so), and
+ * only an abort means anything (it proceeds on its own once the key is quiet).
+ */
+async function retirementPhase(
+  userName: string,
+  running: RunningRotation,
+  iam: IAMClient,
+): Promise<{ oldAccessKeyId: string; newAccessKeyId: string; phase: RotationPhase; oldKeyInSecret: boolean; retirement: boolean }> {
+  const key = (await listUserKeys(iam, userName)).find((candidate) => candidate.accessKeyId === running.oldAccessKeyId);
+  if (!key) {
+    throw new NoRotationInProgressError(
+      `The retirement of ${userName} (${running.executionName}) has already deleted key ${running.oldAccessKeyId}: there is nothing left to abort. Nothing was changed.`,
+    );
+  }
+  const phase: RotationPhase = key.status === 'Active' ? 'gate' : 'observation';
+  return { oldAccessKeyId: key.accessKeyId, newAccessKeyId: key.accessKeyId, phase, oldKeyInSecret: false, retirement: true };
 }
 
 /**
@@ -93,6 +115,7 @@ export async function setMarker(
   config: Config,
 ): Promise<MarkerResult> {
   const rotation = await rotationPhase(userName, running, clients, config);
+  refuseConfirmingRetirement(action, userName, rotation);
   const tag = action === 'confirm' ? CONFIRM_TAG : ABORT_TAG;
   if (action === 'confirm' && rotation.phase === 'observation') return { userName, ...rotation, tagged: false, tag };
   await clients.iam.send(new TagUserCommand({ UserName: userName, Tags: [{ Key: tag, Value: rotation.newAccessKeyId }] }));
@@ -103,4 +126,13 @@ export async function setMarker(
 export async function clearMarkers(iam: IAMClient, userName: string, tagKeys: readonly string[]): Promise<void> {
   if (tagKeys.length === 0) return;
   await iam.send(new UntagUserCommand({ UserName: userName, TagKeys: [...tagKeys] }));
+}
+
+/** A retirement proceeds on its own once the key is quiet: there is nothing to confirm, only to abort. */
+export function refuseConfirmingRetirement(action: MarkerAction, userName: string, rotation: { readonly retirement: boolean }): void {
+  if (action !== 'confirm' || !rotation.retirement) return;
+  throw new InvalidInputError(
+    `The running workflow of ${userName} is a retirement: it has no confirmation, it deactivates the key once no consumer has used it for the quiet period. ` +
+      `Nothing was changed. To stop it: iam-key-rotator abort ${userName}.`,
+  );
 }

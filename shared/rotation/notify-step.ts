@@ -32,6 +32,8 @@ export const NotifyInput = z.object({
     /** The request's reason, before Prepare has run (the compromise path notifies first). */
     reason: z.optional(z.string()),
     contained: z.optional(Contained),
+    /** DeleteOldKey's result: a retirement's secret scheduled for deletion, or not. */
+    deleted: z.optional(z.object({ secret: z.optional(z.enum(['kept', 'scheduled-for-deletion', 'deletion-failed'])) })),
   }),
 });
 export type NotifyInput = z.output<typeof NotifyInput>;
@@ -69,11 +71,12 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     accountId: rotation?.accountId ?? state.accountId,
     accountName: rotation?.accountName ?? state.accountName,
     weakened: rotation?.weakened,
+    retirement: (rotation?.kind ?? state.kind) === 'retire' ? { secret: state.deleted?.secret ?? 'kept' } : undefined,
   };
   switch (event) {
     case 'rotation-started': {
       const why = rotation
-        ? `${rotation.kind} rotation requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}${exemptNote(rotation)}`
+        ? `${rotation.kind === 'retire' ? 'retirement' : `${rotation.kind} rotation`} requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}${exemptNote(rotation)}`
         : undefined;
       return { ...base, reason: why };
     }
@@ -91,11 +94,11 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     }
     case 'action-needed': {
       const stragglers = state.gate?.stragglers ?? [];
+      const heading = base.retirement ? 'Still using the key (from CloudTrail)' : 'Still on the old key (from CloudTrail)';
       return {
         ...base,
         reason: state.gate?.detail,
-        consumers:
-          stragglers.length > 0 ? { heading: 'Still on the old key (from CloudTrail)', consumers: stragglers, more: 0 } : undefined,
+        consumers: stragglers.length > 0 ? { heading, consumers: stragglers, more: 0 } : undefined,
       };
     }
     case 'old-key-deactivated':

@@ -1,4 +1,11 @@
-import { AccessKeyNotFoundError, HistoryBoundError, KeyLimitReachedError, KeyNotActiveError, SecretStateError } from '../base/errors.ts';
+import {
+  AccessKeyNotFoundError,
+  HistoryBoundError,
+  InvalidInputError,
+  KeyLimitReachedError,
+  KeyNotActiveError,
+  SecretStateError,
+} from '../base/errors.ts';
 import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
 import { resolveUserSettings, type UserSettings } from '../config/user-settings.ts';
 import { describeWaits, historyBoundExcess } from '../config/history-budget.ts';
@@ -175,6 +182,10 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
         `List the user's keys with \`aws iam list-access-keys --user-name ${userName}\` and rotate one of them.`,
     );
   }
+  if (input.kind === 'retire') {
+    await checkRetirement(input, oldKey, keys, settings.secretName, user.arn, deps);
+    return rotationOf(input, { userArn: user.arn, settings, exemption, weakened, durations, removedKeyId: null }, deps);
+  }
   // Before the secret's versions are read or anything is changed: a secret named by a tag must not
   // decide this rotation, nor receive the key, unless it is bound to this user.
   await assertSecretBound(deps, userName, settings.secretName, user.arn);
@@ -211,10 +222,29 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     });
   }
 
+  return rotationOf(
+    input,
+    { userArn: user.arn, settings, exemption, weakened, durations, removedKeyId: room.action === 'delete' ? room.accessKeyId : null },
+    deps,
+  );
+}
+
+interface Resolved {
+  readonly userArn: string;
+  readonly settings: UserSettings;
+  readonly exemption: string | undefined;
+  readonly weakened: readonly { readonly tag: string; readonly value: string; readonly default: string }[];
+  readonly durations: Durations;
+  readonly removedKeyId: string | null;
+}
+
+/** The rotation as Prepare resolved it: who, which key, where it is stored, and every wait, fixed for this execution. */
+function rotationOf(input: RotationInput, resolved: Resolved, deps: RotationDeps): Rotation {
+  const { settings, exemption, weakened, durations } = resolved;
   return {
-    userName,
-    userArn: user.arn,
-    oldAccessKeyId: accessKeyId,
+    userName: input.userName,
+    userArn: resolved.userArn,
+    oldAccessKeyId: input.accessKeyId,
     kind: input.kind,
     requestedBy: input.requestedBy,
     reason: input.reason,
@@ -228,7 +258,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     healthCheckDeadlineMs: durations.healthCheckDeadlineMs,
     observationMs: durations.observationMs,
     oldKeyQuietMs: durations.oldKeyQuietMs,
-    removedKeyId: room.action === 'delete' ? room.accessKeyId : null,
+    removedKeyId: resolved.removedKeyId,
     confirmVia: deps.confirmVia ?? 'tag',
     // null, not absent: the ASL's ResultSelector reads both, and a missing path would fail the execution.
     accountId: input.accountId ?? null,
@@ -237,5 +267,40 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     exemptionOverride: exemption === undefined ? null : (input.exemptionOverride ?? null),
     // Tags are data anyone who may tag the user can set: the owner's notices list the ones that loosen a default.
     weakened: weakened.map((override) => ({ ...override })),
+    deleteSecret: input.kind === 'retire' ? (input.deleteSecret ?? false) : null,
   };
+}
+
+/**
+ * A retirement changes nothing here. Its key must be Active (an Inactive one has nothing to wait
+ * for), and deleting the user's secret afterwards is refused unless the secret is bound to the user
+ * (a tag may name any secret) and nothing else of the user's is read from it: no other Active key,
+ * and AWSCURRENT holds the retired key or no key at all.
+ */
+async function checkRetirement(
+  input: RotationInput,
+  oldKey: AccessKey,
+  keys: readonly AccessKey[],
+  secretName: string,
+  userArn: string,
+  deps: RotationDeps,
+): Promise<void> {
+  const { userName, accessKeyId } = input;
+  const secret = await readSecret(
+    deps.secretsManager,
+    secretName,
+    keys.map((key) => key.accessKeyId),
+  );
+  const currentKeyId = versionWithStage(secret.versions, CURRENT)?.accessKeyId;
+  if (oldKey.status !== 'Active') throw new KeyNotActiveError(inactiveKeyMessage(userName, accessKeyId, secretName, currentKeyId));
+  if (!input.deleteSecret || !secret.exists) return;
+  await assertSecretBound(deps, userName, secretName, userArn);
+  const other = keys.find((key) => key.accessKeyId !== accessKeyId && key.status === 'Active');
+  const current = versionWithStage(secret.versions, CURRENT);
+  if (other !== undefined || (current !== undefined && currentKeyId !== accessKeyId)) {
+    throw new InvalidInputError(
+      `Not retiring ${accessKeyId} of ${userName} with --delete-secret: ${other ? `the user's other key ${other.accessKeyId} is Active` : `secret ${secretName} (AWSCURRENT) holds ${currentKeyId ?? 'a value the rotator did not write'}`}, ` +
+        `so something may still read ${secretName}. Nothing was changed. Retire the key without --delete-secret, or retire the other key first.`,
+    );
+  }
 }

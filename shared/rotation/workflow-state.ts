@@ -13,7 +13,8 @@ import { InvalidInputError } from '../base/errors.ts';
  * they need with these schemas; unknown fields are dropped.
  */
 
-export const ROTATION_KINDS = ['scheduled', 'manual', 'compromise'] as const;
+/** `retire`: no new key; the key is deactivated once no consumer has used it for a quiet period, observed, then deleted (retirement.ts). */
+export const ROTATION_KINDS = ['scheduled', 'manual', 'compromise', 'retire'] as const;
 export type RotationKind = (typeof ROTATION_KINDS)[number];
 
 /**
@@ -47,6 +48,8 @@ export const RotationInput = z.object({
    * without it Prepare refuses with UserExemptError. Recorded in the notices. Text only, no timestamp.
    */
   exemptionOverride: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  /** Retirement only: also schedule the user's secret for deletion (with Secrets Manager's recovery window) once the key is deleted. */
+  deleteSecret: z.optional(z.boolean()),
   /** The earlier run of this key and kind, when it had ended and this request starts the next attempt (start-rotation.ts). */
   previousAttempt: z.optional(z.object({ executionName: z.string().check(z.maxLength(80)), status: z.string().check(z.maxLength(32)) })),
 });
@@ -87,6 +90,8 @@ export const Rotation = z.object({
   exemptionOverride: z.optional(z.nullable(z.string())),
   /** Applied tags that weaken an account default, for the owner's notices; absent in states written before it existed. */
   weakened: z.optional(z.array(z.object({ tag: z.string(), value: z.string(), default: z.string() }))),
+  /** Retirement: schedule the user's secret for deletion after the key (null or absent: keep it). */
+  deleteSecret: z.optional(z.nullable(z.boolean())),
 });
 export type Rotation = z.output<typeof Rotation>;
 
@@ -206,15 +211,40 @@ export type CaughtError = z.output<typeof CaughtError>;
 // Step inputs: the parts of the state each handler needs.
 export const AfterPrepare = z.object({ rotation: Rotation });
 export const AfterCreate = z.extend(AfterPrepare, { newKey: NewKey });
-export const AfterPromote = z.extend(AfterCreate, { promoted: Promoted });
-/** CheckConsumers' input: from its second check on, the gate the previous check wrote. */
-export const GateCheckInput = z.extend(AfterPromote, { gate: z.optional(Gate) });
-export const AfterDeactivate = z.extend(AfterPromote, { deactivated: Deactivated });
-export const RollbackInput = z.extend(AfterPromote, {
+/**
+ * The steps the retirement shares with a rotation (the gate, Deactivate, CheckObservation, Rollback,
+ * DeleteOldKey) take this: a retirement has no new key and was never promoted. `newKeyOf` and
+ * `promotedOf` hold a rotation's state to what those steps need. From its second check on, the gate
+ * gets the gate the previous check wrote.
+ */
+export const OldKeyStepInput = z.object({
+  rotation: Rotation,
+  newKey: z.optional(NewKey),
+  promoted: z.optional(Promoted),
   gate: z.optional(Gate),
   deactivated: z.optional(Deactivated),
   observation: z.optional(Observation),
 });
+export type OldKeyStepInput = z.output<typeof OldKeyStepInput>;
+/** CheckObservation's input: the old key is Inactive, observed until `deactivated.observeUntil`. */
+export const ObservationStepInput = z.extend(OldKeyStepInput, { deactivated: Deactivated });
+
+/** A rotation's new key, which every step after CreateAndStore needs; an InvalidInputError when the state has none. */
+export function newKeyOf(rotation: Rotation, newKey: NewKey | undefined): NewKey {
+  if (newKey) return newKey;
+  throw new InvalidInputError(
+    `The ${rotation.kind} rotation of ${rotation.userName} has no new key in its state: only a retirement runs these steps without one. Start the rotation again.`,
+  );
+}
+
+/** A rotation's new key and promotion, which the consumer gate needs. */
+export function promotedOf(input: OldKeyStepInput): { readonly newKey: NewKey; readonly promoted: Promoted } {
+  const newKey = newKeyOf(input.rotation, input.newKey);
+  if (input.promoted) return { newKey, promoted: input.promoted };
+  throw new InvalidInputError(
+    `The ${input.rotation.kind} rotation of ${input.rotation.userName} reached the consumer gate without being promoted. Start the rotation again.`,
+  );
+}
 /** MakeSafe and NotifyFailed run after any failure, so every part but the error is optional. */
 export const FailureInput = z.object({
   userName: z.optional(z.string()),

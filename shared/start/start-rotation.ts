@@ -242,7 +242,7 @@ const UNSUCCESSFUL = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** Whether a request finds an earlier execution of its name ended, so that it starts the next attempt. */
 function startsAnotherAttempt(kind: OnDemandKind, status: string): boolean {
-  return kind === 'manual' ? ENDED.has(status) : UNSUCCESSFUL.has(status);
+  return kind === 'compromise' ? UNSUCCESSFUL.has(status) : ENDED.has(status);
 }
 
 /**
@@ -272,7 +272,7 @@ async function executionFor(
     previous = { executionName: name, status };
   }
   throw new RotationAttemptsExhaustedError(
-    `Access key ${accessKeyId} of ${userName} was already ${kind === 'manual' ? 'rotated by hand' : 'contained'} ${MAX_MANUAL_ATTEMPTS} times, and each attempt ended${kind === 'manual' ? '' : ' without success'} (the last: ${last}); ` +
+    `Access key ${accessKeyId} of ${userName} was already ${kind === 'manual' ? 'rotated by hand' : kind === 'retire' ? 'retired by hand' : 'contained'} ${MAX_MANUAL_ATTEMPTS} times, and each attempt ended${kind === 'compromise' ? ' without success' : ''} (the last: ${last}); ` +
       `Step Functions keeps an ended execution's name for 90 days. Nothing was started. Find out why they ended with \`iam-key-rotator status ${userName}\`.`,
   );
 }
@@ -348,6 +348,7 @@ export async function startRotation(request: TriggerRequest, deps: StartDeps): P
     ...(account.accountName === undefined ? {} : { accountName: account.accountName }),
     // Absent unless the request overrides an exemption, so inputs of every other request stay as they were.
     ...(request.exemptionOverride === undefined ? {} : { exemptionOverride: request.exemptionOverride }),
+    ...(request.deleteSecret === undefined ? {} : { deleteSecret: request.deleteSecret }),
     // Absent on a first attempt: a repeated trigger then sends the same input, which Step Functions treats as the same start.
     ...(previous === undefined ? {} : { previousAttempt: previous }),
   };

@@ -18,8 +18,11 @@ export const CREDENTIALS_EXPOSED = 'AWS_RISK_CREDENTIALS_EXPOSED';
 export const GUARDDUTY_SOURCE = 'aws.guardduty';
 export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
 
-/** On demand, a rotation is either manual (a person asked) or a compromise (contain first); scheduled ones belong to the scanner. */
-export const ON_DEMAND_KINDS = ['manual', 'compromise'] as const;
+/**
+ * On demand, a rotation is manual (a person asked), a compromise (contain first), or a retirement
+ * (take the key out of service with no replacement); scheduled ones belong to the scanner.
+ */
+export const ON_DEMAND_KINDS = ['manual', 'compromise', 'retire'] as const;
 export type OnDemandKind = (typeof ON_DEMAND_KINDS)[number];
 
 /**
@@ -62,6 +65,8 @@ export const DirectRequest = z
     accountName: z.optional(z.string().check(z.maxLength(128))),
     /** Rotate an exempt user anyway: a person's reason, required to say so explicitly (Prepare refuses without it). */
     exemptionOverride: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+    /** A retirement: schedule the user's secret for deletion once the key is deleted. */
+    deleteSecret: z.optional(z.boolean()),
   })
   .check(
     z.refine(
@@ -70,6 +75,13 @@ export const DirectRequest = z
       {
         message: 'a compromise rotation needs the accessKeyId of the leaked key',
         path: ['accessKeyId'],
+      },
+    ),
+    z.refine(
+      (request: { kind: OnDemandKind; deleteSecret?: boolean | undefined }) => request.deleteSecret !== true || request.kind === 'retire',
+      {
+        message: 'deleteSecret applies to a retirement (kind retire) only',
+        path: ['deleteSecret'],
       },
     ),
   );
@@ -140,6 +152,8 @@ export interface TriggerRequest {
   readonly accountName?: string | undefined;
   /** A direct request's explicit reason for rotating an exempt user; events never carry one. */
   readonly exemptionOverride?: string | undefined;
+  /** A direct request's retirement: also schedule the user's secret for deletion. */
+  readonly deleteSecret?: boolean | undefined;
 }
 
 export type ParsedTrigger =

@@ -12,7 +12,8 @@ import type { SdkCall } from './faults.ts';
 /**
  * The rotation's promises, checked against moto after (and during) local runs:
  * - never more than two keys (sampled while the workflow runs);
- * - at least one Active key, held by the secret's AWSCURRENT (on the compromise path: the suspected key is not Active);
+ * - at least one Active key, held by the secret's AWSCURRENT (on the compromise path: the suspected key is not Active;
+ *   a retirement: its key deleted when it succeeded, Active again on any other end, and no other key made);
  * - no orphan key: every key is held by a labelled secret version, or is the key the rotation started from;
  * - the old key is never deleted before its observation period ended;
  * - each notification is sent once per event per execution.
@@ -135,6 +136,8 @@ export interface EndStateFacts {
   /** The key the first run set out to replace. */
   readonly originalKeyId: string;
   readonly compromise: boolean;
+  /** A retirement (kind retire): no replacement; the key is deleted on success and Active on any other end. */
+  readonly retirement?: boolean;
   readonly runs: readonly RunRecord[];
   /** Every AWS call the runs' clients made (FaultInjector.calls), for the deletion times. */
   readonly calls: readonly SdkCall[];
@@ -151,7 +154,19 @@ export async function endStateViolations(facts: EndStateFacts): Promise<string[]
   const currentKey = keys.find((key) => key.accessKeyId === current?.accessKeyId);
 
   if (keys.length > 2) violations.push(`${userName} ends with ${keys.length} keys`);
-  if (facts.compromise) {
+  if (facts.retirement) {
+    const last = facts.runs.at(-1)?.report;
+    const retired = keys.find((key) => key.accessKeyId === originalKeyId);
+    for (const key of keys)
+      if (key.accessKeyId !== originalKeyId)
+        violations.push(`the retirement of ${userName} left key ${key.accessKeyId}, which it did not start from`);
+    if (last?.status === 'Succeeded' && retired)
+      violations.push(`the retirement of ${userName} succeeded but key ${originalKeyId} is still there (${retired.status})`);
+    if (last?.status !== 'Succeeded' && retired && retired.status !== 'Active')
+      violations.push(
+        `the retirement of ${userName} ended ${last?.status ?? '?'} with key ${originalKeyId} ${retired.status}: it should be Active again`,
+      );
+  } else if (facts.compromise) {
     if (active.some((key) => key.accessKeyId === originalKeyId))
       violations.push(`the suspected key ${originalKeyId} of ${userName} is still Active`);
     if (current && current.accessKeyId !== originalKeyId && currentKey?.status !== 'Active') {
@@ -167,7 +182,7 @@ export async function endStateViolations(facts: EndStateFacts): Promise<string[]
   }
 
   const held = new Set(versions.map((version) => version.accessKeyId));
-  for (const key of keys) {
+  for (const key of facts.retirement ? [] : keys) {
     if (key.accessKeyId !== originalKeyId && !held.has(key.accessKeyId)) {
       violations.push(
         `orphan key ${key.accessKeyId} (${key.status}) of ${userName}: no secret version holds it and it is not the rotated key`,

@@ -54,7 +54,10 @@ async function userWithConsumer(userName: string, scenario: Scenario) {
   const seed = await createUser(userName, tags);
   leak.addSecret(seed.secretAccessKey, seed.accessKeyId);
   await seedSecret(userName, seed);
-  return { seed, consumer: startConsumer(userName, consumerSecrets, !scenario.stuckConsumer) };
+  // A retirement waits for a quiet key: a consumer calling all along would hold it to its deadline.
+  const consumer =
+    scenario.kind === 'retire' ? { stop: async () => undefined } : startConsumer(userName, consumerSecrets, !scenario.stuckConsumer);
+  return { seed, consumer };
 }
 
 function breaksAtCut(scenario: Scenario, userName: string): (record: StateRecord) => void {
@@ -100,6 +103,7 @@ const SCENARIOS: readonly Scenario[] = [
     expected: 'RolledBack',
     consumerBreaksAtCut: true,
   },
+  { name: 'retirement', kind: 'retire', durations: FAST, expected: 'Succeeded' },
   {
     name: 'STS refuses the new key',
     kind: 'manual',
@@ -200,6 +204,7 @@ async function runCell(
       userName,
       originalKeyId: seed.accessKeyId,
       compromise: scenario.kind === 'compromise',
+      retirement: scenario.kind === 'retire',
       runs,
       calls: injector.calls,
     })),

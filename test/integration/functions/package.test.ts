@@ -205,6 +205,8 @@ const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:DeleteAccessKey',
     'secretsmanager:DescribeSecret',
     'secretsmanager:UpdateSecretVersionStage',
+    // A retirement with --delete-secret, only with the full recovery window (a condition on the statement).
+    'secretsmanager:DeleteSecret',
   ],
   rotateMakeSafe: [
     'sts:AssumeRole',
