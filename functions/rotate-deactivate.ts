@@ -7,7 +7,9 @@ import { stepHandler } from '#shared/rotation/step-handler.ts';
 import { OldKeyStepInput } from '#shared/rotation/workflow-state.ts';
 
 /** Deactivate: the old key becomes Inactive, once AWSCURRENT holds the Active new key. */
-export const deactivateStep = stepHandler('Deactivate', OldKeyStepInput, ({ rotation, newKey }, deps) => deactivate(rotation, newKey, deps));
+export const deactivateStep = stepHandler('Deactivate', OldKeyStepInput, ({ rotation, newKey }, deps) =>
+  deactivate(rotation, newKey, deps),
+);
 export const handler = deactivateStep(
   lambdaDeps({ iam, secretsManager, member: { function: 'rotateDeactivate', sts, iam: iamWith, secretsManager: secretsManagerWith } }),
 );
