@@ -10,10 +10,11 @@ import { registerSubscribe } from './subscribe.ts';
 import { registerAdoptSecret } from './adopt-secret.ts';
 import { registerConsumers } from './consumers.ts';
 import { registerReport } from './report.ts';
+import { registerUsage } from './usage.ts';
 import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
 import { logs } from '#shared/aws/clients/cloudwatch-logs.ts';
 import { NoCloudTrailSourceError } from '#shared/base/errors.ts';
-import { inProcessKeyCallReader } from '#shared/consumers/reader.ts';
+import { inProcessKeyCallReader, inProcessRegions } from '#shared/consumers/reader.ts';
 import { withLocalTrail } from '#local/cloudtrail-recorder.ts';
 
 /** Every subcommand registers itself here; each lives in its own file under cli/. */
@@ -33,6 +34,26 @@ export function registerCommands(program: Command, output: Output, setResult: (c
       );
     }
     return reader;
+  });
+  registerUsage(program, output, setResult, async (base) => {
+    const config = withLocalTrail(base);
+    // usage needs each call's resources; the rotation's readers never keep them.
+    const reader = inProcessKeyCallReader(config, { cloudtrailFor, logs }, process.env, config.cloudtrailDeliveryDelayMs, {
+      resources: true,
+    });
+    if (!reader) {
+      throw new NoCloudTrailSourceError(
+        'No CloudTrail source to read: against moto (AWS_ENDPOINT_URL) only a trail log group can be read; set CLOUDTRAIL_LOG_GROUP, or run against AWS, where event history is read.',
+      );
+    }
+    return {
+      reader,
+      read: {
+        // Against moto (AWS_ENDPOINT_URL) there is no event history to read: inProcessKeyCallReader leaves it out.
+        eventHistoryRegions: process.env.AWS_ENDPOINT_URL === undefined ? inProcessRegions(config, process.env) : [],
+        trailLogGroup: config.cloudtrailLogGroup === '' ? undefined : config.cloudtrailLogGroup,
+      },
+    };
   });
   registerReport(program, output, setResult);
   registerDemo(program, output, setResult);

@@ -1,0 +1,136 @@
+import { isUnscoped, unscopedReason } from './actions.ts';
+import type { ActionUse } from './key-usage.ts';
+
+/**
+ * A least-privilege identity policy for the role that replaces a key: the actions its calls were
+ * allowed and used, grouped by service, each on the resources the records name, as ARNs. "*" only
+ * where the records force it (an action that takes no resource, or one whose records named none),
+ * and a note says which it was. Calls refused by authorization are not proposed: the key does not
+ * have them today. Nothing here widens a resource to a pattern, but for one case the notes name: more
+ * object ARNs under a bucket than a policy can reasonably list are merged to the deepest common prefix.
+ */
+
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow';
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+}
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly PolicyStatement[];
+}
+
+export interface PolicyProposal {
+  readonly document: PolicyDocument;
+  /** For a person: every "*" and why, every merged resource list, every action left out. */
+  readonly notes: readonly string[];
+  /** The document's length without white space, which is what IAM counts against its quotas. */
+  readonly characters: number;
+}
+
+/** IAM's quota for a managed policy's document, without white space ("IAM and AWS STS quotas"). */
+export const MANAGED_POLICY_MAX_CHARS = 6144;
+/** More ARNs than this for one action under one bucket are merged to a prefix. */
+export const MAX_OBJECT_ARNS = 20;
+
+export function proposePolicy(actions: readonly ActionUse[]): PolicyProposal {
+  const notes: string[] = [];
+  const scoped = new Map<string, string[]>();
+  for (const use of actions) {
+    if (use.allowed === 0) {
+      notes.push(
+        `${use.action} was refused ${use.refused} time(s) (${use.events.join(', ')}) and is left out: the key does not have it today; add it only if the consumer needs it`,
+      );
+      continue;
+    }
+    if (isUnscoped(use.action)) {
+      scoped.set(use.action, ['*']);
+      notes.push(unscopedReason(use.action));
+      continue;
+    }
+    if (use.resources.length === 0) {
+      scoped.set(use.action, ['*']);
+      notes.push(
+        `${use.action}: its records name no resource (CloudTrail records none for ${use.events.join(', ')}), so it is proposed on "*": scope it by hand to what the consumer uses`,
+      );
+      continue;
+    }
+    const resources = mergeObjectArns(use.action, use.resources, notes);
+    if (use.withoutResource > 0)
+      notes.push(
+        `${use.action}: ${use.withoutResource} of its ${use.allowed} calls named no resource; the policy lists only the resources the others named: check they are all it needs`,
+      );
+    scoped.set(use.action, resources);
+  }
+  const document: PolicyDocument = { Version: '2012-10-17', Statement: statementsOf(scoped) };
+  const characters = JSON.stringify(document).length;
+  if (characters > MANAGED_POLICY_MAX_CHARS)
+    notes.push(
+      `the policy is ${characters} characters, over the ${MANAGED_POLICY_MAX_CHARS} a managed policy may hold: split it in two, or use an inline role policy (10,240)`,
+    );
+  return { document, notes, characters };
+}
+
+/** One statement per service and resource list, its Sid the service's name (alphanumeric, as IAM requires) and a number. */
+function statementsOf(scoped: ReadonlyMap<string, readonly string[]>): PolicyStatement[] {
+  const groups = new Map<string, { service: string; actions: string[]; resources: readonly string[] }>();
+  for (const [action, resources] of [...scoped.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const service = action.split(':')[0] ?? action;
+    const key = `${service}\n${resources.join('\n')}`;
+    const group = groups.get(key) ?? { service, actions: [], resources };
+    group.actions.push(action);
+    groups.set(key, group);
+  }
+  const counts = new Map<string, number>();
+  return [...groups.values()].map((group) => {
+    const n = (counts.get(group.service) ?? 0) + 1;
+    counts.set(group.service, n);
+    const base = group.service.replace(/[^A-Za-z0-9]/g, '');
+    return {
+      Sid: `${base.charAt(0).toUpperCase()}${base.slice(1)}${n}`,
+      Effect: 'Allow',
+      Action: group.actions,
+      Resource: group.resources,
+    };
+  });
+}
+
+/**
+ * Object ARNs (`arn:aws:s3:::bucket/key`) beyond MAX_OBJECT_ARNS in one bucket become the deepest
+ * prefix they share plus `*`: a policy listing thousands of keys would pass IAM's size quota and go
+ * stale with the next file the consumer writes. Said in a note, since it grants more than was seen.
+ */
+function mergeObjectArns(action: string, resources: readonly string[], notes: string[]): string[] {
+  if (!action.startsWith('s3:')) return [...resources];
+  const byBucket = new Map<string, string[]>();
+  const rest: string[] = [];
+  for (const arn of resources) {
+    const match = /^(arn:[\w-]+:s3:::[^/]+)\/.+$/.exec(arn);
+    if (match?.[1] === undefined) rest.push(arn);
+    else byBucket.set(match[1], [...(byBucket.get(match[1]) ?? []), arn]);
+  }
+  const merged: string[] = [...rest];
+  for (const [bucket, arns] of byBucket) {
+    if (arns.length <= MAX_OBJECT_ARNS) {
+      merged.push(...arns);
+      continue;
+    }
+    const prefix = commonPrefix(arns.map((arn) => arn.slice(bucket.length + 1)));
+    // Cut at the last '/': a prefix ending mid-name ("reports/2026-1") would read as if it meant something.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    const pattern = `${bucket}/${folder}*`;
+    merged.push(pattern);
+    notes.push(
+      `${action}: ${arns.length} objects of ${bucket.slice(bucket.lastIndexOf(':') + 1)} were used; they are merged to ${pattern}, which grants every object under it`,
+    );
+  }
+  return merged.sort();
+}
+
+function commonPrefix(values: readonly string[]): string {
+  let prefix = values[0] ?? '';
+  for (const value of values) while (!value.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
+}
