@@ -15,6 +15,7 @@ import { compareGrants, grantsOf, type GrantComparison } from '#shared/usage/pol
 import { proposePolicy, type PolicyProposal } from '#shared/usage/policy-proposal.ts';
 import { proposeTrust, trustFileName, type TrustProposal } from '#shared/usage/trust-proposal.ts';
 import { migrationChecklist } from '#shared/usage/migration.ts';
+import { isDataEventAction } from '#shared/usage/actions.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { parseDays } from './consumers.ts';
 
@@ -105,6 +106,12 @@ export async function usageReport(userName: string, days: number, keyId: string 
   }
   const usage = summariseUsage(allCalls);
   const { grants, problems } = grantsOf(await readUserPolicies(deps.iam, userName));
+  // Only a trail can hold data events; event history never does ("Logging data events", CloudTrail User Guide).
+  const trailRead = reports.some((key) => key.sources.some((source) => source.source === 'trail-log-group' && !source.unavailable));
+  const unseen = (action: string): string | undefined =>
+    !trailRead && isDataEventAction(action)
+      ? 'its calls are data events, which event history does not hold: set CLOUDTRAIL_LOG_GROUP to a trail that logs them to know'
+      : undefined;
   return {
     userName,
     userArn: user.arn,
@@ -114,7 +121,7 @@ export async function usageReport(userName: string, days: number, keyId: string 
     read: deps.read,
     keys: reports,
     usage,
-    grants: { ...compareGrants(grants, usedActions(usage.actions)), problems },
+    grants: { ...compareGrants(grants, usedActions(usage.actions), { unseen }), problems },
   };
 }
 
@@ -140,7 +147,12 @@ export function roleProposal(report: UsageReport): RoleProposal {
       userName: report.userName,
       accessKeyIds: report.keys.map((key) => key.accessKeyId),
       policyFile: 'policy.json',
-      moves: trusts.map(({ consumer, file, trust }) => ({ consumer, trustFile: file, trust })),
+      moves: trusts.map(({ consumer, file, trust }, index) => ({
+        consumer,
+        trustFile: file,
+        trust,
+        actions: usedActions(report.usage.consumers[index]?.actions ?? []),
+      })),
       blindSpots: [...new Set(report.keys.flatMap((key) => key.notSeen))],
     }),
   };
@@ -169,6 +181,7 @@ export async function writeProposal(dir: string, proposal: RoleProposal): Promis
 }
 
 const when = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 function renderConsumer(consumer: ConsumerUsage): string {
   const table = new Table({ head: ['Action', 'Calls', 'Refused', 'Resources', 'Last seen'], style: { head: [], border: [] } });
@@ -183,7 +196,7 @@ function renderConsumer(consumer: ConsumerUsage): string {
     ]);
   }
   return [
-    `  ${colors.bold(consumer.key)}: ${consumer.calls} calls, ${when(consumer.firstSeen)} to ${when(consumer.lastSeen)}, regions ${consumer.regions.join(', ') || '-'}`,
+    `  ${colors.bold(consumer.key)}: ${plural(consumer.calls, 'call')}, ${when(consumer.firstSeen)} to ${when(consumer.lastSeen)}, regions ${consumer.regions.join(', ') || '-'}`,
     colors.dim(`    runs: ${consumer.runtime.evidence}`),
     table.toString(),
   ].join('\n');
@@ -198,7 +211,7 @@ function renderKey(key: KeyUsageReport): string {
     )
     .join('; ');
   return [
-    `${colors.bold(key.accessKeyId)} (${key.status}): ${key.usage.calls} calls, ${key.usage.consumers.length} consumer${key.usage.consumers.length === 1 ? '' : 's'}`,
+    `${colors.bold(key.accessKeyId)} (${key.status}): ${plural(key.usage.calls, 'call')}, ${plural(key.usage.consumers.length, 'consumer')}`,
     ...(key.usage.consumers.length > 0 ? key.usage.consumers.map(renderConsumer) : [colors.dim('  no calls seen')]),
     colors.dim(`  read: ${read || 'no source configured'}`),
     ...key.notSeen.map((gap) => colors.yellow(`  not seen: ${gap}`)),
@@ -211,7 +224,10 @@ function renderGrants(grants: UsageReport['grants']): string {
     lines.push('  no identity policy grants the user anything');
   if (grants.unused.length > 0) {
     lines.push('  never used in the window:');
-    for (const entry of grants.unused) lines.push(`    ${entry.action}  ${colors.dim(`(${entry.policies.join('; ')})`)}`);
+    for (const entry of grants.unused)
+      lines.push(
+        `    ${entry.action}  ${colors.dim(`(${entry.policies.join('; ')})`)}${entry.mayBeUnseen === undefined ? '' : colors.yellow(`  may be used unseen: ${entry.mayBeUnseen}`)}`,
+      );
   }
   for (const entry of grants.wildcards)
     lines.push(

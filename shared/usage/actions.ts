@@ -129,3 +129,25 @@ export function resourcesForAction(action: string, resources: readonly string[])
 /** S3 permissions checked on an object rather than a bucket (GetObjectVersion, PutObjectAcl… start so; GetBucketObjectLockConfiguration does not). */
 const OBJECT_LEVEL_S3 =
   /^(GetObject|PutObject|DeleteObject|RestoreObject|AbortMultipartUpload|ListMultipartUploadParts|BypassGovernanceRetention|Replicate(Object|Delete|Tags))/;
+
+/**
+ * Actions whose calls CloudTrail logs as data events ("Logging data events", CloudTrail User Guide):
+ * never in event history, in a trail only when its selectors ask for them. A grant of one that no
+ * record shows may still be used, unless a trail that logs data events was read.
+ */
+export function isDataEventAction(action: string): boolean {
+  const [service = '', name = ''] = action.split(':');
+  if (service === 's3') return OBJECT_LEVEL_S3.test(name) || /^ListBucket(Versions|MultipartUploads)?$/.test(name);
+  if (service === 'dynamodb')
+    return /^(GetItem|PutItem|DeleteItem|UpdateItem|BatchGetItem|BatchWriteItem|ConditionCheckItem|Query|Scan|PartiQL\w+|GetRecords|GetShardIterator)$/.test(
+      name,
+    );
+  if (service === 'lambda') return name === 'InvokeFunction';
+  if (service === 'sns') return name === 'Publish';
+  return false;
+}
+
+/** Actions that need no permission at all: no grant is missing when a call of one was allowed. */
+export function needsNoPermission(action: string): boolean {
+  return action === 'sts:GetCallerIdentity';
+}

@@ -11,6 +11,8 @@ export interface ConsumerMove {
   readonly consumer: string;
   readonly trustFile: string;
   readonly trust: TrustProposal;
+  /** The actions this consumer used: policy.json serves every consumer, and one role may need less. */
+  readonly actions: readonly string[];
 }
 
 export function migrationChecklist(input: {
@@ -25,10 +27,15 @@ export function migrationChecklist(input: {
   const steps: string[] = [
     `Review ${input.policyFile}: it holds only what the evidence showed. Add what the blind spots below may hide (data events, other regions), then create it: aws iam create-policy --policy-name ${input.userName}-least-privilege --policy-document file://${input.policyFile}`,
   ];
+  const all = new Set(input.moves.flatMap((move) => move.actions));
   input.moves.forEach((move, index) => {
+    const narrower =
+      move.actions.length < all.size
+        ? ` It used only ${move.actions.join(', ') || 'no allowed action'}: cut its copy of the policy down to those.`
+        : '';
     const placeholders = move.trust.placeholders.length > 0 ? ` Fill in first: ${move.trust.placeholders.join('; ')}.` : '';
     steps.push(
-      `${move.consumer} → ${move.trust.kind}.${placeholders} Create the role: aws iam create-role --role-name ${role(index)} --assume-role-policy-document file://${move.trustFile}, then attach the policy (aws iam attach-role-policy --role-name ${role(index)} --policy-arn <POLICY-ARN>). Switch: ${move.trust.howToSwitch}.`,
+      `${move.consumer} → ${move.trust.kind}.${narrower}${placeholders} Create the role: aws iam create-role --role-name ${role(index)} --assume-role-policy-document file://${move.trustFile}, then attach the policy (aws iam attach-role-policy --role-name ${role(index)} --policy-arn <POLICY-ARN>). Switch: ${move.trust.howToSwitch}.`,
     );
   });
   steps.push(

@@ -1,4 +1,5 @@
 import type { PolicySource } from '../aws/user-policies.ts';
+import { needsNoPermission } from './actions.ts';
 
 export type { PolicyKind, PolicySource } from '../aws/user-policies.ts';
 
@@ -69,8 +70,11 @@ export function grantsOf(sources: readonly PolicySource[]): GrantReading {
 }
 
 export interface GrantComparison {
-  /** Literal actions an Allow grants that no call used, with the policies granting them. */
-  readonly unused: readonly { readonly action: string; readonly policies: readonly string[] }[];
+  /**
+   * Literal actions an Allow grants that no call used, with the policies granting them; `mayBeUnseen`
+   * says why the sources read could have missed its calls (a data event, when no trail was read).
+   */
+  readonly unused: readonly { readonly action: string; readonly policies: readonly string[]; readonly mayBeUnseen?: string }[];
   /** Literal actions granted and used. */
   readonly used: readonly { readonly action: string; readonly policies: readonly string[] }[];
   /** Wildcard Allow grants, as written, with the used actions they cover (none: the whole grant went unused). */
@@ -79,8 +83,16 @@ export interface GrantComparison {
   readonly notActions: readonly { readonly policy: string; readonly except: readonly string[] }[];
   /** Deny statements' actions, listed, not evaluated. */
   readonly denies: readonly { readonly action: string; readonly policies: readonly string[] }[];
-  /** Used actions no Allow statement of the user names or covers: a resource policy allowed them, or the grant was in a document not read. */
+  /**
+   * Used actions no Allow statement of the user names or covers: a resource policy allowed them, or
+   * the grant was in a document not read. Actions that need no permission (sts:GetCallerIdentity) are not listed.
+   */
   readonly notGranted: readonly string[];
+}
+
+export interface CompareOptions {
+  /** Why the calls of an action could be missing from what was read, or undefined when they would show. */
+  readonly unseen?: (action: string) => string | undefined;
 }
 
 /** IAM matches actions case-insensitively, with `*` and `?` as wildcards. */
@@ -97,7 +109,7 @@ export function actionMatches(pattern: string, action: string): boolean {
 
 const isWildcard = (action: string): boolean => /[*?]/.test(action);
 
-export function compareGrants(grants: readonly Grant[], used: readonly string[]): GrantComparison {
+export function compareGrants(grants: readonly Grant[], used: readonly string[], options: CompareOptions = {}): GrantComparison {
   const allows = grants.filter((grant) => grant.effect === 'Allow');
   const literal = groupBy(allows.filter((grant) => !grant.notAction && !isWildcard(grant.action)));
   const wild = groupBy(allows.filter((grant) => !grant.notAction && isWildcard(grant.action)));
@@ -114,7 +126,12 @@ export function compareGrants(grants: readonly Grant[], used: readonly string[])
       .map(([action, policies]) => ({ action, policies: [...policies].sort() }))
       .sort((a, b) => a.action.localeCompare(b.action));
   return {
-    unused: entries(literal).filter((entry) => !isUsed(entry.action)),
+    unused: entries(literal)
+      .filter((entry) => !isUsed(entry.action))
+      .map((entry) => {
+        const mayBeUnseen = options.unseen?.(entry.action);
+        return mayBeUnseen === undefined ? entry : { ...entry, mayBeUnseen };
+      }),
     used: entries(literal).filter((entry) => isUsed(entry.action)),
     wildcards: entries(wild).map((entry) => ({
       pattern: entry.action,
@@ -123,7 +140,7 @@ export function compareGrants(grants: readonly Grant[], used: readonly string[])
     })),
     notActions: [...notActionPolicies.entries()].map(([policy, except]) => ({ policy, except: [...except].sort() })),
     denies: entries(groupBy(grants.filter((grant) => grant.effect === 'Deny'))),
-    notGranted: used.filter((action) => !covered(action)).sort(),
+    notGranted: used.filter((action) => !needsNoPermission(action) && !covered(action)).sort(),
   };
 }
 
