@@ -3,11 +3,17 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { trailLogGroupSource } from '#shared/aws/trail-log-group.ts';
+import { keyCallReader } from '#shared/consumers/reader.ts';
+import { usageReport } from '../../../cli/usage.ts';
 import {
   AddUserToGroupCommand,
+  AttachGroupPolicyCommand,
   AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
   CreateGroupCommand,
   CreatePolicyCommand,
+  CreateUserCommand,
   IAMClient,
   PutGroupPolicyCommand,
   PutUserPolicyCommand,
@@ -41,6 +47,72 @@ const GITHUB_AGENT = 'aws-cli/2.17.0 Python/3.11.9 Linux/6.5.0-1025-azure exe/x8
 
 const recorder = new CloudTrailRecorder({ iam, logs: new CloudWatchLogsClient({}), logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP });
 const dirs: string[] = [];
+
+/** The permissions README and `usage --help` name for the command (the row of the CLI permissions table). */
+const USAGE_ACTIONS = [
+  'iam:GetUser',
+  'iam:ListUserTags',
+  'iam:ListAccessKeys',
+  'iam:ListAttachedUserPolicies',
+  'iam:ListUserPolicies',
+  'iam:GetUserPolicy',
+  'iam:ListGroupsForUser',
+  'iam:ListAttachedGroupPolicies',
+  'iam:ListGroupPolicies',
+  'iam:GetGroupPolicy',
+  'iam:GetPolicy',
+  'iam:GetPolicyVersion',
+];
+
+async function enforceAuth(on: boolean): Promise<void> {
+  const response = await fetch(`${process.env.AWS_ENDPOINT_URL ?? ''}/moto-api/reset-auth`, { method: 'POST', body: on ? '0' : 'inf' });
+  if (!response.ok) throw new Error(`moto reset-auth failed: HTTP ${response.status}`);
+}
+
+/** An operator allowed `actions` and FilterLogEvents, and nothing else. */
+async function operator(name: string, actions: readonly string[]): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  await iam.send(new CreateUserCommand({ UserName: name }));
+  await iam.send(
+    new PutUserPolicyCommand({
+      UserName: name,
+      PolicyName: 'usage',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: actions, Resource: '*' },
+          // On AWS this is the trail's group (arn:…:log-group:<name>:*); moto checks CloudWatch Logs calls against
+          // the resource "*" only, so a statement naming the group would refuse every call here.
+          { Effect: 'Allow', Action: 'logs:FilterLogEvents', Resource: '*' },
+        ],
+      }),
+    }),
+  );
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey;
+  return { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' };
+}
+
+/** usage's report read with the operator's credentials only: its IAM client and the trail's log group. */
+async function reportAs(
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  userName: string,
+): Promise<Awaited<ReturnType<typeof usageReport>>> {
+  const reader = keyCallReader({
+    regions: ['us-east-1'],
+    trailLogGroup: trailLogGroupSource({
+      logs: new CloudWatchLogsClient({ credentials }),
+      logGroupName: LOCAL_CLOUDTRAIL_LOG_GROUP,
+      resources: true,
+    }),
+    deliveryDelayMs: 0,
+  });
+  if (!reader) throw new Error('a reader with a trail log group is always made');
+  return usageReport(userName, 14, undefined, {
+    iam: new IAMClient({ credentials }),
+    readKeyCalls: reader,
+    clock: () => new Date(),
+    read: { eventHistoryRegions: [], trailLogGroup: LOCAL_CLOUDTRAIL_LOG_GROUP },
+  });
+}
 
 function consumerClients(key: TestKey, sourceIp: string, userAgent: string): { s3: S3Client; sts: STSClient } {
   const credentials = { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
@@ -228,6 +300,42 @@ describe('iam-key-rotator usage', () => {
     expect(result.out).toMatch(/GitHub Actions OIDC federation/);
     expect(result.out).toMatch(/Migration checklist:/);
     expect(result.out).toMatch(/update-access-key --user-name usage-multi --access-key-id AKIA\w+ --status Inactive/);
+  });
+
+  test('the permissions it names are enough with IAM enforcing them (moto’s auth on), and one fewer is refused', async () => {
+    // Prepare: a user with a managed policy through a group, and its calls recorded before auth is enforced.
+    const key = await createUser('usage-audited');
+    const managed = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'usage-audited-reads',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['s3:ListAllMyBuckets', 's3:DeleteBucket'], Resource: '*' }],
+        }),
+      }),
+    );
+    await iam.send(new CreateGroupCommand({ GroupName: 'usage-audited-group' }));
+    await iam.send(new AddUserToGroupCommand({ GroupName: 'usage-audited-group', UserName: 'usage-audited' }));
+    await iam.send(new AttachGroupPolicyCommand({ GroupName: 'usage-audited-group', PolicyArn: managed.Policy?.Arn }));
+    await consumerClients(key, '198.51.100.9', CLI_AGENT).s3.send(new ListBucketsCommand({}));
+    await recorder.flush();
+    const allowed = await operator('usage-operator', USAGE_ACTIONS);
+    const short = await operator(
+      'usage-operator-short',
+      USAGE_ACTIONS.filter((action) => action !== 'iam:GetPolicyVersion'),
+    );
+    await enforceAuth(true);
+    try {
+      // Act & Assess
+      const report = await reportAs(allowed, 'usage-audited');
+      expect(report.usage.actions.map((use) => use.action)).toEqual(['s3:ListAllMyBuckets']);
+      expect(report.grants.unused).toEqual([
+        { action: 's3:DeleteBucket', policies: ['group usage-audited-group: managed usage-audited-reads'] },
+      ]);
+      await expect(reportAs(short, 'usage-audited')).rejects.toThrow(/iam:GetPolicyVersion/);
+    } finally {
+      await enforceAuth(false);
+    }
   });
 
   test('--key names one key of the user; a key of no one is refused as bad usage, naming the user’s keys', async () => {
