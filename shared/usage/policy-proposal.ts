@@ -65,6 +65,10 @@ export function proposePolicy(actions: readonly ActionUse[]): PolicyProposal {
     scoped.set(use.action, resources);
   }
   const document: PolicyDocument = { Version: '2012-10-17', Statement: statementsOf(scoped) };
+  if (document.Statement.length === 0)
+    notes.push(
+      'no allowed call was seen in the window, so the policy grants nothing (IAM refuses a policy without statements): read a longer window, or a trail that logs data events, before replacing the key',
+    );
   const characters = JSON.stringify(document).length;
   if (characters > MANAGED_POLICY_MAX_CHARS)
     notes.push(

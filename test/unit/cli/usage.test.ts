@@ -34,11 +34,9 @@ function lookupEvent(record: Record<string, unknown>): { EventId: string; EventT
 function iamAnswering(): IAMClient {
   const client = new IAMClient({});
   const iam = mockClient(client);
-  iam
-    .on(GetUserCommand)
-    .resolves({
-      User: { UserName: 'app-reporter', UserId: 'AIDA', Arn: 'arn:aws:iam::111122223333:user/app-reporter', Path: '/', CreateDate: NOW },
-    });
+  iam.on(GetUserCommand).resolves({
+    User: { UserName: 'app-reporter', UserId: 'AIDA', Arn: 'arn:aws:iam::111122223333:user/app-reporter', Path: '/', CreateDate: NOW },
+  });
   iam.on(ListUserTagsCommand).resolves({ Tags: [] });
   iam
     .on(ListAccessKeysCommand)

@@ -87,6 +87,15 @@ describe('proposePolicy', () => {
     expect(listed.document.Statement[0]?.Resource).toHaveLength(MAX_OBJECT_ARNS);
   });
 
+  test('no allowed call: an empty policy, and a note that says why it cannot be used as it is', () => {
+    // Act
+    const proposal = proposePolicy([]);
+
+    // Assess
+    expect(proposal.document.Statement).toEqual([]);
+    expect(proposal.notes).toEqual([expect.stringMatching(/^no allowed call was seen in the window/)]);
+  });
+
   test('a policy over the managed-policy quota says so', () => {
     // Prepare
     const resources = Array.from({ length: 300 }, (_, n) => `arn:aws:dynamodb:eu-west-1:111122223333:table/table-number-${n}`);
