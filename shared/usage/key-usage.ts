@@ -120,13 +120,19 @@ export function summariseUsage(calls: readonly KeyCall[]): UsageSummary {
   }
   const consumers = [...byConsumer.values()]
     .map((entry): ConsumerUsage => {
-      const times = entry.calls.map((call) => call.at.getTime());
+      // A loop, not Math.min(...times): a busy consumer's hundreds of thousands of calls would overflow the call stack as arguments.
+      let first = Infinity;
+      let last = -Infinity;
+      for (const call of entry.calls) {
+        first = Math.min(first, call.at.getTime());
+        last = Math.max(last, call.at.getTime());
+      }
       return {
         ...entry.id,
         key: consumerKey(entry.id),
         calls: entry.calls.length,
-        firstSeen: new Date(Math.min(...times)).toISOString(),
-        lastSeen: new Date(Math.max(...times)).toISOString(),
+        firstSeen: new Date(first).toISOString(),
+        lastSeen: new Date(last).toISOString(),
         regions: regionsOf(entry.calls),
         actions: tally(entry.calls),
         runtime: runtimeOf({ source: entry.id.source, invokedBy: entry.invokedBy, userAgents: [...entry.agents] }),

@@ -112,6 +112,27 @@ describe('summariseUsage', () => {
     ]);
   });
 
+  test('one consumer with a quarter of a million calls is summarised (no argument list as long as its calls)', () => {
+    // Prepare
+    const base = call({});
+    const calls = Array.from({ length: 250_000 }, (_, index) => ({
+      ...base,
+      eventId: `busy-${index}`,
+      at: new Date(Date.UTC(2026, 10, 1) + index * 1000),
+    }));
+
+    // Act
+    const usage = summariseUsage(calls);
+
+    // Assess
+    expect(usage.consumers).toHaveLength(1);
+    expect(usage.consumers[0]).toMatchObject({
+      calls: 250_000,
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: new Date(Date.UTC(2026, 10, 1) + 249_999_000).toISOString(),
+    });
+  });
+
   test('no calls: nothing used, no consumer', () => {
     // Act & Assess
     expect(summariseUsage([])).toEqual({ calls: 0, regions: [], actions: [], consumers: [] });
