@@ -6,8 +6,8 @@ import type { ActionUse } from './key-usage.ts';
  * allowed and used, grouped by service, each on the resources the records name, as ARNs. "*" only
  * where the records force it (an action that takes no resource, or one whose records named none),
  * and a note says which it was. Calls refused by authorization are not proposed: the key does not
- * have them today. Nothing here widens a resource to a pattern, but for one case the notes name: more
- * object ARNs under a bucket than a policy can reasonably list are merged to the deepest common prefix.
+ * have them today. Nothing here widens a resource to a pattern: where many objects of one bucket were
+ * used, a note suggests the prefix they share, for a person to choose (it grants more than was seen).
  */
 
 export interface PolicyStatement {
@@ -24,7 +24,7 @@ export interface PolicyDocument {
 
 export interface PolicyProposal {
   readonly document: PolicyDocument;
-  /** For a person: every "*" and why, every merged resource list, every action left out. */
+  /** For a person: every "*" and why, every prefix worth considering, every action left out. */
   readonly notes: readonly string[];
   /** The document's length without white space, which is what IAM counts against its quotas. */
   readonly characters: number;
@@ -32,7 +32,7 @@ export interface PolicyProposal {
 
 /** IAM's quota for a managed policy's document, without white space ("IAM and AWS STS quotas"). */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
-/** More ARNs than this for one action under one bucket are merged to a prefix. */
+/** More object ARNs than this for one action in one bucket get a note suggesting their common prefix. */
 export const MAX_OBJECT_ARNS = 20;
 
 export function proposePolicy(actions: readonly ActionUse[]): PolicyProposal {
@@ -57,7 +57,8 @@ export function proposePolicy(actions: readonly ActionUse[]): PolicyProposal {
       );
       continue;
     }
-    const resources = mergeObjectArns(use.action, use.resources, notes);
+    const resources = [...use.resources];
+    notes.push(...prefixSuggestions(use.action, resources));
     if (use.withoutResource > 0)
       notes.push(
         `${use.action}: ${use.withoutResource} of its ${use.allowed} calls named no resource; the policy lists only the resources the others named: check they are all it needs`,
@@ -102,35 +103,29 @@ function statementsOf(scoped: ReadonlyMap<string, readonly string[]>): PolicySta
 }
 
 /**
- * Object ARNs (`arn:aws:s3:::bucket/key`) beyond MAX_OBJECT_ARNS in one bucket become the deepest
- * prefix they share plus `*`: a policy listing thousands of keys would pass IAM's size quota and go
- * stale with the next file the consumer writes. Said in a note, since it grants more than was seen.
+ * Where one action used more than MAX_OBJECT_ARNS objects of a bucket, the deepest folder they share,
+ * as a note: a policy listing thousands of keys passes IAM's size quota and goes stale with the next
+ * file the consumer writes, but the prefix grants every object under it, which no record showed; the
+ * person decides.
  */
-function mergeObjectArns(action: string, resources: readonly string[], notes: string[]): string[] {
-  if (!action.startsWith('s3:')) return [...resources];
+function prefixSuggestions(action: string, resources: readonly string[]): string[] {
+  if (!action.startsWith('s3:')) return [];
   const byBucket = new Map<string, string[]>();
-  const rest: string[] = [];
   for (const arn of resources) {
     const match = /^(arn:[\w-]+:s3:::[^/]+)\/.+$/.exec(arn);
-    if (match?.[1] === undefined) rest.push(arn);
-    else byBucket.set(match[1], [...(byBucket.get(match[1]) ?? []), arn]);
+    if (match?.[1] !== undefined) byBucket.set(match[1], [...(byBucket.get(match[1]) ?? []), arn]);
   }
-  const merged: string[] = [...rest];
+  const notes: string[] = [];
   for (const [bucket, arns] of byBucket) {
-    if (arns.length <= MAX_OBJECT_ARNS) {
-      merged.push(...arns);
-      continue;
-    }
+    if (arns.length <= MAX_OBJECT_ARNS) continue;
     const prefix = commonPrefix(arns.map((arn) => arn.slice(bucket.length + 1)));
     // Cut at the last '/': a prefix ending mid-name ("reports/2026-1") would read as if it meant something.
     const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
-    const pattern = `${bucket}/${folder}*`;
-    merged.push(pattern);
     notes.push(
-      `${action}: ${arns.length} objects of ${bucket.slice(bucket.lastIndexOf(':') + 1)} were used; they are merged to ${pattern}, which grants every object under it`,
+      `${action}: ${arns.length} objects of ${bucket.slice(bucket.lastIndexOf(':') + 1)} were used and are listed one by one; ${bucket}/${folder}* would cover them, and every other object under it: use it only if the consumer may read them all`,
     );
   }
-  return merged.sort();
+  return notes;
 }
 
 function commonPrefix(values: readonly string[]): string {

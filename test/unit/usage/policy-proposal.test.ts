@@ -71,20 +71,21 @@ describe('proposePolicy', () => {
     ]);
   });
 
-  test(`more than ${MAX_OBJECT_ARNS} objects of one bucket merge to their deepest common folder, with a note; fewer stay listed`, () => {
+  test(`more than ${MAX_OBJECT_ARNS} objects of one bucket stay listed, and a note suggests their deepest common folder; fewer get no note`, () => {
     // Prepare
     const many = Array.from({ length: MAX_OBJECT_ARNS + 1 }, (_, day) => `${BUCKET}/daily/2026-11-${String(day + 1).padStart(2, '0')}.csv`);
 
     // Act
-    const merged = proposePolicy([use('s3:GetObject', { resources: many })]);
+    const suggested = proposePolicy([use('s3:GetObject', { resources: many })]);
     const listed = proposePolicy([use('s3:GetObject', { resources: many.slice(0, MAX_OBJECT_ARNS) })]);
 
     // Assess
-    expect(merged.document.Statement[0]?.Resource).toEqual([`${BUCKET}/daily/*`]);
-    expect(merged.notes).toEqual([
-      expect.stringMatching(/21 objects of reports were used; they are merged to arn:aws:s3:::reports\/daily\/\*/),
+    expect(suggested.document.Statement[0]?.Resource).toEqual(many);
+    expect(suggested.notes).toEqual([
+      expect.stringMatching(/21 objects of reports were used and are listed one by one; arn:aws:s3:::reports\/daily\/\* would cover them/),
     ]);
     expect(listed.document.Statement[0]?.Resource).toHaveLength(MAX_OBJECT_ARNS);
+    expect(listed.notes).toEqual([]);
   });
 
   test('no allowed call: an empty policy, and a note that says why it cannot be used as it is', () => {
