@@ -53,7 +53,7 @@ export function proposePolicy(actions: readonly ActionUse[]): PolicyProposal {
     if (use.resources.length === 0) {
       scoped.set(use.action, ['*']);
       notes.push(
-        `${use.action}: its records name no resource (CloudTrail records none for ${use.events.join(', ')}), so it is proposed on "*": scope it by hand to what the consumer uses`,
+        `${use.action}: no resource could be read from its records (${use.events.join(', ')}), so it is proposed on "*": scope it by hand to what the consumer uses`,
       );
       continue;
     }
@@ -78,7 +78,7 @@ export function proposePolicy(actions: readonly ActionUse[]): PolicyProposal {
   return { document, notes, characters };
 }
 
-/** One statement per service and resource list, its Sid the service's name (alphanumeric, as IAM requires) and a number. */
+/** One statement per service and resource list, its Sid the service's name (alphanumeric, as IAM requires), `Used` and a number. */
 function statementsOf(scoped: ReadonlyMap<string, readonly string[]>): PolicyStatement[] {
   const groups = new Map<string, { service: string; actions: string[]; resources: readonly string[] }>();
   for (const [action, resources] of [...scoped.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -94,7 +94,8 @@ function statementsOf(scoped: ReadonlyMap<string, readonly string[]>): PolicySta
     counts.set(group.service, n);
     const base = group.service.replace(/[^A-Za-z0-9]/g, '');
     return {
-      Sid: `${base.charAt(0).toUpperCase()}${base.slice(1)}${n}`,
+      // "S3Used1" rather than "S31": a service name ending in a digit would run into the number.
+      Sid: `${base.charAt(0).toUpperCase()}${base.slice(1)}Used${n}`,
       Effect: 'Allow',
       Action: group.actions,
       Resource: group.resources,

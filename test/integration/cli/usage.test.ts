@@ -234,9 +234,9 @@ describe('iam-key-rotator usage', () => {
     expect(await readJson(join(dir, 'policy.json'))).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'S31', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: [`arn:aws:s3:::${BUCKET}`] },
-        { Sid: 'S32', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['*'] },
-        { Sid: 'Sts1', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: ['*'] },
+        { Sid: 'S3Used1', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: [`arn:aws:s3:::${BUCKET}`] },
+        { Sid: 'S3Used2', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['*'] },
+        { Sid: 'StsUsed1', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: ['*'] },
       ],
     });
     expect(report.proposal?.policy.notes).toEqual([

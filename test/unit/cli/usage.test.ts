@@ -124,8 +124,8 @@ describe('usageReport over event history', () => {
       { action: 'sqs:SendMessage', policies: ['managed Reports'] },
     ]);
     expect(proposal.policy.document.Statement).toEqual([
-      { Sid: 'S31', Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: ['arn:aws:s3:::reports'] },
-      { Sid: 'Sts1', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [ROLE] },
+      { Sid: 'S3Used1', Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: ['arn:aws:s3:::reports'] },
+      { Sid: 'StsUsed1', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [ROLE] },
     ]);
     expect(proposal.trusts.map((trust) => [trust.file, trust.trust.kind])).toEqual([
       ['trust-198.51.100.24_aws-cli-2.json', 'IAM Roles Anywhere'],

@@ -33,11 +33,11 @@ describe('proposePolicy', () => {
     expect(proposal.document).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'S31', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: [BUCKET] },
-        { Sid: 'S32', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${BUCKET}/a.csv`] },
-        { Sid: 'S33', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['*'] },
-        { Sid: 'Sts1', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111122223333:role/deployer'] },
-        { Sid: 'Sts2', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: ['*'] },
+        { Sid: 'S3Used1', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: [BUCKET] },
+        { Sid: 'S3Used2', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${BUCKET}/a.csv`] },
+        { Sid: 'S3Used3', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['*'] },
+        { Sid: 'StsUsed1', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111122223333:role/deployer'] },
+        { Sid: 'StsUsed2', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: ['*'] },
       ],
     });
     expect(proposal.notes).toEqual([
@@ -52,8 +52,10 @@ describe('proposePolicy', () => {
     const proposal = proposePolicy([use('sqs:SendMessage')]);
 
     // Assess
-    expect(proposal.document.Statement).toEqual([{ Sid: 'Sqs1', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: ['*'] }]);
-    expect(proposal.notes).toEqual([expect.stringMatching(/^sqs:SendMessage: its records name no resource .* scope it by hand/)]);
+    expect(proposal.document.Statement).toEqual([{ Sid: 'SqsUsed1', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: ['*'] }]);
+    expect(proposal.notes).toEqual([
+      expect.stringMatching(/^sqs:SendMessage: no resource could be read from its records .* scope it by hand/),
+    ]);
   });
 
   test('an action only ever refused is left out, and said so; one some of whose calls named no resource is noted', () => {
