@@ -154,6 +154,7 @@ export function roleProposal(report: UsageReport): RoleProposal {
         actions: usedActions(report.usage.consumers[index]?.actions ?? []),
       })),
       blindSpots: [...new Set(report.keys.flatMap((key) => key.notSeen))],
+      assumedRoles: report.usage.actions.find((use) => use.action === 'sts:AssumeRole')?.resources ?? [],
     }),
   };
 }

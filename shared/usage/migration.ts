@@ -22,11 +22,17 @@ export function migrationChecklist(input: {
   readonly moves: readonly ConsumerMove[];
   /** What the evidence could not see: a consumer or a call it hides must be found before the key is cut. */
   readonly blindSpots: readonly string[];
+  /** Roles the key assumed (sts:AssumeRole's resources): their trust policies name the user, not the new roles. */
+  readonly assumedRoles?: readonly string[];
 }): string[] {
   const role = (index: number): string => `${input.userName}-consumer-${index + 1}`;
   const steps: string[] = [
     `Review ${input.policyFile}: it holds only what the evidence showed. Add what the blind spots below may hide (data events, other regions), then create it: aws iam create-policy --policy-name ${input.userName}-least-privilege --policy-document file://${input.policyFile}`,
   ];
+  if (input.assumedRoles !== undefined && input.assumedRoles.length > 0)
+    steps.push(
+      `The key assumes ${input.assumedRoles.join(', ')}: each role's trust policy names the user today. Add the new roles to those trust policies before the switch, or the consumers lose them; remove the user from them once the key is gone.`,
+    );
   const all = new Set(input.moves.flatMap((move) => move.actions));
   input.moves.forEach((move, index) => {
     const narrower =

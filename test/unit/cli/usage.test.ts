@@ -132,5 +132,6 @@ describe('usageReport over event history', () => {
     ]);
     expect(JSON.stringify(proposal.trusts[0]?.trust.document)).toContain('arn:aws:rolesanywhere:<REGION>:111122223333:trust-anchor/');
     expect(proposal.checklist.at(-1)).toMatch(/^The evidence could not see: .*management events only/);
+    expect(proposal.checklist).toContainEqual(expect.stringMatching(/^The key assumes arn:aws:iam::111122223333:role\/deployer: /));
   });
 });

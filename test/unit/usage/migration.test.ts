@@ -45,4 +45,20 @@ describe('migrationChecklist', () => {
     expect(steps[5]).toMatch(/^After a quiet observation period.*delete the keys/);
     expect(steps[6]).toBe('The evidence could not see: management events only.');
   });
+
+  test('roles the key assumes must trust the new roles before the switch', () => {
+    // Act
+    const steps = migrationChecklist({
+      userName: 'deployer',
+      accessKeyIds: [],
+      policyFile: 'policy.json',
+      moves: [],
+      blindSpots: [],
+      assumedRoles: ['arn:aws:iam::111122223333:role/deploy'],
+    });
+
+    // Assess
+    expect(steps[1]).toMatch(/^The key assumes arn:aws:iam::111122223333:role\/deploy: each role's trust policy names the user today/);
+    expect(steps[3]).toMatch(/\(the user has no keys\)/);
+  });
 });
