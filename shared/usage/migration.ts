@@ -31,7 +31,7 @@ export function migrationChecklist(input: {
   ];
   if (input.assumedRoles !== undefined && input.assumedRoles.length > 0)
     steps.push(
-      `The key assumes ${input.assumedRoles.join(', ')}: each role's trust policy names the user today. Add the new roles to those trust policies before the switch, or the consumers lose them; remove the user from them once the key is gone.`,
+      `The key assumes ${input.assumedRoles.join(', ')}: each role's trust policy must allow the new roles (today it allows the user, or its whole account, where the user's own policy decides). Add them before the switch, or the consumers lose those roles; remove the user once the key is gone.`,
     );
   const all = new Set(input.moves.flatMap((move) => move.actions));
   input.moves.forEach((move, index) => {

@@ -58,7 +58,7 @@ describe('migrationChecklist', () => {
     });
 
     // Assess
-    expect(steps[1]).toMatch(/^The key assumes arn:aws:iam::111122223333:role\/deploy: each role's trust policy names the user today/);
+    expect(steps[1]).toMatch(/^The key assumes arn:aws:iam::111122223333:role\/deploy: each role's trust policy must allow the new roles/);
     expect(steps[3]).toMatch(/\(the user has no keys\)/);
   });
 });
