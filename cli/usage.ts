@@ -92,10 +92,11 @@ export async function usageReport(userName: string, days: number, keyId: string 
       `${keyId} is not an access key of ${userName} (its keys: ${keys.map((key) => key.accessKeyId).join(', ') || 'none'}); pass one of them to --key, or leave --key out to read them all.`,
     );
   const reports: KeyUsageReport[] = [];
-  const allCalls: KeyCall[] = [];
+  let allCalls: readonly KeyCall[] = [];
   for (const key of chosen) {
     const read = await deps.readKeyCalls({ accessKeyId: key.accessKeyId, from, to });
-    allCalls.push(...read.calls);
+    // concat, not push(...calls): a busy key's calls would overflow the call stack as arguments.
+    allCalls = allCalls.concat(read.calls);
     reports.push({
       accessKeyId: key.accessKeyId,
       status: key.status,
