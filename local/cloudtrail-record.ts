@@ -27,10 +27,17 @@ export interface CloudTrailRecord {
   readonly errorCode?: string;
   readonly errorMessage?: string;
   /**
-   * Null but for the names containment reads (shared/aws/cloudtrail-record.ts): the role an AssumeRole
-   * targeted and the user a CreateAccessKey acted on. Nothing else is written: a parameter can be a secret.
+   * Null but for the names containment and `usage` read (shared/aws/cloudtrail-record.ts,
+   * call-resources.ts): the role an AssumeRole targeted, the user a CreateAccessKey acted on, the bucket
+   * and object key of an S3 call. Nothing else is written: a parameter can be a secret.
    */
   readonly requestParameters: RecordedParameters | null;
+  /**
+   * The S3 bucket (and object) a call acted on, as S3's records list them ("CloudTrail log file
+   * entries for Amazon S3", S3 User Guide): absent for every other call, as the stand-in knows no other
+   * service's resource types.
+   */
+  readonly resources?: readonly { readonly type: string; readonly ARN: string; readonly accountId?: string }[];
   /**
    * Null but for the id of the key a CreateAccessKey created (AWS leaves the secret out; so does this),
    * or of the session a GetSessionToken, GetFederationToken or AssumeRole opened (AWS also records the
@@ -49,10 +56,15 @@ export interface CloudTrailRecord {
   readonly eventCategory: 'Management' | 'Data';
 }
 
-/** The request parameters the stand-in records: those AWS records under these names for AssumeRole and CreateAccessKey. */
+/**
+ * The request parameters the stand-in records: those AWS records under these names for AssumeRole and
+ * CreateAccessKey, and the bucket and object key of an S3 call (S3 records them as bucketName and key).
+ */
 export interface RecordedParameters {
   readonly roleArn?: string;
   readonly userName?: string;
+  readonly bucketName?: string;
+  readonly key?: string;
 }
 
 /** The user behind a key, as IAM names it. */
@@ -107,7 +119,24 @@ export function recordedParameters(operation: string, input: unknown): RecordedP
     const userName = field('UserName');
     return userName === undefined ? undefined : { userName };
   }
+  // S3's commands name their bucket `Bucket` and their object `Key`; no other command the consumers send does.
+  const bucketName = field('Bucket');
+  if (bucketName !== undefined) {
+    const key = field('Key');
+    return { bucketName, ...(key === undefined ? {} : { key }) };
+  }
   return undefined;
+}
+
+/** The resources an S3 record lists: the object (when the call named one), then its bucket with the bucket owner's account. */
+function s3Resources(call: ObservedCall): CloudTrailRecord['resources'] {
+  const bucket = call.service === 's3' ? call.parameters?.bucketName : undefined;
+  if (bucket === undefined) return undefined;
+  const key = call.parameters?.key;
+  return [
+    ...(key === undefined ? [] : [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` }]),
+    { accountId: call.owner.accountId, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` },
+  ];
 }
 
 /** The id of the key a CreateAccessKey output holds; never its SecretAccessKey. */
@@ -162,6 +191,7 @@ export function eventTime(at: Date): string {
 
 export function cloudTrailRecord(call: ObservedCall): CloudTrailRecord {
   const category = eventCategory(call.service, call.operation);
+  const resources = s3Resources(call);
   return {
     eventVersion: EVENT_VERSION,
     userIdentity: {
@@ -192,6 +222,7 @@ export function cloudTrailRecord(call: ObservedCall): CloudTrailRecord {
     requestID: call.requestId ?? randomUUID(),
     eventID: randomUUID(),
     readOnly: isReadOnly(call.operation),
+    ...(resources === undefined ? {} : { resources }),
     eventType: 'AwsApiCall',
     managementEvent: category === 'Management',
     recipientAccountId: call.owner.accountId,

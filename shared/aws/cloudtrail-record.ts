@@ -1,3 +1,4 @@
+import { resourcesOfRecord } from './call-resources.ts';
 import { MAX_TARGET_LENGTH, type KeyCall } from './key-calls.ts';
 
 /**
@@ -17,14 +18,19 @@ import { MAX_TARGET_LENGTH, type KeyCall } from './key-calls.ts';
  */
 export type RecordReading = { readonly call: KeyCall } | { readonly skipped: string; readonly unreadable: boolean };
 
+export interface RecordReadingOptions {
+  /** Keep the resources the record names (KeyCall.resources): for `usage` only; the rotation never asks. */
+  readonly resources?: boolean;
+}
+
 /** The KeyCall of one record (an object, or its JSON text), or undefined when it is not a call signed with an access key. */
-export function parseCloudTrailRecord(raw: unknown): KeyCall | undefined {
-  const reading = readCloudTrailRecord(raw);
+export function parseCloudTrailRecord(raw: unknown, options: RecordReadingOptions = {}): KeyCall | undefined {
+  const reading = readCloudTrailRecord(raw, options);
   return 'call' in reading ? reading.call : undefined;
 }
 
 /** As parseCloudTrailRecord, saying why a record gives no call (for scripts/check-cloudtrail-samples.ts and tests). */
-export function readCloudTrailRecord(raw: unknown): RecordReading {
+export function readCloudTrailRecord(raw: unknown, options: RecordReadingOptions = {}): RecordReading {
   const record = typeof raw === 'string' ? parseJson(raw) : raw;
   if (!isObject(record)) return broken(typeof raw === 'string' ? 'not JSON' : 'not a JSON object');
   const identity = record.userIdentity;
@@ -47,6 +53,7 @@ export function readCloudTrailRecord(raw: unknown): RecordReading {
   const createdAccessKeyId = createdKeyOf(record.responseElements);
   const sessionAccessKeyId = sessionKeyOf(record.responseElements);
   const passedRole = READ_VERBS.test(eventName) ? undefined : passedRoleOf(record.requestParameters);
+  const resources = options.resources ? resourcesOfRecord(record) : undefined;
   return {
     call: {
       eventId,
@@ -68,6 +75,7 @@ export function readCloudTrailRecord(raw: unknown): RecordReading {
       ...(createdAccessKeyId === undefined ? {} : { createdAccessKeyId }),
       ...(sessionAccessKeyId === undefined ? {} : { sessionAccessKeyId }),
       ...(passedRole === undefined ? {} : { passedRole }),
+      ...(resources === undefined ? {} : { resources }),
     },
   };
 }

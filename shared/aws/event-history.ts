@@ -54,6 +54,8 @@ export interface EventHistoryOptions {
   readonly clock?: Clock;
   /** Places the sample points (sampleSlices); injectable so tests can fix them. */
   readonly random?: () => number;
+  /** Keep the resources each record names (KeyCall.resources): the `usage` command's reads only. */
+  readonly resources?: boolean;
 }
 
 /**
@@ -175,16 +177,16 @@ function lookupPages(options: EventHistoryOptions, region: string, accessKeyId: 
         NextToken: token,
       }),
     );
-    return pageOf(output, accessKeyId);
+    return pageOf(output, accessKeyId, options.resources === true);
   };
 }
 
-function pageOf(output: Pick<LookupEventsCommandOutput, 'Events' | 'NextToken'>, accessKeyId: string): CallPage {
+function pageOf(output: Pick<LookupEventsCommandOutput, 'Events' | 'NextToken'>, accessKeyId: string, resources: boolean): CallPage {
   const calls: KeyCall[] = [];
   let unreadable = 0;
   let reached: Date | undefined;
   for (const event of output.Events ?? []) {
-    const reading = readCloudTrailRecord(event.CloudTrailEvent);
+    const reading = readCloudTrailRecord(event.CloudTrailEvent, { resources });
     const at = event.EventTime ?? ('call' in reading ? reading.call.at : undefined);
     if (at && (reached === undefined || at < reached)) reached = at;
     if (!('call' in reading)) {

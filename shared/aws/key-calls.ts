@@ -50,6 +50,12 @@ export interface KeyCall {
    * service role. Whatever runs with it keeps the role's permissions after the key is cut.
    */
   readonly passedRole?: string;
+  /**
+   * The resources the record names (resources[] and a few well-known request parameters, as ARNs;
+   * call-resources.ts). Only a reader built to keep them (`resources: true`, the `usage` command's)
+   * sets it: the rotation's steps never hold resource names.
+   */
+  readonly resources?: readonly string[];
 }
 
 /** IAM ARNs are at most 2048 characters; names far less. A longer value is cut, never trusted whole. */

@@ -42,6 +42,8 @@ export interface TrailLogGroupOptions {
   readonly gate?: RateGate;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Keep the resources each record names (KeyCall.resources): the `usage` command's reads only. */
+  readonly resources?: boolean;
 }
 
 export function trailLogGroupSource(options: TrailLogGroupOptions): CallSource {
@@ -110,17 +112,17 @@ function logPages(options: TrailLogGroupOptions, accessKeyId: string): PageFetch
         limit,
       }),
     );
-    return pageOf(output, accessKeyId);
+    return pageOf(output, accessKeyId, options.resources === true);
   };
 }
 
-function pageOf(output: Pick<FilterLogEventsCommandOutput, 'events' | 'nextToken'>, accessKeyId: string): CallPage {
+function pageOf(output: Pick<FilterLogEventsCommandOutput, 'events' | 'nextToken'>, accessKeyId: string, resources: boolean): CallPage {
   const calls: KeyCall[] = [];
   let unreadable = 0;
   let reached: number | undefined;
   for (const event of output.events ?? []) {
     if (event.timestamp !== undefined && (reached === undefined || event.timestamp > reached)) reached = event.timestamp;
-    const reading = readCloudTrailRecord(event.message);
+    const reading = readCloudTrailRecord(event.message, { resources });
     if (!('call' in reading)) {
       if (reading.unreadable) unreadable += 1;
     } else if (reading.call.accessKeyId === accessKeyId) calls.push(reading.call);

@@ -25,6 +25,8 @@ export interface KeyCallReaderOptions {
     readonly clientFor: (region: string) => CloudTrailClient;
     readonly gate: RateGate;
     readonly accountId?: string;
+    /** Keep each call's resources (KeyCall.resources): the `usage` command only. */
+    readonly resources?: boolean;
   };
   /**
    * A trail's CloudWatch Logs group (CLOUDTRAIL_LOG_GROUP), its source already made (trailLogGroupSource);
@@ -141,14 +143,21 @@ export function inProcessKeyCallReader(
   clients: { readonly cloudtrailFor: (region: string) => CloudTrailClient; readonly logs: CloudWatchLogsClient },
   env: Readonly<Record<string, string | undefined>>,
   deliveryDelayMs = config.cloudtrailDeliveryDelayMs,
+  keep: { readonly resources?: boolean } = {},
 ): KeyCallReader | undefined {
   const moto = env.AWS_ENDPOINT_URL !== undefined;
+  const resources = keep.resources === true;
   return keyCallReader({
-    regions: cloudtrailRegions(config.cloudtrailRegions, env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? GLOBAL_SERVICES_REGION),
-    ...(moto ? {} : { eventHistory: { clientFor: clients.cloudtrailFor, gate: intervalRateGate(LOOKUP_EVENTS_PER_SECOND) } }),
+    regions: inProcessRegions(config, env),
+    ...(moto ? {} : { eventHistory: { clientFor: clients.cloudtrailFor, gate: intervalRateGate(LOOKUP_EVENTS_PER_SECOND), resources } }),
     ...(config.cloudtrailLogGroup === ''
       ? {}
-      : { trailLogGroup: trailLogGroupSource({ logs: clients.logs, logGroupName: config.cloudtrailLogGroup }) }),
+      : { trailLogGroup: trailLogGroupSource({ logs: clients.logs, logGroupName: config.cloudtrailLogGroup, resources }) }),
     deliveryDelayMs,
   });
+}
+
+/** The regions an in-process reader reads event history in, for a report to name. */
+export function inProcessRegions(config: Config, env: Readonly<Record<string, string | undefined>>): string[] {
+  return cloudtrailRegions(config.cloudtrailRegions, env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? GLOBAL_SERVICES_REGION);
 }

@@ -132,6 +132,41 @@ describe('the parameters the stand-in records', () => {
     expect(parseCloudTrailRecord(record)).toMatchObject({ target: 'backdoor', createdAccessKeyId: 'AKIABACKDOOR00000001' });
   });
 
+  test('an S3 call records its bucket and object key, and lists them as resources the way S3 records do; the shared parser reads them back on request', () => {
+    // Prepare
+    const parameters = recordedParameters('GetObject', { Bucket: 'reports', Key: 'daily/2026-11-30.csv', SSECustomerKey: 'KEY-VALUE' });
+
+    // Act
+    const record = cloudTrailRecord({ ...CALL, ...(parameters ? { parameters } : {}) });
+
+    // Assess
+    expect(record.requestParameters).toEqual({ bucketName: 'reports', key: 'daily/2026-11-30.csv' });
+    expect(record.resources).toEqual([
+      { type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::reports/daily/2026-11-30.csv' },
+      { accountId: '123456789012', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::reports' },
+    ]);
+    expect(JSON.stringify(record)).not.toContain('KEY-VALUE');
+    expect(parseCloudTrailRecord(record)?.resources).toBeUndefined();
+    expect(parseCloudTrailRecord(record, { resources: true })?.resources).toEqual([
+      'arn:aws:s3:::reports/daily/2026-11-30.csv',
+      'arn:aws:s3:::reports',
+    ]);
+  });
+
+  test('a bucket-level S3 call lists its bucket only; a call with no bucket lists no resource', () => {
+    // Prepare
+    const parameters = recordedParameters('GetBucketLocation', { Bucket: 'reports' });
+
+    // Act
+    const bucketCall = cloudTrailRecord({ ...CALL, operation: 'GetBucketLocation', ...(parameters ? { parameters } : {}) });
+    const listBuckets = cloudTrailRecord({ ...CALL, operation: 'ListBuckets' });
+
+    // Assess
+    expect(bucketCall.resources).toEqual([{ accountId: '123456789012', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::reports' }]);
+    expect(listBuckets).not.toHaveProperty('resources');
+    expect(listBuckets.requestParameters).toBeNull();
+  });
+
   test('any other operation records no parameters', () => {
     // Act & Assess
     expect(recordedParameters('PutUserPolicy', { UserName: 'u', PolicyDocument: '{}' })).toBeUndefined();
