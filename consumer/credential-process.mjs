@@ -360,6 +360,9 @@ async function signedRequest({ credentials, region, service, endpoint, headers, 
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
   const signature = createHmac('sha256', key).update(toSign, 'utf8').digest('hex');
   lower.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  // A User-Agent of its own, so CloudTrail (and the rotator's consumer list) tells these calls from the
+  // tool's own. Not signed, as the SDKs leave it unsigned (proxies may rewrite it).
+  lower['user-agent'] = `iam-key-rotator-credential-process/1 node/${process.versions.node}`;
   const transport = await import(url.protocol === 'http:' ? 'node:http' : 'node:https');
   return new Promise((resolve, reject) => {
     const request = transport.request(url, { method: 'POST', headers: lower, timeout: 10_000 }, (response) => {
