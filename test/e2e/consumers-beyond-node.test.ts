@@ -37,7 +37,8 @@ const children: ChildProcess[] = [];
 const proxies: AwsProxy[] = [];
 
 afterAll(async () => {
-  writeFileSync(join(home, 'stop'), '');
+  for (const name of ['stop', 'stop-pinned']) writeFileSync(join(home, name), '');
+  await consumers.stopAll();
   for (const child of children) if (child.exitCode === null) child.kill();
   await Promise.all(proxies.map((proxy) => proxy.stop()));
   rmSync(home, { recursive: true, force: true });
@@ -104,20 +105,39 @@ while not os.path.exists(os.environ["STOP_FILE"]):
     time.sleep(0.1)
 `;
 
+/** A process that copied the key once, as a job configured by hand does: it never follows a rotation. */
+const PYTHON_PINNED_LOOP = `
+import json, os, time
+import boto3
+value = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=os.environ["SECRET_ID"], VersionStage="AWSCURRENT")
+key = json.loads(value["SecretString"])
+sts = boto3.client("sts", region_name="us-east-1", endpoint_url=os.environ["STS_ENDPOINT"],
+                   aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+while not os.path.exists(os.environ["STOP_FILE"]):
+    try:
+        sts.get_caller_identity()
+        print("ok", key["AccessKeyId"], flush=True)
+    except Exception as error:
+        print("fail", type(error).__name__, flush=True)
+    time.sleep(0.1)
+`;
+
+const childEnv = (stopFile: string): Record<string, string> => ({
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? '',
+  AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+  AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? '',
+  STOP_FILE: join(home, stopFile),
+});
+
 describe('consumers beyond Node: a Node service, a Python process and the AWS CLI share one key', () => {
   test('all three follow a local rotation: no failed call, each seen by the gate on the new key before the old one is deactivated', async () => {
     // Prepare: the key, its secret, the trail, and the three consumers calling on the old key.
     const old = await createUser(USER, { 'rotation:owner': 'team@example.com' });
     await seedSecret(USER, old);
     const { trail, rotatorIam } = consumers.recorder();
-    const env = {
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? '',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? '',
-      AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? '',
-      STOP_FILE: join(home, 'stop'),
-    };
+    const env = childEnv('stop');
 
     const nodeCalls: Call[] = [];
     const credentials = fromRotatingSecret({ secretId: SECRET_ID, ttlMs: 300, client: secretsManager });
@@ -221,4 +241,41 @@ describe('consumers beyond Node: a Node service, a Python process and the AWS CL
       '198.51.100.23 iam-key-rotator-credential-process/1',
     ]);
   }, 60_000);
+  test('a Python process that copied the key once holds the gate: NeedsAttention, both keys Active, its machine named', async () => {
+    // Prepare: a following Node consumer, and a Python job that read the secret once at its start.
+    const userName = 'python-pinned';
+    const old = await createUser(userName, { 'rotation:owner': 'team@example.com' });
+    await seedSecret(userName, old);
+    const { trail, rotatorIam } = consumers.recorder();
+    const follower = consumers.start(userName, trail, 'dashboard', '198.51.100.31', true);
+    const pinnedCalls: Call[] = [];
+    const pinnedLines: string[] = [];
+    const proxy = await trailedProxy(trail, '198.51.100.32', pinnedCalls);
+    const env = {
+      ...childEnv('stop-pinned'),
+      PYTHONPATH: repoPath('consumer/python'),
+      SECRET_ID: `iam-key-rotator/${userName}`,
+      STS_ENDPOINT: proxy.endpoint,
+    };
+    const pinned = started('python3', ['-u', '-c', PYTHON_PINNED_LOOP], env, pinnedLines);
+    const until = Date.now() + 20_000;
+    while ((pinnedCalls.length < 3 || follower.snapshot().calls < 3) && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Act
+    const report = await runRotation(
+      { userName, reason: 'pinned python consumer' },
+      { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 3_000 }, clients: { iam: rotatorIam } },
+    );
+    writeFileSync(join(home, 'stop-pinned'), '');
+    if (pinned.exitCode === null) await new Promise((resolve) => pinned.once('exit', resolve));
+
+    // Assess
+    expect(report.status).toBe('NeedsAttention');
+    expect(await keysOf(userName)).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Active' });
+    expect(report.stillOnOldKey?.map((straggler) => straggler.source)).toEqual(['198.51.100.32']);
+    expect(pinnedCalls.filter((call) => !call.ok)).toEqual([]);
+    expect(new Set(pinnedCalls.map((call) => call.accessKeyId))).toEqual(new Set([old.accessKeyId]));
+    expect((await follower.stop()).keysUsed).toEqual([old.accessKeyId, report.newAccessKeyId]);
+  }, 40_000);
 });
