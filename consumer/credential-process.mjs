@@ -461,8 +461,17 @@ export async function credentials(options, { now = Date.now, random = Math.rando
   let step = nextStep(state, options.policy, now());
   let region;
   if (step.kind === 'use' && options.check) {
-    region = regionOf(options, undefined);
-    if (!(await keyWorks(options, step.key, region))) {
+    region = regionOf(options, options.profile ? profileSettings(options.profile) : undefined);
+    let works = true;
+    try {
+      works = await keyWorks(options, step.key, region);
+    } catch (error) {
+      // The check is advisory: STS unreachable or throttled says nothing against the key, which is served.
+      process.stderr.write(
+        `iam-key-rotator credential_process: --check could not ask STS (${error?.name ?? 'Error'}); the cached key is used.\n`,
+      );
+    }
+    if (!works) {
       state = { ...state, refused: true };
       writeCache(options.cacheFile, options.secretId, state);
       step = nextStep(state, options.policy, now());

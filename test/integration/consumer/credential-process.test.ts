@@ -84,9 +84,12 @@ describe('credential_process (consumer/credential-process.mjs)', () => {
   });
 
   /** One run of the script; never throws, so a test can look at a failed run's exit status and output. */
-  async function credentialProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function credentialProcess(
+    args: string[],
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(process.execPath, [SCRIPT, ...args], { env: env(), timeout: 20_000 });
+      const { stdout, stderr } = await run(process.execPath, [SCRIPT, ...args], { env: env(extraEnv), timeout: 20_000 });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -214,6 +217,22 @@ describe('credential_process (consumer/credential-process.mjs)', () => {
     expect(unchecked.AccessKeyId).toBe(first.AccessKeyId);
     expect(checked.AccessKeyId).toBe(next.AccessKeyId);
     expect(checkedAgain.AccessKeyId).toBe(next.AccessKeyId);
+  });
+
+  test('--check that cannot reach STS serves the cached key and says so on standard error', async () => {
+    // Prepare
+    const { userName, secretId, first } = await appUser();
+    const args = ['--secret-id', secretId, '--profile', 'reader', '--cache-file', cacheFile(userName), '--check'];
+    await credentialProcess(args);
+
+    // Act: nothing listens on port 9.
+    const result = await credentialProcess(args, { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Key).AccessKeyId).toBe(first.AccessKeyId);
+    expect(result.stderr).toContain('--check could not ask STS');
+    expect(result.stderr).not.toContain(first.SecretAccessKey);
   });
 
   test('a failed read is kept in the cache: exit 1 with the reason, no read during the backoff, then a read', async () => {

@@ -1,9 +1,14 @@
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { repoPath } from '../../helpers/paths.ts';
 
 // The Python helper's own tests (consumer/python/test_*.py, unittest) run here against this suite's
 // moto, so `npm test` fails when they fail. They enforce IAM auth on moto while they run and end it.
+// The Python tests end moto's auth enforcement themselves; this makes sure of it if they crash.
+afterAll(async () => {
+  await fetch(`${process.env.AWS_ENDPOINT_URL ?? ''}/moto-api/reset-auth`, { method: 'POST', body: 'inf' });
+});
+
 describe('the Python helper (consumer/python/iam_key_rotator_credentials.py)', () => {
   test('its unittest suite passes against moto, with nothing skipped', () => {
     // Act
