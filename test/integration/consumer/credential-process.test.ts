@@ -309,6 +309,24 @@ describe('credential_process (consumer/credential-process.mjs)', () => {
     expect(JSON.parse(readFileSync(cacheFile(userName), 'utf8'))).toMatchObject({ version: 1, secretId });
   });
 
+  test('a reader profile without static keys (here a credential_process of its own) is read through the SDK installed beside the script', async () => {
+    // Prepare
+    const { userName, secretId, first } = await appUser();
+    const printReader = `${process.execPath} -e "console.log(JSON.stringify({Version:1,AccessKeyId:'${reader.AccessKeyId}',SecretAccessKey:'${reader.SecretAccessKey}'}))"`;
+    writeFileSync(join(home, 'config'), `[profile chained-reader]\nregion = us-east-1\ncredential_process = ${printReader}\n`);
+    const before = proxy.requests.length;
+
+    // Act
+    const result = await credentialProcess(['--secret-id', secretId, '--profile', 'chained-reader', '--cache-file', cacheFile(userName)]);
+
+    // Assess
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect((JSON.parse(result.stdout) as Key).AccessKeyId).toBe(first.AccessKeyId);
+    expect(proxy.requests.slice(before).map((seen) => [seen.operation, seen.accessKeyId])).toEqual([
+      ['GetSecretValue', reader.AccessKeyId],
+    ]);
+  });
+
   test('without credentials to read with, it says which to give and exits 1', async () => {
     // Prepare
     const { userName, secretId } = await appUser();
