@@ -14,6 +14,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const HELP = `Usage: node credential-process.mjs --secret-id ID [options]
 
@@ -529,8 +530,9 @@ async function main() {
   }
 }
 
-// Run as a script (not when imported by the tests).
-const { fileURLToPath } = await import('node:url');
+// Run as a script (not when imported by the tests). No top-level await, so CommonJS test runners can load it.
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
-  process.exitCode = await main();
+  void main().then((code) => {
+    process.exitCode = code;
+  });
 }

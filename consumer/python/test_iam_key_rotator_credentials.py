@@ -146,6 +146,52 @@ class Decisions(unittest.TestCase):
         self.assertNotIn("wJalrXUtnFEMI", f"{raised.exception} {raised.exception.__cause__!r}")
 
 
+SHARED_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures", "consumer-decisions.json")
+
+
+class SharedTable(unittest.TestCase):
+    """The decisions of test/fixtures/consumer-decisions.json, which the Node provider and the
+    credential_process script are tested against too (in ms there, in seconds here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(SHARED_TABLE, encoding="utf-8") as table:
+            cls.table = json.load(table)
+        p = cls.table["policy"]
+        cls.policy = CachePolicy(
+            ttl=p["ttlMs"] / 1000,
+            ttl_jitter=p["ttlJitter"],
+            min_read_interval=p["minReadIntervalMs"] / 1000,
+            error_backoff=p["errorBackoffMs"] / 1000,
+            max_error_backoff=p["maxErrorBackoffMs"] / 1000,
+        )
+
+    def test_next_step(self):
+        for row in self.table["nextStep"]:
+            s = row["state"]
+            state = CacheState(
+                key=StoredKey("AKIAEXAMPLE", "example") if s["key"] else None,
+                fresh_until=s["freshUntil"] / 1000,
+                refused=s["refused"],
+                last_read_at=float("-inf") if s["lastReadAt"] is None else s["lastReadAt"] / 1000,
+                failures=s["failures"],
+                retry_at=s["retryAt"] / 1000,
+            )
+            with self.subTest(row["name"]):
+                self.assertEqual(next_step(state, self.policy, row["now"] / 1000)[0], row["expected"])
+
+    def test_backoff(self):
+        for row in self.table["backoff"]:
+            with self.subTest(row["name"]):
+                after = after_failure(CacheState(failures=row["failuresBefore"]), self.policy, 0, RuntimeError("x"), row["random"])
+                self.assertAlmostEqual(after.retry_at, row["expectedWait"] / 1000)
+
+    def test_ttl(self):
+        for row in self.table["ttl"]:
+            with self.subTest(row["name"]):
+                self.assertAlmostEqual(after_read(StoredKey("A", "s"), self.policy, 0, row["random"]).fresh_until, row["expectedFreshFor"] / 1000)
+
+
 def endpoint():
     url = os.environ.get("AWS_ENDPOINT_URL")
     if not url:

@@ -24,7 +24,7 @@ describe('the Python helper (consumer/python/iam_key_rotator_credentials.py)', (
     const report = result.stderr;
     expect({ status: result.status, report }).toMatchObject({ status: 0 });
     expect(report).toMatch(/\nOK\n?$/);
-    expect(Number(/Ran (\d+) tests?/.exec(report)?.[1] ?? 0)).toBeGreaterThanOrEqual(10);
+    expect(Number(/Ran (\d+) tests?/.exec(report)?.[1] ?? 0)).toBeGreaterThanOrEqual(13);
     expect(report).not.toMatch(/skipped|expected failure/);
   });
 });
