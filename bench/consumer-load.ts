@@ -4,7 +4,9 @@
 //   - a rotation: runRotation (the real state machine) moves the key while they call; the local
 //     CloudTrail stand-in refuses calls on a key that is not Active, as AWS does, and feeds the gate;
 //   - an unreadable secret: GetSecretValue fails (the secret does not exist) for the whole run;
-//   - a refused key: the secret's AWSCURRENT holds a deleted key, so every call is refused and retried.
+//   - a refused key: the secret's AWSCURRENT holds a deleted key, so every call is refused and retried;
+//   - callers in step: no fault, but every caller calls at the same instants (one schedule drives them),
+//     for twice as long: what the TTL jitter is for (the peak of re-reads within 100 ms).
 // "before" is the provider of commit 3b3ec73 (bench/reference/rotating-credentials-before.ts), "after"
 // today's consumer/rotating-credentials.ts with its defaults (the TTL shortened for both alike).
 // Run: npm run bench:consumer-load (BENCH_CONSUMER_SECONDS=10 sets the length of the two fault scenarios;
@@ -31,7 +33,7 @@ const TTL_MS = 3_000;
 const ROTATION_DURATIONS = { healthCheckIntervalMs: 1_000, healthCheckDeadlineMs: 30_000, observationMs: 2_000, oldKeyQuietMs: 1_000 };
 
 type Variant = 'before' | 'after';
-type Scenario = 'rotation' | 'unreadable secret' | 'refused key';
+type Scenario = 'rotation' | 'unreadable secret' | 'refused key' | 'callers in step';
 
 export interface ConsumerLoadResult {
   readonly scenario: Scenario;
@@ -87,6 +89,7 @@ async function load<T>(
   secretId: string,
   recorder: CloudTrailRecorder,
   work: () => Promise<T>,
+  inStep = false,
 ): Promise<{ result: T; seconds: number; reads: number[]; rereads: number[]; calls: number; failed: Map<string, number> }> {
   const instances = Array.from({ length: INSTANCES }, (_, index) => instance(variant, secretId, index, recorder));
   let running = true;
@@ -95,8 +98,8 @@ async function load<T>(
   const started = performance.now();
   const loops = instances.flatMap((made) =>
     Array.from({ length: CALLERS_PER_INSTANCE }, async () => {
-      // Spread the first calls over an interval, as requests arrive at a service.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * CALL_INTERVAL_MS));
+      // Spread the first calls over an interval, as requests arrive at a service; or, in step, none.
+      if (!inStep) await new Promise((resolve) => setTimeout(resolve, Math.random() * CALL_INTERVAL_MS));
       while (running) {
         const begun = performance.now();
         calls += 1;
@@ -106,7 +109,11 @@ async function load<T>(
           const name = error instanceof Error ? error.name : 'unknown';
           failed.set(name, (failed.get(name) ?? 0) + 1);
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, CALL_INTERVAL_MS - (performance.now() - begun))));
+        // In step: every caller calls at the same whole intervals from the start (one schedule drives them all).
+        const wait = inStep
+          ? CALL_INTERVAL_MS - ((performance.now() - started) % CALL_INTERVAL_MS)
+          : Math.max(0, CALL_INTERVAL_MS - (performance.now() - begun));
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }),
   );
@@ -168,6 +175,10 @@ async function scenario(variant: Variant, which: Scenario, faultSeconds: number)
       });
     } else if (which === 'unreadable secret') {
       run = await load(variant, 'iam-key-rotator/no-such-user', recorder, sleep);
+    } else if (which === 'callers in step') {
+      await createSecretHolding(secrets, secretId, holding);
+      const longer = () => new Promise<string>((resolve) => setTimeout(() => resolve(`${2 * faultSeconds} s`), 2 * faultSeconds * 1000));
+      run = await load(variant, secretId, recorder, longer, true);
     } else {
       await createSecretHolding(secrets, secretId, holding);
       await rotatorIam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }));
@@ -199,7 +210,7 @@ export async function benchConsumerLoad(log: (text: string) => void = console.er
   // the endpoint of their first request, so a second server would not be reached by a second rotation.
   await onFreshMoto(async () => {
     const chosen = process.env.BENCH_CONSUMER_SCENARIOS?.split(',');
-    for (const which of ['rotation', 'unreadable secret', 'refused key'] as const) {
+    for (const which of ['rotation', 'unreadable secret', 'refused key', 'callers in step'] as const) {
       if (chosen && !chosen.includes(which)) continue;
       for (const variant of ['before', 'after'] as const) {
         const result = await scenario(variant, which, faultSeconds);
