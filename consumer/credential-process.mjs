@@ -213,6 +213,8 @@ export function writeCache(path, secretId, state) {
  */
 async function withLock(path, waitMs, work) {
   const lock = `${path}.lock`;
+  // The first run makes the cache's directory (only its owner may enter it), so the lock has a place.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const until = Date.now() + waitMs;
   for (;;) {
     try {

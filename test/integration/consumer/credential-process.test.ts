@@ -327,6 +327,20 @@ describe('credential_process (consumer/credential-process.mjs)', () => {
     ]);
   });
 
+  test('with no --cache-file the cache goes to ~/.aws/iam-key-rotator/, a directory made for its owner only', async () => {
+    // Prepare
+    const { secretId, first } = await appUser();
+
+    // Act
+    const result = await credentialProcess(['--secret-id', secretId, '--profile', 'reader']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Key).AccessKeyId).toBe(first.AccessKeyId);
+    expect(statSync(join(home, '.aws', 'iam-key-rotator')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, '.aws', 'iam-key-rotator', `${secretId.replace('/', '_')}.json`)).mode & 0o777).toBe(0o600);
+  });
+
   test('without credentials to read with, it says which to give and exits 1', async () => {
     // Prepare
     const { userName, secretId } = await appUser();
