@@ -251,6 +251,7 @@ class AgainstMoto(unittest.TestCase):
         return new["AccessKeyId"]
 
     def test_a_session_follows_a_rotation_with_one_retried_call_and_no_restart(self):
+        # Prepare: a session on the user's secret, and a client pinned to the first key for contrast.
         user, secret_id, first = self.app_user("py-app")
         session = rotating_session(secret_id, reader_session=self.admin)
         sts = session.client("sts")
@@ -259,8 +260,10 @@ class AgainstMoto(unittest.TestCase):
         self.assertEqual(provider.key().access_key_id, first)
         pinned = boto3.client("sts", region_name="us-east-1", aws_access_key_id=first, aws_secret_access_key=provider.key().secret_access_key)
 
+        # Act
         second = self.rotate_and_delete(user, secret_id, first)
 
+        # Assess
         with self.assertRaises(ClientError) as refused:
             pinned.get_caller_identity()
         self.assertEqual(refused.exception.response["Error"]["Code"], "InvalidClientTokenId")
@@ -271,6 +274,7 @@ class AgainstMoto(unittest.TestCase):
         self.assertEqual(provider.reads, 2)
 
     def test_twenty_threads_refused_together_cost_one_read_and_all_succeed(self):
+        # Prepare: the session holds the first key, which is then deleted.
         user, secret_id, first = self.app_user("py-threads")
         session = rotating_session(secret_id, reader_session=self.admin, policy=CachePolicy(min_read_interval=0))
         sts = session.client("sts")
@@ -285,29 +289,35 @@ class AgainstMoto(unittest.TestCase):
             except Exception as error:  # noqa: BLE001 - collected for the assertion
                 errors.append(error)
 
+        # Act
         threads = [threading.Thread(target=call) for _ in range(20)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
+        # Assess
         self.assertEqual(errors, [])
         self.assertEqual(provider.reads, 2)
 
     def test_a_missing_secret_raises_with_its_cause_and_is_not_read_again_during_the_backoff(self):
+        # Prepare
         provider = RotatingSecretCredentials(f"iam-key-rotator/nobody-{self.suffix}", reader_session=self.admin)
 
+        # Act
         with self.assertRaises(RotatingSecretUnavailableError) as first:
             provider.key()
         with self.assertRaises(RotatingSecretUnavailableError):
             provider.key()
 
+        # Assess
         self.assertIsInstance(first.exception.__cause__, ClientError)
         self.assertEqual(first.exception.__cause__.response["Error"]["Code"], "ResourceNotFoundException")
         self.assertIn("1 failed read in a row", str(first.exception))
         self.assertEqual(provider.reads, 1)
 
     def test_after_the_ttl_the_new_key_is_read_without_any_refusal(self):
+        # Prepare: a key read at the start of a 300 s TTL, then rotated (the old key still works).
         user, secret_id, first = self.app_user("py-ttl")
         clock = Clock()
         provider = RotatingSecretCredentials(secret_id, reader_session=self.admin, policy=CachePolicy(ttl=300), clock=clock, random=lambda: 0.5)
@@ -316,11 +326,13 @@ class AgainstMoto(unittest.TestCase):
         new = iam.create_access_key(UserName=user)["AccessKey"]
         self.admin.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps({"AccessKeyId": new["AccessKeyId"], "SecretAccessKey": new["SecretAccessKey"]}))
 
+        # Act
         clock.now += 299
         within = provider.key().access_key_id
         clock.now += 1
         after = provider.key().access_key_id
 
+        # Assess
         self.assertEqual((within, after), (first, new["AccessKeyId"]))
         self.assertEqual(provider.reads, 2)
 
