@@ -1,6 +1,6 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import type { FinalizeRequestMiddleware, MetadataBearer, MiddlewareStack } from '@aws-sdk/types';
+import type { FinalizeRequestMiddleware, HandlerExecutionContext, MetadataBearer, MiddlewareStack } from '@aws-sdk/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { silentLogger } from '#shared/base/logger.ts';
@@ -178,6 +178,28 @@ export class CloudTrailRecorder {
   }): void {
     nextId += 1;
     this.authentication.watchKeyChanges(iam, `cloudtrail-recorder-watch-${nextId}`);
+  }
+
+  /**
+   * Records one request that reached the local AWS another way than through an SDK client of this
+   * process: a proxy in front of moto for consumers that are other processes (the AWS CLI, Python).
+   * The same rules as `attach`: a request whose key is not Active is refused with the error AWS gives
+   * (a CredentialsRefusedError), before `send`, and leaves no record. `send` forwards the request and
+   * resolves with its `$metadata` on success; a refusal by the service is thrown as an error named by
+   * its code, with `$metadata.httpStatusCode`, and recorded with that code.
+   */
+  async recordRequest(
+    origin: CallOrigin,
+    request: { readonly headers: Readonly<Record<string, unknown>> },
+    operation: string,
+    send: () => Promise<MetadataBearer>,
+  ): Promise<MetadataBearer> {
+    const context = { commandName: `${operation}Command` } as HandlerExecutionContext;
+    const handler = this.middleware<object, MetadataBearer>(origin)(async () => {
+      const output = await send();
+      return { output, response: undefined };
+    }, context);
+    return (await handler({ request, input: {} })).output;
   }
 
   stats(): RecorderStats {

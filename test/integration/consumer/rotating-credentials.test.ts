@@ -90,4 +90,33 @@ describe('fromRotatingSecret', () => {
     expect(after.Arn).toMatch(/:user\/app$/);
     expect((await credentials()).accessKeyId).toBe(second.AccessKeyId);
   });
+
+  test('fifty requests refused together on a deleted key cost one read of the secret, and all succeed on the retry', async () => {
+    // Prepare: the provider holds the first key; the rotator then replaces it and deletes it.
+    const secrets = new SecretsManagerClient({ credentials: admin });
+    let reads = 0;
+    secrets.middlewareStack.add(
+      (next) => async (args) => {
+        reads += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countReads' },
+    );
+    const credentials = fromRotatingSecret({ secretId: 'iam-key-rotator/app', ttlMs: 3_600_000, minReadIntervalMs: 0, client: secrets });
+    const sts = credentials.attach(new STSClient({ credentials, maxAttempts: 1 }));
+    const held = (await credentials()).accessKeyId;
+    const rotatorIam = new IAMClient({ credentials: admin });
+    const next = await createKey(rotatorIam, 'app');
+    await secrets.send(new PutSecretValueCommand({ SecretId: 'iam-key-rotator/app', SecretString: keyJson(next) }));
+    await rotatorIam.send(new DeleteAccessKeyCommand({ UserName: 'app', AccessKeyId: held }));
+    reads = 0;
+
+    // Act
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => sts.send(new GetCallerIdentityCommand({}))));
+
+    // Assess
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(reads).toBe(1);
+    expect((await credentials()).accessKeyId).toBe(next.AccessKeyId);
+  });
 });

@@ -290,6 +290,41 @@ describe('the local CloudTrail recorder', () => {
     expect(leak.secretCount).toBe(2);
     for (const text of texts) expect(text).not.toMatch(/Signature=|sessionToken|x-amz-security-token|SecretAccessKey/i);
   });
+
+  test('a request from another process (recordRequest) is recorded from the origin given, and refused unsent on an Inactive key', async () => {
+    // Prepare: a signed request as a proxy in front of moto receives it from, say, the AWS CLI.
+    const key = await userWithSecret('trail-proxied');
+    const recorder = new CloudTrailRecorder({ iam, logs, statusCacheMs: 0 });
+    const headers = {
+      authorization: `AWS4-HMAC-SHA256 Credential=${key.accessKeyId}/20261203/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
+      'user-agent': CLI_AGENT,
+    };
+    let sent = 0;
+    const send = async () => {
+      sent += 1;
+      return { $metadata: { httpStatusCode: 200, requestId: 'proxied-1' } };
+    };
+
+    // Act
+    await recorder.recordRequest({ sourceIp: '203.0.113.9' }, { headers }, 'GetCallerIdentity', send);
+    await setStatus('trail-proxied', key.accessKeyId, 'Inactive');
+    const refused = await recorder
+      .recordRequest({ sourceIp: '203.0.113.9' }, { headers }, 'GetCallerIdentity', send)
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(sent).toBe(1);
+    expect(refused).toMatchObject({ name: 'InvalidClientTokenId' });
+    const records = await recordsOf(key.accessKeyId);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      eventName: 'GetCallerIdentity',
+      eventSource: 'sts.amazonaws.com',
+      sourceIPAddress: '203.0.113.9',
+      userAgent: CLI_AGENT,
+      requestID: 'proxied-1',
+    });
+  });
 });
 
 /** The consumer's secret moved to a new key, as Promote leaves it. */
