@@ -46,8 +46,8 @@ export function migrationChecklist(input: {
   });
   steps.push(
     `Watch the key go quiet: iam-key-rotator consumers ${input.userName} lists no consumer after the switch, and iam-key-rotator scan shows the key unused.`,
-    `Deactivate, do not delete yet: ${input.accessKeyIds.map((id) => `aws iam update-access-key --user-name ${input.userName} --access-key-id ${id} --status Inactive`).join('; ') || '(the user has no keys)'}. A consumer missed shows up as failures, and reactivating the key undoes it.`,
-    `After a quiet observation period (a week, or the longest job cycle), delete the keys (aws iam delete-access-key) and the user, and remove its secret.`,
+    `Retire each key: ${input.accessKeyIds.map((id) => `iam-key-rotator retire ${input.userName} --key ${id}`).join('; ') || '(the user has no keys)'} (add --delete-secret to the last one). It waits until no consumer has used the key for the quiet period, deactivates it, observes (iam-key-rotator abort reactivates it), then deletes it.`,
+    `Once every key is retired, delete the user (aws iam delete-user, after its policies and groups).`,
   );
   if (input.blindSpots.length > 0) steps.push(`The evidence could not see: ${input.blindSpots.join('; ')}.`);
   return steps;

@@ -299,7 +299,7 @@ describe('iam-key-rotator usage', () => {
     expect(result.out).toMatch(/Lambda execution role/);
     expect(result.out).toMatch(/GitHub Actions OIDC federation/);
     expect(result.out).toMatch(/Migration checklist:/);
-    expect(result.out).toMatch(/update-access-key --user-name usage-multi --access-key-id AKIA\w+ --status Inactive/);
+    expect(result.out).toMatch(/iam-key-rotator retire usage-multi --key AKIA\w+/);
   });
 
   test('the permissions it names are enough with IAM enforcing them (moto’s auth on), and one fewer is refused', async () => {

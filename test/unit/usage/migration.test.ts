@@ -41,8 +41,8 @@ describe('migrationChecklist', () => {
     );
     expect(steps[2]).not.toMatch(/It used only/);
     expect(steps[3]).toMatch(/iam-key-rotator consumers billing-export/);
-    expect(steps[4]).toMatch(/update-access-key --user-name billing-export --access-key-id AKIAIOSFODNN7EXAMPLE --status Inactive/);
-    expect(steps[5]).toMatch(/^After a quiet observation period.*delete the keys/);
+    expect(steps[4]).toMatch(/iam-key-rotator retire billing-export --key AKIAIOSFODNN7EXAMPLE/);
+    expect(steps[5]).toMatch(/^Once every key is retired, delete the user/);
     expect(steps[6]).toBe('The evidence could not see: management events only.');
   });
 
