@@ -4,6 +4,11 @@
  */
 
 /** Rotates one key by hand: a new attempt when an earlier run of it ended. `accountId` only for a member account. */
+/** Retires one key (no replacement): a new attempt when an earlier retirement of it ended. */
+export function retireCommand(userName: string, accessKeyId?: string, accountId?: string): string {
+  return `iam-key-rotator retire ${userName}${accessKeyId === undefined ? '' : ` --key ${accessKeyId}`}${accountId === undefined ? '' : ` --account ${accountId}`}`;
+}
+
 export function rotateCommand(userName: string, accessKeyId?: string, accountId?: string): string {
   return `iam-key-rotator rotate ${userName}${accessKeyId === undefined ? '' : ` --key ${accessKeyId}`}${accountId === undefined ? '' : ` --account ${accountId}`}`;
 }

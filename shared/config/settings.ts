@@ -9,7 +9,8 @@ import { parseSelfRefreshUsers } from './self-refresh.ts';
 
 export const HEALTH_CHECKS = ['consumers-moved', 'new-key-used', 'old-key-idle', 'http', 'manual'] as const;
 export type HealthCheck = (typeof HEALTH_CHECKS)[number];
-export const UNUSED_ACTIONS = ['notify', 'deactivate'] as const;
+/** `retire`: the scan starts a retirement (kind retire), which cuts the key only once nothing has used it for the quiet period. */
+export const UNUSED_ACTIONS = ['notify', 'deactivate', 'retire'] as const;
 export type UnusedAction = (typeof UNUSED_ACTIONS)[number];
 /** What happens to a leaked key after its replacement's observation period: deleted, or kept Inactive for forensics. */
 export const COMPROMISED_KEY_ACTIONS = ['delete', 'keep-inactive'] as const;
@@ -84,7 +85,7 @@ export const SETTINGS = {
   unusedAction: {
     env: 'UNUSED_KEY_ACTION',
     default: 'notify',
-    schema: z.enum(UNUSED_ACTIONS, { message: 'UNUSED_KEY_ACTION must be "notify" or "deactivate"' }),
+    schema: z.enum(UNUSED_ACTIONS, { message: 'UNUSED_KEY_ACTION must be "notify", "deactivate" or "retire"' }),
   },
   maxStartsPerRun: {
     env: 'MAX_ROTATIONS_PER_RUN',

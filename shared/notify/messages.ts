@@ -1,4 +1,4 @@
-import { rotateCommand } from '../base/cli-commands.ts';
+import { retireCommand, rotateCommand } from '../base/cli-commands.ts';
 import { QUIET_EVENTS, type NotificationEvent } from '../config/notification-events.ts';
 
 /**
@@ -57,6 +57,8 @@ export interface NotificationFacts {
   readonly executionName?: string | undefined;
   /** unused-key: the scan deactivated the key (UNUSED_KEY_ACTION=deactivate). */
   readonly keyDeactivated?: boolean | undefined;
+  /** unused-key: the scan started the key's retirement (UNUSED_KEY_ACTION=retire). */
+  readonly retirementStarted?: boolean | undefined;
   /** A stable id for chat tools when there is no execution (the scan's dedupe id). */
   readonly reference?: string | undefined;
   /** Applied tags that weaken an account default (tag, its value, the default): shown so the owner sees who loosened what. */
@@ -141,14 +143,19 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
     title: (f) => `${f.keyDeactivated ? 'Deactivated unused' : 'Unused'} access key of ${f.userName}`,
     happened: (f) =>
       `Key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} looks unused: ${f.reason ?? ''}.` +
-      (f.keyDeactivated ? ' The scan deactivated it (UNUSED_KEY_ACTION=deactivate); it was not deleted.' : ''),
+      (f.keyDeactivated ? ' The scan deactivated it (UNUSED_KEY_ACTION=deactivate); it was not deleted.' : '') +
+      (f.retirementStarted
+        ? ' The scan started its retirement (UNUSED_KEY_ACTION=retire): it is deactivated only once nothing has used it for the quiet period, then observed and deleted.'
+        : ''),
     // The scan does not read secrets: a key the user's secret holds as AWSCURRENT may look unused
     // (its consumers have not moved yet), and deleting it would cut them off the day they do.
     todo: (f) =>
       f.keyDeactivated
         ? `If something still needs it, set it Active again (aws iam update-access-key --user-name ${f.userName} --access-key-id ${key(f.oldAccessKeyId)} --status Active). ` +
           `Delete it only if nothing needs it and ${secret(f)} does not hold it as AWSCURRENT.`
-        : `If nothing needs it and ${secret(f)} does not hold it as AWSCURRENT, delete it. If something does, it will be rotated like any other key.`,
+        : f.retirementStarted
+          ? `Nothing, unless something still needs it: then stop the retirement (iam-key-rotator abort ${f.userName}). You will hear when the key is deactivated.`
+          : `If nothing needs it and ${secret(f)} does not hold it as AWSCURRENT, retire it: ${retireCommand(f.userName, f.oldAccessKeyId, memberAccount(f))} (it waits until nothing has used the key for the quiet period, so a forgotten consumer is not cut). If something does, it will be rotated like any other key.`,
   },
   'exemption-expiring': {
     severity: 'info',

@@ -1,11 +1,11 @@
-import { rotateCommand } from '../base/cli-commands.ts';
+import { retireCommand, rotateCommand } from '../base/cli-commands.ts';
 import { daysBetween } from '../base/clock.ts';
 import type { UserSettings } from '../config/user-settings.ts';
 import type { KeyStatus } from '../aws/iam.ts';
 
 export const KEY_CLASSES = ['ok', 'warn', 'due', 'unused', 'exempt', 'inactive'] as const;
 export type KeyClass = (typeof KEY_CLASSES)[number];
-export type KeyAction = 'none' | 'notify' | 'rotate' | 'deactivate';
+export type KeyAction = 'none' | 'notify' | 'rotate' | 'deactivate' | 'retire';
 
 /** What the policy needs to know about one key; the same for a live read and a credential report row. */
 export interface KeyTimes {
@@ -125,6 +125,16 @@ export interface Skipped<T> {
 export const CAP_REACHED = 'cap reached; next run';
 
 /**
+ * Which workflow a selection starts: scheduled rotations of due keys, or (UNUSED_KEY_ACTION=retire)
+ * retirements of unused keys. `busyUsers`: users a workflow already starts for in this run, whose
+ * other keys wait.
+ */
+export interface ScanWorkflow {
+  readonly kind: 'scheduled' | 'retire';
+  readonly busyUsers: ReadonlySet<string>;
+}
+
+/**
  * Picks the `due` keys to start, oldest first, up to `cap`. Keys that already have an execution of
  * that name (running, or ended without removing the key) never count against the cap, so a backlog
  * drains at `cap` new rotations per run while earlier ones are still in their health gate.
@@ -138,28 +148,33 @@ export function selectRotations<T extends RotationCandidate>(
   cap: number,
   existing: ReadonlyMap<string, string> = new Map(),
   accountId?: string,
+  workflow: ScanWorkflow = { kind: 'scheduled', busyUsers: new Set() },
 ): { readonly selected: readonly T[]; readonly skipped: readonly Skipped<T>[] } {
-  const due = candidates.filter((candidate) => candidate.class === 'due').sort(oldestFirst);
+  const retiring = workflow.kind === 'retire';
+  const due = candidates
+    .filter((candidate) => (retiring ? candidate.class === 'unused' && candidate.action === 'retire' : candidate.class === 'due'))
+    .sort(oldestFirst);
   const keysInRotation = runningKeyIds(existing);
   const selected: T[] = [];
   const skipped: Skipped<T>[] = [];
   // One rotation per user at a time: two would fight over the two-key limit and the user's secret.
-  const busyUsers = new Set(
-    due
+  const busyUsers = new Set([
+    ...workflow.busyUsers,
+    ...due
       .filter((candidate) => existing.get(candidate.executionName) === 'RUNNING' || keysInRotation.has(candidate.accessKeyId))
       .map((candidate) => candidate.userName),
-  );
+  ]);
   for (const candidate of due) {
     const status = existing.get(candidate.executionName);
     if (status === 'RUNNING') skipped.push({ candidate, reason: `rotation already running (execution ${candidate.executionName})` });
     else if (status === undefined && keysInRotation.has(candidate.accessKeyId)) {
       skipped.push({ candidate, reason: 'another rotation of this key (manual or compromise) is running; the next scan looks again' });
     } else if (status !== undefined) {
-      const restartWith = rotateCommand(candidate.userName, candidate.accessKeyId, accountId);
+      const restartWith = (retiring ? retireCommand : rotateCommand)(candidate.userName, candidate.accessKeyId, accountId);
       skipped.push({
         candidate,
         reason:
-          `a scheduled rotation of this key already ended ${status} (execution ${candidate.executionName}); the scan does not start it again. ` +
+          `a ${retiring ? 'retirement' : 'scheduled rotation'} of this key already ended ${status} (execution ${candidate.executionName}); the scan does not start it again. ` +
           `See why with \`iam-key-rotator status ${candidate.userName}\`, then start it again: \`${restartWith}\``,
         restartWith,
       });

@@ -26,8 +26,10 @@ export function planScanNotifications(
   deactivated: readonly KeyOutcome[],
   config: Pick<Config, 'exemptionWarnDays'>,
   now: Date,
+  retiring: readonly KeyOutcome[] = [],
 ): NotificationRequest[] {
   const wasDeactivated = new Set(deactivated.map((key) => key.accessKeyId));
+  const wasRetired = new Set(retiring.map((key) => key.accessKeyId));
   const requests: NotificationRequest[] = [];
   const common = (key: ScannedKey) => ({
     userName: key.userName,
@@ -50,7 +52,13 @@ export function planScanNotifications(
       const keyDeactivated = wasDeactivated.has(key.accessKeyId);
       const dedupeId = `key#${key.accessKeyId}#unused-key#${key.lastUsedAt?.slice(0, 10) ?? 'never'}${keyDeactivated ? '#deactivated' : ''}`;
       requests.push({
-        facts: { ...common(key), event: 'unused-key', keyDeactivated, reference: dedupeId },
+        facts: {
+          ...common(key),
+          event: 'unused-key',
+          keyDeactivated,
+          ...(wasRetired.has(key.accessKeyId) ? { retirementStarted: true } : {}),
+          reference: dedupeId,
+        },
         dedupeId,
         keepForMs: SCAN_NOTICE_KEEP_MS,
       });

@@ -11,6 +11,7 @@ import {
   KEY_CLASSES,
   accountExemption,
   classifyKey,
+  runningKeyIds,
   selectDeactivations,
   selectRotations,
   type KeyAction,
@@ -22,12 +23,14 @@ import { protection } from '../config/exemptions.ts';
 import { RotationExecutions } from './rotation-executions.ts';
 
 export const SCHEDULED_KIND = 'scheduled';
+/** UNUSED_KEY_ACTION=retire: the workflow the scan starts for an unused key. */
+export const RETIRE_KIND = 'retire';
 
-/** The state machine input of a scheduled rotation. No timestamps: the same key always gives the same input. */
+/** The state machine input of a scheduled rotation or retirement. No timestamps: the same key always gives the same input. */
 export interface ScheduledRotationInput {
   readonly userName: string;
   readonly accessKeyId: string;
-  readonly kind: typeof SCHEDULED_KIND;
+  readonly kind: typeof SCHEDULED_KIND | typeof RETIRE_KIND;
   readonly requestedBy: 'scanner';
   readonly reason: string;
   /** Organization scans: the member account the rotation acts in (through its member role); absent for the rotator's own account. */
@@ -104,6 +107,8 @@ export interface KeyOutcome {
 export interface StartedRotation extends KeyOutcome {
   readonly executionName: string;
   readonly executionArn: string;
+  /** `retire`: a retirement of an unused key (UNUSED_KEY_ACTION=retire); absent: a scheduled rotation. */
+  readonly kind?: typeof RETIRE_KIND;
 }
 
 export interface SkippedAction extends KeyOutcome {
@@ -214,7 +219,7 @@ export async function scanAccount(options: ScanOptions): Promise<ScanResult> {
   if (plan.toRead.length > 0) run.progress(`reading the keys of ${plan.toRead.length} user${plan.toRead.length === 1 ? '' : 's'}…`);
   const keys = await run.readKeysOf(plan.toRead);
   const executions = new RotationExecutions(options.sfn, config.stateMachineArn, run.concurrency);
-  if (keys.some((key) => key.class === 'due') || plan.dueOnly.length > 0) await executions.loadRunning();
+  if (keys.some((key) => key.class === 'due' || key.action === 'retire') || plan.dueOnly.length > 0) await executions.loadRunning();
   const deferredRead = await run.readDueOldestFirst(plan.dueOnly, keys, executions);
   for (const key of keys) run.counts[key.class] += 1;
 
@@ -378,7 +383,7 @@ class ScanRun {
     dueOnly.sort((a, b) => a.oldestDue - b.oldestDue || a.user.facts.userName.localeCompare(b.user.facts.userName));
     let next = 0;
     const startable = async (): Promise<number> => {
-      const candidates = dueCandidates(keys);
+      const candidates = workflowCandidates(keys, SCHEDULED_KIND);
       await executions.resolve(candidates, cap);
       return selectRotations(candidates, cap, executions.statuses).selected.length;
     };
@@ -451,23 +456,46 @@ interface DeferredUser {
   readonly classes: readonly KeyClass[];
 }
 
-function dueCandidates(keys: readonly ScannedKey[]) {
+function workflowCandidates(keys: readonly ScannedKey[], kind: typeof SCHEDULED_KIND | typeof RETIRE_KIND) {
   return keys
-    .filter((key) => key.class === 'due')
+    .filter((key) => (kind === RETIRE_KIND ? key.class === 'unused' && key.action === 'retire' : key.class === 'due'))
     .map((key) => ({
       ...key,
       createdAt: new Date(key.createdAt),
-      executionName: executionName(key.userName, key.accessKeyId, SCHEDULED_KIND),
+      executionName: executionName(key.userName, key.accessKeyId, kind),
     }));
 }
 
+/**
+ * The workflows this scan starts, within one cap: scheduled rotations of due keys first, then
+ * (UNUSED_KEY_ACTION=retire) retirements of unused keys with what the cap has left. One workflow per
+ * user: a user whose rotation starts in this run has its unused key retired by a later scan.
+ */
 async function startRotations(
   options: ScanOptions,
   keys: readonly ScannedKey[],
   executions: RotationExecutions,
 ): Promise<{ started: StartedRotation[]; skipped: SkippedAction[] }> {
+  const rotations = await startWorkflows(options, keys, executions, SCHEDULED_KIND, options.config.maxStartsPerRun, new Set());
+  if (options.config.unusedAction !== 'retire') return rotations;
+  const busy = new Set(rotations.started.map((started) => started.userName));
+  const running = runningKeyIds(executions.statuses);
+  for (const key of keys) if (running.has(key.accessKeyId)) busy.add(key.userName);
+  const left = Math.max(0, options.config.maxStartsPerRun - rotations.started.length);
+  const retirements = await startWorkflows(options, keys, executions, RETIRE_KIND, left, busy);
+  return { started: [...rotations.started, ...retirements.started], skipped: [...rotations.skipped, ...retirements.skipped] };
+}
+
+async function startWorkflows(
+  options: ScanOptions,
+  keys: readonly ScannedKey[],
+  executions: RotationExecutions,
+  kind: typeof SCHEDULED_KIND | typeof RETIRE_KIND,
+  cap: number,
+  busyUsers: ReadonlySet<string>,
+): Promise<{ started: StartedRotation[]; skipped: SkippedAction[] }> {
   const { sfn, config, dryRun } = options;
-  const candidates = dueCandidates(keys);
+  const candidates = workflowCandidates(keys, kind);
   const started: StartedRotation[] = [];
   const skipped: SkippedAction[] = [];
   if (candidates.length === 0) return { started, skipped };
@@ -476,8 +504,8 @@ async function startRotations(
     return { started, skipped };
   }
 
-  await executions.resolve(candidates, config.maxStartsPerRun);
-  const plan = selectRotations(candidates, config.maxStartsPerRun, executions.statuses, options.account?.accountId);
+  await executions.resolve(candidates, cap);
+  const plan = selectRotations(candidates, cap, executions.statuses, options.account?.accountId, { kind, busyUsers });
   for (const { candidate, reason, restartWith } of plan.skipped)
     skipped.push({ ...outcome(candidate), reason, ...(restartWith === undefined ? {} : { restartWith }) });
   for (const candidate of plan.selected) {
@@ -488,7 +516,7 @@ async function startRotations(
     const input: ScheduledRotationInput = {
       userName: candidate.userName,
       accessKeyId: candidate.accessKeyId,
-      kind: SCHEDULED_KIND,
+      kind,
       requestedBy: 'scanner',
       reason: candidate.reason,
       ...(options.account === undefined ? {} : { accountId: options.account.accountId, accountName: options.account.accountName }),
@@ -497,14 +525,19 @@ async function startRotations(
       const response = await sfn.send(
         new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: candidate.executionName, input: JSON.stringify(input) }),
       );
-      started.push({ ...outcome(candidate), executionName: candidate.executionName, executionArn: response.executionArn ?? '' });
+      started.push({
+        ...outcome(candidate),
+        executionName: candidate.executionName,
+        executionArn: response.executionArn ?? '',
+        ...(kind === RETIRE_KIND ? { kind } : {}),
+      });
     } catch (error) {
       skipped.push({
         ...outcome(candidate),
         reason:
           errorName(error) === 'ExecutionAlreadyExists'
             ? `execution ${candidate.executionName} already exists with another input (started by someone else between listing and starting)`
-            : `could not start the rotation: ${errorMessage(error)}`,
+            : `could not start the ${kind === RETIRE_KIND ? 'retirement' : 'rotation'}: ${errorMessage(error)}`,
         error: errorName(error),
       });
     }

@@ -76,7 +76,8 @@ export async function runScheduledScan(
     // Findings name each key: the due users the cap leaves for later are read too (one ListAccessKeys each).
     readDeferredKeys: writesFindings(deps, dryRun, options.account),
   });
-  const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf));
+  const retiring = result.rotationsStarted.filter((started) => started.kind === 'retire');
+  const notices = dryRun ? [] : planScanNotifications(result.keys, result.keysDeactivated, deps.config, new Date(result.asOf), retiring);
   const summary = summarize(
     result,
     await sendScanNotifications(notices, deps.notifier),

@@ -271,6 +271,41 @@ describe('scanAccount against moto', () => {
     expect(neverUsedNow.AccessKeyMetadata?.[0]?.Status).toBe('Inactive');
   });
 
+  test('UNUSED_KEY_ACTION=retire: an unused key is handed to a retirement (kind retire) within the cap, the key untouched; a second scan starts nothing new', async () => {
+    // Prepare: one user with an unused key, and one whose key is due (UNUSED_AFTER_DAYS past the jump for it).
+    await iam.send(new CreateUserCommand({ UserName: 'idle-job' }));
+    const idle = (await iam.send(new CreateAccessKeyCommand({ UserName: 'idle-job' }))).AccessKey;
+    await iam.send(new CreateUserCommand({ UserName: 'busy-job' }));
+    const busyKey = (await iam.send(new CreateAccessKeyCommand({ UserName: 'busy-job' }))).AccessKey;
+    if (!busyKey?.SecretAccessKey || !idle) throw new Error('moto returned no key');
+    await iam.send(new TagUserCommand({ UserName: 'busy-job', Tags: [{ Key: 'rotation:unused-after-days', Value: '365' }] }));
+    const env = { UNUSED_AFTER_DAYS: '45', UNUSED_KEY_ACTION: 'retire', MAX_ROTATIONS_PER_RUN: '2' };
+
+    // Act
+    const first = await scanAccount(options(100, env));
+    const second = await scanAccount(options(100, env));
+
+    // Assess
+    const inputs = await Promise.all(
+      first.rotationsStarted.map(
+        async (started) =>
+          JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }))).input ?? '{}') as Record<
+            string,
+            unknown
+          >,
+      ),
+    );
+    expect(inputs.map((input) => [input.userName, input.kind]).sort()).toEqual([
+      ['busy-job', 'scheduled'],
+      ['idle-job', 'retire'],
+    ]);
+    expect(first.rotationsStarted.find((started) => started.userName === 'idle-job')).toMatchObject({ kind: 'retire' });
+    expect(first.keysDeactivated).toEqual([]);
+    expect((await iam.send(new ListAccessKeysCommand({ UserName: 'idle-job' }))).AccessKeyMetadata?.[0]?.Status).toBe('Active');
+    expect(second.rotationsStarted).toEqual([]);
+    expect(await executionCount()).toBe(2);
+  });
+
   test('named users are read directly; an unknown one is reported and the others are scanned', async () => {
     // Prepare
     await seedUsers(iam, 2);

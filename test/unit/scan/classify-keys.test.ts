@@ -249,6 +249,28 @@ describe('selectRotations', () => {
     executionName: `${userName}-exec`,
   });
 
+  test('retirements (UNUSED_KEY_ACTION=retire): unused keys only, none for a user another workflow starts for, and an ended one is restarted by retire', () => {
+    // Prepare
+    const retirable = (userName: string, age: number) => ({ ...candidate(userName, age, 'unused'), action: 'retire' as const });
+    const noticed = { ...candidate('noticed', 400, 'unused'), action: 'notify' as const };
+
+    // Act
+    const plan = selectRotations(
+      [retirable('idle', 300), retirable('rotating', 250), retirable('ended', 200), noticed, candidate('due-one', 500)],
+      25,
+      new Map([['ended-exec', 'FAILED']]),
+      undefined,
+      { kind: 'retire', busyUsers: new Set(['rotating']) },
+    );
+
+    // Assess
+    expect(plan.selected.map((selected) => selected.userName)).toEqual(['idle']);
+    expect(plan.skipped.map((skipped) => [skipped.candidate.userName, skipped.restartWith ?? skipped.reason])).toEqual([
+      ['rotating', ONE_PER_USER],
+      ['ended', 'iam-key-rotator retire ended --key AKIAENDED'],
+    ]);
+  });
+
   test('one rotation per user per run: a user with two due keys gets one, and a user whose other key rotates gets none', () => {
     // Prepare: twin has two due keys; busy's older key is rotating; a is alone.
     const twinOld = { ...candidate('twin', 300), accessKeyId: 'AKIATWIN1', executionName: 'twin-1' };
