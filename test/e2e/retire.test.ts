@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TagUserCommand } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { runRotation, type StateRecord } from '#local/runner.ts';
+import { loadConfig } from '#shared/config/settings.ts';
 import { ABORT_TAG } from '#shared/rotation/decisions.ts';
 import { createUser, iam, keysOf, notificationsFor, quietLogger, secretsManager, seedSecret } from '../helpers/rotation-fixtures.ts';
 import { TrailedConsumers } from '../helpers/trailed-consumers.ts';
@@ -106,6 +109,40 @@ describe('retire: a key taken out of service with no replacement', () => {
     expect(report.status).toBe('RolledBack');
     expect(await keysOf('retire-aborted')).toEqual({ [old.accessKeyId]: 'Active' });
     expect(await emailOf('retire-aborted', 'rolled-back')).toContain(`Key ${old.accessKeyId} is Active again`);
+  }, 60_000);
+
+  test('a health URL that fails once the key is Inactive rolls the retirement back: the key is Active again', async () => {
+    // Prepare: the service behind the URL breaks when the key is cut (it was the silent consumer no record shows).
+    let broken = false;
+    const server = createServer((_request, response) => {
+      response.writeHead(broken ? 503 : 200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const old = await createUser('retire-http', {
+      'rotation:owner': 'team@example.com',
+      'rotation:health-checks': 'http',
+      'rotation:health-check-urls': `${origin}/health`,
+    });
+    const onState = (record: StateRecord): void => {
+      if (record.name === 'Deactivate') broken = true;
+    };
+
+    // Act
+    const report = await runRotation(
+      { userName: 'retire-http', kind: 'retire' },
+      {
+        logger: quietLogger,
+        durations: { ...FAST, observationMs: 20_000 },
+        config: loadConfig({ ...process.env, HEALTH_CHECK_URL_ORIGINS: origin }),
+        onState,
+      },
+    ).finally(() => server.close());
+
+    // Assess
+    expect(report.status).toBe('RolledBack');
+    expect(await keysOf('retire-http')).toEqual({ [old.accessKeyId]: 'Active' });
+    expect(await emailOf('retire-http', 'rolled-back')).toContain('HTTP 503');
   }, 60_000);
 
   test('--delete-secret: refused before anything changes while the user’s other key is Active; scheduled for deletion when the key was the last', async () => {
