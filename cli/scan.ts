@@ -18,6 +18,7 @@ interface ScanFlags {
   readonly all?: boolean;
   readonly asOf?: string;
   readonly dryRun?: boolean;
+  readonly apply?: boolean;
   readonly json?: boolean;
   readonly org?: boolean;
   readonly stateMachineArn: string | undefined;
@@ -40,10 +41,13 @@ Which keys are listed:
 
 Classes: ok, warn (rotation due soon), due, unused (retire rather than renew), exempt, inactive.
 
-Actions: with a state machine and without --dry-run, scan starts a rotation for each due key (at
-most MAX_ROTATIONS_PER_RUN, oldest first) and deactivates unused keys when UNUSED_KEY_ACTION=deactivate,
-like the scheduled scanner; with a notification topic it also sends the owners' warnings (due soon,
-unused, exemption ending), each once per key and threshold across scans (recorded in the ledger table).
+Plan, then apply: scan only reads and shows its plan (what it would start or change) unless asked
+to act with --apply, so a ROTATION_STATE_MACHINE_ARN left in the shell never turns a look into an
+action. With --apply and a state machine, scan starts a rotation for each due key (at most
+MAX_ROTATIONS_PER_RUN, oldest first, one per user) and deactivates or retires unused keys as
+UNUSED_KEY_ACTION says, like the scheduled scanner; with a notification topic it also sends the
+owners' warnings (due soon, unused, exemption ending), each once per key and threshold across scans
+(recorded in the ledger table). --dry-run is the default, kept for scripts.
 
 Where the state machine, topic and ledger table come from:
   --stage STAGE / --stack NAME: the deployed stack iam-key-rotator-<stage> (or NAME), from its
@@ -52,9 +56,8 @@ Where the state machine, topic and ledger table come from:
   MEMBER_ROLE_EXTERNAL_ID, the ORG_* filters), whatever the environment says; the stack must exist.
   Otherwise: --state-machine-arn, else ROTATION_STATE_MACHINE_ARN, with NOTIFICATION_TOPIC_ARN and
   NOTIFICATION_LEDGER_TABLE from the environment (--state-machine-arn and --stage/--stack conflict).
-Without a state machine, scan only lists, and says that nothing was started. --as-of implies
---dry-run: it answers "what will be due then?" and never acts on a date that has not come. A dry run
-notifies no one.
+--apply without a state machine is refused. --as-of answers "what will be due then?" and never acts
+on a date that has not come (it refuses --apply). A plan notifies no one.
 
 Organization (--org): lists the organization's accounts with this CLI's credentials (the management
 account or a delegated administrator), selects them with ORG_INCLUDE_*/ORG_EXCLUDE_* (OUs, account ids,
@@ -67,11 +70,11 @@ the exit code is 1 when any account failed. --dry-run and --as-of act as above; 
 Every other setting comes from the environment (see "Configuration" in the README).
 
 Examples:
-  $ iam-key-rotator scan --dry-run
-  $ iam-key-rotator scan --stage prod
+  $ iam-key-rotator scan --stage prod                 # the plan: what is due, and what would start
+  $ iam-key-rotator scan --stage prod --apply         # act on it, as the daily scan does
   $ iam-key-rotator scan --as-of 2026-12-31 --json
   $ iam-key-rotator scan --user billing-export --user onprem-backup
-  $ iam-key-rotator scan --org --dry-run`;
+  $ iam-key-rotator scan --org`;
 
 export function registerScan(program: Command, output: Output, setResult: (code: number) => void): void {
   const command = program
@@ -88,8 +91,13 @@ export function registerScan(program: Command, output: Output, setResult: (code:
         "list every key of every user; reads every user's keys, one ListAccessKeys call per user (slow on large accounts)",
       ).conflicts('user'),
     )
-    .option('--as-of <date>', 'count key ages to the end of this UTC day (YYYY-MM-DD); implies --dry-run')
-    .option('--dry-run', 'start no rotation and deactivate no key')
+    .addOption(new Option('--as-of <date>', 'count key ages to the end of this UTC day (YYYY-MM-DD); never acts').conflicts('apply'))
+    .addOption(
+      new Option('--apply', 'act on the plan: start the due rotations, deactivate or retire unused keys, notify owners').conflicts(
+        'dryRun',
+      ),
+    )
+    .option('--dry-run', 'read and plan only, start and change nothing (the default)')
     .option('--json', 'print a JSON array with one object per listed key on stdout')
     .addOption(
       new Option('--org', 'scan every selected account of the organization through its member role (see below)').conflicts(['user', 'all']),
@@ -128,8 +136,8 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   const users = flags.user ?? [];
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
   const config = loadConfig(process.env, await scanOverrides(flags));
-  const listOnly = config.stateMachineArn === '';
-  const dryRun = flags.dryRun === true || flags.asOf !== undefined || listOnly;
+  refuseApplyWithoutStateMachine(flags, config);
+  const dryRun = flags.apply !== true;
   const result = await scanAccount({
     iam,
     sfn,
@@ -148,13 +156,7 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   report(summaryLine(result, rows.length));
   // Before any of them is rotated: who uses each key, which the gate will wait for.
   for (const user of users) report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
-  if (dryRun) {
-    report(
-      listOnly && flags.dryRun !== true && flags.asOf === undefined
-        ? 'No rotation was started: no state machine is configured (pass --stage or --stack for a deployed stack, or set ROTATION_STATE_MACHINE_ARN, or pass --state-machine-arn).'
-        : 'Dry run: no rotation was started and no key was changed.',
-    );
-  }
+  if (dryRun) report(planLine(result, flags, config));
   const notificationFailures = dryRun ? 0 : await notifyOwners(result, config, report, output);
   for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
   for (const override of result.weakened)
@@ -168,23 +170,52 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   return failures.length > 0 || failedActions.length > 0 || notificationFailures > 0 ? 1 : 0;
 }
 
+const NO_STATE_MACHINE =
+  'no state machine is configured: pass --stage or --stack for a deployed stack, or set ROTATION_STATE_MACHINE_ARN, or pass --state-machine-arn';
+
+/** --apply starts rotations: with nothing to start them on, it is bad usage, not a quiet listing. */
+function refuseApplyWithoutStateMachine(flags: ScanFlags, config: Config): void {
+  if (flags.apply === true && config.stateMachineArn === '')
+    throw new InvalidInputError(`--apply starts rotations, but ${NO_STATE_MACHINE}. Nothing was scanned.`);
+}
+
+/** What a scan without --apply would have done, and how to do it. */
+function planLine(result: ScanResult, flags: ScanFlags, config: Config): string {
+  const isPlanned = (item: { readonly reason: string }): boolean => item.reason.startsWith('dry run');
+  const planned = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter(isPlanned);
+  const starts = result.rotationsSkipped.filter(isPlanned).length;
+  const changes = planned.length - starts;
+  const unusedVerb = config.unusedAction === 'retire' ? 'retire' : 'deactivate';
+  const what = [
+    `${starts} rotation${starts === 1 ? '' : 's'} would start`,
+    ...(changes > 0
+      ? [`${changes} unused key${changes === 1 ? '' : 's'} would be ${unusedVerb === 'retire' ? 'retired' : 'deactivated'}`]
+      : []),
+  ].join(', ');
+  if (flags.asOf !== undefined)
+    return `Plan as of ${flags.asOf} (a what-if, it never acts): ${what} on that day. Nothing was started or changed.`;
+  if (config.stateMachineArn === '') return `Plan only: nothing was started or changed (${NO_STATE_MACHINE}).`;
+  return planned.length === 0
+    ? 'Plan: nothing to start or change. Nothing was started or changed.'
+    : `Plan: ${what}. Nothing was started or changed and no one was notified: run the same scan with --apply to act.`;
+}
+
 function orgDryRunReason(flags: ScanFlags, stateMachineArn: string): string {
   const why =
-    flags.dryRun === true
-      ? ''
-      : flags.asOf !== undefined
-        ? ' (--as-of is a what-if: it never acts)'
-        : stateMachineArn === ''
-          ? ' (no state machine is configured: pass --stage or --stack, set ROTATION_STATE_MACHINE_ARN, or pass --state-machine-arn)'
-          : '';
-  return `Dry run${why}: no rotation was started, no key was changed and no one was notified.`;
+    flags.asOf !== undefined
+      ? ' (--as-of is a what-if: it never acts)'
+      : stateMachineArn === ''
+        ? ` (${NO_STATE_MACHINE})`
+        : ': run the same scan with --apply to act';
+  return `Plan only${why}. No rotation was started, no key was changed and no one was notified.`;
 }
 
 /** `scan --org`: the organization scan, run locally with this CLI's credentials (local/org-runner.ts). */
 async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
   const config = loadConfig(process.env, await scanOverrides(flags));
-  const dryRun = flags.dryRun === true || flags.asOf !== undefined || config.stateMachineArn === '';
+  refuseApplyWithoutStateMachine(flags, config);
+  const dryRun = flags.apply !== true;
   // The handlers' JSON log lines are for CloudWatch; on a terminal the lines below say the same.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
   output.err(colors.dim('listing the organization’s accounts…'));
@@ -288,7 +319,8 @@ function endOfUtcDay(text: string): Date {
 function toRows(result: ScanResult): ScanRow[] {
   const outcomes = new Map<string, string>();
   const keyOf = (item: { userName: string; accessKeyId: string }): string => `${item.userName}\n${item.accessKeyId}`;
-  for (const started of result.rotationsStarted) outcomes.set(keyOf(started), 'rotation started');
+  for (const started of result.rotationsStarted)
+    outcomes.set(keyOf(started), started.kind === 'retire' ? 'retirement started' : 'rotation started');
   for (const done of result.keysDeactivated) outcomes.set(keyOf(done), 'deactivated');
   for (const skipped of [...result.rotationsSkipped, ...result.deactivationsSkipped])
     outcomes.set(keyOf(skipped), `not done: ${skipped.reason}`);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { IAMClient, TagUserCommand } from '@aws-sdk/client-iam';
 import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
@@ -55,7 +55,7 @@ describe('iam-key-rotator scan', () => {
       expect(row.accessKeyId).toMatch(/^AKIA/);
     }
     expect(output.stderr.join('\n')).toMatch(/credential report/);
-    expect(output.stderr.join('\n')).toMatch(/Dry run/);
+    expect(output.stderr.join('\n')).toMatch(/Plan as of .*: 2 rotations would start on that day\. Nothing was started or changed\./);
   });
 
   test('the table lists the columns and a summary line; --as-of starts nothing even with a state machine', async () => {
@@ -74,6 +74,52 @@ describe('iam-key-rotator scan', () => {
     expect(text).toMatch(/user-0000.*warn/);
     expect(text).toMatch(/2 users \(2 read live\).*2 warn/);
     expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions).toEqual([]);
+  });
+
+  test('a state machine left in the shell never turns a look into an action: scan plans, --apply starts, --apply without one is refused', async () => {
+    // Prepare: one user whose key is due 100 days from now; only Date moves there (moto stamps keys with the real time).
+    await seedUsers(iam, 1);
+    process.env.UNUSED_AFTER_DAYS = '365';
+    jest.useFakeTimers({
+      now: Date.now() + 100 * 86_400_000,
+      advanceTimers: true,
+      doNotFake: [
+        'nextTick',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+        'queueMicrotask',
+      ],
+    });
+    const stateMachineArn = await createPassStateMachine(sfn);
+    const looked = capture();
+    const applied = capture();
+    const refused = capture();
+
+    // Act
+    process.env.ROTATION_STATE_MACHINE_ARN = stateMachineArn;
+    const look = await scan(looked).finally(() => delete process.env.ROTATION_STATE_MACHINE_ARN);
+    const afterLook = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
+    const apply = await scan(applied, '--apply', '--state-machine-arn', stateMachineArn);
+    const refusal = await scan(refused, '--apply').finally(() => {
+      jest.useRealTimers();
+      delete process.env.UNUSED_AFTER_DAYS;
+    });
+
+    // Assess
+    expect(look).toBe(0);
+    expect(afterLook).toEqual([]);
+    expect(looked.stdout.join('\n')).toContain(
+      'Plan: 1 rotation would start. Nothing was started or changed and no one was notified: run the same scan with --apply to act.',
+    );
+    expect(apply).toBe(0);
+    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions).toHaveLength(1);
+    expect(applied.stdout.join('\n')).toContain('rotation started');
+    expect(refusal).toBe(2);
+    expect(refused.stderr.join('\n')).toContain('--apply starts rotations, but no state machine is configured');
   });
 
   test('without a state machine, scan lists and says why nothing was started', async () => {
@@ -152,7 +198,7 @@ describe('iam-key-rotator scan --org', () => {
     const text = [...output.stdout, ...output.stderr].join('\n');
     expect(text).toContain(member);
     expect(text).toMatch(/Organization scan: 2 accounts scanned, 0 failed, 0 skipped/);
-    expect(text).toContain('Dry run: no rotation was started');
+    expect(text).toContain('Plan only (--as-of is a what-if: it never acts). No rotation was started');
     expect(code).toBe(0);
   });
 

@@ -181,7 +181,7 @@ describe("the CLI acts with the stack's settings (--stage), none exported", () =
     });
 
     // Act
-    const result = await cli('scan', '--stage', STAGE, '--json').finally(() => delete process.env.UNUSED_AFTER_DAYS);
+    const result = await cli('scan', '--stage', STAGE, '--json', '--apply').finally(() => delete process.env.UNUSED_AFTER_DAYS);
 
     // Assess
     expect(result.code).toBe(0);
