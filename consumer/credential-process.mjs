@@ -132,7 +132,11 @@ export function nextStep(state, policy, now) {
   const { key } = state;
   const backingOff = state.failures > 0 && now < state.retryAt;
   if (key && !state.refused && now < state.freshUntil) return { kind: 'use', key };
-  if (backingOff) return key && !state.refused ? { kind: 'use', key } : { kind: 'fail' };
+  if (backingOff) {
+    if (key && !state.refused) return { kind: 'use', key };
+    // A read failed moments ago: wait out a backoff no longer than the minimum re-read interval, then read once more.
+    return state.retryAt - now <= policy.minReadIntervalMs ? { kind: 'wait', until: state.retryAt } : { kind: 'fail' };
+  }
   if (key && state.refused && now - state.lastReadAt < policy.minReadIntervalMs) {
     return { kind: 'wait', until: state.lastReadAt + policy.minReadIntervalMs };
   }

@@ -122,7 +122,8 @@ export type NextStep =
 
 /**
  * What a request does now: use the cached key, read the secret, wait for the minimum re-read
- * interval to pass (a refused key, read too recently) or fail with the last read's error. A key
+ * interval to pass (a refused key, read too recently; or a failed read's backoff, when it ends within
+ * that interval) or fail with the last read's error. A key
  * whose TTL ran out is still used while reads fail (it worked last time; AWS has not refused it);
  * a refused key is not: the read's error says more than a second refusal would.
  */
@@ -130,7 +131,12 @@ export function nextStep(state: CacheState, policy: CachePolicy, now: number): N
   const { key } = state;
   const backingOff = state.failures > 0 && now < state.retryAt;
   if (key && !state.refused && now < state.freshUntil) return { kind: 'use', key };
-  if (backingOff) return key && !state.refused ? { kind: 'use', key } : { kind: 'fail' };
+  if (backingOff) {
+    if (key && !state.refused) return { kind: 'use', key };
+    // A read failed moments ago (a throttle, a blip): wait out a backoff no longer than the minimum
+    // re-read interval, then read once more, rather than fail a request that a second read may serve.
+    return state.retryAt - now <= policy.minReadIntervalMs ? { kind: 'wait', until: state.retryAt } : { kind: 'fail' };
+  }
   if (key && state.refused && now - state.lastReadAt < policy.minReadIntervalMs) {
     return { kind: 'wait', until: state.lastReadAt + policy.minReadIntervalMs };
   }

@@ -118,7 +118,10 @@ def next_step(state: CacheState, policy: CachePolicy, now: float) -> tuple:
     if key is not None and not state.refused and now < state.fresh_until:
         return ("use", key)
     if backing_off:
-        return ("use", key) if key is not None and not state.refused else ("fail",)
+        if key is not None and not state.refused:
+            return ("use", key)
+        # A read failed moments ago: wait out a backoff no longer than the minimum re-read interval, then read once more.
+        return ("wait", state.retry_at) if state.retry_at - now <= policy.min_read_interval else ("fail",)
     if key is not None and state.refused and now - state.last_read_at < policy.min_read_interval:
         return ("wait", state.last_read_at + policy.min_read_interval)
     return ("read",)

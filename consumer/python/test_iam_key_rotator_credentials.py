@@ -81,10 +81,16 @@ class Decisions(unittest.TestCase):
             ("TTL over", read, 10, "read"),
             ("refused, inside the minimum interval", CacheState(key, 10, True, 0), 0.999, "wait"),
             ("refused, after the minimum interval", CacheState(key, 10, True, 0), 1, "read"),
-            ("no key, backing off", failed_once, 0.999, "fail"),
+            ("no key, backing off, ending within the minimum interval", failed_once, 0.999, "wait"),
+            (
+                "no key, backing off for longer than the minimum interval",
+                after_failure(after_failure(failed_once, POLICY, 1, RuntimeError("x"), 0.5), POLICY, 3, RuntimeError("x"), 0.5),
+                3.5,
+                "fail",
+            ),
             ("no key, backoff over", failed_once, 1, "read"),
             ("stale key, backing off", after_failure(CacheState(key, 0, False, 0), POLICY, 0, RuntimeError("x"), 0.5), 0.5, "use"),
-            ("refused key, backing off", after_failure(CacheState(key, 10, True, 0), POLICY, 1, RuntimeError("x"), 0.5), 1.5, "fail"),
+            ("refused key, backing off, ending within the minimum interval", after_failure(CacheState(key, 10, True, 0), POLICY, 1, RuntimeError("x"), 0.5), 1.5, "wait"),
         ]
         for name, state, now, expected in cases:
             with self.subTest(name):
@@ -300,13 +306,20 @@ class AgainstMoto(unittest.TestCase):
         self.assertEqual(errors, [])
         self.assertEqual(provider.reads, 2)
 
-    def test_a_missing_secret_raises_with_its_cause_and_is_not_read_again_during_the_backoff(self):
-        # Prepare
-        provider = RotatingSecretCredentials(f"iam-key-rotator/nobody-{self.suffix}", reader_session=self.admin)
+    def test_a_missing_secret_raises_with_its_cause_and_is_read_again_only_once_the_backoff_passed(self):
+        # Prepare: a clock that only the provider's own waits move.
+        clock = Clock()
+        provider = RotatingSecretCredentials(
+            f"iam-key-rotator/nobody-{self.suffix}", reader_session=self.admin, clock=clock, sleep=clock.sleep, random=lambda: 0.5
+        )
 
-        # Act
+        # Act: the second request comes at once; the third after the second's longer backoff has not passed.
         with self.assertRaises(RotatingSecretUnavailableError) as first:
             provider.key()
+        first_read_at = clock()
+        with self.assertRaises(RotatingSecretUnavailableError) as second:
+            provider.key()
+        second_read_at = clock()
         with self.assertRaises(RotatingSecretUnavailableError):
             provider.key()
 
@@ -314,7 +327,9 @@ class AgainstMoto(unittest.TestCase):
         self.assertIsInstance(first.exception.__cause__, ClientError)
         self.assertEqual(first.exception.__cause__.response["Error"]["Code"], "ResourceNotFoundException")
         self.assertIn("1 failed read in a row", str(first.exception))
-        self.assertEqual(provider.reads, 1)
+        self.assertIn("2 failed reads in a row", str(second.exception))
+        self.assertGreaterEqual(second_read_at - first_read_at, 1)
+        self.assertEqual(provider.reads, 2)
 
     def test_after_the_ttl_the_new_key_is_read_without_any_refusal(self):
         # Prepare: a key read at the start of a 300 s TTL, then rotated (the old key still works).

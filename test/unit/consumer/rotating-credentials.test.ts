@@ -266,7 +266,13 @@ describe('nextStep', () => {
     { name: 'TTL over', state: read, now: 10_000, expected: 'read' },
     { name: 'refused, inside the minimum interval', state: { ...read, refused: true }, now: 999, expected: 'wait' },
     { name: 'refused, after the minimum interval', state: { ...read, refused: true }, now: 1_000, expected: 'read' },
-    { name: 'no key, backing off', state: failedOnce, now: 999, expected: 'fail' },
+    { name: 'no key, backing off, ending within the minimum interval', state: failedOnce, now: 999, expected: 'wait' },
+    {
+      name: 'no key, backing off for longer than the minimum interval',
+      state: afterFailure(afterFailure(failedOnce, POLICY, 1_000, new Error('x'), 0.5), POLICY, 3_000, new Error('x'), 0.5),
+      now: 3_500,
+      expected: 'fail',
+    },
     { name: 'no key, backoff over', state: failedOnce, now: 1_000, expected: 'read' },
     {
       name: 'stale key, backing off',
@@ -275,10 +281,10 @@ describe('nextStep', () => {
       expected: 'use',
     },
     {
-      name: 'refused key, backing off',
+      name: 'refused key, backing off, ending within the minimum interval',
       state: afterFailure({ ...read, refused: true }, POLICY, 1_000, new Error('x'), 0.5),
       now: 1_500,
-      expected: 'fail',
+      expected: 'wait',
     },
   ];
   test.each(cases)('$name at $now ms: $expected', ({ state, now, expected }) => {
