@@ -512,6 +512,8 @@ export async function credentials(options, { now = Date.now, random = Math.rando
     };
     state = (await withLock(options.cacheFile, 5_000, read)) ?? readCache(options.cacheFile, options.secretId);
     step = nextStep(state, options.policy, now());
+    // A read slower than the TTL leaves a key already due again: it is fresh for this run.
+    if (step.kind === 'read' && state.key && !state.refused && state.failures === 0) step = { kind: 'use', key: state.key };
   }
   if (step.kind !== 'use') throw unavailable(options, state);
   // While reads fail, the stale key is handed out until the next read is due.

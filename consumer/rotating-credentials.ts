@@ -236,6 +236,8 @@ export function fromRotatingSecret(options: RotatingSecretOptions): RotatingCred
     if (step.kind === 'read') {
       await refresh();
       step = nextStep(state, policy, now());
+      // A read slower than the TTL leaves a key already due again: it is fresh for the request that waited for it.
+      if (step.kind === 'read' && state.key && !state.refused && state.failures === 0) step = { kind: 'use', key: state.key };
     }
     // A read that just failed is reported to the requests that waited for it, not retried by them.
     if (step.kind !== 'use') {

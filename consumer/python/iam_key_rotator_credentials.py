@@ -211,6 +211,10 @@ class RotatingSecretCredentials:
         if step[0] == "read":
             self._refresh(state.last_read_at)
             step = next_step(self._state, self.policy, self._clock())
+            # A read slower than the TTL leaves a key already due again: it is fresh for the request that waited for it.
+            current = self._state
+            if step[0] == "read" and current.key is not None and not current.refused and current.failures == 0:
+                step = ("use", current.key)
         if step[0] != "use":
             current = self._state
             raise RotatingSecretUnavailableError(self.secret_id, current.failures, current.retry_at, current.last_error) from current.last_error

@@ -102,6 +102,24 @@ class Decisions(unittest.TestCase):
         self.assertAlmostEqual(low.fresh_until, 9.0)
         self.assertAlmostEqual(high.fresh_until, 11.0, places=3)
 
+    def test_a_read_slower_than_the_ttl_still_serves_the_request_that_waited_for_it(self):
+        # Prepare: each read takes 15 s of the clock, longer than the 10 s TTL.
+        clock = Clock()
+
+        class SlowSecrets(FakeSecrets):
+            def get_secret_value(self, **kwargs):
+                clock.now += 15
+                return super().get_secret_value(**kwargs)
+
+        provider = provider_with(SlowSecrets(key_json("AKIASLOW")), clock, ttl_jitter=0)
+
+        # Act
+        key = provider.key()
+
+        # Assess
+        self.assertEqual(key.access_key_id, "AKIASLOW")
+        self.assertEqual(provider.reads, 1)
+
     def test_backoff_doubles_to_its_cap_and_the_error_is_raised_meanwhile_with_its_cause(self):
         clock = Clock()
         denied = RuntimeError("AccessDeniedException")

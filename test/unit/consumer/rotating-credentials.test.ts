@@ -54,6 +54,22 @@ describe('fromRotatingSecret under load', () => {
     expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' });
   });
 
+  test('a read slower than the TTL still serves the requests that waited for it (it failed them with "0 failed reads" before)', async () => {
+    // Prepare: each read takes 15 s of the clock, longer than the 10 s TTL.
+    const { secrets, clock, provider, reads } = harness();
+    secrets.on(GetSecretValueCommand).callsFake(async () => {
+      clock.now += 15_000;
+      return { SecretString: keyJson('AKIASLOW') };
+    });
+
+    // Act
+    const identities = await Promise.all([provider(), provider()]);
+
+    // Assess
+    expect(identities.map((identity) => identity.accessKeyId)).toEqual(['AKIASLOW', 'AKIASLOW']);
+    expect(reads()).toBe(1);
+  });
+
   test('the TTL is spread by the jitter: random 0 re-reads at 90% of it, random near 1 at 110%', async () => {
     // Prepare
     const low = harness({ random: () => 0 });
