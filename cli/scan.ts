@@ -137,7 +137,8 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
   const config = loadConfig(process.env, await scanOverrides(flags));
   refuseApplyWithoutStateMachine(flags, config);
-  const dryRun = flags.apply !== true;
+  // ROTATION_MODE=report-only holds --apply back too: the pilot reports, whoever runs the scan.
+  const dryRun = flags.apply !== true || config.rotationMode === 'report-only';
   const result = await scanAccount({
     iam,
     sfn,
@@ -157,7 +158,7 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   // Before any of them is rotated: who uses each key, which the gate will wait for.
   for (const user of users) report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
   if (dryRun) report(planLine(result, flags, config));
-  const notificationFailures = dryRun ? 0 : await notifyOwners(result, config, report, output);
+  const notificationFailures = flags.apply === true ? await notifyOwners(result, config, report, output) : 0;
   for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
   for (const override of result.weakened)
     output.err(
@@ -181,7 +182,8 @@ function refuseApplyWithoutStateMachine(flags: ScanFlags, config: Config): void 
 
 /** What a scan without --apply would have done, and how to do it. */
 function planLine(result: ScanResult, flags: ScanFlags, config: Config): string {
-  const isPlanned = (item: { readonly reason: string }): boolean => item.reason.startsWith('dry run');
+  const isPlanned = (item: { readonly reason: string }): boolean =>
+    item.reason.startsWith('dry run') || item.reason.startsWith('report-only');
   const planned = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter(isPlanned);
   const starts = result.rotationsSkipped.filter(isPlanned).length;
   const changes = planned.length - starts;
@@ -192,6 +194,8 @@ function planLine(result: ScanResult, flags: ScanFlags, config: Config): string 
       ? [`${changes} unused key${changes === 1 ? '' : 's'} would be ${unusedVerb === 'retire' ? 'retired' : 'deactivated'}`]
       : []),
   ].join(', ');
+  if (flags.apply === true && config.rotationMode === 'report-only')
+    return `Report-only (ROTATION_MODE=report-only): ${what}, and none was; owners are told below. Set ROTATION_MODE=rotate to act.`;
   if (flags.asOf !== undefined)
     return `Plan as of ${flags.asOf} (a what-if, it never acts): ${what} on that day. Nothing was started or changed.`;
   if (config.stateMachineArn === '') return `Plan only: nothing was started or changed (${NO_STATE_MACHINE}).`;

@@ -258,6 +258,14 @@ export class UserProtectedError extends RotatorError {
   override readonly name = 'UserProtectedError';
 }
 
+/**
+ * The user is outside the rotator's scope (ROTATION_USER_PATH, ROTATION_USER_TAG_VALUE): the stack's
+ * roles may not write to it, so the rotator does not try. Nothing was changed.
+ */
+export class UserOutOfScopeError extends RotatorError {
+  override readonly name = 'UserOutOfScopeError';
+}
+
 /** A Security Hub call failed (SECURITY_HUB_FINDINGS). Never stops a scan or a rotation: findings are written again at the next event. */
 export class SecurityHubError extends RotatorError {
   override readonly name = 'SecurityHubError';

@@ -1,4 +1,4 @@
-import { UserExemptError, UserProtectedError } from '../base/errors.ts';
+import { UserExemptError, UserOutOfScopeError, UserProtectedError } from '../base/errors.ts';
 import type { Config } from './settings.ts';
 import type { UserSettings } from './user-settings.ts';
 
@@ -42,6 +42,43 @@ export function protection(rules: Pick<Config, 'protectedUsers' | 'protectedPath
     if (prefix !== undefined) return `IAM path ${path} is under protected path ${prefix} (PROTECTED_PATHS)`;
   }
   return undefined;
+}
+
+export const MANAGED_TAG = 'rotation:managed';
+
+/**
+ * Why the user is outside the rotator's scope, or undefined: the IAM conditions of the stack's roles
+ * (their user ARNs end in ROTATION_USER_PATH*; with ROTATION_USER_TAG_VALUE, writes need the tag
+ * rotation:managed=<value>), decided here the same way so nothing outside is attempted.
+ */
+export function outOfScope(
+  rules: Pick<Config, 'rotationUserPath' | 'rotationUserTagValue'>,
+  path: string,
+  tags: readonly { readonly Key?: string | undefined; readonly Value?: string | undefined }[],
+): string | undefined {
+  if (!path.startsWith(rules.rotationUserPath))
+    return `IAM path ${path} is outside the rotator's path ${rules.rotationUserPath} (ROTATION_USER_PATH)`;
+  if (rules.rotationUserTagValue === '') return undefined;
+  const managed = tags.find((tag) => tag.Key === MANAGED_TAG)?.Value;
+  return managed === rules.rotationUserTagValue
+    ? undefined
+    : `not tagged ${MANAGED_TAG}=${rules.rotationUserTagValue} (ROTATION_USER_TAG_VALUE)${managed === undefined ? '' : `; its tag says ${managed}`}`;
+}
+
+/** Refuses, naming why and the way in, to act on a user outside the rotator's scope. */
+export function refuseOutOfScope(
+  rules: Pick<Config, 'rotationUserPath' | 'rotationUserTagValue'>,
+  userName: string,
+  path: string,
+  tags: readonly { readonly Key?: string | undefined; readonly Value?: string | undefined }[],
+  what: string,
+): void {
+  const why = outOfScope(rules, path, tags);
+  if (why === undefined) return;
+  throw new UserOutOfScopeError(
+    `IAM user ${userName} is outside the rotator's scope (${why}): the stack's roles may not change its keys, so nothing was tried or changed (${what} refused). ` +
+      `To bring it in: ${rules.rotationUserTagValue === '' || !path.startsWith(rules.rotationUserPath) ? `widen the stack's rotationUserPath (now ${rules.rotationUserPath})` : `tag it ${MANAGED_TAG}=${rules.rotationUserTagValue}`}, or act on its keys by hand.`,
+  );
 }
 
 /** The rotation:exempt tag's exemption if it holds at `now` (an expired one does not). */

@@ -59,6 +59,8 @@ const parsedBy = <T>(parse: (text: string, setting: string) => T, setting: strin
   );
 
 export const SCAN_SCOPES = ['account', 'organization'] as const;
+/** `report-only`: the scheduled scan tells owners and reports, and starts nothing (ROTATION_MODE). */
+export const ROTATION_MODES = ['rotate', 'report-only'] as const;
 export type ScanScope = (typeof SCAN_SCOPES)[number];
 
 const days = (setting: string, min: number) =>
@@ -123,6 +125,29 @@ export const SETTINGS = {
           ),
       ),
     ),
+  },
+  // The rotator's scope: the stack's roles may write only to users under this path and, when the value
+  // is set, tagged rotation:managed=<value> (serverless.yml's rotationUserPath and rotationUserTagValue).
+  // The code honours the same scope, so a user outside it is reported, never attempted.
+  rotationUserPath: {
+    env: 'ROTATION_USER_PATH',
+    stackOnly: true,
+    default: '/',
+    schema: z
+      .string()
+      .check(z.regex(/^\/([\w+=,.@-]+\/)*$/, 'ROTATION_USER_PATH must be an IAM path like / or /service-accounts/ (starting and ending with /)')),
+  },
+  rotationUserTagValue: {
+    env: 'ROTATION_USER_TAG_VALUE',
+    stackOnly: true,
+    default: '',
+    schema: z.string().check(z.regex(/^[\w\s+=,.@:/-]{0,256}$/, 'ROTATION_USER_TAG_VALUE must be a valid IAM tag value')),
+  },
+  // report-only: the scheduled scan reports and notifies but starts no rotation and changes no key (a pilot's first step).
+  rotationMode: {
+    env: 'ROTATION_MODE',
+    default: 'rotate',
+    schema: z.enum(ROTATION_MODES, { message: 'ROTATION_MODE must be "rotate" or "report-only"' }),
   },
   operationsEmail: { env: 'OPERATIONS_OWNER', default: '', schema: z.string() },
   notificationLedgerTable: { env: 'NOTIFICATION_LEDGER_TABLE', stackOnly: true, default: '', schema: z.string() },

@@ -11,7 +11,7 @@ import { AccessKeyNotFoundError } from '../base/errors.ts';
 import { planCompromiseRoom } from './decisions.ts';
 import type { RotationDeps } from './deps.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
-import { exemptionOf, refuseProtected } from '../config/exemptions.ts';
+import { exemptionOf, refuseOutOfScope, refuseProtected } from '../config/exemptions.ts';
 import { keyLastUsed, listUserKeys, readUserFacts, setKeyStatus } from '../aws/iam.ts';
 import { readSecret } from './secret.ts';
 import { RotationInput, type Contained } from './workflow-state.ts';
@@ -122,6 +122,7 @@ export async function contain(input: ContainInput, deps: RotationDeps): Promise<
   ]);
   // A protected user (break-glass, the deployer) is never acted on, a leak included: its roles deny it too.
   refuseProtected(deps.config, userName, facts.path, 'containment');
+  refuseOutOfScope(deps.config, userName, facts.path, facts.tags, 'containment');
   if (isSessionKeyId(accessKeyId)) return containSessions(input, deps, { keys, policies, facts });
   const key = keys.find((candidate) => candidate.accessKeyId === accessKeyId);
   if (!key) {

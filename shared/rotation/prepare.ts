@@ -6,7 +6,7 @@ import {
   KeyNotActiveError,
   SecretStateError,
 } from '../base/errors.ts';
-import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
+import { exemptionOf, refuseExempt, refuseOutOfScope, refuseProtected } from '../config/exemptions.ts';
 import { resolveUserSettings, type UserSettings } from '../config/user-settings.ts';
 import { describeWaits, historyBoundExcess } from '../config/history-budget.ts';
 import { decideRoom, markersFor, planCompromiseRoom, versionWithStage, waitSeconds, type KeyFact, type RoomDecision } from './decisions.ts';
@@ -166,6 +166,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   // Exemptions hold on every path, not only in the scanner: a manual start or a hand-written
   // StartExecution meets the same rules here, before any key is touched.
   refuseProtected(deps.config, userName, user.path, `${input.kind} rotation`);
+  refuseOutOfScope(deps.config, userName, user.path, user.tags, `${input.kind} rotation`);
   const groups = deps.config.exemptGroups.length > 0 ? await readUserGroups(deps.iam, userName) : [];
   const exemption = exemptionOf(deps.config, { path: user.path, groups }, settings, deps.clock());
   refuseExempt(userName, exemption, input.exemptionOverride, input.kind);

@@ -21,6 +21,8 @@ export interface PolicyUser {
   readonly accountExemption: string | undefined;
   /** Why the user is protected (PROTECTED_USERS, PROTECTED_PATHS), if it is: the rotator never acts on it. Absent: not protected. */
   readonly protection?: string | undefined;
+  /** Why the user is outside the rotator's scope (ROTATION_USER_PATH, ROTATION_USER_TAG_VALUE), if it is: reported, never attempted. */
+  readonly outOfScope?: string | undefined;
 }
 
 export interface Verdict {
@@ -82,6 +84,13 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
     return verdict(
       'exempt',
       `protected: ${user.protection}; the rotator never acts on it; otherwise ${base.class}: ${base.reason}`,
+      'none',
+    );
+  }
+  if (user.outOfScope !== undefined) {
+    return verdict(
+      'exempt',
+      `out of scope: ${user.outOfScope}; the rotator does not act on it; otherwise ${base.class}: ${base.reason}`,
       'none',
     );
   }

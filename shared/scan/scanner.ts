@@ -19,7 +19,7 @@ import {
   type PolicyUser,
 } from './classify-keys.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
-import { protection } from '../config/exemptions.ts';
+import { outOfScope, protection } from '../config/exemptions.ts';
 import { RotationExecutions } from './rotation-executions.ts';
 
 export const SCHEDULED_KIND = 'scheduled';
@@ -289,6 +289,7 @@ class ScanRun {
         settings,
         accountExemption: accountExemption(config, facts.path, facts.groups),
         protection: protection(config, facts.userName, facts.path),
+        outOfScope: outOfScope(config, facts.path, facts.tags),
       },
     };
   }
@@ -510,7 +511,7 @@ async function startWorkflows(
     skipped.push({ ...outcome(candidate), reason, ...(restartWith === undefined ? {} : { restartWith }) });
   for (const candidate of plan.selected) {
     if (dryRun) {
-      skipped.push({ ...outcome(candidate), reason: 'dry run' });
+      skipped.push({ ...outcome(candidate), reason: heldReason(config) });
       continue;
     }
     const input: ScheduledRotationInput = {
@@ -558,7 +559,7 @@ async function deactivateUnused(
   const skipped: SkippedAction[] = plan.skipped.map(({ candidate, reason }) => ({ ...outcome(candidate), reason }));
   for (const key of plan.selected) {
     if (dryRun) {
-      skipped.push({ ...outcome(key), reason: 'dry run' });
+      skipped.push({ ...outcome(key), reason: heldReason(config) });
       continue;
     }
     try {
@@ -570,6 +571,12 @@ async function deactivateUnused(
     }
   }
   return { done, skipped };
+}
+
+/** Why a planned action was not taken: a dry run, or the deployment's report-only mode (a pilot's first step). */
+export const REPORT_ONLY_REASON = 'report-only (ROTATION_MODE=report-only): reported, not acted on';
+function heldReason(config: Pick<Config, 'rotationMode'>): string {
+  return config.rotationMode === 'report-only' ? REPORT_ONLY_REASON : 'dry run';
 }
 
 function isoDay(date: Date): string {

@@ -66,12 +66,14 @@ export async function runScheduledScan(
   options: { readonly dryRun?: boolean; readonly account?: ScanAccountTarget } = {},
 ): Promise<ScanSummary> {
   const dryRun = options.dryRun ?? false;
+  // report-only: owners are told and findings kept as usual, and nothing is started or changed.
+  const reportOnly = deps.config.rotationMode === 'report-only';
   const result = await scanAccount({
     iam: deps.iam,
     sfn: deps.sfn,
     config: deps.config,
     clock: deps.clock,
-    dryRun,
+    dryRun: dryRun || reportOnly,
     account: options.account,
     // Findings name each key: the due users the cap leaves for later are read too (one ListAccessKeys each).
     readDeferredKeys: writesFindings(deps, dryRun, options.account),

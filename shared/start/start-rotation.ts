@@ -22,7 +22,7 @@ import { DEFAULT_GUARDDUTY_POLICY, parseTrigger, type OnDemandKind, type Trigger
 import { listUserKeys, ownerOfKey, readUserFacts } from '../aws/iam.ts';
 import { isSessionKeyId } from '../base/access-key-id.ts';
 import { systemClock, type Clock } from '../base/clock.ts';
-import { exemptionOf, refuseExempt, refuseProtected } from '../config/exemptions.ts';
+import { exemptionOf, refuseExempt, refuseOutOfScope, refuseProtected } from '../config/exemptions.ts';
 import type { Config } from '../config/settings.ts';
 import { resolveUserSettings } from '../config/user-settings.ts';
 
@@ -281,6 +281,7 @@ async function executionFor(
 async function refuseHeldBack(userName: string, request: TriggerRequest, iam: IAMClient, config: Config, clock: Clock): Promise<void> {
   const facts = await readUserFacts(iam, userName, config.exemptGroups.length > 0);
   refuseProtected(config, userName, facts.path, `${request.kind} rotation`);
+  refuseOutOfScope(config, userName, facts.path, facts.tags, `${request.kind} rotation`);
   const { settings } = resolveUserSettings(userName, facts.tags, config);
   refuseExempt(userName, exemptionOf(config, facts, settings, clock()), request.exemptionOverride, request.kind);
 }

@@ -306,6 +306,32 @@ describe('scanAccount against moto', () => {
     expect(await executionCount()).toBe(2);
   });
 
+  test('the scope (ROTATION_USER_PATH, ROTATION_USER_TAG_VALUE) is honoured: users outside it are reported out of scope and never attempted', async () => {
+    // Prepare: under the pilot path and tagged; under it untagged; outside it tagged.
+    for (const [userName, path, managed] of [
+      ['pilot-in', '/pilot/', 'yes'],
+      ['pilot-untagged', '/pilot/', undefined],
+      ['elsewhere', '/', 'yes'],
+    ] as const) {
+      await iam.send(new CreateUserCommand({ UserName: userName, Path: path }));
+      if (managed) await iam.send(new TagUserCommand({ UserName: userName, Tags: [{ Key: 'rotation:managed', Value: managed }] }));
+      await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+    }
+
+    // Act
+    const result = await scanAccount(options(100, { ROTATION_USER_PATH: '/pilot/', ROTATION_USER_TAG_VALUE: 'yes' }));
+
+    // Assess
+    expect(result.rotationsStarted.map((started) => started.userName)).toEqual(['pilot-in']);
+    const byUser = new Map(result.keys.map((key) => [key.userName, key]));
+    expect(byUser.get('pilot-untagged')).toMatchObject({ class: 'exempt', action: 'none' });
+    expect(byUser.get('pilot-untagged')?.reason).toMatch(/^out of scope: not tagged rotation:managed=yes \(ROTATION_USER_TAG_VALUE\)/);
+    expect(byUser.get('elsewhere')?.reason).toMatch(
+      /^out of scope: IAM path \/ is outside the rotator's path \/pilot\/ \(ROTATION_USER_PATH\)/,
+    );
+    expect(await executionCount()).toBe(1);
+  });
+
   test('named users are read directly; an unknown one is reported and the others are scanned', async () => {
     // Prepare
     await seedUsers(iam, 2);

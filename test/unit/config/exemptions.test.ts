@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { UserExemptError, UserProtectedError } from '#shared/base/errors.ts';
-import { exemptionOf, protection, refuseExempt, refuseProtected, tagExemption } from '#shared/config/exemptions.ts';
+import { exemptionOf, outOfScope, protection, refuseExempt, refuseProtected, tagExemption } from '#shared/config/exemptions.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
@@ -96,5 +96,27 @@ describe('the settings', () => {
   ])('%s=%j is refused at start (a bad list must not protect nothing, or everything, by surprise)', (variable, value) => {
     // Act & Assess
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
+  });
+});
+
+describe('outOfScope: the rotator acts only where its roles may', () => {
+  const tags = (value?: string) => (value === undefined ? [] : [{ Key: 'rotation:managed', Value: value }]);
+  test.each([
+    ['the default scope covers everyone', '/', '', '/any/', tags(), undefined],
+    ['under the path', '/pilot/', '', '/pilot/team/', tags(), undefined],
+    [
+      'a sibling path is outside',
+      '/pilot/',
+      '',
+      '/pilot-old/',
+      tags(),
+      "IAM path /pilot-old/ is outside the rotator's path /pilot/ (ROTATION_USER_PATH)",
+    ],
+    ['tagged as asked', '/', 'yes', '/', tags('yes'), undefined],
+    ['untagged', '/', 'yes', '/', tags(), 'not tagged rotation:managed=yes (ROTATION_USER_TAG_VALUE)'],
+    ['tagged otherwise', '/', 'yes', '/', tags('no'), 'not tagged rotation:managed=yes (ROTATION_USER_TAG_VALUE); its tag says no'],
+  ])('%s', (_case, rotationUserPath, rotationUserTagValue, path, userTags, why) => {
+    // Act & Assess
+    expect(outOfScope({ rotationUserPath, rotationUserTagValue }, path, userTags)).toBe(why);
   });
 });

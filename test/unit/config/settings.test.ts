@@ -128,6 +128,8 @@ describe('loadConfig', () => {
         'ORG_INCLUDE_TAGS',
         'ORG_SCAN_STATE_MACHINE_ARN',
         'ROTATION_STATE_MACHINE_ARN',
+        'ROTATION_USER_PATH',
+        'ROTATION_USER_TAG_VALUE',
         'SCAN_SCOPE',
         'SECRET_KMS_KEY_ID',
         'SECRET_NAME_PREFIX',
