@@ -135,7 +135,9 @@ export const SETTINGS = {
     default: '/',
     schema: z
       .string()
-      .check(z.regex(/^\/([\w+=,.@-]+\/)*$/, 'ROTATION_USER_PATH must be an IAM path like / or /service-accounts/ (starting and ending with /)')),
+      .check(
+        z.regex(/^\/([\w+=,.@-]+\/)*$/, 'ROTATION_USER_PATH must be an IAM path like / or /service-accounts/ (starting and ending with /)'),
+      ),
   },
   rotationUserTagValue: {
     env: 'ROTATION_USER_TAG_VALUE',
