@@ -30,6 +30,8 @@ interface ScanFlags {
 export interface ScanRow extends ScannedKey {
   /** What this scan did about the key: "rotation started", "deactivated", or why it did not. */
   readonly outcome: string | null;
+  /** The user's invalid rotation tags, one message each (empty: none). */
+  readonly tagProblems: readonly string[];
 }
 
 const HELP = `
@@ -328,9 +330,11 @@ function toRows(result: ScanResult): ScanRow[] {
   for (const done of result.keysDeactivated) outcomes.set(keyOf(done), 'deactivated');
   for (const skipped of [...result.rotationsSkipped, ...result.deactivationsSkipped])
     outcomes.set(keyOf(skipped), `not done: ${skipped.reason}`);
+  const problems = new Map<string, string[]>();
+  for (const problem of result.tagProblems) problems.set(problem.userName, [...(problems.get(problem.userName) ?? []), problem.message]);
   return [...result.keys]
     .sort((a, b) => a.userName.localeCompare(b.userName) || a.createdAt.localeCompare(b.createdAt))
-    .map((key) => ({ ...key, outcome: outcomes.get(keyOf(key)) ?? null }));
+    .map((key) => ({ ...key, outcome: outcomes.get(keyOf(key)) ?? null, tagProblems: problems.get(key.userName) ?? [] }));
 }
 
 const CLASS_COLOR: Record<KeyClass, (text: string) => string> = {

@@ -59,6 +59,8 @@ export class InvalidTagError extends RotatorError {
     readonly userName: string,
     readonly tagKey: string,
     message: string,
+    /** Falling back to the default could weaken what the owner asked for (a misspelled check): the user's rotations wait until it is fixed. */
+    readonly refuses = false,
   ) {
     super(message);
   }

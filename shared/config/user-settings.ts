@@ -78,6 +78,35 @@ export function defaultSecretName(config: Pick<Config, 'secretNamePrefix'>, user
   return `${config.secretNamePrefix}${userName}`;
 }
 
+/**
+ * The problems that hold a user's rotations back (InvalidTagError.refuses): a misspelled check
+ * (`rotation:health-checks`), observation or secret name, where the default could drop a check the
+ * owner asked for, cut the observation short, or write the key to another secret than consumers read.
+ * Every other problem (an age or window, a check the account does not let a tag remove, a health URL
+ * outside HEALTH_CHECK_URL_ORIGINS) falls back to the account's stricter default: refusing there would
+ * let anyone who may tag the user hold its rotation back, or point its gate elsewhere, with a bad value.
+ */
+export function refusingProblems(problems: readonly InvalidTagError[]): InvalidTagError[] {
+  return problems.filter((problem) => problem.refuses);
+}
+
+/** A refusing problem's message without its "the default is used" tail: nothing is used, the rotation waits. */
+export function withoutFallback(problem: InvalidTagError): string {
+  return problem.message.replace(/; the (account )?default( \S+)? is used$/, '');
+}
+
+/** The refusal of a rotation of a user whose check, observation or secret tags are invalid (refusingProblems). */
+export function invalidTagsError(userName: string, problems: readonly InvalidTagError[]): InvalidTagError {
+  const listed = problems.map(withoutFallback).join('; ');
+  return new InvalidTagError(
+    userName,
+    problems[0]?.tagKey ?? '',
+    `${listed}. The rotation of ${userName} was refused and nothing was changed: fix the tag${problems.length === 1 ? '' : 's'} ` +
+      `(aws iam tag-user --user-name ${userName} --tags Key=<tag>,Value=<value>) or remove ${problems.length === 1 ? 'it' : 'them'} ` +
+      `(aws iam untag-user --user-name ${userName} --tag-keys <tag>) to use the account defaults, then rotate again. A leaked key is contained regardless.`,
+  );
+}
+
 /** One user's tag values, and the problems found reading them: an invalid tag is reported, never thrown. */
 class TagReader {
   readonly problems: InvalidTagError[] = [];
@@ -104,9 +133,9 @@ class TagReader {
     this.weakened.push({ tag: key, value: this.values.get(key) ?? '', default: fallback });
   }
 
-  problem(key: string, message: string): undefined {
+  problem(key: string, message: string, refuses = false): undefined {
     this.problems.push(
-      new InvalidTagError(this.userName, key, `User ${this.userName}: tag ${key}="${this.values.get(key) ?? ''}" ${message}`),
+      new InvalidTagError(this.userName, key, `User ${this.userName}: tag ${key}="${this.values.get(key) ?? ''}" ${message}`, refuses),
     );
     return undefined;
   }
@@ -123,7 +152,11 @@ class TagReader {
   duration(key: string): number | undefined {
     const raw = this.get(key);
     if (raw === undefined) return undefined;
-    return parseDuration(raw) ?? this.problem(key, `must be a positive duration like 30m, 1h or 7d; the account default is used`);
+    // A misspelled observation would fall back to a default that may be shorter than the owner asked for.
+    return (
+      parseDuration(raw) ??
+      this.problem(key, `must be a positive duration like 30m, 1h or 7d; the account default is used`, key === TAGS.observation)
+    );
   }
 }
 
@@ -243,10 +276,10 @@ function unusedAction(tagged: TagReader, config: Config): UnusedAction {
   const raw = tagged.get(TAGS.unusedAction);
   if (raw === undefined) return config.unusedAction;
   if ((UNUSED_ACTIONS as readonly string[]).includes(raw)) {
-    if (raw === 'notify' && config.unusedAction === 'deactivate') tagged.weakens(TAGS.unusedAction, config.unusedAction);
+    if (raw === 'notify' && config.unusedAction !== 'notify') tagged.weakens(TAGS.unusedAction, config.unusedAction);
     return raw as UnusedAction;
   }
-  tagged.problem(TAGS.unusedAction, `must be "notify" or "deactivate"; the account default is used`);
+  tagged.problem(TAGS.unusedAction, `must be "notify", "deactivate" or "retire"; the account default is used`);
   return config.unusedAction;
 }
 
@@ -288,6 +321,7 @@ function secretName(tagged: TagReader, config: Config, userName: string): string
   tagged.problem(
     TAGS.secretName,
     `is not a valid secret name (letters, digits and /_+=.@- only, no "." or ".." parts); the default ${fallback} is used`,
+    true,
   );
   return fallback;
 }
@@ -302,6 +336,7 @@ function healthChecks(tagged: TagReader, config: Config): Pick<UserSettings, 'he
       tagged.problem(
         TAGS.healthChecks,
         `must list checks among ${HEALTH_CHECKS.join(', ')} separated by spaces; the account default is used`,
+        true,
       );
     } else {
       const tagChecks = [...new Set(items)] as HealthCheck[];

@@ -7,7 +7,7 @@ import {
   SecretStateError,
 } from '../base/errors.ts';
 import { exemptionOf, refuseExempt, refuseOutOfScope, refuseProtected } from '../config/exemptions.ts';
-import { resolveUserSettings, type UserSettings } from '../config/user-settings.ts';
+import { invalidTagsError, refusingProblems, resolveUserSettings, type UserSettings } from '../config/user-settings.ts';
 import { describeWaits, historyBoundExcess } from '../config/history-budget.ts';
 import { decideRoom, markersFor, planCompromiseRoom, versionWithStage, waitSeconds, type KeyFact, type RoomDecision } from './decisions.ts';
 import type { Durations, RotationDeps } from './deps.ts';
@@ -162,6 +162,9 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
   const { userName, accessKeyId } = input;
   const user = await readUser(deps.iam, userName);
   const { settings, problems, weakened } = resolveUserSettings(userName, user.tags, deps.config, deps.clock());
+  // A misspelled tag would quietly fall back to a default (a check dropped): refused, except where a leak is being contained.
+  const refusing = refusingProblems(problems);
+  if (refusing.length > 0 && input.kind !== 'compromise') throw invalidTagsError(userName, refusing);
   for (const problem of problems) deps.logger.warn('invalid tag ignored', { userName, tag: problem.tagKey, detail: problem.message });
   // Exemptions hold on every path, not only in the scanner: a manual start or a hand-written
   // StartExecution meets the same rules here, before any key is touched.

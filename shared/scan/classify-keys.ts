@@ -21,6 +21,8 @@ export interface PolicyUser {
   readonly accountExemption: string | undefined;
   /** Why the user is protected (PROTECTED_USERS, PROTECTED_PATHS), if it is: the rotator never acts on it. Absent: not protected. */
   readonly protection?: string | undefined;
+  /** The user's invalid rotation tags, one sentence: its due keys are not rotated until they are fixed (a typo must not drop a check). */
+  readonly invalidTags?: string | undefined;
   /** Why the user is outside the rotator's scope (ROTATION_USER_PATH, ROTATION_USER_TAG_VALUE), if it is: reported, never attempted. */
   readonly outOfScope?: string | undefined;
 }
@@ -103,7 +105,10 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
       const until = exemption.until === undefined ? '' : ` until ${isoDay(exemption.until)}`;
       return verdict('exempt', `exempt by tag${until} (${exemption.reason}); otherwise ${base.class}: ${base.reason}`, 'none');
     }
-    return { ...base, reason: `${base.reason}; its exemption expired on ${isoDay(exemption.until)}` };
+    base = { ...base, reason: `${base.reason}; its exemption expired on ${isoDay(exemption.until)}` };
+  }
+  if (user.invalidTags !== undefined && base.action === 'rotate') {
+    return { ...base, reason: `${base.reason}; not rotated until its tags are fixed: ${user.invalidTags}`, action: 'none' };
   }
   return base;
 }
@@ -161,7 +166,9 @@ export function selectRotations<T extends RotationCandidate>(
 ): { readonly selected: readonly T[]; readonly skipped: readonly Skipped<T>[] } {
   const retiring = workflow.kind === 'retire';
   const due = candidates
-    .filter((candidate) => (retiring ? candidate.class === 'unused' && candidate.action === 'retire' : candidate.class === 'due'))
+    .filter((candidate) =>
+      retiring ? candidate.class === 'unused' && candidate.action === 'retire' : candidate.class === 'due' && candidate.action === 'rotate',
+    )
     .sort(oldestFirst);
   const keysInRotation = runningKeyIds(existing);
   const selected: T[] = [];

@@ -18,7 +18,7 @@ import {
   type KeyClass,
   type PolicyUser,
 } from './classify-keys.ts';
-import { resolveUserSettings } from '../config/user-settings.ts';
+import { refusingProblems, resolveUserSettings, withoutFallback } from '../config/user-settings.ts';
 import { outOfScope, protection } from '../config/exemptions.ts';
 import { RotationExecutions } from './rotation-executions.ts';
 
@@ -290,6 +290,13 @@ class ScanRun {
         accountExemption: accountExemption(config, facts.path, facts.groups),
         protection: protection(config, facts.userName, facts.path),
         outOfScope: outOfScope(config, facts.path, facts.tags),
+        ...(refusingProblems(problems).length === 0
+          ? {}
+          : {
+              invalidTags: refusingProblems(problems)
+                .map((problem) => problem.message.replace(/; the account default is used$/, ''))
+                .join('; '),
+            }),
       },
     };
   }
@@ -459,7 +466,9 @@ interface DeferredUser {
 
 function workflowCandidates(keys: readonly ScannedKey[], kind: typeof SCHEDULED_KIND | typeof RETIRE_KIND) {
   return keys
-    .filter((key) => (kind === RETIRE_KIND ? key.class === 'unused' && key.action === 'retire' : key.class === 'due'))
+    .filter((key) =>
+      kind === RETIRE_KIND ? key.class === 'unused' && key.action === 'retire' : key.class === 'due' && key.action === 'rotate',
+    )
     .map((key) => ({
       ...key,
       createdAt: new Date(key.createdAt),

@@ -24,7 +24,7 @@ import { isSessionKeyId } from '../base/access-key-id.ts';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { exemptionOf, refuseExempt, refuseOutOfScope, refuseProtected } from '../config/exemptions.ts';
 import type { Config } from '../config/settings.ts';
-import { resolveUserSettings } from '../config/user-settings.ts';
+import { invalidTagsError, refusingProblems, resolveUserSettings } from '../config/user-settings.ts';
 
 /**
  * Starts rotations on demand, from an API call, the CLI or an EventBridge event. It checks the user
@@ -282,7 +282,9 @@ async function refuseHeldBack(userName: string, request: TriggerRequest, iam: IA
   const facts = await readUserFacts(iam, userName, config.exemptGroups.length > 0);
   refuseProtected(config, userName, facts.path, `${request.kind} rotation`);
   refuseOutOfScope(config, userName, facts.path, facts.tags, `${request.kind} rotation`);
-  const { settings } = resolveUserSettings(userName, facts.tags, config);
+  const { settings, problems } = resolveUserSettings(userName, facts.tags, config);
+  const refusing = refusingProblems(problems);
+  if (refusing.length > 0 && request.kind !== 'compromise') throw invalidTagsError(userName, refusing);
   refuseExempt(userName, exemptionOf(config, facts, settings, clock()), request.exemptionOverride, request.kind);
 }
 

@@ -107,4 +107,28 @@ describe('a safe pilot', () => {
     expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions).toEqual([]);
     expect((await notificationsFor('piloted')).map((sent) => sent.attributes.event)).toContain('rotation-warning');
   });
+
+  test('a rotation of a user with a misspelled gate tag is refused before anything changes, naming the tag, its value and the fix; a compromise is contained regardless', async () => {
+    // Prepare
+    const old = await createUser('typo-gate', {
+      'rotation:owner': 'team@example.com',
+      'rotation:health-checks': 'new-key-used typo-check',
+    });
+
+    // Act
+    const report = await runRotation({ userName: 'typo-gate', reason: 'tag test' }, { logger: quietLogger });
+    const contained = await runRotation(
+      { userName: 'typo-gate', accessKeyId: old.accessKeyId, kind: 'compromise', reason: 'tag test' },
+      { logger: quietLogger, durations: { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 1_000, observationMs: 100 } },
+    );
+
+    // Assess
+    expect(report).toMatchObject({ status: 'Failed', error: { name: 'InvalidTagError' } });
+    expect(report.error?.message).toContain('tag rotation:health-checks="new-key-used typo-check" must list checks among');
+    expect(report.error?.message).toContain('The rotation of typo-gate was refused and nothing was changed: fix the tag');
+    expect(report.error?.message).not.toContain('the account default is used');
+    expect(report.newAccessKeyId).toBeNull();
+    expect(contained.states.map((state) => state.name)).toContain('Contain');
+    expect((await keysOf('typo-gate'))[old.accessKeyId]).not.toBe('Active');
+  });
 });

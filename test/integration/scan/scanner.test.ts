@@ -206,7 +206,7 @@ describe('scanAccount against moto', () => {
   });
 
   test('an invalid tag on one user is reported for that user and the others are still rotated', async () => {
-    // Prepare: three users, one with a max-age tag that is not a number.
+    // Prepare: three users, one with a max-age tag that is not a number (it falls back to the stricter default).
     await seedUsers(iam, 3);
     await iam.send(new TagUserCommand({ UserName: 'user-0001', Tags: [{ Key: 'rotation:max-age-days', Value: 'ninety' }] }));
 
@@ -218,6 +218,25 @@ describe('scanAccount against moto', () => {
       { userName: 'user-0001', tag: 'rotation:max-age-days', message: expect.stringContaining('ninety') },
     ]);
     expect(result.rotationsStarted).toHaveLength(3);
+  });
+
+  test('a misspelled gate tag holds its user back, reported with the tag and value: a check is never dropped quietly', async () => {
+    // Prepare: two due users; one asks for the manual check with a typo.
+    await seedUsers(iam, 2);
+    await iam.send(
+      new TagUserCommand({ UserName: 'user-0001', Tags: [{ Key: 'rotation:health-checks', Value: 'new-key-used typo-check' }] }),
+    );
+
+    // Act
+    const result = await scanAccount(options(100));
+
+    // Assess
+    expect(result.rotationsStarted.map((started) => started.userName)).toEqual(['user-0000']);
+    const held = result.keys.find((key) => key.userName === 'user-0001');
+    expect(held).toMatchObject({ class: 'due', action: 'none' });
+    expect(held?.reason).toContain(
+      'not rotated until its tags are fixed: User user-0001: tag rotation:health-checks="new-key-used typo-check"',
+    );
   });
 
   test("a user's tag that shortens the window is honoured before the account's warning age", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { loadConfig } from '#shared/config/settings.ts';
 import { InvalidTagError } from '#shared/base/errors.ts';
 import type { Tag } from '#shared/aws/iam.ts';
-import { resolveUserSettings } from '#shared/config/user-settings.ts';
+import { refusingProblems, resolveUserSettings } from '#shared/config/user-settings.ts';
 
 const config = loadConfig({});
 const tags = (values: Record<string, string>): Tag[] => Object.entries(values).map(([Key, Value]) => ({ Key, Value }));
@@ -433,5 +433,32 @@ describe('resolveUserSettings', () => {
       expect(problems[0]?.message).toContain('tags rotation:health-check-interval, rotation:observation');
       expect(settings).toMatchObject(accountWaits);
     });
+  });
+});
+
+describe('refusingProblems: which invalid tags hold a rotation back', () => {
+  const problemsOf = (tags: Record<string, string>) =>
+    refusingProblems(
+      resolveUserSettings(
+        'app',
+        Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        loadConfig({}),
+      ).problems,
+    ).map((problem) => problem.tagKey);
+
+  test.each([
+    ['a misspelled check', { 'rotation:health-checks': 'new-key-used typo-check' }, ['rotation:health-checks']],
+    ['a misspelled observation', { 'rotation:observation': 'a week' }, ['rotation:observation']],
+    ['an invalid secret name', { 'rotation:secret-name': '../other' }, ['rotation:secret-name']],
+    ['a check the account does not let a tag remove (the account checks are kept)', { 'rotation:health-checks': 'manual' }, []],
+    [
+      'a health URL outside the allowed origins (the account URLs apply)',
+      { 'rotation:health-checks': 'http', 'rotation:health-check-urls': 'https://me.example/' },
+      [],
+    ],
+    ['an age that is not a number (the stricter default applies)', { 'rotation:max-age-days': 'ninety' }, []],
+  ])('%s', (_case, tags, refusing) => {
+    // Act & Assess
+    expect(problemsOf(tags)).toEqual(refusing);
   });
 });
