@@ -293,9 +293,7 @@ class ScanRun {
         ...(refusingProblems(problems).length === 0
           ? {}
           : {
-              invalidTags: refusingProblems(problems)
-                .map((problem) => problem.message.replace(/; the account default is used$/, ''))
-                .join('; '),
+              invalidTags: refusingProblems(problems).map(withoutFallback).join('; '),
             }),
       },
     };
