@@ -50,6 +50,7 @@ export function registerRetire(program: Command, output: Output, setResult: (cod
       'retire a key of an exempt user (EXEMPT_PATHS, EXEMPT_GROUPS, rotation:exempt) anyway; the reason is recorded',
     )
     .option('--json', 'print one JSON object with the outcome and every state on stdout')
+    .option('--yes', '--local in a real account (no AWS_ENDPOINT_URL): go on without asking')
     .option('--health-check-interval <duration>', 'time between quiet checks (--local)')
     .option('--health-check-deadline <duration>', 'give up waiting for the key to fall quiet after this long (--local)')
     .option('--observation <duration>', 'how long the key stays Inactive before it is deleted (--local)')

@@ -1,3 +1,4 @@
+import { ListAccountAliasesCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '#shared/base/duration.ts';
@@ -6,14 +7,21 @@ import { iamWith } from '#shared/aws/clients/iam.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { memberCredentials } from '#shared/aws/member-account.ts';
-import { HistoryBoundError, InvalidInputError, MissingCredentialsError } from '#shared/base/errors.ts';
+import {
+  AccessKeyNotFoundError,
+  HistoryBoundError,
+  InvalidInputError,
+  KeyOfAnotherUserError,
+  MissingCredentialsError,
+  UserNotFoundError,
+} from '#shared/base/errors.ts';
 import { HISTORY_BOUND_EVENTS, historyBoundExcess } from '#shared/config/history-budget.ts';
 import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
 import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
-import { startRotation } from '#shared/start/start-rotation.ts';
+import { resolveTarget, startRotation } from '#shared/start/start-rotation.ts';
 import { accountAdmission } from '#shared/org/account-admission.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
@@ -33,6 +41,8 @@ export interface RotateFlags {
   readonly stack?: string;
   /** retire only: schedule the user's secret for deletion once the key is deleted. */
   readonly deleteSecret?: boolean;
+  /** --local against a real account (no AWS_ENDPOINT_URL): go on without asking. */
+  readonly yes?: boolean;
 }
 
 type RequestedKind = 'manual' | 'compromise' | 'retire';
@@ -61,7 +71,9 @@ acted on, on any path (UserProtectedError): the stack's roles deny them too.
 
 Local mode (--local) runs the real workflow (statemachines/rotate-key.asl.json) in this process
 with aws-local-stepfunctions, every step bound to its real handler, against AWS_ENDPOINT_URL (e.g.
-moto) or, when it is unset, the account of your AWS credentials. Waits are compressed: by default
+moto) or, when it is unset, the account of your AWS credentials: then it names that account, its
+alias and the region first, and goes on only with --yes (or "yes" typed at a terminal). The user and
+key are checked first, as deployed: a misspelled one is bad usage (exit 2) and nothing runs. Waits are compressed: by default
 the health check runs every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, gives up after ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, and the old key is
 observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. Durations accept ms, s, m, h and d (e.g. 500ms, 30s, 1h).
 Waits that could take the execution history past ${HISTORY_BOUND_EVENTS.toLocaleString('en-US')} events (Step Functions fails an execution at
@@ -170,6 +182,7 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
       'rotate a user that is exempt (EXEMPT_PATHS, EXEMPT_GROUPS, rotation:exempt) anyway; the reason is recorded in the execution input and the notices',
     )
     .option('--compromised', 'the key leaked: contain it first (deactivate, deny its sessions), then replace it; needs --key')
+    .option('--yes', '--local in a real account (no AWS_ENDPOINT_URL): go on without asking')
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: RotateFlags) => {
       setResult(await rotate(userName, flags, output));
@@ -212,13 +225,17 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
     return rotateDeployed(userName, kind, accountId, flags, output);
   }
   refuseOverHistoryBound(durations);
+  const request = await rotationRequest(userName, kind, accountId, flags);
+  await confirmLocalTarget(flags, output);
+  // A misspelled user or key is bad usage, caught before the workflow starts: no Failed run, no notice.
+  if (accountId === undefined) await checkLocalTarget(request);
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
 
   const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
-  const report = await runRotation(await rotationRequest(userName, kind, accountId, flags), {
+  const report = await runRotation(request, {
     durations,
     logger,
     onNotice: (text) => output.err(colors.dim(text)),
@@ -234,6 +251,48 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
     output.out(retirement ? retirementSummary(report) : summary(report, contained));
   }
   return report.status === 'Succeeded' ? 0 : 1;
+}
+
+/**
+ * --local acts wherever the credentials point. Against AWS_ENDPOINT_URL (moto, the demo) that is a
+ * stand-in; without it, it is a real account: the CLI names the account, its alias and the region
+ * before any change, and goes on only with --yes, or a "yes" typed at a terminal.
+ */
+async function confirmLocalTarget(flags: RotateFlags, output: Output): Promise<void> {
+  if (process.env.AWS_ENDPOINT_URL) {
+    output.err(colors.dim(`Local run against ${process.env.AWS_ENDPOINT_URL} (AWS_ENDPOINT_URL).`));
+    return;
+  }
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
+  const aliases = await iam.send(new ListAccountAliasesCommand({})).then(
+    (response) => response.AccountAliases ?? [],
+    () => [],
+  );
+  const region = await sts.config.region();
+  const where = `AWS account ${identity.Account ?? '?'}${aliases[0] ? ` (${aliases[0]})` : ''}, region ${region}, as ${identity.Arn ?? '?'}`;
+  output.err(colors.yellow(`--local without AWS_ENDPOINT_URL acts in a real account: ${where}.`));
+  if (flags.yes) return;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new InvalidInputError(
+      `Nothing was changed: --local in a real account (${where}) needs --yes. Or set AWS_ENDPOINT_URL to run against moto.`,
+    );
+  }
+  const readline = await import('node:readline/promises');
+  const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question('Type "yes" to go on: ').finally(() => prompt.close());
+  if (answer.trim().toLowerCase() !== 'yes') throw new InvalidInputError(`Nothing was changed: you did not confirm acting in ${where}.`);
+}
+
+/** The same live checks a deployed start makes (the user exists, the key is its own and Active), as bad usage. */
+async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationRequest>>): Promise<void> {
+  try {
+    await resolveTarget(request, iam);
+  } catch (error) {
+    if (error instanceof UserNotFoundError || error instanceof AccessKeyNotFoundError || error instanceof KeyOfAnotherUserError) {
+      throw new InvalidInputError(error.message, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** What the person asked for, the same for a local run and a deployed start. */

@@ -1,0 +1,54 @@
+import { describe, expect, test } from '@jest/globals';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { publishedNotifications } from '#local/moto-inspect.ts';
+import { cli } from '../../helpers/cli.ts';
+
+// `rotate --local` checks its input as a deployed start does, before the workflow starts, and names
+// a real account before it acts there. "Real" here: AWS_ENDPOINT_URL unset, the SDK sent to moto by
+// its per-service endpoint variables, so the CLI cannot tell it from AWS, as it could not on a laptop.
+
+const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
+const iam = new IAMClient({});
+
+describe('rotate --local: input and target checked first', () => {
+  test('a misspelled user or key id is bad usage (exit 2): no workflow ran, no one was notified', async () => {
+    // Prepare
+    await iam.send(new CreateUserCommand({ UserName: 'typo-target' }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'typo-target' }))).AccessKey?.AccessKeyId ?? '';
+
+    // Act
+    const user = await cli('rotate', 'typo-targte', '--local');
+    const wrongKey = await cli('rotate', 'typo-target', '--local', '--key', 'AKIAIOSFODNN7EXAMPLE');
+
+    // Assess
+    expect(user.code).toBe(2);
+    expect(user.err).toContain('typo-targte');
+    expect(wrongKey.code).toBe(2);
+    expect(wrongKey.err).toContain(`IAM user typo-target has no access key AKIAIOSFODNN7EXAMPLE (keys: ${key})`);
+    expect(`${user.out}${wrongKey.out}`).not.toContain('MakeSafe');
+    expect(await publishedNotifications(endpoint)).toEqual([]);
+  });
+
+  test('without AWS_ENDPOINT_URL it names the account, alias and region, and without --yes (no terminal to ask) changes nothing', async () => {
+    // Prepare
+    await iam.send(new CreateUserCommand({ UserName: 'real-target' }));
+    await iam.send(new CreateAccessKeyCommand({ UserName: 'real-target' }));
+    const saved = process.env.AWS_ENDPOINT_URL;
+    Object.assign(process.env, { AWS_ENDPOINT_URL_IAM: endpoint, AWS_ENDPOINT_URL_STS: endpoint });
+    delete process.env.AWS_ENDPOINT_URL;
+
+    // Act
+    const refused = await cli('rotate', 'real-target', '--local').finally(() => {
+      process.env.AWS_ENDPOINT_URL = saved;
+      delete process.env.AWS_ENDPOINT_URL_IAM;
+      delete process.env.AWS_ENDPOINT_URL_STS;
+    });
+
+    // Assess
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('--local without AWS_ENDPOINT_URL acts in a real account: AWS account 123456789012');
+    expect(refused.err).toContain('region us-east-1');
+    expect(refused.err).toContain('needs --yes');
+    expect(await publishedNotifications(endpoint)).toEqual([]);
+  });
+});
