@@ -1,10 +1,31 @@
-import { MissingCredentialsError, MissingPermissionError, RotatorError, errorMessage } from '#shared/base/errors.ts';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, MissingCredentialsError, MissingPermissionError, RotatorError, errorMessage } from '#shared/base/errors.ts';
 
 /** Turns SDK failures a person can fix into typed errors with a fix, instead of a stack trace. */
 export function explainAwsError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (error instanceof RotatorError) return error;
   const name = error.name;
+  const profile = process.env.AWS_PROFILE;
+  if (name === 'CredentialsProviderError' && profile !== undefined && profile !== '') {
+    return new MissingCredentialsError(
+      (profileExists(profile)
+        ? `AWS profile ${profile} (AWS_PROFILE / --profile) gives no credentials: log in with \`aws sso login --profile ${profile}\`, or check its settings.`
+        : `AWS profile ${profile} (AWS_PROFILE / --profile) is not in ${configFiles().join(' or ')}.`) +
+        ' List your profiles with `aws configure list-profiles`.',
+      { cause: error },
+    );
+  }
+  if (/region is missing/i.test(error.message)) {
+    return new ConfigError(
+      'No AWS Region is set: pass --region eu-west-1, set AWS_REGION, or give your profile a region (`aws configure set region eu-west-1`).',
+      {
+        cause: error,
+      },
+    );
+  }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(error.message)) {
     return new MissingCredentialsError(
       'No AWS credentials found. Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`.',
@@ -21,4 +42,24 @@ export function explainAwsError(error: unknown): unknown {
     );
   }
   return error;
+}
+
+function configFiles(): string[] {
+  return [
+    process.env.AWS_CONFIG_FILE ?? join(homedir(), '.aws', 'config'),
+    process.env.AWS_SHARED_CREDENTIALS_FILE ?? join(homedir(), '.aws', 'credentials'),
+  ];
+}
+
+/** Whether a shared config or credentials file names the profile (`[profile name]`, or `[name]`). */
+function profileExists(profile: string): boolean {
+  return configFiles().some((file) => {
+    try {
+      return readFileSync(file, 'utf8')
+        .split('\n')
+        .some((line) => ['[' + profile + ']', '[profile ' + profile + ']'].includes(line.trim()));
+    } catch {
+      return false;
+    }
+  });
 }

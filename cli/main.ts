@@ -14,6 +14,8 @@ import { registerCommands } from './commands.ts';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** A rotation that ended safely but needs a person (NeedsAttention, RolledBack); `scan --detailed-exitcode`: keys are due. */
+export const EXIT_NEEDS_PERSON = 3;
 
 /** A command's result: its exit code. Commands print their own output. */
 export type CommandResult = number;
@@ -26,12 +28,23 @@ export function buildProgram(output: Output, setResult: (code: number) => void):
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) })
-    .exitOverride();
+    .exitOverride()
+    // Global, before any AWS call: the SDK reads the profile and region when it first needs them.
+    .option('--profile <name>', 'the AWS profile to use (as AWS_PROFILE)')
+    .option('--region <region>', 'the AWS Region to act in (as AWS_REGION)')
+    .option('--no-color', 'plain output, no colours (as NO_COLOR)')
+    .option('--debug', 'log every step and print stack traces')
+    .hook('preAction', (command) => {
+      const options = command.opts<{ profile?: string; region?: string; debug?: boolean }>();
+      if (options.profile !== undefined) process.env.AWS_PROFILE = options.profile;
+      if (options.region !== undefined) process.env.AWS_REGION = options.region;
+      if (options.debug) Object.assign(process.env, { DEBUG: '1', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    });
   registerCommands(program, output, setResult);
   return program;
 }
 
-/** Runs the CLI and returns its exit code: 0 success, 1 failure, 2 bad usage. */
+/** Runs the CLI and returns its exit code: 0 success, 1 failure, 2 bad usage, 3 ended safely but a person must act. */
 export async function main(argv: readonly string[], output: Output = consoleOutput): Promise<number> {
   let code = EXIT_OK;
   const program = buildProgram(output, (result) => {

@@ -28,7 +28,8 @@ ${STACK_HELP}
 Local mode (--local) runs the workflow in this process against AWS_ENDPOINT_URL (e.g. moto) or your
 credentials' account, with compressed waits (every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, deadline ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, observation ${formatDuration(LOCAL_DURATIONS.observationMs)}).
 
-Exit code: 0 when the key was retired; 1 when the run rolled back, needs attention or failed; 2 for bad usage.
+Exit code: 0 when the key was retired (deployed: when the retirement started); 3 when it ended safely
+but needs a person (the key still in use: NeedsAttention; rolled back); 1 when it failed; 2 for bad usage.
 
 Examples:
   $ iam-key-rotator retire billing-export --key AKIAIOSFODNN7EXAMPLE --stage prod

@@ -87,7 +87,8 @@ rolls back (old key Active and AWSCURRENT again). Past the health deadline nothi
 the run ends as NeedsAttention with both keys Active and the owner notified. Notifications go to
 NOTIFICATION_TOPIC_ARN, else to the SNS topic iam-key-rotator-notifications (created if missing).
 
-Exit code: 0 when the rotation Succeeded; 1 when it RolledBack, NeedsAttention or Failed; 2 for bad usage.
+Exit code: 0 when the rotation Succeeded (deployed: when it started); 3 when it ended safely but needs
+a person (NeedsAttention, RolledBack); 1 when it Failed; 2 for bad usage.
 
 Examples:
   $ iam-key-rotator rotate billing-export --reason "owner left the team"
@@ -250,7 +251,7 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
     if (contained) output.out(containedLine(contained, report));
     output.out(retirement ? retirementSummary(report) : summary(report, contained));
   }
-  return report.status === 'Succeeded' ? 0 : 1;
+  return exitCodeOf(report.status);
 }
 
 /**
@@ -293,6 +294,12 @@ async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationReque
     }
     throw error;
   }
+}
+
+/** 0 Succeeded; 3 (EXIT_NEEDS_PERSON) when it ended safely but a person must act (NeedsAttention, RolledBack); 1 Failed. */
+function exitCodeOf(status: RotationReport['status']): number {
+  if (status === 'Succeeded') return 0;
+  return status === 'Failed' ? 1 : 3;
 }
 
 /** What the person asked for, the same for a local run and a deployed start. */

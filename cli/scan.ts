@@ -19,6 +19,7 @@ interface ScanFlags {
   readonly asOf?: string;
   readonly dryRun?: boolean;
   readonly apply?: boolean;
+  readonly detailedExitcode?: boolean;
   readonly json?: boolean;
   readonly org?: boolean;
   readonly stateMachineArn: string | undefined;
@@ -69,6 +70,9 @@ credentials), at most ORG_MAX_CONCURRENT_ACCOUNTS at a time, and rotations it st
 It prints one line per account, the skipped accounts with the reason, and the failed ones with the fix;
 the exit code is 1 when any account failed. --dry-run and --as-of act as above; --json prints the run.
 
+Exit code: 0 success; 1 a user, action or notice failed; 2 bad usage; with --detailed-exitcode, 3
+when keys are due (a CI job that fails while keys are past their age), 0 when none is.
+
 Every other setting comes from the environment (see "Configuration" in the README).
 
 Examples:
@@ -100,6 +104,7 @@ export function registerScan(program: Command, output: Output, setResult: (code:
       ),
     )
     .option('--dry-run', 'read and plan only, start and change nothing (the default)')
+    .option('--detailed-exitcode', 'exit 3 when any key is due (past its rotation age), 0 when none is: for CI')
     .option('--json', 'print a JSON array with one object per listed key on stdout')
     .addOption(
       new Option('--org', 'scan every selected account of the organization through its member role (see below)').conflicts(['user', 'all']),
@@ -170,7 +175,8 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   for (const failure of failures) output.err(colors.red(`error: user ${failure.userName}: ${failure.message}`));
   const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);
   for (const failed of failedActions) output.err(colors.red(`error: ${failed.userName} ${failed.accessKeyId}: ${failed.reason}`));
-  return failures.length > 0 || failedActions.length > 0 || notificationFailures > 0 ? 1 : 0;
+  if (failures.length > 0 || failedActions.length > 0 || notificationFailures > 0) return 1;
+  return flags.detailedExitcode === true && result.counts.due > 0 ? 3 : 0;
 }
 
 const NO_STATE_MACHINE =

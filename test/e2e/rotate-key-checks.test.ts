@@ -117,8 +117,8 @@ describe('iam-key-rotator rotate --local', () => {
       '200ms',
     );
 
-    // Assess
-    expect(result.code).toBe(1);
+    // Assess: NeedsAttention ended safely and needs a person: exit 3.
+    expect(result.code).toBe(3);
     const report = JSON.parse(result.out) as {
       status: string;
       oldAccessKeyId: string;

@@ -122,6 +122,18 @@ describe('iam-key-rotator scan', () => {
     expect(refused.stderr.join('\n')).toContain('--apply starts rotations, but no state machine is configured');
   });
 
+  test('--detailed-exitcode: 3 while a key is due, 0 when none is', async () => {
+    // Prepare
+    await seedUsers(iam, 1);
+
+    // Act
+    const now = await scan(capture(), '--detailed-exitcode');
+    const later = await scan(capture(), '--detailed-exitcode', '--as-of', isoDay(100));
+
+    // Assess
+    expect([now, later]).toEqual([0, 3]);
+  });
+
   test('without a state machine, scan lists and says why nothing was started', async () => {
     // Prepare
     await seedUsers(iam, 1);
