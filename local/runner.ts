@@ -654,7 +654,9 @@ class StateRecorder {
           if (typeof key === 'string') this.newAccessKeyId = key;
           if (current && current.type !== 'Choice' && !this.reported.has(current)) {
             const status =
-              event.state.name === STATES.CheckConsumers || event.state.name === STATES.CheckQuiet
+              event.state.name === STATES.CheckConsumers ||
+              event.state.name === STATES.CheckQuiet ||
+              event.state.name === STATES.FirstQuietCheck
                 ? output?.gate?.status
                 : event.state.name === STATES.CheckObservation
                   ? output?.observation?.status

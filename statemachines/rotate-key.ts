@@ -46,6 +46,7 @@ export const STATES = {
   NoReplacement: 'NoReplacement',
   // Retirement: no new key; the key is cut once no consumer has used it for the quiet period.
   PrepareRetirement: 'PrepareRetirement',
+  FirstQuietCheck: 'FirstQuietCheck',
   NotifyRetirementStarted: 'NotifyRetirementStarted',
   WaitForQuiet: 'WaitForQuiet',
   CheckQuiet: 'CheckQuiet',
@@ -501,9 +502,16 @@ function retirementPath() {
         'Live read of the user and key: the key must be Active; with deleteSecret the secret must be bound to the user and hold nothing else of it. Changes nothing.',
       resultSelector: PREPARED,
       resultPath: '$.rotation',
+      next: 'FirstQuietCheck',
+    }),
+    // Checked once before the owner hears of it, so the notice names the consumers still on the key.
+    FirstQuietCheck: step('rotateCheckConsumers', {
+      comment: 'The first quiet check, before the start notice: its stragglers are the consumers the owner must move off the key.',
+      resultSelector: GATE,
+      resultPath: '$.gate',
       next: 'NotifyRetirementStarted',
     }),
-    NotifyRetirementStarted: notify('rotation-started', { next: 'WaitForQuiet' }),
+    NotifyRetirementStarted: notify('rotation-started', { next: 'KeyQuiet' }),
     WaitForQuiet: {
       Type: 'Wait',
       Comment: 'Health-check interval from Prepare; the loop is bounded by the health-check deadline from the start.',

@@ -75,10 +75,16 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
   };
   switch (event) {
     case 'rotation-started': {
+      // A retirement checked the key once first: the consumers still on it are what the owner must move.
+      const stillUsing = base.retirement ? (state.gate?.stragglers ?? []) : [];
       const why = rotation
         ? `${rotation.kind === 'retire' ? 'retirement' : `${rotation.kind} rotation`} requested by ${rotation.requestedBy}${rotation.reason ? ` (${rotation.reason})` : ''}${exemptNote(rotation)}`
         : undefined;
-      return { ...base, reason: why };
+      return {
+        ...base,
+        reason: why,
+        consumers: stillUsing.length > 0 ? { heading: 'Still using the key (from CloudTrail)', consumers: stillUsing, more: 0 } : undefined,
+      };
     }
     case 'new-key-ready': {
       // Promote read them from CloudTrail: the consumers the owner must move to the secret.

@@ -63,6 +63,10 @@ describe('retire: a key taken out of service with no replacement', () => {
       'rotation-completed',
     ]);
     expect(await emailOf('retiring', 'rotation-completed')).toContain(`Key ${old.accessKeyId} was deleted.`);
+    // The start notice came after a first check, naming the consumer still on the key.
+    const started = await emailOf('retiring', 'rotation-started');
+    expect(started).toContain('Still using the key (from CloudTrail):');
+    expect(started).toContain('203.0.113.40');
   }, 60_000);
 
   test('a consumer that never stops: the deadline ends it NeedsAttention, the key Active, the notice naming the consumer', async () => {
