@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { RotationStatus, StateRecord } from '#local/runner.ts';
 import { loadDefinition } from '#statemachines/definitions.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
@@ -54,7 +55,12 @@ async function userWithConsumer(userName: string, scenario: Scenario) {
   const seed = await createUser(userName, tags);
   leak.addSecret(seed.secretAccessKey, seed.accessKeyId);
   await seedSecret(userName, seed);
-  // A retirement waits for a quiet key: a consumer calling all along would hold it to its deadline.
+  // A retirement waits for a quiet key: a consumer calling all along would hold it to its deadline. One
+  // call just before makes its first check wait, so the quiet loop (CheckQuiet) runs too.
+  if (scenario.kind === 'retire')
+    await new STSClient({ credentials: { accessKeyId: seed.accessKeyId, secretAccessKey: seed.secretAccessKey } }).send(
+      new GetCallerIdentityCommand({}),
+    );
   const consumer =
     scenario.kind === 'retire' ? { stop: async () => undefined } : startConsumer(userName, consumerSecrets, !scenario.stuckConsumer);
   return { seed, consumer };
@@ -103,7 +109,7 @@ const SCENARIOS: readonly Scenario[] = [
     expected: 'RolledBack',
     consumerBreaksAtCut: true,
   },
-  { name: 'retirement', kind: 'retire', durations: FAST, expected: 'Succeeded' },
+  { name: 'retirement', kind: 'retire', durations: { ...FAST, oldKeyQuietMs: 1_000 }, expected: 'Succeeded' },
   {
     name: 'STS refuses the new key',
     kind: 'manual',
