@@ -355,15 +355,39 @@ const CLASS_COLOR: Record<KeyClass, (text: string) => string> = {
 function renderTable(rows: readonly ScanRow[]): string {
   if (rows.length === 0) return 'No access keys need action or attention.';
   const table = new Table({
-    head: ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action'],
+    head: ['user', 'owner', 'key id', 'status', 'age (days)', 'last used', 'class', 'reason', 'action'],
     style: { head: [], border: [] },
   });
   for (const row of rows) {
     const lastUsed = row.lastUsedDaysAgo === null ? 'never' : row.lastUsedDaysAgo === 0 ? 'today' : `${row.lastUsedDaysAgo} days ago`;
     const action = row.outcome === null ? row.action : `${row.action}: ${row.outcome}`;
-    table.push([row.userName, row.accessKeyId, row.status, String(row.ageDays), lastUsed, CLASS_COLOR[row.class](row.class), action]);
+    table.push([
+      row.userName,
+      row.owner ?? colors.dim('(none)'),
+      row.accessKeyId,
+      row.status,
+      String(row.ageDays),
+      lastUsed,
+      CLASS_COLOR[row.class](row.class),
+      wrap(row.reason, 40),
+      wrap(action, 40),
+    ]);
   }
   return table.toString();
+}
+
+/** Long reasons on several lines at word boundaries, so the table keeps to a terminal's width. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
 }
 
 function summaryLine(result: ScanResult, listed: number): string {

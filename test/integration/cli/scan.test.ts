@@ -70,8 +70,10 @@ describe('iam-key-rotator scan', () => {
     // Assess
     expect(code).toBe(0);
     const text = output.stdout.join('\n');
-    for (const column of ['user', 'key id', 'status', 'age (days)', 'last used', 'class', 'action']) expect(text).toContain(column);
+    for (const column of ['user', 'owner', 'key id', 'status', 'age (days)', 'last used', 'class', 'reason', 'action'])
+      expect(text).toContain(column);
     expect(text).toMatch(/user-0000.*warn/);
+    expect(text).toMatch(/user-0000.*rotation due in/);
     expect(text).toMatch(/2 users \(2 read live\).*2 warn/);
     expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions).toEqual([]);
   });
