@@ -1,3 +1,4 @@
+import { motoCommand } from './moto-install.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { MotoUnavailableError } from '#shared/base/errors.ts';
@@ -58,7 +59,7 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: () => 
  * process exits, so a crashed test run or demo never leaves it behind.
  */
 export async function startMoto(options: { command?: string } = {}): Promise<MotoServer> {
-  const command = options.command ?? process.env.MOTO_SERVER_COMMAND ?? 'moto_server';
+  const command = options.command ?? motoCommand((text) => process.stderr.write(`${text}\n`));
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   let stderrText = '';
