@@ -1,4 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { repoPath } from '../../helpers/paths.ts';
 import { main } from '../../../cli/main.ts';
 import { explainAwsError } from '../../../cli/errors.ts';
 import type { Output } from '../../../local/terminal.ts';
@@ -76,5 +78,20 @@ describe('explainAwsError', () => {
 
     // Act & Assess
     expect(explainAwsError(other)).toBe(other);
+  });
+});
+
+describe('the version', () => {
+  test('the CLI and the bin’s fast --version answer the version package.json names', async () => {
+    // Prepare
+    const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
+    const lines: string[] = [];
+
+    // Act
+    await main(['node', 'iam-key-rotator', '--version'], { out: (text) => lines.push(text), err: (text) => lines.push(text) });
+
+    // Assess: the bin reads package.json itself, so the two can only drift here.
+    expect(lines).toEqual([version]);
+    expect(readFileSync(repoPath('bin/iam-key-rotator.mjs'), 'utf8')).toContain("new URL('../package.json', import.meta.url)");
   });
 });
