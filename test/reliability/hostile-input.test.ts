@@ -360,7 +360,8 @@ describe('the leak scan over this file', () => {
     leak.addSecret(current.secretAccessKey, current.accessKeyId);
     leak.capture('CLI output', output.text());
 
-    expect([0, 1]).toContain(code);
+    // Succeeded (0), or ended safely waiting for a person (3) when the short gate gave up first.
+    expect([0, 3]).toContain(code);
     expect(output.text()).toContain('"userName": "bob"');
     expect(await leak.findings()).toEqual([]);
   });
