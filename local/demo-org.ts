@@ -6,7 +6,16 @@ import type { Output } from './terminal.ts';
 import { colors } from './terminal.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
-import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
+import {
+  CONSUMER_INTERVAL_MS,
+  createDemoStack,
+  currentKeyId,
+  DEMO_ACCOUNT_ID,
+  DEMO_DURATIONS,
+  DEMO_LEGEND,
+  seconds,
+  withLocalAws,
+} from './demo.ts';
 import { DEMO_SCAN_DAYS_AHEAD, FOLLOWS_ROTATION, NEVER_MOVES, seedDemoUser, type DemoUser } from './demo-account.ts';
 import { motoCredentialsIn, publishedNotifications } from './moto-inspect.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -284,6 +293,7 @@ async function printOutcomes(
     ]);
   }
   output.out(table.toString());
+  for (const line of DEMO_LEGEND) output.out(colors.dim(`  ${line}`));
   return surprises;
 }
 

@@ -32,6 +32,13 @@ const MILESTONES = new Set<string>([
   STATES.Contain,
 ]);
 
+/** Read under both demos' tables: what the marks and the runs' ends mean. */
+export const DEMO_LEGEND = [
+  "★ marks the key the user's secret holds as AWSCURRENT, the one consumers reading the secret get; a key without ★ is one a consumer may still hold from a copy.",
+  'MakeSafe runs after any failure and restores what the run changed: "MakeSafe ok" then "Failed" means the run was refused and nothing was left changed.',
+  'NeedsAttention and RolledBack end safely (no consumer cut, the owner told what to do); exit code 3 for a person, not a failure.',
+];
+
 /** What each demo user's rotation should end as; the demo checks itself against it. */
 const EXPECTED_OUTCOME: Readonly<Record<string, RotationReport['status'] | 'not rotated'>> = {
   'billing-export': 'Succeeded',
@@ -190,6 +197,7 @@ async function runAgainst(moto: MotoServer, output: Output, step: (text: string)
     ]);
   }
   output.out(table.toString());
+  for (const line of DEMO_LEGEND) output.out(colors.dim(`  ${line}`));
   printTrail(output, recorder.logGroupName, recorder.stats());
   printNotifications(output, notifications);
 

@@ -16,6 +16,9 @@ describe('demo --org (the organization-wide local demo)', () => {
     const stdout = result.stdout;
     if (result.status !== 0) throw new Error(`demo --org exited ${result.status}:\n${stdout}\n${result.stderr}`);
     const row = (user: string): string => stdout.split('\n').find((line) => line.includes(`│ ${user} `)) ?? '';
+    // The legend under the table says what ★, MakeSafe before Failed, and the safe ends mean.
+    expect(stdout).toContain("★ marks the key the user's secret holds as AWSCURRENT");
+    expect(stdout).toContain('"MakeSafe ok" then "Failed" means the run was refused and nothing was left changed');
     expect(row('card-processor')).toMatch(/│ payments-prod\s+│ card-processor\s+│ Succeeded\s+│ ★\w{6} Active/);
     expect(row('etl-loader')).toMatch(/│ data-prod\s+│ etl-loader\s+│ Succeeded/);
     expect(row('bi-export')).toMatch(/NeedsAttention/);

@@ -15,6 +15,9 @@ describe('npm start (the local demo)', () => {
     const stdout = result.stdout;
     if (result.status !== 0) throw new Error(`demo exited ${result.status}:\n${stdout}\n${result.stderr}`);
     const row = (user: string): string => stdout.split('\n').find((line) => line.includes(`│ ${user} `)) ?? '';
+    // The legend under the table says what ★, MakeSafe before Failed, and the safe ends mean.
+    expect(stdout).toContain("★ marks the key the user's secret holds as AWSCURRENT");
+    expect(stdout).toContain('"MakeSafe ok" then "Failed" means the run was refused and nothing was left changed');
     expect(row('billing-export')).toMatch(/│ due\s+│ Succeeded\s+│ ★\w{6} Active/);
     expect(row('hardcoded-cron')).toMatch(/NeedsAttention/);
     expect(row('legacy-etl')).toMatch(/Failed: KeyLimitReachedError/);
