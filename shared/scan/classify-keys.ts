@@ -78,7 +78,13 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
     const left = settings.maxAgeDays - ageDays;
     base = verdict('warn', `rotation due in ${left} day${left === 1 ? '' : 's'} (rotation age ${settings.maxAgeDays} days)`, 'notify');
   } else {
-    return verdict('ok', `within its rotation window (${ageDays} of ${settings.maxAgeDays} days)`, 'none');
+    // A key that needs nothing stays ok, but says what would hold it back when due (scan --all shows it).
+    const held = heldBack(user, now);
+    return verdict(
+      'ok',
+      `within its rotation window (${ageDays} of ${settings.maxAgeDays} days)${held ? `; when due: ${held}` : ''}`,
+      'none',
+    );
   }
 
   // Protection wins over every exemption: no action at all, whatever the key's age or use.
@@ -111,6 +117,16 @@ export function classifyKey(key: KeyTimes, user: PolicyUser, now: Date): Verdict
     return { ...base, reason: `${base.reason}; not rotated until its tags are fixed: ${user.invalidTags}`, action: 'none' };
   }
   return base;
+}
+
+/** What would hold the user's keys back when due: protection, scope, or an exemption that has not expired. */
+function heldBack(user: PolicyUser, now: Date): string | undefined {
+  if (user.protection !== undefined) return `protected (${user.protection})`;
+  if (user.outOfScope !== undefined) return `out of scope (${user.outOfScope})`;
+  if (user.accountExemption !== undefined) return `exempt (${user.accountExemption})`;
+  const exemption = user.settings.exemption;
+  if (exemption === undefined || (exemption.until !== undefined && exemption.until.getTime() < now.getTime())) return undefined;
+  return `exempt by tag${exemption.until === undefined ? '' : ` until ${isoDay(exemption.until)}`} (${exemption.reason})`;
 }
 
 // Decided in config, where every path (start, Prepare, Contain) reads it too.

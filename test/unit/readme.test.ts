@@ -64,3 +64,31 @@ describe('README compliance report', () => {
     expect(documented).toEqual(REPORT_CSV_COLUMNS.map((column) => column.name));
   });
 });
+
+describe('README deploy parameters', () => {
+  test('every serverless.yml param is documented: by its own name, or through the setting it feeds in the settings table', () => {
+    // Prepare
+    const serverless = readFileSync(repoPath('serverless.yml'), 'utf8');
+    const params = [...(/^params:\n {2}default:\n([\s\S]*?)\n\S/m.exec(serverless)?.[1] ?? '').matchAll(/^ {4}(\w+):/gm)].map(
+      (match) => match[1] ?? '',
+    );
+    const settingsRows = section('settings-table');
+    // A CloudFormation parameter whose default is the param, and the environment variables set from either.
+    const cfnOf = new Map(
+      [...serverless.matchAll(/^ {4}(\w+):\n {6}Type: String\n {6}Default: '\$\{param:(\w+)\}'/gm)].map((m) => [m[2], m[1]]),
+    );
+    const feeds = (param: string): string[] =>
+      [...serverless.matchAll(/^ {4}([A-Z_]+): (.+)$/gm)]
+        .filter(([, , value]) => value === `\${param:${param}}` || (cfnOf.has(param) && value === `!Ref ${cfnOf.get(param) ?? ''}`))
+        .map((match) => match[1] ?? '');
+
+    // Act
+    const undocumented = params.filter(
+      (param) => !readme.includes(`\`${param}\``) && !feeds(param).some((env) => settingsRows.includes(`| \`${env}\` |`)),
+    );
+
+    // Assess
+    expect(params.length).toBeGreaterThan(40);
+    expect(undocumented).toEqual([]);
+  });
+});

@@ -122,6 +122,17 @@ describe('classifyKey with per-user settings', () => {
     expect(verdict.reason).toContain('90 days');
   });
 
+  test('a key that needs nothing stays ok and says what would hold it back when due (scan --all lists it)', () => {
+    // Act
+    const exempt = classifyKey(key(10, 1), user({ 'rotation:exempt': 'vendor freeze', 'rotation:exempt-until': '2099-01-31' }), NOW);
+    const plain = classifyKey(key(10, 1), user({}), NOW);
+
+    // Assess
+    expect(exempt).toMatchObject({ class: 'ok', action: 'none' });
+    expect(exempt.reason).toContain('when due: exempt by tag until 2099-01-31 (vendor freeze)');
+    expect(plain.reason).not.toContain('when due');
+  });
+
   test('two keys of one user are classified independently', () => {
     // Prepare: one user for both keys.
     const alice = user();
