@@ -92,3 +92,21 @@ describe('README deploy parameters', () => {
     expect(undocumented).toEqual([]);
   });
 });
+
+describe('README contents', () => {
+  test('the contents list names every section, in order, with the anchor GitHub gives it', () => {
+    // Prepare
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((match) => match[1] ?? '');
+    const anchor = (heading: string): string =>
+      heading
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-');
+
+    // Act
+    const listed = [...section('contents').matchAll(/^- \[(.+)\]\(#(.+)\)$/gm)].map((match) => [match[1], match[2]]);
+
+    // Assess
+    expect(listed).toEqual(headings.map((heading) => [heading, anchor(heading)]));
+  });
+});
