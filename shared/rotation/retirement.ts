@@ -63,9 +63,7 @@ export function quietVerdict(facts: QuietFacts): QuietVerdict {
   const last =
     facts.lastUsed === undefined
       ? 'never used'
-      : lastUseRecent
-        ? `last used ${facts.lastUsed.toISOString()}`
-        : `last used ${facts.lastUsed.toISOString()}`;
+      : `last used ${facts.lastUsed.toISOString()}${lastUseRecent ? `, within the last ${period}` : ''}`;
   const detail = `${trail}; ${last}`;
   if (facts.aborted) return { status: 'aborted', stillUsing, detail: `aborted by a person (iam-key-rotator abort); ${detail}` };
   if (quiet) return { status: 'healthy', stillUsing, detail: `the key is quiet: ${detail}` };
