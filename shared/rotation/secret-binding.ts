@@ -5,6 +5,7 @@ import type { RotationDeps } from './deps.ts';
 import { secretKmsKeyIdFor } from './step-account.ts';
 import { IAM_USER_TAG, MANAGED_BY_TAG } from './secret.ts';
 import { selfRefreshFenceOf, selfRefreshReader } from './self-refresh-policy.ts';
+import { actionMatches } from '../aws/iam-action.ts';
 
 /**
  * Which secret may receive a user's new key. Tags are data, not authority: whoever can tag a user
@@ -83,18 +84,6 @@ export function sameKmsKey(expected: string, actual: string | undefined): boolea
 
 /** The actions that count as reading the secret: GetSecretValue, or PutResourcePolicy, which lets its holder grant itself read. */
 const READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:PutResourcePolicy'];
-
-/** IAM action matching: case-insensitive, `*` any run of characters, `?` one character. */
-function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  return regex.test(action);
-}
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 

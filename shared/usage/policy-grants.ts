@@ -1,5 +1,6 @@
 import type { PolicySource } from '../aws/user-policies.ts';
 import { needsNoPermission } from './actions.ts';
+import { actionMatches } from '../aws/iam-action.ts';
 
 export type { PolicyKind, PolicySource } from '../aws/user-policies.ts';
 
@@ -93,18 +94,6 @@ export interface GrantComparison {
 export interface CompareOptions {
   /** Why the calls of an action could be missing from what was read, or undefined when they would show. */
   readonly unseen?: (action: string) => string | undefined;
-}
-
-/** IAM matches actions case-insensitively, with `*` and `?` as wildcards. */
-export function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  return regex.test(action);
 }
 
 const isWildcard = (action: string): boolean => /[*?]/.test(action);

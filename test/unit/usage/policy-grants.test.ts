@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { actionMatches, compareGrants, decodePolicyDocument, grantsOf, type PolicySource } from '#shared/usage/policy-grants.ts';
+import { actionMatches } from '#shared/aws/iam-action.ts';
+import { compareGrants, decodePolicyDocument, grantsOf, type PolicySource } from '#shared/usage/policy-grants.ts';
 
 function source(kind: PolicySource['kind'], name: string, statements: unknown, extra: Partial<PolicySource> = {}): PolicySource {
   return { kind, name, document: JSON.stringify({ Version: '2012-10-17', Statement: statements }), ...extra };
