@@ -90,6 +90,17 @@ export function newSecretReaders(consumers: readonly Consumer[], from: Date): st
     .map((consumer) => consumer.key);
 }
 
+/** What each CloudTrail source gave, for the line under a key: read in full, sampled, or not read. */
+export function sourcesRead(sources: readonly Omit<CallEvidence, 'calls'>[]): string {
+  return sources
+    .map((source) =>
+      source.unavailable
+        ? `${source.source}: not read`
+        : `${source.source}: ${source.complete ? 'every call read' : 'sampled'}, ${source.apiCalls} requests`,
+    )
+    .join('; ');
+}
+
 export function parseDays(text: string | undefined, config: Config): number {
   if (text === undefined) return Math.round(config.consumerLookbackMs / DAY_MS);
   const days = Number(text);
@@ -118,13 +129,7 @@ function renderKey(key: KeyConsumers, userName: string): string {
         .join('\n'),
     ]);
   }
-  const read = key.sources
-    .map((source) =>
-      source.unavailable
-        ? `${source.source}: not read`
-        : `${source.source}: ${source.complete ? 'every call read' : 'sampled'}, ${source.apiCalls} requests`,
-    )
-    .join('; ');
+  const read = sourcesRead(key.sources);
   return [
     head,
     ...(key.consumers.length > 0 ? [table.toString()] : [colors.dim('  no calls seen')]),

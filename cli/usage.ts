@@ -17,7 +17,7 @@ import { proposeTrust, trustFileName, type TrustProposal } from '#shared/usage/t
 import { migrationChecklist } from '#shared/usage/migration.ts';
 import { isDataEventAction } from '#shared/usage/actions.ts';
 import { colors, type Output } from '../local/terminal.ts';
-import { parseDays } from './consumers.ts';
+import { parseDays, sourcesRead } from './consumers.ts';
 
 const HELP = `
 What each access key of the user was used for, from CloudTrail (the sources \`consumers\` reads):
@@ -205,13 +205,7 @@ function renderConsumer(consumer: ConsumerUsage): string {
 }
 
 function renderKey(key: KeyUsageReport): string {
-  const read = key.sources
-    .map((source) =>
-      source.unavailable
-        ? `${source.source}: not read`
-        : `${source.source}: ${source.complete ? 'every call read' : 'sampled'}, ${source.apiCalls} requests`,
-    )
-    .join('; ');
+  const read = sourcesRead(key.sources);
   return [
     `${colors.bold(key.accessKeyId)} (${key.status}): ${plural(key.usage.calls, 'call')}, ${plural(key.usage.consumers.length, 'consumer')}`,
     ...(key.usage.consumers.length > 0 ? key.usage.consumers.map(renderConsumer) : [colors.dim('  no calls seen')]),
