@@ -408,11 +408,6 @@ function uncontainedNext(report: RotationReport, contained: Contained): string {
 }
 
 function summary(report: RotationReport, contained?: Contained): string {
-  const lines = [
-    '',
-    `${STATUS_COLOR[report.status](report.status)}: ${report.userName}, old key ${report.oldAccessKeyId ?? '(none)'}, new key ${report.newAccessKeyId ?? '(none)'} ` +
-      `(${report.states.length} states, ${(report.durationMs / 1000).toFixed(1)}s)`,
-  ];
   const next: Record<RotationReport['status'], string> = {
     Succeeded: 'The old key is deleted; consumers use the new key from the secret.',
     RolledBack:
@@ -427,23 +422,32 @@ function summary(report: RotationReport, contained?: Contained): string {
         ? 'Nothing was started and nothing was changed.'
         : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
   };
+  const noReplacement = contained !== undefined && report.states.some((state) => state.name === 'NoReplacement');
+  return endLines(
+    report,
+    `old key ${report.oldAccessKeyId ?? '(none)'}, new key ${report.newAccessKeyId ?? '(none)'}`,
+    'still on the old key:',
+    noReplacement ? uncontainedNext(report, contained) : next[report.status],
+  );
+}
+
+/** The lines after a local run, rotation or retirement alike: how it ended, its error, who still uses the key, what to do next. */
+function endLines(report: RotationReport, keys: string, stillLabel: string, next: string): string {
+  const lines = [
+    '',
+    `${STATUS_COLOR[report.status](report.status)}: ${report.userName}, ${keys} (${report.states.length} states, ${(report.durationMs / 1000).toFixed(1)}s)`,
+  ];
   if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
   for (const consumer of report.stillOnOldKey ?? []) {
     lines.push(
-      `${colors.yellow('still on the old key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
+      `${colors.yellow(stillLabel)} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
     );
   }
-  const noReplacement = contained !== undefined && report.states.some((state) => state.name === 'NoReplacement');
-  lines.push(noReplacement ? uncontainedNext(report, contained) : next[report.status]);
+  lines.push(next);
   return lines.join('\n');
 }
 
 function retirementSummary(report: RotationReport): string {
-  const lines = [
-    '',
-    `${STATUS_COLOR[report.status](report.status)}: ${report.userName}, key ${report.oldAccessKeyId ?? '(none)'} ` +
-      `(${report.states.length} states, ${(report.durationMs / 1000).toFixed(1)}s)`,
-  ];
   const next: Record<RotationReport['status'], string> = {
     Succeeded: 'The key is deleted; no consumer had used it for the quiet period.',
     RolledBack: 'The key is Active again. Find what still needs it (iam-key-rotator consumers), move it off, then retire the key again.',
@@ -453,12 +457,5 @@ function retirementSummary(report: RotationReport): string {
         ? 'Nothing was started and nothing was changed.'
         : 'The key was left Active (MakeSafe reactivates it if it was cut) and the owner was notified.',
   };
-  if (report.error) lines.push(`${colors.red(report.error.name)}: ${report.error.message}`);
-  for (const consumer of report.stillOnOldKey ?? []) {
-    lines.push(
-      `${colors.yellow('still using the key:')} ${consumer.source} (${consumer.agent}) calling ${consumer.calls.join(', ') || 'nothing seen'}, last seen ${consumer.lastSeen}`,
-    );
-  }
-  lines.push(next[report.status]);
-  return lines.join('\n');
+  return endLines(report, `key ${report.oldAccessKeyId ?? '(none)'}`, 'still using the key:', next[report.status]);
 }
