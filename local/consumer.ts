@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { CloudTrailRecorder } from './cloudtrail-recorder.ts';
+import type { CallOrigin, CloudTrailRecorder } from './cloudtrail-recorder.ts';
 import { enforceSecretResourcePolicy } from './secret-policy-check.ts';
 
 interface StoredCredentials {
@@ -41,6 +41,8 @@ export class SimulatedConsumer {
   private stats = { calls: 0, failures: 0, secretReadsRefused: 0, keysUsed: [] as string[] };
   private readonly name: string;
   private readonly sourceIp: string;
+  /** Where its calls come from, as CloudTrail records them. */
+  private readonly origin: CallOrigin;
 
   constructor(
     private readonly options: {
@@ -66,6 +68,7 @@ export class SimulatedConsumer {
   ) {
     this.name = options.name ?? options.userName;
     this.sourceIp = options.sourceIp ?? nextSourceIp();
+    this.origin = { sourceIp: this.sourceIp, ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }) };
   }
 
   start(): void {
@@ -97,15 +100,8 @@ export class SimulatedConsumer {
     if (!credentials) return;
     let client = this.stsByKey.get(credentials.AccessKeyId);
     if (!client) {
-      client = new STSClient({
-        credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey },
-        maxAttempts: 1,
-        userAgentAppId: appId(this.name),
-      });
-      this.options.recorder?.attach(client, {
-        sourceIp: this.sourceIp,
-        ...(this.options.userAgent === undefined ? {} : { userAgent: this.options.userAgent }),
-      });
+      client = new STSClient(this.clientConfig(credentials));
+      this.options.recorder?.attach(client, this.origin);
       this.stsByKey.set(credentials.AccessKeyId, client);
     }
     this.stats.calls += 1;
@@ -117,6 +113,15 @@ export class SimulatedConsumer {
     }
   }
 
+  /** A client signed with `key`, as this consumer's own: one attempt, its name as the SDK's app id. */
+  private clientConfig(key: StoredCredentials) {
+    return {
+      credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey },
+      maxAttempts: 1,
+      userAgentAppId: appId(this.name),
+    };
+  }
+
   /** The client that reads the secret: the account's, or, with self-refresh, one signed with the key this consumer holds. */
   private secretReader(): SecretsManagerClient {
     const selfRefresh = this.options.selfRefresh;
@@ -124,20 +129,13 @@ export class SimulatedConsumer {
     const key = this.current ?? selfRefresh.initialKey;
     let client = this.readerByKey.get(key.AccessKeyId);
     if (!client) {
-      client = new SecretsManagerClient({
-        credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey },
-        maxAttempts: 1,
-        userAgentAppId: appId(this.name),
-      });
+      client = new SecretsManagerClient(this.clientConfig(key));
       enforceSecretResourcePolicy(client, this.options.secretsManager, {
         userArn: selfRefresh.userArn,
         sourceIp: this.sourceIp,
         ...(selfRefresh.sourceVpce === undefined ? {} : { sourceVpce: selfRefresh.sourceVpce }),
       });
-      this.options.recorder?.attach(client, {
-        sourceIp: this.sourceIp,
-        ...(this.options.userAgent === undefined ? {} : { userAgent: this.options.userAgent }),
-      });
+      this.options.recorder?.attach(client, this.origin);
       this.readerByKey.set(key.AccessKeyId, client);
     }
     return client;
