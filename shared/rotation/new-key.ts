@@ -4,7 +4,7 @@ import { addMs, classifyExtraKeys, decideNewKeySource, versionHoldingKey, versio
 import { secretKmsKeyIdFor } from './step-account.ts';
 import type { RotationDeps } from './deps.ts';
 import { createKey, deleteKey, keyLastUsed, listUserKeys } from '../aws/iam.ts';
-import { assertSecretBound, readSecretFacts } from './secret-binding.ts';
+import { assertSecretBound } from './secret-binding.ts';
 import { isSelfRefreshPolicy, putSelfRefreshPolicy, selfRefreshFenceOf } from './self-refresh-policy.ts';
 import { CURRENT, ensureSecret, moveStage, PENDING, putPending, readSecret, readStoredKey } from './secret.ts';
 import type { NewKey, Promoted, Rotation, Straggler } from './workflow-state.ts';
@@ -69,8 +69,9 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
 
   const ensured = await ensureSecret(deps.secretsManager, secretName, userName, secretKmsKeyIdFor(deps));
   // A secret that someone else created after the check above is checked before the key exists.
-  if (!ensured.created) await assertSecretBound(deps, userName, secretName, rotation.userArn);
-  await keepSelfRefreshPolicy(rotation, deps);
+  const facts = ensured.created ? undefined : await assertSecretBound(deps, userName, secretName, rotation.userArn);
+  // A secret created just now has no resource policy yet.
+  await keepSelfRefreshPolicy(rotation, deps, facts?.resourcePolicy);
   const created = await createKey(deps.iam, userName);
   const versionId = await putPending(deps.secretsManager, secretName, {
     AccessKeyId: created.accessKeyId,
@@ -88,10 +89,9 @@ export async function createAndStore(rotation: Rotation, deps: RotationDeps): Pr
  * a changed fence takes effect with the next key. (A user no longer listed is refused by the binding
  * check until a person removes the policy: the stack may no longer hold the grant to remove it.)
  */
-async function keepSelfRefreshPolicy(rotation: Rotation, deps: RotationDeps): Promise<void> {
+async function keepSelfRefreshPolicy(rotation: Rotation, deps: RotationDeps, current: string | undefined): Promise<void> {
   const fence = selfRefreshFenceOf(deps, rotation.userArn, rotation.userName);
   if (fence === undefined) return;
-  const current = (await readSecretFacts(deps.secretsManager, rotation.secretName)).resourcePolicy;
   if (current !== undefined && isSelfRefreshPolicy(current, rotation.userArn, fence)) return;
   await putSelfRefreshPolicy(deps.secretsManager, rotation.secretName, rotation.userArn, fence);
   deps.logger.info('self-refresh: the user may read its own secret', {

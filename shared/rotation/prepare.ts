@@ -187,7 +187,7 @@ export async function prepare(input: RotationInput, deps: RotationDeps): Promise
     );
   }
   if (input.kind === 'retire') {
-    await checkRetirement(input, oldKey, keys, settings.secretName, user.arn, deps);
+    await refuseUnretirable(input, oldKey, keys, settings.secretName, user.arn, deps);
     return rotationOf(input, { userArn: user.arn, settings, exemption, weakened, durations, removedKeyId: null }, deps);
   }
   // Before the secret's versions are read or anything is changed: a secret named by a tag must not
@@ -281,7 +281,7 @@ function rotationOf(input: RotationInput, resolved: Resolved, deps: RotationDeps
  * (a tag may name any secret) and nothing else of the user's is read from it: no other Active key,
  * and AWSCURRENT holds the retired key or no key at all.
  */
-async function checkRetirement(
+async function refuseUnretirable(
   input: RotationInput,
   oldKey: AccessKey,
   keys: readonly AccessKey[],

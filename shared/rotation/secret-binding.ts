@@ -199,10 +199,11 @@ export async function readSecretFacts(secretsManager: SecretsManagerClient, secr
 }
 
 /**
- * Refuses, with SecretNotBoundError, a secret not bound to the user. Prepare calls it before any key
- * exists; CreateAndStore again before it writes, since the secret may have changed between steps.
+ * Refuses, with SecretNotBoundError, a secret not bound to the user, and returns the facts it judged
+ * by. Prepare calls it before any key exists; CreateAndStore again before it writes, since the secret
+ * may have changed between steps.
  */
-export async function assertSecretBound(deps: RotationDeps, userName: string, secretName: string, userArn: string): Promise<void> {
+export async function assertSecretBound(deps: RotationDeps, userName: string, secretName: string, userArn: string): Promise<SecretFacts> {
   const rule: BindingRule = {
     userName,
     secretName,
@@ -211,7 +212,8 @@ export async function assertSecretBound(deps: RotationDeps, userName: string, se
     userArn,
     selfRefresh: selfRefreshFenceOf(deps, userArn, userName) !== undefined,
   };
-  const problems = bindingProblems(await readSecretFacts(deps.secretsManager, secretName), rule);
+  const facts = await readSecretFacts(deps.secretsManager, secretName);
+  const problems = bindingProblems(facts, rule);
   if (problems.length > 0) {
     const error = notBoundError(rule, problems);
     deps.logger.warn('secret not bound to the user; nothing was changed', {
@@ -221,4 +223,5 @@ export async function assertSecretBound(deps: RotationDeps, userName: string, se
     });
     throw error;
   }
+  return facts;
 }

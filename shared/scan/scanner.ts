@@ -280,6 +280,7 @@ class ScanRun {
     const { settings, problems, weakened } = resolveUserSettings(facts.userName, facts.tags, config, this.now);
     for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
     for (const override of weakened) this.weakened.push({ userName: facts.userName, ...override });
+    const refusing = refusingProblems(problems);
     return {
       facts,
       reportKeys,
@@ -290,11 +291,7 @@ class ScanRun {
         accountExemption: accountExemption(config, facts.path, facts.groups),
         protection: protection(config, facts.userName, facts.path),
         outOfScope: outOfScope(config, facts.path, facts.tags),
-        ...(refusingProblems(problems).length === 0
-          ? {}
-          : {
-              invalidTags: refusingProblems(problems).map(withoutFallback).join('; '),
-            }),
+        ...(refusing.length === 0 ? {} : { invalidTags: refusing.map(withoutFallback).join('; ') }),
       },
     };
   }

@@ -64,7 +64,10 @@ describe('assertSecretBound against Secrets Manager (moto)', () => {
     await ensureSecret(secretsManager, 'iam-key-rotator/bound/app', 'app', STACK_KEY);
 
     // Act & Assess
-    await expect(assertSecretBound(deps, 'app', 'iam-key-rotator/bound/app', arnOf('app'))).resolves.toBeUndefined();
+    await expect(assertSecretBound(deps, 'app', 'iam-key-rotator/bound/app', arnOf('app'))).resolves.toMatchObject({
+      exists: true,
+      resourcePolicy: undefined,
+    });
     await expect(assertSecretBound(deps, 'intruder', 'iam-key-rotator/bound/app', arnOf('intruder'))).rejects.toMatchObject({
       name: 'SecretNotBoundError',
       secretName: 'iam-key-rotator/bound/app',
@@ -77,7 +80,10 @@ describe('assertSecretBound against Secrets Manager (moto)', () => {
     await secretsManager.send(new CreateSecretCommand({ Name: 'iam-key-rotator/seeded', KmsKeyId: STACK_KEY }));
 
     // Act & Assess
-    await expect(assertSecretBound(deps, 'seeded', 'iam-key-rotator/seeded', arnOf('seeded'))).resolves.toBeUndefined();
+    await expect(assertSecretBound(deps, 'seeded', 'iam-key-rotator/seeded', arnOf('seeded'))).resolves.toMatchObject({
+      exists: true,
+      resourcePolicy: undefined,
+    });
     await secretsManager.send(new PutResourcePolicyCommand({ SecretId: 'iam-key-rotator/seeded', ResourcePolicy: READ_FOR_ALL }));
     await expect(assertSecretBound(deps, 'seeded', 'iam-key-rotator/seeded', arnOf('seeded'))).rejects.toMatchObject({
       name: 'SecretNotBoundError',
@@ -87,7 +93,9 @@ describe('assertSecretBound against Secrets Manager (moto)', () => {
 
   test('a secret that does not exist yet is bound: the rotator will create it', async () => {
     // Act & Assess
-    await expect(assertSecretBound(deps, 'newcomer', 'iam-key-rotator/newcomer/custom', arnOf('newcomer'))).resolves.toBeUndefined();
+    await expect(assertSecretBound(deps, 'newcomer', 'iam-key-rotator/newcomer/custom', arnOf('newcomer'))).resolves.toMatchObject({
+      exists: false,
+    });
   });
 
   test('self-refresh: the user’s own policy passes when SELF_REFRESH_USERS lists it; unlisted, or naming another user, it is refused', async () => {
@@ -109,7 +117,10 @@ describe('assertSecretBound against Secrets Manager (moto)', () => {
     // Act & Assess
     const facts = await readSecretFacts(secretsManager, 'iam-key-rotator/refresher');
     expect(JSON.parse(facts.resourcePolicy ?? '{}')).toEqual(selfRefreshPolicy(arnOf('refresher'), fence));
-    await expect(assertSecretBound(listed, 'refresher', 'iam-key-rotator/refresher', arnOf('refresher'))).resolves.toBeUndefined();
+    await expect(assertSecretBound(listed, 'refresher', 'iam-key-rotator/refresher', arnOf('refresher'))).resolves.toMatchObject({
+      exists: true,
+      resourcePolicy: expect.stringContaining('IamKeyRotatorSelfRefresh'),
+    });
     await expect(assertSecretBound(deps, 'refresher', 'iam-key-rotator/refresher', arnOf('refresher'))).rejects.toMatchObject({
       name: 'SecretNotBoundError',
       message: expect.stringContaining('SELF_REFRESH_USERS does not list refresher'),
