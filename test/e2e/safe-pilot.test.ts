@@ -61,42 +61,22 @@ describe('a safe pilot', () => {
       ROTATION_WARN_DAYS: '14',
       ROTATION_MODE: 'report-only',
     });
-    const clock = fixedClock(new Date(Date.now() + 80 * DAY_MS));
-
-    // Act
-    const summary = await runScheduledScan({
-      iam,
-      sfn,
-      config,
-      clock,
-      logger: quietLogger,
-      notifier: createNotifier({
+    const scanOn = (days: number) => {
+      const clock = fixedClock(new Date(Date.now() + days * DAY_MS));
+      const notifier = createNotifier({
         sns,
         ledger: ledgerFor(dynamodb, config),
         config,
         accountId: callerAccountId(sts),
         clock,
         logger: quietLogger,
-      }),
-    });
-    const later = await runScheduledScan(
-      {
-        iam,
-        sfn,
-        config,
-        clock: fixedClock(new Date(Date.now() + 100 * DAY_MS)),
-        logger: quietLogger,
-        notifier: createNotifier({
-          sns,
-          ledger: ledgerFor(dynamodb, config),
-          config,
-          accountId: callerAccountId(sts),
-          clock,
-          logger: quietLogger,
-        }),
-      },
-      {},
-    );
+      });
+      return runScheduledScan({ iam, sfn, config, clock, logger: quietLogger, notifier });
+    };
+
+    // Act
+    const summary = await scanOn(80);
+    const later = await scanOn(100);
 
     // Assess: warned at day 80, due at day 100, and never started.
     expect(summary.rotationsStarted).toEqual([]);

@@ -6,6 +6,7 @@ import { resetMoto } from '#local/moto.ts';
 import { main } from '../../../cli/main.ts';
 import type { Output } from '../../../local/terminal.ts';
 import { createPassStateMachine, seedUsers } from '../../helpers/iam-seed.ts';
+import { moveDateForward } from '../../helpers/fake-date.ts';
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
 const iam = new IAMClient({});
@@ -82,20 +83,7 @@ describe('iam-key-rotator scan', () => {
     // Prepare: one user whose key is due 100 days from now; only Date moves there (moto stamps keys with the real time).
     await seedUsers(iam, 1);
     process.env.UNUSED_AFTER_DAYS = '365';
-    jest.useFakeTimers({
-      now: Date.now() + 100 * 86_400_000,
-      advanceTimers: true,
-      doNotFake: [
-        'nextTick',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-        'queueMicrotask',
-      ],
-    });
+    moveDateForward(100);
     const stateMachineArn = await createPassStateMachine(sfn);
     const looked = capture();
     const applied = capture();

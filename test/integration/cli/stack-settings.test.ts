@@ -12,6 +12,7 @@ import { motoCredentialsIn } from '#local/moto-inspect.ts';
 import { cli } from '../../helpers/cli.ts';
 import { createPassStateMachine, seedUsers } from '../../helpers/iam-seed.ts';
 import { createKey, createUser, secretsManager } from '../../helpers/rotation-fixtures.ts';
+import { moveDateForward } from '../../helpers/fake-date.ts';
 
 // A stack deployed with a non-default SECRET_NAME_PREFIX, MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID:
 // with --stage the CLI acts with the stack's values (its StackSettings output), none exported.
@@ -165,20 +166,7 @@ describe("the CLI acts with the stack's settings (--stage), none exported", () =
     // Prepare: two users whose keys are due 100 days from now; only Date moves there.
     const users = await seedUsers(new IAMClient({}), 2, { prefix: 'team-a-due' });
     process.env.UNUSED_AFTER_DAYS = '365';
-    jest.useFakeTimers({
-      now: Date.now() + 100 * 86_400_000,
-      advanceTimers: true,
-      doNotFake: [
-        'nextTick',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-        'queueMicrotask',
-      ],
-    });
+    moveDateForward(100);
 
     // Act
     const result = await cli('scan', '--stage', STAGE, '--json', '--apply').finally(() => delete process.env.UNUSED_AFTER_DAYS);
