@@ -73,6 +73,19 @@ async function memberUser(userName: string): Promise<TestKey> {
   return key;
 }
 
+/** A consumer in the member account that reads the user's secret and follows its rotations. */
+function startFollowingConsumer(userName: string): void {
+  const consumer = new SimulatedConsumer({
+    userName,
+    secretId: `iam-key-rotator/${userName}`,
+    secretsManager: member.secretsManager,
+    followsRotation: true,
+    intervalMs: 25,
+  });
+  consumers.push(consumer);
+  consumer.start();
+}
+
 async function memberKeys(userName: string): Promise<Record<string, string>> {
   const response = await member.iam.send(new ListAccessKeysCommand({ UserName: userName }));
   return Object.fromEntries((response.AccessKeyMetadata ?? []).map((key) => [key.AccessKeyId ?? '', key.Status ?? '']));
@@ -98,15 +111,7 @@ describe('rotation in a member account, run locally against moto', () => {
   test('the key is rotated in the member account, its secret lives there, the tooling account is untouched, notices name the account', async () => {
     // Prepare: a user with a key and its secret in the member account, and a consumer that follows the rotation.
     const old = await memberUser('member-app');
-    const consumer = new SimulatedConsumer({
-      userName: 'member-app',
-      secretId: 'iam-key-rotator/member-app',
-      secretsManager: member.secretsManager,
-      followsRotation: true,
-      intervalMs: 25,
-    });
-    consumers.push(consumer);
-    consumer.start();
+    startFollowingConsumer('member-app');
 
     // Act
     const report = await runRotation(
@@ -145,15 +150,7 @@ describe('rotation in a member account, run locally against moto', () => {
   test('with SECURITY_HUB_FINDINGS, the rotated key’s finding is written in the member account’s Security Hub, none in the tooling account’s', async () => {
     // Prepare
     const old = await memberUser('member-audited');
-    const consumer = new SimulatedConsumer({
-      userName: 'member-audited',
-      secretId: 'iam-key-rotator/member-audited',
-      secretsManager: member.secretsManager,
-      followsRotation: true,
-      intervalMs: 25,
-    });
-    consumers.push(consumer);
-    consumer.start();
+    startFollowingConsumer('member-audited');
 
     // Act
     const report = await runRotation(
