@@ -74,7 +74,11 @@ if (!only || only === 'static') {
   check('test form', 'node', ['scripts/check-test-form.mjs']);
 }
 if (!only || only === 'unit') jest('unit', []);
-if (!only || only === 'integration') jest('integration', ['--runInBand']);
+if (!only || only === 'integration') {
+  // The CLI bundle the package test packs, and the spawned CLI runs, built from the sources as they are now.
+  check('build the CLI', 'node', ['scripts/build-cli.mjs']);
+  jest('integration', ['--runInBand']);
+}
 
 if (failures.length > 0) {
   console.log('\nFailures:');
