@@ -9,21 +9,22 @@ export function explainAwsError(error: unknown): unknown {
   if (error instanceof RotatorError) return error;
   const name = error.name;
   const profile = process.env.AWS_PROFILE;
-  if (name === 'CredentialsProviderError' && profile !== undefined && profile !== '') {
+  const namedProfile = profile !== undefined && profile !== '' ? profile : undefined;
+  // A profile that does not exist is the cause of a missing Region too (it would have given one): name the profile.
+  const regionMissing = /region is missing/i.test(error.message);
+  if (namedProfile !== undefined && (name === 'CredentialsProviderError' || (regionMissing && !profileExists(namedProfile)))) {
     return new MissingCredentialsError(
-      (profileExists(profile)
-        ? `AWS profile ${profile} (AWS_PROFILE / --profile) gives no credentials: log in with \`aws sso login --profile ${profile}\`, or check its settings.`
-        : `AWS profile ${profile} (AWS_PROFILE / --profile) is not in ${configFiles().join(' or ')}.`) +
+      (profileExists(namedProfile)
+        ? `AWS profile ${namedProfile} (AWS_PROFILE / --profile) gives no credentials: log in with \`aws sso login --profile ${namedProfile}\`, or check its settings.`
+        : `AWS profile ${namedProfile} (AWS_PROFILE / --profile) is not in ${configFiles().join(' or ')}.`) +
         ' List your profiles with `aws configure list-profiles`.',
       { cause: error },
     );
   }
-  if (/region is missing/i.test(error.message)) {
+  if (regionMissing) {
     return new ConfigError(
       'No AWS Region is set: pass --region eu-west-1, set AWS_REGION, or give your profile a region (`aws configure set region eu-west-1`).',
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(error.message)) {

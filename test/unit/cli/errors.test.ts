@@ -41,6 +41,21 @@ describe('explainAwsError: SDK failures a person can fix', () => {
     });
   });
 
+  test('a missing region under a profile that does not exist names the profile, the cause of both', () => {
+    // Prepare
+    Object.assign(process.env, {
+      AWS_PROFILE: 'nosuch',
+      AWS_CONFIG_FILE: join(dir, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+    });
+
+    // Act & Assess
+    expect(explainAwsError(sdkError('Error', 'Region is missing'))).toMatchObject({
+      name: 'MissingCredentialsError',
+      message: expect.stringContaining('AWS profile nosuch (AWS_PROFILE / --profile) is not in'),
+    });
+  });
+
   test('a missing region says how to set one', () => {
     // Act & Assess
     expect(explainAwsError(sdkError('Error', 'Region is missing'))).toMatchObject({
