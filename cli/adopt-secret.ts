@@ -10,6 +10,7 @@ import { versionWithStage } from '#shared/rotation/decisions.ts';
 import { CURRENT, moveStage, readSecret, versionIdFor } from '#shared/rotation/secret.ts';
 import { bindingProblems, notBoundError, readSecretFacts } from '#shared/rotation/secret-binding.ts';
 import { colors, type Output } from '../local/terminal.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
 
 const HELP = `
 The rotator's steps never read a secret value (only Verify does, to sign one STS call): they tell
@@ -164,17 +165,17 @@ function describeResult(result: AdoptResult): string[] {
 }
 
 export function registerAdoptSecret(program: Command, output: Output, setResult: (code: number) => void): void {
-  program
+  const command = program
     .command('adopt-secret')
     .description("Let the rotator take over a user's secret that was written by hand, so its first rotation can start.")
     .argument('<user>', 'IAM user name')
-    .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', HELP)
-    .action(async (userName: string, flags: { readonly json?: boolean }) => {
+    .action(async (userName: string, flags: OutputFlags) => {
+      const json = outputFormat(flags) === 'json';
       const result = await adoptSecret(userName, { iam, secretsManager }, loadConfig());
-      if (flags.json) output.out(JSON.stringify(result, null, 2));
+      if (json) output.out(JSON.stringify(result, null, 2));
       else for (const line of describeResult(result)) output.out(line);
-      if (result.keyInactive && !flags.json) {
+      if (result.keyInactive && !json) {
         output.out(
           colors.yellow(
             `Key ${result.accessKeyId ?? '?'} is Inactive: consumers reading ${result.secretName} are failing now. Reactivate it, or rotate ${userName} with --compromised if it leaked.`,
@@ -183,4 +184,5 @@ export function registerAdoptSecret(program: Command, output: Output, setResult:
       }
       setResult(0);
     });
+  addOutputOptions(command, 'print the result as JSON on stdout');
 }

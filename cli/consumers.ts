@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { gapsOf, type CallEvidence, type KeyCallReader } from '#shared/aws/key-calls.ts';
 import { consumersOf, type Consumer } from '#shared/consumers/inventory.ts';
 import { colors, type Output } from '../local/terminal.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
+import { rowsCsv } from '#shared/base/csv.ts';
 
 const HELP = `
 Who uses each access key of the user, from CloudTrail: every consumer (where its calls come from,
@@ -152,21 +154,35 @@ export function registerConsumers(
   setResult: (code: number) => void,
   readerFor: (config: Config) => Promise<KeyCallReader>,
 ): void {
-  program
+  const command = program
     .command('consumers')
     .description('Who uses each access key of a user, from CloudTrail: address, tool, what it calls, when last seen.')
     .argument('<user>', 'IAM user name')
     .option('--days <n>', 'how many days back to read (default: CONSUMER_LOOKBACK)')
-    .option('--json', 'print the report as JSON on stdout')
     .addHelpText('after', HELP)
-    .action(async (userName: string, flags: { readonly days?: string; readonly json?: boolean }) => {
+    .action(async (userName: string, flags: { readonly days?: string } & OutputFlags) => {
+      const format = outputFormat(flags);
       const config = loadConfig();
       const days = parseDays(flags.days, config);
       output.err(colors.dim(`reading CloudTrail for the keys of ${userName}, last ${days} days…`));
       const report = await consumersReport(userName, days, { iam, readKeyCalls: await readerFor(config), now: new Date() });
-      if (flags.json) output.out(JSON.stringify(report, null, 2));
+      if (format === 'json') output.out(JSON.stringify(report, null, 2));
+      else if (format === 'csv') output.out(rowsCsv(consumerRows(report), ['accessKeyId', 'keyStatus']).trimEnd());
       else if (report.keys.length === 0) output.out(`${userName} has no access keys.`);
       else output.out(report.keys.map((key) => renderKey(key, userName)).join('\n\n'));
       setResult(0);
     });
+  addOutputOptions(command, 'print the report as JSON on stdout', 'one row per consumer of each key');
+}
+
+/** One row per consumer, after the key it uses; a new secret reader is marked, as the table marks it. */
+function consumerRows(report: ConsumersReport): object[] {
+  return report.keys.flatMap((key) =>
+    key.consumers.map((consumer) => ({
+      accessKeyId: key.accessKeyId,
+      keyStatus: key.status,
+      ...consumer,
+      newSecretReader: key.newSecretReaders.includes(consumer.key),
+    })),
+  );
 }

@@ -20,11 +20,11 @@ import { LOCAL_LEDGER_TABLE } from '#local/run-registry.ts';
 import { readLocalRunHistory } from '#local/run-history.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, resolveStack, type StackFlags } from './stack.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
 
-interface ReportFlags extends StackFlags {
+interface ReportFlags extends StackFlags, OutputFlags {
   readonly html?: string;
   readonly csv?: string;
-  readonly json?: boolean;
   readonly org?: boolean;
   readonly days: string;
   readonly asOf?: string;
@@ -62,7 +62,6 @@ export function registerReport(program: Command, output: Output, setResult: (cod
     .description('A compliance report of every access key: age against its window, state, owner, exemption, and rotation history.')
     .option('--html <file>', 'write the report as a self-contained HTML page')
     .option('--csv <file>', 'write one CSV row per key')
-    .option('--json', 'print the report as JSON on stdout')
     .addOption(new Option('--org', 'report on every selected account of the organization, through its member role'))
     .option('--days <n>', 'rotation history of the last N days (1–90: Step Functions keeps ended executions 90 days)', '90')
     .option(
@@ -74,6 +73,7 @@ export function registerReport(program: Command, output: Output, setResult: (cod
     .action(async (flags: ReportFlags) => {
       setResult(await runReport(flags, output));
     });
+  addOutputOptions(command, 'print the report as JSON on stdout', 'one row per key, the columns of --csv');
   addStackOptions(command);
 }
 
@@ -213,6 +213,7 @@ function summaryText(report: ComplianceReport): string {
 }
 
 async function runReport(flags: ReportFlags, output: Output): Promise<number> {
+  const format = outputFormat(flags);
   const report = await buildReport(flags, output);
   const title = flags.org ? 'Access key compliance: organization' : `Access key compliance: account ${report.accounts[0]?.accountId ?? ''}`;
   if (flags.html !== undefined) {
@@ -225,9 +226,10 @@ async function runReport(flags: ReportFlags, output: Output): Promise<number> {
     writeFileSync(flags.csv, reportCsv(report));
     output.err(`wrote ${resolve(flags.csv)}`);
   }
-  if (flags.json) output.out(JSON.stringify(report, null, 2));
+  if (format === 'json') output.out(JSON.stringify(report, null, 2));
+  else if (format === 'csv') output.out(reportCsv(report).trimEnd());
   else output.out(summaryText(report));
-  if (report.history.note !== null && !flags.json) output.err(colors.dim(report.history.note));
+  if (report.history.note !== null && format === 'table') output.err(colors.dim(report.history.note));
   const unread = report.accounts.filter((account) => account.error !== null);
   for (const account of unread) output.err(colors.red(`error: account ${account.accountId} could not be read: ${account.error ?? ''}`));
   // A user deleted between the listing and its read is gone, not a failure (as in scan).

@@ -4,6 +4,7 @@ import { LOCAL_DURATIONS } from '#local/runner.ts';
 import type { Output } from '../local/terminal.ts';
 import { addStackOptions, STACK_HELP } from './stack.ts';
 import { rotate, type RotateFlags } from './rotate.ts';
+import { addOutputOptions } from './output-format.ts';
 
 const HELP = `
 Takes one access key out of service for good, with no replacement: the way off a key once its
@@ -50,7 +51,6 @@ export function registerRetire(program: Command, output: Output, setResult: (cod
       '--override-exemption <reason>',
       'retire a key of an exempt user (EXEMPT_PATHS, EXEMPT_GROUPS, rotation:exempt) anyway; the reason is recorded',
     )
-    .option('--json', 'print one JSON object with the outcome and every state on stdout')
     .option('--yes', '--local in a real account (no AWS_ENDPOINT_URL): go on without asking')
     .option('--health-check-interval <duration>', 'time between quiet checks (--local)')
     .option('--health-check-deadline <duration>', 'give up waiting for the key to fall quiet after this long (--local)')
@@ -59,5 +59,6 @@ export function registerRetire(program: Command, output: Output, setResult: (cod
     .action(async (userName: string, flags: RotateFlags) => {
       setResult(await rotate(userName, flags, output, true));
     });
+  addOutputOptions(command, 'print one JSON object with the outcome and every state on stdout');
   addStackOptions(command);
 }

@@ -25,12 +25,12 @@ import { resolveTarget, startRotation } from '#shared/start/start-rotation.ts';
 import { accountAdmission } from '#shared/org/account-admission.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
 
-export interface RotateFlags {
+export interface RotateFlags extends OutputFlags {
   readonly local?: boolean;
   readonly key?: string;
   readonly account?: string;
-  readonly json?: boolean;
   readonly healthCheckInterval?: string;
   readonly healthCheckDeadline?: string;
   readonly observation?: string;
@@ -164,7 +164,6 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
       '--account <id>',
       "the member account the user lives in (organization-wide deployments): assumes the stack's MEMBER_ROLE_NAME there (its StackSettings output; the environment's with ROTATION_STATE_MACHINE_ARN, or with --local)",
     )
-    .option('--json', 'print one JSON object with the outcome and every state on stdout')
     .option(
       '--health-check-interval <duration>',
       `time between consumer health checks (local default ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)})`,
@@ -188,6 +187,7 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
     .action(async (userName: string, flags: RotateFlags) => {
       setResult(await rotate(userName, flags, output));
     });
+  addOutputOptions(command, 'print one JSON object with the outcome and every state on stdout');
   addStackOptions(command);
 }
 
@@ -234,7 +234,8 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
 
-  const progress = (text: string): void => (flags.json ? output.err(text) : output.out(text));
+  const json = outputFormat(flags) === 'json';
+  const progress = (text: string): void => (json ? output.err(text) : output.out(text));
   let contained: Contained | undefined;
   const report = await runRotation(request, {
     durations,
@@ -246,7 +247,7 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
       if (parsed?.success) contained = parsed.data;
     },
   });
-  if (flags.json) output.out(JSON.stringify(report, null, 2));
+  if (json) output.out(JSON.stringify(report, null, 2));
   else {
     if (contained) output.out(containedLine(contained, report));
     output.out(retirement ? retirementSummary(report) : summary(report, contained));
@@ -339,7 +340,7 @@ async function rotateDeployed(
     // The same organization filters as the deployed start-rotation: the CLI is no way around them.
     admitAccount: accountAdmission(organizations, config),
   });
-  if (flags.json) {
+  if (outputFormat(flags) === 'json') {
     output.out(JSON.stringify({ ...started, stateMachineArn: stack.stateMachineArn }, null, 2));
     return 0;
   }

@@ -12,15 +12,16 @@ import { scanAccount, type ScanResult, type ScannedKey } from '#shared/scan/scan
 import { runOrganizationScan } from '#local/org-runner.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, resolveStack } from './stack.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
+import { rowsCsv } from '#shared/base/csv.ts';
 
-interface ScanFlags {
+interface ScanFlags extends OutputFlags {
   readonly user?: string[];
   readonly all?: boolean;
   readonly asOf?: string;
   readonly dryRun?: boolean;
   readonly apply?: boolean;
   readonly detailedExitcode?: boolean;
-  readonly json?: boolean;
   readonly org?: boolean;
   readonly stateMachineArn: string | undefined;
   readonly stage?: string;
@@ -105,7 +106,6 @@ export function registerScan(program: Command, output: Output, setResult: (code:
     )
     .option('--dry-run', 'read and plan only, start and change nothing (the default)')
     .option('--detailed-exitcode', 'exit 3 when any key is due (past its rotation age), 0 when none is: for CI')
-    .option('--json', 'print a JSON array with one object per listed key on stdout')
     .addOption(
       new Option('--org', 'scan every selected account of the organization through its member role (see below)').conflicts(['user', 'all']),
     )
@@ -114,6 +114,11 @@ export function registerScan(program: Command, output: Output, setResult: (code:
     .action(async (flags: ScanFlags) => {
       setResult(await runScan(flags, output));
     });
+  addOutputOptions(
+    command,
+    'print a JSON array with one object per listed key on stdout',
+    'one row per listed key (with --org: per account)',
+  );
   addStackOptions(command);
 }
 
@@ -141,6 +146,7 @@ async function scanOverrides(flags: ScanFlags): Promise<Record<string, string>> 
 async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   if (flags.org) return runOrgScan(flags, output);
   const users = flags.user ?? [];
+  const format = outputFormat(flags);
   const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
   const config = loadConfig(process.env, await scanOverrides(flags));
   refuseApplyWithoutStateMachine(flags, config);
@@ -158,9 +164,11 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   });
 
   const rows = toRows(result).filter((row) => flags.all === true || users.length > 0 || row.class !== 'ok');
-  if (flags.json) output.out(JSON.stringify(rows, null, 2));
+  if (format === 'json') output.out(JSON.stringify(rows, null, 2));
+  else if (format === 'csv') output.out(rowsCsv(rows).trimEnd());
   else output.out(renderTable(rows));
-  const report = (text: string): void => (flags.json ? output.err(text) : output.out(text));
+  // What the summary and plan say goes to stderr when stdout is for a program.
+  const report = (text: string): void => (format === 'table' ? output.out(text) : output.err(text));
   report(summaryLine(result, rows.length));
   // Before any of them is rotated: who uses each key, which the gate will wait for.
   for (const user of users) report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
@@ -228,6 +236,7 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
   const config = loadConfig(process.env, await scanOverrides(flags));
   refuseApplyWithoutStateMachine(flags, config);
   const dryRun = flags.apply !== true;
+  const format = outputFormat(flags);
   // The handlers' JSON log lines are for CloudWatch; on a terminal the lines below say the same.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
   output.err(colors.dim('listing the organization’s accounts…'));
@@ -237,7 +246,7 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
     dryRun,
     logger,
     onAccount: (outcome, account) => {
-      if (!flags.json && outcome.status === 'scanned') {
+      if (format === 'table' && outcome.status === 'scanned') {
         output.err(
           colors.dim(
             `scanned ${account.accountId} (${account.accountName}): ${outcome.keysDue} due, ${outcome.rotationsStarted} rotations started`,
@@ -246,10 +255,12 @@ async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
       }
     },
   });
-  if (flags.json) output.out(JSON.stringify(run, null, 2));
-  const report = (text: string): void => (flags.json ? output.err(text) : output.out(text));
   const names = new Map(run.accounts.map((account) => [account.accountId, account.accountName]));
-  if (!flags.json) {
+  if (format === 'json') output.out(JSON.stringify(run, null, 2));
+  if (format === 'csv')
+    output.out(rowsCsv(run.results.map((result) => ({ ...result, accountName: names.get(result.accountId) ?? null }))).trimEnd());
+  const report = (text: string): void => (format === 'table' ? output.out(text) : output.err(text));
+  if (format === 'table') {
     const table = new Table({
       head: ['account', 'name', 'result', 'due', 'rotations started', 'problems'],
       style: { head: [], border: [] },

@@ -16,9 +16,10 @@ import { Contained, Straggler } from '#shared/rotation/workflow-state.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP, type StackFlags } from './stack.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
+import { rowsCsv } from '#shared/base/csv.ts';
 
-interface StatusFlags extends StackFlags {
-  readonly json?: boolean;
+interface StatusFlags extends StackFlags, OutputFlags {
   readonly limit?: string;
   readonly account?: string;
 }
@@ -234,11 +235,11 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
     .command('status')
     .description('Running and recent rotations in the deployed stack, with their current step and timeline.')
     .argument('[user]', 'only rotations of this IAM user')
-    .option('--json', 'print a JSON array on stdout')
     .option('--limit <n>', 'how many recent executions to show', '20')
     .option('--account <id>', 'only rotations acting in this AWS account (organization-wide deployments)')
     .addHelpText('after', HELP)
     .action(async (userName: string | undefined, flags: StatusFlags) => {
+      const format = outputFormat(flags);
       const text = flags.limit ?? '20';
       if (!/^[1-9]\d{0,3}$/.test(text)) throw new InvalidInputError(`--limit must be a whole number from 1 to 9999 (got "${text}")`);
       const limit = Number(text);
@@ -246,7 +247,8 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
       // Status reads executions only: it needs none of the stack's settings, so an older stack still answers.
       const stack = await resolveStack(flags, process.env, undefined, { settings: false });
       const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, limit, accountId);
-      if (flags.json) output.out(JSON.stringify(lines, null, 2));
+      if (format === 'json') output.out(JSON.stringify(lines, null, 2));
+      else if (format === 'csv') output.out(rowsCsv(lines).trimEnd());
       else if (lines.length === 0)
         output.out(
           `No rotations${userName ? ` of ${userName}` : ''}${accountId ? ` in account ${accountId}` : ''} in ${stack.stateMachineArn}.`,
@@ -254,5 +256,6 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
       else output.out(render(lines));
       setResult(0);
     });
+  addOutputOptions(command, 'print a JSON array on stdout', 'one row per execution');
   addStackOptions(command);
 }

@@ -7,14 +7,14 @@ import { NOTIFICATION_EVENTS, type NotificationEvent } from '#shared/config/noti
 import { callerAccountId } from '#shared/notify/notifier.ts';
 import { LOCAL_TOPIC_NAME } from '#local/runner.ts';
 import { colors, type Output } from '../local/terminal.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
 
-interface SubscribeFlags {
+interface SubscribeFlags extends OutputFlags {
   readonly owner?: string;
   readonly events?: string;
   readonly topicArn?: string;
   readonly stage?: string;
   readonly local?: boolean;
-  readonly json?: boolean;
 }
 
 /** A filter policy on the message attributes every notification carries; empty means "everything". */
@@ -48,7 +48,7 @@ Examples:
   $ iam-key-rotator subscribe ops@example.com --owner unknown --topic-arn arn:aws:sns:eu-west-1:123456789012:iam-key-rotator-prod-notifications`;
 
 export function registerSubscribe(program: Command, output: Output, setResult: (code: number) => void): void {
-  program
+  const command = program
     .command('subscribe')
     .description('Subscribe an email address to the notifications of one owner, some events, or everything.')
     .argument('<email>', 'the address to deliver to')
@@ -57,11 +57,11 @@ export function registerSubscribe(program: Command, output: Output, setResult: (
     .option('--topic-arn <arn>', 'the notification topic (default: $NOTIFICATION_TOPIC_ARN)')
     .option('--stage <stage>', 'the topic of this deployed stage, in the current account and region')
     .option('--local', `the local runner's topic (${LOCAL_TOPIC_NAME}), created if missing`)
-    .option('--json', 'print the subscription as JSON on stdout')
     .addHelpText('after', HELP)
     .action(async (email: string, flags: SubscribeFlags) => {
       setResult(await subscribeCommand(email, flags, output));
     });
+  addOutputOptions(command, 'print the subscription as JSON on stdout');
 }
 
 /** The filter policy for an owner and a comma-separated list of events; rejects unknown events by name. */
@@ -150,7 +150,7 @@ export async function subscribe(
 
 async function subscribeCommand(email: string, flags: SubscribeFlags, output: Output): Promise<number> {
   const result = await subscribe(email, flags, { sns, sts });
-  if (flags.json) {
+  if (outputFormat(flags) === 'json') {
     output.out(JSON.stringify(result, null, 2));
     return 0;
   }

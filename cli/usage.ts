@@ -18,6 +18,8 @@ import { migrationChecklist } from '#shared/usage/migration.ts';
 import { isDataEventAction } from '#shared/usage/actions.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { parseDays, sourcesRead } from './consumers.ts';
+import { addOutputOptions, outputFormat, type OutputFlags } from './output-format.ts';
+import { rowsCsv } from '#shared/base/csv.ts';
 
 const HELP = `
 What each access key of the user was used for, from CloudTrail (the sources \`consumers\` reads):
@@ -267,9 +269,8 @@ function renderProposal(proposal: RoleProposal, files: readonly string[]): strin
   ].join('\n');
 }
 
-interface UsageFlags {
+interface UsageFlags extends OutputFlags {
   readonly days?: string;
-  readonly json?: boolean;
   readonly key?: string;
   readonly proposeRole?: boolean;
   readonly out?: string;
@@ -281,7 +282,7 @@ export function registerUsage(
   setResult: (code: number) => void,
   readerFor: (config: Config) => Promise<{ readonly reader: KeyCallReader; readonly read: UsageReport['read'] }>,
 ): void {
-  program
+  const command = program
     .command('usage')
     .description(
       'What each access key of a user was used for (actions, resources, per consumer), against what its policies grant; --propose-role drafts the role to replace it.',
@@ -289,11 +290,11 @@ export function registerUsage(
     .argument('<user>', 'IAM user name')
     .option('--days <n>', 'how many days back to read (default: CONSUMER_LOOKBACK)')
     .option('--key <id>', 'read only this access key of the user')
-    .option('--json', 'print the report (and the proposal) as JSON on stdout')
     .option('--propose-role', 'write a least-privilege policy and per-consumer trust policies, and print a migration checklist')
     .option('--out <dir>', 'where --propose-role writes its files (default: ./usage-<user>)')
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: UsageFlags) => {
+      const format = outputFormat(flags);
       const config = loadConfig();
       const days = parseDays(flags.days, config);
       if (flags.out !== undefined && !flags.proposeRole)
@@ -305,8 +306,19 @@ export function registerUsage(
       const report = await usageReport(userName, days, flags.key, { iam, readKeyCalls: reader, clock: () => new Date(), read });
       const proposal = flags.proposeRole ? roleProposal(report) : undefined;
       const files = proposal ? await writeProposal(resolve(flags.out ?? `usage-${userName}`), proposal) : [];
-      if (flags.json) output.out(JSON.stringify({ ...report, ...(proposal ? { proposal: { ...proposal, files } } : {}) }, null, 2));
+      if (format === 'json') output.out(JSON.stringify({ ...report, ...(proposal ? { proposal: { ...proposal, files } } : {}) }, null, 2));
+      else if (format === 'csv') output.out(rowsCsv(actionRows(report)).trimEnd());
       else output.out([renderReport(report), ...(proposal ? ['', renderProposal(proposal, files)] : [])].join('\n'));
       setResult(0);
     });
+  addOutputOptions(command, 'print the report (and the proposal) as JSON on stdout', 'one row per action each consumer used');
+}
+
+/** One row per consumer and action: who used which action how often, on what. */
+function actionRows(report: UsageReport): object[] {
+  return report.keys.flatMap((key) =>
+    key.usage.consumers.flatMap(({ actions, regions, ...consumer }) =>
+      actions.map((action) => ({ accessKeyId: key.accessKeyId, ...consumer, consumerRegions: regions, ...action })),
+    ),
+  );
 }

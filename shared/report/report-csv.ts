@@ -1,3 +1,4 @@
+import { csvLines } from '../base/csv.ts';
 import type { ComplianceReport, ReportKey } from './compliance-report.ts';
 
 /**
@@ -26,21 +27,10 @@ export const REPORT_CSV_COLUMNS: readonly { readonly name: string; readonly valu
   { name: 'last_rotation_execution', value: (key) => key.lastRotation?.executionName ?? null },
 ];
 
-/**
- * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field a spreadsheet
- * would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe: user names and owners
- * come from IAM tags, and tags are data anyone who may tag the user can set (OWASP, CSV injection).
- */
-export function csvField(value: string | number | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 /** The report as CSV: a header line, then one line per key, CRLF line ends as RFC 4180 says. */
 export function reportCsv(report: ComplianceReport): string {
-  const lines = [REPORT_CSV_COLUMNS.map((column) => column.name).join(',')];
-  for (const key of report.keys) lines.push(REPORT_CSV_COLUMNS.map((column) => csvField(column.value(key))).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return csvLines([
+    REPORT_CSV_COLUMNS.map((column) => column.name),
+    ...report.keys.map((key) => REPORT_CSV_COLUMNS.map((column) => column.value(key))),
+  ]);
 }

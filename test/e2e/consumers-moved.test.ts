@@ -3,6 +3,7 @@ import { runRotation } from '#local/runner.ts';
 import { cli } from '../helpers/cli.ts';
 import { createUser, keysOf, notificationsFor, quietLogger, seedSecret } from '../helpers/rotation-fixtures.ts';
 import { TrailedConsumers } from '../helpers/trailed-consumers.ts';
+import { parse } from 'csv-parse/sync';
 
 // The consumers-moved gate against the local CloudTrail stand-in: every call a simulated consumer
 // makes is a CloudTrail record in a moto log group, and a call on a key that is not Active is refused
@@ -54,6 +55,15 @@ describe('consumers-moved: one key, two consumers', () => {
       const onOld = inventory.keys.find((key) => key.accessKeyId === old.accessKeyId);
       expect(onOld?.consumers.map((seen) => seen.source).sort()).toEqual(['198.51.100.7', '203.0.113.25']);
       expect(inventory.keys.find((key) => key.accessKeyId === newKey)?.consumers.map((seen) => seen.source)).toEqual(['198.51.100.7']);
+      const csv = await cli('consumers', 'two-consumers-stuck', '--output', 'csv');
+      const rows = parse(csv.out, { columns: true }) as Array<Record<string, string>>;
+      expect(rows.map((row) => [row.accessKeyId, row.source]).sort()).toEqual(
+        [
+          [old.accessKeyId, '198.51.100.7'],
+          [old.accessKeyId, '203.0.113.25'],
+          [newKey, '198.51.100.7'],
+        ].sort(),
+      );
     },
     TWO_CONSUMERS_MS,
   );

@@ -7,6 +7,7 @@ import { main } from '../../../cli/main.ts';
 import type { Output } from '../../../local/terminal.ts';
 import { createPassStateMachine, seedUsers } from '../../helpers/iam-seed.ts';
 import { moveDateForward } from '../../helpers/fake-date.ts';
+import { parse } from 'csv-parse/sync';
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
 const iam = new IAMClient({});
@@ -144,6 +145,42 @@ describe('iam-key-rotator scan', () => {
     expect(await scan(output, '--json', '--user', 'user-0001')).toBe(0);
     const rows = JSON.parse(output.stdout.join('\n')) as Array<Record<string, unknown>>;
     expect(rows.map((row) => [row.userName, row.class])).toEqual([['user-0001', 'ok']]);
+  });
+
+  test('--output csv prints the same rows as --json, a column per field, for a spreadsheet', async () => {
+    // Prepare
+    await seedUsers(iam, 2);
+    await iam.send(new TagUserCommand({ UserName: 'user-0001', Tags: [{ Key: 'owner', Value: '=HYPERLINK("x")' }] }));
+    const json = capture();
+    const csv = capture();
+
+    // Act
+    await scan(json, '--json', '--as-of', isoDay(100));
+    const code = await scan(csv, '--output', 'csv', '--as-of', isoDay(100));
+
+    // Assess: a header, then one CRLF line per key, matching the JSON field by field; a formula-looking owner is defused
+    expect(code).toBe(0);
+    const rows = JSON.parse(json.stdout.join('\n')) as Array<Record<string, unknown>>;
+    const text = csv.stdout.join('\n');
+    const [header] = parse(text) as string[][];
+    expect(header?.slice(0, 4)).toEqual(['userName', 'accessKeyId', 'status', 'createdAt']);
+    expect(header).toEqual(expect.arrayContaining(['class', 'reason', 'owner', 'outcome', 'tagProblems']));
+    expect(text.split('\r\n')).toHaveLength(rows.length + 1);
+    const cells = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(cells.map((row) => [row.userName, row.accessKeyId, row.class, row.ageDays])).toEqual(
+      rows.map((row) => [row.userName, row.accessKeyId, row.class, String(row.ageDays)]),
+    );
+    expect(cells[1]?.owner).toBe(`'=HYPERLINK("x")`);
+    expect(csv.stderr.join('\n')).toMatch(/Plan as of/);
+  });
+
+  test('--json with --output csv is bad usage (exit 2): one format at a time', async () => {
+    // Prepare
+    const output = capture();
+
+    // Act & Assess
+    expect(await scan(output, '--json', '--output', 'csv')).toBe(2);
+    expect(output.stderr.join('\n')).toContain('--json asks for JSON and --output csv for csv: give one of them.');
   });
 
   test('an unknown --user fails with exit 1 and names the user', async () => {

@@ -32,6 +32,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CloudTrailRecorder, LOCAL_CLOUDTRAIL_LOG_GROUP } from '#local/cloudtrail-recorder.ts';
 import { createUser, type TestKey } from '../../helpers/rotation-fixtures.ts';
 import { cli } from '../../helpers/cli.ts';
+import { parse } from 'csv-parse/sync';
 
 /**
  * `usage` against moto: real S3 and STS calls signed with the user's key, recorded by the local
@@ -207,6 +208,7 @@ describe('iam-key-rotator usage', () => {
 
     // Act
     const result = await cli('usage', 'usage-reader', '--json', '--propose-role', '--out', dir);
+    const csv = await cli('usage', 'usage-reader', '--output', 'csv');
 
     // Assess: what was used, from the real calls' records
     expect(result.code).toBe(0);
@@ -218,6 +220,15 @@ describe('iam-key-rotator usage', () => {
       { action: 's3:ListAllMyBuckets', allowed: 1, resources: [] },
       { action: 's3:ListBucket', allowed: 2, resources: [`arn:aws:s3:::${BUCKET}`] },
       { action: 'sts:GetCallerIdentity', allowed: 1, resources: [] },
+    ]);
+    // --output csv: the same actions, one row per consumer and action
+    const rows = parse(csv.out, { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0] ?? {})[0]).toBe('accessKeyId');
+    expect(rows.map((row) => [row.source, row.action, row.allowed])).toEqual([
+      ['198.51.100.7', 's3:GetBucketLocation', '1'],
+      ['198.51.100.7', 's3:ListAllMyBuckets', '1'],
+      ['198.51.100.7', 's3:ListBucket', '2'],
+      ['198.51.100.7', 'sts:GetCallerIdentity', '1'],
     ]);
     // The grants never used, the wildcard as written, from the user's real policies
     expect(report.grants.unused).toEqual([

@@ -34,6 +34,19 @@ describe('the CLI entry point', () => {
     },
   );
 
+  test.each([
+    ['rotate', ['rotate', 'alice', '--output', 'csv'], /argument 'csv' is invalid\. Allowed choices are table, json/],
+    ['status', ['status', '--output', 'yaml'], /argument 'yaml' is invalid\. Allowed choices are table, json, csv/],
+    ['consumers', ['consumers', 'alice', '--json', '--output', 'table'], /--json asks for JSON and --output table for table/],
+  ])('%s: an --output it cannot print is a usage error (exit 2) that names the formats it can', async (_name, args, message) => {
+    // Prepare
+    const output = capture();
+
+    // Act & Assess
+    expect(await main(['node', 'iam-key-rotator', ...args], output)).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(message);
+  });
+
   test('an unknown command is a usage error (exit 2) with a hint', async () => {
     // Prepare
     const output = capture();

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildComplianceReport, rotationsPerWeek, weekOf, type AccountKeys } from '#shared/report/compliance-report.ts';
-import { csvField, reportCsv, REPORT_CSV_COLUMNS } from '#shared/report/report-csv.ts';
+import { reportCsv, REPORT_CSV_COLUMNS } from '#shared/report/report-csv.ts';
+import { csvField } from '#shared/base/csv.ts';
 import { outcomeOf, rotationRecordOf, secondsBetween, type RotationRecord } from '#shared/report/rotation-history.ts';
 import type { ScannedKey } from '#shared/scan/scanner.ts';
 import { parse } from 'csv-parse/sync';
