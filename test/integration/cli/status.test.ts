@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { parse } from 'csv-parse/sync';
 import { cli } from '../../helpers/cli.ts';
 import { createPassStateMachine } from '../../helpers/iam-seed.ts';
 
@@ -44,6 +45,21 @@ describe('status --account', () => {
     expect(lines.map((line) => [line.executionName, line.accountId, line.accountName])).toEqual([
       ['in-member-a', '111111111111', 'workloads-a'],
     ]);
+  });
+
+  test('--output csv: one row per execution, the fields of --json as columns', async () => {
+    // Act
+    const json = await cli('status', '--json');
+    const csv = await cli('status', '--output', 'csv');
+
+    // Assess
+    expect(csv.code).toBe(0);
+    const rows = parse(csv.out, { columns: true }) as Array<Record<string, string>>;
+    const lines = JSON.parse(json.out) as Array<{ executionName: string; accountId: string; status: string }>;
+    expect(rows.map((row) => [row.executionName, row.accountId, row.status])).toEqual(
+      lines.map((line) => [line.executionName, line.accountId, line.status]),
+    );
+    expect(rows.map((row) => row.executionName).sort()).toEqual(['in-member-a', 'in-member-b', 'in-own-account']);
   });
 
   test("rotations without an account act in the stack's own account (the state machine's)", async () => {
