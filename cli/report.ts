@@ -5,7 +5,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { dynamodb, iam, organizations, sfn, sts } from '#shared/aws/clients.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
-import { DAY_MS, endOfUtcDay, fixedClock, systemClock, type Clock } from '#shared/base/clock.ts';
+import { DAY_MS, asOfFromToday, fixedClock, systemClock, type Clock } from '#shared/base/clock.ts';
 import { mapWithConcurrency } from '#shared/base/concurrency.ts';
 import { InvalidInputError, errorMessage, errorName } from '#shared/base/errors.ts';
 import { silentLogger } from '#shared/base/logger.ts';
@@ -176,13 +176,7 @@ async function readHistory(
 /** The day key ages are counted to: today, or a later day asked for with --as-of (an earlier one would need the keys as they were then). */
 function asOfClock(text: string | undefined, now: Date): Clock {
   if (text === undefined) return () => now;
-  const asOf = endOfUtcDay(text);
-  if (asOf.getTime() < endOfUtcDay(now.toISOString().slice(0, 10)).getTime()) {
-    throw new InvalidInputError(
-      `--as-of ${text} is in the past: IAM shows keys as they are now, so ages can only be counted to today or a later day. For where keys stood then, keep each report (--json, --csv) as it is made.`,
-    );
-  }
-  return fixedClock(asOf);
+  return fixedClock(asOfFromToday(text, now, 'For where keys stood then, keep each report (--json, --csv) as it is made.'));
 }
 
 /** Reads and builds the report. `clock` is the real time: history is read back from it, and --as-of counts from it. */

@@ -113,10 +113,17 @@ function durationFlag(flag: string, text: string | undefined): number | undefine
  */
 function refuseOverHistoryBound(given: Partial<Durations>): void {
   const durations: Durations = { ...LOCAL_DURATIONS, ...given };
-  const excess = historyBoundExcess(durations, '--health-check-interval');
-  if (excess === undefined) return;
   const flag = (name: string, key: keyof Durations): string =>
     `${name} ${formatDuration(durations[key])}${given[key] === undefined ? ' (the local default)' : ''}`;
+  // As HEALTH_CHECK_INTERVAL may not outlast HEALTH_CHECK_DEADLINE (shared/config/settings.ts): the gate would check once, at its end.
+  if (durations.healthCheckIntervalMs > durations.healthCheckDeadlineMs) {
+    throw new InvalidInputError(
+      `${flag('--health-check-interval', 'healthCheckIntervalMs')} is longer than ${flag('--health-check-deadline', 'healthCheckDeadlineMs')}: ` +
+        'the deadline would pass before the gate checked twice. Shorten the interval or lengthen the deadline. Nothing was started.',
+    );
+  }
+  const excess = historyBoundExcess(durations, '--health-check-interval');
+  if (excess === undefined) return;
   throw new HistoryBoundError(
     excess.events,
     excess.bound,

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
 import { dynamodb, iam, sfn, sns, sts } from '#shared/aws/clients.ts';
-import { fixedClock, systemClock } from '#shared/base/clock.ts';
+import { asOfFromToday, fixedClock, systemClock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { InvalidInputError } from '#shared/base/errors.ts';
 import { callerAccountId, createNotifier, ledgerFor } from '#shared/notify/notifier.ts';
@@ -147,7 +147,7 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   if (flags.org) return runOrgScan(flags, output);
   const users = flags.user ?? [];
   const format = outputFormat(flags);
-  const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
+  const clock = flags.asOf === undefined ? systemClock : fixedClock(asOfFromToday(flags.asOf, systemClock(), PAST_AS_OF_HINT));
   const config = loadConfig(process.env, await scanOverrides(flags));
   refuseApplyWithoutStateMachine(flags, config);
   // ROTATION_MODE=report-only holds --apply back too: the pilot reports, whoever runs the scan.
@@ -186,6 +186,9 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   if (failures.length > 0 || failedActions.length > 0 || notificationFailures > 0) return 1;
   return flags.detailedExitcode === true && result.counts.due > 0 ? 3 : 0;
 }
+
+/** What to run instead of a scan --as-of in the past. */
+const PAST_AS_OF_HINT = 'Leave --as-of out to see the keys as they are today.';
 
 const NO_STATE_MACHINE =
   'no state machine is configured: pass --stage or --stack for a deployed stack, or set ROTATION_STATE_MACHINE_ARN, or pass --state-machine-arn';
@@ -232,7 +235,7 @@ function orgDryRunReason(flags: ScanFlags, stateMachineArn: string): string {
 
 /** `scan --org`: the organization scan, run locally with this CLI's credentials (local/org-runner.ts). */
 async function runOrgScan(flags: ScanFlags, output: Output): Promise<number> {
-  const clock = flags.asOf === undefined ? systemClock : fixedClock(endOfUtcDay(flags.asOf));
+  const clock = flags.asOf === undefined ? systemClock : fixedClock(asOfFromToday(flags.asOf, systemClock(), PAST_AS_OF_HINT));
   const config = loadConfig(process.env, await scanOverrides(flags));
   refuseApplyWithoutStateMachine(flags, config);
   const dryRun = flags.apply !== true;
@@ -326,17 +329,6 @@ async function notifyOwners(result: ScanResult, config: Config, report: (text: s
   );
   for (const failure of summary.failures) output.err(colors.red(`error: notification ${failure.dedupeId}: ${failure.message}`));
   return summary.failures.length;
-}
-
-/** `2026-12-31` → the last millisecond of that UTC day, so a key that turns due during that day counts as due. */
-function endOfUtcDay(text: string): Date {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const [year, month, day] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3])];
-  const date = new Date(Date.UTC(year, month - 1, day, 23, 59, 59, 999));
-  if (!match || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    throw new InvalidInputError(`--as-of must be a calendar date like 2026-12-31 (got "${text}")`);
-  }
-  return date;
 }
 
 function toRows(result: ScanResult): ScanRow[] {

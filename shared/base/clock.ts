@@ -18,6 +18,20 @@ export function daysBetween(from: Date, to: Date): number {
 }
 
 /** `YYYY-MM-DD` → the last millisecond of that UTC day: an `--as-of` day counts whole. */
+/**
+ * The end of an `--as-of` day that is today or later. IAM shows keys as they are now, so an earlier day would count
+ * ages of keys as they were not then (a key made since would be "negative days" old). `hint` says what to do instead.
+ */
+export function asOfFromToday(text: string, now: Date, hint: string): Date {
+  const asOf = endOfUtcDay(text);
+  if (asOf.getTime() < endOfUtcDay(now.toISOString().slice(0, 10)).getTime()) {
+    throw new InvalidInputError(
+      `--as-of ${text} is in the past: IAM shows keys as they are now, so ages can only be counted to today or a later day. ${hint}`,
+    );
+  }
+  return asOf;
+}
+
 export function endOfUtcDay(text: string, flag = '--as-of'): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   const [year, month, day] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3])];

@@ -201,6 +201,18 @@ describe('iam-key-rotator scan', () => {
     expect(output.stderr.join('\n')).toContain('--as-of must be a calendar date');
   });
 
+  test('--as-of in the past is a usage error (exit 2) that says why and what to do, before anything is read', async () => {
+    // Prepare
+    const output = capture();
+
+    // Act & Assess
+    expect(await scan(output, '--as-of', isoDay(-1))).toBe(2);
+    expect(output.stderr.join('\n')).toContain(
+      `--as-of ${isoDay(-1)} is in the past: IAM shows keys as they are now, so ages can only be counted to today or a later day. Leave --as-of out`,
+    );
+    expect(output.stderr.join('\n')).not.toContain('credential report');
+  });
+
   test('--all with --user is a usage error (exit 2)', async () => {
     // Act & Assess
     expect(await scan(capture(), '--all', '--user', 'x')).toBe(2);

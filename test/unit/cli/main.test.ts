@@ -47,6 +47,17 @@ describe('the CLI entry point', () => {
     expect(output.stderr.join('\n')).toMatch(message);
   });
 
+  test('rotate --local with a health-check interval longer than its deadline is a usage error (exit 2) naming both', async () => {
+    // Prepare
+    const output = capture();
+
+    // Act & Assess
+    expect(await main(['node', 'iam-key-rotator', 'rotate', 'alice', '--local', '--health-check-interval', '2m'], output)).toBe(2);
+    expect(output.stderr.join('\n')).toContain(
+      'error: --health-check-interval 2m is longer than --health-check-deadline 10s (the local default): the deadline would pass before the gate checked twice.',
+    );
+  });
+
   test('an unknown command is a usage error (exit 2) with a hint', async () => {
     // Prepare
     const output = capture();
