@@ -6,7 +6,7 @@ import { colors } from './terminal.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
 import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
-import { DEMO_SCAN_DAYS_AHEAD, FOLLOWS_ROTATION, NEVER_MOVES, seedDemoUser, type DemoUser } from './demo-account.ts';
+import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
 import { noticesAbout, printDemoTable, type DemoUserOutcome, type ExpectedOutcome } from './demo-table.ts';
 import { motoCredentialsIn, publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -27,7 +27,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'payments@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'checkout-api', behaviour: 'follows-rotation' }],
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -37,7 +37,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'payments@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'ledger-batch', behaviour: 'follows-rotation' }],
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -47,7 +47,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'data@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'airflow-worker', behaviour: 'follows-rotation' }],
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -57,7 +57,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'data@example.com',
     tags: {},
     keys: 1,
-    consumers: NEVER_MOVES,
+    consumers: [{ name: 'dashboard-extract', behaviour: 'never-moves' }],
     expected: 'NeedsAttention',
     story: 'consumer never moves: both keys kept, owner told',
   },
@@ -67,7 +67,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'sandbox@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'notebook', behaviour: 'follows-rotation' }],
     expected: 'not rotated',
     story: 'account in the excluded sandbox OU: never scanned',
   },
@@ -108,10 +108,13 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
           secretsManager: memberOf(user).secretsManager,
           followsRotation: consumer.behaviour === 'follows-rotation',
           intervalMs: CONSUMER_INTERVAL_MS,
+          name: consumer.name,
+          sourceIp: consumer.sourceIp,
+          userAgent: consumer.userAgent,
         }),
     ),
   );
-  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export never re-reads its secret)`);
+  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export's dashboard-extract never re-reads its secret)`);
   for (const consumer of consumers) consumer.start();
   await Promise.all(consumers.map((consumer) => consumer.callOnce()));
 

@@ -31,13 +31,13 @@ describe('demo --org (the organization-wide local demo)', () => {
       scan: 'due',
       rotation: 'Succeeded',
       'keys now (★ = AWSCURRENT)': expect.stringMatching(/^★\w{6} Active$/),
-      consumer: expect.stringMatching(/^[1-9]\d* calls, 0 failed, 2 keys used$/),
+      consumer: expect.stringMatching(/^checkout-api:\n[1-9]\d* calls, 0 failed, 2 keys used$/),
       notices: rotated,
     });
     expect(table.row('etl-loader')).toMatchObject({
       account: expect.stringMatching(/^data-prod\n/),
       rotation: 'Succeeded',
-      consumer: expect.stringMatching(/^[1-9]\d* calls, 0 failed, 2 keys used$/),
+      consumer: expect.stringMatching(/^airflow-worker:\n[1-9]\d* calls, 0 failed, 2 keys used$/),
       notices: rotated,
     });
     // Its consumer kept the first key, so both keys stayed and the owner was asked to act.
@@ -45,14 +45,14 @@ describe('demo --org (the organization-wide local demo)', () => {
       scan: 'due',
       rotation: 'NeedsAttention',
       'keys now (★ = AWSCURRENT)': expect.stringMatching(/^ ?\w{6} Active\n★\w{6} Active$/),
-      consumer: expect.stringMatching(/^[1-9]\d* calls, 0 failed, 1 key used$/),
+      consumer: expect.stringMatching(/^dashboard-extract:\n[1-9]\d* calls, 0 failed, 1 key used$/),
       notices: 'rotation-started\nnew-key-ready\naction-needed',
     });
     expect(table.row('scratch')).toMatchObject({
       account: expect.stringMatching(/^sandbox-1\n/),
       scan: 'not scanned',
       rotation: 'not rotated',
-      consumer: expect.stringMatching(/^[1-9]\d* calls, 0 failed, 1 key used$/),
+      consumer: expect.stringMatching(/^notebook:\n[1-9]\d* calls, 0 failed, 1 key used$/),
       notices: '(none)',
     });
     // One outcome per user: a row of its own.
