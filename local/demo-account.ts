@@ -16,8 +16,8 @@ export interface DemoConsumer {
   readonly userAgent?: string;
 }
 
-export const FOLLOWS_ROTATION: readonly DemoConsumer[] = [{ behaviour: 'follows-rotation' }];
-export const NEVER_MOVES: readonly DemoConsumer[] = [{ behaviour: 'never-moves' }];
+const FOLLOWS_ROTATION: readonly DemoConsumer[] = [{ behaviour: 'follows-rotation' }];
+const NEVER_MOVES: readonly DemoConsumer[] = [{ behaviour: 'never-moves' }];
 
 export interface DemoUser {
   readonly userName: string;

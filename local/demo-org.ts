@@ -1,31 +1,23 @@
-import Table from 'cli-table3';
-import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { Output } from './terminal.ts';
 import { colors } from './terminal.ts';
 import { DAY_MS } from '#shared/base/clock.ts';
 import { SimulatedConsumer, type ConsumerStats } from './consumer.ts';
-import {
-  CONSUMER_INTERVAL_MS,
-  createDemoStack,
-  currentKeyId,
-  DEMO_ACCOUNT_ID,
-  DEMO_DURATIONS,
-  DEMO_LEGEND,
-  seconds,
-  withLocalAws,
-} from './demo.ts';
-import { DEMO_SCAN_DAYS_AHEAD, FOLLOWS_ROTATION, NEVER_MOVES, seedDemoUser, type DemoUser } from './demo-account.ts';
-import { motoCredentialsIn, publishedNotifications } from './moto-inspect.ts';
+import { CONSUMER_INTERVAL_MS, createDemoStack, currentKeyId, DEMO_ACCOUNT_ID, DEMO_DURATIONS, seconds, withLocalAws } from './demo.ts';
+import { DEMO_SCAN_DAYS_AHEAD, seedDemoUser, type DemoUser } from './demo-account.ts';
+import { noticesAbout, printDemoTable, type DemoUserOutcome, type ExpectedOutcome } from './demo-table.ts';
+import { motoCredentialsIn, publishedNotifications, type PublishedNotification } from './moto-inspect.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Config } from '#shared/config/settings.ts';
 import type { RotationReport } from './runner.ts';
+import type { ScannedKey } from '#shared/scan/scanner.ts';
 
 interface OrgDemoUser extends DemoUser {
   readonly account: 'payments-prod' | 'data-prod' | 'sandbox-1';
   /** What the demo expects, checked against what happened. */
-  readonly expected: RotationReport['status'] | 'not rotated';
+  readonly expected: ExpectedOutcome;
 }
 
 const USERS: readonly OrgDemoUser[] = [
@@ -35,7 +27,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'payments@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'checkout-api', behaviour: 'follows-rotation' }],
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -45,7 +37,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'payments@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'ledger-batch', behaviour: 'follows-rotation' }],
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -55,7 +47,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'data@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'airflow-worker', behaviour: 'follows-rotation' }],
     expected: 'Succeeded',
     story: 'due: rotated in its own account, consumer follows',
   },
@@ -65,7 +57,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'data@example.com',
     tags: {},
     keys: 1,
-    consumers: NEVER_MOVES,
+    consumers: [{ name: 'dashboard-extract', behaviour: 'never-moves' }],
     expected: 'NeedsAttention',
     story: 'consumer never moves: both keys kept, owner told',
   },
@@ -75,7 +67,7 @@ const USERS: readonly OrgDemoUser[] = [
     owner: 'sandbox@example.com',
     tags: {},
     keys: 1,
-    consumers: FOLLOWS_ROTATION,
+    consumers: [{ name: 'notebook', behaviour: 'follows-rotation' }],
     expected: 'not rotated',
     story: 'account in the excluded sandbox OU: never scanned',
   },
@@ -116,10 +108,13 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
           secretsManager: memberOf(user).secretsManager,
           followsRotation: consumer.behaviour === 'follows-rotation',
           intervalMs: CONSUMER_INTERVAL_MS,
+          name: consumer.name,
+          sourceIp: consumer.sourceIp,
+          userAgent: consumer.userAgent,
         }),
     ),
   );
-  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export never re-reads its secret)`);
+  step(`starting ${consumers.length} simulated consumers, each in its account (bi-export's dashboard-extract never re-reads its secret)`);
   for (const consumer of consumers) consumer.start();
   await Promise.all(consumers.map((consumer) => consumer.callOnce()));
 
@@ -127,16 +122,16 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   let scanned: Awaited<ReturnType<typeof scanAndRotate>>;
   let stats: ConsumerStats[];
   try {
-    scanned = await scanAndRotate(output, step);
+    scanned = await scanAndRotate(output, step, memberOf);
   } finally {
     stats = await Promise.all(consumers.map((consumer) => consumer.stop()));
   }
   if (scanned === undefined) return 1;
-  const { inputs, reports } = scanned;
 
+  const notifications = await publishedNotifications(endpoint);
   step('what happened to every key, account by account');
-  const surprises = await printOutcomes(output, memberOf, inputs, reports, stats);
-  await printNotifications(endpoint, output);
+  const surprises = printDemoTable(output, await outcomesOf(memberOf, scanned, stats, notifications));
+  printNotifications(output, notifications);
   if (surprises > 0) {
     output.err(colors.red(`${surprises} user(s) did not end as the demo expects: see the table above.`));
     return 1;
@@ -149,11 +144,21 @@ async function runAgainst(endpoint: string, output: Output, step: (text: string)
   return 0;
 }
 
+/** What the organization scan saw and the rotations it started did. */
+interface ScanAndRotation {
+  /** The keys of each account the scan looked at, as it classified them. */
+  readonly scannedKeys: ReadonlyMap<string, readonly ScannedKey[]>;
+  readonly inputs: readonly ExecutionInput[];
+  /** The report of each execution, at the index of its input. */
+  readonly reports: readonly RotationReport[];
+}
+
 /** The scan-organization state machine as of the demo's future date, then every rotation it started; undefined when the scan failed (said on stderr). */
 async function scanAndRotate(
   output: Output,
   step: (text: string) => void,
-): Promise<{ inputs: ExecutionInput[]; reports: RotationReport[] } | undefined> {
+  memberOf: (user: OrgDemoUser) => MemberClients,
+): Promise<ScanAndRotation | undefined> {
   const { loadConfig } = await import('#shared/config/settings.ts');
   const { runOrganizationScan } = await import('./org-runner.ts');
   const { silentLogger } = await import('#shared/base/logger.ts');
@@ -181,7 +186,31 @@ async function scanAndRotate(
     return undefined;
   }
 
-  return runStartedExecutions(config, silent, step);
+  const scannedKeys = await classifyAgain(config, asOf, new Set(run.accounts.map((account) => account.accountId)), memberOf);
+  return { scannedKeys, ...(await runStartedExecutions(config, silent, step)) };
+}
+
+/**
+ * The classes the organization scan gave the keys of the accounts it scanned. It returns only counts
+ * per account (its results pass through Step Functions, whose states hold at most 256 KiB), so the same
+ * scanner classifies the demo users' keys again: a dry run on the scan's clock, before any rotation changes them.
+ */
+async function classifyAgain(
+  config: Config,
+  asOf: Date,
+  scannedAccountIds: ReadonlySet<string>,
+  memberOf: (user: OrgDemoUser) => MemberClients,
+): Promise<Map<string, readonly ScannedKey[]>> {
+  const { sfn } = await import('#shared/aws/clients.ts');
+  const { scanAccount } = await import('#shared/scan/scanner.ts');
+  const scanned = new Map<string, readonly ScannedKey[]>();
+  for (const user of USERS) {
+    const { accountId, iam } = memberOf(user);
+    if (!scannedAccountIds.has(accountId) || scanned.has(accountId)) continue;
+    const result = await scanAccount({ iam, sfn, config, clock: () => asOf, dryRun: true, all: true });
+    scanned.set(accountId, result.keys);
+  }
+  return scanned;
 }
 
 /** The organization in moto: two workload accounts, one sandbox account left out by ORG_EXCLUDE_OUS; returns each demo user's member-account clients. */
@@ -261,44 +290,37 @@ async function runStartedExecutions(
   return { inputs, reports };
 }
 
-/** The table of every user's outcome, keys and consumer; returns how many users did not end as the demo expects. */
-async function printOutcomes(
-  output: Output,
+/** Every demo user after the run, in its account, as the demos' table shows it. */
+async function outcomesOf(
   memberOf: (user: OrgDemoUser) => MemberClients,
-  inputs: readonly ExecutionInput[],
-  reports: readonly RotationReport[],
+  { scannedKeys, inputs, reports }: ScanAndRotation,
   stats: readonly ConsumerStats[],
-): Promise<number> {
-  const table = new Table({
-    head: ['account', 'user', 'rotation', 'keys now (★ = AWSCURRENT)', 'consumer'],
-    style: { head: [], border: [] },
-  });
-  let surprises = 0;
-  for (const user of USERS) {
-    const { iam, secretsManager, accountId } = memberOf(user);
-    const report = reports.find((candidate, at) => candidate.userName === user.userName && inputs[at]?.accountId === accountId);
-    const outcome = report ? (report.error ? `${report.status}: ${report.error.name}` : report.status) : 'not rotated';
-    const asExpected = (report?.status ?? 'not rotated') === user.expected;
-    if (!asExpected) surprises += 1;
-    const keys = (await iam.send(new ListAccessKeysCommand({ UserName: user.userName }))).AccessKeyMetadata ?? [];
-    const current = await currentKeyId(secretsManager, secretName(user.userName));
-    const consumer = stats.find((stat) => stat.userName === user.userName);
-    table.push([
-      `${user.account}\n${accountId}`,
-      user.userName,
-      asExpected ? outcome : colors.red(`${outcome} (expected ${user.expected})`),
-      keys.map((key) => `${key.AccessKeyId === current ? '★' : ' '}${(key.AccessKeyId ?? '').slice(-6)} ${key.Status ?? ''}`).join('\n') ||
-        '(none)',
-      consumer ? `${consumer.calls} calls, ${consumer.failures} failed` : '(none)',
-    ]);
-  }
-  output.out(table.toString());
-  for (const line of DEMO_LEGEND) output.out(colors.dim(`  ${line}`));
-  return surprises;
+  notifications: readonly PublishedNotification[],
+): Promise<DemoUserOutcome[]> {
+  const { listUserKeys } = await import('#shared/aws/iam.ts');
+  return Promise.all(
+    USERS.map(async (user) => {
+      const { iam, secretsManager, accountId } = memberOf(user);
+      return {
+        account: { name: user.account, id: accountId },
+        userName: user.userName,
+        scanClasses: scannedKeys
+          .get(accountId)
+          ?.filter((key) => key.userName === user.userName)
+          .map((key) => key.class),
+        rotations: reports.filter((report, at) => report.userName === user.userName && inputs[at]?.accountId === accountId),
+        expected: user.expected,
+        keys: await listUserKeys(iam, user.userName),
+        currentKeyId: await currentKeyId(secretsManager, secretName(user.userName)),
+        // Consumers and their stats carry no account: the demo's user names are unique across its accounts.
+        consumers: stats.filter((stat) => stat.userName === user.userName),
+        notices: noticesAbout(notifications, user.userName, accountId),
+      };
+    }),
+  );
 }
 
-async function printNotifications(endpoint: string, output: Output): Promise<void> {
-  const notifications = await publishedNotifications(endpoint);
+function printNotifications(output: Output, notifications: readonly PublishedNotification[]): void {
   output.out(
     `${colors.cyan('▸')} ${notifications.length} notifications published to SNS, each naming the account of its key (subject ← event, accountId):`,
   );
