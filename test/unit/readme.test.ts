@@ -3,7 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SETTINGS, STACK_ONLY_SETTINGS } from '#shared/config/settings.ts';
 import { TAGS } from '#shared/config/user-settings.ts';
+import { NOTIFICATION_EVENTS, QUIET_EVENTS, WORKFLOW_EVENTS } from '#shared/config/notification-events.ts';
+import { severityOf } from '#shared/notify/messages.ts';
 import { REPORT_CSV_COLUMNS } from '#shared/report/report-csv.ts';
+import * as cliMain from '../../cli/main.ts';
 import { repoPath } from '../helpers/paths.ts';
 
 const readme = readFileSync(repoPath('README.md'), 'utf8');
@@ -19,6 +22,20 @@ function section(name: string, text = readme): string {
   const match = new RegExp(`<!-- ${name}:start -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(text);
   if (!match?.[1]) throw new Error(`README has no ${name} section`);
   return match[1];
+}
+
+/** The cells of each table row in a part of the README, header and separator rows left out. */
+function rows(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim()),
+    )
+    .slice(1);
 }
 
 /** The anchor GitHub gives a heading. */
@@ -117,6 +134,89 @@ describe('README deploy parameters', () => {
     // Assess
     expect(params.length).toBeGreaterThan(40);
     expect(undocumented).toEqual([]);
+  });
+
+  test("the outputs table lists exactly the stack's outputs", () => {
+    // Prepare
+    const block = serverless.split(/^ {2}Outputs:\n/m)[1]?.split(/^ {0,2}\S/m)[0] ?? '';
+    const outputs = [...block.matchAll(/^ {4}(\w+):$/gm)].map((match) => match[1]);
+
+    // Act
+    const documented = rows(section('stack-outputs')).map(([output]) => /^`(\w+)`$/.exec(output ?? '')?.[1]);
+
+    // Assess
+    expect(outputs.length).toBeGreaterThan(5);
+    expect(documented.sort()).toEqual(outputs.sort());
+  });
+});
+
+describe('README notifications', () => {
+  test('the events table lists every event the rotator can send, in order, with its real severity and sender, and nothing else', () => {
+    // Act
+    const documented = rows(section('notification-events')).map(([event, severity, sentBy]) => ({
+      event: /^`([a-z-]+)`$/.exec(event ?? '')?.[1],
+      severity,
+      workflow: sentBy === 'workflow',
+    }));
+
+    // Assess
+    expect(documented).toEqual(
+      NOTIFICATION_EVENTS.map((event) => ({
+        event,
+        severity: severityOf(event),
+        workflow: (WORKFLOW_EVENTS as readonly string[]).includes(event),
+      })),
+    );
+  });
+
+  test('NOTIFICATIONS_QUIET is described with exactly the events it still sends, in the settings table and the notifications section', () => {
+    // Prepare
+    const eventsIn = (text: string): string[] =>
+      [...text.matchAll(/`([a-z]+(?:-[a-z]+)+)`/g)]
+        .map((match) => match[1] ?? '')
+        .filter((name) => NOTIFICATION_EVENTS.includes(name as never));
+
+    // Act
+    const settingsRow = /^\| `NOTIFICATIONS_QUIET` \|.*$/m.exec(section('settings-table'))?.[0] ?? '';
+    const quietSentence = /`NOTIFICATIONS_QUIET=true` sends only ([^;]+);/.exec(readme)?.[1] ?? '';
+
+    // Assess
+    expect(eventsIn(settingsRow).sort()).toEqual([...QUIET_EVENTS].sort());
+    expect(eventsIn(quietSentence).sort()).toEqual([...QUIET_EVENTS].sort());
+  });
+});
+
+describe('README CLI reference', () => {
+  test('the exit codes table lists exactly the codes the CLI exits with', () => {
+    // Prepare
+    const codes = Object.entries(cliMain)
+      .filter(([name]) => name.startsWith('EXIT_'))
+      .map(([, value]) => value as number);
+
+    // Act
+    const documented = rows(section('exit-codes')).map(([code]) => Number(/^`(\d+)`$/.exec(code ?? '')?.[1]));
+
+    // Assess
+    expect(codes.length).toBeGreaterThan(3);
+    expect(documented).toEqual(codes.sort());
+  });
+
+  test('the CLI permissions table has a row for every command, and none for a command that does not exist', () => {
+    // Prepare
+    const silent = { out: (): void => undefined, err: (): void => undefined };
+    const commands = cliMain
+      .buildProgram(silent, () => undefined)
+      .commands.map((command) => command.name())
+      .sort();
+
+    // Act
+    const documented = rows(section('cli-permissions')).flatMap(([cell]) =>
+      [...(cell ?? '').matchAll(/`([a-z-]+)(?: --?[a-z-]+)*`/g)].map((match) => match[1] ?? ''),
+    );
+
+    // Assess
+    expect(commands.length).toBeGreaterThan(10);
+    expect([...new Set(documented)].sort()).toEqual(commands);
   });
 });
 
