@@ -22,7 +22,7 @@ adopt-secret reads the secret's AWSCURRENT value with your credentials, checks t
 of the user, and stores the same value again under the rotator's version id as AWSCURRENT (the
 hand-written version becomes AWSPREVIOUS). Consumers read exactly the same value; no key changes.
 It never prints a secret. The secret must be bound to the user, as a rotation requires (README:
-Security model).
+"Which secret receives a user's key").
 
 Needs: iam:GetUser, iam:ListUserTags, iam:ListAccessKeys; secretsmanager:DescribeSecret,
 GetResourcePolicy, GetSecretValue, PutSecretValue (and kms:Decrypt, kms:GenerateDataKey on the

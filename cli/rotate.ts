@@ -78,7 +78,7 @@ the health check runs every ${formatDuration(LOCAL_DURATIONS.healthCheckInterval
 observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. Durations accept ms, s, m, h and d (e.g. 500ms, 30s, 1h).
 Waits that could take the execution history past ${HISTORY_BOUND_EVENTS.toLocaleString('en-US')} events (Step Functions fails an execution at
 25,000, without MakeSafe) are refused, as deployed: the error gives the smallest interval allowed for
-the deadline and observation asked for (see "Execution history bound" in the README).
+the deadline and observation asked for (see "The execution history bound" in docs/architecture.md).
 
 The workflow: create a new key, store it as AWSPENDING in the user's secret, verify it with STS,
 promote it to AWSCURRENT, wait until consumers are healthy on it (default check: the new key has

@@ -38,8 +38,8 @@ const PROTECTED_PATHS = ['/break-glass/'];
 
 /**
  * The reviewed allow-list: every action each function's role may call, and nothing else. A role that
- * gains an action fails here until someone reviews it, adds it, and explains it in the README's
- * "Permissions" table. CloudWatch Logs actions on the function's own log group are checked apart.
+ * gains an action fails here until someone reviews it, adds it, and explains it in docs/permissions.md
+ * ("Each function's role"). CloudWatch Logs actions on the function's own log group are checked apart.
  */
 const ALLOWED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   scanKeys: [
@@ -269,7 +269,7 @@ const VENDED_LOG_ACTIONS = [
   'logs:DescribeLogGroups',
 ];
 
-/** The only actions allowed on `Resource: "*"` (IAM cannot scope them); the README lists them with why. */
+/** The only actions allowed on `Resource: "*"` (IAM cannot scope them); docs/permissions.md lists them with why. */
 const UNSCOPED: Readonly<Record<string, readonly string[]>> = {
   scanKeys: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountAuthorizationDetails'],
   // Organizations' List actions have no resource-level permissions: the tree is read from the root.
