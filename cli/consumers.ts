@@ -172,7 +172,7 @@ export function registerConsumers(
       else output.out(report.keys.map((key) => renderKey(key, userName)).join('\n\n'));
       setResult(0);
     });
-  addOutputOptions(command, 'print the report as JSON on stdout', 'one row per consumer of each key');
+  addOutputOptions(command, 'print the report as JSON on stdout', 'one row per consumer of each key, a column per JSON field');
 }
 
 /** One row per consumer, after the key it uses; a new secret reader is marked, as the table marks it. */

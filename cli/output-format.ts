@@ -10,12 +10,12 @@ export interface OutputFlags {
 }
 
 /**
- * `--output table|json|csv` and `--json` (short for `--output json`, as it always was). `csvRows` says what a CSV row
- * is, for the help; a command whose result is no list leaves it out, and `--output csv` is refused with the way out.
+ * `--output table|json|csv` and `--json` (short for `--output json`, as it always was). `csvRows` says what the CSV holds,
+ * for the help; a command whose result is no list leaves it out, and `--output csv` is refused with the way out.
  */
 export function addOutputOptions(command: Command, json: string, csvRows?: string): Command {
   const formats: OutputFormat[] = csvRows === undefined ? ['table', 'json'] : ['table', 'json', 'csv'];
-  const csvHelp = csvRows === undefined ? '' : `; csv has ${csvRows}, a column per field of the JSON`;
+  const csvHelp = csvRows === undefined ? '' : `; csv: ${csvRows}`;
   return command
     .addOption(new Option('--output <format>', `what stdout gets (default: table)${csvHelp}`).choices(formats))
     .option('--json', `${json} (as --output json)`);

@@ -73,7 +73,7 @@ export function registerReport(program: Command, output: Output, setResult: (cod
     .action(async (flags: ReportFlags) => {
       setResult(await runReport(flags, output));
     });
-  addOutputOptions(command, 'print the report as JSON on stdout', 'one row per key, the columns of --csv');
+  addOutputOptions(command, 'print the report as JSON on stdout', 'the rows and columns --csv writes, on stdout');
   addStackOptions(command);
 }
 

@@ -117,7 +117,7 @@ export function registerScan(program: Command, output: Output, setResult: (code:
   addOutputOptions(
     command,
     'print a JSON array with one object per listed key on stdout',
-    'one row per listed key (with --org: per account)',
+    'one row per listed key (with --org: per account), a column per JSON field',
   );
   addStackOptions(command);
 }

@@ -256,6 +256,6 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
       else output.out(render(lines));
       setResult(0);
     });
-  addOutputOptions(command, 'print a JSON array on stdout', 'one row per execution');
+  addOutputOptions(command, 'print a JSON array on stdout', 'one row per execution, a column per JSON field');
   addStackOptions(command);
 }

@@ -311,7 +311,11 @@ export function registerUsage(
       else output.out([renderReport(report), ...(proposal ? ['', renderProposal(proposal, files)] : [])].join('\n'));
       setResult(0);
     });
-  addOutputOptions(command, 'print the report (and the proposal) as JSON on stdout', 'one row per action each consumer used');
+  addOutputOptions(
+    command,
+    'print the report (and the proposal) as JSON on stdout',
+    'one row per action each consumer used, a column per JSON field',
+  );
 }
 
 /** One row per consumer and action: who used which action how often, on what. */

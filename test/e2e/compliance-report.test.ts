@@ -121,6 +121,20 @@ describe('iam-key-rotator report', () => {
     expect(rows.find((row) => row.user_name === 'billing')?.owner).toBe(HOSTILE_OWNER);
   });
 
+  test('--output csv prints on stdout the same rows the --csv file holds', async () => {
+    // Act
+    const printed = await cli('report', '--as-of', day(100), '--output', 'csv');
+
+    // Assess
+    expect(printed.code).toBe(0);
+    const rows = parse(printed.out, { columns: true }) as Record<string, string>[];
+    const filed = parse(readFileSync(join(dir, 'report.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => [row.user_name, row.access_key_id, row.compliance])).toEqual(
+      filed.map((row) => [row.user_name, row.access_key_id, row.compliance]),
+    );
+    expect(rows).toHaveLength(6);
+  });
+
   test('opens from disk in Chromium with no console error and no request, its summary says what the JSON says, and it prints on A4 landscape', async () => {
     // Prepare
     const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
