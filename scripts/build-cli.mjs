@@ -20,9 +20,10 @@ const result = await build({
   entryPoints: { cli: 'cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
-  // What a command imports lazily (Vega, to draw the report) is a chunk of its own, read only by that command.
+  // What a command imports lazily (Vega, to draw the report) is a chunk of its own, read only by that command. Chunks
+  // sit beside cli.mjs: a module that finds a file by its own import.meta.url (the definitions) may end up in one.
   splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',
