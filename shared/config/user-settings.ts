@@ -95,6 +95,13 @@ export function withoutFallback(problem: InvalidTagError): string {
   return problem.message.replace(/; the (account )?default( \S+)? is used$/, '');
 }
 
+/** How a scan reports a problem: a refusing one says the rotation waits, as nothing falls back to a default. */
+export function reportedProblem(problem: InvalidTagError): string {
+  return problem.refuses
+    ? `${withoutFallback(problem)}; rotations of ${problem.userName} are refused until the tag is fixed or removed`
+    : problem.message;
+}
+
 /** The refusal of a rotation of a user whose check, observation or secret tags are invalid (refusingProblems). */
 export function invalidTagsError(userName: string, problems: readonly InvalidTagError[]): InvalidTagError {
   const listed = problems.map(withoutFallback).join('; ');

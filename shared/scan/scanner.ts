@@ -18,7 +18,7 @@ import {
   type KeyClass,
   type PolicyUser,
 } from './classify-keys.ts';
-import { refusingProblems, resolveUserSettings, withoutFallback } from '../config/user-settings.ts';
+import { refusingProblems, reportedProblem, resolveUserSettings, withoutFallback } from '../config/user-settings.ts';
 import { outOfScope, protection } from '../config/exemptions.ts';
 import { RotationExecutions } from './rotation-executions.ts';
 
@@ -278,7 +278,8 @@ class ScanRun {
   private subject(facts: UserFacts, reportKeys: readonly ReportKey[]): Subject {
     const { config } = this.options;
     const { settings, problems, weakened } = resolveUserSettings(facts.userName, facts.tags, config, this.now);
-    for (const problem of problems) this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: problem.message });
+    for (const problem of problems)
+      this.tagProblems.push({ userName: problem.userName, tag: problem.tagKey, message: reportedProblem(problem) });
     for (const override of weakened) this.weakened.push({ userName: facts.userName, ...override });
     const refusing = refusingProblems(problems);
     return {

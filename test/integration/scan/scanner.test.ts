@@ -237,6 +237,14 @@ describe('scanAccount against moto', () => {
     expect(held?.reason).toContain(
       'not rotated until its tags are fixed: User user-0001: tag rotation:health-checks="new-key-used typo-check"',
     );
+    expect(result.tagProblems).toEqual([
+      {
+        userName: 'user-0001',
+        tag: 'rotation:health-checks',
+        message: expect.stringMatching(/separated by spaces; rotations of user-0001 are refused until the tag is fixed or removed$/),
+      },
+    ]);
+    expect(result.tagProblems[0]?.message).not.toContain('default is used');
   });
 
   test("a user's tag that shortens the window is honoured before the account's warning age", async () => {
