@@ -86,7 +86,7 @@ Examples:
 export function registerScan(program: Command, output: Output, setResult: (code: number) => void): void {
   const command = program
     .command('scan')
-    .description('Find access keys that are due for rotation, due soon, unused or exempt, and start the rotations that are due.')
+    .description('Find access keys that are due for rotation, due soon, unused or exempt, and plan their rotations (started with --apply).')
     .addOption(
       new Option('--user <name>', 'scan only this IAM user (repeat for more)').argParser(
         (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
