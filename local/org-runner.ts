@@ -16,7 +16,7 @@ import {
 import { organizations as defaultOrganizations } from '#shared/aws/clients/organizations.ts';
 import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
-import { ConfigError, InvalidInputError } from '#shared/base/errors.ts';
+import { InvalidInputError } from '#shared/base/errors.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { securityHub } from '#shared/aws/security-hub.ts';
@@ -42,6 +42,7 @@ import {
 } from '#shared/org/scan-store.ts';
 import { AccountScanEventSchema, runAccountScan, type AccountScanEvent, type AccountScanOutcome } from '#shared/scan/account-scan.ts';
 import * as z from 'zod/mini';
+import { requireLocalRunnerNode } from './runner-node.ts';
 
 /**
  * The organization scan, locally: executes statemachines/scan-organization.asl.json with
@@ -281,11 +282,7 @@ export async function executeOrgScan(
 
 /** Runs the organization scan in-process and returns what each step saw. Throws only when it cannot start (Node too old, a bad configuration). */
 export async function runOrganizationScan(options: OrgScanOptions = {}): Promise<OrgScanRun> {
-  if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-    throw new ConfigError(
-      `The local runner needs Node.js 22 or later (aws-local-stepfunctions 3); this is ${process.version}. Run it through npm (npx iam-key-rotator).`,
-    );
-  }
+  requireLocalRunnerNode();
   const config = options.config ?? loadConfig(process.env);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? defaultLogger;

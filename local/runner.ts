@@ -30,7 +30,6 @@ import { systemClock, type Clock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import {
   AccessKeyNotFoundError,
-  ConfigError,
   HistoryBoundError,
   KeyNotActiveError,
   RotationInProgressError,
@@ -72,6 +71,7 @@ import { localContext, type LocalContext } from './lambda-context.ts';
 import { recordLocalRun } from './run-history.ts';
 import { secondsBetween, type RotationRecord } from '#shared/report/rotation-history.ts';
 import { LOCAL_LEDGER_TABLE, localRunRegistry, type LocalRunLease } from './run-registry.ts';
+import { requireLocalRunnerNode } from './runner-node.ts';
 
 /**
  * The local runner: executes statemachines/rotate-key.asl.json with aws-local-stepfunctions, every
@@ -359,12 +359,7 @@ interface ExecutionOutput {
  */
 export async function runRotation(input: RunRotationInput, options: RunRotationOptions = {}): Promise<RotationReport> {
   const started = Date.now();
-  if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-    throw new ConfigError(
-      `The local runner needs Node.js 22 or later (aws-local-stepfunctions 3); this is ${process.version}. ` +
-        'Run it through npm (npm start, npx iam-key-rotator) or put node_modules/.bin first on PATH: the project installs Node 22 there.',
-    );
-  }
+  requireLocalRunnerNode();
   // One rotation per user at a time, as start-rotation enforces for the deployed workflow: two runs
   // of one user would fight over the two-key limit and the secret's labels. This set covers this
   // process; the run registry (rotateOnce) covers other processes.
