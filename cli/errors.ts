@@ -12,12 +12,16 @@ export function explainAwsError(error: unknown): unknown {
   const namedProfile = profile !== undefined && profile !== '' ? profile : undefined;
   // A profile that does not exist is the cause of a missing Region too (it would have given one): name the profile.
   const regionMissing = /region is missing/i.test(error.message);
-  if (namedProfile !== undefined && (name === 'CredentialsProviderError' || (regionMissing && !profileExists(namedProfile)))) {
+  if (namedProfile !== undefined && (name === 'CredentialsProviderError' || regionMissing) && !profileExists(namedProfile)) {
+    // A misspelled profile is bad usage (exit 2), as a missing Region is: nothing was asked of AWS.
+    return new ConfigError(
+      `AWS profile ${namedProfile} (AWS_PROFILE / --profile) is not in ${configFiles().join(' or ')}. List your profiles with \`aws configure list-profiles\`.`,
+      { cause: error },
+    );
+  }
+  if (namedProfile !== undefined && name === 'CredentialsProviderError') {
     return new MissingCredentialsError(
-      (profileExists(namedProfile)
-        ? `AWS profile ${namedProfile} (AWS_PROFILE / --profile) gives no credentials: log in with \`aws sso login --profile ${namedProfile}\`, or check its settings.`
-        : `AWS profile ${namedProfile} (AWS_PROFILE / --profile) is not in ${configFiles().join(' or ')}.`) +
-        ' List your profiles with `aws configure list-profiles`.',
+      `AWS profile ${namedProfile} (AWS_PROFILE / --profile) gives no credentials: log in with \`aws sso login --profile ${namedProfile}\`, or check its settings. List your profiles with \`aws configure list-profiles\`.`,
       { cause: error },
     );
   }

@@ -12,7 +12,7 @@ afterEach(() => {
 const sdkError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
 
 describe('explainAwsError: SDK failures a person can fix', () => {
-  test('AWS_PROFILE names a profile no config file has: the error names it and the files read', () => {
+  test('AWS_PROFILE names a profile no config file has: bad usage (ConfigError, exit 2) naming it and the files read', () => {
     // Prepare
     writeFileSync(join(dir, 'config'), '[profile work]\nregion = eu-west-1\n');
     Object.assign(process.env, {
@@ -26,7 +26,7 @@ describe('explainAwsError: SDK failures a person can fix', () => {
 
     // Assess
     expect(explained).toMatchObject({
-      name: 'MissingCredentialsError',
+      name: 'ConfigError',
       message: expect.stringContaining(`AWS profile nosuch (AWS_PROFILE / --profile) is not in ${join(dir, 'config')}`),
     });
   });
@@ -37,6 +37,7 @@ describe('explainAwsError: SDK failures a person can fix', () => {
 
     // Act & Assess
     expect(explainAwsError(sdkError('CredentialsProviderError', 'Could not load credentials'))).toMatchObject({
+      name: 'MissingCredentialsError',
       message: expect.stringContaining('aws sso login --profile work'),
     });
   });
@@ -51,7 +52,7 @@ describe('explainAwsError: SDK failures a person can fix', () => {
 
     // Act & Assess
     expect(explainAwsError(sdkError('Error', 'Region is missing'))).toMatchObject({
-      name: 'MissingCredentialsError',
+      name: 'ConfigError',
       message: expect.stringContaining('AWS profile nosuch (AWS_PROFILE / --profile) is not in'),
     });
   });
