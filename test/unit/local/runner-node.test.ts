@@ -12,7 +12,7 @@ describe('requireLocalRunnerNode', () => {
   test('on Node 22 (Promise.withResolvers) the local runner may start', () => {
     // Prepare: the runtime the project's scripts use.
 
-    // Act and Assess
+    // Act & Assess
     expect(typeof withResolvers).toBe('function');
     expect(() => requireLocalRunnerNode()).not.toThrow();
   });
