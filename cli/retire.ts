@@ -3,7 +3,7 @@ import { formatDuration } from '#shared/base/duration.ts';
 import { LOCAL_DURATIONS } from '#local/runner.ts';
 import type { Output } from '../local/terminal.ts';
 import { addStackOptions, STACK_HELP } from './stack.ts';
-import { rotate, type RotateFlags } from './rotate.ts';
+import { QUIET_PERIOD_OPTION, rotate, type RotateFlags } from './rotate.ts';
 import { addOutputOptions } from './output-format.ts';
 
 const HELP = `
@@ -28,6 +28,11 @@ ${STACK_HELP}
 
 Local mode (--local) runs the workflow in this process against AWS_ENDPOINT_URL (e.g. moto) or your
 credentials' account, with compressed waits (every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, deadline ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, observation ${formatDuration(LOCAL_DURATIONS.observationMs)}).
+The quiet period is compressed (${formatDuration(LOCAL_DURATIONS.oldKeyQuietMs)}) only against AWS_ENDPOINT_URL: in a real account it is
+OLD_KEY_QUIET_PERIOD (default 24h), as deployed, unless --quiet-period names another. There, with the
+local ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)} deadline, the run ends NeedsAttention with the key still Active: to retire it in one
+run, give --health-check-deadline longer than the quiet period and CloudTrail's delivery delay
+(CLOUDTRAIL_DELIVERY_DELAY, default 15m).
 
 Exit code: 0 when the key was retired (deployed: when the retirement started); 3 when it ended safely
 but needs a person (the key still in use: NeedsAttention; rolled back); 1 when it failed; 2 for bad usage.
@@ -55,6 +60,7 @@ export function registerRetire(program: Command, output: Output, setResult: (cod
     .option('--health-check-interval <duration>', 'time between quiet checks (--local)')
     .option('--health-check-deadline <duration>', 'give up waiting for the key to fall quiet after this long (--local)')
     .option('--observation <duration>', 'how long the key stays Inactive before it is deleted (--local)')
+    .option('--quiet-period <duration>', QUIET_PERIOD_OPTION)
     .addHelpText('after', HELP)
     .action(async (userName: string, flags: RotateFlags) => {
       setResult(await rotate(userName, flags, output, true));

@@ -19,7 +19,7 @@ import { HISTORY_BOUND_EVENTS, historyBoundExcess } from '#shared/config/history
 import { logger as lambdaLogger, silentLogger } from '#shared/base/logger.ts';
 import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
-import { LOCAL_DURATIONS, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
+import { LOCAL_DURATIONS, localDefaults, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import { resolveTarget, startRotation } from '#shared/start/start-rotation.ts';
 import { accountAdmission } from '#shared/org/account-admission.ts';
@@ -34,6 +34,7 @@ export interface RotateFlags extends OutputFlags {
   readonly healthCheckInterval?: string;
   readonly healthCheckDeadline?: string;
   readonly observation?: string;
+  readonly quietPeriod?: string;
   readonly reason?: string;
   readonly compromised?: boolean;
   readonly overrideExemption?: string;
@@ -75,7 +76,9 @@ moto) or, when it is unset, the account of your AWS credentials: then it names t
 alias and the region first, and goes on only with --yes (or "yes" typed at a terminal). The user and
 key are checked first, as deployed: a misspelled one is bad usage (exit 2) and nothing runs. Waits are compressed: by default
 the health check runs every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, gives up after ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, and the old key is
-observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. Durations accept ms, s, m, h and d (e.g. 500ms, 30s, 1h).
+observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. The quiet period that tells the old key is idle
+(old-key-idle) is ${formatDuration(LOCAL_DURATIONS.oldKeyQuietMs)} against AWS_ENDPOINT_URL only; in a real account it is OLD_KEY_QUIET_PERIOD (default 24h),
+as deployed, unless --quiet-period names another. Durations accept ms, s, m, h and d (e.g. 500ms, 30s, 1h).
 Waits that could take the execution history past ${HISTORY_BOUND_EVENTS.toLocaleString('en-US')} events (Step Functions fails an execution at
 25,000, without MakeSafe) are refused, as deployed: the error gives the smallest interval allowed for
 the deadline and observation asked for (see "The execution history bound" in docs/architecture.md).
@@ -98,6 +101,10 @@ Examples:
   $ iam-key-rotator rotate billing-export --local
   $ iam-key-rotator rotate legacy-vendor --override-exemption "vendor confirmed the new key works" --stage prod
   $ iam-key-rotator rotate billing-export --local --key AKIAIOSFODNN7EXAMPLE --observation 10s --json`;
+
+export const QUIET_PERIOD_OPTION =
+  `how long the key to be cut must go unused before it counts as idle (local default ${formatDuration(LOCAL_DURATIONS.oldKeyQuietMs)} against AWS_ENDPOINT_URL; ` +
+  'in a real account OLD_KEY_QUIET_PERIOD, default 24h)';
 
 function durationFlag(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -183,6 +190,7 @@ export function registerRotate(program: Command, output: Output, setResult: (cod
       '--observation <duration>',
       `how long the old key stays Inactive before it is deleted (local default ${formatDuration(LOCAL_DURATIONS.observationMs)})`,
     )
+    .option('--quiet-period <duration>', QUIET_PERIOD_OPTION)
     .option('--reason <text>', 'why this rotation was requested (shown in notifications)')
     .option(
       '--override-exemption <reason>',
@@ -208,6 +216,7 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
       healthCheckIntervalMs: durationFlag('--health-check-interval', flags.healthCheckInterval),
       healthCheckDeadlineMs: durationFlag('--health-check-deadline', flags.healthCheckDeadline),
       observationMs: durationFlag('--observation', flags.observation),
+      oldKeyQuietMs: durationFlag('--quiet-period', flags.quietPeriod),
     }).filter(([, value]) => value !== undefined),
   );
   const accountId = parseAccountFlag(flags.account);
@@ -228,13 +237,13 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
   if (!flags.local) {
     if (Object.keys(durations).length > 0)
       throw new InvalidInputError(
-        '--health-check-interval, --health-check-deadline and --observation apply to --local runs; a deployed stack uses its configuration.',
+        '--health-check-interval, --health-check-deadline, --observation and --quiet-period apply to --local runs; a deployed stack uses its configuration.',
       );
     return rotateDeployed(userName, kind, accountId, flags, output);
   }
   refuseOverHistoryBound(durations);
   const request = await rotationRequest(userName, kind, accountId, flags);
-  await confirmLocalTarget(flags, output);
+  await confirmLocalTarget(flags, output, durations);
   // A misspelled user or key is bad usage, caught before the workflow starts: no Failed run, no notice.
   if (accountId === undefined) await checkLocalTarget(request);
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
@@ -267,7 +276,7 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
  * stand-in; without it, it is a real account: the CLI names the account, its alias and the region
  * before any change, and goes on only with --yes, or a "yes" typed at a terminal.
  */
-async function confirmLocalTarget(flags: RotateFlags, output: Output): Promise<void> {
+async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Partial<Durations>): Promise<void> {
   if (process.env.AWS_ENDPOINT_URL) {
     output.err(colors.dim(`Local run against ${process.env.AWS_ENDPOINT_URL} (AWS_ENDPOINT_URL).`));
     return;
@@ -280,6 +289,13 @@ async function confirmLocalTarget(flags: RotateFlags, output: Output): Promise<v
   const region = await sts.config.region();
   const where = `AWS account ${identity.Account ?? '?'}${aliases[0] ? ` (${aliases[0]})` : ''}, region ${region}, as ${identity.Arn ?? '?'}`;
   output.err(colors.yellow(`--local without AWS_ENDPOINT_URL acts in a real account: ${where}.`));
+  const quiet = given.oldKeyQuietMs ?? localDefaults(loadConfig(process.env)).oldKeyQuietMs;
+  output.err(
+    colors.yellow(
+      `The key to be cut counts as idle only after ${formatDuration(quiet)} with no use` +
+        `${given.oldKeyQuietMs === undefined ? ' (OLD_KEY_QUIET_PERIOD, as deployed; --quiet-period to change)' : ' (--quiet-period)'}.`,
+    ),
+  );
   if (flags.yes) return;
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
     throw new InvalidInputError(

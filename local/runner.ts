@@ -92,13 +92,23 @@ export const LOCAL_DURATIONS: Durations = {
 };
 
 /**
- * A local run's waits: LOCAL_DURATIONS with the caller's overrides, held to the execution history
+ * The waits a local run starts from. The quiet period decides that no consumer still uses the key
+ * about to be cut (retire, old-key-idle), so it is compressed only against an emulator
+ * (AWS_ENDPOINT_URL); in a real account it is OLD_KEY_QUIET_PERIOD, as deployed, unless the person
+ * names another (`--quiet-period`).
+ */
+export function localDefaults(config: Pick<Config, 'oldKeyQuietMs'>, env: NodeJS.ProcessEnv = process.env): Durations {
+  return env.AWS_ENDPOINT_URL ? LOCAL_DURATIONS : { ...LOCAL_DURATIONS, oldKeyQuietMs: config.oldKeyQuietMs };
+}
+
+/**
+ * A local run's waits: the local defaults with the caller's overrides, held to the execution history
  * bound as the deployed settings are. The local runner mirrors AWS, where a rotation whose polls
  * reach 25,000 history events fails without MakeSafe; aws-local-stepfunctions has no such limit, so
  * without this a compressed run would pass where the same waits fail deployed.
  */
-export function localDurations(given: Partial<Durations> = {}): Durations {
-  const durations: Durations = { ...LOCAL_DURATIONS, ...given };
+export function localDurations(given: Partial<Durations> = {}, defaults: Durations = LOCAL_DURATIONS): Durations {
+  const durations: Durations = { ...defaults, ...given };
   const excess = historyBoundExcess(durations, 'healthCheckIntervalMs (--health-check-interval)');
   if (excess !== undefined) {
     throw new HistoryBoundError(
@@ -179,7 +189,7 @@ export interface RunRotationInput {
 export interface RunRotationOptions {
   readonly config?: Config;
   readonly clock?: Clock;
-  /** Waits, compressed for local runs; defaults to LOCAL_DURATIONS. They win over user tags. */
+  /** Waits, compressed for local runs; defaults to localDefaults. They win over user tags. */
   readonly durations?: Partial<Durations>;
   /** Called as each state finishes (and once more for a Choice when its branch is known). */
   readonly onState?: (state: StateRecord) => void;
@@ -382,8 +392,8 @@ const usersInRotation = new Set<string>();
 
 async function rotateOnce(input: RunRotationInput, options: RunRotationOptions, started: number): Promise<RotationReport> {
   // Before anything is read or created: waits that could pass the history bound are a bad configuration.
-  const durations = localDurations(options.durations);
   const baseConfig = withLocalTrail(options.config ?? loadConfig(process.env));
+  const durations = localDurations(options.durations, localDefaults(baseConfig));
   const sns = options.clients?.sns ?? defaultSns;
   let accessKeyId = input.accessKeyId;
   if (accessKeyId === undefined) {

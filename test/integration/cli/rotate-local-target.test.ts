@@ -48,6 +48,7 @@ describe('rotate --local: input and target checked first', () => {
     expect(refused.code).toBe(2);
     expect(refused.err).toContain('--local without AWS_ENDPOINT_URL acts in a real account: AWS account 123456789012');
     expect(refused.err).toContain('region us-east-1');
+    expect(refused.err).toContain('The key to be cut counts as idle only after 1d with no use (OLD_KEY_QUIET_PERIOD, as deployed');
     expect(refused.err).toContain('needs --yes');
     expect(await publishedNotifications(endpoint)).toEqual([]);
   });
