@@ -13,13 +13,16 @@ import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, resolveDecisionTarget, type DecisionTarget, type StackFlags } from './stack.ts';
 
 const HELP = `
-Passes the consumer health gate of the user's running rotation (the "manual" health check, or
-any gate a person wants to end now). A rotation is running when the deployed state machine has a
+Satisfies the "manual" health check of the user's running rotation. It does not override the gate's
+other checks (consumers-moved, old-key-idle, http, ...): the gate passes, and the old key is
+deactivated, once they pass too (the checks are HEALTH_CHECKS, or the user's rotation:health-checks
+tag). A rotation is running when the deployed state machine has a
 RUNNING execution for the user, or, with no deployed stack, while a local run (rotate --local, in
 any process against this account) is going on. Deployed, the confirm is recorded in the ledger table
 (item confirm#<user>, with the new key's id); when the rotation waits for a person in its
 AwaitConfirmation step, the task token that step stored there (item token#<user>) completes it at
-once (SendTaskSuccess) and the old key is deactivated now; otherwise the workflow's next check reads
+once (SendTaskSuccess; the step waits only when a person is all the gate misses) and the old key is
+deactivated now; otherwise the workflow's next check reads
 the record. A deployed rotation never reads a rotation:confirm tag: a user may tag itself. Local runs
 (no task-token callbacks) are confirmed by tagging the user rotation:confirm=<new key id>, which their
 next check reads. The table comes from NOTIFICATION_LEDGER_TABLE, or the stack's
@@ -41,7 +44,7 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
   addStackOptions(
     program
       .command('confirm')
-      .description("Confirm that the user's consumers work with the new key: the running rotation's health gate passes.")
+      .description("Confirm that the user's consumers work with the new key: the running rotation's manual health check passes.")
       .argument('<user>', 'IAM user name'),
   )
     .addHelpText('after', HELP)
@@ -58,9 +61,10 @@ export function registerConfirm(program: Command, output: Output, setResult: (co
             `(task token from ${target.ledger.source}). The gate passes now; old key ${result.oldAccessKeyId} is deactivated.`,
         );
       } else {
-        const when = result.phase === 'pending' ? 'once the new key is promoted' : 'at its next health check';
+        const when = result.phase === 'pending' ? 'once the new key is promoted' : 'at the next health check';
         output.out(
-          `${colors.green('Confirmed')}: ${recordedLine(result)} for ${runLabel(target, result)}. The gate passes ${when}; then old key ${result.oldAccessKeyId} is deactivated.`,
+          `${colors.green('Confirmed')}: ${recordedLine(result)} for ${runLabel(target, result)}. The manual check passes ${when}; ` +
+            `once the gate's other checks (HEALTH_CHECKS, or the user's rotation:health-checks tag) pass too, old key ${result.oldAccessKeyId} is deactivated.`,
         );
         if (target.mode === 'deployed' && result.token !== 'sent')
           output.out(tokenNote(result.token, target.ledger.tableName, target.ledger.source));

@@ -84,8 +84,9 @@ Waits that could take the execution history past ${HISTORY_BOUND_EVENTS.toLocale
 the deadline and observation asked for (see "The execution history bound" in docs/architecture.md).
 
 The workflow: create a new key, store it as AWSPENDING in the user's secret, verify it with STS,
-promote it to AWSCURRENT, wait until consumers are healthy on it (default check: the new key has
-been used), deactivate the old key, observe, then delete the old key. Trouble during observation
+promote it to AWSCURRENT, wait until consumers are healthy on it (HEALTH_CHECKS, default
+"consumers-moved old-key-idle": every consumer CloudTrail saw on the old key has moved, and the old
+key has gone unused for the quiet period), deactivate the old key, observe, then delete the old key. Trouble during observation
 rolls back (old key Active and AWSCURRENT again). Past the health deadline nothing is deactivated:
 the run ends as NeedsAttention with both keys Active and the owner notified. Notifications go to
 NOTIFICATION_TOPIC_ARN, else to the SNS topic iam-key-rotator-notifications (created if missing).
