@@ -122,10 +122,12 @@ export const EXEMPTION_OVERRIDE_FLAG = '--override-exemption';
 /** Refuses a manual or scheduled rotation of an exempt user unless the request overrides the exemption explicitly. */
 export function refuseExempt(userName: string, exemption: string | undefined, override: string | undefined, kind: string): void {
   if (exemption === undefined || kind === 'compromise' || override !== undefined) return;
+  const command = kind === 'retire' ? 'retire' : 'rotate';
+  const what = kind === 'retire' ? 'retirement' : `${kind} rotation`;
   throw new UserExemptError(
-    `IAM user ${userName} is exempt from rotation (${exemption}), so this ${kind} rotation was refused and nothing was changed. ` +
-      `To rotate it anyway, say so explicitly with the reason: \`iam-key-rotator rotate ${userName} ${EXEMPTION_OVERRIDE_FLAG} "<why>"\` ` +
+    `IAM user ${userName} is exempt from rotation (${exemption}), so this ${what} was refused and nothing was changed. ` +
+      `To go on anyway, say so explicitly with the reason, with the same --local or --stage flags: \`iam-key-rotator ${command} ${userName} ${EXEMPTION_OVERRIDE_FLAG} "<why>"\` ` +
       `(input field exemptionOverride); the notices record the override. To end the exemption, remove the user from EXEMPT_PATHS / EXEMPT_GROUPS or remove its rotation:exempt tag. ` +
-      `A leaked key is contained regardless: \`iam-key-rotator rotate ${userName} --compromised\`.`,
+      `A leaked key is contained regardless: \`iam-key-rotator rotate ${userName} --compromised --key <access-key-id>\`.`,
   );
 }

@@ -77,6 +77,24 @@ describe('exemptions', () => {
       /exempt from rotation \(tagged rotation:exempt \(vendor\)\).*--override-exemption.*exemptionOverride.*rotation:exempt tag/,
     );
   });
+
+  test('its commands run as given: the compromise one names the key it needs, a retirement points at retire', () => {
+    // Act
+    const messageOf = (kind: string): string => {
+      try {
+        refuseExempt('vendor-app', 'by path', undefined, kind);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+
+    // Assess
+    expect(messageOf('manual')).toContain('`iam-key-rotator rotate vendor-app --compromised --key <access-key-id>`');
+    expect(messageOf('manual')).toContain('`iam-key-rotator rotate vendor-app --override-exemption "<why>"`');
+    expect(messageOf('retire')).toContain('this retirement was refused');
+    expect(messageOf('retire')).toContain('`iam-key-rotator retire vendor-app --override-exemption "<why>"`');
+  });
 });
 
 describe('the settings', () => {
