@@ -31,8 +31,12 @@ secret's key) on the user's secret.
 Exit code: 0 when adopted, or when there is nothing to adopt; 1 when the secret cannot be adopted
 (it holds no key of the user, or is not bound to the user); 2 for bad usage.
 
+The secret must be encrypted with the stack's KMS key (its SecretsKmsKeyArn output, alias
+alias/iam-key-rotator-<stage>), else the binding check refuses it and names the fix.
+
 Example:
   $ aws secretsmanager create-secret --name iam-key-rotator/billing-export \\
+      --kms-key-id alias/iam-key-rotator-prod \\
       --secret-string '{"AccessKeyId":"AKIA…","SecretAccessKey":"…"}'
   $ iam-key-rotator adopt-secret billing-export
   $ iam-key-rotator rotate billing-export`;
