@@ -94,7 +94,7 @@ async function reportConfig(flags: ReportFlags): Promise<Config> {
   if (flags.stateMachineArn !== undefined) {
     throw new InvalidInputError('--state-machine-arn and --stage/--stack both say whose history to read: pass one of them.');
   }
-  const stack = await resolveStack(flags);
+  const stack = await resolveStack(flags, process.env, undefined, { instead: 'leave out --stage/--stack to report the local runs' });
   return loadConfig(process.env, {
     ROTATION_STATE_MACHINE_ARN: stack.stateMachineArn,
     ...(stack.ledgerTableName === undefined ? {} : { NOTIFICATION_LEDGER_TABLE: stack.ledgerTableName }),

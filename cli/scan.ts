@@ -134,7 +134,9 @@ async function scanOverrides(flags: ScanFlags): Promise<Record<string, string>> 
   if (flags.stateMachineArn !== undefined) {
     throw new InvalidInputError('--state-machine-arn and --stage/--stack both say which state machine to start: pass one of them.');
   }
-  const stack = await resolveStack(flags);
+  const stack = await resolveStack(flags, process.env, undefined, {
+    instead: 'leave out --stage/--stack to scan without starting anything',
+  });
   return {
     ROTATION_STATE_MACHINE_ARN: stack.stateMachineArn,
     ...(stack.topicArn === undefined ? {} : { NOTIFICATION_TOPIC_ARN: stack.topicArn }),

@@ -62,8 +62,11 @@ export async function resolveStack(
   flags: StackFlags,
   env: Readonly<Record<string, string | undefined>> = process.env,
   cloudFormation: CloudFormationClient = new CloudFormationClient({}),
-  /** `settings: false` for a command that acts with none of them (status reads executions only). */
-  options: { readonly settings?: boolean } = {},
+  /**
+   * `settings: false` for a command that acts with none of them (status reads executions only);
+   * `instead`: the way this command goes on without a stack, if it has one (default: rotate's --local).
+   */
+  options: { readonly settings?: boolean; readonly instead?: string | null } = {},
 ): Promise<DeployedStack> {
   const fromEnv = env.ROTATION_STATE_MACHINE_ARN?.trim();
   if (flags.stack === undefined && flags.stage === undefined && fromEnv) {
@@ -77,9 +80,14 @@ export async function resolveStack(
   }
   const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
   if (outputs === undefined) {
+    const deploy =
+      flags.stack === undefined || /^iam-key-rotator-.+$/.test(flags.stack)
+        ? `Deploy it (${deployCommand(flags)})`
+        : 'Check the name (npx osls deploy --stage <stage> makes the stack iam-key-rotator-<stage>)';
+    const instead = options.instead === undefined ? 'run the rotation in this process with --local' : options.instead;
     throw new ConfigError(
-      `CloudFormation stack ${stackName} was not found in this account and region. Deploy it (npx osls deploy --stage ${flags.stage ?? 'dev'}), ` +
-        'name another with --stack or --stage, set ROTATION_STATE_MACHINE_ARN, or run the rotation in this process with --local.',
+      `CloudFormation stack ${stackName} was not found in this account and region. ${deploy}, ` +
+        `name another with --stack or --stage, ${instead === null ? 'or set ROTATION_STATE_MACHINE_ARN' : `set ROTATION_STATE_MACHINE_ARN, or ${instead}`}.`,
     );
   }
   return {
@@ -91,9 +99,11 @@ export async function resolveStack(
   };
 }
 
-/** `--stage prod` / `--stack name`, to repeat in a message. */
-function stackFlagsText(flags: StackFlags): string {
-  return flags.stack !== undefined ? `--stack ${flags.stack}` : `--stage ${flags.stage ?? 'dev'}`;
+/** The deploy command that makes the stack the flags name: osls names it iam-key-rotator-<stage> and has no --stack flag. */
+function deployCommand(flags: StackFlags): string {
+  if (flags.stack === undefined) return `npx osls deploy --stage ${flags.stage ?? 'dev'}`;
+  const stage = /^iam-key-rotator-(.+)$/.exec(flags.stack)?.[1];
+  return stage === undefined ? `npx osls deploy --stage <stage>, which makes iam-key-rotator-<stage>` : `npx osls deploy --stage ${stage}`;
 }
 
 function rotationStateMachine(stackName: string, outputs: ReadonlyMap<string, string>, flags: StackFlags): string {
@@ -103,7 +113,7 @@ function rotationStateMachine(stackName: string, outputs: ReadonlyMap<string, st
       stackName,
       'RotateKeyStateMachineArn',
       `Stack ${stackName} has no RotateKeyStateMachineArn output: it is not an iam-key-rotator stack, or an old one. Nothing was changed. ` +
-        `Redeploy it (npx osls deploy ${stackFlagsText(flags)}), or set ROTATION_STATE_MACHINE_ARN without --stage/--stack.`,
+        `Redeploy it (${deployCommand(flags)}), or set ROTATION_STATE_MACHINE_ARN without --stage/--stack.`,
     );
   }
   return stateMachineArn;
@@ -115,7 +125,7 @@ function rotationStateMachine(stackName: string, outputs: ReadonlyMap<string, st
  */
 export function stackSettings(stackName: string, outputs: ReadonlyMap<string, string>, flags: StackFlags = {}): StackSettings {
   const fix =
-    `Redeploy the stack (npx osls deploy ${stackFlagsText(flags)}) so the CLI can read them, or set ROTATION_STATE_MACHINE_ARN and export ` +
+    `Redeploy the stack (${deployCommand(flags)}) so the CLI can read them, or set ROTATION_STATE_MACHINE_ARN and export ` +
     `${STACK_SETTINGS.join(', ')} as the stack was deployed with, without --stage/--stack. Nothing was changed.`;
   const text = outputs.get(STACK_SETTINGS_OUTPUT);
   if (text === undefined) {

@@ -245,7 +245,7 @@ export function registerStatus(program: Command, output: Output, setResult: (cod
       const limit = Number(text);
       const accountId = parseAccountFlag(flags.account);
       // Status reads executions only: it needs none of the stack's settings, so an older stack still answers.
-      const stack = await resolveStack(flags, process.env, undefined, { settings: false });
+      const stack = await resolveStack(flags, process.env, undefined, { settings: false, instead: null });
       const lines = await rotationStatus(sfn, stack.stateMachineArn, userName, limit, accountId);
       if (format === 'json') output.out(JSON.stringify(lines, null, 2));
       else if (format === 'csv') output.out(rowsCsv(lines).trimEnd());

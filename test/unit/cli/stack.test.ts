@@ -152,6 +152,48 @@ describe('resolveStack', () => {
     await expect(resolved).rejects.toBeInstanceOf(StackOutputMissingError);
     await expect(resolved).rejects.toThrow(message);
     await expect(resolved).rejects.toThrow(/Stack iam-key-rotator-old/);
-    await expect(resolved).rejects.toThrow(/Redeploy .*npx osls deploy --stack iam-key-rotator-old/);
+    await expect(resolved).rejects.toThrow(/Redeploy .*npx osls deploy --stage old\)/);
+  });
+
+  test.each<[string, { stage?: string; stack?: string }, { instead?: string | null }, RegExp, RegExp | undefined]>([
+    [
+      'rotate, --stage',
+      { stage: 'prod' },
+      {},
+      /Deploy it \(npx osls deploy --stage prod\).*or run the rotation in this process with --local\./,
+      undefined,
+    ],
+    [
+      'a --stack osls did not name',
+      { stack: 'security-tools' },
+      {},
+      /Check the name \(npx osls deploy --stage <stage> makes the stack iam-key-rotator-<stage>\)/,
+      /--stage dev/,
+    ],
+    [
+      'status, which has no --local',
+      { stage: 'prod' },
+      { instead: null },
+      /name another with --stack or --stage, or set ROTATION_STATE_MACHINE_ARN\.$/,
+      /--local/,
+    ],
+    [
+      'scan, which reads without a stack',
+      { stack: 'iam-key-rotator-prod' },
+      { instead: 'leave out --stage/--stack to scan without starting anything' },
+      /Deploy it \(npx osls deploy --stage prod\).*or leave out --stage\/--stack to scan without starting anything\./,
+      /--local/,
+    ],
+  ])('a stack that does not exist (%s): ConfigError whose advice fits the command', async (_name, flags, options, advice, wrong) => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand).rejects(missing);
+
+    // Act
+    const refused = await resolveStack(flags, {}, client, options).catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toMatch(advice);
+    if (wrong !== undefined) expect((refused as Error).message).not.toMatch(wrong);
   });
 });
