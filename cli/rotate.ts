@@ -21,7 +21,7 @@ import type { Durations } from '#shared/rotation/deps.ts';
 import { Contained } from '#shared/rotation/workflow-state.ts';
 import { LOCAL_DURATIONS, localDefaults, runRotation, type RotationReport, type StateRecord } from '#local/runner.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
-import { resolveTarget, startRotation } from '#shared/start/start-rotation.ts';
+import { refuseHeldBack, resolveTarget, startRotation } from '#shared/start/start-rotation.ts';
 import { accountAdmission } from '#shared/org/account-admission.ts';
 import { colors, type Output } from '../local/terminal.ts';
 import { addStackOptions, consoleUrl, parseAccountFlag, resolveStack, stackAccountId, STACK_HELP } from './stack.ts';
@@ -74,7 +74,9 @@ Local mode (--local) runs the real workflow (statemachines/rotate-key.asl.json) 
 with aws-local-stepfunctions, every step bound to its real handler, against AWS_ENDPOINT_URL (e.g.
 moto) or, when it is unset, the account of your AWS credentials: then it names that account, its
 alias and the region first, and goes on only with --yes (or "yes" typed at a terminal). The user and
-key are checked first, as deployed: a misspelled one is bad usage (exit 2) and nothing runs. Waits are compressed: by default
+key are checked first, as deployed: a misspelled one is bad usage (exit 2) and nothing runs; a
+protected, out-of-scope or exempt user, or one with invalid rotation tags, is refused (exit 1) with
+nothing started or notified. Waits are compressed: by default
 the health check runs every ${formatDuration(LOCAL_DURATIONS.healthCheckIntervalMs)}, gives up after ${formatDuration(LOCAL_DURATIONS.healthCheckDeadlineMs)}, and the old key is
 observed for ${formatDuration(LOCAL_DURATIONS.observationMs)} before it is deleted. The quiet period that tells the old key is idle
 (old-key-idle) is ${formatDuration(LOCAL_DURATIONS.oldKeyQuietMs)} against AWS_ENDPOINT_URL only; in a real account it is OLD_KEY_QUIET_PERIOD (default 24h),
@@ -309,16 +311,22 @@ async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Par
   if (answer.trim().toLowerCase() !== 'yes') throw new InvalidInputError(`Nothing was changed: you did not confirm acting in ${where}.`);
 }
 
-/** The same live checks a deployed start makes (the user exists, the key is its own and Active), as bad usage. */
+/**
+ * The same live checks a deployed start makes, before the workflow starts: a misspelled user or key
+ * is bad usage; a user the rotator may not act on (protected, out of scope, invalid rotation tags,
+ * exempt) is refused as deployed, with its typed error, and no one is notified.
+ */
 async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationRequest>>): Promise<void> {
+  let target: { userName: string };
   try {
-    await resolveTarget(request, iam);
+    target = await resolveTarget(request, iam);
   } catch (error) {
     if (error instanceof UserNotFoundError || error instanceof AccessKeyNotFoundError || error instanceof KeyOfAnotherUserError) {
       throw new InvalidInputError(error.message, { cause: error });
     }
     throw error;
   }
+  await refuseHeldBack(target.userName, request, iam, loadConfig(process.env), systemClock);
 }
 
 /** 0 Succeeded; 3 (EXIT_NEEDS_PERSON) when it ended safely but a person must act (NeedsAttention, RolledBack); 1 Failed. */

@@ -277,12 +277,22 @@ async function executionFor(
   );
 }
 
-/** Protected users are refused on every path; exempt ones unless a manual request overrides explicitly (a compromise is contained regardless). */
-async function refuseHeldBack(userName: string, request: TriggerRequest, iam: IAMClient, config: Config, clock: Clock): Promise<void> {
+/**
+ * Protected and out-of-scope users are refused on every path; users with invalid rotation tags and
+ * exempt ones unless it is a compromise (exempt: or a manual request overrides explicitly). Before
+ * anything starts, so a refusal notifies no one; `rotate --local` makes the same checks.
+ */
+export async function refuseHeldBack(
+  userName: string,
+  request: TriggerRequest,
+  iam: IAMClient,
+  config: Config,
+  clock: Clock,
+): Promise<void> {
   const facts = await readUserFacts(iam, userName, config.exemptGroups.length > 0);
   refuseProtected(config, userName, facts.path, `${request.kind} rotation`);
   refuseOutOfScope(config, userName, facts.path, facts.tags, `${request.kind} rotation`);
-  const { settings, problems } = resolveUserSettings(userName, facts.tags, config);
+  const { settings, problems } = resolveUserSettings(userName, facts.tags, config, clock());
   const refusing = refusingProblems(problems);
   if (refusing.length > 0 && request.kind !== 'compromise') throw invalidTagsError(userName, refusing);
   refuseExempt(userName, exemptionOf(config, facts, settings, clock()), request.exemptionOverride, request.kind);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { publishedNotifications } from '#local/moto-inspect.ts';
 import { cli } from '../../helpers/cli.ts';
 
@@ -8,6 +8,8 @@ import { cli } from '../../helpers/cli.ts';
 // its per-service endpoint variables, so the CLI cannot tell it from AWS, as it could not on a laptop.
 
 const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
+/** Within EXEMPTION_MAX_DAYS (90 by default) of today, so the exemption holds. */
+const EXEMPT_UNTIL = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
 const iam = new IAMClient({});
 
 describe('rotate --local: input and target checked first', () => {
@@ -28,6 +30,34 @@ describe('rotate --local: input and target checked first', () => {
     expect(`${user.out}${wrongKey.out}`).not.toContain('MakeSafe');
     expect(await publishedNotifications(endpoint)).toEqual([]);
   });
+
+  test.each([
+    [
+      'exempt (rotation:exempt)',
+      'exempt-target',
+      { 'rotation:exempt': 'vendor contract', 'rotation:exempt-until': EXEMPT_UNTIL },
+      'UserExemptError',
+    ],
+    ['with a misspelled gate tag', 'typo-tag-target', { 'rotation:health-checks': 'new-key-used typo-check' }, 'InvalidTagError'],
+  ])(
+    'a user %s is refused as a deployed start refuses it (exit 1): no workflow ran, no key made, no one notified',
+    async (_name, userName, tags, errorName) => {
+      // Prepare
+      await iam.send(new CreateUserCommand({ UserName: userName }));
+      await iam.send(new TagUserCommand({ UserName: userName, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+      await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+
+      // Act
+      const refused = await cli('rotate', userName, '--local');
+
+      // Assess
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`error (${errorName})`);
+      expect(refused.out).not.toContain('Prepare');
+      expect((await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata).toHaveLength(1);
+      expect(await publishedNotifications(endpoint)).toEqual([]);
+    },
+  );
 
   test('without AWS_ENDPOINT_URL it names the account, alias and region, and without --yes (no terminal to ask) changes nothing', async () => {
     // Prepare

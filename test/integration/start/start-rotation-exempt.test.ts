@@ -118,6 +118,16 @@ describe('start-rotation and exemptions, against moto', () => {
     ]);
   });
 
+  test('a tag exemption ending beyond EXEMPTION_MAX_DAYS is ignored, as the rotation itself ignores it: the rotation starts', async () => {
+    // Prepare: 90 days is the default bound; 2099 is far past it
+    const keyId = await userWithKey('distant-vendor', '/', { 'rotation:exempt': 'vendor', 'rotation:exempt-until': '2099-01-01' });
+
+    // Act & Assess
+    await expect(handleTrigger({ userName: 'distant-vendor', accessKeyId: keyId }, deps)).resolves.toEqual([
+      expect.objectContaining({ status: 'started' }),
+    ]);
+  });
+
   test('an empty override is malformed, not an override', async () => {
     // Prepare
     const keyId = await userWithKey('empty-override', '/', { 'rotation:exempt': 'vendor' });
