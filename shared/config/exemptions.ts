@@ -1,6 +1,6 @@
 import { UserExemptError, UserOutOfScopeError, UserProtectedError } from '../base/errors.ts';
 import type { Config } from './settings.ts';
-import type { UserSettings } from './user-settings.ts';
+import { OTHER_ROTATION_TAGS, type UserSettings } from './user-settings.ts';
 
 /**
  * Who the rotator holds back, decided the same way on every path (scanner, start-rotation,
@@ -44,7 +44,7 @@ export function protection(rules: Pick<Config, 'protectedUsers' | 'protectedPath
   return undefined;
 }
 
-export const MANAGED_TAG = 'rotation:managed';
+export const MANAGED_TAG = OTHER_ROTATION_TAGS.managed;
 
 /**
  * Why the user is outside the rotator's scope, or undefined: the IAM conditions of the stack's roles

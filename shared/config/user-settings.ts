@@ -26,6 +26,14 @@ export const TAGS = {
   observation: 'rotation:observation',
 } as const;
 
+/**
+ * The other `rotation:*` tags the rotator reads: the pilot's scope tag (ROTATION_USER_TAG_VALUE,
+ * exemptions.ts) and the confirm and abort markers of local runs (rotation/decisions.ts).
+ */
+export const OTHER_ROTATION_TAGS = { managed: 'rotation:managed', confirm: 'rotation:confirm', abort: 'rotation:abort' } as const;
+
+const KNOWN_ROTATION_TAGS: readonly string[] = [...Object.values(TAGS), ...Object.values(OTHER_ROTATION_TAGS)];
+
 /** Tags read for the owner, in order, after `rotation:owner`. */
 export const FALLBACK_OWNER_TAGS = ['owner', 'email'] as const;
 
@@ -105,12 +113,14 @@ export function reportedProblem(problem: InvalidTagError): string {
 /** The refusal of a rotation of a user whose check, observation or secret tags are invalid (refusingProblems). */
 export function invalidTagsError(userName: string, problems: readonly InvalidTagError[]): InvalidTagError {
   const listed = problems.map(withoutFallback).join('; ');
+  const only = problems.length === 1 ? problems[0]?.tagKey : undefined;
+  const key = only ?? '<tag>';
   return new InvalidTagError(
     userName,
     problems[0]?.tagKey ?? '',
-    `${listed}. The rotation of ${userName} was refused and nothing was changed: fix the tag${problems.length === 1 ? '' : 's'} ` +
-      `(aws iam tag-user --user-name ${userName} --tags Key=<tag>,Value=<value>) or remove ${problems.length === 1 ? 'it' : 'them'} ` +
-      `(aws iam untag-user --user-name ${userName} --tag-keys <tag>) to use the account defaults, then rotate again. A leaked key is contained regardless.`,
+    `${listed}. The rotation of ${userName} was refused and nothing was changed: fix the tag${only === undefined ? 's' : ''} ` +
+      `(aws iam tag-user --user-name ${userName} --tags Key=${key},Value=<value>) or remove ${only === undefined ? 'them' : 'it'} ` +
+      `(aws iam untag-user --user-name ${userName} --tag-keys ${key}) to use the account defaults, then rotate again. A leaked key is contained regardless.`,
   );
 }
 
@@ -133,6 +143,10 @@ class TagReader {
 
   has(key: string): boolean {
     return this.values.has(key);
+  }
+
+  keys(): string[] {
+    return [...this.values.keys()];
   }
 
   /** Records that the applied tag `key` weakens the account's `fallback`. */
@@ -180,20 +194,65 @@ export function resolveUserSettings(userName: string, tags: readonly Tag[], conf
   const owner = [tagged.get(TAGS.owner), ...FALLBACK_OWNER_TAGS.map((key) => tagged.get(key))].find(
     (value): value is string => value !== undefined && value !== '',
   );
-  return {
-    settings: {
-      owner,
-      ...rotationWindow(tagged, config),
-      unusedAfterDays: longerWeakens(tagged, TAGS.unusedAfterDays, tagged.wholeDays(TAGS.unusedAfterDays, 1), config.unusedAfterDays),
-      unusedAction: unusedAction(tagged, config),
-      exemption: exemption(tagged, config, now),
-      secretName: secretName(tagged, config, userName),
-      ...healthChecks(tagged, config),
-      ...waits(tagged, config),
-    },
-    problems: tagged.problems,
-    weakened: tagged.weakened,
+  const settings: UserSettings = {
+    owner,
+    ...rotationWindow(tagged, config),
+    unusedAfterDays: longerWeakens(tagged, TAGS.unusedAfterDays, tagged.wholeDays(TAGS.unusedAfterDays, 1), config.unusedAfterDays),
+    unusedAction: unusedAction(tagged, config),
+    exemption: exemption(tagged, config, now),
+    secretName: secretName(tagged, config, userName),
+    ...healthChecks(tagged, config),
+    ...waits(tagged, config),
   };
+  reportUnknownRotationTags(tagged);
+  return { settings, problems: tagged.problems, weakened: tagged.weakened };
+}
+
+/**
+ * A `rotation:*` tag the rotator does not read, such as a misspelled `rotation:max-age` or a
+ * `Rotation:Owner` (tag keys are read as written): reported with the key it was likely meant to be,
+ * so a typo does not leave the account default in force unseen. Nothing is refused: the default
+ * that applies is the account's.
+ */
+function reportUnknownRotationTags(tagged: TagReader): void {
+  for (const key of tagged.keys()) {
+    if (!looksLikeRotationTag(key) || KNOWN_ROTATION_TAGS.includes(key)) continue;
+    const meant = likelyMeant(key);
+    tagged.problem(
+      key,
+      `is not a tag iam-key-rotator reads${meant === undefined ? '' : ` (did you mean ${meant}?)`}, so it changes nothing; the account default is used`,
+    );
+  }
+}
+
+/** `rotation:…`, or a prefix a couple of letters off it (`rotaton:exempt`). */
+function looksLikeRotationTag(key: string): boolean {
+  const [prefix, ...rest] = key.toLowerCase().split(':');
+  return rest.length > 0 && prefix !== undefined && editDistance(prefix, 'rotation') <= 2;
+}
+
+/** The known tag a misspelled key most likely stands for: the same letters in another case, one it begins, or a few edits away. */
+function likelyMeant(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  const related = KNOWN_ROTATION_TAGS.find((known) => known === lower) ?? KNOWN_ROTATION_TAGS.find((known) => known.startsWith(lower));
+  if (related !== undefined) return related;
+  const nearest = KNOWN_ROTATION_TAGS.map((known) => ({ known, distance: editDistance(lower, known) })).sort(
+    (a, b) => a.distance - b.distance,
+  )[0];
+  return nearest !== undefined && nearest.distance <= 3 ? nearest.known : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 /** A tagged value longer than the account's (a later rotation, a longer wait with both keys Active) weakens it. */

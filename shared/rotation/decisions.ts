@@ -1,5 +1,6 @@
 import type { CompromisedKeyAction, HealthCheck } from '../config/settings.ts';
 import type { KeyStatus } from '../aws/iam.ts';
+import { OTHER_ROTATION_TAGS } from '../config/user-settings.ts';
 import type { CompromisePlanName, GateStatus, ObservationStatus, RotationKind } from './workflow-state.ts';
 
 /**
@@ -294,8 +295,8 @@ export function evaluateObservation(
  * Confirm and abort are IAM user tags whose value is the NEW key's id, so a marker left from an
  * earlier rotation never confirms or aborts this one. Set them with `aws iam tag-user`.
  */
-export const CONFIRM_TAG = 'rotation:confirm';
-export const ABORT_TAG = 'rotation:abort';
+export const CONFIRM_TAG = OTHER_ROTATION_TAGS.confirm;
+export const ABORT_TAG = OTHER_ROTATION_TAGS.abort;
 
 export function markerSet(tags: ReadonlyMap<string, string>, tag: string, newAccessKeyId: string): boolean {
   return tags.get(tag)?.trim() === newAccessKeyId;

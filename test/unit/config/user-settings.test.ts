@@ -462,3 +462,39 @@ describe('refusingProblems: which invalid tags hold a rotation back', () => {
     expect(problemsOf(tags)).toEqual(refusing);
   });
 });
+
+describe('rotation:* tags the rotator does not read', () => {
+  test.each([
+    ['a shortened key', 'rotation:max-age', 'rotation:max-age-days'],
+    ['a typo in the prefix', 'rotaton:exempt', 'rotation:exempt'],
+    ['a typo after the prefix', 'rotation:exmpt', 'rotation:exempt'],
+    ['another case', 'Rotation:Owner', 'rotation:owner'],
+    ['a plural where the key is singular', 'rotation:observations', 'rotation:observation'],
+  ])('%s (%s) is reported, with the key it likely meant, and refuses nothing', (_case, key, meant) => {
+    // Act
+    const { settings, problems } = resolve({ [key]: '30' });
+
+    // Assess
+    expect(problems.map((problem) => problem.message)).toEqual([
+      `User alice: tag ${key}="30" is not a tag iam-key-rotator reads (did you mean ${meant}?), so it changes nothing; the account default is used`,
+    ]);
+    expect(refusingProblems(problems)).toEqual([]);
+    expect(settings.maxAgeDays).toBe(90);
+  });
+
+  test('the tags it reads, its scope tag and the local confirm and abort markers are not reported', () => {
+    // Act
+    const { problems } = resolve({
+      'rotation:owner': 'team@example.com',
+      'rotation:managed': 'true',
+      'rotation:confirm': 'AKIAIOSFODNN7EXAMPLE',
+      'rotation:abort': 'AKIAIOSFODNN7EXAMPLE',
+      owner: 'someone@example.com',
+      team: 'payments',
+      'rotation-window:custom': 'not ours',
+    });
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+});
