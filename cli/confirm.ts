@@ -5,7 +5,8 @@ import { loadConfig } from '#shared/config/settings.ts';
 import { decide, type DecisionResult, type RotationRecords } from '#shared/rotation/confirmation.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
-import { ConfigError } from '#shared/base/errors.ts';
+import { GetUserCommand } from '@aws-sdk/client-iam';
+import { ConfigError, InvalidInputError, NoRotationInProgressError } from '#shared/base/errors.ts';
 import type { MarkerAction } from '#shared/rotation/markers.ts';
 import { runningRotationsOf } from '#shared/start/start-rotation.ts';
 import { localRunRegistry } from '#local/run-registry.ts';
@@ -143,8 +144,25 @@ export async function decideFromCli(
     // Deployed from a stack: its secret prefix, so the decision reads the secret its rotation writes.
     loadConfig(process.env, target.mode === 'deployed' ? target.settings : {}),
     systemClock,
-  );
+  ).catch(async (error: unknown) => {
+    if (error instanceof NoRotationInProgressError) await refuseUnknownUser(userName, action, error);
+    throw error;
+  });
   return { target, result };
+}
+
+/** With no rotation running, a user this account does not have is most likely a misspelled name: bad usage, named as such. */
+async function refuseUnknownUser(userName: string, action: MarkerAction, cause: NoRotationInProgressError): Promise<void> {
+  const missing = await iam.send(new GetUserCommand({ UserName: userName })).then(
+    () => false,
+    (error: unknown) => error instanceof Error && error.name === 'NoSuchEntityException',
+  );
+  if (!missing) return;
+  throw new InvalidInputError(
+    `No rotation of ${userName} is running, and this account has no IAM user ${userName}: check the name (aws iam list-users). ` +
+      `Nothing was changed (a user of a member account has no rotation running either).`,
+    { cause },
+  );
 }
 
 /** Why no task token was used: said plainly, so a person knows whether a deployed gate heard them now. */

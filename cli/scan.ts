@@ -71,7 +71,8 @@ credentials), at most ORG_MAX_CONCURRENT_ACCOUNTS at a time, and rotations it st
 It prints one line per account, the skipped accounts with the reason, and the failed ones with the fix;
 the exit code is 1 when any account failed. --dry-run and --as-of act as above; --json prints the run.
 
-Exit code: 0 success; 1 a user, action or notice failed; 2 bad usage; with --detailed-exitcode, 3
+Exit code: 0 success; 1 a user, action or notice failed; 2 bad usage (a --user the account does not
+have, when nothing else failed); with --detailed-exitcode, 3
 when keys are due (a CI job that fails while keys are past their age), 0 when none is.
 
 Every other setting comes from the environment (see "Configuration" in the README).
@@ -173,7 +174,9 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   const report = (text: string): void => (format === 'table' ? output.out(text) : output.err(text));
   report(summaryLine(result, rows.length));
   // Before any of them is rotated: who uses each key, which the gate will wait for.
-  for (const user of users) report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
+  const unknown = new Set(result.userErrors.filter((failure) => failure.error === 'UserNotFoundError').map((failure) => failure.userName));
+  for (const user of users.filter((name) => !unknown.has(name)))
+    report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
   if (dryRun) report(planLine(result, flags, config));
   const notificationFailures = flags.apply === true ? await notifyOwners(result, config, report, output) : 0;
   for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
@@ -185,7 +188,10 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   for (const failure of failures) output.err(colors.red(`error: user ${failure.userName}: ${failure.message}`));
   const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);
   for (const failed of failedActions) output.err(colors.red(`error: ${failed.userName} ${failed.accessKeyId}: ${failed.reason}`));
-  if (failures.length > 0 || failedActions.length > 0 || notificationFailures > 0) return 1;
+  const misspelled = failures.filter((failure) => failure.error === 'UserNotFoundError');
+  if (failures.length > misspelled.length || failedActions.length > 0 || notificationFailures > 0) return 1;
+  // A --user the account does not have is a name to check, as with every command that takes a user.
+  if (misspelled.length > 0) return 2;
   return flags.detailedExitcode === true && result.counts.due > 0 ? 3 : 0;
 }
 
@@ -399,7 +405,7 @@ function summaryLine(result: ScanResult, listed: number): string {
   const classes = KEY_CLASSES.map((cls) => `${result.counts[cls]} ${cls}`).join(', ');
   const skipped = result.rotationsSkipped.length;
   return (
-    `As of ${result.asOf.slice(0, 10)}: ${result.usersSeen} users (${result.usersReadLive} read live), keys: ${classes}. ` +
+    `As of ${result.asOf.slice(0, 10)}: ${result.usersSeen} user${result.usersSeen === 1 ? '' : 's'} (${result.usersReadLive} read live), keys: ${classes}. ` +
     `Listed ${listed}. Rotations: ${result.rotationsStarted.length} started, ${skipped} not started` +
     (result.keysDeactivated.length > 0 ? `; ${result.keysDeactivated.length} unused keys deactivated.` : '.') +
     (result.dueNotReadLive > 0

@@ -324,7 +324,7 @@ class ScanRun {
     const { iam, config } = this.options;
     this.progress('generating the IAM credential report…');
     const report = await fetchCredentialReport(iam, { timeoutMs: config.credentialReportTimeoutMs, ...this.options.reportWait });
-    this.progress(`reading the paths, groups and tags of ${report.users.length} users…`);
+    this.progress(`reading the paths, groups and tags of ${report.users.length} user${report.users.length === 1 ? '' : 's'}…`);
     const account = await readAccountUsers(iam);
     const reportRows = new Map(report.users.map((row) => [row.userName, row]));
     const toRead: Subject[] = [];

@@ -128,6 +128,15 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
     expect(result.err).toContain('NoRotationInProgressError');
     expect(await keysOf(userName)).toEqual({ [only.accessKeyId]: 'Active' });
   });
+
+  test.each(['confirm', 'abort'])('%s of a user the account does not have is bad usage (exit 2) that names the user', async (command) => {
+    // Act
+    const result = await cli(command, `nosuch-${command}`);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`No rotation of nosuch-${command} is running, and this account has no IAM user nosuch-${command}`);
+  });
 });
 
 describe('deployed: a rotation is running when the state machine has a RUNNING execution for the user', () => {
