@@ -167,7 +167,7 @@ export function registerConsumers(
       output.err(colors.dim(`reading CloudTrail for the keys of ${userName}, last ${days} days…`));
       const report = await consumersReport(userName, days, { iam, readKeyCalls: await readerFor(config), now: new Date() });
       if (format === 'json') output.out(JSON.stringify(report, null, 2));
-      else if (format === 'csv') output.out(rowsCsv(consumerRows(report), ['accessKeyId', 'keyStatus']).trimEnd());
+      else if (format === 'csv') output.out(rowsCsv(consumerRows(report), CONSUMER_COLUMNS).trimEnd());
       else if (report.keys.length === 0) output.out(`${userName} has no access keys.`);
       else output.out(report.keys.map((key) => renderKey(key, userName)).join('\n\n'));
       setResult(0);
@@ -176,7 +176,27 @@ export function registerConsumers(
 }
 
 /** One row per consumer, after the key it uses; a new secret reader is marked, as the table marks it. */
-function consumerRows(report: ConsumersReport): object[] {
+type ConsumerRow = Consumer & { readonly accessKeyId: string; readonly keyStatus: string; readonly newSecretReader: boolean };
+
+/** Every column, in order, so a key with no consumers still gets the header a spreadsheet or script expects. */
+const CONSUMER_COLUMNS = [
+  'accessKeyId',
+  'keyStatus',
+  'source',
+  'agent',
+  'key',
+  'firstSeen',
+  'lastSeen',
+  'calls',
+  'services',
+  'topCalls',
+  'errors',
+  'cadenceMs',
+  'readsSecret',
+  'newSecretReader',
+] as const satisfies readonly (keyof ConsumerRow)[];
+
+function consumerRows(report: ConsumersReport): ConsumerRow[] {
   return report.keys.flatMap((key) =>
     key.consumers.map((consumer) => ({
       accessKeyId: key.accessKeyId,

@@ -146,7 +146,8 @@ export function gapsOf(read: KeyCallsRead): string[] {
   const gaps = read.evidence.flatMap((evidence) => [
     ...(evidence.unavailable ? [`${evidence.source}: ${evidence.unavailable.message}`] : []),
     ...(evidence.complete || evidence.unavailable ? [] : [`${evidence.source}: sampled, not every call was read`]),
-    ...evidence.blindSpots,
+    // A source that could not be read may list the same reason among its blind spots: said once, with its source.
+    ...evidence.blindSpots.filter((spot) => spot !== evidence.unavailable?.message),
   ]);
   return [...new Set(gaps)];
 }
