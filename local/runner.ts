@@ -53,13 +53,14 @@ import {
   type StsCredentials,
 } from '#shared/rotation/deps.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
-import { listUserKeys } from '#shared/aws/iam.ts';
+import { listUserKeys, readTags } from '#shared/aws/iam.ts';
 import { inAccount } from '#shared/rotation/step-account.ts';
 import { memberAccountClients, memberCredentials } from '#shared/aws/member-account.ts';
 import { ASL_PATH, loadDefinition } from '#statemachines/definitions.ts';
 import { STATES } from '#statemachines/rotate-key.ts';
 import type { ConfirmChannel, RotationKind, Straggler } from '#shared/rotation/workflow-state.ts';
-import type { LastUsedPrecision } from '#shared/rotation/decisions.ts';
+import { markersFor, type LastUsedPrecision } from '#shared/rotation/decisions.ts';
+import { clearMarkers } from '#shared/rotation/markers.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
 import { withLocalTrail } from './cloudtrail-recorder.ts';
 import { cloudtrailFor } from '#shared/aws/clients/cloudtrail.ts';
@@ -541,6 +542,7 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     newAccessKeyId: newAccessKeyId ?? recorder.newAccessKeyId,
     gateWaitSeconds: secondsBetween(ended.promoted?.promotedAt, ended.gate?.checkedAt),
   });
+  await clearRunMarkers(deps, input, [accessKeyId, newAccessKeyId ?? recorder.newAccessKeyId], options);
   return {
     status,
     userName: input.userName,
@@ -554,6 +556,27 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     ...(ended.rollback ? { currentKeyId: ended.rollback.currentKeyId ?? null } : {}),
     ...(ended.gate?.stragglers && ended.gate.stragglers.length > 0 ? { stillOnOldKey: ended.gate.stragglers } : {}),
   };
+}
+
+/**
+ * The rotation:confirm and rotation:abort tags a person set for this run's keys spoke only to it: once
+ * it has ended they are removed, so the user's tags hold no stale decision. A failure to remove them is
+ * told and never fails the run (the next run that takes such a key over clears them first anyway).
+ */
+async function clearRunMarkers(
+  deps: RotationDeps,
+  input: RunRotationInput,
+  keyIds: readonly (string | null)[],
+  options: RunRotationOptions,
+): Promise<void> {
+  try {
+    const { iam } = await inAccount(deps, input.accountId);
+    const tags = await readTags(iam, input.userName);
+    const stale = [...new Set(keyIds.flatMap((keyId) => (keyId === null ? [] : markersFor(tags, keyId))))];
+    await clearMarkers(iam, input.userName, stale);
+  } catch (error) {
+    options.onNotice?.(`Could not remove the confirm/abort tags of ${input.userName} after the run (${errorMessage(error)}): remove them by hand.`);
+  }
 }
 
 /** The ended run, for the compliance report; a failure to record it is told and never fails the run. */

@@ -26,6 +26,10 @@ const FAST = { healthCheckIntervalMs: 100, healthCheckDeadlineMs: 5_000, observa
 // A whole rotation plus the process's first CLI call (its SDK clients load then): Jest's default 5 s is too tight on a busy machine.
 const ROTATION_MS = 30_000;
 
+/** The user's tag keys, sorted. */
+const tagKeysOf = async (userName: string): Promise<string[]> =>
+  ((await iam.send(new ListUserTagsCommand({ UserName: userName }))).Tags ?? []).map((tag) => tag.Key ?? '').sort();
+
 /** Runs a manual-gate rotation and calls the CLI once, when the named state first finishes. */
 async function rotateAndAct(userName: string, when: string, args: string[]) {
   let action: Promise<{ code: number; out: string; err: string }> | undefined;
@@ -54,6 +58,8 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
       expect(result.out).toContain(`Confirmed: tagged gate-confirm rotation:confirm=${report.newAccessKeyId ?? ''}`);
       expect(report.status).toBe('Succeeded');
       expect(await keysOf('gate-confirm')).toEqual({ [report.newAccessKeyId ?? '']: 'Active' });
+      // The confirm spoke only to this run: once it ended, the tag is gone.
+      expect(await tagKeysOf('gate-confirm')).toEqual(['rotation:health-checks']);
     },
     ROTATION_MS,
   );
@@ -72,6 +78,7 @@ describe('local runs: confirm and abort through IAM user tags (the local interpr
       expect(result.out).toContain('stays Active and AWSCURRENT goes back to it');
       expect(report.status).toBe('RolledBack');
       expect(await keysOf('gate-abort')).toEqual({ [old.accessKeyId]: 'Active', [report.newAccessKeyId ?? '']: 'Inactive' });
+      expect(await tagKeysOf('gate-abort')).toEqual(['rotation:health-checks']);
       expect((await storedKey('gate-abort')).accessKeyId).toBe(old.accessKeyId);
     },
     ROTATION_MS,
