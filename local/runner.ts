@@ -575,7 +575,9 @@ async function clearRunMarkers(
     const stale = [...new Set(keyIds.flatMap((keyId) => (keyId === null ? [] : markersFor(tags, keyId))))];
     await clearMarkers(iam, input.userName, stale);
   } catch (error) {
-    options.onNotice?.(`Could not remove the confirm/abort tags of ${input.userName} after the run (${errorMessage(error)}): remove them by hand.`);
+    options.onNotice?.(
+      `Could not remove the confirm/abort tags of ${input.userName} after the run (${errorMessage(error)}): remove them by hand.`,
+    );
   }
 }
 
