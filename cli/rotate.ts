@@ -447,8 +447,7 @@ function summary(report: RotationReport, contained?: Contained): string {
       report.currentKeyId !== undefined && report.currentKeyId !== null && report.currentKeyId !== report.oldAccessKeyId
         ? 'The old key is Active again. AWSCURRENT stays on the new key, which stays Active: no version of the secret ever held the old key, so nothing reading the secret is locked out. Unless a person aborted it, find the consumer that failed (the notice to the owner says why it rolled back); then rotate again: that run takes the new key over.'
         : 'The old key is Active and AWSCURRENT again; the new key is Inactive. Unless a person aborted it, find the consumer that failed (the notice to the owner says why it rolled back); then rotate again.',
-    NeedsAttention:
-      'Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret, then rotate again: that run takes the new key over and retires the old one. Do not delete the new key: the secret holds it.',
+    NeedsAttention: `Consumers did not move to the new key in time. Both keys are Active; move the remaining consumers to the secret${report.secretName ? ` ${report.secretName}` : ''}, then rotate again: that run takes the new key over and retires the old one. Do not delete the new key: the secret holds it.`,
     // No state ran: the run was refused before the workflow started (another run of the user, no key to rotate).
     Failed:
       report.states.length === 0

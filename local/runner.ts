@@ -169,6 +169,8 @@ export interface RotationReport {
   readonly currentKeyId?: string | null;
   /** The consumers the last gate check saw still on the old key (CloudTrail). */
   readonly stillOnOldKey?: readonly Straggler[];
+  /** The user's secret, once Prepare named it. */
+  readonly secretName?: string;
 }
 
 export interface RunRotationInput {
@@ -361,6 +363,7 @@ interface ExecutionOutput {
   readonly rollback?: { readonly currentKeyId?: string | null };
   readonly gate?: { readonly stragglers?: readonly Straggler[]; readonly checkedAt?: string };
   readonly promoted?: { readonly promotedAt?: string };
+  readonly rotation?: { readonly secretName?: string };
 }
 
 /**
@@ -555,6 +558,7 @@ async function execute(input: RunRotationInput, options: RunRotationOptions, run
     states: recorder.states,
     ...(ended.rollback ? { currentKeyId: ended.rollback.currentKeyId ?? null } : {}),
     ...(ended.gate?.stragglers && ended.gate.stragglers.length > 0 ? { stillOnOldKey: ended.gate.stragglers } : {}),
+    ...(ended.rotation?.secretName ? { secretName: ended.rotation.secretName } : {}),
   };
 }
 

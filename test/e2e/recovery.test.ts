@@ -270,3 +270,24 @@ describe('after NeedsAttention nothing is running: confirm and abort say so, exi
     TWO_RUNS_MS,
   );
 });
+
+describe('rotate --local that ends NeedsAttention', () => {
+  test(
+    'exits 3 and names the secret to move the consumers to, and warns off deleting the new key',
+    async () => {
+      // Prepare: a key no secret held yet, and a consumer that keeps its copy.
+      const original = await createUser('cli-onboard', { 'rotation:owner': 'owner@example.com' });
+      hardcoded(original);
+
+      // Act
+      const result = await cli('rotate', 'cli-onboard', '--local', '--health-check-interval', '100ms', '--health-check-deadline', '600ms');
+
+      // Assess
+      expect(result.code).toBe(3);
+      expect(result.out).toContain('NeedsAttention: cli-onboard');
+      expect(result.out).toContain('move the remaining consumers to the secret iam-key-rotator/cli-onboard, then rotate again');
+      expect(result.out).toContain('Do not delete the new key');
+    },
+    TWO_RUNS_MS,
+  );
+});
