@@ -11,6 +11,7 @@ import {
   AccessKeyNotFoundError,
   HistoryBoundError,
   InvalidInputError,
+  InvalidTagError,
   KeyOfAnotherUserError,
   MissingCredentialsError,
   UserNotFoundError,
@@ -248,7 +249,8 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
   const request = await rotationRequest(userName, kind, accountId, flags);
   await confirmLocalTarget(flags, output, durations);
   // A misspelled user or key is bad usage, caught before the workflow starts: no Failed run, no notice.
-  if (accountId === undefined) await checkLocalTarget(request);
+  if (accountId === undefined)
+    for (const problem of await checkLocalTarget(request)) output.err(colors.yellow(`warning: ${problem.message}`));
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
@@ -316,7 +318,7 @@ async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Par
  * is bad usage; a user the rotator may not act on (protected, out of scope, invalid rotation tags,
  * exempt) is refused as deployed, with its typed error, and no one is notified.
  */
-async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationRequest>>): Promise<void> {
+async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationRequest>>): Promise<readonly InvalidTagError[]> {
   let target: { userName: string };
   try {
     target = await resolveTarget(request, iam);
@@ -326,7 +328,7 @@ async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationReque
     }
     throw error;
   }
-  await refuseHeldBack(target.userName, request, iam, loadConfig(process.env), systemClock);
+  return refuseHeldBack(target.userName, request, iam, loadConfig(process.env), systemClock);
 }
 
 /** 0 Succeeded; 3 (EXIT_NEEDS_PERSON) when it ended safely but a person must act (NeedsAttention, RolledBack); 1 Failed. */

@@ -12,6 +12,7 @@ import { ACCOUNT_ID } from '../base/account-id.ts';
 import {
   AccessKeyNotFoundError,
   ConfigError,
+  type InvalidTagError,
   KeyNotActiveError,
   KeyOfAnotherUserError,
   RotationAttemptsExhaustedError,
@@ -280,7 +281,8 @@ async function executionFor(
 /**
  * Protected and out-of-scope users are refused on every path; users with invalid rotation tags and
  * exempt ones unless it is a compromise (exempt: or a manual request overrides explicitly). Before
- * anything starts, so a refusal notifies no one; `rotate --local` makes the same checks.
+ * anything starts, so a refusal notifies no one; `rotate --local` makes the same checks. Returns the
+ * tag problems that refuse nothing (their setting keeps the account default), for a person to see.
  */
 export async function refuseHeldBack(
   userName: string,
@@ -288,7 +290,7 @@ export async function refuseHeldBack(
   iam: IAMClient,
   config: Config,
   clock: Clock,
-): Promise<void> {
+): Promise<readonly InvalidTagError[]> {
   const facts = await readUserFacts(iam, userName, config.exemptGroups.length > 0);
   refuseProtected(config, userName, facts.path, `${request.kind} rotation`);
   refuseOutOfScope(config, userName, facts.path, facts.tags, `${request.kind} rotation`);
@@ -296,6 +298,7 @@ export async function refuseHeldBack(
   const refusing = refusingProblems(problems);
   if (refusing.length > 0 && request.kind !== 'compromise') throw invalidTagsError(userName, refusing);
   refuseExempt(userName, exemptionOf(config, facts, settings, clock()), request.exemptionOverride, request.kind);
+  return problems.filter((problem) => !refusing.includes(problem));
 }
 
 /** Starts one rotation (or finds the one this request already started). */

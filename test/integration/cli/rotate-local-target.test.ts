@@ -82,4 +82,20 @@ describe('rotate --local: input and target checked first', () => {
     expect(refused.err).toContain('needs --yes');
     expect(await publishedNotifications(endpoint)).toEqual([]);
   });
+
+  test('a misspelled rotation tag key refuses nothing but is said before the run starts', async () => {
+    // Prepare: last in the file, as the run notifies (the tests above assert that nothing was).
+    await iam.send(new CreateUserCommand({ UserName: 'typo-key-target' }));
+    await iam.send(new TagUserCommand({ UserName: 'typo-key-target', Tags: [{ Key: 'rotation:health-check', Value: 'manual' }] }));
+    await iam.send(new CreateAccessKeyCommand({ UserName: 'typo-key-target' }));
+
+    // Act
+    const run = await cli('rotate', 'typo-key-target', '--local', '--health-check-interval', '200ms', '--health-check-deadline', '1s');
+
+    // Assess
+    expect(run.err).toContain(
+      'warning: User typo-key-target: tag rotation:health-check="manual" is not a tag iam-key-rotator reads (did you mean rotation:health-checks?)',
+    );
+    expect(run.out).toContain('Prepare');
+  }, 30_000);
 });
