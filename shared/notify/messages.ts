@@ -71,6 +71,12 @@ export interface NotificationFacts {
   readonly details?: readonly string[] | undefined;
   /** A retirement (kind retire): the key leaves with no replacement; `secret` is what became of the user's secret at the end. */
   readonly retirement?: { readonly secret: 'kept' | 'scheduled-for-deletion' | 'deletion-failed' } | undefined;
+  /**
+   * A leaked key's replacement (kind compromise): the leaked key is Inactive from the first step and is
+   * never reactivated. `keptInactive`: held for forensics (COMPROMISED_KEY_ACTION=keep-inactive), not
+   * deleted; `otherActiveKeyId`: the user's other Active key, which containment left alone.
+   */
+  readonly compromise?: { readonly keptInactive: boolean; readonly otherActiveKeyId: string | null } | undefined;
   /** compromise-contained about temporary credentials (oldAccessKeyId is then the session's ASIA key): the key that opened it, if CloudTrail shows it. */
   readonly session?: { readonly issuedBy: string | null; readonly detail: string } | undefined;
 }
@@ -305,6 +311,69 @@ const RETIREMENT_TEMPLATES: Partial<Record<NotificationEvent, Template>> = {
   },
 };
 
+const leakedKeyStays = (f: NotificationFacts): string =>
+  `Leaked key ${key(f.oldAccessKeyId)} is Inactive and stays so: nothing reactivates it, iam-key-rotator abort included.`;
+const contained = (f: NotificationFacts): string => rotateCommand(f.userName, f.oldAccessKeyId, memberAccount(f)) + ' --compromised';
+const SESSION_DENY = 'Remove the session-deny policy once the investigation is over (README: Removing the session-deny policy).';
+
+/** A leaked key's replacement: the same events, told of a key that was cut at the start and never comes back. */
+const COMPROMISE_TEMPLATES: Partial<Record<NotificationEvent, Template>> = {
+  'rotation-started': {
+    severity: 'info',
+    title: (f) => `Replacing the leaked access key of ${f.userName}`,
+    happened: (f) =>
+      `A replacement for leaked key ${key(f.oldAccessKeyId)} of IAM user ${f.userName} started${f.reason ? `: ${f.reason}` : ''}. ${leakedKeyStays(f)}`,
+    todo: (f) =>
+      `Nothing yet. A new key will be written to ${secret(f)}; consumers that read AWSCURRENT pick it up, and until then their requests fail.`,
+  },
+  'new-key-ready': {
+    severity: 'info',
+    title: (f) => `Replacement access key ready for ${f.userName}`,
+    happened: (f) =>
+      `New key ${key(f.newAccessKeyId)} was verified and is now AWSCURRENT in ${secret(f)}${f.secretArn ? ` (${f.secretArn})` : ''}. ` +
+      `Leaked key ${key(f.oldAccessKeyId)} is Inactive: a consumer still on it fails until it reads the new key.`,
+    todo: () => 'Restart or reconfigure every consumer that copied the leaked key, so it reads AWSCURRENT.',
+    next: (at) => `The rotation records until ${at} which consumers recovered; the leaked key stays Inactive whatever they do.`,
+  },
+  'rolled-back': {
+    severity: 'warning',
+    title: (f) => `Replacement of ${f.userName}'s leaked key stopped`,
+    happened: (f) =>
+      `Trouble after the replacement${f.reason ? ` (${f.reason})` : ''}: nothing was undone. ${key(f.newAccessKeyId)} stays Active and AWSCURRENT in ${secret(f)}; ` +
+      `leaked key ${key(f.oldAccessKeyId)} stays Inactive and was not deleted.`,
+    todo: (f) =>
+      `Find why consumers fail on ${key(f.newAccessKeyId)} (they must read AWSCURRENT). Delete ${key(f.oldAccessKeyId)} by hand once the investigation no longer needs it ` +
+      `(aws iam delete-access-key --user-name ${f.userName} --access-key-id ${key(f.oldAccessKeyId)}). ${SESSION_DENY}`,
+  },
+  'rotation-completed': {
+    severity: 'info',
+    title: (f) => `Leaked access key of ${f.userName} replaced`,
+    happened: (f) =>
+      (f.compromise?.keptInactive
+        ? `Leaked key ${key(f.oldAccessKeyId)} is kept Inactive for forensics (COMPROMISED_KEY_ACTION=keep-inactive). `
+        : `Leaked key ${key(f.oldAccessKeyId)} was deleted. `) +
+      `${key(f.newAccessKeyId)} is in ${secret(f)}` +
+      (f.compromise?.otherActiveKeyId
+        ? `. The user's other key ${f.compromise.otherActiveKeyId} is still Active: containment left it alone.`
+        : f.compromise?.keptInactive
+          ? ', the only Active key.'
+          : ', the only key.'),
+    todo: (f) =>
+      (f.compromise?.otherActiveKeyId
+        ? `Make sure ${f.compromise.otherActiveKeyId} is known and expected (iam-key-rotator consumers ${f.userName}); if it may have leaked too, contain it: ` +
+          `${rotateCommand(f.userName, f.compromise.otherActiveKeyId, memberAccount(f))} --compromised. `
+        : '') +
+      (f.compromise?.keptInactive ? `Delete ${key(f.oldAccessKeyId)} by hand once the investigation no longer needs it. ` : '') +
+      SESSION_DENY,
+  },
+  'rotation-failed': {
+    severity: 'warning',
+    title: (f) => `Replacement of ${f.userName}'s leaked key failed`,
+    happened: (f) => `The replacement of leaked key ${key(f.oldAccessKeyId)} stopped: ${f.reason ?? 'unknown error'}. ${leakedKeyStays(f)}`,
+    todo: (f) => `Fix the cause named above, then run it again: ${contained(f)}.`,
+  },
+};
+
 const SUBJECT_LIMIT = 99;
 
 export function severityOf(event: NotificationEvent): Severity {
@@ -313,7 +382,8 @@ export function severityOf(event: NotificationEvent): Severity {
 
 /** Builds the SNS message for one event. Pure: same facts, same message. */
 export function buildNotification(facts: NotificationFacts): SnsMessage {
-  const template = (facts.retirement ? RETIREMENT_TEMPLATES[facts.event] : undefined) ?? TEMPLATES[facts.event];
+  const variant = facts.retirement ? RETIREMENT_TEMPLATES : facts.compromise ? COMPROMISE_TEMPLATES : {};
+  const template = variant[facts.event] ?? TEMPLATES[facts.event];
   // Without an owner tag the message goes to the operations audience, so their filter matches it.
   const owner = facts.owner ?? (facts.operationsOwner || UNKNOWN_OWNER);
   const account = facts.accountName ? `${facts.accountId} (${facts.accountName})` : facts.accountId;

@@ -32,8 +32,13 @@ export const NotifyInput = z.object({
     /** The request's reason, before Prepare has run (the compromise path notifies first). */
     reason: z.optional(z.string()),
     contained: z.optional(Contained),
-    /** DeleteOldKey's result: a retirement's secret scheduled for deletion, or not. */
-    deleted: z.optional(z.object({ secret: z.optional(z.enum(['kept', 'scheduled-for-deletion', 'deletion-failed'])) })),
+    /** DeleteOldKey's result: a retirement's secret scheduled for deletion, or not; a leaked key kept Inactive instead of deleted. */
+    deleted: z.optional(
+      z.object({
+        secret: z.optional(z.enum(['kept', 'scheduled-for-deletion', 'deletion-failed'])),
+        keptInactive: z.optional(z.boolean()),
+      }),
+    ),
   }),
 });
 export type NotifyInput = z.output<typeof NotifyInput>;
@@ -72,6 +77,14 @@ export function workflowFacts(input: NotifyInput, owner: string | undefined, sec
     accountName: rotation?.accountName ?? state.accountName,
     weakened: rotation?.weakened,
     retirement: (rotation?.kind ?? state.kind) === 'retire' ? { secret: state.deleted?.secret ?? 'kept' } : undefined,
+    compromise:
+      (rotation?.kind ?? state.kind) === 'compromise'
+        ? {
+            keptInactive: state.deleted?.keptInactive === true,
+            // Only this plan leaves the other key Active beside the replacement (planCompromiseRoom).
+            otherActiveKeyId: state.contained?.plan === 'delete-compromised' ? state.contained.otherKeyId : null,
+          }
+        : undefined,
   };
   switch (event) {
     case 'rotation-started': {

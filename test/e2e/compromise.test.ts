@@ -52,6 +52,14 @@ async function compromise(
   return { report, contained, afterContain: await afterContain };
 }
 
+/** Each notice the user's owner got, by event: the email text. */
+async function emailsOf(userName: string): Promise<Record<string, string>> {
+  const sent = await notificationsFor(userName);
+  return Object.fromEntries(
+    sent.map((notification) => [notification.attributes.event ?? '', (JSON.parse(notification.message) as { email?: string }).email ?? '']),
+  );
+}
+
 describe('compromise fast path, run locally against moto', () => {
   test('containment is the first Task: the key is Inactive and old sessions are denied before any new key exists; then it is replaced and deleted', async () => {
     // Prepare
@@ -79,6 +87,15 @@ describe('compromise fast path, run locally against moto', () => {
     const critical = (await notificationsFor('leaky')).filter((notification) => notification.attributes.event === 'compromise-contained');
     expect(critical).toHaveLength(1);
     expect(critical[0]?.attributes.severity).toBe('critical');
+    // No notice of the replacement says the leaked key still works or that an abort brings it back.
+    const emails = await emailsOf('leaky');
+    expect(Object.keys(emails)).toEqual(['compromise-contained', 'rotation-started', 'new-key-ready', 'rotation-completed']);
+    for (const text of Object.values(emails)) expect(text).not.toMatch(/still works|keeps working|kept or restored/);
+    expect(emails['rotation-started']).toContain(`Leaked key ${leaked.accessKeyId} is Inactive and stays so`);
+    expect(emails['new-key-ready']).toContain(`Leaked key ${leaked.accessKeyId} is Inactive`);
+    expect(emails['rotation-completed']).toContain(
+      `Leaked key ${leaked.accessKeyId} was deleted. ${replacement} is in iam-key-rotator/leaky, the only key.`,
+    );
   });
 
   test('the leaked key tried during the hold is never brought back', async () => {
@@ -143,6 +160,11 @@ describe('compromise fast path, run locally against moto', () => {
     const replacement = report.newAccessKeyId ?? '';
     expect(await keysOf('twokeys-delete')).toEqual({ [other.accessKeyId]: 'Active', [replacement]: 'Active' });
     expect((await storedKey('twokeys-delete')).accessKeyId).toBe(replacement);
+    // The last notice names the key left Active, and how to contain it too: never "the only key, nothing to do".
+    const completed = (await emailsOf('twokeys-delete'))['rotation-completed'] ?? '';
+    expect(completed).toContain(`The user's other key ${other.accessKeyId} is still Active: containment left it alone.`);
+    expect(completed).toContain(`iam-key-rotator rotate twokeys-delete --key ${other.accessKeyId} --compromised`);
+    expect(completed).not.toContain('the only key');
   });
 
   test("an Active key that nobody used and no secret holds, older than the rotation, is not the rotator's: kept, the leaked key makes room", async () => {
@@ -176,6 +198,9 @@ describe('compromise fast path, run locally against moto', () => {
     // Assess
     expect(report.status).toBe('Succeeded');
     expect(await keysOf('forensics')).toEqual({ [leaked.accessKeyId]: 'Inactive', [report.newAccessKeyId ?? '']: 'Active' });
+    const completed = (await emailsOf('forensics'))['rotation-completed'] ?? '';
+    expect(completed).toContain(`Leaked key ${leaked.accessKeyId} is kept Inactive for forensics (COMPROMISED_KEY_ACTION=keep-inactive).`);
+    expect(completed).not.toContain('was deleted');
   });
 
   test('an unknown key id fails with a clear error and changes nothing', async () => {
