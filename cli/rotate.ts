@@ -457,12 +457,35 @@ function summary(report: RotationReport, contained?: Contained): string {
         : 'The workflow undid what it could (MakeSafe: no fewer working keys than before) and notified the owner.',
   };
   const noReplacement = contained !== undefined && report.states.some((state) => state.name === 'NoReplacement');
+  const leaked = contained !== undefined && !contained.session;
   return endLines(
     report,
-    `old key ${report.oldAccessKeyId ?? '(none)'}, new key ${report.newAccessKeyId ?? '(none)'}`,
-    'still on the old key:',
-    noReplacement ? uncontainedNext(report, contained) : next[report.status],
+    `${leaked ? 'leaked' : 'old'} key ${report.oldAccessKeyId ?? '(none)'}, new key ${report.newAccessKeyId ?? '(none)'}`,
+    leaked ? 'seen on the leaked key:' : 'still on the old key:',
+    noReplacement ? uncontainedNext(report, contained) : leaked ? replacedNext(report, contained) : next[report.status],
   );
+}
+
+/** After a leaked key's replacement: it never comes back, whatever the run's end; a key containment left Active is named. */
+function replacedNext(report: RotationReport, contained: Contained): string {
+  const leaked = report.oldAccessKeyId ?? '';
+  const other =
+    contained.plan === 'delete-compromised' && contained.otherKeyId !== null
+      ? ` The user's other key ${contained.otherKeyId} is still Active: containment left it alone; if it may have leaked too: iam-key-rotator rotate ${report.userName} --key ${contained.otherKeyId} --compromised.`
+      : '';
+  const denyPolicy = ` Remove ${contained.denyPolicyName} once the investigation is over.`;
+  switch (report.status) {
+    case 'Succeeded':
+      return (
+        (contained.compromisedKeyAction === 'keep-inactive'
+          ? `The leaked key ${leaked} is kept Inactive for forensics (COMPROMISED_KEY_ACTION=keep-inactive); delete it by hand when the investigation no longer needs it. `
+          : `The leaked key ${leaked} is deleted. `) + `Consumers use the new key from the secret.${other}${denyPolicy}`
+      );
+    case 'Failed':
+      return `The leaked key ${leaked} stays Inactive; the workflow undid what else it could (MakeSafe) and notified the owner. Fix the cause, then run it again: iam-key-rotator rotate ${report.userName} --key ${leaked} --compromised.`;
+    default:
+      return `The leaked key ${leaked} stays Inactive and was not deleted; the new key stays AWSCURRENT. Find why consumers fail on it (the notice to the owner says why).${other}${denyPolicy}`;
+  }
 }
 
 /** The lines after a local run, rotation or retirement alike: how it ended, its error, who still uses the key, what to do next. */
