@@ -5,8 +5,8 @@ import { loadConfig } from '#shared/config/settings.ts';
 import { decide, type DecisionResult, type RotationRecords } from '#shared/rotation/confirmation.ts';
 import { dynamoTokenStore } from '#shared/rotation/confirmation-tokens.ts';
 import { dynamoDecisionStore } from '#shared/rotation/decision-records.ts';
-import { GetUserCommand } from '@aws-sdk/client-iam';
-import { ConfigError, InvalidInputError, NoRotationInProgressError } from '#shared/base/errors.ts';
+import { ConfigError, InvalidInputError, NoRotationInProgressError, UserNotFoundError } from '#shared/base/errors.ts';
+import { requireUser } from '#shared/aws/iam.ts';
 import type { MarkerAction } from '#shared/rotation/markers.ts';
 import { runningRotationsOf } from '#shared/start/start-rotation.ts';
 import { localRunRegistry } from '#local/run-registry.ts';
@@ -153,9 +153,9 @@ export async function decideFromCli(
 
 /** With no rotation running, a user this account does not have is most likely a misspelled name: bad usage, named as such. */
 async function refuseUnknownUser(userName: string, action: MarkerAction, cause: NoRotationInProgressError): Promise<void> {
-  const missing = await iam.send(new GetUserCommand({ UserName: userName })).then(
+  const missing = await requireUser(iam, userName).then(
     () => false,
-    (error: unknown) => error instanceof Error && error.name === 'NoSuchEntityException',
+    (error: unknown) => error instanceof UserNotFoundError,
   );
   if (!missing) return;
   throw new InvalidInputError(

@@ -5,6 +5,7 @@ import {
   ConfigError,
   HistoryBoundError,
   StackOutputMissingError,
+  UserNotFoundError,
   errorMessage,
 } from '#shared/base/errors.ts';
 import { explainAwsError } from './errors.ts';
@@ -64,7 +65,8 @@ export async function main(argv: readonly string[], output: Output = consoleOutp
       return EXIT_USAGE;
     }
     // Waits the person asked for that could pass the history bound, a stack without an output the CLI needs: bad usage too.
-    if (explained instanceof HistoryBoundError || explained instanceof StackOutputMissingError) {
+    // So is a user name the account does not have: every command that takes one names it (consumers, usage, adopt-secret, scan --user, rotate).
+    if (explained instanceof HistoryBoundError || explained instanceof StackOutputMissingError || explained instanceof UserNotFoundError) {
       output.err(`error (${explained.name}): ${explained.message}`);
       return EXIT_USAGE;
     }

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
 import { dynamodb, iam, sfn, sns, sts } from '#shared/aws/clients.ts';
+import { requireUser } from '#shared/aws/iam.ts';
 import { asOfFromToday, fixedClock, systemClock } from '#shared/base/clock.ts';
 import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { InvalidInputError } from '#shared/base/errors.ts';
@@ -72,7 +73,7 @@ It prints one line per account, the skipped accounts with the reason, and the fa
 the exit code is 1 when any account failed. --dry-run and --as-of act as above; --json prints the run.
 
 Exit code: 0 success; 1 a user, action or notice failed; 2 bad usage (a --user the account does not
-have, when nothing else failed); with --detailed-exitcode, 3
+have is refused before anything is scanned); with --detailed-exitcode, 3
 when keys are due (a CI job that fails while keys are past their age), 0 when none is.
 
 Every other setting comes from the environment (see "Configuration" in the README).
@@ -153,6 +154,8 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   const clock = flags.asOf === undefined ? systemClock : fixedClock(asOfFromToday(flags.asOf, systemClock(), PAST_AS_OF_HINT));
   const config = loadConfig(process.env, await scanOverrides(flags));
   refuseApplyWithoutStateMachine(flags, config);
+  // A --user the account does not have is a name to check, refused before anything is read or printed.
+  for (const user of users) await requireUser(iam, user);
   // ROTATION_MODE=report-only holds --apply back too: the pilot reports, whoever runs the scan.
   const dryRun = flags.apply !== true || config.rotationMode === 'report-only';
   const result = await scanAccount({
@@ -174,9 +177,7 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   const report = (text: string): void => (format === 'table' ? output.out(text) : output.err(text));
   report(summaryLine(result, rows.length));
   // Before any of them is rotated: who uses each key, which the gate will wait for.
-  const unknown = new Set(result.userErrors.filter((failure) => failure.error === 'UserNotFoundError').map((failure) => failure.userName));
-  for (const user of users.filter((name) => !unknown.has(name)))
-    report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
+  for (const user of users) report(colors.dim(`Who uses the keys of ${user}: iam-key-rotator consumers ${user}`));
   if (dryRun) report(planLine(result, flags, config));
   const notificationFailures = flags.apply === true ? await notifyOwners(result, config, report, output) : 0;
   for (const problem of result.tagProblems) output.err(colors.yellow(`warning: ${problem.message}`));
@@ -188,10 +189,7 @@ async function runScan(flags: ScanFlags, output: Output): Promise<number> {
   for (const failure of failures) output.err(colors.red(`error: user ${failure.userName}: ${failure.message}`));
   const failedActions = [...result.rotationsSkipped, ...result.deactivationsSkipped].filter((item) => item.error !== undefined);
   for (const failed of failedActions) output.err(colors.red(`error: ${failed.userName} ${failed.accessKeyId}: ${failed.reason}`));
-  const misspelled = failures.filter((failure) => failure.error === 'UserNotFoundError');
-  if (failures.length > misspelled.length || failedActions.length > 0 || notificationFailures > 0) return 1;
-  // A --user the account does not have is a name to check, as with every command that takes a user.
-  if (misspelled.length > 0) return 2;
+  if (failures.length > 0 || failedActions.length > 0 || notificationFailures > 0) return 1;
   return flags.detailedExitcode === true && result.counts.due > 0 ? 3 : 0;
 }
 

@@ -124,6 +124,11 @@ export async function readUserGroups(iam: IAMClient, userName: string): Promise<
   });
 }
 
+/** That the user exists (one GetUser): UserNotFoundError, naming it, when it does not. */
+export async function requireUser(iam: IAMClient, userName: string): Promise<void> {
+  await ofUser(userName, () => iam.send(new GetUserCommand({ UserName: userName })));
+}
+
 export async function readUser(iam: IAMClient, userName: string): Promise<{ arn: string; path: string; tags: Tag[] }> {
   return ofUser(userName, async () => {
     const user = await iam.send(new GetUserCommand({ UserName: userName }));

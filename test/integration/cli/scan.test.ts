@@ -183,14 +183,14 @@ describe('iam-key-rotator scan', () => {
     expect(output.stderr.join('\n')).toContain('--json asks for JSON and --output csv for csv: give one of them.');
   });
 
-  test('an unknown --user is bad usage (exit 2) that names the user, with no consumers hint for it', async () => {
+  test('an unknown --user is bad usage (exit 2) that names the user, refused before anything is scanned or printed', async () => {
     // Prepare
     const output = capture();
 
     // Act & Assess
-    expect(await scan(output, '--user', 'nobody')).toBe(2);
-    expect(output.stderr.join('\n')).toMatch(/nobody does not exist/);
-    expect([...output.stdout, ...output.stderr].join('\n')).not.toContain('iam-key-rotator consumers nobody');
+    expect(await scan(output, '--user', 'nobody', '--json')).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(/IAM user nobody does not exist/);
+    expect(output.stdout).toEqual([]);
   });
 
   test.each([['2026-02-30'], ['tomorrow'], ['2026-1-5']])('--as-of %s is a usage error (exit 2)', async (date) => {

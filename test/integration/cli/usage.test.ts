@@ -361,12 +361,12 @@ describe('iam-key-rotator usage', () => {
     expect(result.err).toMatch(new RegExp(`AKIAIOSFODNN7EXAMPLE is not an access key of usage-one-key \\(its keys: ${key.accessKeyId}\\)`));
   });
 
-  test('a user that does not exist fails with its name and the fix', async () => {
+  test('a user that does not exist is bad usage (exit 2), with its name and the fix', async () => {
     // Act
     const result = await cli('usage', 'usage-nobody');
 
     // Assess
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.err).toMatch(/UserNotFoundError.*usage-nobody does not exist/);
   });
 });
