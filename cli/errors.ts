@@ -37,6 +37,14 @@ export function explainAwsError(error: unknown): unknown {
       { cause: error },
     );
   }
+  // The state machine comes from a setting or a flag: one that is not there is a setting to fix, not a failure.
+  if (name === 'StateMachineDoesNotExist' || name === 'InvalidArn') {
+    return new ConfigError(
+      `${errorMessage(error)}: no such state machine in this account and Region (or not an ARN). Check ROTATION_STATE_MACHINE_ARN (or --state-machine-arn), ` +
+        'or name the deployed stack with --stage or --stack, which reads it from the stack outputs.',
+      { cause: error },
+    );
+  }
   if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation') {
     const action = /not authorized to perform: ([\w:-]+)/.exec(error.message)?.[1];
     return new MissingPermissionError(

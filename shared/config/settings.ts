@@ -96,7 +96,18 @@ export const SETTINGS = {
   },
   exemptPaths: { env: 'EXEMPT_PATHS', default: '', schema: list(/[,\s]+/) },
   exemptGroups: { env: 'EXEMPT_GROUPS', default: '', schema: list(/[,\s]+/) },
-  stateMachineArn: { env: 'ROTATION_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
+  stateMachineArn: {
+    env: 'ROTATION_STATE_MACHINE_ARN',
+    stackOnly: true,
+    default: '',
+    // A typo here would surface only when a rotation is due: checked at load, as the ARN format of the Step Functions API reference.
+    schema: z.string().check(
+      z.regex(
+        /^$|^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
+        'ROTATION_STATE_MACHINE_ARN must be a state machine ARN like arn:aws:states:eu-west-1:111122223333:stateMachine:iam-key-rotator-prod-rotate-key (the stack output RotateKeyStateMachineArn)',
+      ),
+    ),
+  },
   orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
   topicArn: { env: 'NOTIFICATION_TOPIC_ARN', stackOnly: true, default: '', schema: z.string() },
   // Users the rotator never acts on (break-glass users, the deployer). Also an explicit Deny in every
