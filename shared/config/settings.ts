@@ -101,12 +101,14 @@ export const SETTINGS = {
     stackOnly: true,
     default: '',
     // A typo here would surface only when a rotation is due: checked at load, as the ARN format of the Step Functions API reference.
-    schema: z.string().check(
-      z.regex(
-        /^$|^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
-        'ROTATION_STATE_MACHINE_ARN must be a state machine ARN like arn:aws:states:eu-west-1:111122223333:stateMachine:iam-key-rotator-prod-rotate-key (the stack output RotateKeyStateMachineArn)',
+    schema: z
+      .string()
+      .check(
+        z.regex(
+          /^$|^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
+          'ROTATION_STATE_MACHINE_ARN must be a state machine ARN like arn:aws:states:eu-west-1:111122223333:stateMachine:iam-key-rotator-prod-rotate-key (the stack output RotateKeyStateMachineArn)',
+        ),
       ),
-    ),
   },
   orgScanStateMachineArn: { env: 'ORG_SCAN_STATE_MACHINE_ARN', stackOnly: true, default: '', schema: z.string() },
   topicArn: { env: 'NOTIFICATION_TOPIC_ARN', stackOnly: true, default: '', schema: z.string() },
