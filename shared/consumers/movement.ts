@@ -26,7 +26,7 @@ export interface ConsumerMove {
 export interface MovementFacts {
   /** Consumers of the old key over the lookback, up to now. */
   readonly oldKey: readonly Consumer[];
-  /** Consumers of the new key since promotion. */
+  /** Consumers of the new key since it was created (for a key taken over from an earlier run, that run's). */
   readonly newKey: readonly Consumer[];
   readonly promotedAt: string;
   readonly now: Date;
@@ -46,7 +46,9 @@ export interface MovementVerdict {
 const ms = (iso: string): number => Date.parse(iso);
 
 /**
- * Moved: seen on the new key since promotion (same address and tool). Left: it called the old key
+ * Moved: seen on the new key (same address and tool) since promotion, or after its own last call on
+ * the old key: a consumer moved between a run that ended NeedsAttention and the run that takes its
+ * new key over need not call again to count. Left: it called the old key
  * regularly and has not for LEFT_AFTER_INTERVALS of its intervals (a replaced instance, a retired
  * job): waiting for it would hold every rotation of an autoscaled fleet until its deadline. Waiting:
  * anything else, including a consumer seen too seldom to tell (a weekly job holds the gate until it
@@ -54,10 +56,12 @@ const ms = (iso: string): number => Date.parse(iso);
  */
 export function consumerMovement(facts: MovementFacts): MovementVerdict {
   const now = facts.now.getTime();
-  const onNewKey = new Map(facts.newKey.filter((consumer) => ms(consumer.lastSeen) >= ms(facts.promotedAt)).map((c) => [c.key, c]));
+  const onNewKey = new Map(facts.newKey.map((consumer) => [consumer.key, consumer]));
   const moves = facts.oldKey.map((consumer): ConsumerMove => {
     const moved = onNewKey.get(consumer.key);
-    if (moved) return { consumer, state: 'moved', detail: `on the new key since ${moved.firstSeen}` };
+    const lastNew = moved === undefined ? undefined : ms(moved.lastSeen);
+    if (moved && lastNew !== undefined && (lastNew >= ms(facts.promotedAt) || lastNew > ms(consumer.lastSeen)))
+      return { consumer, state: 'moved', detail: `on the new key since ${moved.firstSeen}` };
     const silentFor = now - ms(consumer.lastSeen);
     if (consumer.cadenceMs !== undefined && silentFor > Math.max(LEFT_AFTER_INTERVALS * consumer.cadenceMs, facts.deliveryDelayMs)) {
       return {

@@ -71,9 +71,12 @@ export async function consumersMoved(
   remembered: readonly Straggler[] = [],
 ): Promise<{ readonly result: CheckResult; readonly stragglers: Straggler[] }> {
   const old = await read(deps, rotation.oldAccessKeyId, lookbackStart(promoted.promotedAt, deps), now);
-  const fresh = old ? await read(deps, newKey.accessKeyId, new Date(promoted.promotedAt), now) : undefined;
+  // From the new key's creation: a key taken over from an earlier run may have moved consumers before this run's promotion.
+  const newKeySince = new Date(Math.min(Date.parse(promoted.promotedAt), Date.parse(newKey.createdAt)));
+  const fresh = old ? await read(deps, newKey.accessKeyId, newKeySince, now) : undefined;
   if (!old || !fresh) {
     const why = deps.readKeyCalls ? 'no CloudTrail source could be read' : 'no CloudTrail source is configured';
+    // Since promotion, not creation: Verify signs one call with the new key before it is promoted.
     const passed = usedSince(await keyLastUsed(deps.iam, newKey.accessKeyId, 'unused'), promoted.promotedAt, deps.lastUsedPrecision);
     return {
       result: {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { runRotation } from '#local/runner.ts';
 import { cli } from '../helpers/cli.ts';
-import { createUser, keysOf, notificationsFor, quietLogger, seedSecret } from '../helpers/rotation-fixtures.ts';
+import { SimulatedConsumer } from '#local/consumer.ts';
+import { createUser, keysOf, notificationsFor, quietLogger, secretsManager, seedSecret } from '../helpers/rotation-fixtures.ts';
 import { TrailedConsumers } from '../helpers/trailed-consumers.ts';
 import { parse } from 'csv-parse/sync';
 
@@ -91,6 +92,46 @@ describe('consumers-moved: one key, two consumers', () => {
       for (const stats of [await first.stop(), await second.stop()]) expect(stats).toMatchObject({ failures: 0 });
       const gate = report.states.filter((state) => state.name === 'CheckConsumers').at(-1);
       expect(gate?.outcome).toBe('healthy');
+    },
+    TWO_CONSUMERS_MS,
+  );
+  test(
+    'a consumer that calls seldom, moved between a run that ended NeedsAttention and the next: the next run counts it moved and finishes',
+    async () => {
+      // Prepare: a weekly job, seen once on the old key; the first run waits for it in vain.
+      const old = await createUser('seldom-mover', { 'rotation:owner': 'team@example.com' });
+      await seedSecret('seldom-mover', old);
+      const { trail, rotatorIam } = consumers.recorder();
+      const weeklyJob = (followsRotation: boolean): SimulatedConsumer =>
+        new SimulatedConsumer({
+          userName: 'seldom-mover',
+          name: 'weekly-report',
+          sourceIp: '192.0.2.61',
+          secretId: 'iam-key-rotator/seldom-mover',
+          secretsManager,
+          followsRotation,
+          intervalMs: 60_000,
+          recorder: trail,
+        });
+      const once = async (followsRotation: boolean): Promise<void> => {
+        const job = weeklyJob(followsRotation);
+        await job.callOnce();
+        await job.stop();
+        await trail.flush();
+      };
+      await once(false);
+      const options = { logger: quietLogger, durations: { ...FAST, healthCheckDeadlineMs: 1_000 }, clients: { iam: rotatorIam } };
+      const first = await runRotation({ userName: 'seldom-mover' }, options);
+      expect(first.status).toBe('NeedsAttention');
+      // The owner points the job at the secret; it runs once, with the new key, before the next rotation.
+      await once(true);
+
+      // Act
+      const second = await runRotation({ userName: 'seldom-mover' }, { ...options, durations: FAST });
+
+      // Assess
+      expect(second).toMatchObject({ status: 'Succeeded', newAccessKeyId: first.newAccessKeyId });
+      expect(await keysOf('seldom-mover')).toEqual({ [first.newAccessKeyId ?? '']: 'Active' });
     },
     TWO_CONSUMERS_MS,
   );

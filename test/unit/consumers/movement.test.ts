@@ -137,6 +137,25 @@ describe('consumerMovement: the consumers-moved check', () => {
     expect(verdict.moves[0]).toMatchObject({ state: 'left' });
   });
 
+  test('a key taken over from an earlier run: a consumer that moved to it before this promotion has moved, one that went back has not', () => {
+    // Prepare: the key was promoted by a run that ended NeedsAttention; this run promotes it again at promotedAt.
+    const before = Date.parse(promotedAt) - HOUR;
+    const oldCalls = [
+      ...calls(OLD, '198.51.100.7', T0, before - 10 * MIN, 10 * MIN),
+      ...calls(OLD, '203.0.113.9', T0, Date.parse(promotedAt) - MIN, 10 * MIN),
+    ];
+    const newCalls = [call(NEW, before, '198.51.100.7'), call(NEW, before, '203.0.113.9')];
+
+    // Act
+    const verdict = consumerMovement(facts(oldCalls, newCalls, Date.parse(promotedAt) + 20 * MIN));
+
+    // Assess: the first called the new key after its last old-key call; the second called the old key after its new-key call.
+    expect(Object.fromEntries(verdict.moves.map((move) => [move.consumer.source, move.state]))).toEqual({
+      '198.51.100.7': 'moved',
+      '203.0.113.9': 'waiting',
+    });
+  });
+
   test('the delivery delay since promotion must pass before the check can pass', () => {
     // Act
     const verdict = consumerMovement(facts([], [], Date.parse(promotedAt) + 5 * MIN));
