@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { dynamodb, iam, organizations, sfn, sts } from '#shared/aws/clients.ts';
@@ -206,8 +206,23 @@ function summaryText(report: ComplianceReport): string {
   );
 }
 
+/** A file the report cannot be written to is bad usage, found before minutes of reading. */
+function refuseUnwritable(flag: string, file: string | undefined): void {
+  if (file === undefined) return;
+  const folder = dirname(resolve(file));
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch (error) {
+    throw new InvalidInputError(`${flag} ${file}: the folder ${folder} does not exist or cannot be written to. Nothing was read.`, {
+      cause: error,
+    });
+  }
+}
+
 async function runReport(flags: ReportFlags, output: Output): Promise<number> {
   const format = outputFormat(flags);
+  refuseUnwritable('--html', flags.html);
+  refuseUnwritable('--csv', flags.csv);
   const report = await buildReport(flags, output);
   const title = flags.org ? 'Access key compliance: organization' : `Access key compliance: account ${report.accounts[0]?.accountId ?? ''}`;
   if (flags.html !== undefined) {

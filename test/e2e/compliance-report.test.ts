@@ -189,6 +189,7 @@ describe('iam-key-rotator report', () => {
     // Act
     const past = await cli('report', '--as-of', '2020-01-01', '--html', join(dir, 'past.html'));
     const days = await cli('report', '--days', '120');
+    const nowhere = await cli('report', '--html', join(dir, 'no-such-folder', 'report.html'));
 
     // Assess
     expect(past.code).toBe(2);
@@ -196,5 +197,7 @@ describe('iam-key-rotator report', () => {
     expect(existsSync(join(dir, 'past.html'))).toBe(false);
     expect(days.code).toBe(2);
     expect(days.err).toContain('--days must be a whole number from 1 to 90');
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.err).toContain(`the folder ${join(dir, 'no-such-folder')} does not exist or cannot be written to. Nothing was read.`);
   });
 });
