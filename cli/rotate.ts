@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '#shared/base/duration.ts';
 import { iam, organizations, sfn, sts } from '#shared/aws/clients.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
+import { containCommand } from '#shared/base/cli-commands.ts';
 import { systemClock } from '#shared/base/clock.ts';
 import { loadConfig } from '#shared/config/settings.ts';
 import { memberCredentials } from '#shared/aws/member-account.ts';
@@ -436,7 +437,7 @@ const STATUS_COLOR: Record<RotationReport['status'], (text: string) => string> =
 function uncontainedNext(report: RotationReport, contained: Contained): string {
   if (contained.session) {
     return contained.session.issuedBy
-      ? `If access key ${contained.session.issuedBy}, which opened the session, leaked too, contain it: iam-key-rotator rotate ${report.userName} --key ${contained.session.issuedBy} --compromised. Then review what the session did (the critical notice lists it).`
+      ? `If access key ${contained.session.issuedBy}, which opened the session, leaked too, contain it: ${containCommand(report.userName, contained.session.issuedBy)}. Then review what the session did (the critical notice lists it).`
       : 'Find how the session was obtained (a leaked key, a console password) and contain that; the critical notice lists what the session did.';
   }
   return `No replacement was issued (${contained.detail}); the user's other key keeps working. Follow the critical notice.`;
@@ -471,7 +472,7 @@ function replacedNext(report: RotationReport, contained: Contained): string {
   const leaked = report.oldAccessKeyId ?? '';
   const other =
     contained.plan === 'delete-compromised' && contained.otherKeyId !== null
-      ? ` The user's other key ${contained.otherKeyId} is still Active: containment left it alone; if it may have leaked too: iam-key-rotator rotate ${report.userName} --key ${contained.otherKeyId} --compromised.`
+      ? ` The user's other key ${contained.otherKeyId} is still Active: containment left it alone; if it may have leaked too: ${containCommand(report.userName, contained.otherKeyId)}.`
       : '';
   const denyPolicy = ` Remove ${contained.denyPolicyName} once the investigation is over.`;
   switch (report.status) {
@@ -482,7 +483,7 @@ function replacedNext(report: RotationReport, contained: Contained): string {
           : `The leaked key ${leaked} is deleted. `) + `Consumers use the new key from the secret.${other}${denyPolicy}`
       );
     case 'Failed':
-      return `The leaked key ${leaked} stays Inactive; the workflow undid what else it could (MakeSafe) and notified the owner. Fix the cause, then run it again: iam-key-rotator rotate ${report.userName} --key ${leaked} --compromised.`;
+      return `The leaked key ${leaked} stays Inactive; the workflow undid what else it could (MakeSafe) and notified the owner. Fix the cause, then run it again: ${containCommand(report.userName, leaked)}.`;
     default:
       return `The leaked key ${leaked} stays Inactive and was not deleted; the new key stays AWSCURRENT. Find why consumers fail on it (the notice to the owner says why).${other}${denyPolicy}`;
   }

@@ -1,4 +1,4 @@
-import { retireCommand, rotateCommand } from '../base/cli-commands.ts';
+import { containCommand, retireCommand, rotateCommand } from '../base/cli-commands.ts';
 import { QUIET_EVENTS, type NotificationEvent } from '../config/notification-events.ts';
 
 /**
@@ -241,7 +241,7 @@ const TEMPLATES: Record<NotificationEvent, Template> = {
           `Sessions of roles assumed with the key are NOT cut by the user's deny (a role session has the role's permissions): see the roles below. A replacement is being issued to ${secret(f)}.`,
     todo: (f) =>
       f.session
-        ? `${f.session.issuedBy ? `If access key ${f.session.issuedBy}, which opened the session, leaked too, contain it: iam-key-rotator rotate ${f.userName} --key ${f.session.issuedBy} --compromised. ` : 'Find how the session was obtained (a leaked key, a console password) and contain that. '}` +
+        ? `${f.session.issuedBy ? `If access key ${f.session.issuedBy}, which opened the session, leaked too, contain it: ${containCommand(f.userName, f.session.issuedBy)}. ` : 'Find how the session was obtained (a leaked key, a console password) and contain that. '}` +
           'Revoke the sessions of the roles listed below that are not revoked yet, and review the writes listed below for persistence. Legitimate sessions of the user must be requested again.'
         : 'Revoke the sessions of the roles listed below that are not revoked yet, contain every key flagged below, review the writes listed below for persistence (users, keys, login profiles, policies, trust), ' +
           'and tell consumers that requests failed until they read the new key.',
@@ -313,7 +313,6 @@ const RETIREMENT_TEMPLATES: Partial<Record<NotificationEvent, Template>> = {
 
 const leakedKeyStays = (f: NotificationFacts): string =>
   `Leaked key ${key(f.oldAccessKeyId)} is Inactive and stays so: nothing reactivates it, iam-key-rotator abort included.`;
-const contained = (f: NotificationFacts): string => rotateCommand(f.userName, f.oldAccessKeyId, memberAccount(f)) + ' --compromised';
 const SESSION_DENY = 'Remove the session-deny policy once the investigation is over (README: Removing the session-deny policy).';
 
 /** A leaked key's replacement: the same events, told of a key that was cut at the start and never comes back. */
@@ -361,7 +360,7 @@ const COMPROMISE_TEMPLATES: Partial<Record<NotificationEvent, Template>> = {
     todo: (f) =>
       (f.compromise?.otherActiveKeyId
         ? `Make sure ${f.compromise.otherActiveKeyId} is known and expected (iam-key-rotator consumers ${f.userName}); if it may have leaked too, contain it: ` +
-          `${rotateCommand(f.userName, f.compromise.otherActiveKeyId, memberAccount(f))} --compromised. `
+          `${containCommand(f.userName, f.compromise.otherActiveKeyId, memberAccount(f))}. `
         : '') +
       (f.compromise?.keptInactive ? `Delete ${key(f.oldAccessKeyId)} by hand once the investigation no longer needs it. ` : '') +
       SESSION_DENY,
@@ -370,7 +369,7 @@ const COMPROMISE_TEMPLATES: Partial<Record<NotificationEvent, Template>> = {
     severity: 'warning',
     title: (f) => `Replacement of ${f.userName}'s leaked key failed`,
     happened: (f) => `The replacement of leaked key ${key(f.oldAccessKeyId)} stopped: ${f.reason ?? 'unknown error'}. ${leakedKeyStays(f)}`,
-    todo: (f) => `Fix the cause named above, then run it again: ${contained(f)}.`,
+    todo: (f) => `Fix the cause named above, then run it again: ${containCommand(f.userName, key(f.oldAccessKeyId), memberAccount(f))}.`,
   },
 };
 
