@@ -80,10 +80,11 @@ export async function resolveStack(
   }
   const { stackName, outputs } = await stackOutputs(flags, cloudFormation);
   if (outputs === undefined) {
+    const stage = deployedStage(flags);
     const deploy =
-      flags.stack === undefined || /^iam-key-rotator-.+$/.test(flags.stack)
-        ? `Deploy it (${deployCommand(flags)})`
-        : 'Check the name (npx osls deploy --stage <stage> makes the stack iam-key-rotator-<stage>)';
+      stage === undefined
+        ? 'Check the name (npx osls deploy --stage <stage> makes the stack iam-key-rotator-<stage>)'
+        : `Deploy it (npx osls deploy --stage ${stage})`;
     const instead = options.instead === undefined ? 'run the rotation in this process with --local' : options.instead;
     throw new ConfigError(
       `CloudFormation stack ${stackName} was not found in this account and region. ${deploy}, ` +
@@ -99,10 +100,15 @@ export async function resolveStack(
   };
 }
 
-/** The deploy command that makes the stack the flags name: osls names it iam-key-rotator-<stage> and has no --stack flag. */
+/** The stage osls deploys the named stack with (it names stacks iam-key-rotator-<stage>); undefined for a stack it did not name. */
+function deployedStage(flags: StackFlags): string | undefined {
+  if (flags.stack === undefined) return flags.stage ?? 'dev';
+  return /^iam-key-rotator-(.+)$/.exec(flags.stack)?.[1];
+}
+
+/** The deploy command that makes the stack the flags name: osls has no --stack flag. */
 function deployCommand(flags: StackFlags): string {
-  if (flags.stack === undefined) return `npx osls deploy --stage ${flags.stage ?? 'dev'}`;
-  const stage = /^iam-key-rotator-(.+)$/.exec(flags.stack)?.[1];
+  const stage = deployedStage(flags);
   return stage === undefined ? `npx osls deploy --stage <stage>, which makes iam-key-rotator-<stage>` : `npx osls deploy --stage ${stage}`;
 }
 
