@@ -59,8 +59,7 @@ export function consumerMovement(facts: MovementFacts): MovementVerdict {
   const onNewKey = new Map(facts.newKey.map((consumer) => [consumer.key, consumer]));
   const moves = facts.oldKey.map((consumer): ConsumerMove => {
     const moved = onNewKey.get(consumer.key);
-    const lastNew = moved === undefined ? undefined : ms(moved.lastSeen);
-    if (moved && lastNew !== undefined && (lastNew >= ms(facts.promotedAt) || lastNew > ms(consumer.lastSeen)))
+    if (moved && (ms(moved.lastSeen) >= ms(facts.promotedAt) || ms(moved.lastSeen) > ms(consumer.lastSeen)))
       return { consumer, state: 'moved', detail: `on the new key since ${moved.firstSeen}` };
     const silentFor = now - ms(consumer.lastSeen);
     if (consumer.cadenceMs !== undefined && silentFor > Math.max(LEFT_AFTER_INTERVALS * consumer.cadenceMs, facts.deliveryDelayMs)) {
