@@ -6,7 +6,7 @@ import { iam, organizations, sfn, sts } from '#shared/aws/clients.ts';
 import { iamWith } from '#shared/aws/clients/iam.ts';
 import { containCommand } from '#shared/base/cli-commands.ts';
 import { systemClock } from '#shared/base/clock.ts';
-import { loadConfig } from '#shared/config/settings.ts';
+import { loadConfig, type Config } from '#shared/config/settings.ts';
 import { memberCredentials } from '#shared/aws/member-account.ts';
 import {
   AccessKeyNotFoundError,
@@ -248,10 +248,11 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
   }
   refuseOverHistoryBound(durations);
   const request = await rotationRequest(userName, kind, accountId, flags);
-  await confirmLocalTarget(flags, output, durations);
+  const config = loadConfig(process.env);
+  await confirmLocalTarget(flags, output, durations, config);
   // A misspelled user or key is bad usage, caught before the workflow starts: no Failed run, no notice.
   if (accountId === undefined)
-    for (const problem of await checkLocalTarget(request)) output.err(colors.yellow(`warning: ${problem.message}`));
+    for (const problem of await checkLocalTarget(request, config)) output.err(colors.yellow(`warning: ${problem.message}`));
   // The step handlers log JSON lines for CloudWatch; on a terminal the state lines below say the same,
   // so their logs are off unless POWERTOOLS_LOG_LEVEL asks for them.
   const logger = process.env.POWERTOOLS_LOG_LEVEL ? lambdaLogger : silentLogger();
@@ -282,7 +283,7 @@ export async function rotate(userName: string, flags: RotateFlags, output: Outpu
  * stand-in; without it, it is a real account: the CLI names the account, its alias and the region
  * before any change, and goes on only with --yes, or a "yes" typed at a terminal.
  */
-async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Partial<Durations>): Promise<void> {
+async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Partial<Durations>, config: Config): Promise<void> {
   if (process.env.AWS_ENDPOINT_URL) {
     output.err(colors.dim(`Local run against ${process.env.AWS_ENDPOINT_URL} (AWS_ENDPOINT_URL).`));
     return;
@@ -295,7 +296,7 @@ async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Par
   const region = await sts.config.region();
   const where = `AWS account ${identity.Account ?? '?'}${aliases[0] ? ` (${aliases[0]})` : ''}, region ${region}, as ${identity.Arn ?? '?'}`;
   output.err(colors.yellow(`--local without AWS_ENDPOINT_URL acts in a real account: ${where}.`));
-  const quiet = given.oldKeyQuietMs ?? localDefaults(loadConfig(process.env)).oldKeyQuietMs;
+  const quiet = given.oldKeyQuietMs ?? localDefaults(config).oldKeyQuietMs;
   output.err(
     colors.yellow(
       `The key to be cut counts as idle only after ${formatDuration(quiet)} with no use` +
@@ -319,7 +320,7 @@ async function confirmLocalTarget(flags: RotateFlags, output: Output, given: Par
  * is bad usage; a user the rotator may not act on (protected, out of scope, invalid rotation tags,
  * exempt) is refused as deployed, with its typed error, and no one is notified.
  */
-async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationRequest>>): Promise<readonly InvalidTagError[]> {
+async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationRequest>>, config: Config): Promise<readonly InvalidTagError[]> {
   let target: { userName: string };
   try {
     target = await resolveTarget(request, iam);
@@ -329,7 +330,7 @@ async function checkLocalTarget(request: Awaited<ReturnType<typeof rotationReque
     }
     throw error;
   }
-  return refuseHeldBack(target.userName, request, iam, loadConfig(process.env), systemClock);
+  return refuseHeldBack(target.userName, request, iam, config, systemClock);
 }
 
 /** 0 Succeeded; 3 (EXIT_NEEDS_PERSON) when it ended safely but a person must act (NeedsAttention, RolledBack); 1 Failed. */
